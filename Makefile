@@ -1,0 +1,37 @@
+# Thin targets; everything installs from pyproject.toml into .venv.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install run worker test test-integration lint bench check demo clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install  ## start the API with in-process projections; demo data on first start
+	CRM_LOAD_DEMO_DATA=$${CRM_LOAD_DEMO_DATA:-true} $(BIN)/crm serve
+
+worker: install
+	$(BIN)/crm worker
+
+test: install
+	$(BIN)/pytest -q
+
+lint: install
+	$(BIN)/ruff check src tests scripts
+	$(BIN)/ruff format --check src tests scripts
+	$(BIN)/mypy
+
+bench: install
+	$(BIN)/python -m scripts.bench.touchpoints_http
+
+check: lint test
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,1 @@
+"""Asiakassilmä HTTP API, web UI, command line and wiring."""

@@ -1,0 +1,37 @@
+"""The FastAPI application: routes, error handlers and the services' lifetime."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api.errors import install_error_handlers
+from api.routes import customers, health, touchpoints
+from api.settings import Settings
+from api.wiring import Services, build_services
+
+DESCRIPTION = """Event-sourced CRM and customer journeys for the Tampere3 continuing-education
+provider. Every touchpoint is an immutable event; reads come from projections."""
+
+
+def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
+    """Build the app; given services are used as they are (tests), else built from settings."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = services is None
+        app.state.services = services or build_services(settings or Settings())
+        try:
+            yield
+        finally:
+            if owned:
+                app.state.services.close()
+
+    app = FastAPI(title="Asiakassilmä", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(customers.router)
+    app.include_router(touchpoints.router)
+    return app

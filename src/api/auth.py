@@ -1,0 +1,39 @@
+"""Bearer-token authentication and the permission check every route declares."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from api.users import Permission, User
+
+bearer = HTTPBearer(auto_error=False, description="A token from `crm users add`.")
+
+
+def current_user(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> User:
+    """The authenticated user, or 401."""
+    if credentials is None:
+        raise HTTPException(401, "Authentication required.", {"WWW-Authenticate": "Bearer"})
+    user = request.app.state.services.users.by_token(credentials.credentials)
+    if user is None:
+        raise HTTPException(401, "Unknown or revoked token.", {"WWW-Authenticate": "Bearer"})
+    return user  # type: ignore[no-any-return]
+
+
+def require(permission: Permission) -> Callable[[User], User]:
+    """A dependency that lets only users whose role grants the permission through (else 403)."""
+
+    def check(user: Annotated[User, Depends(current_user)]) -> User:
+        if not user.can(permission):
+            raise HTTPException(
+                403, f"The {user.role} role may not {permission.replace('_', ' ')}."
+            )
+        return user
+
+    return check

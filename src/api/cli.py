@@ -1,0 +1,179 @@
+"""The `crm` command line: serve, worker, rebuild, users, demo."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+from api.settings import Settings
+from api.users import Role, UserExistsError
+from api.wiring import VIEW_CLASSES, build_services
+
+app = typer.Typer(
+    help="Asiakassilmä: event-sourced CRM and customer journeys.", no_args_is_help=True
+)
+users_app = typer.Typer(help="Manage users and their tokens.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+console = Console()
+
+
+def _settings(**overrides: object) -> Settings:
+    return Settings(**overrides)  # type: ignore[arg-type]
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(help="API processes.")] = 1,
+) -> None:
+    """Serve the API and web UI (projections run in-process unless CRM_RUN_PROJECTIONS=false)."""
+    import uvicorn
+
+    logging.basicConfig(level=logging.INFO)
+    settings = _settings()
+    if settings.load_demo_data:
+        _load_demo_if_empty(settings)
+    console.print(f"Asiakassilmä on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
+    uvicorn.run(
+        "api.main:app", host=host, port=port, workers=workers, log_level="info", access_log=False
+    )
+
+
+@app.command()
+def worker() -> None:
+    """Run all projections until interrupted (one sequential consumer per view)."""
+    logging.basicConfig(level=logging.INFO)
+    services = build_services(_settings(run_projections=True))
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    console.print("projection worker running; Ctrl-C stops it")
+    try:
+        while not stop.wait(1.0):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        services.close()
+
+
+@app.command()
+def rebuild(
+    name: Annotated[str, typer.Argument(help="View name, e.g. timeline.")],
+    batch_size: Annotated[int, typer.Option(help="Events per transaction.")] = 5000,
+) -> None:
+    """Rebuild a view from the first event beside the live one, then switch readers to it."""
+    classes = {cls.name: cls for cls in VIEW_CLASSES}
+    if name not in classes:
+        raise typer.BadParameter(f"unknown view {name!r}; one of: {', '.join(classes)}")
+    view_class = classes[name]
+    services = build_services(_settings(run_projections=False))
+    try:
+        generations = services.views.generations
+        tag = generations.next_tag(view_class)
+        view = view_class(services.views.datastore, tag)
+        view.create_table()
+        services.projector.batch_size = batch_size
+        head = services.projector.head()
+        started = time.monotonic()
+        with Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed:,}/{task.total:,} positions"),
+            TextColumn("{task.fields[rate]:,.0f} events/s"),
+            TimeRemainingColumn(),
+            console=console,
+        ) as progress:
+            task = progress.add_task(f"{name} {tag}", total=head, rate=0.0)
+
+            def report(applied: int, position: int) -> None:
+                rate = applied / max(time.monotonic() - started, 1e-6)
+                progress.update(task, completed=position, rate=rate)
+
+            services.projector.catch_up(view, until=head, progress=report)
+            # Close the gap left by writes during the rebuild, then switch.
+            services.projector.catch_up(view, progress=report)
+        old = generations.switch(view_class, tag)
+        if old and old != tag:
+            view_class(services.views.datastore, old).drop_tables()
+            generations.forget(view_class, old)
+        console.print(f"{name}: generation {tag} is live (was {old})")
+    finally:
+        services.close()
+
+
+@users_app.command("add")
+def add_user(
+    name: Annotated[str, typer.Argument(help="User name.")],
+    role: Annotated[Role, typer.Option(help="The user's role.")],
+) -> None:
+    """Create a user and print its bearer token (shown only once)."""
+    services = build_services(_settings(run_projections=False))
+    try:
+        token = services.users.add(name, role)
+    except UserExistsError as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(1) from error
+    finally:
+        services.close()
+    console.print(f"{name} ({role.value}) token, shown only once:")
+    print(token)
+
+
+@users_app.command("revoke")
+def revoke_user(name: Annotated[str, typer.Argument(help="User name.")]) -> None:
+    """Revoke a user's token and password."""
+    services = build_services(_settings(run_projections=False))
+    try:
+        if not services.users.revoke(name):
+            console.print(f"[red]No active user {name}.[/red]")
+            raise typer.Exit(1)
+    finally:
+        services.close()
+    console.print(f"{name} revoked")
+
+
+@users_app.command("list")
+def list_users() -> None:
+    """List users and roles."""
+    services = build_services(_settings(run_projections=False))
+    try:
+        for name, role, revoked in services.users.list():
+            console.print(f"{name}\t{role}\t{'revoked' if revoked else 'active'}")
+    finally:
+        services.close()
+
+
+@app.command()
+def demo(
+    scale: Annotated[
+        float, typer.Option(help="Size multiplier (1 = a few thousand people).")
+    ] = 1.0,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 2026,
+) -> None:
+    """Load reproducible demo data (does nothing if customers exist already)."""
+    settings = _settings(run_projections=False, demo_scale=scale)
+    _load_demo_if_empty(settings, seed=seed)
+
+
+def _load_demo_if_empty(settings: Settings, seed: int = 2026) -> None:
+    from scripts.demo_data import load_demo
+
+    services = build_services(settings.model_copy(update={"run_projections": False}))
+    try:
+        if services.projector.head() > 0:
+            console.print("demo data: the store is not empty; nothing loaded")
+            return
+        tokens = load_demo(services, scale=settings.demo_scale, seed=seed, console=console)
+        console.print("demo users (tokens also written to var/demo-tokens.txt):")
+        for name, token in tokens.items():
+            console.print(f"  {name}: {token}")
+    finally:
+        services.close()

@@ -1,0 +1,107 @@
+"""Touchpoints: record any kind through one endpoint, and read the customer's timeline."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Body, Depends, Query, Response
+
+from api.auth import require
+from api.dependencies import IdempotencyHeader, ServicesDep, provenance
+from api.errors import ViewBehindError
+from api.schemas import RecordedOut, TimelineEntryOut, TimelinePageOut, TimelineQuery
+from api.touchpoint_schemas import TouchpointBase, TouchpointIn
+from api.users import Permission, User
+from crm.errors import CustomerNotFoundError, InvalidFieldError
+from crm.events import CUSTOMER_EVENT_CLASSES
+from projections.timeline import CursorError, Timeline
+
+router = APIRouter(prefix="/customers/{customer_id}", tags=["touchpoints"])
+ALL_KINDS = [cls.kind() for cls in CUSTOMER_EVENT_CLASSES]
+Recorder = Annotated[User, Depends(require(Permission.RECORD_TOUCHPOINTS))]
+
+
+@router.post("/touchpoints", status_code=201, responses={200: {"model": RecordedOut}})
+def record_touchpoint(
+    customer_id: UUID,
+    touchpoint: Annotated[TouchpointIn, Body()],
+    response: Response,
+    services: ServicesDep,
+    user: Recorder,
+    idempotency_key: IdempotencyHeader = None,
+) -> RecordedOut:
+    """Record one touchpoint; `kind` selects which fields apply.
+
+    Marketing contacts need a valid consent for their purpose at `occurred_at` (409 without);
+    leads move captured -> qualified -> converted or lost; refunds cannot exceed the purchase.
+    """
+    assert isinstance(touchpoint, TouchpointBase)
+    fields = touchpoint.model_dump(
+        exclude={"kind", "occurred_at", "institution", "channel", "idempotency_key"}
+    )
+    recorded = services.crm.record_touchpoint(
+        customer_id,
+        provenance(
+            user,
+            occurred_at=touchpoint.occurred_at,
+            institution=touchpoint.institution,
+            channel=touchpoint.channel,
+            idempotency_key=touchpoint.idempotency_key or idempotency_key,
+        ),
+        touchpoint.kind,  # type: ignore[attr-defined]
+        fields,
+    )
+    if recorded.duplicate:
+        response.status_code = 200
+    return RecordedOut(**vars(recorded))
+
+
+@router.get("/timeline")
+def read_timeline(
+    customer_id: UUID,
+    services: ServicesDep,
+    user: Annotated[User, Depends(require(Permission.READ_TIMELINES))],
+    query: Annotated[TimelineQuery, Query()],
+) -> TimelinePageOut:
+    """The customer's journey in business-time order, filtered and paged by cursor."""
+    unknown = sorted(set(query.kind) - set(ALL_KINDS))
+    if unknown:
+        raise InvalidFieldError("kind", f"unknown kind(s): {', '.join(unknown)}")
+    if query.start and query.end and query.start >= query.end:
+        raise InvalidFieldError("end", "must be after start")
+    timeline = services.views.get(Timeline)
+    if not timeline.wait_for(query.after, services.settings.read_wait_timeout):
+        raise ViewBehindError(query.after or 0)
+    try:
+        rows, next_cursor = timeline.page(
+            customer_id,
+            kinds=query.kind or None,
+            institutions=list(query.institution) or None,
+            start=query.start,
+            end=query.end,
+            as_of=query.as_of,
+            cursor=query.cursor,
+            limit=query.limit,
+        )
+    except CursorError as error:
+        raise InvalidFieldError("cursor", "not a cursor this service issued") from error
+    if not rows and not query.cursor and not services.crm.exists(customer_id):
+        raise CustomerNotFoundError(customer_id)
+    return TimelinePageOut(
+        entries=[
+            TimelineEntryOut(
+                version=row["version"],
+                position=row["position"],
+                kind=row["kind"],
+                occurred_at=row["occurred_at"],
+                recorded_at=row["recorded_at"],
+                institution=row["institution"],
+                channel=row["channel"],
+                recorded_by=row["recorded_by"],
+                details={**row["details"], **(row["personal"] or {})},
+            )
+            for row in rows
+        ],
+        next_cursor=next_cursor,
+    )

@@ -1,0 +1,55 @@
+"""Settings, read once from `CRM_*` environment variables (or a `.env` file) and passed down."""
+
+from __future__ import annotations
+
+import base64
+import os
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything an operator can configure."""
+
+    model_config = SettingsConfigDict(env_prefix="CRM_", env_file=".env", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None,
+        description="PostgreSQL URL; unset starts an embedded server under data_dir.",
+    )
+    data_dir: Path = Field(default=Path("var"), description="Embedded database and key files.")
+    master_key: SecretStr | None = Field(
+        default=None, description="Base64 of 32 bytes that wrap customers' data keys."
+    )
+    blind_index_key: SecretStr | None = Field(
+        default=None, description="Base64 of 32 bytes that key the e-mail blind index."
+    )
+    pool_size: int = Field(default=5, ge=1, le=100)
+    run_projections: bool = Field(
+        default=True, description="Run the projections inside the API process."
+    )
+    load_demo_data: bool = Field(default=False, description="Load demo data into an empty store.")
+    demo_scale: float = Field(default=1.0, gt=0, description="Demo data size multiplier.")
+    max_request_bytes: int = Field(default=1_000_000, description="Largest accepted JSON body.")
+    read_wait_timeout: float = Field(
+        default=2.0, ge=0, le=30, description="Longest a read waits for a given log position."
+    )
+
+
+def load_secret(settings_value: SecretStr | None, key_file: Path) -> bytes:
+    """A 32-byte key from settings, or from a key file created on first use (mode 0600)."""
+    if settings_value is not None:
+        key = base64.b64decode(settings_value.get_secret_value())
+    elif key_file.exists():
+        key = base64.b64decode(key_file.read_text().strip())
+    else:
+        key_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        key = os.urandom(32)
+        descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(base64.b64encode(key).decode())
+    if len(key) != 32:
+        raise ValueError(f"{key_file.name}: a key must be 32 bytes, base64-encoded")
+    return key

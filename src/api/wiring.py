@@ -1,0 +1,77 @@
+"""Builds the application, its stores and views from settings; the one place that does."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import cast
+
+from eventsourcing.postgres import PostgresApplicationRecorder
+from psycopg_pool import ConnectionPool
+
+from api.database import resolve_database_url
+from api.settings import Settings, load_secret
+from api.users import Users
+from crm.application import CRM
+from crm.postgres import (
+    EventPositions,
+    PostgresIdentityIndex,
+    PostgresKeyRing,
+    create_schema,
+    event_store_env,
+    open_pool,
+)
+from projections.directory import CustomerDirectory
+from projections.generations import LiveViews
+from projections.runner import ProjectionWorker, Projector
+from projections.timeline import Timeline
+from projections.view import View
+
+VIEW_CLASSES: list[type[View]] = [CustomerDirectory, Timeline]
+
+
+@dataclass
+class Services:
+    """Everything a process needs, built once and closed once."""
+
+    settings: Settings
+    database_url: str
+    pool: ConnectionPool
+    crm: CRM
+    users: Users
+    views: LiveViews
+    projector: Projector
+    worker: ProjectionWorker | None = None
+
+    def close(self) -> None:
+        if self.worker is not None:
+            self.worker.stop()
+        self.crm.close()
+        self.pool.close()
+
+
+def build_services(settings: Settings) -> Services:
+    """Connect to PostgreSQL (starting the embedded server if none is configured)."""
+    database_url = resolve_database_url(settings.database_url, settings.data_dir)
+    pool = open_pool(database_url, max_size=settings.pool_size * 2)
+    create_schema(pool)
+    users = Users(pool)
+    users.create_schema()
+    secrets_dir = settings.data_dir / "secrets"
+    keys = PostgresKeyRing(pool, load_secret(settings.master_key, secrets_dir / "master.key"))
+    identities = PostgresIdentityIndex(
+        pool, load_secret(settings.blind_index_key, secrets_dir / "blind-index.key")
+    )
+    crm = CRM(
+        event_store_env(database_url, settings.pool_size),
+        keys=keys,
+        identities=identities,
+        positions=EventPositions(pool),
+    )
+    datastore = cast(PostgresApplicationRecorder, crm.recorder).datastore
+    views = LiveViews(datastore, VIEW_CLASSES)
+    projector = Projector(crm)
+    services = Services(settings, database_url, pool, crm, users, views, projector)
+    if settings.run_projections:
+        services.worker = ProjectionWorker(projector, views, database_url)
+        services.worker.start()
+    return services

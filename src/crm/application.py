@@ -1,0 +1,274 @@
+"""The `CRM` application: one method per command, each loading a customer, deciding, saving."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, ClassVar
+from uuid import UUID, uuid4
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import MutableOrImmutableAggregate
+from eventsourcing.persistence import (
+    IntegrityError,
+    JSONTranscoder,
+    Mapper,
+    Recording,
+    Transcoding,
+)
+
+from crm import events as ev
+from crm.customer import Customer, Provenance
+from crm.errors import CustomerNotFoundError, InvalidFieldError, RuleViolationError
+from crm.identity import IdentityIndex
+from crm.keys import KeyRing
+from crm.mapper import PersonalDataMapper
+
+MAX_ATTEMPTS = 10
+
+
+class ConcurrencyError(RuleViolationError):
+    """Other writers kept changing the customer; the command gave up."""
+
+
+class DateAsISO(Transcoding):
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """The outcome of a command: which customer, which version, and its log position."""
+
+    customer_id: UUID
+    version: int
+    position: int | None
+    """The event's position in the application log, for read-your-writes."""
+    duplicate: bool = False
+    """True when the idempotency key was seen before and nothing new was stored."""
+
+
+PositionLookup = Callable[[UUID, int], int | None]
+
+
+class CRM(Application[UUID]):
+    """Records and reads customer journeys."""
+
+    name = "crm"
+    snapshotting_intervals: ClassVar[dict[type[MutableOrImmutableAggregate[UUID]], int]] = {
+        Customer: 100
+    }
+
+    def __init__(
+        self,
+        env: dict[str, str] | None = None,
+        *,
+        keys: KeyRing,
+        identities: IdentityIndex,
+        positions: PositionLookup | None = None,
+    ) -> None:
+        self.keys = keys
+        self.identities = identities
+        self._positions = positions
+        super().__init__(env)
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        return PersonalDataMapper(self.construct_transcoder(), self.keys)
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(DateAsISO())
+
+    def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
+        """Save aggregates, first making sure every customer among them has a data key."""
+        self.keys.ensure_keys(obj.id for obj in objs if isinstance(obj, Customer))
+        return super().save(*objs, **kwargs)
+
+    # Commands -----------------------------------------------------------------------------
+
+    def register_customer(
+        self,
+        provenance: Provenance,
+        *,
+        customer_kind: str,
+        customer_type: str,
+        name: str | None,
+        email: str | None,
+        phone: str | None = None,
+        sector: str | None = None,
+        account_manager: str | None = None,
+    ) -> Recorded:
+        """Register a customer, or return the one that already has this e-mail or key."""
+        key_claim = self.identities.key_claim(provenance.idempotency_key)
+        claims = [key_claim]
+        if email:
+            claims.append(self.identities.email_claim(email))
+        for _ in range(MAX_ATTEMPTS):
+            held = self.identities.find(claims)
+            if held:
+                customer_id = held.get(key_claim) or next(iter(held.values()))
+                existing = self._find(customer_id)
+                if existing is not None:
+                    version = existing.version_for(provenance.idempotency_key) or existing.version
+                    return Recorded(
+                        customer_id, version, self._position_of(customer_id, version), True
+                    )
+                # The claim's registration died before its event was saved: finish it.
+                self.identities.claim([c for c in claims if c not in held], customer_id)
+            else:
+                customer_id = uuid4()
+                if not self.identities.claim(claims, customer_id):
+                    continue
+            customer = Customer.register(
+                customer_id=customer_id,
+                provenance=provenance,
+                customer_kind=customer_kind,
+                customer_type=customer_type,
+                name=name,
+                email=email,
+                phone=phone,
+                sector=sector,
+                account_manager=account_manager,
+            )
+            try:
+                recordings = self.save(customer)
+            except IntegrityError:
+                continue
+            return self._recorded(customer, recordings)
+        raise ConcurrencyError("The registration kept colliding with others; try again.")
+
+    def correct_profile(
+        self,
+        customer_id: UUID,
+        provenance: Provenance,
+        *,
+        name: str | None = None,
+        email: str | None = None,
+        phone: str | None = None,
+        sector: str | None = None,
+    ) -> Recorded:
+        """Correct contact details, moving the e-mail look-up to the new address."""
+        if email:
+            claim = self.identities.email_claim(email)
+            holder = self.identities.find([claim]).get(claim)
+            if holder is not None and holder != customer_id:
+                raise InvalidFieldError("email", "belongs to another customer")
+
+        def correct(customer: Customer) -> None:
+            customer.correct_profile(provenance, name=name, email=email, phone=phone, sector=sector)
+
+        recorded = self._command(customer_id, provenance, correct)
+        if email and not recorded.duplicate:
+            self.identities.release(customer_id, prefix="email:")
+            self.identities.claim([self.identities.email_claim(email)], customer_id)
+        return recorded
+
+    def assign_account_manager(
+        self, customer_id: UUID, provenance: Provenance, account_manager: str
+    ) -> Recorded:
+        """Make a named account manager the customer's one point of contact."""
+        return self._command(
+            customer_id,
+            provenance,
+            lambda customer: customer.assign_account_manager(provenance, account_manager),
+        )
+
+    def start_affiliation(
+        self, person_id: UUID, provenance: Provenance, organisation_id: UUID, role: str | None
+    ) -> Recorded:
+        """Link a person to an organisation they act for."""
+        organisation = self.get_customer(organisation_id)
+        return self._command(
+            person_id,
+            provenance,
+            lambda person: person.start_affiliation(provenance, organisation, role),
+        )
+
+    def end_affiliation(
+        self, person_id: UUID, provenance: Provenance, organisation_id: UUID
+    ) -> Recorded:
+        """End a person's link to an organisation."""
+        return self._command(
+            person_id,
+            provenance,
+            lambda person: person.end_affiliation(provenance, organisation_id),
+        )
+
+    def record_touchpoint(
+        self, customer_id: UUID, provenance: Provenance, kind: str, fields: dict[str, Any]
+    ) -> Recorded:
+        """Record one touchpoint of any kind in `crm.events.TOUCHPOINT_KINDS`."""
+        touchpoint_class = ev.TOUCHPOINT_KINDS.get(kind)
+        if touchpoint_class is None:
+            raise InvalidFieldError("kind", f"unknown touchpoint kind {kind!r}")
+        return self._command(
+            customer_id,
+            provenance,
+            lambda customer: customer.record_touchpoint(provenance, touchpoint_class, fields),
+        )
+
+    # Queries ------------------------------------------------------------------------------
+
+    def get_customer(self, customer_id: UUID) -> Customer:
+        """The customer as it stands now."""
+        customer = self._find(customer_id)
+        if customer is None:
+            raise CustomerNotFoundError(customer_id)
+        return customer
+
+    def exists(self, customer_id: UUID) -> bool:
+        """Whether any event was recorded for the id (cheaper than loading the customer)."""
+        return bool(self.recorder.select_events(customer_id, limit=1))
+
+    def find_by_email(self, email: str) -> UUID | None:
+        """The customer registered with this e-mail address, if any."""
+        claim = self.identities.email_claim(email)
+        return self.identities.find([claim]).get(claim)
+
+    def get_journey(self, customer_id: UUID) -> Sequence[ev.CustomerEvent]:
+        """Every event of the customer in the order recorded."""
+        events = [e for e in self.events.get(customer_id) if isinstance(e, ev.CustomerEvent)]
+        if not events:
+            raise CustomerNotFoundError(customer_id)
+        return events
+
+    # Mechanism ----------------------------------------------------------------------------
+
+    def _command(
+        self, customer_id: UUID, provenance: Provenance, decide: Callable[[Customer], None]
+    ) -> Recorded:
+        """Load, decide, save; a repeated idempotency key returns the first outcome, and an
+        optimistic-concurrency conflict reloads the customer and decides again."""
+        for _ in range(MAX_ATTEMPTS):
+            customer = self.get_customer(customer_id)
+            earlier = customer.version_for(provenance.idempotency_key)
+            if earlier is not None:
+                return Recorded(customer_id, earlier, self._position_of(customer_id, earlier), True)
+            decide(customer)
+            try:
+                recordings = self.save(customer)
+            except IntegrityError:
+                continue
+            return self._recorded(customer, recordings)
+        raise ConcurrencyError("The customer kept changing under this command; try again.")
+
+    def _find(self, customer_id: UUID) -> Customer | None:
+        try:
+            customer = self.repository.get(customer_id)
+        except AggregateNotFoundError:
+            return None
+        return customer if isinstance(customer, Customer) else None
+
+    def _recorded(self, customer: Customer, recordings: list[Recording[UUID]]) -> Recorded:
+        position = recordings[-1].notification.id if recordings else None
+        return Recorded(customer.id, customer.version, position)
+
+    def _position_of(self, customer_id: UUID, version: int) -> int | None:
+        return self._positions(customer_id, version) if self._positions else None

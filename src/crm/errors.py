@@ -1,0 +1,52 @@
+"""Errors the write side raises when a command cannot be carried out."""
+
+from __future__ import annotations
+
+
+class CRMError(Exception):
+    """Base class of the errors a command can end in."""
+
+
+class InvalidFieldError(CRMError, ValueError):
+    """A command's field holds a value the domain cannot accept."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.field = field
+        self.problem = problem
+
+
+class CustomerNotFoundError(CRMError, LookupError):
+    """No customer has the given id."""
+
+    def __init__(self, customer_id: object) -> None:
+        super().__init__(f"No customer with id {customer_id}")
+        self.customer_id = customer_id
+
+
+class RuleViolationError(CRMError):
+    """The command would break one of the customer's rules (consent, lead stages, refunds)."""
+
+
+class ConsentRequiredError(RuleViolationError):
+    """A marketing contact was attempted without a valid consent for its purpose."""
+
+
+class LeadTransitionError(RuleViolationError):
+    """A lead was moved to a stage it cannot reach from where it stands."""
+
+
+class PurchaseError(RuleViolationError):
+    """A purchase or refund does not fit the purchases already recorded."""
+
+
+class MembershipError(RuleViolationError):
+    """A partner-membership change does not fit the current membership."""
+
+
+class AffiliationError(RuleViolationError):
+    """An affiliation links customers that cannot be linked that way."""
+
+
+class CustomerErasedError(RuleViolationError):
+    """The customer was erased and accepts no new events."""

@@ -1,0 +1,140 @@
+"""Per-customer data keys, wrapped by a master key, and the ring that caches them."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from abc import ABC, abstractmethod
+from collections import OrderedDict
+from collections.abc import Iterable
+from threading import Lock
+from uuid import UUID
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+NONCE_BYTES = 12
+KEY_BYTES = 32
+
+
+def master_key_id(master_key: bytes) -> str:
+    """A short, non-secret name for a master key, stored beside each key it wrapped."""
+    return hashlib.sha256(b"asiakassilma-master-key-id" + master_key).hexdigest()[:16]
+
+
+def seal(key: bytes, plaintext: bytes, associated: bytes) -> bytes:
+    """AES-256-GCM encrypt with a fresh nonce; the nonce leads the result."""
+    nonce = os.urandom(NONCE_BYTES)
+    return nonce + AESGCM(key).encrypt(nonce, plaintext, associated)
+
+
+def unseal(key: bytes, sealed: bytes, associated: bytes) -> bytes:
+    """Reverse `seal`; raises `cryptography.exceptions.InvalidTag` on tampering."""
+    return AESGCM(key).decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], associated)
+
+
+class KeyRing(ABC):
+    """Creates, finds and destroys customers' data keys; storage is left to subclasses.
+
+    Unwrapped keys are cached (bounded) because every personal field read needs one.
+    A destroyed key is forgotten by this process at once; other processes drop it when
+    their cache entry ages out or they restart, and nothing can be written for an
+    erased customer meanwhile because the aggregate refuses new events.
+    """
+
+    cache_size = 100_000
+
+    def __init__(self, master_key: bytes) -> None:
+        if len(master_key) != KEY_BYTES:
+            raise ValueError("The master key must be 32 bytes (AES-256).")
+        self.master_key = master_key
+        self.master_key_id = master_key_id(master_key)
+        self._cache: OrderedDict[UUID, AESGCM | None] = OrderedDict()
+        self._lock = Lock()
+
+    # Storage, one implementation per database ---------------------------------------------
+
+    @abstractmethod
+    def _load_wrapped(self, customer_ids: list[UUID]) -> dict[UUID, bytes]:
+        """Wrapped keys of those customers that still have one."""
+
+    @abstractmethod
+    def _insert_wrapped(self, wrapped: dict[UUID, bytes], key_id: str) -> None:
+        """Store wrapped keys for customers that have none yet (never overwrite)."""
+
+    @abstractmethod
+    def _delete_wrapped(self, customer_id: UUID) -> bool:
+        """Delete a customer's wrapped key; True if there was one."""
+
+    # Public -----------------------------------------------------------------------------
+
+    def cipher_for(self, customer_id: UUID) -> AESGCM | None:
+        """The customer's cipher, or None when the key was destroyed (or never existed)."""
+        with self._lock:
+            if customer_id in self._cache:
+                self._cache.move_to_end(customer_id)
+                return self._cache[customer_id]
+        self.prefetch([customer_id])
+        with self._lock:
+            return self._cache.get(customer_id)
+
+    def prefetch(self, customer_ids: Iterable[UUID]) -> None:
+        """Load many customers' keys in one round trip (replays and projections)."""
+        with self._lock:
+            missing = list({cid for cid in customer_ids if cid not in self._cache})
+        if not missing:
+            return
+        wrapped = self._load_wrapped(missing)
+        with self._lock:
+            for customer_id in missing:
+                sealed = wrapped.get(customer_id)
+                self._remember(
+                    customer_id,
+                    AESGCM(unseal(self.master_key, sealed, customer_id.bytes)) if sealed else None,
+                )
+
+    def ensure_keys(self, customer_ids: Iterable[UUID]) -> None:
+        """Give every listed customer a data key, creating those that are missing."""
+        ids = list(dict.fromkeys(customer_ids))
+        self.prefetch(ids)
+        with self._lock:
+            missing = [cid for cid in ids if self._cache.get(cid) is None]
+        if not missing:
+            return
+        fresh = {cid: seal(self.master_key, AESGCM.generate_key(256), cid.bytes) for cid in missing}
+        self._insert_wrapped(fresh, self.master_key_id)
+        with self._lock:
+            for cid in missing:
+                self._cache.pop(cid, None)
+        # Read back rather than trust `fresh`: a concurrent writer may have won the insert.
+        self.prefetch(missing)
+
+    def destroy(self, customer_id: UUID) -> bool:
+        """Destroy the customer's key so its personal data can never be decrypted again."""
+        existed = self._delete_wrapped(customer_id)
+        with self._lock:
+            self._remember(customer_id, None)
+        return existed
+
+    def _remember(self, customer_id: UUID, cipher: AESGCM | None) -> None:
+        self._cache[customer_id] = cipher
+        self._cache.move_to_end(customer_id)
+        while len(self._cache) > self.cache_size:
+            self._cache.popitem(last=False)
+
+
+class InMemoryKeyRing(KeyRing):
+    """Keys in a dict: for unit tests on the in-memory event store."""
+
+    def __init__(self, master_key: bytes) -> None:
+        super().__init__(master_key)
+        self.wrapped: dict[UUID, bytes] = {}
+
+    def _load_wrapped(self, customer_ids: list[UUID]) -> dict[UUID, bytes]:
+        return {cid: self.wrapped[cid] for cid in customer_ids if cid in self.wrapped}
+
+    def _insert_wrapped(self, wrapped: dict[UUID, bytes], key_id: str) -> None:
+        for cid, sealed in wrapped.items():
+            self.wrapped.setdefault(cid, sealed)
+
+    def _delete_wrapped(self, customer_id: UUID) -> bool:
+        return self.wrapped.pop(customer_id, None) is not None

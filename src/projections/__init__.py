@@ -1,0 +1,1 @@
+"""Read models: projections of the customer journey into PostgreSQL views."""

@@ -1,0 +1,122 @@
+"""Which generation (tag) of each view is live, and the switch a rebuild ends with."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from typing import TypeVar
+
+from eventsourcing.postgres import PostgresDatastore
+
+from projections.view import REGISTRY, View
+
+V = TypeVar("V", bound=View)
+REFRESH_SECONDS = 2.0
+
+
+class Generations:
+    """The registry of view generations in `projection_generations`."""
+
+    def __init__(self, datastore: PostgresDatastore) -> None:
+        self.datastore = datastore
+        with self.datastore.transaction(commit=True) as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext('projection_generations'))")
+            cursor.execute(REGISTRY)  # type: ignore[arg-type]
+
+    def live_tag(self, view_class: type[View]) -> str:
+        """The live generation's tag for the code's version, creating the first one if none."""
+        with self.datastore.transaction(commit=True) as cursor:
+            cursor.execute(
+                "SELECT tag FROM projection_generations WHERE view = %s AND live",
+                (view_class.name,),
+            )
+            row = cursor.fetchone()
+            if row is not None and row["tag"].startswith(f"v{view_class.version}r"):
+                return str(row["tag"])
+            # First start, or the code moved to a new version: its first generation goes live
+            # at once and fills from the first event.
+            tag = f"v{view_class.version}r0"
+            cursor.execute(
+                "UPDATE projection_generations SET live = false WHERE view = %s",
+                (view_class.name,),
+            )
+            cursor.execute(
+                "INSERT INTO projection_generations (view, tag, live) VALUES (%s, %s, true)"
+                " ON CONFLICT (view, tag) DO UPDATE SET live = true",
+                (view_class.name, tag),
+            )
+            return tag
+
+    def next_tag(self, view_class: type[View]) -> str:
+        """A fresh tag for a rebuild beside the live generation."""
+        with self.datastore.transaction(commit=True) as cursor:
+            cursor.execute(
+                "SELECT tag FROM projection_generations WHERE view = %s", (view_class.name,)
+            )
+            counters = [
+                int(m.group(1))
+                for row in cursor.fetchall()
+                for m in [re.match(rf"v{view_class.version}r(\d+)$", row["tag"])]
+                if m
+            ]
+            tag = f"v{view_class.version}r{max(counters, default=-1) + 1}"
+            cursor.execute(
+                "INSERT INTO projection_generations (view, tag, live) VALUES (%s, %s, false)",
+                (view_class.name, tag),
+            )
+            return tag
+
+    def switch(self, view_class: type[View], tag: str) -> str | None:
+        """Make `tag` live; returns the tag that was live before."""
+        with self.datastore.transaction(commit=True) as cursor:
+            cursor.execute(
+                "SELECT tag FROM projection_generations WHERE view = %s AND live FOR UPDATE",
+                (view_class.name,),
+            )
+            row = cursor.fetchone()
+            cursor.execute(
+                "UPDATE projection_generations SET live = (tag = %s) WHERE view = %s",
+                (tag, view_class.name),
+            )
+            return str(row["tag"]) if row else None
+
+    def forget(self, view_class: type[View], tag: str) -> None:
+        with self.datastore.transaction(commit=True) as cursor:
+            cursor.execute(
+                "DELETE FROM projection_generations WHERE view = %s AND tag = %s AND NOT live",
+                (view_class.name, tag),
+            )
+
+
+class LiveViews:
+    """Hands out the live generation of each view, re-reading the registry every few seconds."""
+
+    def __init__(self, datastore: PostgresDatastore, view_classes: list[type[View]]) -> None:
+        self.datastore = datastore
+        self.generations = Generations(datastore)
+        self.view_classes = view_classes
+        self._views: dict[type[View], View] = {}
+        self._checked = 0.0
+        self._lock = threading.Lock()
+        self.refresh(force=True)
+
+    def refresh(self, *, force: bool = False) -> list[View]:
+        """Re-read live tags (at most every REFRESH_SECONDS unless forced); returns all views."""
+        with self._lock:
+            if force or time.monotonic() - self._checked > REFRESH_SECONDS:
+                self._checked = time.monotonic()
+                for view_class in self.view_classes:
+                    tag = self.generations.live_tag(view_class)
+                    current = self._views.get(view_class)
+                    if current is None or current.tag != tag:
+                        view = view_class(self.datastore, tag)
+                        view.create_table()
+                        self._views[view_class] = view
+            return list(self._views.values())
+
+    def get(self, view_class: type[V]) -> V:
+        self.refresh()
+        view = self._views[view_class]
+        assert isinstance(view, view_class)
+        return view

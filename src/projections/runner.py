@@ -1,0 +1,148 @@
+"""The batched projection runner: catches views up many events per transaction, then follows
+the log through PostgreSQL notifications.
+
+Each view is one sequential consumer. A session-level advisory lock per view keeps a second
+worker from applying the same view at once; that worker waits as a standby instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import cast
+from uuid import UUID
+
+import psycopg
+from eventsourcing.persistence import Notification
+from eventsourcing.postgres import PostgresApplicationRecorder
+
+from crm.application import CRM
+from crm.events import CustomerEvent
+from crm.mapper import PersonalDataMapper, PublicDataMapper
+from projections.generations import LiveViews
+from projections.view import View
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BATCH_SIZE = 5000
+Progress = Callable[[int, int], None]
+"""Called with (events applied so far, log position reached)."""
+
+
+class Projector:
+    """Applies the event log to views in batches."""
+
+    def __init__(self, crm: CRM, batch_size: int = DEFAULT_BATCH_SIZE) -> None:
+        self.crm = crm
+        self.batch_size = batch_size
+        self.personal_mapper = cast(PersonalDataMapper, crm.mapper)
+        self.public_mapper = PublicDataMapper(self.personal_mapper)
+
+    def head(self) -> int:
+        """The position of the newest event in the log."""
+        return self.crm.recorder.max_notification_id() or 0
+
+    def catch_up(
+        self, view: View, until: int | None = None, progress: Progress | None = None
+    ) -> int:
+        """Apply every event after the view's position up to `until` (default: the head)."""
+        position = view.position()
+        target = self.head() if until is None else until
+        topics = view.topic_names()
+        applied = 0
+        while position < target:
+            stop = min(target, position + self.batch_size * 4) if topics else target
+            notifications = self.crm.recorder.select_notifications(
+                start=position + 1, limit=self.batch_size, stop=stop, topics=topics
+            )
+            # With a topic filter, a short batch means nothing else matches up to `stop`.
+            reached = notifications[-1].id if len(notifications) == self.batch_size else stop
+            batch = self.decode(view, notifications)
+            view.apply_batch(batch, reached)
+            applied += len(batch)
+            position = reached
+            if progress is not None:
+                progress(applied, position)
+        return applied
+
+    def decode(
+        self, view: View, notifications: list[Notification]
+    ) -> list[tuple[int, CustomerEvent]]:
+        if view.needs_personal_data:
+            self.crm.keys.prefetch({cast(UUID, n.originator_id) for n in notifications})
+            mapper: PersonalDataMapper = self.personal_mapper
+        else:
+            mapper = self.public_mapper
+        batch = []
+        for notification in notifications:
+            event = mapper.to_domain_event(notification)
+            if isinstance(event, CustomerEvent):
+                batch.append((notification.id, event))
+        return batch
+
+
+class ProjectionWorker:
+    """Keeps all live views caught up until stopped; one thread, woken by NOTIFY."""
+
+    def __init__(self, projector: Projector, views: LiveViews, database_url: str) -> None:
+        self.projector = projector
+        self.views = views
+        self.database_url = database_url
+        self.stopping = threading.Event()
+        self.caught_up = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self.run, name="projections", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def run(self) -> None:
+        """Loop until stopped, reconnecting after database outages."""
+        while not self.stopping.is_set():
+            try:
+                self._follow()
+            except (psycopg.Error, OSError) as error:
+                log.warning("projection worker lost the database (%s); retrying", error)
+                self.stopping.wait(1.0)
+            except Exception:
+                log.exception("projection worker failed; restarting in 5 s")
+                self.stopping.wait(5.0)
+
+    def _follow(self) -> None:
+        recorder = cast(PostgresApplicationRecorder, self.projector.crm.recorder)
+        with psycopg.connect(self.database_url, autocommit=True) as conn:
+            conn.execute(f'LISTEN "{recorder.channel_name}"')  # type: ignore[arg-type]
+            held: set[str] = set()
+            while not self.stopping.is_set():
+                for view in self.views.refresh():
+                    if view.name not in held and self._try_lock(conn, view):
+                        held.add(view.name)
+                    if view.name in held:
+                        self.projector.catch_up(view)
+                self.caught_up.set()
+                # Sleep until an insert notifies us (or a second passes, to re-check locks).
+                for _ in conn.notifies(timeout=1.0, stop_after=1):
+                    pass
+
+    @staticmethod
+    def _try_lock(conn: psycopg.Connection[tuple[object, ...]], view: View) -> bool:
+        row = conn.execute(
+            "SELECT pg_try_advisory_lock(hashtext(%s))", (f"projection:{view.name}",)
+        ).fetchone()
+        return bool(row and row[0])
+
+
+def wait_until_caught_up(projector: Projector, views: list[View], timeout: float = 30) -> None:
+    """Block until every view has applied the log up to the current head (tests, demo load)."""
+    head = projector.head()
+    deadline = time.monotonic() + timeout
+    for view in views:
+        if not view.wait_for(head, max(0.0, deadline - time.monotonic())):
+            raise TimeoutError(f"view {view.name} did not reach position {head}")
