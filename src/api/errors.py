@@ -9,6 +9,8 @@ import psycopg_pool
 from eventsourcing.persistence import InterfaceError as StoreInterfaceError
 from eventsourcing.persistence import OperationalError as StoreOperationalError
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from crm.errors import CustomerNotFoundError, InvalidFieldError, RuleViolationError
@@ -31,6 +33,17 @@ class ViewBehindError(Exception):
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
+        details = []
+        for item in error.errors():
+            item = dict(item)
+            # A bad or missing discriminator: name the field the client got wrong.
+            if item.get("type") in ("union_tag_invalid", "union_tag_not_found"):
+                item["loc"] = (*item["loc"], "kind")
+            details.append(item)
+        return JSONResponse(status_code=422, content={"detail": jsonable_encoder(details)})
+
     @app.exception_handler(InvalidFieldError)
     def invalid_field(request: Request, error: InvalidFieldError) -> JSONResponse:
         return JSONResponse(

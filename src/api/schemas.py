@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from crm.vocabulary import Channel, CustomerKind, CustomerType, Institution
 
@@ -27,7 +27,7 @@ class CustomerIn(BaseModel):
     account_manager: str | None = Field(default=None, max_length=100)
     institution: Institution = "joint"
     channel: Channel = "other"
-    occurred_at: datetime | None = Field(default=None, description="Defaults to now.")
+    occurred_at: AwareDatetime | None = Field(default=None, description="Defaults to now.")
     idempotency_key: str | None = Field(default=None, min_length=1, max_length=200)
 
 
@@ -103,7 +103,7 @@ class AffiliationIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     organisation_id: UUID
     role: str | None = Field(default=None, max_length=200)
-    occurred_at: datetime | None = None
+    occurred_at: AwareDatetime | None = None
     idempotency_key: str | None = Field(default=None, min_length=1, max_length=200)
 
 
@@ -119,9 +119,9 @@ class TimelineQuery(BaseModel):
 
     kind: list[str] = Field(default_factory=list, description="Only these kinds.")
     institution: list[Institution] = Field(default_factory=list)
-    start: datetime | None = Field(default=None, description="Occurred at or after.")
-    end: datetime | None = Field(default=None, description="Occurred before.")
-    as_of: datetime | None = Field(default=None, description="The journey as it stood then.")
+    start: AwareDatetime | None = Field(default=None, description="Occurred at or after.")
+    end: AwareDatetime | None = Field(default=None, description="Occurred before.")
+    as_of: AwareDatetime | None = Field(default=None, description="The journey as it stood then.")
     cursor: str | None = Field(default=None, max_length=200)
     limit: int = Field(default=50, ge=1, le=500)
     after: int | None = Field(

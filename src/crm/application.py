@@ -261,7 +261,7 @@ class CRM(Application[UUID]):
 
     def _find(self, customer_id: UUID) -> Customer | None:
         try:
-            customer = self.repository.get(customer_id)
+            customer: object = self.repository.get(customer_id)
         except AggregateNotFoundError:
             return None
         return customer if isinstance(customer, Customer) else None

@@ -11,6 +11,7 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
+from eventsourcing.domain import Snapshot as AggregateSnapshot
 
 from crm import events as ev
 from crm.errors import (
@@ -111,7 +112,7 @@ def check_fields(fields: dict[str, Any]) -> None:
 class Customer(Aggregate):
     """A person or organisation; its events are the customer's journey."""
 
-    class Snapshot(Aggregate.Snapshot):
+    class Snapshot(AggregateSnapshot):
         personal_fields = ("state.name", "state.email", "state.phone")
 
     def __init__(self) -> None:

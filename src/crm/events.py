@@ -33,7 +33,7 @@ class CustomerEvent(Aggregate.Event):
 
     @classmethod
     def kind(cls) -> str:
-        """The snake_case name clients use for this kind of event (`FairVisited` -> `fair_visited`)."""
+        """The snake_case name clients use for this kind (`FairVisited` is `fair_visited`)."""
         return re.sub(r"(?<!^)(?=[A-Z])", "_", cls.__name__).lower()
 
 
@@ -100,7 +100,7 @@ class Touchpoint(CustomerEvent):
 
     notes: str | None
 
-    personal_fields = ("notes",)
+    personal_fields: ClassVar[tuple[str, ...]] = ("notes",)
     marketing_purpose_field: ClassVar[str | None] = None
     """The field naming the consent purpose a marketing contact of this kind needs."""
     fixed_marketing_purpose: ClassVar[str | None] = None

@@ -73,11 +73,10 @@ def open_pool(database_url: str, max_size: int = 10) -> ConnectionPool:
 
 def create_schema(pool: ConnectionPool) -> None:
     """Create the write side's own tables if they are missing."""
-    with pool.connection() as conn:
-        # Several processes may start at once; serialise the DDL.
-        with conn.transaction():
-            conn.execute("SELECT pg_advisory_xact_lock(hashtext('asiakassilma-schema'))")
-            conn.execute(SCHEMA)
+    # Several processes may start at once; serialise the DDL.
+    with pool.connection() as conn, conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(hashtext('asiakassilma-schema'))")
+        conn.execute(SCHEMA)
 
 
 class PostgresKeyRing(KeyRing):

@@ -31,7 +31,8 @@ class CustomerDirectory(View):
             " institution text NOT NULL,"
             " first_seen timestamptz NOT NULL,"
             " erased boolean NOT NULL DEFAULT false)",
-            "CREATE INDEX IF NOT EXISTS {p}customers_name ON {p}customers (lower(name) text_pattern_ops)",
+            "CREATE INDEX IF NOT EXISTS {p}customers_name"
+            " ON {p}customers (lower(name) text_pattern_ops)",
             "CREATE INDEX IF NOT EXISTS {p}customers_manager ON {p}customers (account_manager)",
         ]
 

@@ -22,7 +22,7 @@ class Generations:
         self.datastore = datastore
         with self.datastore.transaction(commit=True) as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(hashtext('projection_generations'))")
-            cursor.execute(REGISTRY)  # type: ignore[arg-type]
+            cursor.execute(REGISTRY)
 
     def live_tag(self, view_class: type[View]) -> str:
         """The live generation's tag for the code's version, creating the first one if none."""

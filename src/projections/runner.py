@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import cast
 from uuid import UUID
 
@@ -68,7 +68,7 @@ class Projector:
         return applied
 
     def decode(
-        self, view: View, notifications: list[Notification]
+        self, view: View, notifications: Sequence[Notification]
     ) -> list[tuple[int, CustomerEvent]]:
         if view.needs_personal_data:
             self.crm.keys.prefetch({cast(UUID, n.originator_id) for n in notifications})
@@ -118,7 +118,7 @@ class ProjectionWorker:
     def _follow(self) -> None:
         recorder = cast(PostgresApplicationRecorder, self.projector.crm.recorder)
         with psycopg.connect(self.database_url, autocommit=True) as conn:
-            conn.execute(f'LISTEN "{recorder.channel_name}"')  # type: ignore[arg-type]
+            conn.execute(f'LISTEN "{recorder.channel_name}"')
             held: set[str] = set()
             while not self.stopping.is_set():
                 for view in self.views.refresh():

@@ -132,7 +132,8 @@ class Timeline(View):
             where.append("occurred_at < %(end)s")
             params["end"] = end
         if as_of is not None:
-            where.append("occurred_at <= %(as_of)s AND recorded_at <= %(as_of)s")
+            # Business time: history imported later still shows where it happened.
+            where.append("occurred_at <= %(as_of)s")
             params["as_of"] = as_of
         if cursor:
             after_time, after_version = decode_cursor(cursor)

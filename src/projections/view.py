@@ -62,8 +62,7 @@ class View(PostgresTrackingRecorder):
         super().__init__(datastore, tracking_table_name=f"{self.prefix}tracking")
         # Table and index names come from class constants and the validated tag only.
         self.sql_create_statements.extend(
-            SQL(statement.replace("{p}", self.prefix))  # type: ignore[arg-type]
-            for statement in self.ddl()
+            SQL(statement.replace("{p}", self.prefix)).format() for statement in self.ddl()
         )
 
     @classmethod
@@ -118,13 +117,13 @@ class View(PostgresTrackingRecorder):
     def query(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[DictRow]:
         """Run a read query; `{p}` in the SQL becomes this generation's table prefix."""
         with self.datastore.get_connection() as conn, conn.cursor() as cursor:
-            cursor.execute(sql.replace("{p}", self.prefix), params)  # type: ignore[arg-type]
+            cursor.execute(sql.replace("{p}", self.prefix), params)
             return cursor.fetchall()
 
     def drop_tables(self) -> None:
         with self.datastore.transaction(commit=True) as cursor:
             for table in self.table_names():
-                cursor.execute(f'DROP TABLE IF EXISTS "{table}" CASCADE')  # type: ignore[arg-type]
+                cursor.execute(f'DROP TABLE IF EXISTS "{table}" CASCADE')
 
 
 class ViewProjection(Projection[View]):

@@ -11,7 +11,7 @@ from api.auth import require
 from api.dependencies import IdempotencyHeader, ServicesDep, provenance
 from api.errors import ViewBehindError
 from api.schemas import RecordedOut, TimelineEntryOut, TimelinePageOut, TimelineQuery
-from api.touchpoint_schemas import TouchpointBase, TouchpointIn
+from api.touchpoint_schemas import TouchpointIn
 from api.users import Permission, User
 from crm.errors import CustomerNotFoundError, InvalidFieldError
 from crm.events import CUSTOMER_EVENT_CLASSES
@@ -36,7 +36,6 @@ def record_touchpoint(
     Marketing contacts need a valid consent for their purpose at `occurred_at` (409 without);
     leads move captured -> qualified -> converted or lost; refunds cannot exceed the purchase.
     """
-    assert isinstance(touchpoint, TouchpointBase)
     fields = touchpoint.model_dump(
         exclude={"kind", "occurred_at", "institution", "channel", "idempotency_key"}
     )
@@ -49,7 +48,7 @@ def record_touchpoint(
             channel=touchpoint.channel,
             idempotency_key=touchpoint.idempotency_key or idempotency_key,
         ),
-        touchpoint.kind,  # type: ignore[attr-defined]
+        touchpoint.kind,  # type: ignore[attr-defined]  # every concrete model has `kind`
         fields,
     )
     if recorded.duplicate:

@@ -1,0 +1,103 @@
+"""The timeline endpoint: order, filters, paging, as-of and read-your-writes."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from api.users import Role
+from tests.api.test_customers_api import Headers, at, new_person
+
+
+def record(client: TestClient, headers: dict[str, str], customer_id: str, body: dict) -> int:
+    response = client.post(f"/customers/{customer_id}/touchpoints", json=body, headers=headers)
+    assert response.status_code == 201, response.text
+    return int(response.json()["position"])
+
+
+def test_timeline_is_chronological_by_business_time_and_filters(
+    client: TestClient, as_role: Headers
+) -> None:
+    am = as_role[Role.ACCOUNT_MANAGER]
+    customer_id = new_person(client, am, occurred_at=at(-10))
+    # Recorded out of order: business time decides the order shown.
+    record(
+        client, am, customer_id, {"kind": "web_service_visited", "page": "/b", "occurred_at": at(5)}
+    )
+    record(
+        client,
+        am,
+        customer_id,
+        {"kind": "fair_visited", "fair_name": "Studia", "occurred_at": at(1), "institution": "TTY"},
+    )
+    last = record(
+        client, am, customer_id, {"kind": "web_service_visited", "page": "/c", "occurred_at": at(9)}
+    )
+    url = f"/customers/{customer_id}/timeline"
+
+    everything = client.get(url, params={"after": last}, headers=am).json()["entries"]
+    assert [e["kind"] for e in everything] == [
+        "registered",
+        "fair_visited",
+        "web_service_visited",
+        "web_service_visited",
+    ]
+    assert [e["details"].get("page") for e in everything[2:]] == ["/b", "/c"]
+
+    visits = client.get(url, params={"kind": "web_service_visited"}, headers=am).json()["entries"]
+    assert [e["details"]["page"] for e in visits] == ["/b", "/c"]
+    tty = client.get(url, params={"institution": "TTY"}, headers=am).json()["entries"]
+    assert [e["kind"] for e in tty] == ["fair_visited"]
+    window = client.get(url, params={"start": at(2), "end": at(9)}, headers=am).json()["entries"]
+    assert [e["details"]["page"] for e in window] == ["/b"]
+
+
+def test_timeline_pages_by_cursor_without_gaps_or_repeats(
+    client: TestClient, as_role: Headers
+) -> None:
+    am = as_role[Role.ACCOUNT_MANAGER]
+    customer_id = new_person(client, am, occurred_at=at(-1))
+    last = 0
+    for day in range(11):
+        last = record(
+            client,
+            am,
+            customer_id,
+            {"kind": "web_service_visited", "page": f"/{day}", "occurred_at": at(day)},
+        )
+    url = f"/customers/{customer_id}/timeline"
+    seen, cursor = [], None
+    while True:
+        params = {"limit": 4, "after": last, **({"cursor": cursor} if cursor else {})}
+        page = client.get(url, params=params, headers=am).json()
+        seen.extend(e["version"] for e in page["entries"])
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == list(range(1, 13))
+    assert client.get(url, params={"cursor": "garbage!"}, headers=am).status_code == 422
+
+
+def test_as_of_shows_the_journey_as_it_stood_then(client: TestClient, as_role: Headers) -> None:
+    am = as_role[Role.ACCOUNT_MANAGER]
+    customer_id = new_person(client, am, occurred_at=at(-5))
+    last = record(
+        client,
+        am,
+        customer_id,
+        {"kind": "fair_visited", "fair_name": "Later", "occurred_at": at(30)},
+    )
+    url = f"/customers/{customer_id}/timeline"
+    then = client.get(url, params={"as_of": at(0), "after": last}, headers=am).json()["entries"]
+    assert [e["kind"] for e in then] == ["registered"]
+
+
+def test_timeline_rejects_unknown_kinds_and_inverted_ranges(
+    client: TestClient, as_role: Headers
+) -> None:
+    am = as_role[Role.ACCOUNT_MANAGER]
+    customer_id = new_person(client, am)
+    url = f"/customers/{customer_id}/timeline"
+    unknown = client.get(url, params={"kind": "dancing"}, headers=am)
+    assert unknown.status_code == 422 and "kind" in unknown.text
+    inverted = client.get(url, params={"start": at(5), "end": at(1)}, headers=am)
+    assert inverted.status_code == 422 and "end" in inverted.text

@@ -1,0 +1,135 @@
+"""Test data: valid fields for every touchpoint kind, in an order the rules accept."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from crm.customer import Provenance
+
+START = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
+
+
+def unique(prefix: str = "t") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+def provenance(
+    at: datetime = START, key: str | None = None, user: str = "anna.am", channel: str = "other"
+) -> Provenance:
+    return Provenance(
+        occurred_at=at,
+        institution="TAMK",
+        channel=channel,
+        recorded_by=user,
+        idempotency_key=key or unique("key"),
+    )
+
+
+def every_touchpoint() -> list[tuple[str, dict[str, Any]]]:
+    """One touchpoint of each kind; consents, leads, purchases and memberships in rule order."""
+    return [
+        ("fair_visited", {"notes": "Met at stand", "fair_name": "Studia 2025"}),
+        ("webinar_registered", {"notes": None, "webinar_id": "w1", "title": "AI in teaching"}),
+        ("webinar_attended", {"notes": None, "webinar_id": "w1", "title": "AI in teaching"}),
+        (
+            "event_attended",
+            {"notes": None, "event_name": "Open day", "organiser": "own", "event_format": "event"},
+        ),
+        ("company_visited", {"notes": "Discussed coaching", "topic": "Coaching needs"}),
+        (
+            "phone_call_made",
+            {
+                "notes": "Asked about prices",
+                "direction": "inbound",
+                "topic": "Prices",
+                "marketing_purpose": None,
+            },
+        ),
+        (
+            "consent_given",
+            {
+                "notes": None,
+                "purpose": "email_marketing",
+                "lawful_basis": "consent",
+                "evidence": "form v3 sha256:ab12",
+            },
+        ),
+        (
+            "consent_given",
+            {
+                "notes": None,
+                "purpose": "newsletter",
+                "lawful_basis": "consent",
+                "evidence": "form v3 sha256:ab12",
+            },
+        ),
+        ("marketing_email_sent", {"notes": None, "purpose": "email_marketing", "campaign": "Q1"}),
+        ("newsletter_subscribed", {"notes": None, "newsletter": "Tampere3 News"}),
+        ("newsletter_sent", {"notes": None, "newsletter": "Tampere3 News"}),
+        ("newsletter_unsubscribed", {"notes": None, "newsletter": "Tampere3 News"}),
+        ("chat_conversation_held", {"notes": "Chat about credits", "topic": "Credits"}),
+        ("web_service_visited", {"notes": None, "page": "/koulutukset/ai"}),
+        (
+            "social_media_interacted",
+            {"notes": None, "platform": "LinkedIn", "interaction": "comment"},
+        ),
+        (
+            "lead_captured",
+            {
+                "notes": None,
+                "lead_id": "L1",
+                "source_channel": "fair",
+                "target_group": "ICT professionals",
+                "interest": "AI training",
+            },
+        ),
+        ("lead_qualified", {"notes": None, "lead_id": "L1"}),
+        (
+            "purchase_made",
+            {
+                "notes": None,
+                "purchase_id": "P1",
+                "offering": "AI for leaders",
+                "offering_type": "open_training",
+                "amount": Decimal("1200.00"),
+                "invoice_reference": "INV-1",
+            },
+        ),
+        ("lead_converted", {"notes": None, "lead_id": "L1", "purchase_id": "P1"}),
+        (
+            "lead_captured",
+            {
+                "notes": None,
+                "lead_id": "L2",
+                "source_channel": "web_service",
+                "target_group": "Managers",
+                "interest": None,
+            },
+        ),
+        ("lead_lost", {"notes": None, "lead_id": "L2", "reason": "No budget"}),
+        (
+            "purchase_refunded",
+            {"notes": None, "purchase_id": "P1", "amount": Decimal("200.00"), "reason": "Moved"},
+        ),
+        (
+            "feedback_given",
+            {"notes": None, "score": 9, "comment": "Erinomainen koulutus", "offering": "AI"},
+        ),
+        ("consent_withdrawn", {"notes": None, "purpose": "newsletter", "evidence": "e-mail"}),
+        ("partner_membership_started", {"notes": None, "tier": "free"}),
+        ("partner_membership_changed", {"notes": None, "tier": "paid"}),
+        (
+            "annual_review_held",
+            {"notes": "Good year", "next_review_due": date(2026, 1, 15)},
+        ),
+        ("partner_membership_ended", {"notes": None, "reason": "Reorganisation"}),
+        ("course_completed", {"notes": None, "course": "AI basics", "credits": Decimal("5")}),
+        ("recommendation_given", {"notes": "Told colleagues", "offering": "AI basics"}),
+    ]
+
+
+def times(count: int, start: datetime = START) -> list[datetime]:
+    return [start + timedelta(days=i) for i in range(count)]

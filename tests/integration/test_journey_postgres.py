@@ -1,0 +1,29 @@
+"""The journey scenarios against real PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from api.settings import Settings
+from api.wiring import Services, build_services
+from crm.application import CRM
+from tests.scenarios import JourneyScenarios
+
+
+@pytest.fixture
+def crm(services: Services) -> CRM:
+    return services.crm
+
+
+@pytest.fixture
+def fresh_crm(settings: Settings) -> Iterator[CRM]:
+    """A second process's view: its own application, caches and connections."""
+    other = build_services(settings.model_copy(update={"run_projections": False}))
+    yield other.crm
+    other.close()
+
+
+class TestJourneyOnPostgres(JourneyScenarios):
+    store_knows_positions = True
