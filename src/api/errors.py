@@ -14,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from crm.errors import CustomerNotFoundError, InvalidFieldError, RuleViolationError
+from crm.group_commit import CommitUnavailableError
 
 log = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = "2"
@@ -22,6 +23,7 @@ UNAVAILABLE = (
     psycopg_pool.PoolTimeout,
     StoreOperationalError,
     StoreInterfaceError,
+    CommitUnavailableError,
 )
 
 

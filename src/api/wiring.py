@@ -12,6 +12,7 @@ from api.database import resolve_database_url
 from api.settings import Settings, load_secret
 from api.users import Users
 from crm.application import CRM
+from crm.group_commit import GroupCommitter
 from crm.postgres import (
     EventPositions,
     PostgresIdentityIndex,
@@ -41,8 +42,11 @@ class Services:
     views: LiveViews
     projector: Projector
     worker: ProjectionWorker | None = None
+    committer: GroupCommitter | None = None
 
     def close(self) -> None:
+        if self.committer is not None:
+            self.committer.stop()
         if self.worker is not None:
             self.worker.stop()
         self.crm.close()
@@ -69,8 +73,10 @@ def build_services(settings: Settings) -> Services:
     )
     datastore = cast(PostgresApplicationRecorder, crm.recorder).datastore
     views = LiveViews(datastore, VIEW_CLASSES)
-    projector = Projector(crm)
+    projector = Projector(crm, batch_size=settings.projection_batch_size)
     services = Services(settings, database_url, pool, crm, users, views, projector)
+    services.committer = GroupCommitter(crm)
+    services.committer.start()
     if settings.run_projections:
         services.worker = ProjectionWorker(projector, views, database_url)
         services.worker.start()

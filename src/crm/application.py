@@ -58,6 +58,19 @@ class Recorded:
 PositionLookup = Callable[[UUID, int], int | None]
 
 
+@dataclass(frozen=True)
+class Command:
+    """One decision to take on one customer under one idempotency key."""
+
+    customer_id: UUID
+    provenance: Provenance
+    decide: Callable[[Customer], None]
+
+
+Outcome = Recorded | Exception
+"""What a command in a batch ended in: its result, or the error it failed with alone."""
+
+
 class CRM(Application[UUID]):
     """Records and reads customer journeys."""
 
@@ -205,10 +218,17 @@ class CRM(Application[UUID]):
         self, customer_id: UUID, provenance: Provenance, kind: str, fields: dict[str, Any]
     ) -> Recorded:
         """Record one touchpoint of any kind in `crm.events.TOUCHPOINT_KINDS`."""
+        command = self.touchpoint_command(customer_id, provenance, kind, fields)
+        return self._command(command.customer_id, command.provenance, command.decide)
+
+    def touchpoint_command(
+        self, customer_id: UUID, provenance: Provenance, kind: str, fields: dict[str, Any]
+    ) -> Command:
+        """The decision `record_touchpoint` takes, for running alone or in a batch."""
         touchpoint_class = ev.TOUCHPOINT_KINDS.get(kind)
         if touchpoint_class is None:
             raise InvalidFieldError("kind", f"unknown touchpoint kind {kind!r}")
-        return self._command(
+        return Command(
             customer_id,
             provenance,
             lambda customer: customer.record_touchpoint(provenance, touchpoint_class, fields),
@@ -258,6 +278,100 @@ class CRM(Application[UUID]):
                 continue
             return self._recorded(customer, recordings)
         raise ConcurrencyError("The customer kept changing under this command; try again.")
+
+    def execute_batch(self, commands: Sequence[Command]) -> list[Outcome]:
+        """Decide many commands against their customers and save all in one transaction.
+
+        Commands on one customer are decided in arrival order against one loaded aggregate;
+        a repeated idempotency key (stored, or earlier in the batch) is a duplicate. A command
+        that breaks a rule fails alone. If another process wrote one of the customers
+        meanwhile, the batch's commands are retried one by one through `_command`.
+        """
+        outcomes: list[Outcome | None] = [None] * len(commands)
+        by_customer: dict[UUID, list[int]] = {}
+        for index, command in enumerate(commands):
+            by_customer.setdefault(command.customer_id, []).append(index)
+        changed: list[Customer] = []
+        # Per command that produced an event: (customer, version of its event).
+        produced: dict[int, tuple[UUID, int]] = {}
+        duplicates: dict[int, tuple[UUID, int]] = {}
+        tainted: list[int] = []
+        for customer_id, indexes in by_customer.items():
+            customer = self._find(customer_id)
+            if customer is None:
+                for index in indexes:
+                    outcomes[index] = CustomerNotFoundError(customer_id)
+                continue
+            if not self._decide_in_order(
+                customer, commands, indexes, outcomes, produced, duplicates
+            ):
+                tainted.extend(indexes)
+            elif customer.pending_events:
+                changed.append(customer)
+        positions: dict[tuple[UUID, int], int] = {}
+        if changed:
+            try:
+                recordings = self.save(*changed)
+            except IntegrityError:
+                return [self._retry_alone(command) for command in commands]
+            positions = {
+                (r.domain_event.originator_id, r.domain_event.originator_version): (
+                    r.notification.id
+                )
+                for r in recordings
+            }
+        for index, (customer_id, version) in produced.items():
+            outcomes[index] = Recorded(customer_id, version, positions.get((customer_id, version)))
+        for index, (customer_id, version) in duplicates.items():
+            position = positions.get((customer_id, version))
+            if position is None:
+                position = self._position_of(customer_id, version)
+            outcomes[index] = Recorded(customer_id, version, position, True)
+        for index in tainted:
+            outcomes[index] = self._retry_alone(commands[index])
+        return [o if o is not None else RuntimeError("command not decided") for o in outcomes]
+
+    def _decide_in_order(
+        self,
+        customer: Customer,
+        commands: Sequence[Command],
+        indexes: list[int],
+        outcomes: list[Outcome | None],
+        produced: dict[int, tuple[UUID, int]],
+        duplicates: dict[int, tuple[UUID, int]],
+    ) -> bool:
+        """Decide the customer's commands in order; False if a failed decision left the
+        customer changed (its commands then run alone)."""
+        for index in indexes:
+            command = commands[index]
+            # `recorded_keys` also holds keys decided earlier in this batch.
+            earlier = customer.version_for(command.provenance.idempotency_key)
+            if earlier is not None:
+                duplicates[index] = (customer.id, earlier)
+                continue
+            pending = len(customer.pending_events)
+            try:
+                command.decide(customer)
+            except Exception as error:
+                if len(customer.pending_events) != pending:
+                    # The decision failed after changing the customer: its state is no longer
+                    # trustworthy, so every command on it goes through the single path.
+                    for other in indexes:
+                        produced.pop(other, None)
+                        duplicates.pop(other, None)
+                        outcomes[other] = None
+                    return False
+                outcomes[index] = error
+                continue
+            if len(customer.pending_events) > pending:
+                produced[index] = (customer.id, customer.version)
+        return True
+
+    def _retry_alone(self, command: Command) -> Outcome:
+        try:
+            return self._command(command.customer_id, command.provenance, command.decide)
+        except Exception as error:
+            return error
 
     def _find(self, customer_id: UUID) -> Customer | None:
         try:

@@ -39,7 +39,9 @@ def record_touchpoint(
     fields = touchpoint.model_dump(
         exclude={"kind", "occurred_at", "institution", "channel", "idempotency_key"}
     )
-    recorded = services.crm.record_touchpoint(
+    # Concurrent touchpoints share one transaction (group commit).
+    writer = services.committer or services.crm
+    recorded = writer.record_touchpoint(
         customer_id,
         provenance(
             user,

@@ -1,0 +1,146 @@
+"""Group commit on PostgreSQL: batches of commands in one transaction, each answered alone."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from uuid import UUID
+
+import pytest
+
+from api.wiring import Services
+from crm.application import CRM, Command, Recorded
+from crm.customer import Customer
+from crm.errors import CustomerNotFoundError, LeadTransitionError
+from crm.group_commit import GroupCommitter
+from crm.postgres import EventPositions
+from tests.factories import provenance, unique
+
+pytestmark = pytest.mark.postgres
+
+
+def register(crm: CRM) -> UUID:
+    return crm.register_customer(
+        provenance(),
+        customer_kind="person",
+        customer_type="individual",
+        name="Group Commit",
+        email=f"{unique('gc')}@example.fi",
+    ).customer_id
+
+
+def touchpoint(crm: CRM, customer_id: UUID, key: str | None = None) -> Command:
+    return crm.touchpoint_command(
+        customer_id, provenance(key=key), "web_service_visited", {"notes": None, "page": "/a"}
+    )
+
+
+def lead(crm: CRM, customer_id: UUID, kind: str, lead_id: str) -> Command:
+    return crm.touchpoint_command(
+        customer_id, provenance(), kind, {"notes": None, "lead_id": lead_id}
+    )
+
+
+def test_commands_on_one_customer_are_decided_in_arrival_order(services: Services) -> None:
+    crm = services.crm
+    customer_id = register(crm)
+    captured = {
+        "notes": None,
+        "lead_id": "L1",
+        "source_channel": "fair",
+        "target_group": "ICT",
+        "interest": None,
+    }
+    outcomes = crm.execute_batch(
+        [
+            crm.touchpoint_command(customer_id, provenance(), "lead_captured", captured),
+            lead(crm, customer_id, "lead_qualified", "L1"),
+        ]
+    )
+    assert all(isinstance(o, Recorded) for o in outcomes)
+    assert crm.get_customer(customer_id).lead_stages == {"L1": "qualified"}
+
+
+def test_a_command_that_breaks_its_rule_fails_alone(services: Services) -> None:
+    crm = services.crm
+    first, second = register(crm), register(crm)
+    outcomes = crm.execute_batch(
+        [
+            touchpoint(crm, first),
+            lead(crm, first, "lead_qualified", "never-captured"),
+            touchpoint(crm, second),
+            touchpoint(crm, UUID(int=7)),
+        ]
+    )
+    assert isinstance(outcomes[0], Recorded)
+    assert isinstance(outcomes[1], LeadTransitionError)
+    assert isinstance(outcomes[2], Recorded)
+    assert isinstance(outcomes[3], CustomerNotFoundError)
+    assert crm.get_customer(first).version == 2
+    assert crm.get_customer(second).version == 2
+
+
+def test_each_command_gets_its_own_events_position(services: Services) -> None:
+    crm = services.crm
+    customers = [register(crm) for _ in range(3)]
+    outcomes = crm.execute_batch([touchpoint(crm, c) for c in customers for _ in range(3)])
+    positions = EventPositions(services.pool)
+    recorded = [o for o in outcomes if isinstance(o, Recorded)]
+    assert len(recorded) == 9
+    assert len({r.position for r in recorded}) == 9
+    for r in recorded:
+        assert r.position == positions(r.customer_id, r.version)
+
+
+def test_a_key_repeated_within_one_batch_stores_one_event(services: Services) -> None:
+    crm = services.crm
+    customer_id = register(crm)
+    key = unique("dup")
+    first, again = crm.execute_batch(
+        [touchpoint(crm, customer_id, key), touchpoint(crm, customer_id, key)]
+    )
+    assert isinstance(first, Recorded) and isinstance(again, Recorded)
+    assert not first.duplicate and again.duplicate
+    assert (again.version, again.position) == (first.version, first.position)
+    later = crm.execute_batch([touchpoint(crm, customer_id, key)])[0]
+    assert isinstance(later, Recorded) and later.duplicate and later.position == first.position
+    assert crm.get_customer(customer_id).version == 2
+
+
+def test_a_batch_that_meets_another_writer_retries_without_failing_anyone(
+    services: Services,
+) -> None:
+    crm = services.crm
+    customer_id = register(crm)
+    raced = []
+
+    def decide_while_another_writer_saves(customer: Customer) -> None:
+        if not raced:
+            raced.append(True)
+            crm.record_touchpoint(
+                customer_id, provenance(), "web_service_visited", {"notes": None, "page": "/b"}
+            )
+        touchpoint(crm, customer_id).decide(customer)
+
+    racing = Command(customer_id, provenance(), decide_while_another_writer_saves)
+    outcomes = crm.execute_batch([racing, touchpoint(crm, customer_id)])
+    assert all(isinstance(o, Recorded) and not o.duplicate for o in outcomes)
+    assert crm.get_customer(customer_id).version == 4
+
+
+def test_concurrent_callers_are_batched_and_each_answered(services: Services) -> None:
+    committer = GroupCommitter(services.crm, max_wait=0.01)
+    committer.start()
+    try:
+        customers = [register(services.crm) for _ in range(4)]
+        with ThreadPoolExecutor(16) as pool:
+            results = list(
+                pool.map(
+                    lambda i: committer.execute(touchpoint(services.crm, customers[i % 4])),
+                    range(64),
+                )
+            )
+    finally:
+        committer.stop()
+    assert len({(r.customer_id, r.version) for r in results}) == 64
+    assert committer.batches < 64
+    assert sorted(services.crm.get_customer(c).version for c in customers) == [17] * 4
