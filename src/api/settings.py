@@ -36,6 +36,17 @@ class Settings(BaseSettings):
     read_wait_timeout: float = Field(
         default=2.0, ge=0, le=30, description="Longest a read waits for a given log position."
     )
+    engagement_weights: dict[str, float] = Field(
+        default_factory=dict,
+        description="Engagement weight per touchpoint kind (JSON), overriding the defaults in"
+        " projections.indicators.DEFAULT_WEIGHTS; applied at read time.",
+    )
+    engagement_half_life_days: float = Field(
+        default=90.0,
+        ge=30.0,
+        description="Half-life of a touchpoint's engagement weight; a change needs"
+        " `crm rebuild indicators`.",
+    )
 
 
 def load_secret(settings_value: SecretStr | None, key_file: Path) -> bytes:

@@ -21,13 +21,24 @@ from crm.postgres import (
     event_store_env,
     open_pool,
 )
+from projections.consent_ledger import ConsentLedger
 from projections.directory import CustomerDirectory
+from projections.funnel import Funnel
 from projections.generations import LiveViews
+from projections.indicators import CustomerIndicators
+from projections.organisations import Organisations
 from projections.runner import ProjectionWorker, Projector
 from projections.timeline import Timeline
 from projections.view import View
 
-VIEW_CLASSES: list[type[View]] = [CustomerDirectory, Timeline]
+VIEW_CLASSES: list[type[View]] = [
+    CustomerDirectory,
+    Timeline,
+    CustomerIndicators,
+    ConsentLedger,
+    Funnel,
+    Organisations,
+]
 
 
 @dataclass

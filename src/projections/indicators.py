@@ -1,0 +1,455 @@
+"""Customer indicators: value, participation, feedback, engagement and lifecycle per customer.
+
+One row per customer in `indicators_<tag>_customers`, one row per purchase in `..._purchases`
+(revenue reports and the lifetime fit read it) and one decayed engagement sum per customer and
+touchpoint kind in `..._engagement`. Business time (`occurred_at`) decides every first/last
+date, so history recorded out of order lands where it happened. No personal data is read.
+
+Definitions:
+- revenue: purchase amounts minus refunds (EUR); purchase_count counts purchases made (a fully
+  refunded purchase still counts); average order value = revenue / purchase_count.
+- first_seen: the earliest business time of any of the customer's events; last_activity: the
+  latest business time of any touchpoint; tenure: whole days from first_seen to "now".
+- webinar utilisation: webinars attended / webinars registered (None without registrations).
+- NPS class of the last score: promoter 9-10, passive 7-8, detractor 0-6.
+- engagement: sum over touchpoints of w(kind) * 0.5 ** ((now - t) / half_life). Stored per
+  customer and kind as S = sum(2 ** ((t - EPOCH) / half_life)) with t and EPOCH in days and
+  EPOCH = 2020-01-01, so score(now) = sum_k w_k * S_k * 2 ** (-(now - EPOCH) / half_life):
+  exact, O(1) per event, and weights apply at read time (change them without a rebuild).
+  Terms are stored as `numeric` so sums do not depend on batching. With the minimum half-life
+  of 30 days a double holds 2 ** 1023, i.e. about 84 years after EPOCH. Changing the
+  half-life needs a rebuild of the view (`crm rebuild indicators`).
+  Default weights (DEFAULT_WEIGHTS): purchases, partner membership and recommendations weigh
+  most; outbound messages (marketing e-mail, newsletters) weigh 0 as they are not the
+  customer's doing; default half-life 90 days.
+- RFM: 1-5 per dimension by quintiles (`ntile(5)`) over customers with purchases who are not
+  erased, computed at read time: recency by last purchase, frequency by purchase count,
+  monetary by revenue; 5 is the most recent / most frequent / highest.
+- lifecycle stage at "now", first matching rule wins, with the date it was entered:
+  partner (a partner membership is active: its latest membership event is a start or change;
+  entered at the latest start), lapsed (has purchases, none in the last LAPSE_MONTHS months;
+  entered LAPSE_MONTHS after the last purchase), repeat_customer (two or more purchases;
+  entered at the second purchase), customer (one purchase; entered at it), lead (a lead was
+  captured; entered at the first capture), prospect (otherwise; entered at first_seen).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from psycopg import Cursor
+from psycopg.rows import DictRow
+
+from crm import events as ev
+from projections.view import Batch, View
+
+EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
+DEFAULT_HALF_LIFE_DAYS = 90.0
+MIN_HALF_LIFE_DAYS = 30.0
+LAPSE_MONTHS = 24
+DEFAULT_WEIGHTS: dict[str, float] = {
+    "fair_visited": 2.0,
+    "webinar_registered": 1.0,
+    "webinar_attended": 3.0,
+    "event_attended": 3.0,
+    "company_visited": 4.0,
+    "phone_call_made": 1.0,
+    "marketing_email_sent": 0.0,
+    "newsletter_sent": 0.0,
+    "newsletter_subscribed": 1.0,
+    "newsletter_unsubscribed": 0.0,
+    "chat_conversation_held": 1.0,
+    "web_service_visited": 0.5,
+    "social_media_interacted": 0.5,
+    "lead_captured": 1.0,
+    "lead_qualified": 2.0,
+    "lead_converted": 3.0,
+    "lead_lost": 0.0,
+    "purchase_made": 5.0,
+    "purchase_refunded": 0.0,
+    "feedback_given": 2.0,
+    "consent_given": 1.0,
+    "consent_withdrawn": 0.0,
+    "partner_membership_started": 5.0,
+    "partner_membership_changed": 1.0,
+    "partner_membership_ended": 0.0,
+    "annual_review_held": 4.0,
+    "course_completed": 3.0,
+    "recommendation_given": 4.0,
+}
+CUSTOMER_COLUMNS: dict[str, str] = {
+    "customer_id": "uuid",
+    "kind": "text",
+    "customer_type": "text",
+    "sector": "text",
+    "institution": "text",
+    "account_manager": "text",
+    "erased": "boolean",
+    "first_seen": "timestamptz",
+    "last_activity": "timestamptz",
+    "revenue": "numeric",
+    "purchase_count": "integer",
+    "first_purchase": "timestamptz",
+    "second_purchase": "timestamptz",
+    "last_purchase": "timestamptz",
+    "events_attended": "integer",
+    "webinars_attended": "integer",
+    "webinars_registered": "integer",
+    "feedback_count": "integer",
+    "feedback_sum": "integer",
+    "last_feedback_at": "timestamptz",
+    "last_feedback_score": "integer",
+    "first_lead_at": "timestamptz",
+    "membership_changed_at": "timestamptz",
+    "membership_active": "boolean",
+    "partner_since": "timestamptz",
+}
+# How a batch's partial row merges into the stored one (t = stored, x = the batch's).
+MERGE: dict[str, str] = {
+    "kind": "coalesce(t.kind, x.kind)",
+    "customer_type": "coalesce(t.customer_type, x.customer_type)",
+    "sector": "coalesce(x.sector, t.sector)",
+    "institution": "coalesce(t.institution, x.institution)",
+    "account_manager": "coalesce(x.account_manager, t.account_manager)",
+    "erased": "t.erased OR x.erased",
+    "first_seen": "least(t.first_seen, x.first_seen)",
+    "last_activity": "greatest(t.last_activity, x.last_activity)",
+    "revenue": "t.revenue + x.revenue",
+    "purchase_count": "t.purchase_count + x.purchase_count",
+    "first_purchase": "least(t.first_purchase, x.first_purchase)",
+    "second_purchase": "CASE WHEN t.first_purchase IS NULL THEN x.second_purchase"
+    " WHEN x.first_purchase IS NULL THEN t.second_purchase"
+    " ELSE least(greatest(t.first_purchase, x.first_purchase),"
+    " t.second_purchase, x.second_purchase) END",
+    "last_purchase": "greatest(t.last_purchase, x.last_purchase)",
+    "events_attended": "t.events_attended + x.events_attended",
+    "webinars_attended": "t.webinars_attended + x.webinars_attended",
+    "webinars_registered": "t.webinars_registered + x.webinars_registered",
+    "feedback_count": "t.feedback_count + x.feedback_count",
+    "feedback_sum": "t.feedback_sum + x.feedback_sum",
+    "last_feedback_at": "greatest(t.last_feedback_at, x.last_feedback_at)",
+    "last_feedback_score": "CASE WHEN x.last_feedback_at IS NOT NULL AND"
+    " (t.last_feedback_at IS NULL OR x.last_feedback_at >= t.last_feedback_at)"
+    " THEN x.last_feedback_score ELSE t.last_feedback_score END",
+    "first_lead_at": "least(t.first_lead_at, x.first_lead_at)",
+    "membership_changed_at": "greatest(t.membership_changed_at, x.membership_changed_at)",
+    "membership_active": "CASE WHEN x.membership_changed_at IS NOT NULL AND"
+    " (t.membership_changed_at IS NULL OR x.membership_changed_at >= t.membership_changed_at)"
+    " THEN x.membership_active ELSE t.membership_active END",
+    "partner_since": "greatest(t.partner_since, x.partner_since)",
+}
+TOPICS: tuple[type[ev.CustomerEvent], ...] = (
+    ev.Registered,
+    ev.ProfileCorrected,
+    ev.AccountManagerAssigned,
+    ev.Erased,
+    *ev.TOUCHPOINT_CLASSES,
+)
+# The stage rule of the module docstring, over a row of `{p}customers` aliased c.
+STAGE_SQL = f"""
+CASE
+  WHEN c.membership_active THEN 'partner'
+  WHEN c.last_purchase < %(now)s - interval '{LAPSE_MONTHS} months' THEN 'lapsed'
+  WHEN c.purchase_count >= 2 THEN 'repeat_customer'
+  WHEN c.purchase_count = 1 THEN 'customer'
+  WHEN c.first_lead_at IS NOT NULL THEN 'lead'
+  ELSE 'prospect'
+END"""
+STAGE_SINCE_SQL = f"""
+CASE
+  WHEN c.membership_active THEN c.partner_since
+  WHEN c.last_purchase < %(now)s - interval '{LAPSE_MONTHS} months'
+    THEN c.last_purchase + interval '{LAPSE_MONTHS} months'
+  WHEN c.purchase_count >= 2 THEN c.second_purchase
+  WHEN c.purchase_count = 1 THEN c.first_purchase
+  WHEN c.first_lead_at IS NOT NULL THEN c.first_lead_at
+  ELSE c.first_seen
+END"""
+
+
+def days_since_epoch(at: datetime) -> float:
+    return (at - EPOCH).total_seconds() / 86400.0
+
+
+def decay_term(at: datetime, half_life_days: float) -> Decimal:
+    """One touchpoint's anchored weightless term 2 ** ((t - EPOCH) / half_life)."""
+    # Through repr so each term is a short exact decimal and numeric sums are exact.
+    return Decimal(repr(2.0 ** (days_since_epoch(at) / half_life_days)))
+
+
+def engagement_score(
+    sums: Mapping[str, Decimal | float],
+    now: datetime,
+    weights: Mapping[str, float],
+    half_life_days: float,
+) -> float:
+    """sum(w * 0.5 ** ((now - t) / half_life)) from the per-kind anchored sums."""
+    factor = 2.0 ** (-days_since_epoch(now) / half_life_days)
+    return math.fsum(weights.get(kind, 0.0) * float(total) * factor for kind, total in sums.items())
+
+
+def nps_class(score: int | None) -> str | None:
+    """promoter 9-10, passive 7-8, detractor 0-6."""
+    if score is None:
+        return None
+    return "promoter" if score >= 9 else "passive" if score >= 7 else "detractor"
+
+
+def derived(
+    row: Mapping[str, Any],
+    sums: Mapping[str, Decimal],
+    now: datetime,
+    weights: Mapping[str, float],
+    half_life_days: float,
+) -> dict[str, Any]:
+    """The indicators computed from a stored row at read time, as of `now`."""
+    count = row["purchase_count"]
+    registered = row["webinars_registered"]
+    feedback = row["feedback_count"]
+    return {
+        "average_order_value": (
+            (row["revenue"] / count).quantize(Decimal("0.01")) if count else None
+        ),
+        "tenure_days": (now - row["first_seen"]).days if row["first_seen"] else None,
+        "webinar_utilisation": row["webinars_attended"] / registered if registered else None,
+        "feedback_average": row["feedback_sum"] / feedback if feedback else None,
+        "nps_class": nps_class(row["last_feedback_score"]),
+        "engagement_score": engagement_score(sums, now, weights, half_life_days),
+    }
+
+
+@dataclass
+class Partial:
+    """A batch's contribution to one customer's row, merged like MERGE does."""
+
+    customer_id: UUID
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.values = dict.fromkeys(CUSTOMER_COLUMNS)
+        self.values.update(
+            customer_id=self.customer_id,
+            erased=False,
+            revenue=Decimal(0),
+            purchase_count=0,
+            events_attended=0,
+            webinars_attended=0,
+            webinars_registered=0,
+            feedback_count=0,
+            feedback_sum=0,
+        )
+
+    def earliest(self, name: str, at: datetime) -> None:
+        if self.values[name] is None or at < self.values[name]:
+            self.values[name] = at
+
+    def latest(self, name: str, at: datetime) -> None:
+        if self.values[name] is None or at > self.values[name]:
+            self.values[name] = at
+
+    def latest_wins(self, at_name: str, value_name: str, at: datetime, value: Any) -> bool:
+        """Take `value` if `at` is not before the one held (later log position wins ties)."""
+        if self.values[at_name] is None or at >= self.values[at_name]:
+            self.values[at_name] = at
+            self.values[value_name] = value
+            return True
+        return False
+
+    def add_purchase(self, at: datetime) -> None:
+        first, second = self.values["first_purchase"], self.values["second_purchase"]
+        if first is None or at < first:
+            first, second = at, first
+        elif second is None or at < second:
+            second = at
+        self.values.update(first_purchase=first, second_purchase=second)
+        self.latest("last_purchase", at)
+
+
+class CustomerIndicators(View):
+    """Per-customer value, participation, feedback, engagement and lifecycle facts."""
+
+    name = "indicators"
+    version = 1
+    topics = TOPICS
+    needs_personal_data = False
+    half_life_days = DEFAULT_HALF_LIFE_DAYS
+
+    def ddl(self) -> list[str]:
+        columns = ", ".join(f"{name} {kind}" for name, kind in CUSTOMER_COLUMNS.items())
+        return [
+            f"CREATE TABLE IF NOT EXISTS {{p}}customers ({columns}, PRIMARY KEY (customer_id))",
+            "CREATE TABLE IF NOT EXISTS {p}purchases ("
+            " customer_id uuid NOT NULL, purchase_id text NOT NULL,"
+            " occurred_at timestamptz NOT NULL, institution text NOT NULL,"
+            " offering_type text NOT NULL, amount numeric NOT NULL,"
+            " refunded numeric NOT NULL DEFAULT 0,"
+            " PRIMARY KEY (customer_id, purchase_id))",
+            "CREATE TABLE IF NOT EXISTS {p}engagement ("
+            " customer_id uuid NOT NULL, kind text NOT NULL, decayed_sum numeric NOT NULL,"
+            " PRIMARY KEY (customer_id, kind))",
+            "CREATE INDEX IF NOT EXISTS {p}customers_last_purchase ON {p}customers (last_purchase)",
+        ]
+
+    def write(self, cursor: Cursor[DictRow], batch: Batch) -> None:
+        partials: dict[UUID, Partial] = {}
+        purchases: list[tuple[UUID, str, datetime, str, str, Decimal]] = []
+        refunds: dict[tuple[UUID, str], Decimal] = {}
+        engagement: dict[tuple[UUID, str], Decimal] = {}
+        for _, event in batch:
+            customer_id = event.originator_id
+            row = partials.get(customer_id)
+            if row is None:
+                row = partials[customer_id] = Partial(customer_id)
+            self._apply(row, event)
+            row.earliest("first_seen", event.occurred_at)
+            if isinstance(event, ev.Touchpoint):
+                row.latest("last_activity", event.occurred_at)
+                key = (customer_id, type(event).kind())
+                term = decay_term(event.occurred_at, self.half_life_days)
+                engagement[key] = engagement.get(key, Decimal(0)) + term
+            if isinstance(event, ev.PurchaseMade):
+                purchases.append(
+                    (
+                        customer_id,
+                        event.purchase_id,
+                        event.occurred_at,
+                        event.institution,
+                        event.offering_type,
+                        event.amount,
+                    )
+                )
+            elif isinstance(event, ev.PurchaseRefunded):
+                key = (customer_id, event.purchase_id)
+                refunds[key] = refunds.get(key, Decimal(0)) + event.amount
+        self._merge_customers(cursor, list(partials.values()))
+        p = self.prefix
+        if purchases:
+            cursor.execute(
+                f"INSERT INTO {p}purchases (customer_id, purchase_id, occurred_at, institution,"
+                " offering_type, amount) SELECT * FROM unnest(%s::uuid[], %s::text[],"
+                " %s::timestamptz[], %s::text[], %s::text[], %s::numeric[])"
+                " ON CONFLICT DO NOTHING",
+                [list(column) for column in zip(*purchases, strict=True)],
+            )
+        if refunds:
+            cursor.execute(
+                f"UPDATE {p}purchases t SET refunded = t.refunded + x.amount"
+                " FROM unnest(%s::uuid[], %s::text[], %s::numeric[])"
+                " AS x(customer_id, purchase_id, amount)"
+                " WHERE t.customer_id = x.customer_id AND t.purchase_id = x.purchase_id",
+                [[k[0] for k in refunds], [k[1] for k in refunds], list(refunds.values())],
+            )
+        if engagement:
+            cursor.execute(
+                f"INSERT INTO {p}engagement AS t (customer_id, kind, decayed_sum)"
+                " SELECT * FROM unnest(%s::uuid[], %s::text[], %s::numeric[])"
+                " ON CONFLICT (customer_id, kind)"
+                " DO UPDATE SET decayed_sum = t.decayed_sum + excluded.decayed_sum",
+                [[k[0] for k in engagement], [k[1] for k in engagement], list(engagement.values())],
+            )
+
+    @staticmethod
+    def _apply(row: Partial, event: ev.CustomerEvent) -> None:
+        values = row.values
+        at = event.occurred_at
+        if isinstance(event, ev.Registered):
+            values.update(
+                kind=event.customer_kind,
+                customer_type=event.customer_type,
+                institution=event.institution,
+            )
+            values["sector"] = event.sector or values["sector"]
+            values["account_manager"] = event.account_manager or values["account_manager"]
+        elif isinstance(event, ev.ProfileCorrected):
+            values["sector"] = event.sector or values["sector"]
+        elif isinstance(event, ev.AccountManagerAssigned):
+            values["account_manager"] = event.account_manager
+        elif isinstance(event, ev.Erased):
+            values["erased"] = True
+        elif isinstance(event, ev.PurchaseMade):
+            values["revenue"] += event.amount
+            values["purchase_count"] += 1
+            row.add_purchase(at)
+        elif isinstance(event, ev.PurchaseRefunded):
+            values["revenue"] -= event.amount
+        elif isinstance(event, ev.EventAttended):
+            values["events_attended"] += 1
+        elif isinstance(event, ev.WebinarAttended):
+            values["webinars_attended"] += 1
+        elif isinstance(event, ev.WebinarRegistered):
+            values["webinars_registered"] += 1
+        elif isinstance(event, ev.FeedbackGiven):
+            values["feedback_count"] += 1
+            values["feedback_sum"] += event.score
+            row.latest_wins("last_feedback_at", "last_feedback_score", at, event.score)
+        elif isinstance(event, ev.LeadCaptured):
+            row.earliest("first_lead_at", at)
+        elif isinstance(event, ev.PartnerMembershipStarted):
+            row.latest_wins("membership_changed_at", "membership_active", at, True)
+            row.latest("partner_since", at)
+        elif isinstance(event, ev.PartnerMembershipChanged):
+            row.latest_wins("membership_changed_at", "membership_active", at, True)
+        elif isinstance(event, ev.PartnerMembershipEnded):
+            row.latest_wins("membership_changed_at", "membership_active", at, False)
+
+    def _merge_customers(self, cursor: Cursor[DictRow], rows: list[Partial]) -> None:
+        if not rows:
+            return
+        names = list(CUSTOMER_COLUMNS)
+        arrays = [[row.values[name] for row in rows] for name in names]
+        unnest = ", ".join(f"%s::{CUSTOMER_COLUMNS[name]}[]" for name in names)
+        updates = ", ".join(
+            f"{name} = {MERGE[name].replace('x.', 'excluded.')}" for name in names[1:]
+        )
+        cursor.execute(
+            f"INSERT INTO {self.prefix}customers AS t ({', '.join(names)})"
+            f" SELECT * FROM unnest({unnest})"
+            f" ON CONFLICT (customer_id) DO UPDATE SET {updates}",
+            arrays,
+        )
+
+    # Reads --------------------------------------------------------------------------------
+
+    def indicators(self, customer_id: UUID, now: datetime) -> DictRow | None:
+        """The customer's stored row plus stage, stage_since and RFM scores as of `now`."""
+        rows = self.query(
+            f"WITH rfm AS (SELECT customer_id,"
+            f" ntile(5) OVER (ORDER BY last_purchase) AS recency_score,"
+            f" ntile(5) OVER (ORDER BY purchase_count) AS frequency_score,"
+            f" ntile(5) OVER (ORDER BY revenue) AS monetary_score"
+            f" FROM {{p}}customers WHERE purchase_count > 0 AND NOT erased)"
+            f" SELECT c.*, {STAGE_SQL} AS stage, {STAGE_SINCE_SQL} AS stage_since,"
+            f" r.recency_score, r.frequency_score, r.monetary_score"
+            f" FROM {{p}}customers c LEFT JOIN rfm r USING (customer_id)"
+            f" WHERE c.customer_id = %(id)s",
+            {"id": customer_id, "now": now},
+        )
+        return rows[0] if rows else None
+
+    def engagement_sums(self, customer_id: UUID) -> dict[str, Decimal]:
+        rows = self.query(
+            "SELECT kind, decayed_sum FROM {p}engagement WHERE customer_id = %s", (customer_id,)
+        )
+        return {row["kind"]: row["decayed_sum"] for row in rows}
+
+    def purchase_rows(self) -> list[DictRow]:
+        """Every purchase (customer, business day, amount net of refunds), for model fits."""
+        return self.query(
+            "SELECT customer_id, occurred_at, amount - refunded AS net FROM {p}purchases"
+            " ORDER BY customer_id, occurred_at"
+        )
+
+    def revenue_by_institution_and_type(self) -> list[DictRow]:
+        """Gross, refunded and net revenue and purchase counts per institution and type."""
+        return self.query(
+            "SELECT institution, offering_type, count(*) AS purchases,"
+            " sum(amount) AS gross, sum(refunded) AS refunded, sum(amount - refunded) AS net"
+            " FROM {p}purchases GROUP BY institution, offering_type"
+            " ORDER BY institution, offering_type"
+        )
