@@ -8,8 +8,10 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api.errors import install_error_handlers
-from api.routes import customers, health, touchpoints
+from api.limits import BodySizeLimit
+from api.routes import customers, health, imports, privacy, touchpoints
 from api.settings import Settings
+from api.web import install_web
 from api.wiring import Services, build_services
 
 DESCRIPTION = """Event-sourced CRM and customer journeys for the Tampere3 continuing-education
@@ -31,7 +33,11 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     app = FastAPI(title="Asiakassilmä", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     install_error_handlers(app)
+    app.add_middleware(BodySizeLimit)
     app.include_router(health.router)
     app.include_router(customers.router)
     app.include_router(touchpoints.router)
+    app.include_router(imports.router)
+    app.include_router(privacy.router)
+    install_web(app)
     return app

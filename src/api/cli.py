@@ -6,6 +6,7 @@ import logging
 import signal
 import threading
 import time
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -161,6 +162,80 @@ def demo(
     """Load reproducible demo data (does nothing if customers exist already)."""
     settings = _settings(run_projections=False, demo_scale=scale)
     _load_demo_if_empty(settings, seed=seed)
+
+
+@app.command("import")
+def import_file(
+    path: Annotated[
+        Path, typer.Argument(help="CSV or NDJSON export.", exists=True, dir_okay=False)
+    ],
+    mapping: Annotated[
+        str, typer.Option(help="native, fair_visitors, webinar_attendees, course_completions.")
+    ] = "native",
+    file_format: Annotated[
+        str | None, typer.Option("--format", help="csv or ndjson (default: from the suffix).")
+    ] = None,
+    recorded_by: Annotated[str, typer.Option(help="User name stored with each row.")] = "import",
+    chunk_rows: Annotated[int, typer.Option(help="Rows per transaction.")] = 1000,
+) -> None:
+    """Import touchpoints from a file (re-running adds nothing; a crashed run resumes)."""
+    import hashlib
+
+    from crm.imports import MAPPINGS, Importer, ImportReport, read_rows
+
+    if mapping not in MAPPINGS:
+        raise typer.BadParameter(f"unknown mapping {mapping!r}; one of: {', '.join(MAPPINGS)}")
+    chosen = file_format or ("ndjson" if path.suffix.lower() in (".ndjson", ".jsonl") else "csv")
+    digest = hashlib.sha256(f"{mapping}\n".encode())
+    lines = 0
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+            lines += block.count(b"\n")
+    services = build_services(_settings(run_projections=False))
+    try:
+        assert services.import_log is not None
+        started = time.monotonic()
+        with (
+            Progress(
+                TextColumn("[bold]{task.description}"),
+                BarColumn(),
+                TextColumn("{task.completed:,}/{task.total:,} rows"),
+                TextColumn("{task.fields[rate]:,.0f} rows/s"),
+                TextColumn("{task.fields[invalid]:,} invalid"),
+                TimeRemainingColumn(),
+                console=console,
+            ) as progress,
+            path.open("rb") as handle,
+        ):
+            task = progress.add_task(path.name, total=lines, rate=0.0, invalid=0)
+            earlier = services.import_log.get(digest.hexdigest()[:32])
+            resumed_from = earlier.last_line if earlier else 0
+
+            def report(state: ImportReport) -> None:
+                rate = (state.last_line - resumed_from) / max(time.monotonic() - started, 1e-6)
+                progress.update(task, completed=state.last_line, rate=rate, invalid=state.invalid)
+
+            result = Importer(services.crm, services.import_log, chunk_rows).run(
+                read_rows(handle, chosen),
+                import_id=digest.hexdigest()[:32],
+                source=path.name,
+                mapping=MAPPINGS[mapping],
+                recorded_by=recorded_by,
+                progress=report,
+            )
+            progress.update(task, completed=lines)
+    finally:
+        services.close()
+    console.print(
+        f"import {result.import_id}: {result.rows:,} rows, {result.recorded:,} recorded, "
+        f"{result.duplicates:,} already there, {result.invalid:,} invalid, "
+        f"{result.customers_created:,} new customers"
+    )
+    for error in result.errors[:20]:
+        console.print(f"  line {error.line}: {error.field}: {error.reason}")
+    if result.invalid > 20:
+        console.print(f"  ... all invalid rows: GET /imports/{result.import_id}")
 
 
 def _load_demo_if_empty(settings: Settings, seed: int = 2026) -> None:

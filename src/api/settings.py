@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     load_demo_data: bool = Field(default=False, description="Load demo data into an empty store.")
     demo_scale: float = Field(default=1.0, gt=0, description="Demo data size multiplier.")
     max_request_bytes: int = Field(default=1_000_000, description="Largest accepted JSON body.")
+    max_upload_bytes: int = Field(
+        default=2_000_000_000, ge=1, description="Largest accepted import upload (POST /imports)."
+    )
     read_wait_timeout: float = Field(
         default=2.0, ge=0, le=30, description="Longest a read waits for a given log position."
     )

@@ -13,6 +13,7 @@ from api.settings import Settings, load_secret
 from api.users import Users
 from crm.application import CRM
 from crm.group_commit import GroupCommitter
+from crm.import_records import PostgresImportLog
 from crm.postgres import (
     EventPositions,
     PostgresIdentityIndex,
@@ -54,6 +55,7 @@ class Services:
     projector: Projector
     worker: ProjectionWorker | None = None
     committer: GroupCommitter | None = None
+    import_log: PostgresImportLog | None = None
 
     def close(self) -> None:
         if self.committer is not None:
@@ -88,6 +90,8 @@ def build_services(settings: Settings) -> Services:
     services = Services(settings, database_url, pool, crm, users, views, projector)
     services.committer = GroupCommitter(crm)
     services.committer.start()
+    services.import_log = PostgresImportLog(pool)
+    services.import_log.create_schema()
     if settings.run_projections:
         services.worker = ProjectionWorker(projector, views, database_url)
         services.worker.start()
