@@ -56,6 +56,8 @@ class JourneyScenarios:
             crm.record_touchpoint(customer_id, provenance(at), kind, fields)
         customer = crm.get_customer(customer_id)
         customer.expire_consent(provenance(START + timedelta(days=60)), "email_marketing")
+        customer.restrict_processing(provenance(START + timedelta(days=60)), "accuracy contested")
+        customer.lift_restriction(provenance(START + timedelta(days=60)), "accuracy verified")
         customer.erase(provenance(START + timedelta(days=61)), "test of the erasure hook")
         crm.save(customer)
 
@@ -69,7 +71,7 @@ class JourneyScenarios:
         marker = unique("Salainen")
         customer_id = register(crm, name=marker)
         crm.record_touchpoint(
-            customer_id, provenance(), "company_visited", {"notes": marker, "topic": "Visit"}
+            customer_id, provenance(), "fair_visited", {"notes": marker, "fair_name": "Visit"}
         )
         stored = crm.recorder.select_events(customer_id)
         assert len(stored) == 2

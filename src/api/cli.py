@@ -252,3 +252,90 @@ def _load_demo_if_empty(settings: Settings, seed: int = 2026) -> None:
             console.print(f"  {name}: {token}")
     finally:
         services.close()
+
+
+@app.command()
+def erase(
+    customer_id: Annotated[str, typer.Argument(help="The customer's id (uuid).")],
+    reason: Annotated[str, typer.Option(help="Why (no personal data), e.g. 'GDPR art. 17'.")],
+    requested_by: Annotated[str, typer.Option(help="The DPO's user name.")],
+    request_id: Annotated[
+        str | None, typer.Option(help="Repeat an earlier request's id to finish or show it.")
+    ] = None,
+) -> None:
+    """Erase a customer (crypto-shredding) and print the certificate."""
+    import json
+    from datetime import UTC, datetime
+    from uuid import UUID, uuid4
+
+    from crm.errors import CRMError
+
+    services = build_services(_settings(run_projections=False))
+    try:
+        assert services.privacy is not None
+        request = services.privacy.erase_customer(
+            UUID(customer_id),
+            requested_by,
+            reason,
+            UUID(request_id) if request_id else uuid4(),
+            datetime.now(UTC),
+        )
+    except (CRMError, ValueError) as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(1) from error
+    finally:
+        services.close()
+    print(json.dumps(request.certificate, indent=2, ensure_ascii=False))
+
+
+@app.command("rotate-master-key")
+def rotate_master_key(
+    batch_size: Annotated[int, typer.Option(help="Data keys rewrapped per transaction.")] = 1000,
+) -> None:
+    """Rewrap every customer's data key with a new master key; safe to repeat after a crash.
+
+    With key files (no CRM_MASTER_KEY), a fresh key is generated; stop other processes first.
+    With CRM_MASTER_KEY, set it to the new key and CRM_PREVIOUS_MASTER_KEY to the old one in
+    every process, then run this; unset CRM_PREVIOUS_MASTER_KEY when it reports completion.
+    """
+    from api.key_rotation import begin_file_rotation, end_file_rotation
+    from crm.postgres import PostgresKeyRing
+
+    settings = _settings(run_projections=False)
+    secrets_dir = settings.data_dir / "secrets"
+    file_mode = settings.master_key is None
+    if file_mode:
+        if begin_file_rotation(secrets_dir):
+            console.print("new master key generated; rewrapping data keys")
+        else:
+            console.print("continuing an interrupted rotation")
+    elif settings.previous_master_key is None:
+        console.print(
+            "[red]Set CRM_MASTER_KEY to the new key and CRM_PREVIOUS_MASTER_KEY to the old one "
+            "(in every process), then run this again.[/red]"
+        )
+        raise typer.Exit(1)
+    services = build_services(settings)
+    try:
+        keys = services.crm.keys
+        assert isinstance(keys, PostgresKeyRing)
+        total = 0
+        while True:
+            done = keys.rewrap_batch(batch_size)
+            total += done
+            if done == 0:
+                if keys.remaining_to_rewrap() == 0:
+                    break
+                time.sleep(0.2)  # rows locked by an erasure in progress
+        console.print(f"{total} data keys rewrapped with master key {keys.master_key_id}")
+    finally:
+        services.close()
+    if file_mode:
+        end_file_rotation(secrets_dir)
+        console.print("the previous master key file was removed")
+    else:
+        console.print("done: CRM_PREVIOUS_MASTER_KEY can now be unset")
+
+
+if __name__ == "__main__":
+    app()

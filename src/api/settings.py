@@ -26,6 +26,22 @@ class Settings(BaseSettings):
     blind_index_key: SecretStr | None = Field(
         default=None, description="Base64 of 32 bytes that key the e-mail blind index."
     )
+    previous_master_key: SecretStr | None = Field(
+        default=None,
+        description="During a master-key rotation: the old master key (base64), still accepted.",
+    )
+    retention_months: int = Field(
+        default=36, ge=1, description="Erase customers inactive this long with no open contract."
+    )
+    consent_validity_months: int = Field(
+        default=24, ge=1, description="Consents older than this expire."
+    )
+    session_secret: SecretStr | None = Field(
+        default=None, description="Base64 of 32 bytes that sign web session cookies."
+    )
+    session_hours: float = Field(
+        default=8.0, gt=0, le=168, description="How long a web sign-in lasts."
+    )
     pool_size: int = Field(default=5, ge=1, le=100)
     run_projections: bool = Field(
         default=True, description="Run the projections inside the API process."

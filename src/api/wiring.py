@@ -9,6 +9,7 @@ from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg_pool import ConnectionPool
 
 from api.database import resolve_database_url
+from api.key_rotation import previous_master_keys
 from api.settings import Settings, load_secret
 from api.users import Users
 from crm.application import CRM
@@ -16,12 +17,17 @@ from crm.group_commit import GroupCommitter
 from crm.import_records import PostgresImportLog
 from crm.postgres import (
     EventPositions,
+    PostgresErasureRegister,
     PostgresIdentityIndex,
     PostgresKeyRing,
+    RetentionLog,
+    SnapshotPurger,
     create_schema,
     event_store_env,
     open_pool,
 )
+from crm.privacy import Privacy
+from projections.access_log import AccessLog
 from projections.consent_ledger import ConsentLedger
 from projections.directory import CustomerDirectory
 from projections.funnel import Funnel
@@ -56,6 +62,9 @@ class Services:
     worker: ProjectionWorker | None = None
     committer: GroupCommitter | None = None
     import_log: PostgresImportLog | None = None
+    privacy: Privacy | None = None
+    access_log: AccessLog | None = None
+    retention_log: RetentionLog | None = None
 
     def close(self) -> None:
         if self.committer is not None:
@@ -74,7 +83,11 @@ def build_services(settings: Settings) -> Services:
     users = Users(pool)
     users.create_schema()
     secrets_dir = settings.data_dir / "secrets"
-    keys = PostgresKeyRing(pool, load_secret(settings.master_key, secrets_dir / "master.key"))
+    keys = PostgresKeyRing(
+        pool,
+        load_secret(settings.master_key, secrets_dir / "master.key"),
+        previous_master_keys(settings.previous_master_key, secrets_dir),
+    )
     identities = PostgresIdentityIndex(
         pool, load_secret(settings.blind_index_key, secrets_dir / "blind-index.key")
     )
@@ -92,6 +105,10 @@ def build_services(settings: Settings) -> Services:
     services.committer.start()
     services.import_log = PostgresImportLog(pool)
     services.import_log.create_schema()
+    services.privacy = Privacy(crm, PostgresErasureRegister(pool), SnapshotPurger(pool))
+    services.access_log = AccessLog(pool)
+    services.access_log.create_schema()
+    services.retention_log = RetentionLog(pool)
     if settings.run_projections:
         services.worker = ProjectionWorker(projector, views, database_url)
         services.worker.start()

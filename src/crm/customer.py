@@ -22,6 +22,7 @@ from crm.errors import (
     LeadTransitionError,
     MembershipError,
     PurchaseError,
+    RuleViolationError,
 )
 from crm.vocabulary import (
     CALL_DIRECTIONS,
@@ -109,6 +110,14 @@ def check_fields(fields: dict[str, Any]) -> None:
         raise InvalidFieldError("score", "must be between 0 and 10")
 
 
+class ProcessingRestrictedError(ConsentRequiredError):
+    """A marketing contact was attempted while processing is restricted (GDPR art. 18)."""
+
+
+class RestrictionError(RuleViolationError):
+    """A restriction was imposed twice, or lifted when there was none."""
+
+
 class Customer(Aggregate):
     """A person or organisation; its events are the customer's journey."""
 
@@ -132,6 +141,7 @@ class Customer(Aggregate):
         self.purchases: dict[str, tuple[Decimal, Decimal]] = {}
         self.membership_tier: str | None = None
         self.erased = False
+        self.restricted = False
         # Idempotency key of every recorded fact -> the version it produced.
         self.recorded_keys: dict[str, int] = {}
 
@@ -217,6 +227,11 @@ class Customer(Aggregate):
         """Record a contact, checking the rules its kind is subject to."""
         check_fields(fields)
         purpose = kind.required_consent(fields)
+        if purpose is not None and self.restricted:
+            raise ProcessingRestrictedError(
+                "Processing of this customer's data is restricted; no marketing contacts "
+                "until the restriction is lifted."
+            )
         if purpose is not None and not self.has_consent(purpose, provenance.occurred_at):
             raise ConsentRequiredError(
                 f"There is no valid consent for {purpose.replace('_', ' ')} on "
@@ -244,6 +259,18 @@ class Customer(Aggregate):
     def erase(self, provenance: Provenance, reason: str) -> None:
         """Record that the customer's personal data was destroyed."""
         self._record(ev.Erased, provenance, reason=reason)
+
+    def restrict_processing(self, provenance: Provenance, reason: str) -> None:
+        """Restrict processing (GDPR art. 18): no marketing, no segments until lifted."""
+        if self.restricted:
+            raise RestrictionError("Processing of this customer's data is already restricted.")
+        self._record(ev.ProcessingRestricted, provenance, reason=reason)
+
+    def lift_restriction(self, provenance: Provenance, reason: str) -> None:
+        """End a restriction of processing."""
+        if not self.restricted:
+            raise RestrictionError("Processing of this customer's data is not restricted.")
+        self._record(ev.RestrictionLifted, provenance, reason=reason)
 
     # Queries ------------------------------------------------------------------------------
 
@@ -355,6 +382,14 @@ class Customer(Aggregate):
     def _(self, event: ev.Erased) -> None:
         self.erased = True
         self.name = self.email = self.phone = None
+
+    @when.register
+    def _(self, event: ev.ProcessingRestricted) -> None:
+        self.restricted = True
+
+    @when.register
+    def _(self, event: ev.RestrictionLifted) -> None:
+        self.restricted = False
 
     def _change_consent(self, purpose: str, at: datetime, *, granted: bool) -> None:
         changes = self.consent_changes.setdefault(purpose, [])

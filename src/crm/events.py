@@ -95,6 +95,21 @@ class Erased(CustomerEvent):
     reason: str
 
 
+class ProcessingRestricted(CustomerEvent):
+    """Processing was restricted (GDPR art. 18): no marketing and no segments until lifted.
+
+    The reason names the ground (e.g. "accuracy contested"); it must not quote personal data.
+    """
+
+    reason: str
+
+
+class RestrictionLifted(CustomerEvent):
+    """A restriction of processing ended; marketing under valid consents may resume."""
+
+    reason: str
+
+
 class Touchpoint(CustomerEvent):
     """A contact between the customer and the provider ("asiakaskohtaaminen")."""
 
@@ -150,6 +165,8 @@ class CompanyVisited(Touchpoint):
 
     topic: str
 
+    personal_fields = ("notes", "topic")
+
 
 class PhoneCallMade(Touchpoint):
     """A phone call with the customer; a marketing call names its consent purpose."""
@@ -158,6 +175,7 @@ class PhoneCallMade(Touchpoint):
     topic: str
     marketing_purpose: str | None
 
+    personal_fields = ("notes", "topic")
     marketing_purpose_field = "marketing_purpose"
 
 
@@ -195,6 +213,8 @@ class ChatConversationHeld(Touchpoint):
 
     topic: str
 
+    personal_fields = ("notes", "topic")
+
 
 class WebServiceVisited(Touchpoint):
     """The customer visited the joint web service."""
@@ -216,6 +236,8 @@ class LeadCaptured(Touchpoint):
     source_channel: str
     target_group: str
     interest: str | None
+
+    personal_fields = ("notes", "interest")
 
 
 class LeadQualified(Touchpoint):
@@ -246,6 +268,9 @@ class PurchaseMade(Touchpoint):
     offering_type: str
     amount: Decimal
     invoice_reference: str | None
+
+    # An invoice reference finds the person in the billing system.
+    personal_fields = ("notes", "invoice_reference")
 
 
 class PurchaseRefunded(Touchpoint):
@@ -357,5 +382,7 @@ CUSTOMER_EVENT_CLASSES: tuple[type[CustomerEvent], ...] = (
     AffiliationEnded,
     ConsentExpired,
     Erased,
+    ProcessingRestricted,
+    RestrictionLifted,
     *TOUCHPOINT_CLASSES,
 )

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from threading import Lock
 from uuid import UUID
 
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 NONCE_BYTES = 12
@@ -32,6 +33,10 @@ def unseal(key: bytes, sealed: bytes, associated: bytes) -> bytes:
     return AESGCM(key).decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], associated)
 
 
+class UnknownMasterKeyError(RuntimeError):
+    """A wrapped data key matches none of the configured master keys."""
+
+
 class KeyRing(ABC):
     """Creates, finds and destroys customers' data keys; storage is left to subclasses.
 
@@ -43,8 +48,9 @@ class KeyRing(ABC):
 
     cache_size = 100_000
 
-    def __init__(self, master_key: bytes) -> None:
-        if len(master_key) != KEY_BYTES:
+    def __init__(self, master_key: bytes, previous_master_keys: Iterable[bytes] = ()) -> None:
+        self.previous_master_keys = list(previous_master_keys)
+        if any(len(key) != KEY_BYTES for key in (master_key, *self.previous_master_keys)):
             raise ValueError("The master key must be 32 bytes (AES-256).")
         self.master_key = master_key
         self.master_key_id = master_key_id(master_key)
@@ -88,8 +94,7 @@ class KeyRing(ABC):
             for customer_id in missing:
                 sealed = wrapped.get(customer_id)
                 self._remember(
-                    customer_id,
-                    AESGCM(unseal(self.master_key, sealed, customer_id.bytes)) if sealed else None,
+                    customer_id, AESGCM(self.unwrap(customer_id, sealed)) if sealed else None
                 )
 
     def ensure_keys(self, customer_ids: Iterable[UUID]) -> None:
@@ -108,6 +113,24 @@ class KeyRing(ABC):
         # Read back rather than trust `fresh`: a concurrent writer may have won the insert.
         self.prefetch(missing)
 
+    def unwrap(self, customer_id: UUID, sealed: bytes) -> bytes:
+        """A data key in clear; during a master-key rotation the previous keys are tried too."""
+        for master in (self.master_key, *self.previous_master_keys):
+            try:
+                return unseal(master, sealed, customer_id.bytes)
+            except InvalidTag:
+                continue
+        raise UnknownMasterKeyError(f"No configured master key unwraps {customer_id}'s key.")
+
+    def rewrap(self, customer_id: UUID, sealed: bytes) -> bytes:
+        """The same data key wrapped by the current master key (a rotation step)."""
+        return seal(self.master_key, self.unwrap(customer_id, sealed), customer_id.bytes)
+
+    def forget(self, customer_id: UUID) -> None:
+        """Drop a cached key without destroying it (e.g. another process erased it)."""
+        with self._lock:
+            self._cache.pop(customer_id, None)
+
     def destroy(self, customer_id: UUID) -> bool:
         """Destroy the customer's key so its personal data can never be decrypted again."""
         existed = self._delete_wrapped(customer_id)
@@ -125,8 +148,8 @@ class KeyRing(ABC):
 class InMemoryKeyRing(KeyRing):
     """Keys in a dict: for unit tests on the in-memory event store."""
 
-    def __init__(self, master_key: bytes) -> None:
-        super().__init__(master_key)
+    def __init__(self, master_key: bytes, previous_master_keys: Iterable[bytes] = ()) -> None:
+        super().__init__(master_key, previous_master_keys)
         self.wrapped: dict[UUID, bytes] = {}
 
     def _load_wrapped(self, customer_ids: list[UUID]) -> dict[UUID, bytes]:

@@ -69,8 +69,18 @@ class PersonalDataMapper(Mapper[UUID]):
                 )
                 personal = self.transcoder.decode(plaintext)
         for path in paths:
-            _put_path(state, path, personal.get(path))
+            # A field made personal after an event was stored is still in clear: keep it.
+            _put_path(state, path, personal.get(path, _get_path(state, path)))
         return domain_event
+
+
+def _get_path(state: dict[str, Any], path: str) -> Any:
+    node: Any = state
+    for part in path.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
 
 
 def _deep_copy_paths(state: dict[str, Any], paths: tuple[str, ...]) -> dict[str, Any]:

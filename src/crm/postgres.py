@@ -6,18 +6,23 @@ Moving the event store elsewhere (e.g. KurrentDB) changes `event_store_env` and 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
+from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
 from crm.identity import IdentityIndex
 from crm.keys import KeyRing
+from crm.privacy import ErasureRegister, ErasureRequest
 
 EVENTS_TABLE = "crm_events"
+SNAPSHOTS_TABLE = "crm_snapshots"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS customer_data_keys (
@@ -32,6 +37,27 @@ CREATE TABLE IF NOT EXISTS identity_claims (
     created_at timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX IF NOT EXISTS identity_claims_customer ON identity_claims (customer_id);
+CREATE INDEX IF NOT EXISTS customer_data_keys_master ON customer_data_keys (master_key_id);
+CREATE TABLE IF NOT EXISTS erasure_requests (
+    request_id uuid PRIMARY KEY,
+    customer_id uuid NOT NULL,
+    requested_by text NOT NULL,
+    reason text NOT NULL,
+    received_at timestamptz NOT NULL,
+    due_at timestamptz NOT NULL,
+    completed_at timestamptz,
+    certificate jsonb
+);
+CREATE INDEX IF NOT EXISTS erasure_requests_open ON erasure_requests (due_at)
+    WHERE completed_at IS NULL;
+CREATE TABLE IF NOT EXISTS retention_decisions (
+    id bigserial PRIMARY KEY,
+    decided_at timestamptz NOT NULL,
+    customer_id uuid NOT NULL,
+    decision text NOT NULL,
+    rule text NOT NULL,
+    detail text NOT NULL
+);
 """
 
 
@@ -82,9 +108,45 @@ def create_schema(pool: ConnectionPool) -> None:
 class PostgresKeyRing(KeyRing):
     """Data keys in `customer_data_keys`; destroying one deletes its row."""
 
-    def __init__(self, pool: ConnectionPool, master_key: bytes) -> None:
-        super().__init__(master_key)
+    def __init__(
+        self, pool: ConnectionPool, master_key: bytes, previous_master_keys: Iterable[bytes] = ()
+    ) -> None:
+        super().__init__(master_key, previous_master_keys)
         self.pool = pool
+
+    def remaining_to_rewrap(self) -> int:
+        """How many data keys are still wrapped by a master key other than the current one."""
+        with self.pool.connection() as conn:
+            row = conn.execute(
+                "SELECT count(*) FROM customer_data_keys WHERE master_key_id <> %s",
+                (self.master_key_id,),
+            ).fetchone()
+        return int(row[0]) if row else 0
+
+    def rewrap_batch(self, batch_size: int) -> int:
+        """Rewrap up to `batch_size` data keys with the current master key; returns how many.
+
+        One transaction per batch: a crash loses at most the batch in flight, and because each
+        row names the master key that wrapped it, the next run picks up exactly the rest.
+        Rows are locked, so an erasure that deletes a key waits instead of being undone.
+        """
+        with self.pool.connection() as conn, conn.transaction():
+            rows = conn.execute(
+                "SELECT customer_id, wrapped_key FROM customer_data_keys"
+                " WHERE master_key_id <> %s ORDER BY customer_id LIMIT %s"
+                " FOR UPDATE SKIP LOCKED",
+                (self.master_key_id, batch_size),
+            ).fetchall()
+            if not rows:
+                return 0
+            ids = [row[0] for row in rows]
+            rewrapped = [self.rewrap(row[0], bytes(row[1])) for row in rows]
+            conn.execute(
+                "UPDATE customer_data_keys AS k SET wrapped_key = t.key, master_key_id = %s"
+                " FROM unnest(%s::uuid[], %s::bytea[]) AS t(id, key) WHERE k.customer_id = t.id",
+                (self.master_key_id, ids, rewrapped),
+            )
+        return len(rows)
 
     def _load_wrapped(self, customer_ids: list[UUID]) -> dict[UUID, bytes]:
         with self.pool.connection() as conn:
@@ -168,3 +230,112 @@ def transaction(pool: ConnectionPool) -> Iterator[psycopg.Connection[tuple[objec
     """A connection from the pool inside one transaction."""
     with pool.connection() as conn, conn.transaction():
         yield conn
+
+
+class PostgresErasureRegister(ErasureRegister):
+    """Erasure requests in `erasure_requests`."""
+
+    COLUMNS = (
+        "request_id, customer_id, requested_by, reason, received_at, due_at, completed_at,"
+        " certificate"
+    )
+
+    def __init__(self, pool: ConnectionPool) -> None:
+        self.pool = pool
+
+    def receive(self, request: ErasureRequest) -> ErasureRequest:
+        with self.pool.connection() as conn:
+            conn.execute(
+                "INSERT INTO erasure_requests (request_id, customer_id, requested_by, reason,"
+                " received_at, due_at) VALUES (%s, %s, %s, %s, %s, %s)"
+                " ON CONFLICT (request_id) DO NOTHING",
+                (
+                    request.request_id,
+                    request.customer_id,
+                    request.requested_by,
+                    request.reason,
+                    request.received_at,
+                    request.due_at,
+                ),
+            )
+        stored = self.get(request.request_id)
+        assert stored is not None
+        return stored
+
+    def complete(self, request_id: UUID, at: datetime, certificate: dict[str, Any]) -> None:
+        with self.pool.connection() as conn:
+            conn.execute(
+                "UPDATE erasure_requests SET completed_at = %s, certificate = %s"
+                " WHERE request_id = %s AND completed_at IS NULL",
+                (at, Jsonb(certificate), request_id),
+            )
+
+    def get(self, request_id: UUID) -> ErasureRequest | None:
+        with self.pool.connection() as conn:
+            row = conn.execute(
+                f"SELECT {self.COLUMNS} FROM erasure_requests WHERE request_id = %s",
+                (request_id,),
+            ).fetchone()
+        return ErasureRequest(*row) if row else None
+
+    def list(self, *, open_only: bool = False, due_before: datetime | None = None,
+             limit: int = 500) -> list[ErasureRequest]:  # fmt: skip
+        where = ["true"]
+        params: list[Any] = []
+        if open_only:
+            where.append("completed_at IS NULL")
+        if due_before is not None:
+            where.append("due_at < %s")
+            params.append(due_before)
+        with self.pool.connection() as conn:
+            rows = conn.execute(
+                f"SELECT {self.COLUMNS} FROM erasure_requests WHERE {' AND '.join(where)}"
+                " ORDER BY received_at LIMIT %s",
+                (*params, limit),
+            ).fetchall()
+        return [ErasureRequest(*row) for row in rows]
+
+
+class SnapshotPurger:
+    """Deletes a customer's aggregate snapshots (a cache of state: events rebuild it)."""
+
+    def __init__(self, pool: ConnectionPool) -> None:
+        self.pool = pool
+
+    def __call__(self, customer_id: UUID) -> int:
+        with self.pool.connection() as conn:
+            exists = conn.execute("SELECT to_regclass(%s)", (SNAPSHOTS_TABLE,)).fetchone()
+            if not exists or exists[0] is None:
+                return 0
+            cursor = conn.execute(
+                f"DELETE FROM {SNAPSHOTS_TABLE} WHERE originator_id = %s", (customer_id,)
+            )
+            return cursor.rowcount
+
+
+class RetentionLog:
+    """Every retention decision, kept or erased, with the rule that decided it."""
+
+    def __init__(self, pool: ConnectionPool) -> None:
+        self.pool = pool
+
+    def __call__(
+        self, decided_at: datetime, customer_id: UUID, decision: str, rule: str, detail: str
+    ) -> None:
+        with self.pool.connection() as conn:
+            conn.execute(
+                "INSERT INTO retention_decisions (decided_at, customer_id, decision, rule, detail)"
+                " VALUES (%s, %s, %s, %s, %s)",
+                (decided_at, customer_id, decision, rule, detail),
+            )
+
+    def recent(self, limit: int = 500) -> list[dict[str, Any]]:
+        """The newest decisions first."""
+        with self.pool.connection() as conn, conn.cursor() as cursor:
+            cursor.execute(
+                "SELECT decided_at, customer_id, decision, rule, detail FROM retention_decisions"
+                " ORDER BY id DESC LIMIT %s",
+                (limit,),
+            )
+            names = [c.name for c in cursor.description or ()]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
+from api.access_log import ReasonHeader, ReasonQuery, record_access
 from api.auth import require
 from api.dependencies import IdempotencyHeader, ServicesDep, provenance
 from api.schemas import (
@@ -87,12 +88,15 @@ def register_customer(
 
 @router.get("")
 def search_customers(
+    request: Request,
     services: ServicesDep,
     user: Reader,
     query: Annotated[str, Query(min_length=1, max_length=200, description="Name or e-mail.")],
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    reason: ReasonQuery = None,
+    reason_header: ReasonHeader = None,
 ) -> list[CustomerSummaryOut]:
-    """Find customers by e-mail (exact) or by part of a name."""
+    """Find customers by e-mail (exact) or by part of a name (each match's access is logged)."""
     found: list[UUID] = []
     if "@" in query:
         try:
@@ -115,13 +119,23 @@ def search_customers(
                 account_manager=customer.account_manager,
             )
         )
+    record_access(request, services, user, [r.id for r in results], reason or reason_header)
     return results
 
 
 @router.get("/{customer_id}")
-def read_customer(customer_id: UUID, services: ServicesDep, user: Reader) -> CustomerOut:
-    """A customer's profile, consents, leads and membership as they stand now."""
-    return customer_out(services.crm.get_customer(customer_id))
+def read_customer(
+    customer_id: UUID,
+    request: Request,
+    services: ServicesDep,
+    user: Reader,
+    reason: ReasonQuery = None,
+    reason_header: ReasonHeader = None,
+) -> CustomerOut:
+    """A customer's profile, consents, leads and membership as they stand now (access logged)."""
+    customer = customer_out(services.crm.get_customer(customer_id))
+    record_access(request, services, user, [customer_id], reason or reason_header)
+    return customer
 
 
 @router.put("/{customer_id}/account-manager")

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Body, Depends, Query, Response
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
 
+from api.access_log import ReasonHeader, ReasonQuery, record_access
 from api.auth import require
 from api.dependencies import IdempotencyHeader, ServicesDep, provenance
 from api.errors import ViewBehindError
@@ -64,8 +65,11 @@ def read_timeline(
     services: ServicesDep,
     user: Annotated[User, Depends(require(Permission.READ_TIMELINES))],
     query: Annotated[TimelineQuery, Query()],
+    request: Request,
+    reason: ReasonQuery = None,
+    reason_header: ReasonHeader = None,
 ) -> TimelinePageOut:
-    """The customer's journey in business-time order, filtered and paged by cursor."""
+    """The customer's journey in business-time order, filtered and paged (access logged)."""
     unknown = sorted(set(query.kind) - set(ALL_KINDS))
     if unknown:
         raise InvalidFieldError("kind", f"unknown kind(s): {', '.join(unknown)}")
@@ -89,6 +93,7 @@ def read_timeline(
         raise InvalidFieldError("cursor", "not a cursor this service issued") from error
     if not rows and not query.cursor and not services.crm.exists(customer_id):
         raise CustomerNotFoundError(customer_id)
+    record_access(request, services, user, [customer_id], reason or reason_header)
     return TimelinePageOut(
         entries=[
             TimelineEntryOut(

@@ -1,0 +1,88 @@
+"""Request and response models of the DPO's privacy routes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from pydantic import BaseModel, Field
+
+
+class ErasureIn(BaseModel):
+    """A data subject's request to be erased."""
+
+    customer_id: UUID
+    reason: str = Field(min_length=1, max_length=500, description="No personal data here.")
+    request_id: UUID | None = Field(
+        default=None, description="Repeat a request's id to finish or read it again."
+    )
+
+
+class ErasureOut(BaseModel):
+    """An erasure request, its GDPR deadline and, once done, its certificate."""
+
+    request_id: UUID
+    customer_id: UUID
+    requested_by: str
+    reason: str
+    received_at: datetime
+    due_at: datetime
+    completed_at: datetime | None
+    overdue: bool
+    certificate: dict[str, Any] | None
+    projections_purged: dict[str, bool] = Field(
+        default_factory=dict,
+        description="Per read model: has it applied the Erased event (and purged the data)?",
+    )
+
+
+class RestrictionIn(BaseModel):
+    """Restrict processing of a customer's data (GDPR art. 18), or lift it."""
+
+    customer_id: UUID
+    reason: str = Field(min_length=1, max_length=500, description="No personal data here.")
+    idempotency_key: str | None = Field(default=None, max_length=200)
+
+
+class AccessOut(BaseModel):
+    """One read of a customer's personal data."""
+
+    accessed_at: datetime
+    user_name: str
+    user_role: str
+    customer_id: UUID
+    endpoint: str
+    reason: str | None
+
+
+class ConsentStateOut(BaseModel):
+    """A consent purpose's state at a moment, with the change that set it."""
+
+    purpose: str
+    granted: bool
+    since: datetime | None
+    change: str | None = Field(description="consent_given, consent_withdrawn or consent_expired")
+    lawful_basis: str | None
+    evidence: str | None
+    channel: str | None
+
+
+class ConsentsOut(BaseModel):
+    """Every consent purpose of a customer as of a moment."""
+
+    customer_id: UUID
+    as_of: datetime
+    restricted: bool
+    erased: bool
+    consents: list[ConsentStateOut]
+
+
+class RetentionDecisionOut(BaseModel):
+    """One decision of the retention job."""
+
+    decided_at: datetime
+    customer_id: UUID
+    decision: str
+    rule: str
+    detail: str
