@@ -9,7 +9,17 @@ from fastapi import FastAPI
 
 from api.errors import install_error_handlers
 from api.limits import BodySizeLimit
-from api.routes import customers, health, imports, privacy, touchpoints
+from api.routes import (
+    consents,
+    customers,
+    health,
+    imports,
+    indicators,
+    organisations,
+    privacy,
+    reports,
+    touchpoints,
+)
 from api.settings import Settings
 from api.web import install_web
 from api.wiring import Services, build_services
@@ -39,5 +49,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(touchpoints.router)
     app.include_router(imports.router)
     app.include_router(privacy.router)
+    app.include_router(indicators.router)
+    app.include_router(consents.router)
+    app.include_router(organisations.router)
+    app.include_router(reports.router)
     install_web(app)
     return app

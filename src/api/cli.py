@@ -152,6 +152,30 @@ def list_users() -> None:
         services.close()
 
 
+@app.command("fit-lifetime")
+def fit_lifetime_command(
+    today: Annotated[
+        str | None, typer.Option(help="Observation end, YYYY-MM-DD (default: today).")
+    ] = None,
+) -> None:
+    """Fit the BG/NBD and Gamma-Gamma lifetime models on all purchases and store predictions."""
+    from datetime import date
+
+    from projections.indicators import CustomerIndicators
+    from projections.lifetime import fit_lifetime
+
+    services = build_services(_settings(run_projections=False))
+    try:
+        end = date.fromisoformat(today) if today else date.today()
+        outcome = fit_lifetime(services.views.get(CustomerIndicators), end)
+    finally:
+        services.close()
+    if not outcome.fitted:
+        console.print(f"[yellow]no new fit: {outcome.reason}[/yellow]")
+        raise typer.Exit(1)
+    console.print(f"fit {outcome.fit_id} stored for {outcome.n_customers} customers")
+
+
 @app.command()
 def demo(
     scale: Annotated[
