@@ -86,3 +86,71 @@ class RetentionDecisionOut(BaseModel):
     decision: str
     rule: str
     detail: str
+
+
+class AuditedContactOut(BaseModel):
+    """A marketing contact and the consent interval that covered it, or its violation."""
+
+    customer_id: UUID
+    version: int
+    position: int
+    kind: str
+    occurred_at: datetime
+    channel: str
+    institution: str
+    recorded_by: str
+    purpose: str
+    consent_from: datetime | None
+    consent_to: datetime | None
+    evidence: str | None
+    lawful_basis: str | None
+    consent_channel: str | None
+    restricted: bool
+    violation: str | None
+
+
+class ConsentChangeCountOut(BaseModel):
+    """How many consents changed one way, per purpose and channel."""
+
+    purpose: str
+    channel: str
+    change: str
+    count: int
+
+
+class ConsentGivenOut(BaseModel):
+    """A consent given in the window, with its evidence and how it ended."""
+
+    customer_id: UUID
+    purpose: str
+    valid_from: datetime
+    valid_to: datetime | None
+    lawful_basis: str
+    evidence: str
+    channel: str
+    institution: str
+    ended_by: str | None
+
+
+class ExpiringConsentOut(BaseModel):
+    """A consent in force that reaches its validity limit soon."""
+
+    customer_id: UUID
+    purpose: str
+    valid_from: datetime
+    expires_at: datetime
+    evidence: str
+    channel: str
+
+
+class ConsentAuditOut(BaseModel):
+    """The DPO's consent audit over a window of business time."""
+
+    start: datetime | None
+    end: datetime | None
+    purpose: str | None
+    contacts_checked: int
+    violations: list[AuditedContactOut]
+    changes: list[ConsentChangeCountOut]
+    consents: list[ConsentGivenOut]
+    expiring: list[ExpiringConsentOut]

@@ -12,13 +12,19 @@ from fastapi.responses import JSONResponse
 from api.access_log import ReasonHeader, ReasonQuery, record_access
 from api.auth import require
 from api.dependencies import IdempotencyHeader, ServicesDep, provenance
+from api.errors import ViewBehindError
 from api.privacy_export import build_export, export_zip
 from api.privacy_schemas import (
     AccessOut,
+    AuditedContactOut,
+    ConsentAuditOut,
+    ConsentChangeCountOut,
+    ConsentGivenOut,
     ConsentsOut,
     ConsentStateOut,
     ErasureIn,
     ErasureOut,
+    ExpiringConsentOut,
     RestrictionIn,
     RetentionDecisionOut,
 )
@@ -29,7 +35,12 @@ from crm import events as ev
 from crm.consents import consents_as_of, restricted_as_of
 from crm.errors import InvalidFieldError
 from crm.privacy import ErasureRequest, Privacy
+from crm.vocabulary import PURPOSES
+from projections import consent_audit
 from projections.access_log import AccessLog
+from projections.consent_ledger import ConsentLedger
+from projections.runner import wait_until_caught_up
+from projections.timeline import Timeline
 
 router = APIRouter(prefix="/privacy", tags=["privacy"])
 DPO = Annotated[User, Depends(require(Permission.RUN_PRIVACY))]
@@ -236,3 +247,64 @@ def list_retention_decisions(
     """The retention job's decisions, newest first: who was erased or kept, and why."""
     assert services.retention_log is not None
     return [RetentionDecisionOut(**row) for row in services.retention_log.recent(limit)]
+
+
+@router.get("/consent-audit")
+def audit_consents(
+    services: ServicesDep,
+    user: DPO,
+    start: Annotated[datetime | None, Query(alias="from")] = None,
+    end: Annotated[datetime | None, Query(alias="to")] = None,
+    purpose: str | None = None,
+    expiring_within_days: Annotated[int, Query(ge=0, le=3650)] = 30,
+    limit: Annotated[int, Query(ge=1, le=100_000)] = 10_000,
+) -> ConsentAuditOut:
+    """Re-check every marketing contact in [from, to) against the consent ledger.
+
+    Lists violations (no valid consent for the purpose at that moment, or processing
+    restricted), consents given, withdrawn and expired per purpose and channel, each consent
+    given in the window with its evidence, and consents expiring within N days.
+    """
+    for name, value in (("from", start), ("to", end)):
+        if value is not None and value.tzinfo is None:
+            raise InvalidFieldError(name, "must include a time zone")
+    if start and end and start >= end:
+        raise InvalidFieldError("to", "must be after from")
+    if purpose is not None and purpose not in PURPOSES:
+        raise InvalidFieldError("purpose", f"must be one of {', '.join(PURPOSES)}")
+    timeline = services.views.get(Timeline)
+    ledger = services.views.get(ConsentLedger)
+    # Both views at the same log position, so a contact and its consent are judged together.
+    try:
+        wait_until_caught_up(
+            services.projector, [timeline, ledger], services.settings.read_wait_timeout * 5
+        )
+    except TimeoutError as error:
+        raise ViewBehindError(services.projector.head()) from error
+    contacts = consent_audit.marketing_contacts(timeline, ledger, start, end, purpose, limit=limit)
+    return ConsentAuditOut(
+        start=start,
+        end=end,
+        purpose=purpose,
+        contacts_checked=len(contacts),
+        violations=[AuditedContactOut(**row) for row in contacts if row["violation"]],
+        changes=[
+            ConsentChangeCountOut(**row)
+            for row in consent_audit.changes_by_purpose_and_channel(ledger, start, end, purpose)
+        ],
+        consents=[
+            ConsentGivenOut(**row)
+            for row in consent_audit.consents_in_window(ledger, start, end, purpose, limit)
+        ],
+        expiring=[
+            ExpiringConsentOut(**row)
+            for row in consent_audit.expiring(
+                ledger,
+                datetime.now(UTC),
+                expiring_within_days,
+                services.settings.consent_validity_months,
+                purpose,
+                limit,
+            )
+        ],
+    )
