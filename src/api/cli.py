@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from api.settings import Settings
-from api.users import Role, UserExistsError
+from api.users import MIN_PASSWORD_LENGTH, Role, UserExistsError
 from api.wiring import VIEW_CLASSES, build_services
 
 app = typer.Typer(
@@ -114,11 +114,15 @@ def rebuild(
 def add_user(
     name: Annotated[str, typer.Argument(help="User name.")],
     role: Annotated[Role, typer.Option(help="The user's role.")],
+    password: Annotated[
+        bool, typer.Option("--password", help="Also set a web UI password (asked for).")
+    ] = False,
 ) -> None:
     """Create a user and print its bearer token (shown only once)."""
+    secret = _ask_password() if password else None
     services = build_services(_settings(run_projections=False))
     try:
-        token = services.users.add(name, role)
+        token = services.users.add(name, role, secret)
     except UserExistsError as error:
         console.print(f"[red]{error}[/red]")
         raise typer.Exit(1) from error
@@ -126,6 +130,28 @@ def add_user(
         services.close()
     console.print(f"{name} ({role.value}) token, shown only once:")
     print(token)
+
+
+def _ask_password() -> str:
+    secret: str = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if len(secret) < MIN_PASSWORD_LENGTH:
+        console.print(f"[red]A password needs at least {MIN_PASSWORD_LENGTH} characters.[/red]")
+        raise typer.Exit(1)
+    return secret
+
+
+@users_app.command("password")
+def set_password(name: Annotated[str, typer.Argument(help="User name.")]) -> None:
+    """Set or change an active user's web UI password (asked for; stored as an argon2 hash)."""
+    secret = _ask_password()
+    services = build_services(_settings(run_projections=False))
+    try:
+        if not services.users.set_password(name, secret):
+            console.print(f"[red]No active user {name}.[/red]")
+            raise typer.Exit(1)
+    finally:
+        services.close()
+    console.print(f"{name}: password set")
 
 
 @users_app.command("revoke")

@@ -1,4 +1,4 @@
-"""Users, roles and bearer tokens; tokens are stored only as SHA-256 hashes."""
+"""Users, roles, the permission matrix, bearer tokens (SHA-256) and passwords (argon2)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import secrets
 from dataclasses import dataclass
 from enum import StrEnum
 
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
 from psycopg_pool import ConnectionPool
 
 SCHEMA = """
@@ -55,6 +57,84 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 }
 
 
+PUBLIC_PATHS = frozenset(
+    {
+        "/health",
+        "/docs",
+        "/docs/oauth2-redirect",
+        "/redoc",
+        "/openapi.json",
+        "/static",
+        "/",
+        "/ui/login",
+        "/ui/language/{language}",
+    }
+)
+"""Paths anyone may open without credentials."""
+
+AUTHENTICATED = None
+"""In `ENDPOINT_PERMISSIONS`: any signed-in user, whatever the role."""
+
+ENDPOINT_PERMISSIONS: dict[tuple[str, str], Permission | None] = {
+    # HTTP API (bearer token)
+    ("POST", "/customers"): Permission.WRITE_CUSTOMERS,
+    ("GET", "/customers"): Permission.READ_CUSTOMERS,
+    ("GET", "/customers/{customer_id}"): Permission.READ_CUSTOMERS,
+    ("PUT", "/customers/{customer_id}/account-manager"): Permission.WRITE_CUSTOMERS,
+    ("POST", "/customers/{customer_id}/affiliations"): Permission.WRITE_CUSTOMERS,
+    ("DELETE", "/customers/{customer_id}/affiliations/{organisation_id}"): (
+        Permission.WRITE_CUSTOMERS
+    ),
+    ("POST", "/customers/{customer_id}/touchpoints"): Permission.RECORD_TOUCHPOINTS,
+    ("GET", "/customers/{customer_id}/timeline"): Permission.READ_TIMELINES,
+    ("POST", "/imports"): Permission.RECORD_TOUCHPOINTS,
+    ("GET", "/imports/{import_id}"): Permission.RECORD_TOUCHPOINTS,
+    ("POST", "/privacy/erasures"): Permission.RUN_PRIVACY,
+    ("GET", "/privacy/erasures"): Permission.RUN_PRIVACY,
+    ("GET", "/privacy/erasures/{request_id}"): Permission.RUN_PRIVACY,
+    ("GET", "/privacy/exports/{customer_id}"): Permission.RUN_PRIVACY,
+    ("POST", "/privacy/restrictions"): Permission.RUN_PRIVACY,
+    ("DELETE", "/privacy/restrictions/{customer_id}"): Permission.RUN_PRIVACY,
+    ("GET", "/privacy/consents/{customer_id}"): Permission.RUN_PRIVACY,
+    ("GET", "/privacy/access-log"): Permission.RUN_PRIVACY,
+    ("GET", "/privacy/retention-decisions"): Permission.RUN_PRIVACY,
+    ("GET", "/privacy/consent-audit"): Permission.RUN_PRIVACY,
+    ("GET", "/customers/{customer_id}/indicators"): Permission.READ_CUSTOMERS,
+    # Account managers and the DPO: the roles that read timelines.
+    ("GET", "/customers/{customer_id}/consents"): Permission.READ_TIMELINES,
+    ("GET", "/organisations/{organisation_id}/rollup"): Permission.READ_CUSTOMERS,
+    ("GET", "/reports/funnel"): Permission.READ_CUSTOMERS,
+    ("GET", "/reports/revenue"): Permission.READ_CUSTOMERS,
+    # Web UI pages (session cookie)
+    ("GET", "/ui"): AUTHENTICATED,
+    ("POST", "/ui/logout"): AUTHENTICATED,
+    ("GET", "/ui/customers"): Permission.READ_CUSTOMERS,
+    ("GET", "/ui/customers/{customer_id}"): Permission.READ_CUSTOMERS,
+    ("POST", "/ui/customers/{customer_id}/touchpoints"): Permission.RECORD_TOUCHPOINTS,
+    ("GET", "/ui/my-customers"): Permission.RECORD_TOUCHPOINTS,
+    ("GET", "/ui/admin/users"): Permission.MANAGE_USERS,
+    ("POST", "/ui/admin/users"): Permission.MANAGE_USERS,
+    ("POST", "/ui/admin/users/{name}/revoke"): Permission.MANAGE_USERS,
+}
+"""The permission matrix: which permission each endpoint and page needs, by method and path.
+
+`require()` and the web pages look the route up here, and the permission tests check every
+route of the app against it for every role, so a new endpoint must be listed to be tested.
+"""
+
+
+def permission_for(method: str, path: str, declared: Permission | None) -> Permission | None:
+    """The permission an endpoint needs: its entry in the matrix, else what the route declares."""
+    return ENDPOINT_PERMISSIONS.get((method, path), declared)
+
+
+def roles_with(permission: Permission | None) -> frozenset[Role]:
+    """The roles a permission (or `AUTHENTICATED`) lets through."""
+    if permission is None:
+        return frozenset(Role)
+    return frozenset(role for role, granted in ROLE_PERMISSIONS.items() if permission in granted)
+
+
 @dataclass(frozen=True)
 class User:
     name: str
@@ -73,6 +153,16 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+PASSWORDS = PasswordHasher()
+# Verified when the name is unknown, so a wrong name costs as long as a wrong password.
+_DUMMY_HASH = PASSWORDS.hash("no such user")
+MIN_PASSWORD_LENGTH = 10
+
+
+class WeakPasswordError(ValueError):
+    """A password shorter than `MIN_PASSWORD_LENGTH`."""
+
+
 class Users:
     """The user register in PostgreSQL."""
 
@@ -83,14 +173,15 @@ class Users:
         with self.pool.connection() as conn:
             conn.execute(SCHEMA)
 
-    def add(self, name: str, role: Role) -> str:
-        """Create a user and return its bearer token; only the hash is kept."""
+    def add(self, name: str, role: Role, password: str | None = None) -> str:
+        """Create a user and return its bearer token; only hashes are kept."""
         token = secrets.token_urlsafe(32)
+        password_hash = _hash_password(password) if password is not None else None
         with self.pool.connection() as conn:
             row = conn.execute(
-                "INSERT INTO api_users (name, role, token_hash) VALUES (%s, %s, %s)"
-                " ON CONFLICT (name) DO NOTHING RETURNING name",
-                (name, role.value, hash_token(token)),
+                "INSERT INTO api_users (name, role, token_hash, password_hash)"
+                " VALUES (%s, %s, %s, %s) ON CONFLICT (name) DO NOTHING RETURNING name",
+                (name, role.value, hash_token(token), password_hash),
             ).fetchone()
         if row is None:
             raise UserExistsError(f"User {name} exists already.")
@@ -114,9 +205,51 @@ class Users:
             ).fetchone()
         return User(row[0], Role(row[1])) if row else None
 
+    def by_name(self, name: str) -> User | None:
+        """The active user of that name (sessions re-check it on every request)."""
+        with self.pool.connection() as conn:
+            row = conn.execute(
+                "SELECT name, role FROM api_users WHERE name = %s AND revoked_at IS NULL", (name,)
+            ).fetchone()
+        return User(row[0], Role(row[1])) if row else None
+
+    def set_password(self, name: str, password: str) -> bool:
+        """Set an active user's web password; True if the user exists."""
+        with self.pool.connection() as conn:
+            cursor = conn.execute(
+                "UPDATE api_users SET password_hash = %s WHERE name = %s AND revoked_at IS NULL",
+                (_hash_password(password), name),
+            )
+            return cursor.rowcount > 0
+
+    def authenticate(self, name: str, password: str) -> User | None:
+        """The user if the name and password match an active user, else None."""
+        with self.pool.connection() as conn:
+            row = conn.execute(
+                "SELECT name, role, password_hash FROM api_users"
+                " WHERE name = %s AND revoked_at IS NULL",
+                (name,),
+            ).fetchone()
+        stored = row[2] if row and row[2] else _DUMMY_HASH
+        try:
+            PASSWORDS.verify(stored, password)
+        except (VerificationError, InvalidHashError):
+            return None
+        if row is None or not row[2]:
+            return None
+        if PASSWORDS.check_needs_rehash(stored):
+            self.set_password(name, password)
+        return User(row[0], Role(row[1]))
+
     def list(self) -> list[tuple[str, str, bool]]:
         with self.pool.connection() as conn:
             rows = conn.execute(
                 "SELECT name, role, revoked_at IS NOT NULL FROM api_users ORDER BY name"
             ).fetchall()
         return [(r[0], r[1], r[2]) for r in rows]
+
+
+def _hash_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise WeakPasswordError(f"A password needs at least {MIN_PASSWORD_LENGTH} characters.")
+    return PASSWORDS.hash(password)

@@ -1,0 +1,82 @@
+"""Signing in and out, the language switch and the start page."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from api.users import User
+from api.web.i18n import LANGUAGES, normalise_language
+from api.web.session import LANGUAGE_COOKIE, check_csrf, page_user, sign_in, sign_out
+from api.web.templating import navigation, redirect, render, safe_next
+
+router = APIRouter(include_in_schema=False)
+SignedIn = Annotated[User, Depends(page_user)]
+
+
+@router.get("/")
+def root() -> RedirectResponse:
+    """The web UI lives under /ui."""
+    return RedirectResponse("/ui", status_code=307)
+
+
+@router.get("/ui")
+def start_page(request: Request, user: SignedIn) -> Response:
+    """Each role starts on its first page."""
+    entries = navigation(user)
+    return redirect(request, entries[0][1]) if entries else render(request, "start.html")
+
+
+@router.get("/ui/login")
+def login_page(request: Request, next: str | None = None, msg: str | None = None) -> HTMLResponse:
+    """The sign-in form."""
+    message = "login.signed_out" if msg == "signed_out" else None
+    return render(request, "login.html", {"next": safe_next(next), "message": message})
+
+
+@router.post("/ui/login")
+async def login(
+    request: Request,
+    name: Annotated[str, Form(max_length=100)] = "",
+    password: Annotated[str, Form(max_length=1000)] = "",
+    token: Annotated[str, Form(max_length=200)] = "",
+    next: Annotated[str, Form(max_length=2000)] = "/ui",
+) -> Response:
+    """Sign in with a name and password, or with an API token; a fresh session either way."""
+    await check_csrf(request)
+    users = request.app.state.services.users
+    user: User | None = None
+    if token:
+        user = users.by_token(token.strip())
+    elif name and password:
+        user = users.authenticate(name.strip(), password)
+    if user is None:
+        context = {"next": safe_next(next), "error": "login.failed", "name": name}
+        return render(request, "login.html", context, status=401)
+    sign_in(request, user)
+    return redirect(request, safe_next(next))
+
+
+@router.post("/ui/logout")
+def logout(request: Request, user: SignedIn) -> Response:
+    """End the session."""
+    sign_out(request)
+    return redirect(request, "/ui/login?msg=signed_out")
+
+
+@router.get("/ui/language/{language}")
+def switch_language(request: Request, language: str, next: str | None = None) -> Response:
+    """Switch between Finnish and English (a preference cookie; no session needed)."""
+    chosen = normalise_language(language if language in LANGUAGES else None)
+    response = RedirectResponse(safe_next(next), status_code=303)
+    response.set_cookie(
+        LANGUAGE_COOKIE,
+        chosen,
+        max_age=365 * 24 * 3600,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+        path="/",
+    )
+    return response

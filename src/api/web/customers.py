@@ -1,0 +1,194 @@
+"""Customer pages: search, the customer page (profile, timeline, record form), my customers."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from typing import Annotated, Any
+from urllib.parse import urlencode
+from uuid import UUID, uuid4
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, Response
+
+from api.dependencies import provenance
+from api.touchpoint_schemas import TOUCHPOINT_MODELS
+from api.users import Permission, User
+from api.web.forms import DEFAULT_KIND, form_fields, parse_touchpoint
+from api.web.session import page_user
+from api.web.templating import HELSINKI, redirect, render
+from api.wiring import Services
+from crm.customer import Customer
+from crm.errors import CustomerNotFoundError, InvalidFieldError, RuleViolationError
+from crm.events import CUSTOMER_EVENT_CLASSES
+from crm.vocabulary import INSTITUTIONS
+from projections.directory import CustomerDirectory
+from projections.timeline import CursorError, Timeline
+
+router = APIRouter(prefix="/ui", include_in_schema=False)
+SignedIn = Annotated[User, Depends(page_user)]
+ALL_KINDS = [cls.kind() for cls in CUSTOMER_EVENT_CLASSES]
+PAGE_SIZE = 25
+SEARCH_LIMIT = 30
+
+
+def _services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+@router.get("/customers")
+def search_page(request: Request, user: SignedIn, q: str = "") -> HTMLResponse:
+    """Find customers by part of a name or by a whole e-mail address."""
+    services = _services(request)
+    query = q.strip()[:200]
+    results: list[Customer] = []
+    if query:
+        found: list[UUID] = []
+        if "@" in query:
+            try:
+                by_email = services.crm.find_by_email(query)
+            except ValueError:
+                by_email = None
+            if by_email is not None:
+                found.append(by_email)
+        found.extend(services.views.get(CustomerDirectory).search_names(query, SEARCH_LIMIT))
+        results = [services.crm.get_customer(i) for i in list(dict.fromkeys(found))[:SEARCH_LIMIT]]
+    return render(request, "search.html", {"query": query, "results": results})
+
+
+def _day(value: str | None) -> datetime | None:
+    """A date from a filter field as the start of that day in Finnish time."""
+    if not value:
+        return None
+    try:
+        return datetime.combine(datetime.fromisoformat(value).date(), time(), HELSINKI)
+    except ValueError:
+        return None
+
+
+def _customer_page(
+    request: Request,
+    user: User,
+    customer_id: str,
+    *,
+    form: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    refusal: str | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    services = _services(request)
+    try:
+        customer = services.crm.get_customer(UUID(customer_id))
+    except (ValueError, CustomerNotFoundError):
+        return render(request, "error.html", {"message": "error.not_found"}, status=404)
+    params = request.query_params
+    context: dict[str, Any] = {
+        "customer": customer,
+        "consents": {
+            purpose: customer.has_consent(purpose, datetime.now(HELSINKI))
+            for purpose in customer.consent_changes
+        },
+        "message": "record.saved" if params.get("msg") == "saved" else None,
+    }
+    if user.can(Permission.READ_TIMELINES):
+        context.update(_timeline(services, user, customer.id, request))
+    if user.can(Permission.RECORD_TOUCHPOINTS):
+        kind = (form or {}).get("kind") or params.get("record_kind") or DEFAULT_KIND
+        if kind not in TOUCHPOINT_MODELS:
+            kind = DEFAULT_KIND
+        context.update(
+            record_kind=kind,
+            record_kinds=list(TOUCHPOINT_MODELS),
+            record_fields=form_fields(kind),
+            record_values=form or {},
+            record_errors=errors or {},
+            record_refusal=refusal,
+            idempotency_key=(form or {}).get("idempotency_key") or str(uuid4()),
+        )
+    return render(request, "customer.html", context, status)
+
+
+def _timeline(
+    services: Services, user: User, customer_id: UUID, request: Request
+) -> dict[str, Any]:
+    params = request.query_params
+    kind = params.get("kind") or ""
+    institution = params.get("institution") or ""
+    start, end = params.get("start") or "", params.get("end") or ""
+    try:
+        rows, next_cursor = services.views.get(Timeline).page(
+            customer_id,
+            kinds=[kind] if kind in ALL_KINDS else None,
+            institutions=[institution] if institution in INSTITUTIONS else None,
+            start=_day(start),
+            end=_day(end),
+            cursor=params.get("cursor") or None,
+            limit=PAGE_SIZE,
+            # Notes and comments only to roles that read whole timelines.
+            include_personal=user.can(Permission.READ_TIMELINES),
+        )
+    except CursorError:
+        rows, next_cursor = [], None
+    filters = {"kind": kind, "institution": institution, "start": start, "end": end}
+    return {
+        "timeline": rows,
+        "next_cursor": next_cursor,
+        "filters": filters,
+        "filter_query": urlencode({k: v for k, v in filters.items() if v}),
+        "paged": bool(params.get("cursor")),
+        "all_kinds": ALL_KINDS,
+        "institutions": INSTITUTIONS,
+    }
+
+
+@router.get("/customers/{customer_id}")
+def customer_page(request: Request, user: SignedIn, customer_id: str) -> HTMLResponse:
+    """Profile, consents and (by role) the timeline and the form to record a touchpoint."""
+    return _customer_page(request, user, customer_id)
+
+
+@router.post("/customers/{customer_id}/touchpoints")
+async def record_touchpoint(request: Request, user: SignedIn, customer_id: str) -> Response:
+    """Record a touchpoint from the form; errors come back on the same page."""
+    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    kind = form.get("kind", "")
+    if kind not in TOUCHPOINT_MODELS:
+        return _customer_page(request, user, customer_id, errors={"kind": "?"}, status=422)
+    touchpoint, errors = parse_touchpoint(kind, form)
+    if touchpoint is None:
+        return _customer_page(request, user, customer_id, form=form, errors=errors, status=422)
+    services = _services(request)
+    fields = touchpoint.model_dump(
+        exclude={"kind", "occurred_at", "institution", "channel", "idempotency_key"}
+    )
+    values = touchpoint.model_dump(include={"occurred_at", "institution", "channel"})
+    try:
+        recorded = services.crm.record_touchpoint(
+            UUID(customer_id),
+            provenance(
+                user,
+                occurred_at=values["occurred_at"],
+                institution=values["institution"],
+                channel=values["channel"],
+                idempotency_key=f"web:{form.get('idempotency_key') or uuid4()}",
+            ),
+            kind,
+            fields,
+        )
+    except (ValueError, CustomerNotFoundError):
+        return render(request, "error.html", {"message": "error.not_found"}, status=404)
+    except InvalidFieldError as error:
+        errors = {error.field: error.problem}
+        return _customer_page(request, user, customer_id, form=form, errors=errors, status=422)
+    except RuleViolationError as error:
+        return _customer_page(request, user, customer_id, form=form, refusal=str(error), status=409)
+    # Read-your-writes: the timeline shows the new touchpoint after the redirect.
+    services.views.get(Timeline).wait_for(recorded.position, services.settings.read_wait_timeout)
+    return redirect(request, f"/ui/customers/{customer_id}?msg=saved#timeline")
+
+
+@router.get("/my-customers")
+def my_customers(request: Request, user: SignedIn) -> HTMLResponse:
+    """An account manager's own customers."""
+    owned = _services(request).views.get(CustomerDirectory).owned_by(user.name)
+    return render(request, "my_customers.html", {"owned": owned})

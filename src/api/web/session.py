@@ -1,0 +1,139 @@
+"""Web sessions in signed cookies, CSRF tokens per session, and the page permission check."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import Request, Response
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+from api.settings import load_secret
+from api.users import ENDPOINT_PERMISSIONS, Permission, User
+from api.web.i18n import normalise_language
+
+SESSION_COOKIE = "crm_session"
+LANGUAGE_COOKIE = "crm_lang"
+CSRF_FIELD = "csrf_token"
+_NOT_LISTED = object()
+
+
+class LoginRequiredError(Exception):
+    """A page was opened without a valid session (answered with the sign-in page, 401)."""
+
+
+class PageForbiddenError(Exception):
+    """The signed-in user's role does not allow the page (403)."""
+
+
+class CsrfError(Exception):
+    """A form arrived without this session's CSRF token (403)."""
+
+
+@dataclass
+class WebSession:
+    """What the session cookie holds: the user's name (once signed in) and the CSRF token."""
+
+    user_name: str | None = None
+    csrf: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    changed: bool = False
+    user: User | None = None
+
+
+def _serializer(request: Request) -> URLSafeTimedSerializer:
+    state = request.app.state
+    serializer: URLSafeTimedSerializer | None = getattr(state, "web_serializer", None)
+    if serializer is None:
+        settings = state.services.settings
+        key = load_secret(settings.session_secret, settings.data_dir / "secrets" / "session.key")
+        serializer = URLSafeTimedSerializer(key, salt="asiakassilma-web-session")
+        state.web_serializer = serializer
+    return serializer
+
+
+def load_session(request: Request) -> WebSession:
+    """This request's session: from a valid, unexpired cookie, else a new anonymous one."""
+    cached: WebSession | None = getattr(request.state, "web_session", None)
+    if cached is not None:
+        return cached
+    session = WebSession(changed=True)
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        max_age = int(request.app.state.services.settings.session_hours * 3600)
+        try:
+            data: dict[str, Any] = _serializer(request).loads(cookie, max_age=max_age)
+            session = WebSession(user_name=data.get("u"), csrf=str(data["c"]))
+        except (BadSignature, KeyError, TypeError):
+            pass
+    if session.user_name:
+        # Re-read on every request so a revoked user or a changed role takes effect at once.
+        session.user = request.app.state.services.users.by_name(session.user_name)
+    request.state.web_session = session
+    return session
+
+
+def sign_in(request: Request, user: User) -> None:
+    """Start a fresh session for the user (a new CSRF token, so none issued before applies)."""
+    request.state.web_session = WebSession(user_name=user.name, changed=True, user=user)
+
+
+def sign_out(request: Request) -> None:
+    request.state.web_session = WebSession(changed=True)
+
+
+def save_session(request: Request, response: Response) -> Response:
+    """Set the session cookie on the response when the session is new or changed."""
+    session = load_session(request)
+    if session.changed:
+        value = _serializer(request).dumps({"u": session.user_name, "c": session.csrf})
+        response.set_cookie(
+            SESSION_COOKIE,
+            value,
+            max_age=int(request.app.state.services.settings.session_hours * 3600),
+            httponly=True,
+            samesite="lax",
+            secure=request.url.scheme == "https",
+            path="/",
+        )
+    return response
+
+
+def language_of(request: Request) -> str:
+    return normalise_language(request.cookies.get(LANGUAGE_COOKIE))
+
+
+async def check_csrf(request: Request) -> None:
+    """Refuse a form whose CSRF token is not this session's."""
+    form = await request.form()
+    sent = form.get(CSRF_FIELD)
+    session = load_session(request)
+    if (
+        not isinstance(sent, str)
+        or session.changed
+        or not hmac.compare_digest(sent.encode(), session.csrf.encode())
+    ):
+        raise CsrfError
+
+
+def needed_permission(request: Request) -> Permission | None:
+    """The page's entry in the permission matrix; unlisted pages are refused (fail closed)."""
+    route = request.scope.get("route")
+    needed = ENDPOINT_PERMISSIONS.get((request.method, getattr(route, "path", "")), _NOT_LISTED)
+    if needed is _NOT_LISTED:
+        raise PageForbiddenError
+    return needed  # type: ignore[return-value]
+
+
+async def page_user(request: Request) -> User:
+    """The dependency of every signed-in page: session, then role, then (for forms) CSRF."""
+    session = load_session(request)
+    if session.user is None:
+        raise LoginRequiredError
+    needed = needed_permission(request)
+    if needed is not None and not session.user.can(needed):
+        raise PageForbiddenError
+    if request.method == "POST":
+        await check_csrf(request)
+    return session.user

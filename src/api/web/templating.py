@@ -1,0 +1,89 @@
+"""Renders pages: the Jinja2 environment, the layout's context and the role-based navigation."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+
+from api.users import Permission, User
+from api.web.i18n import LANGUAGES, translate_value, translator
+from api.web.session import CSRF_FIELD, language_of, load_session, save_session
+
+TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parents[1] / "templates")
+HELSINKI = ZoneInfo("Europe/Helsinki")
+
+NAVIGATION: tuple[tuple[str, str, Permission], ...] = (
+    ("nav.search", "/ui/customers", Permission.READ_CUSTOMERS),
+    ("nav.my_customers", "/ui/my-customers", Permission.RECORD_TOUCHPOINTS),
+    ("nav.users", "/ui/admin/users", Permission.MANAGE_USERS),
+)
+"""Menu entries; each shows only to roles whose permission opens the page behind it."""
+
+
+def navigation(user: User | None) -> list[tuple[str, str]]:
+    """The (label key, url) menu entries the user may open."""
+    if user is None:
+        return []
+    return [(label, url) for label, url, permission in NAVIGATION if user.can(permission)]
+
+
+def local_time(value: datetime | date | str | None, language: str = "fi") -> str:
+    """A time in Finnish local time, written the way each language writes dates."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        value = parsed
+    if isinstance(value, datetime):
+        local = value.astimezone(HELSINKI)
+        return local.strftime("%-d.%-m.%Y %H:%M" if language == "fi" else "%Y-%m-%d %H:%M")
+    return value.strftime("%-d.%-m.%Y" if language == "fi" else "%Y-%m-%d")
+
+
+def render(
+    request: Request, template: str, context: dict[str, Any] | None = None, status: int = 200
+) -> HTMLResponse:
+    """A page in the user's language, with the layout's navigation and the session's CSRF token."""
+    session = load_session(request)
+    language = language_of(request)
+    page_context = {
+        "t": translator(language),
+        "lang": language,
+        "languages": LANGUAGES,
+        "user": session.user,
+        "nav": navigation(session.user),
+        "csrf_field": CSRF_FIELD,
+        "csrf_token": session.csrf,
+        "path": request.url.path,
+        "here": str(request.url.path) + (f"?{request.url.query}" if request.url.query else ""),
+        "local_time": lambda value: local_time(value, language),
+        "tv": lambda value: translate_value(language, value),
+        **(context or {}),
+    }
+    response = TEMPLATES.TemplateResponse(request, template, page_context, status_code=status)
+    save_session(request, response)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def redirect(request: Request, url: str) -> RedirectResponse:
+    """A 303 to a page (after a form), carrying any change to the session."""
+    response = RedirectResponse(url, status_code=303)
+    save_session(request, response)
+    return response
+
+
+def safe_next(url: str | None) -> str:
+    """Where to go after signing in: only a page of this UI, never another site."""
+    if url and url.startswith("/ui") and not url.startswith("//") and "\\" not in url:
+        return url
+    return "/ui"

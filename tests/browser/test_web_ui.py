@@ -1,0 +1,149 @@
+"""The web UI in a real browser: every role signs in, reads, records and switches language.
+
+Screenshots of the main pages are written to docs/screenshots/ for the README.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from api.users import Role
+from tests.browser.conftest import SCREENSHOTS, sign_in
+
+pytestmark = pytest.mark.browser
+
+START_PAGES = {
+    Role.ACCOUNT_MANAGER: "/ui/customers",
+    Role.MARKETING: "/ui/customers",
+    Role.DPO: "/ui/customers",
+    Role.ADMIN: "/ui/admin/users",
+}
+
+
+@pytest.fixture
+def page(browser: Browser) -> Page:
+    context = browser.new_context(viewport={"width": 1280, "height": 860}, locale="fi-FI")
+    opened = context.new_page()
+    yield opened  # type: ignore[misc]
+    context.close()
+
+
+def shoot(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_each_role_signs_in_to_its_own_start_page_and_menu(
+    page: Page, base_url: str, people: dict[Role, str], role: Role
+) -> None:
+    sign_in(page, base_url, people[role])
+    assert page.url == f"{base_url}{START_PAGES[role]}"
+    menu = page.get_by_role("navigation", name="Päävalikko")
+    expect(menu.get_by_role("link", name="Omat asiakkaat")).to_have_count(
+        1 if role is Role.ACCOUNT_MANAGER else 0
+    )
+    expect(menu.get_by_role("link", name="Käyttäjät")).to_have_count(1 if role is Role.ADMIN else 0)
+
+
+def test_the_sign_in_page_refuses_a_wrong_password(page: Page, base_url: str) -> None:
+    page.goto(f"{base_url}/ui/login")
+    shoot(page, "login")
+    page.get_by_label("Käyttäjätunnus").fill("nobody")
+    page.get_by_label("Salasana").fill("wrong password")
+    page.get_by_role("button", name="Kirjaudu").first.click()
+    expect(page.get_by_role("alert")).to_contain_text("väärä")
+
+
+def test_an_account_manager_finds_a_customer_and_records_a_touchpoint(
+    page: Page, base_url: str, people: dict[Role, str], organisation: UUID
+) -> None:
+    sign_in(page, base_url, people[Role.ACCOUNT_MANAGER])
+    page.get_by_label("Nimi tai sähköposti").fill("Pirkanmaan Ohjelmistotalo")
+    page.get_by_role("button", name="Hae").click()
+    shoot(page, "search")
+    page.locator(f'a[href="/ui/customers/{organisation}"]').click()
+    timeline = page.locator("#timeline")
+    expect(timeline).to_contain_text("Messukäynti")
+    expect(timeline).to_contain_text("CTO wants an offer by May")
+    shoot(page, "customer")
+
+    # Choosing the kind shows its fields (the script submits the choice at once).
+    page.get_by_label("Kohtaamisen tyyppi").select_option("company_visited")
+    page.wait_for_url("**record_kind=company_visited**")
+    form = page.locator("#record-form")
+    form.get_by_label("Aihe").fill("Follow-up on the coaching offer")
+    form.get_by_label("Ajankohta").fill("2025-06-03T14:15")
+    form.get_by_label("Korkeakoulu").select_option("TAMK")
+    form.get_by_label("Muistiinpanot").fill("Offer accepted in principle")
+    form.get_by_role("button", name="Tallenna").click()
+    expect(page.get_by_role("status")).to_contain_text("Kohtaaminen tallennettu")
+    expect(timeline).to_contain_text("Follow-up on the coaching offer")
+    expect(timeline).to_contain_text("3.6.2025 14:15")
+
+    page.get_by_label("Tapahtuma", exact=True).select_option("company_visited")
+    page.locator("#timeline").get_by_role("button", name="Rajaa").click()
+    expect(timeline.locator("li.entry")).to_have_count(2)
+
+
+def test_marketing_sees_no_timeline_and_no_notes(
+    page: Page, base_url: str, people: dict[Role, str], organisation: UUID
+) -> None:
+    sign_in(page, base_url, people[Role.MARKETING])
+    page.goto(f"{base_url}/ui/customers/{organisation}")
+    expect(page.get_by_role("heading", name="Perustiedot")).to_be_visible()
+    expect(page.locator("#timeline")).to_have_count(0)
+    expect(page.locator("body")).not_to_contain_text("CTO wants an offer")
+    shoot(page, "customer-marketing")
+    page.goto(f"{base_url}/ui/admin/users")
+    expect(page.get_by_role("alert")).to_contain_text("Roolisi ei salli")
+
+
+def test_the_language_switch_turns_the_page_english_and_back(
+    page: Page, base_url: str, people: dict[Role, str], organisation: UUID
+) -> None:
+    sign_in(page, base_url, people[Role.ACCOUNT_MANAGER])
+    page.goto(f"{base_url}/ui/customers/{organisation}")
+    page.get_by_role("link", name="English").click()
+    expect(page.get_by_role("heading", name="Timeline")).to_be_visible()
+    assert page.url.startswith(f"{base_url}/ui/customers/{organisation}")
+    assert page.locator("html").get_attribute("lang") == "en"
+    shoot(page, "customer-en")
+    page.get_by_role("link", name="Suomi").click()
+    expect(page.get_by_role("heading", name="Asiakaspolku")).to_be_visible()
+
+
+def test_the_keyboard_reaches_the_skip_link_first_and_it_moves_to_the_content(
+    page: Page, base_url: str, people: dict[Role, str]
+) -> None:
+    sign_in(page, base_url, people[Role.ACCOUNT_MANAGER])
+    page.goto(f"{base_url}/ui/my-customers")  # the search page focuses its field instead
+    page.keyboard.press("Tab")
+    focused = page.evaluate("document.activeElement.textContent")
+    assert focused == "Siirry sisältöön"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "content"
+
+
+def test_my_customers_lists_the_account_managers_own_customers(
+    page: Page, base_url: str, people: dict[Role, str], organisation: UUID
+) -> None:
+    sign_in(page, base_url, people[Role.ACCOUNT_MANAGER])
+    page.get_by_role("link", name="Omat asiakkaat").click()
+    expect(page.locator(f'a[href="/ui/customers/{organisation}"]')).to_be_visible()
+    shoot(page, "my-customers")
+
+
+def test_an_admin_adds_a_user_and_sees_the_token_once(
+    page: Page, base_url: str, people: dict[Role, str]
+) -> None:
+    sign_in(page, base_url, people[Role.ADMIN])
+    page.get_by_label("Käyttäjätunnus").fill(f"leena.am-{people[Role.ADMIN][-4:]}")
+    page.get_by_label("Rooli").select_option("account_manager")
+    page.get_by_label("Salasana").fill("a long password")
+    page.get_by_role("button", name="Lisää käyttäjä").click()
+    expect(page.get_by_role("status")).to_contain_text("API-tunniste näytetään vain kerran")
+    shoot(page, "users")
