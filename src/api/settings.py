@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     run_projections: bool = Field(
         default=True, description="Run the projections inside the API process."
     )
+    projection_batch_size: int = Field(
+        default=5000, ge=1, le=100_000, description="Events per projection transaction."
+    )
     load_demo_data: bool = Field(default=False, description="Load demo data into an empty store.")
     demo_scale: float = Field(default=1.0, gt=0, description="Demo data size multiplier.")
     max_request_bytes: int = Field(default=1_000_000, description="Largest accepted JSON body.")

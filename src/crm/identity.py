@@ -52,6 +52,10 @@ class IdentityIndex(ABC):
         """Take all claims for the customer at once, or none if any is held already."""
 
     @abstractmethod
+    def claim_many(self, claims: dict[str, UUID]) -> set[str]:
+        """Take each claim that is not held already (bulk loads); returns the claims taken."""
+
+    @abstractmethod
     def release(self, customer_id: UUID, prefix: str = "") -> int:
         """Drop the customer's claims (those starting with prefix); returns how many."""
 
@@ -71,6 +75,11 @@ class InMemoryIdentityIndex(IdentityIndex):
             return False
         self.claims.update(dict.fromkeys(claims, customer_id))
         return True
+
+    def claim_many(self, claims: dict[str, UUID]) -> set[str]:
+        taken = {c for c in claims if c not in self.claims}
+        self.claims.update({c: claims[c] for c in taken})
+        return taken
 
     def release(self, customer_id: UUID, prefix: str = "") -> int:
         mine = [c for c, cid in self.claims.items() if cid == customer_id and c.startswith(prefix)]

@@ -77,6 +77,7 @@ def event_store_env(database_url: str, pool_size: int = 5) -> dict[str, str]:
         "POSTGRES_PRE_PING": "y",
         "POSTGRES_LOCK_TIMEOUT": "5",
         "CREATE_TABLE": "y",
+        "POSTGRES_ENABLE_DB_FUNCTIONS": "y",
         "AGGREGATE_CACHE_MAXSIZE": "10000",
         "AGGREGATE_CACHE_FASTFORWARD": "y",
     }
@@ -199,6 +200,18 @@ class PostgresIdentityIndex(IdentityIndex):
         except psycopg.errors.UniqueViolation:
             return False
         return True
+
+    def claim_many(self, claims: dict[str, UUID]) -> set[str]:
+        if not claims:
+            return set()
+        with self.pool.connection() as conn:
+            rows = conn.execute(
+                "INSERT INTO identity_claims (claim, customer_id)"
+                " SELECT * FROM unnest(%s::text[], %s::uuid[])"
+                " ON CONFLICT (claim) DO NOTHING RETURNING claim",
+                (list(claims), list(claims.values())),
+            ).fetchall()
+        return {row[0] for row in rows}
 
     def release(self, customer_id: UUID, prefix: str = "") -> int:
         with self.pool.connection() as conn:

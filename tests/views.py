@@ -1,0 +1,17 @@
+"""Helpers to compare whole read models in tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from projections.view import View
+
+
+def view_rows(view: View) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table of the view (tracking excluded), in a canonical order."""
+    rows: dict[str, list[tuple[Any, ...]]] = {}
+    with view.datastore.get_connection() as conn, conn.cursor() as cursor:
+        for table in view.own_tables():
+            cursor.execute(f'SELECT * FROM "{view.prefix}{table}"')  # type: ignore[arg-type]
+            rows[table] = sorted((tuple(row.values()) for row in cursor.fetchall()), key=repr)
+    return rows
