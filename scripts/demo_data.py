@@ -474,7 +474,7 @@ class _Generator:
             name = self.fake.company()
             domain_base = name
         domain = f"{_slug(domain_base)}.fi"
-        email = self.unique_email(rng.choice(("info", "koulutus", "hr")), domain)
+        email: str | None = self.unique_email(rng.choice(("info", "koulutus", "hr")), domain)
         if rng.random() < 0.2:
             email = None
         account_manager = rng.choices(ACCOUNT_MANAGERS, AM_WEIGHTS)[0]

@@ -78,3 +78,17 @@ def tokens(services: Services) -> dict[Role, str]:
 def as_role(tokens: dict[Role, str]) -> dict[Role, dict[str, str]]:
     """Authorization headers per role."""
     return {role: {"Authorization": f"Bearer {token}"} for role, token in tokens.items()}
+
+
+@pytest.fixture
+def isolated_services(server_url: str, tmp_path: Path) -> Iterator[Services]:
+    """Services on a database of their own (for tests that act on every customer), with no
+    projection worker: the test catches views up itself."""
+    name = f"crm_iso_{uuid.uuid4().hex[:10]}"
+    maintenance = with_database(server_url, "postgres")
+    built = build_services(
+        make_settings(ensure_database(maintenance, name), tmp_path, run_projections=False)
+    )
+    yield built
+    built.close()
+    drop_database(maintenance, name)

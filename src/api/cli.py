@@ -50,9 +50,12 @@ def serve(
 
 @app.command()
 def worker() -> None:
-    """Run all projections until interrupted (one sequential consumer per view)."""
+    """Run all projections and the scheduled jobs until interrupted."""
     logging.basicConfig(level=logging.INFO)
+    from api.scheduler import start_scheduler
+
     services = build_services(_settings(run_projections=True))
+    scheduler = start_scheduler(services)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     console.print("projection worker running; Ctrl-C stops it")
@@ -62,6 +65,7 @@ def worker() -> None:
     except KeyboardInterrupt:
         pass
     finally:
+        scheduler.shutdown(wait=False)
         services.close()
 
 
@@ -79,7 +83,7 @@ def rebuild(
     try:
         generations = services.views.generations
         tag = generations.next_tag(view_class)
-        view = view_class(services.views.datastore, tag)
+        view = services.views.build(view_class, tag)
         view.create_table()
         services.projector.batch_size = batch_size
         head = services.projector.head()

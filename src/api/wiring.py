@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import cast
 
@@ -75,6 +76,16 @@ class Services:
         self.pool.close()
 
 
+def view_configurator(settings: Settings) -> Callable[[View], None]:
+    """Applies the settings that shape how views are built (e.g. the engagement half-life)."""
+
+    def configure(view: View) -> None:
+        if isinstance(view, CustomerIndicators):
+            view.half_life_days = settings.engagement_half_life_days
+
+    return configure
+
+
 def build_services(settings: Settings) -> Services:
     """Connect to PostgreSQL (starting the embedded server if none is configured)."""
     database_url = resolve_database_url(settings.database_url, settings.data_dir)
@@ -98,7 +109,7 @@ def build_services(settings: Settings) -> Services:
         positions=EventPositions(pool),
     )
     datastore = cast(PostgresApplicationRecorder, crm.recorder).datastore
-    views = LiveViews(datastore, VIEW_CLASSES)
+    views = LiveViews(datastore, VIEW_CLASSES, configure=view_configurator(settings))
     projector = Projector(crm, batch_size=settings.projection_batch_size)
     services = Services(settings, database_url, pool, crm, users, views, projector)
     services.committer = GroupCommitter(crm)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import threading
 import time
+from collections.abc import Callable
 from typing import TypeVar
 
 from eventsourcing.postgres import PostgresDatastore
@@ -92,8 +93,14 @@ class Generations:
 class LiveViews:
     """Hands out the live generation of each view, re-reading the registry every few seconds."""
 
-    def __init__(self, datastore: PostgresDatastore, view_classes: list[type[View]]) -> None:
+    def __init__(
+        self,
+        datastore: PostgresDatastore,
+        view_classes: list[type[View]],
+        configure: Callable[[View], None] | None = None,
+    ) -> None:
         self.datastore = datastore
+        self.configure = configure
         self.generations = Generations(datastore)
         self.view_classes = view_classes
         self._views: dict[type[View], View] = {}
@@ -110,10 +117,17 @@ class LiveViews:
                     tag = self.generations.live_tag(view_class)
                     current = self._views.get(view_class)
                     if current is None or current.tag != tag:
-                        view = view_class(self.datastore, tag)
+                        view = self.build(view_class, tag)
                         view.create_table()
                         self._views[view_class] = view
             return list(self._views.values())
+
+    def build(self, view_class: type[V], tag: str) -> V:
+        """A view of the given generation, configured from settings."""
+        view = view_class(self.datastore, tag)
+        if self.configure is not None:
+            self.configure(view)
+        return view
 
     def get(self, view_class: type[V]) -> V:
         self.refresh()

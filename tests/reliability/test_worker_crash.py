@@ -9,35 +9,17 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from decimal import Decimal
-from pathlib import Path
 
-import pytest
-
-from api.database import drop_database, ensure_database, with_database
 from api.settings import Settings
-from api.wiring import VIEW_CLASSES, Services, build_services
+from api.wiring import VIEW_CLASSES, Services
 from crm import events as ev
 from crm.customer import Customer
-from tests.conftest import make_settings
 from tests.factories import START, provenance, unique
 from tests.views import view_rows
 
 CUSTOMERS = 300
 EVENTS_PER_CUSTOMER = 20
-
-
-@pytest.fixture
-def quiet_services(server_url: str, tmp_path: Path) -> Iterator[Services]:
-    """Services on a database of their own, with no projection worker in this process."""
-    name = f"crm_crash_{unique('db').replace('-', '_')}"
-    maintenance = with_database(server_url, "postgres")
-    settings = make_settings(ensure_database(maintenance, name), tmp_path, run_projections=False)
-    services = build_services(settings)
-    yield services
-    services.close()
-    drop_database(maintenance, name)
 
 
 def seed_journeys(services: Services) -> None:
@@ -116,8 +98,8 @@ def start_worker(settings: Settings) -> subprocess.Popen[bytes]:
     )
 
 
-def test_views_survive_repeated_sigkill_of_the_worker(quiet_services: Services) -> None:
-    services = quiet_services
+def test_views_survive_repeated_sigkill_of_the_worker(isolated_services: Services) -> None:
+    services = isolated_services
     seed_journeys(services)
     head = services.projector.head()
     live = services.views.refresh(force=True)
