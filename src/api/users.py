@@ -112,6 +112,7 @@ ENDPOINT_PERMISSIONS: dict[tuple[str, str], Permission | None] = {
     ("GET", "/ui/customers/{customer_id}"): Permission.READ_CUSTOMERS,
     ("POST", "/ui/customers/{customer_id}/touchpoints"): Permission.RECORD_TOUCHPOINTS,
     ("GET", "/ui/my-customers"): Permission.RECORD_TOUCHPOINTS,
+    ("GET", "/ui/dashboard"): Permission.READ_CUSTOMERS,
     ("GET", "/ui/admin/users"): Permission.MANAGE_USERS,
     ("POST", "/ui/admin/users"): Permission.MANAGE_USERS,
     ("POST", "/ui/admin/users/{name}/revoke"): Permission.MANAGE_USERS,

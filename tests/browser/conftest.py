@@ -21,6 +21,7 @@ from api.app import create_app
 from api.users import Role
 from api.wiring import Services
 from crm.events import TOUCHPOINT_KINDS
+from projections.indicators import CustomerIndicators
 from projections.timeline import COMMON as COMMON_FIELDS
 from projections.timeline import Timeline
 from tests.factories import START, provenance
@@ -157,6 +158,7 @@ def organisation(services: Services, people: dict[Role, str]) -> UUID:
         at = START + timedelta(days=20 * (step + 1))
         position = crm.record_touchpoint(customer_id, provenance(at), kind, own).position
     assert services.views.get(Timeline).wait_for(position, 10)
+    assert services.views.get(CustomerIndicators).wait_for(position, 10)
     return customer_id
 
 

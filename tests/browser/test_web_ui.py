@@ -68,6 +68,9 @@ def test_an_account_manager_finds_a_customer_and_records_a_touchpoint(
     page.locator(f'a[href="/ui/customers/{organisation}"]').click()
     timeline = page.locator("#timeline")
     expect(timeline).to_contain_text("Messukäynti")
+    cards = page.locator("ul.cards")
+    expect(cards).to_contain_text("12 500 €")
+    expect(page.locator("figure svg.chart")).to_have_count(1)
     expect(timeline).to_contain_text("CTO wants an offer by May")
     shoot(page, "customer")
 
@@ -147,3 +150,13 @@ def test_an_admin_adds_a_user_and_sees_the_token_once(
     page.get_by_role("button", name="Lisää käyttäjä").click()
     expect(page.get_by_role("status")).to_contain_text("API-tunniste näytetään vain kerran")
     shoot(page, "users")
+
+
+def test_the_dashboard_draws_revenue_and_funnel_charts_without_script(
+    page: Page, base_url: str, people: dict[Role, str], organisation: UUID
+) -> None:
+    sign_in(page, base_url, people[Role.MARKETING])
+    page.get_by_role("link", name="Johdon näkymä").click()
+    expect(page.locator("svg.chart")).to_have_count(3)
+    expect(page.get_by_role("img", name="Myynti korkeakouluittain (EUR, netto)")).to_be_visible()
+    shoot(page, "dashboard")

@@ -14,7 +14,8 @@ from api.dependencies import provenance
 from api.touchpoint_schemas import TOUCHPOINT_MODELS
 from api.users import Permission, User
 from api.web.forms import DEFAULT_KIND, form_fields, parse_touchpoint
-from api.web.session import page_user
+from api.web.insights import engagement_over_time, indicator_cards
+from api.web.session import language_of, page_user
 from api.web.templating import HELSINKI, redirect, render
 from api.wiring import Services
 from crm.customer import Customer
@@ -90,6 +91,11 @@ def _customer_page(
         },
         "message": "record.saved" if params.get("msg") == "saved" else None,
     }
+    context["indicators"] = indicator_cards(services, customer.id)
+    if context["indicators"] is not None:
+        context["engagement_points"], context["engagement_chart"] = engagement_over_time(
+            services, customer.id, language_of(request)
+        )
     if user.can(Permission.READ_TIMELINES):
         context.update(_timeline(services, user, customer.id, request))
     if user.can(Permission.RECORD_TOUCHPOINTS):

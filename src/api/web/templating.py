@@ -21,6 +21,7 @@ HELSINKI = ZoneInfo("Europe/Helsinki")
 NAVIGATION: tuple[tuple[str, str, Permission], ...] = (
     ("nav.search", "/ui/customers", Permission.READ_CUSTOMERS),
     ("nav.my_customers", "/ui/my-customers", Permission.RECORD_TOUCHPOINTS),
+    ("nav.dashboard", "/ui/dashboard", Permission.READ_CUSTOMERS),
     ("nav.users", "/ui/admin/users", Permission.MANAGE_USERS),
 )
 """Menu entries; each shows only to roles whose permission opens the page behind it."""

@@ -1,0 +1,112 @@
+"""Figures for pages: a customer's indicator cards and engagement over time, the dashboard."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse
+
+from api.users import User
+from api.web.charts import bar_chart, line_chart
+from api.web.i18n import translate, translate_value
+from api.web.session import language_of, page_user
+from api.web.templating import HELSINKI, render
+from api.wiring import Services
+from projections.funnel import Funnel
+from projections.indicators import DEFAULT_WEIGHTS, CustomerIndicators, derived
+from projections.timeline import Timeline
+
+router = APIRouter(prefix="/ui", include_in_schema=False)
+SignedIn = Annotated[User, Depends(page_user)]
+CHART_MONTHS = 24
+MAX_TIMELINE_ROWS = 5000
+
+
+def _weights(services: Services) -> dict[str, float]:
+    return {**DEFAULT_WEIGHTS, **services.settings.engagement_weights}
+
+
+def indicator_cards(services: Services, customer_id: UUID) -> dict[str, Any] | None:
+    """The customer's indicators as of now, or None while the view has not seen the customer."""
+    view = services.views.get(CustomerIndicators)
+    now = datetime.now(UTC)
+    row = view.indicators(customer_id, now)
+    if row is None:
+        return None
+    extra = derived(
+        row, view.engagement_sums(customer_id), now, _weights(services), view.half_life_days
+    )
+    return {**row, **extra}
+
+
+def month_ends(now: datetime, months: int) -> list[datetime]:
+    """The ends of the last `months` calendar months, the current month ending now."""
+    ends = [now]
+    year, month = now.year, now.month
+    for _ in range(months - 1):
+        ends.append(datetime(year, month, 1, tzinfo=HELSINKI))
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return sorted(ends)
+
+
+def engagement_over_time(
+    services: Services, customer_id: UUID, language: str
+) -> tuple[list[tuple[str, float]], Any]:
+    """Engagement at each month end (the indicator's own decay and weights), and its chart."""
+    timeline = services.views.get(Timeline)
+    half_life = services.views.get(CustomerIndicators).half_life_days
+    weights = _weights(services)
+    touches: list[tuple[datetime, float]] = []
+    cursor: str | None = None
+    while len(touches) < MAX_TIMELINE_ROWS:
+        rows, cursor = timeline.page(customer_id, cursor=cursor, limit=500, include_personal=False)
+        touches += [(r["occurred_at"], weights.get(r["kind"], 0.0)) for r in rows]
+        if cursor is None:
+            break
+    points = []
+    for end in month_ends(datetime.now(HELSINKI), CHART_MONTHS):
+        score = sum(
+            w * 0.5 ** ((end - at).total_seconds() / 86400 / half_life)
+            for at, w in touches
+            if at <= end and w
+        )
+        points.append((end.strftime("%-m/%y"), score))
+    return points, line_chart(points, translate(language, "indicators.engagement_chart"))
+
+
+@router.get("/dashboard")
+def dashboard(request: Request, user: SignedIn) -> HTMLResponse:
+    """Revenue by institution and offering type and the lead funnel by channel."""
+    services: Services = request.app.state.services
+    language = language_of(request)
+    revenue = services.views.get(CustomerIndicators).revenue_by_institution_and_type()
+    by_institution: dict[str, Decimal] = defaultdict(Decimal)
+    by_type: dict[str, Decimal] = defaultdict(Decimal)
+    for row in revenue:
+        by_institution[row["institution"]] += row["net"]
+        by_type[row["offering_type"]] += row["net"]
+    funnel = services.views.get(Funnel).report("source_channel")
+
+    def bars(totals: dict[str, Decimal]) -> list[tuple[str, float]]:
+        ordered = sorted(totals.items(), key=lambda item: -item[1])
+        return [(translate_value(language, name), float(value)) for name, value in ordered]
+
+    context = {
+        "revenue_rows": revenue,
+        "total_net": sum(by_institution.values(), Decimal(0)),
+        "institution_chart": bar_chart(
+            bars(by_institution), translate(language, "dashboard.by_institution")
+        ),
+        "type_chart": bar_chart(bars(by_type), translate(language, "dashboard.by_type")),
+        "funnel": funnel,
+        "funnel_chart": bar_chart(
+            [(translate_value(language, r["value"] or "-"), float(r["leads"])) for r in funnel],
+            translate(language, "dashboard.funnel"),
+        ),
+    }
+    return render(request, "dashboard.html", context)
