@@ -1,0 +1,276 @@
+"""Projection benchmark on the large data set (~50,000 customers, ~1,000,000 events).
+
+1. Catch-up from zero of every view, batched, as events/s per view, against the library's
+   stock one-event-per-transaction `ProjectionRunner` on the timeline view in the same run.
+2. Live lag: with the projection worker following the log, touchpoints are written at a
+   steady rate (500/s by default, through group commit); lag is the time from a write's
+   acknowledgement until the timeline view has applied it.
+3. `GET /customers/{id}/timeline` over HTTP for a customer with ~200 events, against
+   `GET /health` on the same server as the baseline round trip.
+
+    .venv/bin/python -m scripts.bench.projections [--scale 16.5] [--rate 500] [--seconds 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+from uuid import UUID, uuid4
+
+import httpx
+from eventsourcing.postgres import PostgresDatastore
+from eventsourcing.projection import ProjectionRunner
+
+from api.settings import Settings
+from api.users import Role
+from api.wiring import VIEW_CLASSES, Services, build_services
+from crm.application import CRM
+from crm.customer import Provenance
+from crm.postgres import event_store_env
+from projections.runner import ProjectionWorker
+from projections.timeline import Timeline
+from projections.view import ViewProjection
+from scripts.bench.dataset import BENCH_SCALE, bench_settings
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def batched_catch_up(services: Services) -> dict[str, float]:
+    """Events/s of a full catch-up per view, each into a fresh generation."""
+    rates = {}
+    for view_class in VIEW_CLASSES:
+        view = services.views.build(view_class, f"v{view_class.version}bench{os.getpid()}")
+        view.create_table()
+        try:
+            started = time.monotonic()
+            applied = services.projector.catch_up(view)
+            elapsed = time.monotonic() - started
+            rates[view_class.name] = applied / elapsed
+            print(
+                f"  {view_class.name:14} {applied:>9,} events in {elapsed:6.1f} s"
+                f" = {applied / elapsed:>8,.0f} events/s"
+            )
+        finally:
+            view.drop_tables()
+    return rates
+
+
+def stock_runner_rate(services: Services, seconds: float) -> float:
+    """Events/s of the library's ProjectionRunner applying the timeline one event at a time."""
+    suffix = f"stock{os.getpid()}"
+
+    class StockTimeline(Timeline):
+        def __init__(self, datastore: PostgresDatastore, tracking_table_name: str) -> None:
+            super().__init__(datastore, suffix)
+
+    class StockProjection(ViewProjection):
+        name = suffix
+        topics: ClassVar[tuple[str, ...]] = ()
+
+    crm = services.crm
+
+    class StockCRM(CRM):
+        def __init__(self, env: Any = None) -> None:
+            super().__init__(env, keys=crm.keys, identities=crm.identities)
+
+    assert services.settings.database_url is not None
+    runner: ProjectionRunner[Any, Any] = ProjectionRunner(
+        application_class=StockCRM,
+        projection_class=StockProjection,
+        view_class=StockTimeline,
+        env=event_store_env(services.settings.database_url),
+    )
+    try:
+        time.sleep(seconds)
+        applied = runner.view.position()
+    finally:
+        runner.stop()
+        runner.view.drop_tables()
+    rate = applied / seconds
+    print(
+        f"  stock ProjectionRunner (timeline): {applied:,} events in {seconds:.0f} s"
+        f" = {rate:,.0f} events/s"
+    )
+    return rate
+
+
+def live_lag(services: Services, rate: float, seconds: float) -> list[float]:
+    """Milliseconds from acknowledgement to visibility in the timeline view."""
+    rows = services.views.get(Timeline).query(
+        "SELECT DISTINCT customer_id FROM {p}entries LIMIT 500"
+    )
+    customers: list[UUID] = [row["customer_id"] for row in rows]
+    worker = ProjectionWorker(services.projector, services.views, services.database_url)
+    worker.start()
+    timeline = services.views.get(Timeline)
+    acknowledged: list[tuple[int, float]] = []
+    lock = threading.Lock()
+    stop = threading.Event()
+    assert services.committer is not None
+    committer = services.committer
+
+    def writer(offset: int, writers: int) -> None:
+        interval = writers / rate
+        next_at = time.monotonic() + offset * interval / writers
+        n = offset
+        while not stop.is_set():
+            time.sleep(max(0.0, next_at - time.monotonic()))
+            next_at += interval
+            provenance = Provenance(
+                datetime.now(UTC), "joint", "web_service", "bench", f"lag:{uuid4()}"
+            )
+            recorded = committer.record_touchpoint(
+                customers[n % len(customers)],
+                provenance,
+                "web_service_visited",
+                {"notes": None, "page": "/bench"},
+            )
+            n += writers
+            if recorded.position is not None:
+                with lock:
+                    acknowledged.append((recorded.position, time.monotonic()))
+
+    visible: dict[int, float] = {}
+
+    def watcher() -> None:
+        while not stop.is_set() or len(visible) < len(acknowledged):
+            position = timeline.position()
+            now = time.monotonic()
+            with lock:
+                pending = [p for p, _ in acknowledged if p not in visible]
+            for p in pending:
+                if p <= position:
+                    visible[p] = now
+            time.sleep(0.001)
+            if stop.is_set() and time.monotonic() > stop_time + 10:
+                break
+
+    writers = 16
+    threads = [threading.Thread(target=writer, args=(i, writers)) for i in range(writers)]
+    watch = threading.Thread(target=watcher)
+    for thread in [*threads, watch]:
+        thread.start()
+    time.sleep(seconds)
+    stop.set()
+    stop_time = time.monotonic()
+    for thread in threads:
+        thread.join()
+    watch.join()
+    worker.stop()
+    lags = [(visible[p] - t) * 1000 for p, t in acknowledged if p in visible]
+    achieved = len(acknowledged) / seconds
+    print(
+        f"  {len(acknowledged):,} writes at {achieved:,.0f}/s;"
+        f" lag p50 {percentile(lags, 0.5):.1f} ms, p99 {percentile(lags, 0.99):.1f} ms,"
+        f" max {max(lags):.1f} ms"
+    )
+    return lags
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def http_timeline(services: Services, settings: Settings, requests: int) -> tuple[float, float]:
+    """p99 ms of the timeline of a ~200-event customer, and of /health, over HTTP."""
+    row = services.views.get(Timeline).query(
+        "SELECT customer_id, count(*) AS n FROM {p}entries GROUP BY customer_id"
+        " ORDER BY abs(count(*) - 200) LIMIT 1"
+    )[0]
+    customer_id, events = row["customer_id"], row["n"]
+    token = services.users.add(f"bench-{uuid4().hex[:6]}", Role.ACCOUNT_MANAGER)
+    port = free_port()
+    env = {
+        **os.environ,
+        "CRM_DATABASE_URL": settings.database_url or "",
+        "CRM_DATA_DIR": str(settings.data_dir),
+        "CRM_RUN_PROJECTIONS": "false",
+    }
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "api.main:app",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+    )
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+            for _ in range(100):
+                try:
+                    if client.get("/health").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    time.sleep(0.2)
+            headers = {"Authorization": f"Bearer {token}"}
+            url = f"/customers/{customer_id}/timeline"
+
+            def timed(path: str, **kwargs: Any) -> float:
+                started = time.perf_counter()
+                response = client.get(path, **kwargs)
+                assert response.status_code == 200, response.text
+                return (time.perf_counter() - started) * 1000
+
+            for _ in range(20):
+                timed(url, params={"limit": 500}, headers=headers)
+            timeline = [timed(url, params={"limit": 500}, headers=headers) for _ in range(requests)]
+            health = [timed("/health") for _ in range(requests)]
+    finally:
+        server.terminate()
+        server.wait()
+    print(
+        f"  timeline of a {events}-event customer: p50 {percentile(timeline, 0.5):.1f} ms,"
+        f" p99 {percentile(timeline, 0.99):.1f} ms; /health p50 {percentile(health, 0.5):.1f} ms,"
+        f" p99 {percentile(health, 0.99):.1f} ms"
+    )
+    return percentile(timeline, 0.99), percentile(health, 0.99)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--scale", type=float, default=BENCH_SCALE)
+    parser.add_argument("--rate", type=float, default=500)
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--stock-seconds", type=float, default=20)
+    parser.add_argument("--requests", type=int, default=500)
+    args = parser.parse_args()
+
+    settings = bench_settings(args.scale)
+    services = build_services(settings)
+    try:
+        head = services.projector.head()
+        print(f"data set: {head:,} events")
+        print("catch-up from zero, batched:")
+        rates = batched_catch_up(services)
+        print("baseline:")
+        stock = stock_runner_rate(services, args.stock_seconds)
+        for name, rate in rates.items():
+            print(f"  {name:14} {rate / stock:6.1f}x the stock runner")
+        print(f"live lag at {args.rate:.0f} writes/s:")
+        live_lag(services, args.rate, args.seconds)
+        print("timeline over HTTP:")
+        p99, health_p99 = http_timeline(services, settings, args.requests)
+        print(f"  timeline p99 / health p99 = {p99 / health_p99:.1f}x")
+    finally:
+        services.close()
+
+
+if __name__ == "__main__":
+    main()
