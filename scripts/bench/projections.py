@@ -80,6 +80,8 @@ def stock_runner_rate(services: Services, seconds: float) -> float:
     crm = services.crm
 
     class StockCRM(CRM):
+        name = CRM.name  # same events table and tracking name as the real application
+
         def __init__(self, env: Any = None) -> None:
             super().__init__(env, keys=crm.keys, identities=crm.identities)
 
@@ -91,7 +93,8 @@ def stock_runner_rate(services: Services, seconds: float) -> float:
         env=event_store_env(services.settings.database_url),
     )
     try:
-        time.sleep(seconds)
+        # Blocks for `seconds`, re-raising any error of the runner's thread.
+        runner.run_forever(timeout=seconds)
         applied = runner.view.position()
     finally:
         runner.stop()

@@ -6,6 +6,7 @@ module's names are part of the stored format: rename a class only with a registe
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from datetime import date, datetime
@@ -32,6 +33,7 @@ class CustomerEvent(Aggregate.Event):
         aggregate.apply_event(self)
 
     @classmethod
+    @functools.cache
     def kind(cls) -> str:
         """The snake_case name clients use for this kind (`FairVisited` is `fair_visited`)."""
         return re.sub(r"(?<!^)(?=[A-Z])", "_", cls.__name__).lower()

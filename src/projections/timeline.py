@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import functools
 import json
 from datetime import date, datetime
 from decimal import Decimal
@@ -36,17 +37,25 @@ def plain(value: Any) -> Any:
     return value
 
 
+@functools.cache
+def own_fields(event_class: type[ev.CustomerEvent]) -> tuple[list[str], list[str]]:
+    """The event class's own field names as (non-personal, personal)."""
+    personal_names = set(event_class.personal_fields)
+    names = [f.name for f in dataclasses.fields(event_class) if f.name not in COMMON]
+    return (
+        [n for n in names if n not in personal_names],
+        [n for n in names if n in personal_names],
+    )
+
+
 def split_fields(event: ev.CustomerEvent) -> tuple[dict[str, Any], dict[str, Any]]:
     """An event's own fields as (non-personal details, personal fields)."""
-    personal_names = set(type(event).personal_fields)
-    details: dict[str, Any] = {}
-    personal: dict[str, Any] = {}
-    for field in dataclasses.fields(event):
-        if field.name in COMMON:
-            continue
-        value = plain(getattr(event, field.name))
-        (personal if field.name in personal_names else details)[field.name] = value
-    return details, personal
+    state = event.__dict__
+    public, personal = own_fields(type(event))
+    return (
+        {name: plain(state[name]) for name in public},
+        {name: plain(state[name]) for name in personal},
+    )
 
 
 class Timeline(View):

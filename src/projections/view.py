@@ -80,7 +80,8 @@ class View(PostgresTrackingRecorder):
         """Apply a batch of events to the view's tables (no commit: the caller owns that)."""
 
     def table_names(self) -> list[str]:
-        return [*self.own_tables(), self.tracking_table_name]
+        """Physical names of every table of this generation, tracking included."""
+        return [*(self.prefix + table for table in self.own_tables()), self.tracking_table_name]
 
     def own_tables(self) -> list[str]:
         return [
