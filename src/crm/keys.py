@@ -64,8 +64,9 @@ class KeyRing(ABC):
         """Wrapped keys of those customers that still have one."""
 
     @abstractmethod
-    def _insert_wrapped(self, wrapped: dict[UUID, bytes], key_id: str) -> None:
-        """Store wrapped keys for customers that have none yet (never overwrite)."""
+    def _insert_wrapped(self, wrapped: dict[UUID, bytes], key_id: str) -> set[UUID]:
+        """Store wrapped keys for customers that have none yet (never overwrite); returns
+        the customers whose key was stored."""
 
     @abstractmethod
     def _delete_wrapped(self, customer_id: UUID) -> bool:
@@ -105,13 +106,20 @@ class KeyRing(ABC):
             missing = [cid for cid in ids if self._cache.get(cid) is None]
         if not missing:
             return
-        fresh = {cid: seal(self.master_key, AESGCM.generate_key(256), cid.bytes) for cid in missing}
-        self._insert_wrapped(fresh, self.master_key_id)
+        plain = {cid: AESGCM.generate_key(256) for cid in missing}
+        master = AESGCM(self.master_key)
+        fresh = {}
+        for cid, key in plain.items():
+            nonce = os.urandom(NONCE_BYTES)
+            fresh[cid] = nonce + master.encrypt(nonce, key, cid.bytes)
+        stored = self._insert_wrapped(fresh, self.master_key_id)
         with self._lock:
             for cid in missing:
                 self._cache.pop(cid, None)
-        # Read back rather than trust `fresh`: a concurrent writer may have won the insert.
-        self.prefetch(missing)
+            for cid in stored:
+                self._remember(cid, AESGCM(plain[cid]))
+        # Read back those a concurrent writer stored first: its key is the one that counts.
+        self.prefetch([cid for cid in missing if cid not in stored])
 
     def unwrap(self, customer_id: UUID, sealed: bytes) -> bytes:
         """A data key in clear; during a master-key rotation the previous keys are tried too."""
@@ -155,9 +163,11 @@ class InMemoryKeyRing(KeyRing):
     def _load_wrapped(self, customer_ids: list[UUID]) -> dict[UUID, bytes]:
         return {cid: self.wrapped[cid] for cid in customer_ids if cid in self.wrapped}
 
-    def _insert_wrapped(self, wrapped: dict[UUID, bytes], key_id: str) -> None:
-        for cid, sealed in wrapped.items():
-            self.wrapped.setdefault(cid, sealed)
+    def _insert_wrapped(self, wrapped: dict[UUID, bytes], key_id: str) -> set[UUID]:
+        stored = {cid for cid in wrapped if cid not in self.wrapped}
+        for cid in stored:
+            self.wrapped[cid] = wrapped[cid]
+        return stored
 
     def _delete_wrapped(self, customer_id: UUID) -> bool:
         return self.wrapped.pop(customer_id, None) is not None

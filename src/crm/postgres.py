@@ -158,14 +158,15 @@ class PostgresKeyRing(KeyRing):
             ).fetchall()
         return {row[0]: bytes(row[1]) for row in rows}
 
-    def _insert_wrapped(self, wrapped: dict[UUID, bytes], key_id: str) -> None:
+    def _insert_wrapped(self, wrapped: dict[UUID, bytes], key_id: str) -> set[UUID]:
         with self.pool.connection() as conn:
-            conn.execute(
+            rows = conn.execute(
                 "INSERT INTO customer_data_keys (customer_id, wrapped_key, master_key_id)"
                 " SELECT id, key, %s FROM unnest(%s::uuid[], %s::bytea[]) AS t(id, key)"
-                " ON CONFLICT (customer_id) DO NOTHING",
+                " ON CONFLICT (customer_id) DO NOTHING RETURNING customer_id",
                 (key_id, list(wrapped), list(wrapped.values())),
-            )
+            ).fetchall()
+        return {row[0] for row in rows}
 
     def _delete_wrapped(self, customer_id: UUID) -> bool:
         with self.pool.connection() as conn:
