@@ -231,3 +231,28 @@ def test_the_cli_adds_a_user_with_a_password(services: Services, app: FastAPI) -
     assert result.exit_code == 0, result.output
     assert services.users.authenticate(name, "a fine password") is not None
     assert services.users.authenticate(name, "another one") is None
+
+
+def test_reading_a_customer_page_is_logged_and_the_dpo_sees_it_in_the_access_log(
+    app: FastAPI, services: Services, customer: UUID
+) -> None:
+    reader = new_user(services, Role.ACCOUNT_MANAGER)
+    with sign_in(app, reader) as client:
+        assert client.get(f"/ui/customers/{customer}").status_code == 200
+    with sign_in(app, new_user(services, Role.DPO)) as dpo:
+        page = dpo.get(f"/ui/privacy/access-log?customer={customer}").text
+    assert reader in page and "GET /ui/customers/{customer_id}" in page
+
+
+def test_the_dpo_pages_render_audit_history_and_erasures(
+    app: FastAPI, services: Services, customer: UUID
+) -> None:
+    with sign_in(app, new_user(services, Role.DPO)) as dpo:
+        audit = dpo.get("/ui/privacy/consent-audit?start=2020-01-01&purpose=newsletter")
+        history = dpo.get(f"/ui/privacy/consents/{customer}")
+        erasures = dpo.get("/ui/privacy/erasures?status=all")
+        unknown = dpo.get("/ui/privacy/consents/not-a-customer")
+    assert audit.status_code == 200 and "Suostumusauditointi" in audit.text
+    assert history.status_code == 200 and "Suostumushistoria" in history.text
+    assert erasures.status_code == 200
+    assert unknown.status_code == 404

@@ -144,6 +144,7 @@ def organisation(services: Services, people: dict[Role, str]) -> UUID:
             },
         ),
         ("feedback_given", {"score": 9, "comment": "Very practical", "offering": "AI course"}),
+        ("marketing_email_sent", {"purpose": "email_marketing", "campaign": "Autumn courses"}),
     ]
     position = recorded.position
     for step, (kind, fields) in enumerate(journey):

@@ -160,3 +160,22 @@ def test_the_dashboard_draws_revenue_and_funnel_charts_without_script(
     expect(page.locator("svg.chart")).to_have_count(3)
     expect(page.get_by_role("img", name="Myynti korkeakouluittain (EUR, netto)")).to_be_visible()
     shoot(page, "dashboard")
+
+
+def test_the_dpo_audits_consents_and_reads_the_access_log(
+    page: Page, base_url: str, people: dict[Role, str], organisation: UUID
+) -> None:
+    sign_in(page, base_url, people[Role.DPO])
+    page.goto(f"{base_url}/ui/customers/{organisation}")
+    page.get_by_role("link", name="Suostumushistoria").click()
+    expect(page.locator("main")).to_contain_text("sähköpostimarkkinointi")
+    shoot(page, "dpo-consent-history")
+    menu = page.get_by_role("navigation", name="Päävalikko")
+    menu.get_by_role("link", name="Suostumusauditointi").click()
+    expect(page.locator(".kpi")).to_contain_text("Tarkistettuja markkinointikontakteja")
+    shoot(page, "dpo-consent-audit")
+    menu.get_by_role("link", name="Käyttöloki").click()
+    expect(page.locator("main table")).to_contain_text(people[Role.DPO])
+    shoot(page, "dpo-access-log")
+    menu.get_by_role("link", name="Poistopyynnöt").click()
+    expect(page.get_by_role("heading", name="Poistopyynnöt")).to_be_visible()

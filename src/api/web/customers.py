@@ -10,6 +10,7 @@ from uuid import UUID, uuid4
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
+from api.access_log import record_access
 from api.dependencies import provenance
 from api.touchpoint_schemas import TOUCHPOINT_MODELS
 from api.users import Permission, User
@@ -54,6 +55,7 @@ def search_page(request: Request, user: SignedIn, q: str = "") -> HTMLResponse:
                 found.append(by_email)
         found.extend(services.views.get(CustomerDirectory).search_names(query, SEARCH_LIMIT))
         results = [services.crm.get_customer(i) for i in list(dict.fromkeys(found))[:SEARCH_LIMIT]]
+        record_access(request, services, user, [c.id for c in results])
     return render(request, "search.html", {"query": query, "results": results})
 
 
@@ -82,6 +84,8 @@ def _customer_page(
         customer = services.crm.get_customer(UUID(customer_id))
     except (ValueError, CustomerNotFoundError):
         return render(request, "error.html", {"message": "error.not_found"}, status=404)
+    # The page shows personal data, so the read goes to the DPO's access log.
+    record_access(request, services, user, [customer.id])
     params = request.query_params
     context: dict[str, Any] = {
         "customer": customer,

@@ -22,6 +22,10 @@ NAVIGATION: tuple[tuple[str, str, Permission], ...] = (
     ("nav.search", "/ui/customers", Permission.READ_CUSTOMERS),
     ("nav.my_customers", "/ui/my-customers", Permission.RECORD_TOUCHPOINTS),
     ("nav.dashboard", "/ui/dashboard", Permission.READ_CUSTOMERS),
+    ("nav.consent_audit", "/ui/privacy/consent-audit", Permission.RUN_PRIVACY),
+    ("nav.erasures", "/ui/privacy/erasures", Permission.RUN_PRIVACY),
+    ("nav.access_log", "/ui/privacy/access-log", Permission.RUN_PRIVACY),
+    ("nav.segments", "/ui/segments", Permission.MANAGE_SEGMENTS),
     ("nav.users", "/ui/admin/users", Permission.MANAGE_USERS),
 )
 """Menu entries; each shows only to roles whose permission opens the page behind it."""
@@ -68,6 +72,7 @@ def render(
         "here": str(request.url.path) + (f"?{request.url.query}" if request.url.query else ""),
         "local_time": lambda value: local_time(value, language),
         "tv": lambda value: translate_value(language, value),
+        "run_privacy": Permission.RUN_PRIVACY,
         **(context or {}),
     }
     response = TEMPLATES.TemplateResponse(request, template, page_context, status_code=status)

@@ -1,0 +1,235 @@
+"""Marketing's segment builder: rule editor with live count, preview, explain, CSV export."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+
+from api.segment_service import compile_for, export_segment, store
+from api.users import User
+from api.web.session import page_user
+from api.web.templating import redirect, render
+from api.wiring import Services
+from crm.vocabulary import PURPOSES
+from projections import segments as queries
+from projections.segment_rules import Node, RuleError, nodes, parse_rule, rule_json
+from projections.segment_store import SegmentNameTakenError, SegmentNotFoundError, StaleVersionError
+
+router = APIRouter(prefix="/ui/segments", include_in_schema=False)
+Marketer = Annotated[User, Depends(page_user)]
+PREVIEW_ROWS = 20
+MAX_RULE_TEXT = 50_000
+EXAMPLE_RULE = {
+    "all": [
+        {"field": "engagement_score", "op": ">=", "value": 5},
+        {"consent": "email_marketing"},
+        {"sector": "ICT"},
+        {"not": {"purchased_within_days": 365}},
+    ]
+}
+
+
+def _services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+def _parse(text: str) -> tuple[Node | None, list[str]]:
+    """The rule in the editor, or the problems with it as `path: message` lines."""
+    if len(text) > MAX_RULE_TEXT:
+        return None, [f"rule: at most {MAX_RULE_TEXT} characters"]
+    try:
+        data = json.loads(text)
+    except ValueError as error:
+        return None, [f"rule: not JSON ({error})"]
+    try:
+        return parse_rule(data), []
+    except RuleError as error:
+        return None, [f"{item['path']}: {item['msg']}" for item in error.errors]
+
+
+def _segment_context(services: Services, segment_id: UUID) -> dict[str, Any]:
+    segments = store(services)
+    segment = segments.get(segment_id)
+    return {
+        "segment": segment,
+        "exports": segments.exports(segment_id=segment_id, limit=20),
+        "sizes": segments.sizes(segment_id)[-30:],
+    }
+
+
+def _builder(
+    request: Request,
+    *,
+    segment_id: UUID | None,
+    name: str,
+    rule_text: str,
+    action: str = "",
+    customer: str = "",
+    status: int = 200,
+    errors: list[str] | None = None,
+) -> HTMLResponse:
+    services = _services(request)
+    context: dict[str, Any] = {
+        "segment": None,
+        "name": name,
+        "rule_text": rule_text,
+        "customer": customer,
+        "purposes": PURPOSES,
+        "errors": errors or [],
+        "count": None,
+        "members": [],
+        "explained": None,
+    }
+    if segment_id is not None:
+        context.update(_segment_context(services, segment_id))
+    rule, problems = _parse(rule_text)
+    context["errors"] += problems
+    if rule is not None and not errors:
+        now = datetime.now(UTC)
+        tables, compiled = compile_for(services, rule, now)
+        context["count"] = queries.count(tables, compiled)
+        context["members"] = queries.preview(tables, compiled, PREVIEW_ROWS)
+        if action == "explain":
+            try:
+                explanation = queries.explain(tables, compiled, UUID(customer.strip()))
+            except ValueError:
+                explanation = None
+            if explanation is None:
+                context["errors"].append("customer: no such customer")
+            else:
+                context["explained"] = {
+                    "explanation": explanation,
+                    "conditions": [
+                        (json.dumps(rule_json(node), ensure_ascii=False), held)
+                        for node, held in zip(nodes(rule), explanation.held, strict=True)
+                    ],
+                }
+    if context["errors"]:
+        status = 422
+    return render(request, "segments_builder.html", context, status)
+
+
+@router.get("")
+def segments_page(request: Request, user: Marketer) -> HTMLResponse:
+    """Every segment, with a link to the builder."""
+    return render(request, "segments.html", {"segments": store(_services(request)).every()})
+
+
+@router.get("/new")
+def new_segment_page(request: Request, user: Marketer) -> HTMLResponse:
+    """The builder with an example rule."""
+    return _builder(request, segment_id=None, name="", rule_text=json.dumps(EXAMPLE_RULE, indent=2))
+
+
+@router.get("/{segment_id}")
+def segment_page(request: Request, user: Marketer, segment_id: str) -> HTMLResponse:
+    """A stored segment in the builder, with its exports and size over time."""
+    try:
+        segment = store(_services(request)).get(UUID(segment_id))
+    except (ValueError, SegmentNotFoundError):
+        return render(request, "error.html", {"message": "error.not_found"}, status=404)
+    return _builder(
+        request,
+        segment_id=segment.segment_id,
+        name=segment.name,
+        rule_text=json.dumps(segment.rule, indent=2, ensure_ascii=False),
+    )
+
+
+@router.post("/builder")
+async def builder_form(request: Request, user: Marketer) -> Response:
+    """Count, preview, explain or save the rule in the editor."""
+    form = await request.form()
+    fields = {key: str(form.get(key) or "") for key in ("segment_id", "name", "rule", "action")}
+    customer = str(form.get("customer") or "")
+    try:
+        segment_id = UUID(fields["segment_id"]) if fields["segment_id"] else None
+        if segment_id is not None:
+            store(_services(request)).get(segment_id)
+    except (ValueError, SegmentNotFoundError):
+        return render(request, "error.html", {"message": "error.not_found"}, status=404)
+    name = fields["name"].strip()[:200]
+    if fields["action"] != "save":
+        return _builder(
+            request,
+            segment_id=segment_id,
+            name=name,
+            rule_text=fields["rule"],
+            action=fields["action"],
+            customer=customer,
+        )
+    rule, problems = _parse(fields["rule"])
+    if not name:
+        problems.append("name: a segment needs a name")
+    if rule is None or problems:
+        return _builder(
+            request, segment_id=segment_id, name=name, rule_text=fields["rule"], errors=problems
+        )
+    segments = store(_services(request))
+    try:
+        if segment_id is None:
+            saved = segments.create(name, rule_json(rule), None, user.name)
+        else:
+            saved = segments.change(
+                segment_id,
+                name=name,
+                rule=rule_json(rule),
+                description=None,
+                user=user.name,
+                expected_version=None,
+            )
+    except (SegmentNameTakenError, StaleVersionError) as error:
+        return _builder(
+            request,
+            segment_id=segment_id,
+            name=name,
+            rule_text=fields["rule"],
+            errors=[str(error)],
+        )
+    return redirect(request, f"/ui/segments/{saved.segment_id}")
+
+
+@router.post("/count")
+async def live_count(request: Request, user: Marketer) -> JSONResponse:
+    """The live count while editing (the builder's script calls this as the rule changes)."""
+    form = await request.form()
+    rule, problems = _parse(str(form.get("rule") or ""))
+    if rule is None:
+        return JSONResponse({"count": None, "errors": problems}, status_code=422)
+    tables, compiled = compile_for(_services(request), rule, datetime.now(UTC))
+    return JSONResponse({"count": queries.count(tables, compiled), "errors": []})
+
+
+@router.post("/{segment_id}/export")
+async def export_page(request: Request, user: Marketer, segment_id: str) -> Response:
+    """Download the segment's consent-checked contact list as CSV (recorded as an export)."""
+    services = _services(request)
+    form = await request.form()
+    purpose = str(form.get("purpose") or "")
+    try:
+        segment = store(services).get(UUID(segment_id))
+    except (ValueError, SegmentNotFoundError):
+        return render(request, "error.html", {"message": "error.not_found"}, status=404)
+    if purpose not in PURPOSES:
+        return _builder(
+            request,
+            segment_id=segment.segment_id,
+            name=segment.name,
+            rule_text=json.dumps(segment.rule, indent=2, ensure_ascii=False),
+            errors=["purpose: choose a marketing purpose"],
+        )
+    export = export_segment(services, segment, purpose, user)
+    return Response(
+        export.text,
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="segment-{segment.segment_id}.csv"',
+            "X-Row-Count": str(len(export.rows)),
+        },
+    )
