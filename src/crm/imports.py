@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import functools
 import hashlib
 import io
 import json
@@ -54,8 +55,7 @@ class ColumnMapping:
     """Field values used when a row leaves them empty."""
 
     def field_for(self, column: str) -> str:
-        lowered = {c.lower(): f for c, f in self.columns.items()}
-        return lowered.get(column.strip().lower(), column.strip().lower())
+        return _field_for(self.name, column)
 
 
 MAPPINGS: dict[str, ColumnMapping] = {
@@ -123,6 +123,12 @@ MAPPINGS: dict[str, ColumnMapping] = {
         ),
     )
 }
+
+
+@functools.lru_cache(maxsize=4096)
+def _field_for(mapping: str, column: str) -> str:
+    lowered = {c.lower(): f for c, f in MAPPINGS[mapping].columns.items()}
+    return lowered.get(column.strip().lower(), column.strip().lower())
 
 
 @dataclass(frozen=True)
@@ -285,21 +291,28 @@ def _validated(
 
 
 def _event_fields(kind: type[ev.Touchpoint], values: dict[str, str]) -> dict[str, Any]:
-    hints = get_type_hints(kind)
     fields: dict[str, Any] = {}
-    for f in dataclasses.fields(kind):
-        if f.name in COMMON or f.name in ("originator_id", "originator_version", "timestamp"):
-            continue
-        annotation = hints[f.name]
-        optional = type(None) in getattr(annotation, "__args__", ())
-        text = values.get(f.name)
+    for name, annotation, optional in _field_specs(kind):
+        text = values.get(name)
         if text is None:
             if not optional:
-                raise InvalidFieldError(f.name, "is required")
-            fields[f.name] = None
+                raise InvalidFieldError(name, "is required")
+            fields[name] = None
             continue
-        fields[f.name] = _coerce(f.name, text, annotation)
+        fields[name] = _coerce(name, text, annotation)
     return fields
+
+
+@functools.cache
+def _field_specs(kind: type[ev.Touchpoint]) -> tuple[tuple[str, Any, bool], ...]:
+    """The kind's own fields as (name, type, optional); resolving hints is slow, so once."""
+    hints = get_type_hints(kind)
+    return tuple(
+        (f.name, hints[f.name], type(None) in getattr(hints[f.name], "__args__", ()))
+        for f in dataclasses.fields(kind)
+        if f.name not in COMMON
+        and f.name not in ("originator_id", "originator_version", "timestamp")
+    )
 
 
 def _coerce(name: str, text: str, annotation: Any) -> Any:

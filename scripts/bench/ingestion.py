@@ -1,0 +1,334 @@
+"""Ingestion benchmark: online touchpoints over HTTP (group commit) and bulk import.
+
+Each figure is a ratio to a baseline measured in the same run on the same data:
+
+* online: touchpoints/s and latency for `POST /customers/{id}/touchpoints` from concurrent
+  clients, with group commit against one event per transaction (the same server with the
+  group committer switched off);
+* bulk: events/s of `crm import` for a generated file (validation, e-mail matching,
+  registration, encryption) against raw `COPY` of the same stored events into a table of the
+  same shape, and the import's peak resident memory.
+
+    .venv/bin/python -m scripts.bench.ingestion online --clients 32 --seconds 20
+    .venv/bin/python -m scripts.bench.ingestion bulk --events 1000000
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import csv
+import io
+import os
+import platform
+import resource
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import psycopg
+
+from api.database import drop_database, embedded_server_url, ensure_database, with_database
+from api.settings import Settings
+from api.users import Role
+from api.wiring import build_services
+from crm.customer import Provenance
+from crm.postgres import EVENTS_TABLE
+
+ROOT = Path(__file__).resolve().parents[2]
+PAGES = ("/koulutukset/avoimet", "/koulutukset/yrityksille", "/tutkimuspalvelut")
+
+
+def server_url() -> str:
+    return os.environ.get("CRM_DATABASE_URL") or embedded_server_url(ROOT / "var" / "bench")
+
+
+def fresh_database() -> tuple[str, str]:
+    maintenance = with_database(server_url(), "postgres")
+    name = f"crm_bench_{uuid.uuid4().hex[:8]}"
+    return ensure_database(maintenance, name), name
+
+
+def bench_env(database_url: str, data_dir: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "CRM_DATABASE_URL": database_url,
+        "CRM_DATA_DIR": str(data_dir),
+        "CRM_MASTER_KEY": base64.b64encode(os.urandom(32)).decode(),
+        "CRM_BLIND_INDEX_KEY": base64.b64encode(os.urandom(32)).decode(),
+        "CRM_RUN_PROJECTIONS": "false",
+    }
+
+
+def settings_from(env: dict[str, str]) -> Settings:
+    return Settings(
+        database_url=env["CRM_DATABASE_URL"],
+        data_dir=Path(env["CRM_DATA_DIR"]),
+        master_key=env["CRM_MASTER_KEY"],  # type: ignore[arg-type]
+        blind_index_key=env["CRM_BLIND_INDEX_KEY"],  # type: ignore[arg-type]
+        run_projections=False,
+    )
+
+
+# Online ---------------------------------------------------------------------------------
+
+
+def serve(port: int, group_commit: bool) -> None:
+    """Run the API (the subprocess side of `online`), optionally without group commit."""
+    import uvicorn
+
+    from api.app import create_app
+
+    services = build_services(Settings())
+    if not group_commit and services.committer is not None:
+        services.committer.stop()
+        services.committer = None
+    try:
+        uvicorn.run(
+            create_app(services=services),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            access_log=False,
+        )
+    finally:
+        services.close()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def load(
+    port: int, token: str, customers: list[str], clients: int, seconds: float
+) -> tuple[int, list[float], int]:
+    url = f"http://127.0.0.1:{port}"
+    headers = {"Authorization": f"Bearer {token}"}
+    latencies: list[float] = []
+    failures = 0
+    stop_at = time.monotonic() + seconds
+
+    async def client(number: int) -> None:
+        nonlocal failures
+        async with httpx.AsyncClient(base_url=url, headers=headers, timeout=30) as http:
+            i = number
+            while time.monotonic() < stop_at:
+                i += clients
+                body = {"kind": "web_service_visited", "page": PAGES[i % len(PAGES)]}
+                started = time.perf_counter()
+                response = await http.post(
+                    f"/customers/{customers[i % len(customers)]}/touchpoints", json=body
+                )
+                if response.status_code == 201:
+                    latencies.append(time.perf_counter() - started)
+                else:
+                    failures += 1
+
+    started = time.monotonic()
+    await asyncio.gather(*(client(n) for n in range(clients)))
+    elapsed = time.monotonic() - started
+    return int(len(latencies) / elapsed), latencies, failures
+
+
+def online(clients: int, seconds: float, customer_count: int) -> None:
+    database_url, name = fresh_database()
+    with tempfile.TemporaryDirectory() as tmp:
+        env = bench_env(database_url, Path(tmp))
+        services = build_services(settings_from(env))
+        try:
+            token = services.users.add("bench.am", Role.ACCOUNT_MANAGER)
+            now = datetime.now(UTC)
+            customers = [
+                str(
+                    services.crm.register_customer(
+                        Provenance(now, "joint", "web_service", "bench", uuid.uuid4().hex),
+                        customer_kind="person",
+                        customer_type="individual",
+                        name=f"Bench {i}",
+                        email=f"bench{i}-{uuid.uuid4().hex[:6]}@example.fi",
+                    ).customer_id
+                )
+                for i in range(customer_count)
+            ]
+        finally:
+            services.close()
+        print(f"online: {clients} clients, {seconds:.0f} s per mode, {customer_count} customers")
+        results: dict[str, tuple[int, list[float], int]] = {}
+        for mode in ("single", "group"):
+            port = free_port()
+            command = [sys.executable, "-m", "scripts.bench.ingestion", "serve", "--port"]
+            command += [str(port), "--mode", mode]
+            server = subprocess.Popen(command, env=env, cwd=ROOT)
+            try:
+                wait_for_health(port)
+                results[mode] = asyncio.run(load(port, token, customers, clients, seconds))
+            finally:
+                server.terminate()
+                server.wait(30)
+            rate, latencies, failures = results[mode]
+            print(
+                f"  {mode:6} {rate:6,} touchpoints/s  p50 {percentile(latencies, 50):6.1f} ms"
+                f"  p99 {percentile(latencies, 99):6.1f} ms  failures {failures}"
+            )
+        print(f"  ratio group/single: {results['group'][0] / max(results['single'][0], 1):.2f}")
+    drop_database(with_database(server_url(), "postgres"), name)
+
+
+def wait_for_health(port: int) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError("the server did not start")
+
+
+def percentile(values: list[float], q: int) -> float:
+    if not values:
+        return float("nan")
+    return statistics.quantiles(values, n=100)[q - 1] * 1000 if q < 100 else max(values) * 1000
+
+
+# Bulk -----------------------------------------------------------------------------------
+
+COLUMNS = ["kind", "email", "name", "occurred_at", "notes", "page", "fair_name"]
+COLUMNS += ["webinar_id", "title", "course", "credits"]
+
+
+def write_file(path: Path, events: int, per_customer: int) -> int:
+    """A native-mapping CSV with `events` rows, `per_customer` touchpoints per person."""
+    start = datetime(2019, 1, 1, 9, tzinfo=UTC)
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(COLUMNS)
+        for row in range(events):
+            person = row // per_customer
+            at = (start + timedelta(minutes=row * 7)).isoformat()
+            email = f"learner{person}@example.fi"
+            name = f"Oppija {person}"
+            match row % 4:
+                case 0:
+                    values = ["web_service_visited", email, name, at, "", "/koulutukset", ""]
+                    values += ["", "", "", ""]
+                case 1:
+                    values = ["fair_visited", email, name, at, "Kysyi hinnoista", "", "Studia"]
+                    values += ["", "", "", ""]
+                case 2:
+                    values = ["webinar_attended", email, name, at, "", "", ""]
+                    values += [f"w{row % 50}", "Tekoäly opetuksessa", "", ""]
+                case _:
+                    values = ["course_completed", email, name, at, "", "", ""]
+                    values += ["", "", f"Kurssi {row % 30}", "5"]
+            writer.writerow(values)
+    return (events + per_customer - 1) // per_customer
+
+
+def import_child(path: Path) -> None:
+    """Run the import in this process (the subprocess side of `bulk`) and print its counts."""
+    from crm.imports import MAPPINGS, Importer, read_rows
+
+    services = build_services(Settings())
+    try:
+        assert services.import_log is not None
+        started = time.monotonic()
+        with path.open("rb") as handle:
+            report = Importer(services.crm, services.import_log).run(
+                read_rows(handle, "csv"),
+                import_id=uuid.uuid4().hex,
+                source=path.name,
+                mapping=MAPPINGS["native"],
+                recorded_by="bench",
+            )
+        elapsed = time.monotonic() - started
+    finally:
+        services.close()
+    print(f"{report.recorded} {report.customers_created} {report.invalid} {elapsed}")
+
+
+def bulk(events: int, per_customer: int) -> None:
+    database_url, name = fresh_database()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "history.csv"
+        people = write_file(path, events, per_customer)
+        size_mb = path.stat().st_size / 1e6
+        print(f"bulk: {events:,} touchpoints for {people:,} people, {size_mb:,.0f} MB CSV")
+        env = bench_env(database_url, Path(tmp))
+        command = [sys.executable, "-m", "scripts.bench.ingestion", "import-child", str(path)]
+        output = subprocess.run(command, env=env, cwd=ROOT, check=True, capture_output=True)
+        peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        recorded, created, invalid, seconds = output.stdout.decode().split()[-4:]
+        stored = int(recorded) + int(created)
+        rate = stored / float(seconds)
+        print(
+            f"  import: {stored:,} events ({recorded} touchpoints + {created} registrations,"
+            f" {invalid} invalid) in {float(seconds):,.1f} s = {rate:,.0f} events/s,"
+            f" peak RSS {peak_mb:,.0f} MB"
+        )
+        copy_rate, copied = raw_copy(database_url)
+        print(f"  raw COPY of the same {copied:,} stored events: {copy_rate:,.0f} events/s")
+        print(f"  ratio import/COPY: {rate / copy_rate:.3f}")
+    drop_database(with_database(server_url(), "postgres"), name)
+
+
+def raw_copy(database_url: str) -> tuple[float, int]:
+    """COPY the stored events into an empty table of the same shape (indexes included)."""
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        buffer = io.BytesIO()
+        with conn.cursor().copy(f"COPY {EVENTS_TABLE} TO STDOUT") as out:
+            for block in out:
+                buffer.write(block)
+        count = conn.execute(f"SELECT count(*) FROM {EVENTS_TABLE}").fetchone()
+        conn.execute(f"CREATE TABLE bench_copy (LIKE {EVENTS_TABLE} INCLUDING ALL)")
+        data = buffer.getvalue()
+        started = time.monotonic()
+        with conn.transaction(), conn.cursor().copy("COPY bench_copy FROM STDIN") as into:
+            for offset in range(0, len(data), 1 << 20):
+                into.write(data[offset : offset + (1 << 20)])
+        elapsed = time.monotonic() - started
+        conn.execute("DROP TABLE bench_copy")
+    copied = int(count[0]) if count else 0
+    return copied / elapsed, copied
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    on = commands.add_parser("online")
+    on.add_argument("--clients", type=int, default=32)
+    on.add_argument("--seconds", type=float, default=20)
+    on.add_argument("--customers", type=int, default=1000)
+    bk = commands.add_parser("bulk")
+    bk.add_argument("--events", type=int, default=100_000)
+    bk.add_argument("--per-customer", type=int, default=10)
+    sv = commands.add_parser("serve")
+    sv.add_argument("--port", type=int, required=True)
+    sv.add_argument("--mode", choices=("single", "group"), required=True)
+    child = commands.add_parser("import-child")
+    child.add_argument("path", type=Path)
+    args = parser.parse_args()
+    print(f"# {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.node()}, {os.cpu_count()} cores")
+    if args.command == "online":
+        online(args.clients, args.seconds, args.customers)
+    elif args.command == "bulk":
+        bulk(args.events, args.per_customer)
+    elif args.command == "serve":
+        serve(args.port, args.mode == "group")
+    else:
+        import_child(args.path)
+
+
+if __name__ == "__main__":
+    main()
