@@ -18,6 +18,7 @@ from api.routes import (
     organisations,
     privacy,
     reports,
+    segments,
     touchpoints,
 )
 from api.settings import Settings
@@ -53,5 +54,6 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(consents.router)
     app.include_router(organisations.router)
     app.include_router(reports.router)
+    app.include_router(segments.router)
     install_web(app)
     return app

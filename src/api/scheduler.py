@@ -4,6 +4,7 @@ so its effects are events like any other.
 - consent expiry (daily): consents older than `consent_validity_months` lapse (`ConsentExpired`)
 - retention (daily): customers inactive for `retention_months` with no open contract are erased
 - lifetime refit (nightly): BG/NBD and Gamma-Gamma on the whole customer base
+- segment snapshots (daily): every segment's members, for size over time and membership history
 
 Candidates come from the read models, and every decision is re-checked on the aggregate, so a
 view that lags can only delay an action, never cause a wrong one.
@@ -18,6 +19,7 @@ from uuid import UUID
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
+from api.segment_service import snapshot_segments
 from api.wiring import Services
 from crm.retention import apply_retention, expire_consents, months_before
 from projections.consent_ledger import ConsentLedger
@@ -85,6 +87,11 @@ def run_lifetime_fit(services: Services, now: datetime | None = None) -> None:
     log.info("lifetime fit: %s", outcome)
 
 
+def run_segment_snapshots(services: Services, now: datetime | None = None) -> int:
+    """Record today's members of every segment; returns how many segments were recorded."""
+    return len(snapshot_segments(services, now))
+
+
 def start_scheduler(services: Services) -> BackgroundScheduler:
     """Start the jobs in a background thread; missed runs (worker down) run once on start."""
     scheduler = BackgroundScheduler(
@@ -94,5 +101,8 @@ def start_scheduler(services: Services) -> BackgroundScheduler:
     scheduler.add_job(run_consent_expiry, CronTrigger(hour=2), args=[services], id="consents")
     scheduler.add_job(run_retention, CronTrigger(hour=3), args=[services], id="retention")
     scheduler.add_job(run_lifetime_fit, CronTrigger(hour=4), args=[services], id="lifetime")
+    scheduler.add_job(
+        run_segment_snapshots, CronTrigger(hour=5), args=[services], id="segment_snapshots"
+    )
     scheduler.start()
     return scheduler

@@ -35,8 +35,11 @@ from projections.funnel import Funnel
 from projections.generations import LiveViews
 from projections.indicators import CustomerIndicators
 from projections.organisations import Organisations
+from projections.restrictions import Restrictions
 from projections.runner import ProjectionWorker, Projector
+from projections.segment_store import SegmentStore
 from projections.timeline import Timeline
+from projections.touchpoint_index import TouchpointIndex
 from projections.view import View
 
 VIEW_CLASSES: list[type[View]] = [
@@ -46,6 +49,8 @@ VIEW_CLASSES: list[type[View]] = [
     ConsentLedger,
     Funnel,
     Organisations,
+    Restrictions,
+    TouchpointIndex,
 ]
 
 
@@ -66,6 +71,7 @@ class Services:
     privacy: Privacy | None = None
     access_log: AccessLog | None = None
     retention_log: RetentionLog | None = None
+    segment_store: SegmentStore | None = None
 
     def close(self) -> None:
         if self.committer is not None:
@@ -120,6 +126,8 @@ def build_services(settings: Settings) -> Services:
     services.access_log = AccessLog(pool)
     services.access_log.create_schema()
     services.retention_log = RetentionLog(pool)
+    services.segment_store = SegmentStore(pool)
+    services.segment_store.create_schema()
     if settings.run_projections:
         services.worker = ProjectionWorker(projector, views, database_url)
         services.worker.start()

@@ -1,0 +1,48 @@
+"""A narrow index of touchpoints by kind and business time, for "N of kind K in D days" rules.
+
+One row per touchpoint (customer, kind, occurred_at), with a covering index on
+(kind, occurred_at, customer_id): counting one kind over a recent window is an index-only
+range scan instead of a pass over the timeline's wide rows. No personal data is read, so
+erasure leaves the rows (they are non-personal facts, like the indicators).
+"""
+
+from __future__ import annotations
+
+from psycopg import Cursor
+from psycopg.rows import DictRow
+
+from crm import events as ev
+from projections.view import Batch, View
+
+
+class TouchpointIndex(View):
+    """Every touchpoint's customer, kind and business time."""
+
+    name = "touchpoint_index"
+    version = 1
+    topics = ev.TOUCHPOINT_CLASSES
+    needs_personal_data = False
+
+    def ddl(self) -> list[str]:
+        return [
+            "CREATE TABLE IF NOT EXISTS {p}touchpoints ("
+            " customer_id uuid NOT NULL, version integer NOT NULL, kind text NOT NULL,"
+            " occurred_at timestamptz NOT NULL, PRIMARY KEY (customer_id, version))",
+            "CREATE INDEX IF NOT EXISTS {p}touchpoints_by_kind"
+            " ON {p}touchpoints (kind, occurred_at, customer_id)",
+        ]
+
+    def write(self, cursor: Cursor[DictRow], batch: Batch) -> None:
+        rows = [
+            (event.originator_id, event.originator_version, type(event).kind(), event.occurred_at)
+            for _, event in batch
+            if isinstance(event, ev.Touchpoint)
+        ]
+        if not rows:
+            return
+        cursor.execute(
+            f"INSERT INTO {self.prefix}touchpoints (customer_id, version, kind, occurred_at)"
+            " SELECT * FROM unnest(%s::uuid[], %s::integer[], %s::text[], %s::timestamptz[])"
+            " ON CONFLICT DO NOTHING",
+            [list(column) for column in zip(*rows, strict=True)],
+        )
