@@ -354,6 +354,7 @@ class JourneyScenarios:
                 "purpose",
             ),
             ("no_such_kind", {}, "kind"),
+            ("web_service_visited", {"notes": "nul\x00byte", "page": "/"}, "notes"),
         ],
     )
     def test_invalid_fields_are_refused_naming_the_field(

@@ -99,6 +99,9 @@ def check_fields(fields: dict[str, Any]) -> None:
             raise InvalidFieldError(name, "must include a time zone")
         if isinstance(value, str) and name in ("recorded_by", "idempotency_key") and not value:
             raise InvalidFieldError(name, "must not be empty")
+        if isinstance(value, str) and "\x00" in value:
+            # PostgreSQL text cannot hold NUL; refusing it here keeps every view writable.
+            raise InvalidFieldError(name, "must not contain NUL characters")
     for name in ("amount", "credits"):
         amount = fields.get(name)
         if isinstance(amount, Decimal) and (not amount.is_finite() or amount < 0):

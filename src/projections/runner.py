@@ -48,29 +48,55 @@ class Projector:
         self, view: View, until: int | None = None, progress: Progress | None = None
     ) -> int:
         """Apply every event after the view's position up to `until` (default: the head)."""
-        position = view.position()
+        return self.catch_up_all([view], until, progress)
+
+    def catch_up_all(
+        self, views: Sequence[View], until: int | None = None, progress: Progress | None = None
+    ) -> int:
+        """Bring several views up to `until` (default: the head), reading and decoding each
+        batch of the log once for all of them; each view still commits its rows and its
+        position in a transaction of its own. Returns the number of events read."""
+        positions = {id(view): view.position() for view in views}
         target = self.head() if until is None else until
-        topics = view.topic_names()
-        applied = 0
-        while position < target:
-            stop = min(target, position + self.batch_size * 4) if topics else target
+        topics = sorted({t for v in views for t in v.topic_names()})
+        if any(not view.topics for view in views):
+            topics = []
+        read = 0
+        while True:
+            behind = [view for view in views if positions[id(view)] < target]
+            if not behind:
+                return read
+            start = min(positions[id(view)] for view in behind)
+            # A topic filter skips events in SQL; bound the scan so a batch stays small.
+            stop = min(target, start + self.batch_size * 4) if topics else target
             notifications = self.crm.recorder.select_notifications(
-                start=position + 1, limit=self.batch_size, stop=stop, topics=topics
+                start=start + 1, limit=self.batch_size, stop=stop, topics=topics
             )
-            # With a topic filter, a short batch means nothing else matches up to `stop`.
+            # A short batch means nothing else (that matches) exists up to `stop`.
             reached = notifications[-1].id if len(notifications) == self.batch_size else stop
-            batch = self.decode(view, notifications)
-            view.apply_batch(batch, reached)
-            applied += len(batch)
-            position = reached
+            decoded = self.decode(notifications, any(v.needs_personal_data for v in behind))
+            for view in behind:
+                after, wanted = positions[id(view)], view.topics
+                if after >= reached:
+                    continue  # further along than this batch reaches
+                view.apply_batch(
+                    [
+                        (position, event)
+                        for position, event in decoded
+                        if position > after and (not wanted or isinstance(event, wanted))
+                    ],
+                    reached,
+                )
+                positions[id(view)] = reached
+            read += len(decoded)
             if progress is not None:
-                progress(applied, position)
-        return applied
+                progress(read, reached)
 
     def decode(
-        self, view: View, notifications: Sequence[Notification]
+        self, notifications: Sequence[Notification], personal_data: bool
     ) -> list[tuple[int, CustomerEvent]]:
-        if view.needs_personal_data:
+        """Stored events to domain events; personal fields are decrypted only when needed."""
+        if personal_data:
             self.crm.keys.prefetch({cast(UUID, n.originator_id) for n in notifications})
             mapper: PersonalDataMapper = self.personal_mapper
         else:
@@ -121,11 +147,13 @@ class ProjectionWorker:
             conn.execute(f'LISTEN "{recorder.channel_name}"')
             held: set[str] = set()
             while not self.stopping.is_set():
+                mine = []
                 for view in self.views.refresh():
                     if view.name not in held and self._try_lock(conn, view):
                         held.add(view.name)
                     if view.name in held:
-                        self.projector.catch_up(view)
+                        mine.append(view)
+                self.projector.catch_up_all(mine)
                 self.caught_up.set()
                 # Sleep until an insert notifies us (or a second passes, to re-check locks).
                 for _ in conn.notifies(timeout=1.0, stop_after=1):

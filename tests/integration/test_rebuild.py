@@ -52,3 +52,22 @@ def test_rebuild_switches_to_a_new_generation_with_the_same_rows(
     assert len(rows_before["entries"]) == 3
     assert not table_exists(services, f"{old.prefix}entries")
     assert not table_exists(services, old.tracking_table_name)
+
+
+def test_views_at_different_positions_catch_up_together(isolated_services: Services) -> None:
+    services = isolated_services
+    for _ in range(4):
+        register(services.crm)
+    ahead = services.views.get(Timeline)
+    services.projector.catch_up(ahead, until=3)
+    behind = services.views.build(Timeline, "v1together")
+    behind.create_table()
+    try:
+        for _ in range(2):
+            register(services.crm)
+        services.projector.batch_size = 2
+        services.projector.catch_up_all([behind, ahead])
+        assert ahead.position() == behind.position() == services.projector.head()
+        assert view_rows(ahead) == view_rows(behind)
+    finally:
+        behind.drop_tables()

@@ -107,8 +107,13 @@ def test_views_survive_repeated_sigkill_of_the_worker(isolated_services: Service
     kills = 0
     interrupted_mid_catch_up = 0
     while min(view.position() for view in live) < head and kills < 8:
+        before = sum(view.position() for view in live)
         worker = start_worker(services.settings)
-        time.sleep(rng.uniform(1.5, 3.0))
+        # Kill soon after the worker has committed something, so it dies mid catch-up.
+        deadline = time.monotonic() + 60
+        while sum(view.position() for view in live) == before and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(rng.uniform(0, 0.3))
         worker.send_signal(signal.SIGKILL)
         worker.wait()
         kills += 1
