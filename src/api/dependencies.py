@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Annotated
 from uuid import uuid4
 
 from fastapi import Depends, Header, Request
 
+from api.errors import ViewBehindError
 from api.users import User
 from api.wiring import Services
 from crm.customer import Provenance
+from crm.errors import InvalidFieldError
+from projections.view import View
 
 
 def get_services(request: Request) -> Services:
@@ -45,3 +49,18 @@ def provenance(
         recorded_by=user.name,
         idempotency_key=idempotency_key or f"auto:{uuid4()}",
     )
+
+
+def wait_until_visible(services: Services, views: Iterable[View], after: int | None) -> None:
+    """Read-your-writes: wait (bounded) until every view has applied log position `after`.
+
+    A position beyond the newest event was never handed out, so it is the client's mistake
+    (422); a view that is merely behind answers 503 with a retry hint.
+    """
+    if not after:
+        return
+    timeout = services.settings.read_wait_timeout
+    if not all(view.wait_for(after, timeout) for view in views):
+        if after > services.projector.head():
+            raise InvalidFieldError("after", "is beyond the newest event in the log")
+        raise ViewBehindError(after)

@@ -101,3 +101,15 @@ def test_timeline_rejects_unknown_kinds_and_inverted_ranges(
     assert unknown.status_code == 422 and "kind" in unknown.text
     inverted = client.get(url, params={"start": at(5), "end": at(1)}, headers=am)
     assert inverted.status_code == 422 and "end" in inverted.text
+
+
+def test_waiting_for_a_position_never_handed_out_is_a_client_error(
+    client: TestClient, as_role: Headers
+) -> None:
+    am = as_role[Role.ACCOUNT_MANAGER]
+    customer_id = new_person(client, am)
+    response = client.get(
+        f"/customers/{customer_id}/timeline", params={"after": 10**12}, headers=am
+    )
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"][-1] == "after"

@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from uuid import UUID
 
+from api.scheduler import consent_expiry_candidates, retention_candidates
 from api.wiring import Services
 from crm import events as ev
 from crm.privacy import Privacy
-from crm.retention import apply_retention, expire_consents, months_before
-from projections.activity import consents_granted_before, inactive_customers
+from crm.retention import apply_retention, expire_consents
+from projections.consent_ledger import ConsentLedger
+from projections.indicators import CustomerIndicators
 from projections.runner import wait_until_caught_up
-from projections.timeline import Timeline
 from tests.factories import provenance, unique
 
 NOW = datetime(2030, 6, 15, 3, 0, tzinfo=UTC)
@@ -44,9 +45,8 @@ def test_inactive_customer_without_contract_is_erased_and_the_decision_logged(
         recent, provenance(datetime(2029, 1, 1, tzinfo=UTC)), "web_service_visited",
         {"notes": None, "page": "/"},
     )  # fmt: skip
-    timeline = services.views.get(Timeline)
-    wait_until_caught_up(services.projector, [timeline])
-    candidates = inactive_customers(timeline, months_before(NOW, 36))
+    wait_until_caught_up(services.projector, [services.views.get(CustomerIndicators)])
+    candidates = retention_candidates(services, NOW)
     assert idle in candidates and member in candidates and recent not in candidates
     assert services.retention_log is not None
     decisions = apply_retention(
@@ -71,9 +71,8 @@ def test_old_consents_expire_once_at_the_end_of_their_validity(services: Service
         customer_id, provenance(LONG_AGO), "consent_given",
         {"notes": None, "purpose": "newsletter", "lawful_basis": "consent", "evidence": "form"},
     )  # fmt: skip
-    timeline = services.views.get(Timeline)
-    wait_until_caught_up(services.projector, [timeline])
-    candidates = consents_granted_before(timeline, months_before(NOW, 24))
+    wait_until_caught_up(services.projector, [services.views.get(ConsentLedger)])
+    candidates = consent_expiry_candidates(services, NOW)
     assert customer_id in candidates
     expired = expire_consents(privacy_of(services), [customer_id], NOW)
     assert [(e.purpose, e.expired_at) for e in expired] == [

@@ -10,8 +10,8 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import AwareDatetime, BaseModel
 
 from api.auth import current_user
-from api.dependencies import ServicesDep
-from api.routes.indicators import After, wait_for_view
+from api.dependencies import ServicesDep, wait_until_visible
+from api.routes.indicators import After
 from api.users import Permission, User
 from crm.errors import CustomerNotFoundError
 from crm.vocabulary import PURPOSES
@@ -70,7 +70,7 @@ def read_consents(
     """Consent state per purpose at `as_of` (default now) and every interval with its evidence,
     lawful basis and how it ended (withdrawn, expired, renewed)."""
     view = services.views.get(ConsentLedger)
-    wait_for_view(services, view, after)
+    wait_until_visible(services, [view], after)
     intervals = [ConsentIntervalOut(**row) for row in view.intervals(customer_id)]
     if not intervals and not services.crm.exists(customer_id):
         raise CustomerNotFoundError(customer_id)

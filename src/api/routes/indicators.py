@@ -11,14 +11,11 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import AwareDatetime, BaseModel
 
 from api.auth import require
-from api.dependencies import ServicesDep
-from api.errors import ViewBehindError
+from api.dependencies import ServicesDep, wait_until_visible
 from api.users import Permission, User
-from api.wiring import Services
 from crm.errors import CustomerNotFoundError
 from projections.indicators import DEFAULT_WEIGHTS, CustomerIndicators, derived
 from projections.lifetime import prediction_for
-from projections.view import View
 
 router = APIRouter(tags=["indicators"])
 Reader = Annotated[User, Depends(require(Permission.READ_CUSTOMERS))]
@@ -84,12 +81,6 @@ class IndicatorsOut(BaseModel):
     predicted_lifetime: PredictedLifetimeOut | None
 
 
-def wait_for_view(services: Services, view: View, after: int | None) -> None:
-    """Read-your-writes: wait until the view includes `after`, else 503."""
-    if not view.wait_for(after, services.settings.read_wait_timeout):
-        raise ViewBehindError(after or 0)
-
-
 @router.get("/customers/{customer_id}/indicators")
 def read_indicators(
     customer_id: UUID,
@@ -103,7 +94,7 @@ def read_indicators(
     """The customer's indicators: revenue net of refunds, participation, feedback and NPS,
     time-decayed engagement, RFM quintiles, lifecycle stage and predicted lifetime if fitted."""
     view = services.views.get(CustomerIndicators)
-    wait_for_view(services, view, after)
+    wait_until_visible(services, [view], after)
     now = as_of or datetime.now(UTC)
     row = view.indicators(customer_id, now)
     if row is None:

@@ -11,8 +11,8 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
 from api.auth import require
-from api.dependencies import ServicesDep
-from api.routes.indicators import After, wait_for_view
+from api.dependencies import ServicesDep, wait_until_visible
+from api.routes.indicators import After
 from api.users import Permission, User
 from crm.errors import CustomerNotFoundError
 from projections.indicators import CustomerIndicators
@@ -83,8 +83,8 @@ def read_rollup(
     """The organisation's own indicators plus those of the people currently acting for it."""
     organisations = services.views.get(Organisations)
     indicators = services.views.get(CustomerIndicators)
-    wait_for_view(services, organisations, after)
-    wait_for_view(services, indicators, after)
+    wait_until_visible(services, [organisations], after)
+    wait_until_visible(services, [indicators], after)
     rollup = organisations.rollup(organisation_id, indicators, datetime.now(UTC))
     if rollup is None or rollup["own"]["kind"] != "organisation":
         raise CustomerNotFoundError(organisation_id)

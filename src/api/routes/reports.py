@@ -9,8 +9,8 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import AwareDatetime, BaseModel
 
 from api.auth import require
-from api.dependencies import ServicesDep
-from api.routes.indicators import After, wait_for_view
+from api.dependencies import ServicesDep, wait_until_visible
+from api.routes.indicators import After
 from api.users import Permission, User
 from crm.errors import InvalidFieldError
 from projections.funnel import Dimension, Funnel
@@ -66,7 +66,7 @@ def read_funnel(
     if start and end and start >= end:
         raise InvalidFieldError("end", "must be after start")
     view = services.views.get(Funnel)
-    wait_for_view(services, view, after)
+    wait_until_visible(services, [view], after)
     return FunnelOut(
         by=by, rows=[FunnelRowOut(**row) for row in view.report(by, start=start, end=end)]
     )
@@ -76,6 +76,6 @@ def read_funnel(
 def read_revenue(services: ServicesDep, user: Reader, after: After = None) -> RevenueOut:
     """Gross, refunded and net revenue by institution and offering type."""
     view = services.views.get(CustomerIndicators)
-    wait_for_view(services, view, after)
+    wait_until_visible(services, [view], after)
     rows = [RevenueRowOut(**row) for row in view.revenue_by_institution_and_type()]
     return RevenueOut(rows=rows, total_net=sum((r.net for r in rows), Decimal(0)))

@@ -14,8 +14,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Response
 from pydantic import AwareDatetime, BaseModel, Field
 
 from api.auth import require
-from api.dependencies import ServicesDep
-from api.errors import ViewBehindError
+from api.dependencies import ServicesDep, wait_until_visible
 from api.segment_service import compile_for, export_segment, store
 from api.users import Permission, User
 from api.wiring import Services
@@ -209,10 +208,8 @@ def segment_out(segment: Segment) -> SegmentOut:
 
 def caught_up(services: Services, tables: Tables, after: int | None) -> None:
     """Read-your-writes across every view a rule reads."""
-    timeout = services.settings.read_wait_timeout
     views = (tables.indicators, tables.restrictions, tables.touchpoints, tables.consents)
-    if not all(view.wait_for(after, timeout) for view in views):
-        raise ViewBehindError(after or 0)
+    wait_until_visible(services, views, after)
 
 
 def preview_of(

@@ -9,8 +9,7 @@ from fastapi import APIRouter, Body, Depends, Query, Request, Response
 
 from api.access_log import ReasonHeader, ReasonQuery, record_access
 from api.auth import require
-from api.dependencies import IdempotencyHeader, ServicesDep, provenance
-from api.errors import ViewBehindError
+from api.dependencies import IdempotencyHeader, ServicesDep, provenance, wait_until_visible
 from api.schemas import RecordedOut, TimelineEntryOut, TimelinePageOut, TimelineQuery
 from api.touchpoint_schemas import TouchpointIn
 from api.users import Permission, User
@@ -76,8 +75,7 @@ def read_timeline(
     if query.start and query.end and query.start >= query.end:
         raise InvalidFieldError("end", "must be after start")
     timeline = services.views.get(Timeline)
-    if not timeline.wait_for(query.after, services.settings.read_wait_timeout):
-        raise ViewBehindError(query.after or 0)
+    wait_until_visible(services, [timeline], query.after)
     try:
         rows, next_cursor = timeline.page(
             customer_id,
