@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 from abc import ABC, abstractmethod
 from collections import OrderedDict
 from collections.abc import Iterable
@@ -40,13 +41,14 @@ class UnknownMasterKeyError(RuntimeError):
 class KeyRing(ABC):
     """Creates, finds and destroys customers' data keys; storage is left to subclasses.
 
-    Unwrapped keys are cached (bounded) because every personal field read needs one.
-    A destroyed key is forgotten by this process at once; other processes drop it when
-    their cache entry ages out or they restart, and nothing can be written for an
+    Unwrapped keys are cached (bounded in size and age) because every personal field read
+    needs one. A destroyed key is forgotten by this process at once; other processes forget
+    it when their entry is older than `cache_seconds`, and nothing can be written for an
     erased customer meanwhile because the aggregate refuses new events.
     """
 
     cache_size = 100_000
+    cache_seconds = 60.0
 
     def __init__(self, master_key: bytes, previous_master_keys: Iterable[bytes] = ()) -> None:
         self.previous_master_keys = list(previous_master_keys)
@@ -54,7 +56,8 @@ class KeyRing(ABC):
             raise ValueError("The master key must be 32 bytes (AES-256).")
         self.master_key = master_key
         self.master_key_id = master_key_id(master_key)
-        self._cache: OrderedDict[UUID, AESGCM | None] = OrderedDict()
+        # customer -> (cipher or None when destroyed, monotonic time the entry expires)
+        self._cache: OrderedDict[UUID, tuple[AESGCM | None, float]] = OrderedDict()
         self._lock = Lock()
 
     # Storage, one implementation per database ---------------------------------------------
@@ -77,17 +80,19 @@ class KeyRing(ABC):
     def cipher_for(self, customer_id: UUID) -> AESGCM | None:
         """The customer's cipher, or None when the key was destroyed (or never existed)."""
         with self._lock:
-            if customer_id in self._cache:
+            entry = self._fresh(customer_id)
+            if entry is not None:
                 self._cache.move_to_end(customer_id)
-                return self._cache[customer_id]
+                return entry[0]
         self.prefetch([customer_id])
         with self._lock:
-            return self._cache.get(customer_id)
+            entry = self._cache.get(customer_id)
+            return entry[0] if entry else None
 
     def prefetch(self, customer_ids: Iterable[UUID]) -> None:
         """Load many customers' keys in one round trip (replays and projections)."""
         with self._lock:
-            missing = list({cid for cid in customer_ids if cid not in self._cache})
+            missing = list({cid for cid in customer_ids if self._fresh(cid) is None})
         if not missing:
             return
         wrapped = self._load_wrapped(missing)
@@ -103,7 +108,7 @@ class KeyRing(ABC):
         ids = list(dict.fromkeys(customer_ids))
         self.prefetch(ids)
         with self._lock:
-            missing = [cid for cid in ids if self._cache.get(cid) is None]
+            missing = [cid for cid in ids if (self._fresh(cid) or (None, 0.0))[0] is None]
         if not missing:
             return
         plain = {cid: AESGCM.generate_key(256) for cid in missing}
@@ -146,8 +151,15 @@ class KeyRing(ABC):
             self._remember(customer_id, None)
         return existed
 
+    def _fresh(self, customer_id: UUID) -> tuple[AESGCM | None, float] | None:
+        """The cache entry if present and not expired (caller holds the lock)."""
+        entry = self._cache.get(customer_id)
+        if entry is None or entry[1] < time.monotonic():
+            return None
+        return entry
+
     def _remember(self, customer_id: UUID, cipher: AESGCM | None) -> None:
-        self._cache[customer_id] = cipher
+        self._cache[customer_id] = (cipher, time.monotonic() + self.cache_seconds)
         self._cache.move_to_end(customer_id)
         while len(self._cache) > self.cache_size:
             self._cache.popitem(last=False)

@@ -27,3 +27,15 @@ def fresh_crm(settings: Settings) -> Iterator[CRM]:
 
 class TestJourneyOnPostgres(JourneyScenarios):
     store_knows_positions = True
+
+
+def test_another_process_forgets_a_destroyed_key_once_its_cache_entry_expires(
+    crm: CRM, fresh_crm: CRM
+) -> None:
+    from tests.scenarios import register
+
+    customer_id = register(crm, name="Välimuisti Testi")
+    fresh_crm.keys.cache_seconds = 0.0
+    assert fresh_crm.get_journey(customer_id)[0].name == "Välimuisti Testi"  # type: ignore[attr-defined]
+    crm.keys.destroy(customer_id)
+    assert fresh_crm.get_journey(customer_id)[0].name is None  # type: ignore[attr-defined]
