@@ -63,7 +63,12 @@ FIELD_SQL: dict[str, str] = {
     "nps_class": "CASE WHEN c.last_feedback_score >= 9 THEN 'promoter'"
     " WHEN c.last_feedback_score >= 7 THEN 'passive'"
     " WHEN c.last_feedback_score IS NOT NULL THEN 'detractor' END",
-    "engagement_score": "coalesce(eng.score, 0) * %(engagement_factor)s",
+    # A correlated sum: the planner runs costly conditions last, so only customers that
+    # pass the rule's cheaper conditions have their engagement summed.
+    "engagement_score": "coalesce((SELECT sum(e.decayed_sum::float8"
+    " * coalesce((%(weight_values)s::float8[])[array_position(%(weight_kinds)s::text[], e.kind)],"
+    " 0)) FROM {indicators}engagement e WHERE e.customer_id = c.customer_id), 0)"
+    " * %(engagement_factor)s",
     "recency_score": "rfm.recency_score",
     "frequency_score": "rfm.frequency_score",
     "monetary_score": "rfm.monetary_score",
@@ -112,7 +117,10 @@ class Tables:
         )
 
     def run(self, sql: str, params: dict[str, Any]) -> list[DictRow]:
-        with self.indicators.datastore.get_connection() as conn, conn.cursor() as cursor:
+        with self.indicators.datastore.transaction(commit=False) as cursor:
+            # Correlated sums make the planner's cost estimates large, and JIT compiling
+            # such a query costs more than running it.
+            cursor.execute("SELECT set_config('jit', 'off', true)")
             # The SQL is built from this module's constants and validated table prefixes only.
             cursor.execute(sql, params)
             return cursor.fetchall()
@@ -129,7 +137,6 @@ class Compiled:
 
     expressions: list[str]
     params: dict[str, Any]
-    needs_engagement: bool = False
     needs_rfm: bool = False
 
     @property
@@ -147,7 +154,6 @@ class Compiler:
     half_life_days: float
     params: dict[str, Any] = field(default_factory=dict)
     expressions: dict[int, str] = field(default_factory=dict)
-    needs_engagement: bool = False
     needs_rfm: bool = False
 
     def compile(self, rule: Node) -> Compiled:
@@ -159,7 +165,7 @@ class Compiler:
         )
         self.node(rule)
         order = [self.expressions[id(node)] for node in nodes(rule)]
-        return Compiled(order, self.params, self.needs_engagement, self.needs_rfm)
+        return Compiled(order, self.params, self.needs_rfm)
 
     def bind(self, value: Any) -> str:
         name = f"v{len(self.params)}"
@@ -221,11 +227,9 @@ class Compiler:
 
     def compare(self, rule: Compare) -> str:
         kind = FIELDS[rule.field][0]
-        if rule.field == "engagement_score":
-            self.needs_engagement = True
         if rule.field in RFM_FIELDS:
             self.needs_rfm = True
-        column = f"({FIELD_SQL[rule.field]})"
+        column = f"({FIELD_SQL[rule.field]})".replace("{indicators}", self.tables.indicators.prefix)
         cast = CASTS[kind]
         value = rule.value
         if kind in ("number", "integer"):
@@ -262,13 +266,6 @@ def from_clause(tables: Tables, compiled: Compiled) -> str:
         f"{ind}customers c",
         f"LEFT JOIN {tables.restrictions.prefix}customers r ON r.customer_id = c.customer_id",
     ]
-    if compiled.needs_engagement:
-        joins.append(
-            "LEFT JOIN (SELECT e.customer_id, sum(w.weight * e.decayed_sum::float8) AS score"
-            f" FROM {ind}engagement e JOIN unnest(%(weight_kinds)s::text[],"
-            " %(weight_values)s::float8[]) AS w(kind, weight) ON w.kind = e.kind"
-            " GROUP BY e.customer_id) eng ON eng.customer_id = c.customer_id"
-        )
     if compiled.needs_rfm:
         joins.append(
             "LEFT JOIN (SELECT customer_id,"
