@@ -103,3 +103,11 @@ class CustomerDirectory(View):
             " ORDER BY name LIMIT %s",
             (account_manager, limit),
         )
+
+    def names(self, customer_ids: list[UUID]) -> dict[UUID, str | None]:
+        """The names of the given customers (None once erased), by id."""
+        rows = self.query(
+            "SELECT customer_id, name FROM {p}customers WHERE customer_id = ANY(%s)",
+            (customer_ids,),
+        )
+        return {row["customer_id"]: row["name"] for row in rows}

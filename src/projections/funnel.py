@@ -3,6 +3,8 @@
 A lead's source channel, target group and institution are those of its capture. Its stage is
 the furthest it reached: converted, lost, qualified or captured. Time to conversion is from
 capture to conversion in business time; the median is taken at read time. No personal data.
+A lead is open while it is captured or qualified (neither converted nor lost); its owner is the
+customer's account manager in the indicators view.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 
 from crm import events as ev
+from projections.indicators import CustomerIndicators
 from projections.view import Batch, View
 
 Dimension = Literal["source_channel", "target_group", "institution"]
@@ -114,4 +117,23 @@ class Funnel(View):
             " AND (%(end)s::timestamptz IS NULL OR captured_at < %(end)s)"
             f" GROUP BY {dimension} ORDER BY leads DESC, {dimension}",
             {"start": start, "end": end},
+        )
+
+    def open_leads_owned_by(
+        self, account_manager: str, indicators: CustomerIndicators, now: datetime, limit: int = 200
+    ) -> list[DictRow]:
+        """Open leads of the manager's customers, oldest capture first, with stage and whole
+        days open at `now`."""
+        return self.query(
+            "SELECT l.customer_id, l.lead_id, l.source_channel, l.target_group, l.institution,"
+            " l.captured_at,"
+            " CASE WHEN l.qualified_at IS NOT NULL THEN 'qualified' ELSE 'captured' END AS stage,"
+            " floor(extract(epoch FROM %(now)s::timestamptz - l.captured_at) / 86400)::int"
+            " AS days_open"
+            f" FROM {{p}}leads l JOIN {indicators.prefix}customers c"
+            " ON c.customer_id = l.customer_id"
+            " WHERE c.account_manager = %(manager)s AND NOT c.erased AND NOT l.erased"
+            " AND l.captured_at IS NOT NULL AND l.converted_at IS NULL AND l.lost_at IS NULL"
+            " ORDER BY l.captured_at, l.customer_id, l.lead_id LIMIT %(limit)s",
+            {"manager": account_manager, "now": now, "limit": limit},
         )

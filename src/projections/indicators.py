@@ -31,6 +31,11 @@ Definitions:
   entered LAPSE_MONTHS after the last purchase), repeat_customer (two or more purchases;
   entered at the second purchase), customer (one purchase; entered at it), lead (a lead was
   captured; entered at the first capture), prospect (otherwise; entered at first_seen).
+- last_annual_review: the latest business time of an annual review. A partner is due a review
+  when the last one is more than REVIEW_NOTICE_MONTHS months old or there is none; the review
+  is due REVIEW_INTERVAL_MONTHS after the last one (or after the membership start).
+- engagement distribution: customers (not erased) per band of ENGAGEMENT_BANDS, banded in SQL
+  with the formula above, so the dashboard reads counts rather than one score per customer.
 """
 
 from __future__ import annotations
@@ -53,6 +58,11 @@ EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
 DEFAULT_HALF_LIFE_DAYS = 90.0
 MIN_HALF_LIFE_DAYS = 30.0
 LAPSE_MONTHS = 24
+REVIEW_INTERVAL_MONTHS = 12
+REVIEW_NOTICE_MONTHS = 11
+# Lower bounds of the engagement bands after the first, which starts at 0.
+ENGAGEMENT_BANDS: tuple[float, ...] = (1.0, 5.0, 10.0, 20.0, 50.0)
+STAGES: tuple[str, ...] = ("prospect", "lead", "customer", "repeat_customer", "partner", "lapsed")
 DEFAULT_WEIGHTS: dict[str, float] = {
     "fair_visited": 2.0,
     "webinar_registered": 1.0,
@@ -109,6 +119,7 @@ CUSTOMER_COLUMNS: dict[str, str] = {
     "membership_changed_at": "timestamptz",
     "membership_active": "boolean",
     "partner_since": "timestamptz",
+    "last_annual_review": "timestamptz",
 }
 # How a batch's partial row merges into the stored one (t = stored, x = the batch's).
 MERGE: dict[str, str] = {
@@ -143,6 +154,7 @@ MERGE: dict[str, str] = {
     " (t.membership_changed_at IS NULL OR x.membership_changed_at >= t.membership_changed_at)"
     " THEN x.membership_active ELSE t.membership_active END",
     "partner_since": "greatest(t.partner_since, x.partner_since)",
+    "last_annual_review": "greatest(t.last_annual_review, x.last_annual_review)",
 }
 TOPICS: tuple[type[ev.CustomerEvent], ...] = (
     ev.Registered,
@@ -275,7 +287,8 @@ class CustomerIndicators(View):
     """Per-customer value, participation, feedback, engagement and lifecycle facts."""
 
     name = "indicators"
-    version = 1
+    # 2: last_annual_review and the account-manager index.
+    version = 2
     topics = TOPICS
     needs_personal_data = False
     half_life_days = DEFAULT_HALF_LIFE_DAYS
@@ -294,6 +307,7 @@ class CustomerIndicators(View):
             " customer_id uuid NOT NULL, kind text NOT NULL, decayed_sum numeric NOT NULL,"
             " PRIMARY KEY (customer_id, kind))",
             "CREATE INDEX IF NOT EXISTS {p}customers_last_purchase ON {p}customers (last_purchase)",
+            "CREATE INDEX IF NOT EXISTS {p}customers_manager ON {p}customers (account_manager)",
         ]
 
     def write(self, cursor: Cursor[DictRow], batch: Batch) -> None:
@@ -397,6 +411,8 @@ class CustomerIndicators(View):
             row.latest_wins("membership_changed_at", "membership_active", at, True)
         elif isinstance(event, ev.PartnerMembershipEnded):
             row.latest_wins("membership_changed_at", "membership_active", at, False)
+        elif isinstance(event, ev.AnnualReviewHeld):
+            row.latest("last_annual_review", at)
 
     def _merge_customers(self, cursor: Cursor[DictRow], rows: list[Partial]) -> None:
         if not rows:
@@ -453,3 +469,50 @@ class CustomerIndicators(View):
             " FROM {p}purchases GROUP BY institution, offering_type"
             " ORDER BY institution, offering_type"
         )
+
+    def partners_due_review(self, account_manager: str, now: datetime) -> list[DictRow]:
+        """The manager's active partners whose last annual review is more than
+        REVIEW_NOTICE_MONTHS months old or missing, with the due date, soonest due first."""
+        return self.query(
+            "SELECT customer_id, partner_since, last_annual_review,"
+            f" coalesce(last_annual_review, partner_since)"
+            f" + interval '{REVIEW_INTERVAL_MONTHS} months' AS review_due"
+            " FROM {p}customers WHERE account_manager = %(manager)s AND NOT erased"
+            " AND membership_active AND (last_annual_review IS NULL"
+            f" OR last_annual_review < %(now)s - interval '{REVIEW_NOTICE_MONTHS} months')"
+            " ORDER BY review_due, customer_id",
+            {"manager": account_manager, "now": now},
+        )
+
+    def engagement_distribution(
+        self, now: datetime, weights: Mapping[str, float]
+    ) -> list[tuple[float, int]]:
+        """Customers (not erased) per engagement band as (lower bound, count), every band
+        listed; the score is `engagement_score`'s formula evaluated in SQL."""
+        rows = self.query(
+            "SELECT width_bucket(coalesce(s.score, 0) * %(factor)s, %(bounds)s::float8[]) AS band,"
+            " count(*) AS customers FROM {p}customers c LEFT JOIN ("
+            " SELECT e.customer_id, sum(w.weight * e.decayed_sum::float8) AS score"
+            " FROM {p}engagement e JOIN unnest(%(kinds)s::text[], %(weights)s::float8[])"
+            " AS w(kind, weight) ON w.kind = e.kind GROUP BY e.customer_id"
+            ") s ON s.customer_id = c.customer_id WHERE NOT c.erased GROUP BY band",
+            {
+                "factor": 2.0 ** (-days_since_epoch(now) / self.half_life_days),
+                "bounds": list(ENGAGEMENT_BANDS),
+                "kinds": list(weights),
+                "weights": list(weights.values()),
+            },
+        )
+        counts = {row["band"]: row["customers"] for row in rows}
+        lower = (0.0, *ENGAGEMENT_BANDS)
+        return [(bound, counts.get(band, 0)) for band, bound in enumerate(lower)]
+
+    def lifecycle_distribution(self, now: datetime) -> dict[str, int]:
+        """Customers (not erased) per lifecycle stage at `now`, every stage in STAGES order."""
+        rows = self.query(
+            f"SELECT {STAGE_SQL} AS stage, count(*) AS customers"
+            " FROM {p}customers c WHERE NOT c.erased GROUP BY 1",
+            {"now": now},
+        )
+        counts = {row["stage"]: row["customers"] for row in rows}
+        return {stage: counts.get(stage, 0) for stage in STAGES}

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
 from uuid import UUID
 
 import pytest
@@ -13,7 +18,13 @@ from typer.testing import CliRunner
 from api.app import create_app
 from api.cli import app as cli
 from api.users import Role
+from api.web.templating import HELSINKI, local_time
 from api.wiring import Services
+from crm.events import TOUCHPOINT_KINDS
+from projections.directory import CustomerDirectory
+from projections.funnel import Funnel
+from projections.indicators import CustomerIndicators
+from projections.timeline import COMMON as COMMON_FIELDS
 from projections.timeline import Timeline
 from tests.api.web_client import PASSWORD, csrf_of, new_user, page_csrf, sign_in
 from tests.factories import provenance, unique
@@ -256,3 +267,168 @@ def test_the_dpo_pages_render_audit_history_and_erasures(
     assert history.status_code == 200 and "Suostumushistoria" in history.text
     assert erasures.status_code == 200
     assert unknown.status_code == 404
+
+
+def touch(services: Services, customer_id: UUID, at: datetime, kind: str, **fields: Any) -> int:
+    """Record a touchpoint of `kind` with the given own fields; returns its log position."""
+    own: dict[str, Any] = {
+        f.name: None
+        for f in dataclasses.fields(TOUCHPOINT_KINDS[kind])
+        if f.name not in COMMON_FIELDS
+    }
+    own.update(fields)
+    recorded = services.crm.record_touchpoint(customer_id, provenance(at), kind, own)
+    assert recorded.position is not None
+    return recorded.position
+
+
+def owned(services: Services, manager: str, kind: str = "organisation") -> tuple[UUID, str]:
+    name = unique("Omistettu")
+    recorded = services.crm.register_customer(
+        provenance(datetime.now(UTC) - timedelta(days=800)),
+        customer_kind=kind,
+        customer_type="private_organisation" if kind == "organisation" else "individual",
+        name=name,
+        email=f"{unique('o')}@example.fi",
+        account_manager=manager,
+    )
+    return recorded.customer_id, name
+
+
+def settle(services: Services, position: int) -> None:
+    """Wait until every view the pages below read has applied `position`."""
+    for view_class in (CustomerDirectory, CustomerIndicators, Funnel):
+        assert services.views.get(view_class).wait_for(position, 10)
+
+
+def section(html: str, table_id: str) -> str:
+    """The HTML of one table of a page ('' if the page has no such table)."""
+    start = html.find(f'id="{table_id}"')
+    return "" if start < 0 else html[start : html.index("</table>", start)]
+
+
+def test_my_customers_lists_the_managers_open_leads_oldest_first(
+    app: FastAPI, services: Services
+) -> None:
+    manager = new_user(services, Role.ACCOUNT_MANAGER)
+    now = datetime.now(UTC)
+    mine, mine_name = owned(services, manager, "person")
+    theirs, theirs_name = owned(services, unique("other.am"), "person")
+    ids = {name: unique(name) for name in ("old", "new", "done", "theirs")}
+    for lead, customer_id, days in (
+        ("new", mine, 3),
+        ("old", mine, 40),
+        ("done", mine, 60),
+        ("theirs", theirs, 50),
+    ):
+        touch(
+            services,
+            customer_id,
+            now - timedelta(days=days),
+            "lead_captured",
+            lead_id=ids[lead],
+            source_channel="fair",
+            target_group="ICT companies",
+        )
+    touch(services, mine, now - timedelta(days=30), "lead_qualified", lead_id=ids["old"])
+    touch(services, mine, now - timedelta(days=50), "lead_qualified", lead_id=ids["done"])
+    position = touch(
+        services, mine, now - timedelta(days=20), "lead_converted", lead_id=ids["done"]
+    )
+    settle(services, position)
+
+    with sign_in(app, manager) as client:
+        leads = section(client.get("/ui/my-customers").text, "open-leads")
+    assert ids["old"] in leads and ids["new"] in leads
+    assert leads.index(ids["old"]) < leads.index(ids["new"])
+    assert ids["done"] not in leads and ids["theirs"] not in leads
+    assert mine_name in leads and theirs_name not in leads
+    row = leads[leads.index(ids["old"]) :]
+    assert "hyväksytty" in row.split("</tr>")[0] and "<td>40</td>" in row.split("</tr>")[0]
+
+
+def test_my_customers_lists_partners_whose_last_review_is_over_eleven_months_old(
+    app: FastAPI, services: Services
+) -> None:
+    manager = new_user(services, Role.ACCOUNT_MANAGER)
+    now = datetime.now(UTC)
+    overdue, overdue_name = owned(services, manager)
+    recent, recent_name = owned(services, manager)
+    for customer_id, reviewed_days_ago in ((overdue, 395), (recent, 30)):
+        touch(
+            services,
+            customer_id,
+            now - timedelta(days=700),
+            "partner_membership_started",
+            tier="paid",
+        )
+        position = touch(
+            services, customer_id, now - timedelta(days=reviewed_days_ago), "annual_review_held"
+        )
+    settle(services, position)
+
+    with sign_in(app, manager) as client:
+        reviews = section(client.get("/ui/my-customers").text, "due-reviews")
+    assert overdue_name in reviews and recent_name not in reviews
+    reviewed = (now - timedelta(days=395)).astimezone(HELSINKI).date()
+    due = reviewed.replace(year=reviewed.year + 1)
+    assert local_time(reviewed) in reviews and local_time(due) in reviews
+
+
+ROW = re.compile(r'<tr data-(?:band|stage)="([^"]+)"><td>[^<]*</td><td>(\d+)</td></tr>')
+
+
+def distributions(client: TestClient) -> dict[str, int]:
+    """Band and stage counts as the dashboard shows them in its tables."""
+    html = client.get("/ui/dashboard").text
+    return {key: int(count) for key, count in ROW.findall(html)}
+
+
+def test_the_dashboard_counts_customers_per_engagement_band_and_lifecycle_stage(
+    app: FastAPI, services: Services
+) -> None:
+    client = sign_in(app, new_user(services, Role.MARKETING))
+    now = datetime.now(UTC) - timedelta(hours=1)
+    # Every earlier test's events are applied once this probe's are.
+    probe, _ = owned(services, unique("am"))
+    settle(services, touch(services, probe, now, "company_visited", topic="Probe"))
+    before = distributions(client)
+    manager = unique("am")
+    owned(services, manager, "person")  # no touchpoints: 0, prospect
+    visitor, _ = owned(services, manager)
+    touch(services, visitor, now, "company_visited", topic="Needs")  # about 4, prospect
+    buyer, _ = owned(services, manager)
+    touch(services, buyer, now, "company_visited", topic="Offer")
+    touch(
+        services,
+        buyer,
+        now,
+        "purchase_made",
+        purchase_id="P1",
+        offering="AI",
+        offering_type="company_training",
+        amount=Decimal("900"),
+    )  # about 9, customer
+    partner, _ = owned(services, manager)
+    touch(services, partner, now, "partner_membership_started", tier="paid")
+    touch(services, partner, now, "annual_review_held")
+    position = touch(services, partner, now, "company_visited", topic="Review")  # about 13
+    settle(services, position)
+
+    after = distributions(client)
+    assert {key: after[key] - before[key] for key in after} == {
+        "0-1": 1,
+        "1-5": 1,
+        "5-10": 1,
+        "10-20": 1,
+        "20-50": 0,
+        "50+": 0,
+        "prospect": 2,
+        "lead": 0,
+        "customer": 1,
+        "repeat_customer": 0,
+        "partner": 1,
+        "lapsed": 0,
+    }
+    bands = ("0-1", "1-5", "5-10", "10-20", "20-50", "50+")
+    assert sum(after[band] for band in bands) == sum(after.values()) / 2

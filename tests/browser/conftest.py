@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import socket
 import threading
 import time
@@ -21,6 +22,8 @@ from api.app import create_app
 from api.users import Role
 from api.wiring import Services
 from crm.events import TOUCHPOINT_KINDS
+from projections.directory import CustomerDirectory
+from projections.funnel import Funnel
 from projections.indicators import CustomerIndicators
 from projections.timeline import COMMON as COMMON_FIELDS
 from projections.timeline import Timeline
@@ -38,7 +41,8 @@ CHROMIUM_FLAGS = [
     "--disable-sync",
 ]
 PASSWORD = "browser test password"
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+DOC_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+SAVE_SCREENSHOTS = "CRM_SAVE_SCREENSHOTS"
 
 
 def free_port() -> int:
@@ -65,6 +69,16 @@ def base_url(services: Services) -> Iterator[str]:
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where screenshots go: docs/screenshots/ for the README when CRM_SAVE_SCREENSHOTS=1,
+    otherwise a temporary directory (they are still taken, so that code runs)."""
+    if os.environ.get(SAVE_SCREENSHOTS) == "1":
+        DOC_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        return DOC_SCREENSHOTS
+    return tmp_path_factory.mktemp("screenshots")
 
 
 @pytest.fixture(scope="session")
@@ -145,6 +159,8 @@ def organisation(services: Services, people: dict[Role, str]) -> UUID:
         ),
         ("feedback_given", {"score": 9, "comment": "Very practical", "offering": "AI course"}),
         ("marketing_email_sent", {"purpose": "email_marketing", "campaign": "Autumn courses"}),
+        # A partner without an annual review yet: always due on the account manager's page.
+        ("partner_membership_started", {"tier": "paid"}),
     ]
     position = recorded.position
     for step, (kind, fields) in enumerate(journey):
@@ -159,7 +175,8 @@ def organisation(services: Services, people: dict[Role, str]) -> UUID:
         at = START + timedelta(days=20 * (step + 1))
         position = crm.record_touchpoint(customer_id, provenance(at), kind, own).position
     assert services.views.get(Timeline).wait_for(position, 10)
-    assert services.views.get(CustomerIndicators).wait_for(position, 10)
+    for view_class in (CustomerIndicators, Funnel, CustomerDirectory):
+        assert services.views.get(view_class).wait_for(position, 10)
     return customer_id
 
 

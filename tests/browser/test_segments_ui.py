@@ -13,7 +13,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from api.users import Role
 from api.wiring import Services
-from tests.browser.conftest import SCREENSHOTS, sign_in
+from tests.browser.conftest import sign_in
 from tests.segment_data import Cast, build_cast
 
 pytestmark = pytest.mark.browser
@@ -34,7 +34,12 @@ def cast(services: Services) -> Cast:
 
 
 def test_marketing_builds_a_segment_sees_the_live_count_and_exports_csv(
-    page: Page, base_url: str, people: dict[Role, str], cast: Cast, tmp_path: Path
+    page: Page,
+    base_url: str,
+    people: dict[Role, str],
+    cast: Cast,
+    tmp_path: Path,
+    screenshots: Path,
 ) -> None:
     sign_in(page, base_url, people[Role.MARKETING])
     page.get_by_role("navigation", name="Päävalikko").get_by_role("link", name="Segmentit").click()
@@ -58,8 +63,7 @@ def test_marketing_builds_a_segment_sees_the_live_count_and_exports_csv(
 
     page.get_by_role("button", name="Tallenna").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text(f"Selain {cast.sector}")
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "segment-builder.png"), full_page=True)
+    page.screenshot(path=str(screenshots / "segment-builder.png"), full_page=True)
 
     page.get_by_label("Markkinoinnin tarkoitus").select_option("email_marketing")
     with page.expect_download() as download_info:

@@ -191,3 +191,109 @@ def test_erased_customer_keeps_facts_and_is_marked(services: Services) -> None:
 )  # fmt: skip
 def test_nps_class_follows_the_standard_bands(score: int | None, expected: str | None) -> None:
     assert nps_class(score) == expected
+
+
+def organisation(crm: CRM, manager: str) -> UUID:
+    return crm.register_customer(
+        provenance(START),
+        customer_kind="organisation",
+        customer_type="private_organisation",
+        name=unique("Oy"),
+        email=f"{unique('o')}@example.fi",
+        account_manager=manager,
+    ).customer_id
+
+
+def test_last_annual_review_is_the_latest_in_business_time_and_decides_who_is_due(
+    services: Services,
+) -> None:
+    crm = services.crm
+    manager, other_manager = unique("am"), unique("am")
+    late, unreviewed, ended, reviewed, elsewhere = (
+        organisation(crm, manager),
+        organisation(crm, manager),
+        organisation(crm, manager),
+        organisation(crm, manager),
+        organisation(crm, other_manager),
+    )
+    for customer_id in (late, unreviewed, ended, reviewed, elsewhere):
+        record(crm, customer_id, day(5), "partner_membership_started", tier="paid")
+    # The later review is recorded first: the earlier one must not replace it.
+    record(crm, late, day(30), "annual_review_held", next_review_due=None)
+    record(crm, late, day(10), "annual_review_held", next_review_due=None)
+    record(crm, ended, day(50), "partner_membership_ended", reason="Moved away")
+    position = record(crm, reviewed, day(390), "annual_review_held", next_review_due=None)
+    view = services.views.get(CustomerIndicators)
+    assert view.wait_for(position, WAIT)
+
+    row = view.indicators(late, day(400))
+    assert row is not None and row["last_annual_review"] == day(30)
+    # On day 400, eleven months back is 2025-03-12: day 30 (2025-02-05) is older, day 390 is not.
+    due = view.partners_due_review(manager, day(400))
+    assert [(r["customer_id"], r["last_annual_review"], r["review_due"]) for r in due] == [
+        (unreviewed, None, datetime(2026, 1, 11, 9, tzinfo=START.tzinfo)),
+        (late, day(30), datetime(2026, 2, 5, 9, tzinfo=START.tzinfo)),
+    ]
+    # On day 300 (2025-11-02) the review of day 30 is under eleven months old.
+    assert [r["customer_id"] for r in view.partners_due_review(manager, day(300))] == [unreviewed]
+
+
+def test_engagement_and_lifecycle_distributions_count_each_customer_in_its_band_and_stage(
+    services: Services,
+) -> None:
+    crm = services.crm
+    view = services.views.get(CustomerIndicators)
+    now = day(200)
+    # Everything recorded so far is applied once this probe is.
+    assert view.wait_for(
+        crm.register_customer(
+            provenance(),
+            customer_kind="person",
+            customer_type="individual",
+            name=None,
+            email=f"{unique('p')}@example.fi",
+        ).position,
+        WAIT,
+    )
+    bands_before = view.engagement_distribution(now, DEFAULT_WEIGHTS)
+    stages_before = view.lifecycle_distribution(now)
+
+    register(crm, at=now)  # score 0, prospect
+    visited = register(crm, at=now)  # 4, prospect
+    record(crm, visited, now, "company_visited", topic="Needs")
+    buyer = register(crm, at=now)  # 5 + 4 = 9, customer
+    record(crm, buyer, now, "company_visited", topic="Offer")
+    purchase(crm, buyer, now, "P1", "100")
+    lead = register(crm, at=now)  # 1 + 2 = 3, lead
+    record(
+        crm,
+        lead,
+        now,
+        "lead_captured",
+        lead_id="L1",
+        source_channel="fair",
+        target_group="ICT",
+        interest=None,
+    )
+    record(crm, lead, now, "lead_qualified", lead_id="L1")
+    partner = register(crm, "organisation", at=now)  # 5 + 4 + 4 = 13, partner
+    record(crm, partner, now, "partner_membership_started", tier="paid")
+    record(crm, partner, now, "annual_review_held", next_review_due=None)
+    position = record(crm, partner, now, "company_visited", topic="Review")
+    assert view.wait_for(position, WAIT)
+
+    bands_after = view.engagement_distribution(now, DEFAULT_WEIGHTS)
+    added = [
+        after - before for (_, after), (_, before) in zip(bands_after, bands_before, strict=True)
+    ]
+    assert [low for low, _ in bands_after] == [0.0, 1.0, 5.0, 10.0, 20.0, 50.0]
+    assert added == [1, 2, 1, 1, 0, 0]
+    stages_after = view.lifecycle_distribution(now)
+    assert {stage: stages_after[stage] - stages_before[stage] for stage in stages_after} == {
+        "prospect": 2,
+        "lead": 1,
+        "customer": 1,
+        "repeat_customer": 0,
+        "partner": 1,
+        "lapsed": 0,
+    }

@@ -69,3 +69,32 @@ def bar_chart(bars: Sequence[tuple[str, float]], label: str, width: int = 560) -
         f'<svg class="chart" viewBox="0 0 {width} {height}" role="img"'
         f' aria-label="{escape(label)}"><title>{escape(label)}</title>{"".join(parts)}</svg>'
     )
+
+
+def column_chart(
+    columns: Sequence[tuple[str, float]], label: str, width: int = 560, height: int = 200
+) -> Markup:
+    """Vertical columns side by side (a histogram over ordered bands), values above them."""
+    left, right, top, bottom = 10, 10, 20, 26
+    inner_w, inner_h = width - left - right, height - top - bottom
+    peak = max((value for _, value in columns), default=0.0) or 1.0
+    slot = inner_w / max(len(columns), 1)
+    parts = []
+    for i, (name, value) in enumerate(columns):
+        bar_h = max(value / peak * inner_h, 1 if value else 0)
+        x, y = left + i * slot, top + inner_h - bar_h
+        middle = x + slot / 2
+        parts.append(
+            f'<rect x="{x + slot * 0.1:.1f}" y="{y:.1f}" width="{slot * 0.8:.1f}"'
+            f' height="{bar_h:.1f}" fill="{PALETTE[0]}" rx="2"/>'
+            f'<text x="{middle:.1f}" y="{y - 5:.1f}" text-anchor="middle">{_number(value)}</text>'
+            f'<text x="{middle:.1f}" y="{height - 8}" text-anchor="middle">{escape(name)}</text>'
+        )
+    table = "; ".join(f"{name}: {_number(value)}" for name, value in columns)
+    return Markup(
+        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img"'
+        f' aria-label="{escape(label)}"><title>{escape(label)}</title>'
+        f"<desc>{escape(table)}</desc>"
+        f'<line x1="{left}" y1="{top + inner_h}" x2="{left + inner_w}" y2="{top + inner_h}"'
+        f' class="axis"/>{"".join(parts)}</svg>'
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import UTC, datetime, time
 from typing import Annotated, Any
 from urllib.parse import urlencode
 from uuid import UUID, uuid4
@@ -24,6 +24,8 @@ from crm.errors import CustomerNotFoundError, InvalidFieldError, RuleViolationEr
 from crm.events import CUSTOMER_EVENT_CLASSES
 from crm.vocabulary import INSTITUTIONS
 from projections.directory import CustomerDirectory
+from projections.funnel import Funnel
+from projections.indicators import CustomerIndicators
 from projections.timeline import CursorError, Timeline
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
@@ -199,6 +201,21 @@ async def record_touchpoint(request: Request, user: SignedIn, customer_id: str) 
 
 @router.get("/my-customers")
 def my_customers(request: Request, user: SignedIn) -> HTMLResponse:
-    """An account manager's own customers."""
-    owned = _services(request).views.get(CustomerDirectory).owned_by(user.name)
-    return render(request, "my_customers.html", {"owned": owned})
+    """An account manager's own customers, open leads to follow up and partners due a review."""
+    services = _services(request)
+    directory = services.views.get(CustomerDirectory)
+    indicators = services.views.get(CustomerIndicators)
+    now = datetime.now(UTC)
+    owned = directory.owned_by(user.name)
+    leads = services.views.get(Funnel).open_leads_owned_by(user.name, indicators, now)
+    # Review dates are shown as Finnish calendar days.
+    reviews = [
+        {k: v.astimezone(HELSINKI).date() if isinstance(v, datetime) else v for k, v in r.items()}
+        for r in indicators.partners_due_review(user.name, now)
+    ]
+    names = {row["customer_id"]: row["name"] for row in owned}
+    missing = [r["customer_id"] for r in [*leads, *reviews] if r["customer_id"] not in names]
+    if missing:
+        names.update(directory.names(list(dict.fromkeys(missing))))
+    context = {"owned": owned, "leads": leads, "reviews": reviews, "names": names}
+    return render(request, "my_customers.html", context)

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
 from api.users import User
-from api.web.charts import bar_chart, line_chart
+from api.web.charts import bar_chart, column_chart, line_chart
 from api.web.i18n import translate, translate_value
 from api.web.session import language_of, page_user
 from api.web.templating import HELSINKI, render
@@ -79,12 +79,32 @@ def engagement_over_time(
     return points, line_chart(points, translate(language, "indicators.engagement_chart"))
 
 
+def band_labels(lower_bounds: list[float]) -> list[str]:
+    """Labels "0-1", "1-5", ..., "50+" for consecutive lower bounds."""
+    ends = [*lower_bounds[1:], None]
+    return [
+        f"{low:g}-{high:g}" if high is not None else f"{low:g}+"
+        for low, high in zip(lower_bounds, ends, strict=True)
+    ]
+
+
 @router.get("/dashboard")
 def dashboard(request: Request, user: SignedIn) -> HTMLResponse:
-    """Revenue by institution and offering type and the lead funnel by channel."""
+    """Revenue by institution and offering type, the lead funnel by channel, and the
+    engagement and lifecycle-stage distributions of customers."""
     services: Services = request.app.state.services
     language = language_of(request)
-    revenue = services.views.get(CustomerIndicators).revenue_by_institution_and_type()
+    indicators = services.views.get(CustomerIndicators)
+    now = datetime.now(UTC)
+    revenue = indicators.revenue_by_institution_and_type()
+    bands = indicators.engagement_distribution(now, _weights(services))
+    engagement = list(
+        zip(band_labels([low for low, _ in bands]), [n for _, n in bands], strict=True)
+    )
+    lifecycle = [
+        (stage, translate_value(language, stage), n)
+        for stage, n in indicators.lifecycle_distribution(now).items()
+    ]
     by_institution: dict[str, Decimal] = defaultdict(Decimal)
     by_type: dict[str, Decimal] = defaultdict(Decimal)
     for row in revenue:
@@ -107,6 +127,16 @@ def dashboard(request: Request, user: SignedIn) -> HTMLResponse:
         "funnel_chart": bar_chart(
             [(translate_value(language, r["value"] or "-"), float(r["leads"])) for r in funnel],
             translate(language, "dashboard.funnel"),
+        ),
+        "engagement": engagement,
+        "engagement_chart": column_chart(
+            [(label, float(n)) for label, n in engagement],
+            translate(language, "dashboard.engagement"),
+        ),
+        "lifecycle": lifecycle,
+        "lifecycle_chart": bar_chart(
+            [(label, float(n)) for _, label, n in lifecycle],
+            translate(language, "dashboard.lifecycle"),
         ),
     }
     return render(request, "dashboard.html", context)
