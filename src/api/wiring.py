@@ -18,6 +18,7 @@ from crm.group_commit import GroupCommitter
 from crm.import_records import PostgresImportLog
 from crm.postgres import (
     EventPositions,
+    EventStreams,
     PostgresErasureRegister,
     PostgresIdentityIndex,
     PostgresKeyRing,
@@ -113,6 +114,7 @@ def build_services(settings: Settings) -> Services:
         keys=keys,
         identities=identities,
         positions=EventPositions(pool),
+        streams=EventStreams(pool),
     )
     datastore = cast(PostgresApplicationRecorder, crm.recorder).datastore
     views = LiveViews(datastore, VIEW_CLASSES, configure=view_configurator(settings))

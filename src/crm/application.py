@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
+from copy import deepcopy
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, ClassVar
@@ -15,6 +17,7 @@ from eventsourcing.persistence import (
     JSONTranscoder,
     Mapper,
     Recording,
+    StoredEvent,
     Transcoding,
 )
 
@@ -56,6 +59,8 @@ class Recorded:
 
 
 PositionLookup = Callable[[UUID, int], int | None]
+StreamReader = Callable[[dict[UUID, int]], dict[UUID, list[StoredEvent]]]
+"""Stored events of many customers after the given versions, in one round trip."""
 
 
 @dataclass(frozen=True)
@@ -86,10 +91,12 @@ class CRM(Application[UUID]):
         keys: KeyRing,
         identities: IdentityIndex,
         positions: PositionLookup | None = None,
+        streams: StreamReader | None = None,
     ) -> None:
         self.keys = keys
         self.identities = identities
         self._positions = positions
+        self._streams = streams
         super().__init__(env)
 
     def construct_mapper(self) -> Mapper[UUID]:
@@ -296,8 +303,9 @@ class CRM(Application[UUID]):
         produced: dict[int, tuple[UUID, int]] = {}
         duplicates: dict[int, tuple[UUID, int]] = {}
         tainted: list[int] = []
+        loaded = self.get_customers(list(by_customer))
         for customer_id, indexes in by_customer.items():
-            customer = self._find(customer_id)
+            customer = loaded.get(customer_id)
             if customer is None:
                 for index in indexes:
                     outcomes[index] = CustomerNotFoundError(customer_id)
@@ -372,6 +380,35 @@ class CRM(Application[UUID]):
             return self._command(command.customer_id, command.provenance, command.decide)
         except Exception as error:
             return error
+
+    def get_customers(self, customer_ids: Sequence[UUID]) -> dict[UUID, Customer]:
+        """Many customers as they stand now, read in one round trip where the store allows:
+        cached ones are brought up to date, the rest rebuilt from their streams."""
+        if self._streams is None:
+            found = {customer_id: self._find(customer_id) for customer_id in customer_ids}
+            return {cid: customer for cid, customer in found.items() if customer is not None}
+        cache = self.repository.cache
+        start: dict[UUID, Customer | None] = {}
+        for customer_id in customer_ids:
+            cached = None
+            if cache is not None:
+                with contextlib.suppress(KeyError):
+                    cached = cache.get(customer_id)
+            # Copied, never changed in place: other threads may be reading the cached one.
+            start[customer_id] = deepcopy(cached) if isinstance(cached, Customer) else None
+        stored = self._streams({cid: c.version if c else 0 for cid, c in start.items()})
+        self.keys.prefetch(stored)
+        customers: dict[UUID, Customer] = {}
+        for customer_id, customer in start.items():
+            events = [self.mapper.to_domain_event(event) for event in stored.get(customer_id, [])]
+            current: Customer | None = customer
+            for event in events:
+                current = event.mutate(current)  # type: ignore[attr-defined]
+            if isinstance(current, Customer):
+                customers[customer_id] = current
+                if cache is not None and events:
+                    cache.put(customer_id, deepcopy(current))
+        return customers
 
     def _find(self, customer_id: UUID) -> Customer | None:
         try:

@@ -182,6 +182,19 @@ class Customer(Aggregate):
             )
         return cls._create(ev.Registered, id=customer_id, **fields)
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> Customer:
+        """A copy that shares only immutable values. The generic deepcopy walks every
+        remembered idempotency key and dominated the cost of loading customers."""
+        clone = object.__new__(type(self))
+        state = {
+            name: dict(value) if isinstance(value, dict) else value
+            for name, value in self.__dict__.items()
+        }
+        state["consent_changes"] = {p: list(c) for p, c in self.consent_changes.items()}
+        state["_pending_events"] = list(state.get("_pending_events", []))
+        clone.__dict__.update(state)
+        return clone
+
     def version_for(self, idempotency_key: str) -> int | None:
         """The version an earlier command with this idempotency key produced, if any."""
         return self.recorded_keys.get(idempotency_key)

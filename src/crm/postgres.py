@@ -13,6 +13,7 @@ from typing import Any
 from uuid import UUID
 
 import psycopg
+from eventsourcing.persistence import StoredEvent
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
@@ -221,6 +222,32 @@ class PostgresIdentityIndex(IdentityIndex):
                 (customer_id, prefix.replace("%", r"\%") + "%"),
             )
             return cursor.rowcount
+
+
+class EventStreams:
+    """Reads the new events of many customers at once (each after its own version)."""
+
+    def __init__(self, pool: ConnectionPool) -> None:
+        self.pool = pool
+
+    def __call__(self, versions: dict[UUID, int]) -> dict[UUID, list[StoredEvent]]:
+        if not versions:
+            return {}
+        with self.pool.connection() as conn:
+            rows = conn.execute(
+                f"SELECT e.originator_id, e.originator_version, e.topic, e.state"
+                f" FROM {EVENTS_TABLE} e"
+                " JOIN unnest(%s::uuid[], %s::int[]) AS w(id, version)"
+                " ON e.originator_id = w.id AND e.originator_version > w.version"
+                " ORDER BY e.originator_id, e.originator_version",
+                (list(versions), list(versions.values())),
+            ).fetchall()
+        streams: dict[UUID, list[StoredEvent]] = {}
+        for originator_id, version, topic, state in rows:
+            streams.setdefault(originator_id, []).append(
+                StoredEvent(originator_id, version, topic, bytes(state))
+            )
+        return streams
 
 
 class EventPositions:

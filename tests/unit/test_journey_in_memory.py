@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import copy
 import os
 
 import pytest
 
+from crm import events as ev
 from crm.application import CRM
 from crm.identity import InMemoryIdentityIndex
 from crm.keys import InMemoryKeyRing
-from tests.scenarios import JourneyScenarios
+from tests.factories import provenance
+from tests.scenarios import JourneyScenarios, register
 
 
 @pytest.fixture
@@ -34,3 +37,17 @@ def fresh_crm(crm: CRM) -> CRM:
 
 class TestJourneyInMemory(JourneyScenarios):
     pass
+
+
+def test_a_copied_customer_shares_no_mutable_state_with_the_original(crm: CRM) -> None:
+    customer = crm.get_customer(register(crm))
+    clone = copy.deepcopy(customer)
+    clone.record_touchpoint(
+        provenance(),
+        ev.ConsentGiven,
+        {"notes": None, "purpose": "newsletter", "lawful_basis": "consent", "evidence": "x"},
+    )
+    assert clone.consent_changes and not customer.consent_changes
+    assert len(clone.recorded_keys) == len(customer.recorded_keys) + 1
+    assert clone.pending_events and not customer.pending_events
+    assert clone.id == customer.id and clone.version == customer.version + 1
