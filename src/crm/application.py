@@ -18,6 +18,7 @@ from eventsourcing.persistence import (
     Mapper,
     Recording,
     StoredEvent,
+    Transcoder,
     Transcoding,
 )
 
@@ -27,6 +28,7 @@ from crm.errors import CustomerNotFoundError, InvalidFieldError, RuleViolationEr
 from crm.identity import IdentityIndex
 from crm.keys import KeyRing
 from crm.mapper import PersonalDataMapper
+from crm.transcoder import FastJSONTranscoder
 
 MAX_ATTEMPTS = 10
 
@@ -101,6 +103,11 @@ class CRM(Application[UUID]):
 
     def construct_mapper(self) -> Mapper[UUID]:
         return PersonalDataMapper(self.construct_transcoder(), self.keys)
+
+    def construct_transcoder(self) -> Transcoder:
+        transcoder = FastJSONTranscoder()
+        self.register_transcodings(transcoder)
+        return transcoder
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
