@@ -13,10 +13,9 @@ from uuid import UUID
 
 from psycopg import Cursor
 from psycopg.rows import DictRow
-from psycopg.types.json import Jsonb
 
 from crm import events as ev
-from projections.view import Batch, View
+from projections.view import Batch, View, copy_line, json_text
 
 COMMON = frozenset(
     {"originator_id", "originator_version", "timestamp", "originator_topic"}
@@ -86,26 +85,30 @@ class Timeline(View):
 
     def write(self, cursor: Cursor[DictRow], batch: Batch) -> None:
         erased: list[UUID] = []
-        with cursor.copy(f"COPY {self.prefix}entries ({COLUMNS}) FROM STDIN") as copy:
-            for position, event in batch:
-                details, personal = split_fields(event)
-                copy.write_row(
-                    (
-                        event.originator_id,
-                        event.originator_version,
-                        position,
-                        type(event).kind(),
-                        event.occurred_at,
-                        event.timestamp,
-                        event.institution,
-                        event.channel,
-                        event.recorded_by,
-                        Jsonb(details),
-                        Jsonb(personal) if any(v is not None for v in personal.values()) else None,
-                    )
+        lines = []
+        for position, event in batch:
+            details, personal = split_fields(event)
+            has_personal = any(value is not None for value in personal.values())
+            lines.append(
+                copy_line(
+                    event.originator_id,
+                    event.originator_version,
+                    position,
+                    type(event).kind(),
+                    event.occurred_at,
+                    event.timestamp,
+                    event.institution,
+                    event.channel,
+                    event.recorded_by,
+                    json_text(details),
+                    json_text(personal) if has_personal else None,
                 )
-                if isinstance(event, ev.Erased):
-                    erased.append(event.originator_id)
+            )
+            if isinstance(event, ev.Erased):
+                erased.append(event.originator_id)
+        # Preformatted COPY text: several times faster than adapting row by row.
+        with cursor.copy(f"COPY {self.prefix}entries ({COLUMNS}) FROM STDIN") as copy:
+            copy.write("".join(lines))
         if erased:
             cursor.execute(
                 f"UPDATE {self.prefix}entries SET personal = NULL WHERE customer_id = ANY(%s)",

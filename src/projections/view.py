@@ -15,8 +15,10 @@ import re
 import time
 from abc import abstractmethod
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, ClassVar
 
+import orjson
 from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.projection import Projection
@@ -42,6 +44,29 @@ IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
 
 Batch = Sequence[tuple[int, CustomerEvent]]
 """Events with their log positions, in log order."""
+
+
+COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def copy_line(*values: Any) -> str:
+    """One row in PostgreSQL's COPY text format (NULL as \\N, text escaped)."""
+    fields = []
+    for value in values:
+        if value is None:
+            fields.append("\\N")
+        elif isinstance(value, str):
+            fields.append(value.translate(COPY_ESCAPES))
+        elif isinstance(value, datetime):
+            fields.append(value.isoformat())
+        else:
+            fields.append(str(value))
+    return "\t".join(fields) + "\n"
+
+
+def json_text(value: Any) -> str:
+    """JSON for a jsonb column, encoded by orjson."""
+    return orjson.dumps(value).decode()
 
 
 class View(PostgresTrackingRecorder):
