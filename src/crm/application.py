@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import random
+import time
 from collections.abc import Callable, Sequence
 from copy import deepcopy
 from dataclasses import dataclass
@@ -30,7 +32,7 @@ from crm.keys import KeyRing
 from crm.mapper import PersonalDataMapper
 from crm.transcoder import FastJSONTranscoder
 
-MAX_ATTEMPTS = 10
+MAX_ATTEMPTS = 20
 
 
 class ConcurrencyError(RuleViolationError):
@@ -280,7 +282,7 @@ class CRM(Application[UUID]):
     ) -> Recorded:
         """Load, decide, save; a repeated idempotency key returns the first outcome, and an
         optimistic-concurrency conflict reloads the customer and decides again."""
-        for _ in range(MAX_ATTEMPTS):
+        for attempt in range(MAX_ATTEMPTS):
             customer = self.get_customer(customer_id)
             earlier = customer.version_for(provenance.idempotency_key)
             if earlier is not None:
@@ -289,6 +291,8 @@ class CRM(Application[UUID]):
             try:
                 recordings = self.save(customer)
             except IntegrityError:
+                # Another writer won; back off a random while so busy customers don't starve.
+                time.sleep(random.uniform(0, min(0.005 * 2**attempt, 0.25)))
                 continue
             return self._recorded(customer, recordings)
         raise ConcurrencyError("The customer kept changing under this command; try again.")
