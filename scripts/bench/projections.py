@@ -46,7 +46,11 @@ def percentile(values: list[float], share: float) -> float:
 
 
 def batched_catch_up(services: Services) -> dict[str, float]:
-    """Events/s of a full catch-up per view, each into a fresh generation."""
+    """Log positions/s of a full catch-up per view, each into a fresh generation.
+
+    A view that consumes a few kinds skips the rest in SQL; its speed is how fast it moves
+    through the log, so that is what is reported (with the events it actually applied)."""
+    head = services.projector.head()
     rates = {}
     for view_class in VIEW_CLASSES:
         view = services.views.build(view_class, f"v{view_class.version}bench{os.getpid()}")
@@ -55,10 +59,10 @@ def batched_catch_up(services: Services) -> dict[str, float]:
             started = time.monotonic()
             applied = services.projector.catch_up(view)
             elapsed = time.monotonic() - started
-            rates[view_class.name] = applied / elapsed
+            rates[view_class.name] = head / elapsed
             print(
-                f"  {view_class.name:14} {applied:>9,} events in {elapsed:6.1f} s"
-                f" = {applied / elapsed:>8,.0f} events/s"
+                f"  {view_class.name:16} {head:>9,} log events ({applied:>9,} applied)"
+                f" in {elapsed:6.1f} s = {head / elapsed:>8,.0f} events/s"
             )
         finally:
             view.drop_tables()
@@ -180,7 +184,9 @@ def live_lag(services: Services, rate: float, seconds: float) -> list[float]:
             if stop.is_set() and time.monotonic() > stop_time + 10:
                 break
 
-    writers = 16
+    # Each writer waits for its acknowledgement (a group-commit round), so the offered rate
+    # needs enough writers in flight.
+    writers = max(16, int(rate / 8))
     threads = [threading.Thread(target=writer, args=(i, writers)) for i in range(writers)]
     watch = threading.Thread(target=watcher)
     for thread in [*threads, watch]:
