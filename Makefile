@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run worker test test-integration lint bench check demo clean
+.PHONY: install browser run worker test lint bench check clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,7 +20,10 @@ run: install  ## start the API with in-process projections; demo data on first s
 worker: install
 	$(BIN)/crm worker
 
-test: install
+browser: ## Debian's Chromium for the browser tests (installed only when missing)
+	.ci/browser-deps
+
+test: install browser
 	$(BIN)/pytest -q
 
 lint: install
