@@ -7,27 +7,17 @@ import dataclasses
 import io
 import json
 import zipfile
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import datetime
 from typing import Any
-from uuid import UUID
 
 from crm import events as ev
 from crm.consents import ConsentChange, consent_changes
 from crm.customer import Customer
 from projections.access_log import Access
+from projections.timeline import plain
 
 COMMON = ("occurred_at", "institution", "channel", "recorded_by", "idempotency_key")
 SKIP = {"originator_id", "originator_version", "timestamp", *COMMON}
-
-
-def plain(value: Any) -> Any:
-    """A JSON-ready form of a field."""
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    if isinstance(value, (Decimal, UUID)):
-        return str(value)
-    return value
 
 
 def event_record(event: ev.CustomerEvent) -> dict[str, Any]:
