@@ -22,9 +22,12 @@ Definitions:
   Default weights (DEFAULT_WEIGHTS): purchases, partner membership and recommendations weigh
   most; outbound messages (marketing e-mail, newsletters) weigh 0 as they are not the
   customer's doing; default half-life 90 days.
-- RFM: 1-5 per dimension by quintiles (`ntile(5)`) over customers with purchases who are not
-  erased, computed at read time: recency by last purchase, frequency by purchase count,
-  monetary by revenue; 5 is the most recent / most frequent / highest.
+- RFM: 1-5 per dimension by quintiles over customers with purchases who are not erased,
+  computed at read time: recency by last purchase, frequency by purchase count, monetary by
+  revenue; 5 is the most recent / most frequent / highest. score = 1 + floor(5 * below / n),
+  where `below` counts those customers with a strictly lower value and n all of them, so
+  ties share a score (unlike `ntile`, which splits ties arbitrarily), and one customer's
+  score is one counting scan rather than a sort of the whole base.
 - lifecycle stage at "now", first matching rule wins, with the date it was entered:
   partner (a partner membership is active: its latest membership event is a start or change;
   entered at the latest start), lapsed (has purchases, none in the last LAPSE_MONTHS months;
@@ -283,6 +286,33 @@ class Partial:
         self.latest("last_purchase", at)
 
 
+RFM_DIMENSIONS = {
+    "recency_score": "last_purchase",
+    "frequency_score": "purchase_count",
+    "monetary_score": "revenue",
+}
+RFM_BASE = "purchase_count > 0 AND NOT erased"
+RFM_OF_ALL = (
+    "SELECT customer_id, "
+    + ", ".join(
+        f"1 + 5 * (rank() OVER (ORDER BY {column}) - 1) / count(*) OVER () AS {name}"
+        for name, column in RFM_DIMENSIONS.items()
+    )
+    + f" FROM {{p}}customers WHERE {RFM_BASE}"
+)
+"""Every scored customer's RFM quintiles (`{p}` is the indicators table prefix)."""
+RFM_OF_ONE = (
+    "SELECT "
+    + ", ".join(
+        f"1 + 5 * count(*) FILTER (WHERE o.{column} < c.{column}) / nullif(count(*), 0) AS {name}"
+        for name, column in RFM_DIMENSIONS.items()
+    )
+    + f" FROM {{p}}customers o WHERE o.{RFM_BASE.replace(' AND NOT ', ' AND NOT o.')}"
+    + f" AND c.{RFM_BASE.replace(' AND NOT ', ' AND NOT c.')}"
+)
+"""The same scores for the customer `c` of the enclosing query (NULL without purchases)."""
+
+
 class CustomerIndicators(View):
     """Per-customer value, participation, feedback, engagement and lifecycle facts."""
 
@@ -435,14 +465,9 @@ class CustomerIndicators(View):
     def indicators(self, customer_id: UUID, now: datetime) -> DictRow | None:
         """The customer's stored row plus stage, stage_since and RFM scores as of `now`."""
         rows = self.query(
-            f"WITH rfm AS (SELECT customer_id,"
-            f" ntile(5) OVER (ORDER BY last_purchase) AS recency_score,"
-            f" ntile(5) OVER (ORDER BY purchase_count) AS frequency_score,"
-            f" ntile(5) OVER (ORDER BY revenue) AS monetary_score"
-            f" FROM {{p}}customers WHERE purchase_count > 0 AND NOT erased)"
-            f" SELECT c.*, {STAGE_SQL} AS stage, {STAGE_SINCE_SQL} AS stage_since,"
+            f"SELECT c.*, {STAGE_SQL} AS stage, {STAGE_SINCE_SQL} AS stage_since,"
             f" r.recency_score, r.frequency_score, r.monetary_score"
-            f" FROM {{p}}customers c LEFT JOIN rfm r USING (customer_id)"
+            f" FROM {{p}}customers c LEFT JOIN LATERAL ({RFM_OF_ONE}) r ON true"
             f" WHERE c.customer_id = %(id)s",
             {"id": customer_id, "now": now},
         )

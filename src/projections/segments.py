@@ -26,6 +26,7 @@ from projections.directory import CustomerDirectory
 from projections.generations import LiveViews
 from projections.indicators import (
     DEFAULT_WEIGHTS,
+    RFM_OF_ALL,
     STAGE_SQL,
     CustomerIndicators,
     days_since_epoch,
@@ -268,12 +269,7 @@ def from_clause(tables: Tables, compiled: Compiled) -> str:
     ]
     if compiled.needs_rfm:
         joins.append(
-            "LEFT JOIN (SELECT customer_id,"
-            " ntile(5) OVER (ORDER BY last_purchase) AS recency_score,"
-            " ntile(5) OVER (ORDER BY purchase_count) AS frequency_score,"
-            " ntile(5) OVER (ORDER BY revenue) AS monetary_score"
-            f" FROM {ind}customers WHERE purchase_count > 0 AND NOT erased) rfm"
-            " ON rfm.customer_id = c.customer_id"
+            f"LEFT JOIN ({RFM_OF_ALL.replace('{p}', ind)}) rfm ON rfm.customer_id = c.customer_id"
         )
     return " ".join(joins)
 
