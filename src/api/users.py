@@ -136,6 +136,8 @@ ENDPOINT_PERMISSIONS: dict[tuple[str, str], Permission | None] = {
     ("GET", "/ui/privacy/consent-audit"): Permission.RUN_PRIVACY,
     ("GET", "/ui/privacy/consents/{customer_id}"): Permission.RUN_PRIVACY,
     ("GET", "/ui/privacy/erasures"): Permission.RUN_PRIVACY,
+    ("POST", "/ui/privacy/erasures"): Permission.RUN_PRIVACY,
+    ("GET", "/ui/privacy/erasures/{request_id}"): Permission.RUN_PRIVACY,
     ("GET", "/ui/privacy/access-log"): Permission.RUN_PRIVACY,
     ("GET", "/ui/admin/users"): Permission.MANAGE_USERS,
     ("POST", "/ui/admin/users"): Permission.MANAGE_USERS,

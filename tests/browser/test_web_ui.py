@@ -7,13 +7,15 @@ written to docs/screenshots/ for the README, otherwise to a temporary directory.
 from __future__ import annotations
 
 from pathlib import Path
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from api.users import Role
+from api.wiring import Services
 from tests.browser.conftest import sign_in
+from tests.factories import provenance
 
 pytestmark = pytest.mark.browser
 
@@ -188,3 +190,39 @@ def test_the_dpo_audits_consents_and_reads_the_access_log(
     shoot(page, screenshots, "dpo-access-log")
     menu.get_by_role("link", name="Poistopyynnöt").click()
     expect(page.get_by_role("heading", name="Poistopyynnöt")).to_be_visible()
+
+
+def test_the_dpo_erases_a_customer_and_sees_the_certificate(
+    page: Page, base_url: str, people: dict[Role, str], services: Services, screenshots: Path
+) -> None:
+    suffix = uuid4().hex[:6]
+    name = f"Eeva Poistettava {suffix}"
+    customer_id = services.crm.register_customer(
+        provenance(),
+        customer_kind="person",
+        customer_type="individual",
+        name=name,
+        email=f"eeva-{suffix}@example.fi",
+        phone=None,
+        sector="ICT",
+        account_manager=None,
+    ).customer_id
+    sign_in(page, base_url, people[Role.DPO])
+    page.goto(f"{base_url}/ui/customers/{customer_id}")
+    expect(page.get_by_role("heading", level=1)).to_have_text(name)
+    erase = page.locator("#erase")
+    erase.get_by_label("Poiston peruste").fill("Art. 17 request received by e-mail")
+    erase.get_by_label("Ymmärrän, ettei poistoa voi perua").check()
+    erase.get_by_role("button", name="Poista asiakas").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Poistotodistus")
+    expect(page.get_by_role("status")).to_contain_text("henkilötiedot on poistettu")
+    expect(page.locator("#destroyed")).to_contain_text("tuhottu")
+    expect(page.locator("#certificate")).to_contain_text(people[Role.DPO])
+    expect(page.locator("main")).not_to_contain_text(name)
+    shoot(page, screenshots, "dpo-erasure-certificate")
+
+    page.get_by_role("link", name="Asiakkaan sivulle").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Henkilötiedot poistettu")
+    expect(page.locator("main")).not_to_contain_text(name)
+    expect(page.locator("#erase-form")).to_have_count(0)

@@ -79,6 +79,8 @@ def _customer_page(
     form: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
     refusal: str | None = None,
+    erase_form: dict[str, str] | None = None,
+    erase_error: str | None = None,
     status: int = 200,
 ) -> HTMLResponse:
     services = _services(request)
@@ -116,6 +118,13 @@ def _customer_page(
             record_errors=errors or {},
             record_refusal=refusal,
             idempotency_key=(form or {}).get("idempotency_key") or str(uuid4()),
+        )
+    context["erase_error"] = erase_error
+    if user.can(Permission.RUN_PRIVACY) and not customer.erased:
+        # A request id per form, so submitting it twice finishes one erasure, not two.
+        context.update(
+            erase_values=erase_form or {},
+            erase_request_id=(erase_form or {}).get("request_id") or str(uuid4()),
         )
     return render(request, "customer.html", context, status)
 

@@ -69,6 +69,75 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "privacy.purpose": ("Tarkoitus", "Purpose"),
     "privacy.evidence": ("Näyttö", "Evidence"),
+    # Erasing a customer (DPO) and the erasure certificate
+    "erase.title": ("Poista asiakkaan henkilötiedot", "Erase this customer"),
+    "erase.help": (
+        "Asiakkaan salausavain tuhotaan: nimi, yhteystiedot ja vapaat tekstit muuttuvat"
+        " lukukelvottomiksi kaikissa tapahtumissa. Lajit, päivät, summat ja korkeakoulut"
+        " säilyvät raportteja varten.",
+        "The customer's data key is destroyed: the name, contact details and free texts of"
+        " every event become unreadable. Kinds, dates, amounts and institutions stay for"
+        " reports.",
+    ),
+    "erase.reason": ("Poiston peruste", "Reason for the erasure"),
+    "erase.reason_help": (
+        "Älä kirjoita perusteeseen henkilötietoja: se säilyy poistotodistuksessa.",
+        "Write no personal data in the reason: it is kept on the erasure certificate.",
+    ),
+    "erase.confirm": ("Ymmärrän, ettei poistoa voi perua", "I understand this cannot be undone"),
+    "erase.submit": ("Poista asiakas", "Erase this customer"),
+    "erase.confirm_missing": (
+        "Vahvista poisto rastittamalla ruutu. Mitään ei poistettu.",
+        "Tick the box to confirm the erasure. Nothing was erased.",
+    ),
+    "erase.reason_missing": (
+        "Kirjoita poiston peruste (enintään 500 merkkiä). Mitään ei poistettu.",
+        "Write the reason for the erasure (at most 500 characters). Nothing was erased.",
+    ),
+    "erase.already": (
+        "Asiakkaan henkilötiedot on jo poistettu.",
+        "This customer's personal data has already been erased.",
+    ),
+    "erase.retry": (
+        "Asiakkaan tiedot muuttuivat poiston aikana. Yritä uudelleen.",
+        "The customer changed during the erasure. Try again.",
+    ),
+    "erase.no_request": ("Poistopyyntöä ei löytynyt.", "No such erasure request."),
+    "erase.certificate": ("Poistotodistus", "Erasure certificate"),
+    "erase.done": (
+        "Asiakkaan henkilötiedot on poistettu.",
+        "The customer's personal data has been erased.",
+    ),
+    "erase.pending": (
+        "Pyyntö on kesken. Lähetä poisto uudelleen asiakkaan sivulta.",
+        "The request is unfinished. Send the erasure again from the customer page.",
+    ),
+    "erase.request_id": ("Pyynnön tunniste", "Request id"),
+    "erase.erased_by": ("Poiston teki", "Erased by"),
+    "erase.completed_at": ("Poistettu", "Erased at"),
+    "erase.event": ("Poistotapahtuma", "Erasure event"),
+    "erase.event_version": ("Versio", "Version"),
+    "erase.event_position": ("Lokipositio", "Log position"),
+    "erase.destroyed": ("Tuhottu", "Destroyed"),
+    "erase.data_key": ("Asiakkaan salausavain", "The customer's data key"),
+    "erase.key_destroyed": ("tuhottu", "destroyed"),
+    "erase.key_already": ("tuhottu jo aiemmin", "already destroyed"),
+    "erase.claims": ("Sähköpostin hakuavaimia poistettu", "E-mail look-up entries deleted"),
+    "erase.snapshots": ("Tilannevedoksia poistettu", "Snapshots deleted"),
+    "erase.unreadable": (
+        "Tapahtumia, joiden henkilötiedot ovat nyt lukukelvottomia",
+        "Events whose personal data is now unreadable",
+    ),
+    "erase.kept": ("Säilytetty", "Kept"),
+    "erase.kept_text": (
+        "Ei-henkilötiedot (lajit, päivät, summat, korkeakoulut, kanavat)",
+        "Non-personal facts (kinds, dates, amounts, institutions, channels)",
+    ),
+    "erase.views": ("Lukumallit", "Read models"),
+    "erase.purged": ("tyhjennetty", "purged"),
+    "erase.not_purged": ("ei vielä", "not yet"),
+    "erase.to_customer": ("Asiakkaan sivulle", "To the customer page"),
+    "erase.open_certificate": ("Todistus", "Certificate"),
     "value.given": ("annettu", "given"),
     "value.withdrawn": ("peruttu", "withdrawn"),
     "value.expired": ("vanhentunut", "expired"),

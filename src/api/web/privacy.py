@@ -1,19 +1,24 @@
-"""The DPO's pages: consent audit, a customer's consent history, erasure requests, access log."""
+"""The DPO's pages: consent audit, consent history, erasure requests and erasing, access log."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, time
 from typing import Annotated
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
+from pydantic import ValidationError
 
+from api.privacy_schemas import ErasureIn
+from api.routes.privacy import erasure_out
 from api.users import User
+from api.web.customers import _customer_page
 from api.web.session import page_user
-from api.web.templating import HELSINKI, render
+from api.web.templating import HELSINKI, redirect, render
 from api.wiring import Services
-from crm.errors import CustomerNotFoundError
+from crm.application import ConcurrencyError
+from crm.errors import CustomerNotFoundError, InvalidFieldError
 from crm.vocabulary import PURPOSES
 from projections import consent_audit
 from projections.consent_ledger import ConsentLedger
@@ -107,6 +112,64 @@ def erasures_page(request: Request, user: DPO, status: str = "open") -> HTMLResp
     )
     context = {"requests": requests, "now": now, "status": status}
     return render(request, "privacy_erasures.html", context)
+
+
+@router.post("/erasures")
+async def erase_customer(request: Request, user: DPO) -> Response:
+    """Erase a customer from the form on the customer page, then show the certificate."""
+    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    services = _services(request)
+    privacy = services.privacy
+    assert privacy is not None
+    try:
+        customer = services.crm.get_customer(UUID(form.get("customer_id", "")))
+        request_id = UUID(form["request_id"]) if form.get("request_id") else uuid4()
+    except (ValueError, CustomerNotFoundError):
+        return render(request, "error.html", {"message": "error.not_found"}, status=404)
+
+    def refuse(problem: str, status: int) -> HTMLResponse:
+        return _customer_page(
+            request, user, str(customer.id), erase_form=form, erase_error=problem, status=status
+        )
+
+    # A repeated form (same request id) finishes or shows its erasure, as the API does.
+    if privacy.requests.get(request_id) is None:
+        if customer.erased:
+            return refuse("erase.already", 409)
+        if form.get("confirm") != "yes":
+            return refuse("erase.confirm_missing", 422)
+    try:
+        body = ErasureIn(
+            customer_id=customer.id, reason=form.get("reason", "").strip(), request_id=request_id
+        )
+    except ValidationError:
+        return refuse("erase.reason_missing", 422)
+    try:
+        privacy.erase_customer(
+            body.customer_id, user.name, body.reason, request_id, datetime.now(UTC)
+        )
+    except InvalidFieldError as error:
+        problem = "erase.reason_missing" if error.field == "reason" else "erase.no_request"
+        return refuse(problem, 422)
+    except ConcurrencyError:
+        return refuse("erase.retry", 409)
+    return redirect(request, f"/ui/privacy/erasures/{request_id}")
+
+
+@router.get("/erasures/{request_id}")
+def erasure_certificate_page(request: Request, user: DPO, request_id: str) -> HTMLResponse:
+    """One erasure request and its certificate: what was destroyed, when, by whom."""
+    services = _services(request)
+    assert services.privacy is not None
+    try:
+        found = services.privacy.requests.get(UUID(request_id))
+    except ValueError:
+        found = None
+    if found is None:
+        return render(request, "error.html", {"message": "erase.no_request"}, status=404)
+    # Waits (briefly) for the read models to purge, so the pages read afterwards agree.
+    erasure = erasure_out(services, found)
+    return render(request, "privacy_erasure.html", {"erasure": erasure})
 
 
 @router.get("/access-log")
