@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from api.access_log import ReasonHeader, ReasonQuery, record_access
 from api.auth import require
+from api.customer_search import find_customer_ids
 from api.dependencies import IdempotencyHeader, ServicesDep, provenance
 from api.schemas import (
     AccountManagerIn,
@@ -21,7 +22,6 @@ from api.schemas import (
 )
 from api.users import Permission, User
 from crm.customer import Customer
-from projections.directory import CustomerDirectory
 
 router = APIRouter(prefix="/customers", tags=["customers"])
 Writer = Annotated[User, Depends(require(Permission.WRITE_CUSTOMERS))]
@@ -97,17 +97,8 @@ def search_customers(
     reason_header: ReasonHeader = None,
 ) -> list[CustomerSummaryOut]:
     """Find customers by e-mail (exact) or by part of a name (each match's access is logged)."""
-    found: list[UUID] = []
-    if "@" in query:
-        try:
-            customer_id = services.crm.find_by_email(query)
-        except ValueError:
-            customer_id = None
-        if customer_id is not None:
-            found.append(customer_id)
-    found.extend(services.views.get(CustomerDirectory).search_names(query, limit))
     results = []
-    for customer_id in list(dict.fromkeys(found))[:limit]:
+    for customer_id in find_customer_ids(services, query, limit):
         customer = services.crm.get_customer(customer_id)
         results.append(
             CustomerSummaryOut(

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from api.access_log import record_access
+from api.customer_search import find_customer_ids
 from api.dependencies import provenance
 from api.touchpoint_schemas import TOUCHPOINT_MODELS
 from api.users import Permission, User
@@ -47,16 +48,8 @@ def search_page(request: Request, user: SignedIn, q: str = "") -> HTMLResponse:
     query = q.strip()[:200]
     results: list[Customer] = []
     if query:
-        found: list[UUID] = []
-        if "@" in query:
-            try:
-                by_email = services.crm.find_by_email(query)
-            except ValueError:
-                by_email = None
-            if by_email is not None:
-                found.append(by_email)
-        found.extend(services.views.get(CustomerDirectory).search_names(query, SEARCH_LIMIT))
-        results = [services.crm.get_customer(i) for i in list(dict.fromkeys(found))[:SEARCH_LIMIT]]
+        ids = find_customer_ids(services, query, SEARCH_LIMIT)
+        results = [services.crm.get_customer(customer_id) for customer_id in ids]
         record_access(request, services, user, [c.id for c in results])
     return render(request, "search.html", {"query": query, "results": results})
 
