@@ -118,10 +118,9 @@ class ConsentChangeCountOut(BaseModel):
     count: int
 
 
-class ConsentGivenOut(BaseModel):
-    """A consent given in the window, with its evidence and how it ended."""
+class ConsentIntervalOut(BaseModel):
+    """A period in which a consent was in force: [valid_from, valid_to)."""
 
-    customer_id: UUID
     purpose: str
     valid_from: datetime
     valid_to: datetime | None
@@ -130,6 +129,12 @@ class ConsentGivenOut(BaseModel):
     channel: str
     institution: str
     ended_by: str | None
+
+
+class ConsentGivenOut(ConsentIntervalOut):
+    """A consent given in the window, with its evidence and how it ended."""
+
+    customer_id: UUID
 
 
 class ExpiringConsentOut(BaseModel):

@@ -11,6 +11,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from api.users import Role
+from tests.api.test_customers_api import new_person
 from tests.factories import unique
 
 Headers = dict[Role, dict[str, str]]
@@ -19,19 +20,6 @@ T0 = datetime(2025, 3, 1, 12, tzinfo=UTC)
 
 def at(days: int) -> str:
     return (T0 + timedelta(days=days)).isoformat()
-
-
-def new_person(client: TestClient, headers: dict[str, str], **extra: Any) -> str:
-    body = {
-        "kind": "person",
-        "customer_type": "individual",
-        "name": extra.pop("name", unique("Henkilö")),
-        "email": extra.pop("email", f"{unique('p')}@example.fi"),
-        **extra,
-    }
-    response = client.post("/customers", json=body, headers=headers)
-    assert response.status_code == 201, response.text
-    return str(response.json()["customer_id"])
 
 
 def touch(client: TestClient, headers: dict[str, str], customer_id: str, **body: Any) -> Any:

@@ -11,6 +11,7 @@ from pydantic import AwareDatetime, BaseModel
 
 from api.auth import current_user
 from api.dependencies import ServicesDep, wait_until_visible
+from api.privacy_schemas import ConsentIntervalOut
 from api.routes.indicators import After
 from api.users import Permission, User
 from crm.errors import CustomerNotFoundError
@@ -25,19 +26,6 @@ def ledger_reader(user: Annotated[User, Depends(current_user)]) -> User:
     if not (user.can(Permission.READ_TIMELINES) or user.can(Permission.RUN_PRIVACY)):
         raise HTTPException(403, f"The {user.role} role may not read the consent ledger.")
     return user
-
-
-class ConsentIntervalOut(BaseModel):
-    """A period in which a consent was in force: [valid_from, valid_to)."""
-
-    purpose: str
-    valid_from: datetime
-    valid_to: datetime | None
-    lawful_basis: str
-    evidence: str
-    channel: str
-    institution: str
-    ended_by: str | None
 
 
 class ConsentStateOut(BaseModel):
