@@ -113,3 +113,24 @@ def test_waiting_for_a_position_never_handed_out_is_a_client_error(
     )
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"][-1] == "after"
+
+
+def test_text_with_tabs_newlines_and_backslashes_reaches_the_timeline_unchanged(
+    client: TestClient, as_role: Headers
+) -> None:
+    am = as_role[Role.ACCOUNT_MANAGER]
+    customer_id = new_person(client, am)
+    awkward = 'tab\there\nnew line\r\\N back\\slash "quoted" ä€'
+    last = record(
+        client,
+        am,
+        customer_id,
+        {"kind": "chat_conversation_held", "topic": "x\\ty", "notes": awkward},
+    )
+    entries = client.get(
+        f"/customers/{customer_id}/timeline",
+        params={"after": last, "kind": "chat_conversation_held"},
+        headers=am,
+    ).json()["entries"]
+    assert entries[0]["details"]["notes"] == awkward
+    assert entries[0]["details"]["topic"] == "x\\ty"
