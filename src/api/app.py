@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from api.errors import install_error_handlers
 from api.limits import BodySizeLimit
+from api.nul_guard import NulGuard
 from api.routes import (
     consents,
     customers,
@@ -45,6 +46,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app = FastAPI(title="Asiakassilmä", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit)
+    app.add_middleware(NulGuard)
     app.include_router(health.router)
     app.include_router(customers.router)
     app.include_router(touchpoints.router)

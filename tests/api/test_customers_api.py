@@ -9,6 +9,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from api.users import Role
+from api.wiring import Services
 from tests.factories import unique
 
 Headers = dict[Role, dict[str, str]]
@@ -198,3 +199,31 @@ def test_openapi_documents_every_touchpoint_kind(client: TestClient) -> None:
         and "const" in schema["properties"]["kind"]
     }
     assert documented == set(TOUCHPOINT_KINDS)
+
+
+def test_a_search_containing_nul_is_refused_naming_the_query(
+    client: TestClient, as_role: Headers
+) -> None:
+    response = client.get(
+        "/customers", params={"query": "ab\x00c"}, headers=as_role[Role.ACCOUNT_MANAGER]
+    )
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["query"]
+
+
+def test_a_json_body_containing_nul_is_refused_and_nothing_is_stored(
+    client: TestClient, as_role: Headers, services: Services
+) -> None:
+    am = as_role[Role.ACCOUNT_MANAGER]
+    marker = unique("Nul")
+    head = services.projector.head()
+    response = client.post(
+        "/customers",
+        content=b'{"kind": "person", "customer_type": "individual", "name": "'
+        + marker.encode()
+        + b'\\u0000"}',
+        headers={**am, "Content-Type": "application/json"},
+    )
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body"]
+    assert services.projector.head() == head

@@ -91,7 +91,14 @@ def search_customers(
     request: Request,
     services: ServicesDep,
     user: Reader,
-    query: Annotated[str, Query(min_length=1, max_length=200, description="Name or e-mail.")],
+    query: Annotated[
+        str,
+        Query(
+            min_length=1,
+            max_length=200,
+            description="Name or e-mail.",
+        ),
+    ],
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     reason: ReasonQuery = None,
     reason_header: ReasonHeader = None,
