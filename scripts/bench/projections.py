@@ -9,6 +9,7 @@
    `GET /health` on the same server as the baseline round trip.
 
     .venv/bin/python -m scripts.bench.projections [--scale 16.5] [--rate 500] [--seconds 20]
+        [--only catchup|lag|http ...] [--views timeline,indicators]
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from crm.customer import Provenance
 from crm.postgres import event_store_env
 from projections.runner import ProjectionWorker
 from projections.timeline import Timeline
-from projections.view import ViewProjection
+from projections.view import View, ViewProjection
 from scripts.bench.dataset import BENCH_SCALE, bench_settings
 
 
@@ -45,14 +46,14 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-def batched_catch_up(services: Services) -> dict[str, float]:
+def batched_catch_up(services: Services, view_classes: list[type[View]]) -> dict[str, float]:
     """Log positions/s of a full catch-up per view, each into a fresh generation.
 
     A view that consumes a few kinds skips the rest in SQL; its speed is how fast it moves
     through the log, so that is what is reported (with the events it actually applied)."""
     head = services.projector.head()
     rates = {}
-    for view_class in VIEW_CLASSES:
+    for view_class in view_classes:
         view = services.views.build(view_class, f"v{view_class.version}bench{os.getpid()}")
         view.create_table()
         try:
@@ -274,6 +275,9 @@ def http_timeline(services: Services, settings: Settings, requests: int) -> tupl
     return percentile(timeline, 0.99), percentile(health, 0.99)
 
 
+PARTS = ("catchup", "lag", "http")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--scale", type=float, default=BENCH_SCALE)
@@ -281,28 +285,48 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--stock-seconds", type=float, default=20)
     parser.add_argument("--requests", type=int, default=500)
+    parser.add_argument(
+        "--only", choices=PARTS, action="append", help="run only these parts (repeatable)"
+    )
+    parser.add_argument(
+        "--views", help="catch-up: only these views (comma-separated names), not all together"
+    )
     args = parser.parse_args()
+    parts = set(args.only or PARTS)
 
     settings = bench_settings(args.scale)
     services = build_services(settings)
     try:
         head = services.projector.head()
-        print(f"data set: {head:,} events")
-        print("catch-up from zero, batched:")
-        rates = batched_catch_up(services)
-        together = together_catch_up(services)
-        print("baseline:")
-        stock = stock_runner_rate(services, args.stock_seconds)
-        for name, rate in rates.items():
-            print(f"  {name:14} {rate / stock:6.1f}x the stock runner (alone)")
-        print(f"  all together   {together / stock:6.1f}x the stock runner, per view")
-        print(f"live lag at {args.rate:.0f} writes/s:")
-        live_lag(services, args.rate, args.seconds)
-        print("timeline over HTTP:")
-        p99, health_p99 = http_timeline(services, settings, args.requests)
-        print(f"  timeline p99 / health p99 = {p99 / health_p99:.1f}x")
+        print(f"data set: {head:,} events; load average {load_average()}")
+        if "catchup" in parts:
+            view_classes = VIEW_CLASSES
+            if args.views:
+                wanted = args.views.split(",")
+                view_classes = [cls for cls in VIEW_CLASSES if cls.name in wanted]
+            print("catch-up from zero, batched:")
+            rates = batched_catch_up(services, view_classes)
+            together = None if args.views else together_catch_up(services)
+            print("baseline:")
+            stock = stock_runner_rate(services, args.stock_seconds)
+            for name, rate in rates.items():
+                print(f"  {name:16} {rate / stock:6.1f}x the stock runner (alone)")
+            if together is not None:
+                print(f"  all together     {together / stock:6.1f}x the stock runner, per view")
+            print(f"  load average {load_average()}")
+        if "lag" in parts:
+            print(f"live lag at {args.rate:.0f} writes/s:")
+            live_lag(services, args.rate, args.seconds)
+        if "http" in parts:
+            print("timeline over HTTP:")
+            p99, health_p99 = http_timeline(services, settings, args.requests)
+            print(f"  timeline p99 / health p99 = {p99 / health_p99:.1f}x")
     finally:
         services.close()
+
+
+def load_average() -> str:
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
 if __name__ == "__main__":

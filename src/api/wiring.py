@@ -16,6 +16,7 @@ from api.users import Users
 from crm.application import CRM
 from crm.group_commit import GroupCommitter
 from crm.import_records import PostgresImportLog
+from crm.mapper import PersonalDataMapper
 from crm.postgres import (
     EventPositions,
     EventStreams,
@@ -83,12 +84,15 @@ class Services:
         self.pool.close()
 
 
-def view_configurator(settings: Settings) -> Callable[[View], None]:
-    """Applies the settings that shape how views are built (e.g. the engagement half-life)."""
+def view_configurator(settings: Settings, mapper: PersonalDataMapper) -> Callable[[View], None]:
+    """Applies the settings that shape how views are built (e.g. the engagement half-life)
+    and gives the timeline the mapper that opens its sealed personal fields."""
 
     def configure(view: View) -> None:
         if isinstance(view, CustomerIndicators):
             view.half_life_days = settings.engagement_half_life_days
+        if isinstance(view, Timeline):
+            view.mapper = mapper
 
     return configure
 
@@ -117,7 +121,8 @@ def build_services(settings: Settings) -> Services:
         streams=EventStreams(pool),
     )
     datastore = cast(PostgresApplicationRecorder, crm.recorder).datastore
-    views = LiveViews(datastore, VIEW_CLASSES, configure=view_configurator(settings))
+    mapper = cast(PersonalDataMapper, crm.mapper)
+    views = LiveViews(datastore, VIEW_CLASSES, configure=view_configurator(settings, mapper))
     projector = Projector(crm, batch_size=settings.projection_batch_size)
     services = Services(settings, database_url, pool, crm, users, views, projector)
     services.committer = GroupCommitter(crm)

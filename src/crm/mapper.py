@@ -57,21 +57,33 @@ class PersonalDataMapper(Mapper[UUID]):
         if not paths:
             return domain_event
         state: dict[str, Any] = domain_event.__dict__
-        sealed_text = state.pop(PERSONAL, None)
-        personal: dict[str, Any] = {}
-        if sealed_text is not None:
-            customer_id = domain_event.originator_id
-            cipher = self.keys.cipher_for(customer_id)
-            if cipher is not None:
-                sealed = base64.b64decode(sealed_text)
-                plaintext = cipher.decrypt(
-                    sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], customer_id.bytes
-                )
-                personal = self.transcoder.decode(plaintext)
+        personal = self.open_sealed(domain_event.originator_id, state.pop(PERSONAL, None))
         for path in paths:
             # A field made personal after an event was stored is still in clear: keep it.
             _put_path(state, path, personal.get(path, _get_path(state, path)))
         return domain_event
+
+    def personal_fields(
+        self, customer_id: UUID, paths: tuple[str, ...], stored: dict[str, Any]
+    ) -> dict[str, Any]:
+        """The personal fields of one event from the part of its stored state that holds
+        them (the sealed blob and any field stored in clear), as `to_domain_event` reads
+        them: None where the key is destroyed or the field is empty."""
+        personal = self.open_sealed(customer_id, stored.get(PERSONAL))
+        return {path: personal.get(path, _get_path(stored, path)) for path in paths}
+
+    def open_sealed(self, customer_id: UUID, sealed_text: str | None) -> dict[str, Any]:
+        """Decrypt an event's sealed personal fields; empty when there are none or the key
+        is destroyed."""
+        if sealed_text is None:
+            return {}
+        cipher = self.keys.cipher_for(customer_id)
+        if cipher is None:
+            return {}
+        sealed = base64.b64decode(sealed_text)
+        plaintext = cipher.decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], customer_id.bytes)
+        personal: dict[str, Any] = self.transcoder.decode(plaintext)
+        return personal
 
 
 def _get_path(state: dict[str, Any], path: str) -> Any:

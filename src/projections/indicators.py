@@ -45,7 +45,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -55,7 +54,8 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 
 from crm import events as ev
-from projections.view import Batch, View
+from projections.stored_events import EventRows, decimal
+from projections.view import SqlView
 
 EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
 DEFAULT_HALF_LIFE_DAYS = 90.0
@@ -166,6 +166,71 @@ TOPICS: tuple[type[ev.CustomerEvent], ...] = (
     ev.Erased,
     *ev.TOUCHPOINT_CLASSES,
 )
+
+
+def of(*classes: type[ev.CustomerEvent]) -> str:
+    """SQL: the event `e` is of one of these kinds."""
+    return "e.kind IN (" + ", ".join(f"'{cls.kind()}'" for cls in classes) + ")"
+
+
+def last(value: str, *classes: type[ev.CustomerEvent], order: str = "e.position") -> str:
+    """SQL: the value of the last of these events in `order` (ties: later in the log)."""
+    tie = "" if order == "e.position" else ", e.position DESC"
+    return f"(array_agg({value} ORDER BY {order} DESC{tie}) FILTER (WHERE {of(*classes)}))[1]"
+
+
+TOUCHPOINT = of(*ev.TOUCHPOINT_CLASSES)
+FEEDBACK_SCORE = "(e.state ->> 'score')::integer"
+MEMBERSHIP = (ev.PartnerMembershipStarted, ev.PartnerMembershipChanged, ev.PartnerMembershipEnded)
+PURCHASE_TIMES = (
+    f"array_agg(e.occurred_at ORDER BY e.occurred_at) FILTER (WHERE {of(ev.PurchaseMade)})"
+)
+# A batch's contribution to one customer's row, from its events `e` in log order; merged with
+# the stored row by MERGE. Registered sets sector and account manager only when it has one.
+BATCH: dict[str, str] = {
+    "customer_id": "e.customer_id",
+    "kind": last("e.state ->> 'customer_kind'", ev.Registered),
+    "customer_type": last("e.state ->> 'customer_type'", ev.Registered),
+    "sector": "(array_agg(e.state ->> 'sector' ORDER BY e.position DESC)"
+    f" FILTER (WHERE {of(ev.Registered, ev.ProfileCorrected)}"
+    " AND e.state ->> 'sector' <> ''))[1]",
+    "institution": last("e.state ->> 'institution'", ev.Registered),
+    "account_manager": "(array_agg(e.state ->> 'account_manager' ORDER BY e.position DESC)"
+    f" FILTER (WHERE {of(ev.AccountManagerAssigned)} OR ({of(ev.Registered)}"
+    " AND e.state ->> 'account_manager' <> '')))[1]",
+    "erased": f"bool_or({of(ev.Erased)})",
+    "first_seen": "min(e.occurred_at)",
+    "last_activity": f"max(e.occurred_at) FILTER (WHERE {TOUCHPOINT})",
+    "revenue": f"coalesce(sum({decimal('e.state', 'amount')}) FILTER (WHERE {of(ev.PurchaseMade)}),"
+    f" 0) - coalesce(sum({decimal('e.state', 'amount')}) FILTER (WHERE {of(ev.PurchaseRefunded)}),"
+    " 0)",
+    "purchase_count": f"count(*) FILTER (WHERE {of(ev.PurchaseMade)})",
+    "first_purchase": f"({PURCHASE_TIMES})[1]",
+    "second_purchase": f"({PURCHASE_TIMES})[2]",
+    "last_purchase": f"max(e.occurred_at) FILTER (WHERE {of(ev.PurchaseMade)})",
+    "events_attended": f"count(*) FILTER (WHERE {of(ev.EventAttended)})",
+    "webinars_attended": f"count(*) FILTER (WHERE {of(ev.WebinarAttended)})",
+    "webinars_registered": f"count(*) FILTER (WHERE {of(ev.WebinarRegistered)})",
+    "feedback_count": f"count(*) FILTER (WHERE {of(ev.FeedbackGiven)})",
+    "feedback_sum": f"coalesce(sum({FEEDBACK_SCORE}) FILTER (WHERE {of(ev.FeedbackGiven)}), 0)",
+    "last_feedback_at": f"max(e.occurred_at) FILTER (WHERE {of(ev.FeedbackGiven)})",
+    "last_feedback_score": last(FEEDBACK_SCORE, ev.FeedbackGiven, order="e.occurred_at"),
+    "first_lead_at": f"min(e.occurred_at) FILTER (WHERE {of(ev.LeadCaptured)})",
+    "membership_changed_at": f"max(e.occurred_at) FILTER (WHERE {of(*MEMBERSHIP)})",
+    "membership_active": last(
+        f"NOT {of(ev.PartnerMembershipEnded)}", *MEMBERSHIP, order="e.occurred_at"
+    ),
+    "partner_since": f"max(e.occurred_at) FILTER (WHERE {of(ev.PartnerMembershipStarted)})",
+    "last_annual_review": f"max(e.occurred_at) FILTER (WHERE {of(ev.AnnualReviewHeld)})",
+}
+# One touchpoint's anchored weightless term 2 ** ((t - EPOCH) / half_life) in days, through
+# the double's shortest text (extra_float_digits 1) so each term is a short exact numeric and
+# numeric sums are exact; the same arithmetic as Python's float, so the same digits.
+DECAY_TERM = (
+    f"(2.0::float8 ^ ((extract(epoch FROM e.occurred_at) - {EPOCH.timestamp():.0f})::float8"
+    " / 86400.0::float8 / %(half_life)s::float8))::text::numeric"
+)
+
 # The stage rule of the module docstring, over a row of `{p}customers` aliased c.
 STAGE_SQL = f"""
 CASE
@@ -190,12 +255,6 @@ END"""
 
 def days_since_epoch(at: datetime) -> float:
     return (at - EPOCH).total_seconds() / 86400.0
-
-
-def decay_term(at: datetime, half_life_days: float) -> Decimal:
-    """One touchpoint's anchored weightless term 2 ** ((t - EPOCH) / half_life)."""
-    # Through repr so each term is a short exact decimal and numeric sums are exact.
-    return Decimal(repr(2.0 ** (days_since_epoch(at) / half_life_days)))
 
 
 def engagement_score(
@@ -239,53 +298,6 @@ def derived(
     }
 
 
-@dataclass
-class Partial:
-    """A batch's contribution to one customer's row, merged like MERGE does."""
-
-    customer_id: UUID
-    values: dict[str, Any] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        self.values = dict.fromkeys(CUSTOMER_COLUMNS)
-        self.values.update(
-            customer_id=self.customer_id,
-            erased=False,
-            revenue=Decimal(0),
-            purchase_count=0,
-            events_attended=0,
-            webinars_attended=0,
-            webinars_registered=0,
-            feedback_count=0,
-            feedback_sum=0,
-        )
-
-    def earliest(self, name: str, at: datetime) -> None:
-        if self.values[name] is None or at < self.values[name]:
-            self.values[name] = at
-
-    def latest(self, name: str, at: datetime) -> None:
-        if self.values[name] is None or at > self.values[name]:
-            self.values[name] = at
-
-    def latest_wins(self, at_name: str, value_name: str, at: datetime, value: Any) -> bool:
-        """Take `value` if `at` is not before the one held (later log position wins ties)."""
-        if self.values[at_name] is None or at >= self.values[at_name]:
-            self.values[at_name] = at
-            self.values[value_name] = value
-            return True
-        return False
-
-    def add_purchase(self, at: datetime) -> None:
-        first, second = self.values["first_purchase"], self.values["second_purchase"]
-        if first is None or at < first:
-            first, second = at, first
-        elif second is None or at < second:
-            second = at
-        self.values.update(first_purchase=first, second_purchase=second)
-        self.latest("last_purchase", at)
-
-
 RFM_DIMENSIONS = {
     "recency_score": "last_purchase",
     "frequency_score": "purchase_count",
@@ -313,7 +325,7 @@ RFM_OF_ONE = (
 """The same scores for the customer `c` of the enclosing query (NULL without purchases)."""
 
 
-class CustomerIndicators(View):
+class CustomerIndicators(SqlView):
     """Per-customer value, participation, feedback, engagement and lifecycle facts."""
 
     name = "indicators"
@@ -322,6 +334,9 @@ class CustomerIndicators(View):
     topics = TOPICS
     needs_personal_data = False
     half_life_days = DEFAULT_HALF_LIFE_DAYS
+    events = EventRows(TOPICS)
+    purchases = EventRows([ev.PurchaseMade])
+    refunds = EventRows([ev.PurchaseRefunded])
 
     def ddl(self) -> list[str]:
         columns = ", ".join(f"{name} {kind}" for name, kind in CUSTOMER_COLUMNS.items())
@@ -340,125 +355,51 @@ class CustomerIndicators(View):
             "CREATE INDEX IF NOT EXISTS {p}customers_manager ON {p}customers (account_manager)",
         ]
 
-    def write(self, cursor: Cursor[DictRow], batch: Batch) -> None:
-        partials: dict[UUID, Partial] = {}
-        purchases: list[tuple[UUID, str, datetime, str, str, Decimal]] = []
-        refunds: dict[tuple[UUID, str], Decimal] = {}
-        engagement: dict[tuple[UUID, str], Decimal] = {}
-        for _, event in batch:
-            customer_id = event.originator_id
-            row = partials.get(customer_id)
-            if row is None:
-                row = partials[customer_id] = Partial(customer_id)
-            self._apply(row, event)
-            row.earliest("first_seen", event.occurred_at)
-            if isinstance(event, ev.Touchpoint):
-                row.latest("last_activity", event.occurred_at)
-                key = (customer_id, type(event).kind())
-                term = decay_term(event.occurred_at, self.half_life_days)
-                engagement[key] = engagement.get(key, Decimal(0)) + term
-            if isinstance(event, ev.PurchaseMade):
-                purchases.append(
-                    (
-                        customer_id,
-                        event.purchase_id,
-                        event.occurred_at,
-                        event.institution,
-                        event.offering_type,
-                        event.amount,
-                    )
-                )
-            elif isinstance(event, ev.PurchaseRefunded):
-                key = (customer_id, event.purchase_id)
-                refunds[key] = refunds.get(key, Decimal(0)) + event.amount
-        self._merge_customers(cursor, list(partials.values()))
-        p = self.prefix
-        if purchases:
-            cursor.execute(
-                f"INSERT INTO {p}purchases (customer_id, purchase_id, occurred_at, institution,"
-                " offering_type, amount) SELECT * FROM unnest(%s::uuid[], %s::text[],"
-                " %s::timestamptz[], %s::text[], %s::text[], %s::numeric[])"
-                " ON CONFLICT DO NOTHING",
-                [list(column) for column in zip(*purchases, strict=True)],
-            )
-        if refunds:
-            cursor.execute(
-                f"UPDATE {p}purchases t SET refunded = t.refunded + x.amount"
-                " FROM unnest(%s::uuid[], %s::text[], %s::numeric[])"
-                " AS x(customer_id, purchase_id, amount)"
-                " WHERE t.customer_id = x.customer_id AND t.purchase_id = x.purchase_id",
-                [[k[0] for k in refunds], [k[1] for k in refunds], list(refunds.values())],
-            )
-        if engagement:
-            cursor.execute(
-                f"INSERT INTO {p}engagement AS t (customer_id, kind, decayed_sum)"
-                " SELECT * FROM unnest(%s::uuid[], %s::text[], %s::numeric[])"
-                " ON CONFLICT (customer_id, kind)"
-                " DO UPDATE SET decayed_sum = t.decayed_sum + excluded.decayed_sum",
-                [[k[0] for k in engagement], [k[1] for k in engagement], list(engagement.values())],
-            )
-
-    @staticmethod
-    def _apply(row: Partial, event: ev.CustomerEvent) -> None:
-        values = row.values
-        at = event.occurred_at
-        if isinstance(event, ev.Registered):
-            values.update(
-                kind=event.customer_kind,
-                customer_type=event.customer_type,
-                institution=event.institution,
-            )
-            values["sector"] = event.sector or values["sector"]
-            values["account_manager"] = event.account_manager or values["account_manager"]
-        elif isinstance(event, ev.ProfileCorrected):
-            values["sector"] = event.sector or values["sector"]
-        elif isinstance(event, ev.AccountManagerAssigned):
-            values["account_manager"] = event.account_manager
-        elif isinstance(event, ev.Erased):
-            values["erased"] = True
-        elif isinstance(event, ev.PurchaseMade):
-            values["revenue"] += event.amount
-            values["purchase_count"] += 1
-            row.add_purchase(at)
-        elif isinstance(event, ev.PurchaseRefunded):
-            values["revenue"] -= event.amount
-        elif isinstance(event, ev.EventAttended):
-            values["events_attended"] += 1
-        elif isinstance(event, ev.WebinarAttended):
-            values["webinars_attended"] += 1
-        elif isinstance(event, ev.WebinarRegistered):
-            values["webinars_registered"] += 1
-        elif isinstance(event, ev.FeedbackGiven):
-            values["feedback_count"] += 1
-            values["feedback_sum"] += event.score
-            row.latest_wins("last_feedback_at", "last_feedback_score", at, event.score)
-        elif isinstance(event, ev.LeadCaptured):
-            row.earliest("first_lead_at", at)
-        elif isinstance(event, ev.PartnerMembershipStarted):
-            row.latest_wins("membership_changed_at", "membership_active", at, True)
-            row.latest("partner_since", at)
-        elif isinstance(event, ev.PartnerMembershipChanged):
-            row.latest_wins("membership_changed_at", "membership_active", at, True)
-        elif isinstance(event, ev.PartnerMembershipEnded):
-            row.latest_wins("membership_changed_at", "membership_active", at, False)
-        elif isinstance(event, ev.AnnualReviewHeld):
-            row.latest("last_annual_review", at)
-
-    def _merge_customers(self, cursor: Cursor[DictRow], rows: list[Partial]) -> None:
-        if not rows:
-            return
+    def write_range(self, cursor: Cursor[DictRow], after: int, upto: int) -> int:
+        p, cte = self.prefix, self.events.cte
+        params = self.events.params(after, upto, half_life=self.half_life_days)
         names = list(CUSTOMER_COLUMNS)
-        arrays = [[row.values[name] for row in rows] for name in names]
-        unnest = ", ".join(f"%s::{CUSTOMER_COLUMNS[name]}[]" for name in names)
         updates = ", ".join(
             f"{name} = {MERGE[name].replace('x.', 'excluded.')}" for name in names[1:]
         )
+        cursor.execute("SET LOCAL extra_float_digits TO 1")  # shortest exact text (DECAY_TERM)
+        # Customers and engagement from one parse of the batch's events.
         cursor.execute(
-            f"INSERT INTO {self.prefix}customers AS t ({', '.join(names)})"
-            f" SELECT * FROM unnest({unnest})"
-            f" ON CONFLICT (customer_id) DO UPDATE SET {updates}",
-            arrays,
+            f"WITH {cte}, customers AS ("
+            f" INSERT INTO {p}customers AS t ({', '.join(names)})"
+            f" SELECT {', '.join(BATCH[name] for name in names)} FROM events e"
+            " GROUP BY e.customer_id"
+            f" ON CONFLICT (customer_id) DO UPDATE SET {updates}"
+            f"), engagement AS ("
+            f" INSERT INTO {p}engagement AS t (customer_id, kind, decayed_sum)"
+            f" SELECT e.customer_id, e.kind, sum({DECAY_TERM}) FROM events e"
+            f" WHERE {TOUCHPOINT} GROUP BY e.customer_id, e.kind"
+            " ON CONFLICT (customer_id, kind)"
+            " DO UPDATE SET decayed_sum = t.decayed_sum + excluded.decayed_sum"
+            ") SELECT count(*) AS applied FROM events",
+            params,
         )
+        row = cursor.fetchone()
+        applied = int(row["applied"]) if row else 0
+        # Purchases before refunds, so a refund in the same batch finds its purchase; the
+        # first of repeated purchase ids wins, as in log order.
+        cursor.execute(
+            f"WITH {self.purchases.cte} INSERT INTO {p}purchases (customer_id, purchase_id,"
+            " occurred_at, institution, offering_type, amount)"
+            " SELECT e.customer_id, e.state ->> 'purchase_id', e.occurred_at,"
+            " e.state ->> 'institution', e.state ->> 'offering_type',"
+            f" {decimal('e.state', 'amount')} FROM events e ORDER BY e.position"
+            " ON CONFLICT DO NOTHING",
+            self.purchases.params(after, upto),
+        )
+        cursor.execute(
+            f"WITH {self.refunds.cte} UPDATE {p}purchases t SET refunded = t.refunded + x.amount"
+            f" FROM (SELECT e.customer_id, e.state ->> 'purchase_id' AS purchase_id,"
+            f" sum({decimal('e.state', 'amount')}) AS amount FROM events e GROUP BY 1, 2) x"
+            " WHERE t.customer_id = x.customer_id AND t.purchase_id = x.purchase_id",
+            self.refunds.params(after, upto),
+        )
+        return applied
 
     # Reads --------------------------------------------------------------------------------
 

@@ -22,7 +22,7 @@ from crm.application import CRM
 from crm.events import CustomerEvent
 from crm.mapper import PersonalDataMapper, PublicDataMapper
 from projections.generations import LiveViews
-from projections.view import View
+from projections.view import SqlView, View
 
 log = logging.getLogger(__name__)
 
@@ -55,11 +55,14 @@ class Projector:
     ) -> int:
         """Bring several views up to `until` (default: the head), reading and decoding each
         batch of the log once for all of them; each view still commits its rows and its
-        position in a transaction of its own. Returns the number of events read."""
+        position in a transaction of its own. Views that read the log in SQL (`SqlView`) get
+        the batch's range of positions instead of decoded events. Returns the number of
+        events read (for SQL views: the most any of them consumed per batch)."""
         positions = {id(view): view.position() for view in views}
         target = self.head() if until is None else until
-        topics = sorted({t for v in views for t in v.topic_names()})
-        if any(not view.topics for view in views):
+        decoding = [view for view in views if not isinstance(view, SqlView)]
+        topics = sorted({t for v in decoding for t in v.topic_names()})
+        if any(not view.topics for view in decoding):
             topics = []
         read = 0
         while True:
@@ -67,28 +70,37 @@ class Projector:
             if not behind:
                 return read
             start = min(positions[id(view)] for view in behind)
-            # A topic filter skips events in SQL; bound the scan so a batch stays small.
-            stop = min(target, start + self.batch_size * 4) if topics else target
-            notifications = self.crm.recorder.select_notifications(
-                start=start + 1, limit=self.batch_size, stop=stop, topics=topics
-            )
-            # A short batch means nothing else (that matches) exists up to `stop`.
-            reached = notifications[-1].id if len(notifications) == self.batch_size else stop
-            decoded = self.decode(notifications, any(v.needs_personal_data for v in behind))
+            decoded: list[tuple[int, CustomerEvent]] = []
+            if any(not isinstance(view, SqlView) for view in behind):
+                # A topic filter skips events in SQL; bound the scan so a batch stays small.
+                stop = min(target, start + self.batch_size * 4) if topics else target
+                notifications = self.crm.recorder.select_notifications(
+                    start=start + 1, limit=self.batch_size, stop=stop, topics=topics
+                )
+                # A short batch means nothing else (that matches) exists up to `stop`.
+                reached = notifications[-1].id if len(notifications) == self.batch_size else stop
+                personal = any(v.needs_personal_data for v in behind if v in decoding)
+                decoded = self.decode(notifications, personal)
+            else:
+                reached = min(target, start + self.batch_size)
+            consumed = len(decoded)
             for view in behind:
                 after, wanted = positions[id(view)], view.topics
                 if after >= reached:
                     continue  # further along than this batch reaches
-                view.apply_batch(
-                    [
-                        (position, event)
-                        for position, event in decoded
-                        if position > after and (not wanted or isinstance(event, wanted))
-                    ],
-                    reached,
-                )
+                if isinstance(view, SqlView):
+                    consumed = max(consumed, view.apply_range(after, reached))
+                else:
+                    view.apply_batch(
+                        [
+                            (position, event)
+                            for position, event in decoded
+                            if position > after and (not wanted or isinstance(event, wanted))
+                        ],
+                        reached,
+                    )
                 positions[id(view)] = reached
-            read += len(decoded)
+            read += consumed
             if progress is not None:
                 progress(read, reached)
 

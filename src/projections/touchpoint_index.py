@@ -12,16 +12,18 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 
 from crm import events as ev
-from projections.view import Batch, View
+from projections.stored_events import EventRows
+from projections.view import SqlView
 
 
-class TouchpointIndex(View):
+class TouchpointIndex(SqlView):
     """Every touchpoint's customer, kind and business time."""
 
     name = "touchpoint_index"
     version = 1
     topics = ev.TOUCHPOINT_CLASSES
     needs_personal_data = False
+    events = EventRows(topics)
 
     def ddl(self) -> list[str]:
         return [
@@ -32,17 +34,12 @@ class TouchpointIndex(View):
             " ON {p}touchpoints (kind, occurred_at, customer_id)",
         ]
 
-    def write(self, cursor: Cursor[DictRow], batch: Batch) -> None:
-        rows = [
-            (event.originator_id, event.originator_version, type(event).kind(), event.occurred_at)
-            for _, event in batch
-            if isinstance(event, ev.Touchpoint)
-        ]
-        if not rows:
-            return
+    def write_range(self, cursor: Cursor[DictRow], after: int, upto: int) -> int:
         cursor.execute(
-            f"INSERT INTO {self.prefix}touchpoints (customer_id, version, kind, occurred_at)"
-            " SELECT * FROM unnest(%s::uuid[], %s::integer[], %s::text[], %s::timestamptz[])"
+            f"WITH {self.events.cte} INSERT INTO {self.prefix}touchpoints"
+            " (customer_id, version, kind, occurred_at)"
+            " SELECT customer_id, version, kind, occurred_at FROM events"
             " ON CONFLICT DO NOTHING",
-            [list(column) for column in zip(*rows, strict=True)],
+            self.events.params(after, upto),
         )
+        return cursor.rowcount

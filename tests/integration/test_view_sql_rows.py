@@ -1,0 +1,126 @@
+"""Views that compute their rows in SQL from the stored events read them as the mapper does."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any, cast
+
+import pytest
+
+from api.wiring import Services
+from crm import events as ev
+from crm.mapper import PersonalDataMapper
+from projections.indicators import EPOCH, CustomerIndicators, days_since_epoch
+from projections.stored_events import EventRows, customer_event_classes
+from projections.timeline import Timeline, own_fields, plain
+from tests.factories import START, every_touchpoint, provenance, times, unique
+
+
+def marked_journey(services: Services, marker: str) -> uuid.UUID:
+    """A person with the marker in personal fields, every touchpoint kind and an affiliation
+    (a UUID field), so every stored value type appears."""
+    crm = services.crm
+    customer_id = crm.register_customer(
+        provenance(),
+        customer_kind="person",
+        customer_type="individual",
+        name=f"{marker}-name",
+        email=f"{marker}@example.fi",
+        sector="ICT",
+    ).customer_id
+    organisation = crm.register_customer(
+        provenance(),
+        customer_kind="organisation",
+        customer_type="private_organisation",
+        name=unique("Org"),
+        email=None,
+    ).customer_id
+    crm.start_affiliation(customer_id, provenance(), organisation, f"{marker}-role")
+    for (kind, fields), at in zip(every_touchpoint(), times(40), strict=False):
+        marked = {**fields, "notes": f"{marker}-notes"} if "notes" in fields else fields
+        crm.record_touchpoint(customer_id, provenance(at), kind, marked)
+    return customer_id
+
+
+def test_timeline_rows_hold_what_the_mapper_decodes_with_personal_fields_sealed(
+    services: Services,
+) -> None:
+    marker = unique("SEALED")
+    customer_id = marked_journey(services, marker)
+    timeline = services.views.get(Timeline)
+    assert timeline.wait_for(services.projector.head(), 20)
+
+    stored = timeline.query(
+        "SELECT personal::text AS personal, details::text AS details FROM {p}entries"
+        " WHERE customer_id = %s",
+        (customer_id,),
+    )
+    assert stored and marker not in repr(stored), "personal fields are stored in clear"
+
+    rows, _ = timeline.page(customer_id, limit=100)
+    mapper = cast(PersonalDataMapper, services.crm.mapper)
+    decoded = [
+        mapper.to_domain_event(stored_event)
+        for stored_event in services.crm.recorder.select_events(customer_id)
+    ]
+    assert len(rows) == len(decoded) == len(every_touchpoint()) + 2
+    by_version = {row["version"]: row for row in rows}
+    for event in decoded:
+        assert isinstance(event, ev.CustomerEvent)
+        row = by_version[event.originator_version]
+        public, personal = own_fields(type(event))
+        state = event.__dict__
+        assert row["kind"] == type(event).kind()
+        assert row["occurred_at"] == event.occurred_at
+        assert row["recorded_at"] == event.timestamp
+        assert (row["institution"], row["channel"], row["recorded_by"]) == (
+            event.institution,
+            event.channel,
+            event.recorded_by,
+        )
+        assert row["details"] == {name: plain(state[name]) for name in public}
+        expected: Any = {name: plain(state[name]) for name in personal}
+        if all(value is None for value in expected.values()):
+            expected = None
+        assert row["personal"] == expected, type(event).kind()
+    assert any(marker in str(row["personal"]) for row in rows)
+    kinds = {row["kind"]: row for row in rows}
+    assert kinds["purchase_made"]["details"]["amount"] == "1200.00"
+    assert kinds["annual_review_held"]["details"]["next_review_due"] == "2026-01-15"
+    organisation_id = kinds["affiliation_started"]["details"]["organisation_id"]
+    assert str(uuid.UUID(organisation_id)) == organisation_id
+
+
+def test_engagement_terms_are_the_formula_digit_for_digit(services: Services) -> None:
+    crm = services.crm
+    customer_id = crm.register_customer(
+        provenance(),
+        customer_kind="person",
+        customer_type="individual",
+        name=unique("Name"),
+        email=None,
+    ).customer_id
+    moments = [START + timedelta(days=37, microseconds=123457), EPOCH - timedelta(days=400.3)]
+    for at in moments:
+        position = crm.record_touchpoint(
+            customer_id, provenance(at), "web_service_visited", {"notes": None, "page": "/"}
+        ).position
+    view = services.views.get(CustomerIndicators)
+    assert view.wait_for(position, 20)
+    half_life = view.half_life_days
+    expected = sum(Decimal(repr(2.0 ** (days_since_epoch(at) / half_life))) for at in moments)
+    assert view.engagement_sums(customer_id) == {"web_service_visited": expected}
+
+
+def test_every_customer_event_class_is_read_by_the_sql_views() -> None:
+    assert set(ev.CUSTOMER_EVENT_CLASSES) <= set(customer_event_classes())
+
+
+def test_stored_events_with_upcasters_are_refused() -> None:
+    class Upcast(ev.WebServiceVisited):
+        class_version = 2
+
+    with pytest.raises(NotImplementedError, match="Upcast"):
+        EventRows([Upcast])
