@@ -18,7 +18,8 @@ import io
 import json
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -26,17 +27,19 @@ from typing import IO, Any, get_type_hints
 from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
 
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, StoredEvent
 
 from crm import events as ev
 from crm.application import CRM
 from crm.customer import Customer, Provenance, check_fields
 from crm.errors import CRMError, InvalidFieldError
 from crm.identity import normalise_email
+from crm.postgres import EventRecorder
 
 LOCAL_TIME = ZoneInfo("Europe/Helsinki")
 CHUNK_ROWS = 1000
 MAX_REPORTED_ERRORS = 1000
+MAX_CACHED_COLUMNS = 4096
 COMMON = ("occurred_at", "institution", "channel", "recorded_by", "idempotency_key")
 PERSON_FIELDS = ("email", "name", "first_name", "last_name", "phone")
 
@@ -245,16 +248,28 @@ def parse_row(
     if "\0" in raw:
         return RowError(line, "row", raw["\0"])
     values: dict[str, str] = dict(mapping.defaults)
+    fields_of = _column_fields(mapping.name)
     for column, text in raw.items():
         if column is None or text is None:
             continue
         cleaned = text.strip()
         if cleaned:
-            values[mapping.field_for(column)] = cleaned
+            name = fields_of.get(column)
+            if name is None:
+                name = mapping.field_for(column)
+                if len(fields_of) < MAX_CACHED_COLUMNS:
+                    fields_of[column] = name
+            values[name] = cleaned
     try:
         return _validated(line, values, mapping, recorded_by)
     except InvalidFieldError as error:
         return RowError(line, error.field, error.problem)
+
+
+@functools.cache
+def _column_fields(mapping: str) -> dict[str, str]:
+    """Source column -> field, filled as columns are met (every row repeats the header's)."""
+    return {}
 
 
 def _validated(
@@ -275,9 +290,8 @@ def _validated(
     occurred_at = parse_time(values["occurred_at"])
     fields = _event_fields(kind, values)
     # The key depends on what the row says, not where it sits, so re-runs store nothing.
-    content = json.dumps(
-        [mapping.name, kind_name, email, values["occurred_at"], sorted(fields.items())],
-        default=str,
+    content = _KEY_CONTENT.encode(
+        [mapping.name, kind_name, email, values["occurred_at"], sorted(fields.items())]
     )
     provenance = Provenance(
         occurred_at=occurred_at,
@@ -290,55 +304,83 @@ def _validated(
     return ImportRow(line, email, name, values.get("phone"), kind, provenance, fields)
 
 
+_KEY_CONTENT = json.JSONEncoder(default=str)
+"""Encodes what an idempotency key is derived from; keys of stored rows depend on its output."""
+
+
 def _event_fields(kind: type[ev.Touchpoint], values: dict[str, str]) -> dict[str, Any]:
     fields: dict[str, Any] = {}
-    for name, annotation, optional in _field_specs(kind):
+    for name, coerce, optional in _field_specs(kind):
         text = values.get(name)
         if text is None:
             if not optional:
                 raise InvalidFieldError(name, "is required")
             fields[name] = None
             continue
-        fields[name] = _coerce(name, text, annotation)
+        if len(text) > 5000:
+            raise InvalidFieldError(name, "is longer than 5000 characters")
+        fields[name] = text if coerce is None else coerce(name, text)
     return fields
 
 
+Coerce = Callable[[str, str], Any]
+
+
 @functools.cache
-def _field_specs(kind: type[ev.Touchpoint]) -> tuple[tuple[str, Any, bool], ...]:
-    """The kind's own fields as (name, type, optional); resolving hints is slow, so once."""
+def _field_specs(kind: type[ev.Touchpoint]) -> tuple[tuple[str, Coerce | None, bool], ...]:
+    """The kind's own fields as (name, conversion from text or None for text, optional);
+    resolving hints is slow, so once."""
     hints = get_type_hints(kind)
     return tuple(
-        (f.name, hints[f.name], type(None) in getattr(hints[f.name], "__args__", ()))
+        (
+            f.name,
+            _COERCIONS.get(hints[f.name]),
+            type(None) in getattr(hints[f.name], "__args__", ()),
+        )
         for f in dataclasses.fields(kind)
         if f.name not in COMMON
         and f.name not in ("originator_id", "originator_version", "timestamp")
     )
 
 
-def _coerce(name: str, text: str, annotation: Any) -> Any:
-    if len(text) > 5000:
-        raise InvalidFieldError(name, "is longer than 5000 characters")
-    if annotation in (Decimal, Decimal | None):
-        try:
-            number = Decimal(text.replace(",", ".").replace(" ", ""))
-        except InvalidOperation as error:
-            raise InvalidFieldError(name, "is not a number") from error
-        if not number.is_finite():
-            raise InvalidFieldError(name, "is not a number")
-        return number
-    if annotation in (int, int | None):
-        try:
-            return int(text)
-        except ValueError as error:
-            raise InvalidFieldError(name, "is not a whole number") from error
-    if annotation in (date, date | None):
-        return parse_time(text, name).date()
-    if annotation in (UUID, UUID | None):
-        try:
-            return UUID(text)
-        except ValueError as error:
-            raise InvalidFieldError(name, "is not a UUID") from error
-    return text
+def _to_decimal(name: str, text: str) -> Decimal:
+    try:
+        number = Decimal(text.replace(",", ".").replace(" ", ""))
+    except InvalidOperation as error:
+        raise InvalidFieldError(name, "is not a number") from error
+    if not number.is_finite():
+        raise InvalidFieldError(name, "is not a number")
+    return number
+
+
+def _to_int(name: str, text: str) -> int:
+    try:
+        return int(text)
+    except ValueError as error:
+        raise InvalidFieldError(name, "is not a whole number") from error
+
+
+def _to_date(name: str, text: str) -> date:
+    return parse_time(text, name).date()
+
+
+def _to_uuid(name: str, text: str) -> UUID:
+    try:
+        return UUID(text)
+    except ValueError as error:
+        raise InvalidFieldError(name, "is not a UUID") from error
+
+
+_COERCIONS: dict[Any, Coerce] = {
+    Decimal: _to_decimal,
+    Decimal | None: _to_decimal,
+    int: _to_int,
+    int | None: _to_int,
+    date: _to_date,
+    date | None: _to_date,
+    UUID: _to_uuid,
+    UUID | None: _to_uuid,
+}
 
 
 FINNISH_DATE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})(?:\s+(\d{1,2})[:.](\d{2}))?$")
@@ -366,13 +408,47 @@ def parse_time(text: str, name: str = "occurred_at") -> datetime:
 Progress = Callable[[ImportReport], None]
 
 
+@dataclass
+class Chunk:
+    """Rows read for one transaction, and the last line they reach."""
+
+    rows: list[ImportRow]
+    errors: list[RowError]
+    last_line: int
+
+
+@dataclass
+class DecidedChunk:
+    """A chunk decided against its customers and encoded, ready to store."""
+
+    chunk: Chunk
+    customers: dict[str, Customer]
+    """Each e-mail's customer as it stands once the chunk is stored."""
+    events: list[StoredEvent]
+    snapshots: list[StoredEvent]
+    recorded: int = 0
+    duplicates: int = 0
+    created: int = 0
+    rule_errors: list[RowError] = field(default_factory=list)
+
+
 class Importer:
-    """Imports rows into the CRM a chunk (one transaction) at a time."""
+    """Imports rows into the CRM a chunk (one transaction) at a time.
+
+    While one chunk is being stored, the next is decided and encoded: PostgreSQL inserts on
+    one core while Python works on the other. The next chunk is decided against the customers
+    as the stored chunk leaves them, so if storing fails on a concurrent change, both chunks
+    are decided again from the database.
+    """
 
     def __init__(self, crm: CRM, log: ImportLog, chunk_rows: int = CHUNK_ROWS) -> None:
         self.crm = crm
         self.log = log
         self.chunk_rows = chunk_rows
+        recorder = crm.recorder
+        self._insert: Callable[[Sequence[StoredEvent]], object] = (
+            recorder.copy_events if isinstance(recorder, EventRecorder) else recorder.insert_events
+        )
 
     def run(
         self,
@@ -386,8 +462,40 @@ class Importer:
     ) -> ImportReport:
         """Import the rows, resuming after the last chunk a previous run committed."""
         report = self.log.start(import_id, source, mapping.name)
-        resume_after = report.last_line
         report.status = "running"
+        chunks = self._chunks(rows, report.last_line, mapping, recorded_by)
+        with ThreadPoolExecutor(1, thread_name_prefix="import-writer") as writer:
+            storing: tuple[DecidedChunk, Future[None] | None] | None = None
+            carried: dict[str, Customer] = {}
+            for chunk in chunks:
+                decided = self._decide(chunk, carried)
+                if storing is not None:
+                    if not self._stored(storing):
+                        # A customer changed under the chunk being stored, and this one was
+                        # decided on top of it: decide both again on what the database holds.
+                        redone = self._store_alone(storing[0].chunk)
+                        storing = (redone, None)
+                        decided = self._decide(chunk, redone.customers)
+                    self._report(report, storing[0], progress)
+                storing = (decided, writer.submit(self._write, decided))
+                carried = decided.customers
+            report.status = "completed"
+            if storing is None:
+                self.log.progress(report, [])
+            else:
+                if not self._stored(storing):
+                    storing = (self._store_alone(storing[0].chunk), None)
+                self._report(report, storing[0], progress)
+        return report
+
+    def _chunks(
+        self,
+        rows: Iterable[tuple[int, dict[str, str]]],
+        resume_after: int,
+        mapping: ColumnMapping,
+        recorded_by: str,
+    ) -> Iterator[Chunk]:
+        """The rows after `resume_after`, parsed, a chunk at a time."""
         chunk: list[ImportRow] = []
         errors: list[RowError] = []
         last_line = resume_after
@@ -401,81 +509,116 @@ class Importer:
             else:
                 chunk.append(parsed)
             if len(chunk) + len(errors) >= self.chunk_rows:
-                self._commit(report, chunk, errors, last_line, progress)
+                yield Chunk(chunk, errors, last_line)
                 chunk, errors = [], []
-        report.status = "completed"
-        self._commit(report, chunk, errors, last_line, progress)
-        return report
+        if chunk or errors:
+            yield Chunk(chunk, errors, last_line)
 
-    def _commit(
-        self,
-        report: ImportReport,
-        chunk: list[ImportRow],
-        errors: list[RowError],
-        last_line: int,
-        progress: Progress | None,
-    ) -> None:
+    @staticmethod
+    def _stored(storing: tuple[DecidedChunk, Future[None] | None]) -> bool:
+        """Wait for the chunk's transaction; False if a concurrent change refused it."""
+        future = storing[1]
+        try:
+            if future is not None:
+                future.result()
+        except IntegrityError:
+            return False
+        return True
+
+    def _store_alone(self, chunk: Chunk) -> DecidedChunk:
+        """Decide the chunk on what the database holds and store it, retrying on conflicts."""
         for attempt in range(5):
+            decided = self._decide(chunk, {})
             try:
-                outcome = self._save_chunk(chunk)
-                break
+                self._write(decided)
             except IntegrityError:
                 # Another writer changed one of the customers; decide the chunk again.
                 if attempt == 4:
                     raise
-        recorded, duplicates, created, rule_errors = outcome
-        report.rows += len(chunk) + len(errors)
-        errors = sorted([*errors, *rule_errors], key=lambda e: e.line)
-        report.recorded += recorded
-        report.duplicates += duplicates
-        report.customers_created += created
+                continue
+            return decided
+        raise AssertionError("unreachable")
+
+    def _report(
+        self, report: ImportReport, decided: DecidedChunk, progress: Progress | None
+    ) -> None:
+        chunk = decided.chunk
+        report.rows += len(chunk.rows) + len(chunk.errors)
+        errors = sorted([*chunk.errors, *decided.rule_errors], key=lambda e: e.line)
+        report.recorded += decided.recorded
+        report.duplicates += decided.duplicates
+        report.customers_created += decided.created
         report.invalid += len(errors)
-        report.last_line = last_line
+        report.last_line = chunk.last_line
         room = MAX_REPORTED_ERRORS - len(report.errors)
         report.errors.extend(errors[: max(room, 0)])
         self.log.progress(report, errors)
         if progress is not None:
             progress(report)
 
-    def _save_chunk(self, chunk: list[ImportRow]) -> tuple[int, int, int, list[RowError]]:
-        customers, created = self._match_customers(chunk)
-        recorded = duplicates = 0
-        rule_errors: list[RowError] = []
-        for row in chunk:
+    def _write(self, decided: DecidedChunk) -> None:
+        """Store the chunk's events in one transaction, then its snapshots."""
+        self._insert(decided.events)
+        if decided.snapshots and self.crm.snapshots is not None:
+            # Snapshots only cache state that the events now stored rebuild anyway.
+            self.crm.snapshots.recorder.insert_events(decided.snapshots)
+
+    def _decide(self, chunk: Chunk, carried: dict[str, Customer]) -> DecidedChunk:
+        """Decide every row against its customer and encode the new events."""
+        customers, created = self._match_customers(chunk.rows, carried)
+        decided = DecidedChunk(chunk, customers, [], [], created=created)
+        for row in chunk.rows:
             customer = customers[row.email]
             if customer.version_for(row.provenance.idempotency_key) is not None:
-                duplicates += 1
+                decided.duplicates += 1
                 continue
             try:
                 customer.record_touchpoint(row.provenance, row.kind, row.fields)
             except CRMError as error:
                 where = error.field if isinstance(error, InvalidFieldError) else "kind"
-                rule_errors.append(RowError(row.line, where, str(error)))
+                decided.rule_errors.append(RowError(row.line, where, str(error)))
                 continue
-            recorded += 1
+            decided.recorded += 1
         changed = [c for c in customers.values() if c.pending_events]
-        if changed:
-            self.crm.save(*changed)
-        return recorded, duplicates, created, rule_errors
+        self.crm.keys.ensure_keys(c.id for c in changed)
+        to_stored_event = self.crm.mapper.to_stored_event
+        interval = self.crm.snapshotting_intervals.get(Customer)
+        for customer in changed:
+            new = customer.collect_events()
+            decided.events.extend(map(to_stored_event, new))
+            version = customer.version
+            if interval and version // interval > (version - len(new)) // interval:
+                snapshot = Customer.Snapshot.take(customer)
+                decided.snapshots.append(to_stored_event(snapshot))
+        return decided
 
-    def _match_customers(self, chunk: list[ImportRow]) -> tuple[dict[str, Customer], int]:
-        """Each e-mail's customer: loaded if known, else registered (in memory, not saved)."""
+    def _match_customers(
+        self, chunk: list[ImportRow], carried: dict[str, Customer]
+    ) -> tuple[dict[str, Customer], int]:
+        """Each e-mail's customer: carried over from the chunk before, loaded if known, else
+        registered (in memory, not saved)."""
         identities = self.crm.identities
+        customers: dict[str, Customer] = {}
         first_rows: dict[str, ImportRow] = {}
         for row in chunk:
-            first_rows.setdefault(row.email, row)
+            if row.email in customers or row.email in first_rows:
+                continue
+            if row.email in carried:
+                customers[row.email] = carried[row.email]
+            else:
+                first_rows[row.email] = row
         claims = {email: identities.email_claim(email) for email in first_rows}
         held = identities.find(list(claims.values()))
         fresh = {claims[e]: uuid4() for e in first_rows if claims[e] not in held}
         taken = identities.claim_many(fresh)
         if len(taken) < len(fresh):
             held = identities.find(list(claims.values()))
-        customers: dict[str, Customer] = {}
+        loaded = self.crm.get_customers([held[c] for c in claims.values() if c not in taken])
         created = 0
         for email, row in first_rows.items():
             claim = claims[email]
             customer_id = fresh[claim] if claim in taken else held[claim]
-            existing = None if claim in taken else self.crm._find(customer_id)
+            existing = None if claim in taken else loaded.get(customer_id)
             if existing is not None:
                 customers[email] = existing
                 continue
