@@ -16,7 +16,6 @@ Each figure is a ratio to a baseline measured in the same run on the same data:
 from __future__ import annotations
 
 import argparse
-import asyncio
 import base64
 import csv
 import io
@@ -34,6 +33,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+import orjson
 import psycopg
 
 from api.database import drop_database, embedded_server_url, ensure_database, with_database
@@ -42,6 +42,7 @@ from api.users import Role
 from api.wiring import build_services
 from crm.customer import Provenance
 from crm.postgres import EVENTS_TABLE
+from scripts.bench.http_load import LoadResult, Request, load
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = ("/koulutukset/avoimet", "/koulutukset/yrityksille", "/tutkimuspalvelut")
@@ -109,35 +110,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-async def load(
-    port: int, token: str, customers: list[str], clients: int, seconds: float
-) -> tuple[int, list[float], int]:
-    url = f"http://127.0.0.1:{port}"
-    headers = {"Authorization": f"Bearer {token}"}
-    latencies: list[float] = []
-    failures = 0
-    stop_at = time.monotonic() + seconds
-
-    async def client(number: int) -> None:
-        nonlocal failures
-        async with httpx.AsyncClient(base_url=url, headers=headers, timeout=30) as http:
-            i = number
-            while time.monotonic() < stop_at:
-                i += clients
-                body = {"kind": "web_service_visited", "page": PAGES[i % len(PAGES)]}
-                started = time.perf_counter()
-                response = await http.post(
-                    f"/customers/{customers[i % len(customers)]}/touchpoints", json=body
-                )
-                if response.status_code == 201:
-                    latencies.append(time.perf_counter() - started)
-                else:
-                    failures += 1
-
-    started = time.monotonic()
-    await asyncio.gather(*(client(n) for n in range(clients)))
-    elapsed = time.monotonic() - started
-    return int(len(latencies) / elapsed), latencies, failures
+def touchpoint_request(customers: list[str], i: int) -> Request:
+    body = {"kind": "web_service_visited", "page": PAGES[i % len(PAGES)]}
+    return ("POST", f"/customers/{customers[i % len(customers)]}/touchpoints", orjson.dumps(body))
 
 
 def online(clients: int, seconds: float, customer_count: int) -> None:
@@ -163,7 +138,7 @@ def online(clients: int, seconds: float, customer_count: int) -> None:
         finally:
             services.close()
         print(f"online: {clients} clients, {seconds:.0f} s per mode, {customer_count} customers")
-        results: dict[str, tuple[int, list[float], int]] = {}
+        results: dict[str, LoadResult] = {}
         for mode in ("single", "group"):
             port = free_port()
             command = [sys.executable, "-m", "scripts.bench.ingestion", "serve", "--port"]
@@ -171,16 +146,26 @@ def online(clients: int, seconds: float, customer_count: int) -> None:
             server = subprocess.Popen(command, env=env, cwd=ROOT)
             try:
                 wait_for_health(port)
-                results[mode] = asyncio.run(load(port, token, customers, clients, seconds))
+                results[mode] = load(
+                    "127.0.0.1",
+                    port,
+                    {"Authorization": f"Bearer {token}"},
+                    lambda i: touchpoint_request(customers, i),
+                    clients=clients,
+                    seconds=seconds,
+                )
             finally:
                 server.terminate()
                 server.wait(30)
-            rate, latencies, failures = results[mode]
+            outcome = results[mode]
             print(
-                f"  {mode:6} {rate:6,} touchpoints/s  p50 {percentile(latencies, 50):6.1f} ms"
-                f"  p99 {percentile(latencies, 99):6.1f} ms  failures {failures}"
+                f"  {mode:6} {outcome.rate:7,.0f} touchpoints/s"
+                f"  p50 {percentile(outcome.latencies, 50):6.1f} ms"
+                f"  p99 {percentile(outcome.latencies, 99):6.1f} ms"
+                f"  failures {outcome.failures} {outcome.unexpected or ''}"
             )
-        print(f"  ratio group/single: {results['group'][0] / max(results['single'][0], 1):.2f}")
+        ratio = results["group"].rate / max(results["single"].rate, 1)
+        print(f"  ratio group/single: {ratio:.2f}")
     drop_database(with_database(server_url(), "postgres"), name)
 
 

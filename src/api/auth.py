@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.users import Permission, User, permission_for
@@ -13,27 +14,33 @@ from api.users import Permission, User, permission_for
 bearer = HTTPBearer(auto_error=False, description="A token from `crm users add`.")
 
 
-def current_user(
+async def current_user(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> User:
-    """The authenticated user, or 401."""
+    """The authenticated user, or 401.
+
+    Dependencies here are `async` so a request does not hop through the thread pool for
+    each of them; only a token not seen in the last seconds costs a database look-up.
+    """
     if credentials is None:
         raise HTTPException(401, "Authentication required.", {"WWW-Authenticate": "Bearer"})
-    user = request.app.state.services.users.by_token(credentials.credentials)
+    users = request.app.state.services.users
+    token = credentials.credentials
+    user = users.cached_by_token(token) or await run_in_threadpool(users.by_token, token)
     if user is None:
         raise HTTPException(401, "Unknown or revoked token.", {"WWW-Authenticate": "Bearer"})
-    return user  # type: ignore[no-any-return]
+    return user  # type: ignore[no-any-return]  # app.state is untyped
 
 
-def require(permission: Permission) -> Callable[[Request, User], User]:
+def require(permission: Permission) -> Callable[[Request, User], Awaitable[User]]:
     """A dependency that lets only users whose role grants the permission through (else 403).
 
     The permission matrix in `api.users.ENDPOINT_PERMISSIONS` has the last word: a route
     listed there needs the permission listed, whatever it declares.
     """
 
-    def check(request: Request, user: Annotated[User, Depends(current_user)]) -> User:
+    async def check(request: Request, user: Annotated[User, Depends(current_user)]) -> User:
         route = request.scope.get("route")
         needed = permission_for(request.method, getattr(route, "path", ""), permission)
         if needed is not None and not user.can(needed):

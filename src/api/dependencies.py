@@ -17,7 +17,7 @@ from crm.errors import InvalidFieldError
 from projections.view import View
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -190,11 +191,20 @@ class WeakPasswordError(ValueError):
     """A password shorter than `MIN_PASSWORD_LENGTH`."""
 
 
+TOKEN_CACHE_SECONDS = 5.0
+"""How long a process trusts a token it has looked up; a token revoked by another process
+(`crm users revoke`) stops working there within this time."""
+TOKEN_CACHE_SIZE = 10_000
+
+
 class Users:
     """The user register in PostgreSQL."""
 
     def __init__(self, pool: ConnectionPool) -> None:
         self.pool = pool
+        # token hash -> (user, monotonic time until which it is trusted); known tokens only,
+        # so unknown tokens cannot grow it.
+        self._tokens: dict[str, tuple[User, float]] = {}
 
     def create_schema(self) -> None:
         with self.pool.connection() as conn:
@@ -216,6 +226,7 @@ class Users:
 
     def revoke(self, name: str) -> bool:
         """Revoke a user's token and password; True if the user existed."""
+        self._tokens = {key: entry for key, entry in self._tokens.items() if entry[0].name != name}
         with self.pool.connection() as conn:
             cursor = conn.execute(
                 "UPDATE api_users SET revoked_at = now(), token_hash = NULL, password_hash = NULL"
@@ -224,13 +235,29 @@ class Users:
             )
             return cursor.rowcount > 0
 
+    def cached_by_token(self, token: str) -> User | None:
+        """The token's user if this process looked it up less than TOKEN_CACHE_SECONDS ago
+        (no database round trip); None means "look it up", not "unknown"."""
+        entry = self._tokens.get(hash_token(token))
+        if entry is None or entry[1] < time.monotonic():
+            return None
+        return entry[0]
+
     def by_token(self, token: str) -> User | None:
+        token_hash = hash_token(token)
         with self.pool.connection() as conn:
             row = conn.execute(
                 "SELECT name, role FROM api_users WHERE token_hash = %s AND revoked_at IS NULL",
-                (hash_token(token),),
+                (token_hash,),
             ).fetchone()
-        return User(row[0], Role(row[1])) if row else None
+        if row is None:
+            self._tokens.pop(token_hash, None)
+            return None
+        user = User(row[0], Role(row[1]))
+        if len(self._tokens) >= TOKEN_CACHE_SIZE:
+            self._tokens = {}
+        self._tokens[token_hash] = (user, time.monotonic() + TOKEN_CACHE_SECONDS)
+        return user
 
     def by_name(self, name: str) -> User | None:
         """The active user of that name (sessions re-check it on every request)."""

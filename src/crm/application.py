@@ -234,7 +234,10 @@ class CRM(Application[UUID]):
         self, customer_id: UUID, provenance: Provenance, kind: str, fields: dict[str, Any]
     ) -> Recorded:
         """Record one touchpoint of any kind in `crm.events.TOUCHPOINT_KINDS`."""
-        command = self.touchpoint_command(customer_id, provenance, kind, fields)
+        return self.execute(self.touchpoint_command(customer_id, provenance, kind, fields))
+
+    def execute(self, command: Command) -> Recorded:
+        """Run one command alone, in a transaction of its own."""
         return self._command(command.customer_id, command.provenance, command.decide)
 
     def touchpoint_command(

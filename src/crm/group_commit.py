@@ -9,6 +9,7 @@ caller with its own outcome. A command that breaks a rule fails alone.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import queue
 import threading
@@ -95,6 +96,16 @@ class GroupCommitter:
             return future.result(timeout=self.answer_timeout)
         except FutureTimeoutError as error:
             # Not acknowledged: the client retries with the same idempotency key.
+            raise CommitUnavailableError("The write did not complete in time.") from error
+
+    async def wait_for(self, command: Command) -> Recorded:
+        """`execute` for a caller on an event loop: waits without holding a thread."""
+        future = self.submit(command)
+        try:
+            return await asyncio.wait_for(asyncio.wrap_future(future), self.answer_timeout)
+        except TimeoutError as error:
+            # Cancelled if still queued; if its batch is already being saved, the client's
+            # retry with the same idempotency key gets the first answer.
             raise CommitUnavailableError("The write did not complete in time.") from error
 
     def record_touchpoint(

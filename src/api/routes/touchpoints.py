@@ -6,6 +6,7 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
 
 from api.access_log import ReasonHeader, ReasonQuery, record_access
 from api.auth import require
@@ -23,7 +24,7 @@ Recorder = Annotated[User, Depends(require(Permission.RECORD_TOUCHPOINTS))]
 
 
 @router.post("/touchpoints", status_code=201, responses={200: {"model": RecordedOut}})
-def record_touchpoint(
+async def record_touchpoint(
     customer_id: UUID,
     touchpoint: Annotated[TouchpointIn, Body()],
     response: Response,
@@ -39,9 +40,7 @@ def record_touchpoint(
     fields = touchpoint.model_dump(
         exclude={"kind", "occurred_at", "institution", "channel", "idempotency_key"}
     )
-    # Concurrent touchpoints share one transaction (group commit).
-    writer = services.committer or services.crm
-    recorded = writer.record_touchpoint(
+    command = services.crm.touchpoint_command(
         customer_id,
         provenance(
             user,
@@ -53,6 +52,12 @@ def record_touchpoint(
         touchpoint.kind,  # type: ignore[attr-defined]  # every concrete model has `kind`
         fields,
     )
+    if services.committer is not None:
+        # Concurrent touchpoints share one transaction (group commit); the request waits on
+        # the event loop rather than holding a worker thread.
+        recorded = await services.committer.wait_for(command)
+    else:
+        recorded = await run_in_threadpool(services.crm.execute, command)
     if recorded.duplicate:
         response.status_code = 200
     return RecordedOut(**vars(recorded))
