@@ -23,7 +23,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import IO, Any, get_type_hints
+from typing import IO, Any, NamedTuple, get_type_hints
 from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
 
@@ -143,8 +143,7 @@ class RowError:
     reason: str
 
 
-@dataclass(frozen=True)
-class ImportRow:
+class ImportRow(NamedTuple):
     """A valid row: who, which touchpoint, under which idempotency key."""
 
     line: int
@@ -209,7 +208,7 @@ def read_rows(stream: IO[bytes], file_format: str) -> Iterator[tuple[int, dict[s
         line = reader.line_num
         for values in reader:
             start, line = line + 1, reader.line_num
-            if not any(v.strip() for v in values):
+            if not "".join(values).strip():
                 continue
             yield start, dict(zip(header, values, strict=False))
     elif file_format == "ndjson":
