@@ -82,28 +82,6 @@ def settings_from(env: dict[str, str]) -> Settings:
 # Online ---------------------------------------------------------------------------------
 
 
-def serve(port: int, group_commit: bool) -> None:
-    """Run the API (the subprocess side of `online`), optionally without group commit."""
-    import uvicorn
-
-    from api.app import create_app
-
-    services = build_services(Settings())
-    if not group_commit and services.committer is not None:
-        services.committer.stop()
-        services.committer = None
-    try:
-        uvicorn.run(
-            create_app(services=services),
-            host="127.0.0.1",
-            port=port,
-            log_level="warning",
-            access_log=False,
-        )
-    finally:
-        services.close()
-
-
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -115,7 +93,7 @@ def touchpoint_request(customers: list[str], i: int) -> Request:
     return ("POST", f"/customers/{customers[i % len(customers)]}/touchpoints", orjson.dumps(body))
 
 
-def online(clients: int, seconds: float, customer_count: int) -> None:
+def online(clients: int, seconds: float, customer_count: int, workers: int) -> None:
     database_url, name = fresh_database()
     with tempfile.TemporaryDirectory() as tmp:
         env = bench_env(database_url, Path(tmp))
@@ -137,13 +115,17 @@ def online(clients: int, seconds: float, customer_count: int) -> None:
             ]
         finally:
             services.close()
-        print(f"online: {clients} clients, {seconds:.0f} s per mode, {customer_count} customers")
+        print(
+            f"online: {clients} clients, {seconds:.0f} s per mode, {customer_count} customers,"
+            f" {workers} API processes"
+        )
         results: dict[str, LoadResult] = {}
         for mode in ("single", "group"):
             port = free_port()
-            command = [sys.executable, "-m", "scripts.bench.ingestion", "serve", "--port"]
-            command += [str(port), "--mode", mode]
-            server = subprocess.Popen(command, env=env, cwd=ROOT)
+            command = [str(ROOT / ".venv/bin/crm"), "serve", "--port", str(port)]
+            command += ["--workers", str(workers)]
+            server_env = {**env, "CRM_GROUP_COMMIT": str(mode == "group").lower()}
+            server = subprocess.Popen(command, env=server_env, cwd=ROOT, stdout=subprocess.DEVNULL)
             try:
                 wait_for_health(port)
                 results[mode] = load(
@@ -295,22 +277,18 @@ def main() -> None:
     on.add_argument("--clients", type=int, default=32)
     on.add_argument("--seconds", type=float, default=20)
     on.add_argument("--customers", type=int, default=1000)
+    on.add_argument("--workers", type=int, default=2, help="API processes (`crm serve --workers`)")
     bk = commands.add_parser("bulk")
     bk.add_argument("--events", type=int, default=100_000)
     bk.add_argument("--per-customer", type=int, default=10)
-    sv = commands.add_parser("serve")
-    sv.add_argument("--port", type=int, required=True)
-    sv.add_argument("--mode", choices=("single", "group"), required=True)
     child = commands.add_parser("import-child")
     child.add_argument("path", type=Path)
     args = parser.parse_args()
     print(f"# {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.node()}, {os.cpu_count()} cores")
     if args.command == "online":
-        online(args.clients, args.seconds, args.customers)
+        online(args.clients, args.seconds, args.customers, args.workers)
     elif args.command == "bulk":
         bulk(args.events, args.per_customer)
-    elif args.command == "serve":
-        serve(args.port, args.mode == "group")
     else:
         import_child(args.path)
 

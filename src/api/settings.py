@@ -43,6 +43,10 @@ class Settings(BaseSettings):
         default=8.0, gt=0, le=168, description="How long a web sign-in lasts."
     )
     pool_size: int = Field(default=5, ge=1, le=100)
+    group_commit: bool = Field(
+        default=True,
+        description="Save concurrent touchpoints together, many per transaction (else one each).",
+    )
     run_projections: bool = Field(
         default=True, description="Run the projections inside the API process."
     )

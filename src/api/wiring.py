@@ -125,8 +125,9 @@ def build_services(settings: Settings) -> Services:
     views = LiveViews(datastore, VIEW_CLASSES, configure=view_configurator(settings, mapper))
     projector = Projector(crm, batch_size=settings.projection_batch_size)
     services = Services(settings, database_url, pool, crm, users, views, projector)
-    services.committer = GroupCommitter(crm)
-    services.committer.start()
+    if settings.group_commit:
+        services.committer = GroupCommitter(crm)
+        services.committer.start()
     services.import_log = PostgresImportLog(pool)
     services.import_log.create_schema()
     services.privacy = Privacy(crm, PostgresErasureRegister(pool), SnapshotPurger(pool))
