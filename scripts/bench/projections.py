@@ -2,9 +2,9 @@
 
 1. Catch-up from zero of every view, batched, as events/s per view, against the library's
    stock one-event-per-transaction `ProjectionRunner` on the timeline view in the same run.
-2. Live lag: with the projection worker following the log, touchpoints are written at a
-   steady rate (500/s by default, through group commit); lag is the time from a write's
-   acknowledgement until the timeline view has applied it.
+2. Live lag (`scripts/bench/live_lag.py`): with the projection worker following the log,
+   another process writes touchpoints at a steady rate (500/s by default, through group
+   commit); lag is the time from a write's acknowledgement until the timeline has applied it.
 3. `GET /customers/{id}/timeline` over HTTP for a customer with ~200 events, against
    `GET /health` on the same server as the baseline round trip.
 
@@ -19,11 +19,9 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 import time
-from datetime import UTC, datetime
 from typing import Any, ClassVar
-from uuid import UUID, uuid4
+from uuid import uuid4
 
 import httpx
 from eventsourcing.postgres import PostgresDatastore
@@ -33,11 +31,10 @@ from api.settings import Settings
 from api.users import Role
 from api.wiring import VIEW_CLASSES, Services, build_services
 from crm.application import CRM
-from crm.customer import Provenance
 from crm.postgres import event_store_env
-from projections.runner import ProjectionWorker
 from projections.timeline import Timeline
 from projections.view import View, ViewProjection
+from scripts.bench import live_lag
 from scripts.bench.dataset import BENCH_SCALE, bench_settings
 
 
@@ -132,81 +129,6 @@ def stock_runner_rate(services: Services, seconds: float) -> float:
         f" = {rate:,.0f} events/s"
     )
     return rate
-
-
-def live_lag(services: Services, rate: float, seconds: float) -> list[float]:
-    """Milliseconds from acknowledgement to visibility in the timeline view."""
-    rows = services.views.get(Timeline).query(
-        "SELECT DISTINCT customer_id FROM {p}entries LIMIT 500"
-    )
-    customers: list[UUID] = [row["customer_id"] for row in rows]
-    worker = ProjectionWorker(services.projector, services.views, services.database_url)
-    worker.start()
-    timeline = services.views.get(Timeline)
-    acknowledged: list[tuple[int, float]] = []
-    lock = threading.Lock()
-    stop = threading.Event()
-    assert services.committer is not None
-    committer = services.committer
-
-    def writer(offset: int, writers: int) -> None:
-        interval = writers / rate
-        next_at = time.monotonic() + offset * interval / writers
-        n = offset
-        while not stop.is_set():
-            time.sleep(max(0.0, next_at - time.monotonic()))
-            next_at += interval
-            provenance = Provenance(
-                datetime.now(UTC), "joint", "web_service", "bench", f"lag:{uuid4()}"
-            )
-            recorded = committer.record_touchpoint(
-                customers[n % len(customers)],
-                provenance,
-                "web_service_visited",
-                {"notes": None, "page": "/bench"},
-            )
-            n += writers
-            if recorded.position is not None:
-                with lock:
-                    acknowledged.append((recorded.position, time.monotonic()))
-
-    visible: dict[int, float] = {}
-
-    def watcher() -> None:
-        while not stop.is_set() or len(visible) < len(acknowledged):
-            position = timeline.position()
-            now = time.monotonic()
-            with lock:
-                pending = [p for p, _ in acknowledged if p not in visible]
-            for p in pending:
-                if p <= position:
-                    visible[p] = now
-            time.sleep(0.001)
-            if stop.is_set() and time.monotonic() > stop_time + 10:
-                break
-
-    # Each writer waits for its acknowledgement (a group-commit round), so the offered rate
-    # needs enough writers in flight.
-    writers = max(16, int(rate / 8))
-    threads = [threading.Thread(target=writer, args=(i, writers)) for i in range(writers)]
-    watch = threading.Thread(target=watcher)
-    for thread in [*threads, watch]:
-        thread.start()
-    time.sleep(seconds)
-    stop.set()
-    stop_time = time.monotonic()
-    for thread in threads:
-        thread.join()
-    watch.join()
-    worker.stop()
-    lags = [(visible[p] - t) * 1000 for p, t in acknowledged if p in visible]
-    achieved = len(acknowledged) / seconds
-    print(
-        f"  {len(acknowledged):,} writes at {achieved:,.0f}/s;"
-        f" lag p50 {percentile(lags, 0.5):.1f} ms, p99 {percentile(lags, 0.99):.1f} ms,"
-        f" max {max(lags):.1f} ms"
-    )
-    return lags
 
 
 def free_port() -> int:
@@ -316,7 +238,7 @@ def main() -> None:
             print(f"  load average {load_average()}")
         if "lag" in parts:
             print(f"live lag at {args.rate:.0f} writes/s:")
-            live_lag(services, args.rate, args.seconds)
+            live_lag.measure(services, args.rate, args.seconds, args.scale)
         if "http" in parts:
             print("timeline over HTTP:")
             p99, health_p99 = http_timeline(services, settings, args.requests)
