@@ -6,7 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import cast
 
+import orjson
 from eventsourcing.postgres import PostgresApplicationRecorder
+from psycopg.types.json import set_json_loads
 from psycopg_pool import ConnectionPool
 
 from api.database import resolve_database_url
@@ -98,6 +100,9 @@ def view_configurator(settings: Settings, mapper: PersonalDataMapper) -> Callabl
 
 
 def build_services(settings: Settings) -> Services:
+    # jsonb columns (timeline details, segment rules) decode with orjson: several times
+    # faster than the standard library for the pages that read hundreds of them.
+    set_json_loads(orjson.loads)
     """Connect to PostgreSQL (starting the embedded server if none is configured)."""
     database_url = resolve_database_url(settings.database_url, settings.data_dir)
     pool = open_pool(database_url, max_size=settings.pool_size * 2)

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import json
+from uuid import UUID
+
 from fastapi.testclient import TestClient
 
+from api.routes.touchpoints import timeline_page_json
+from api.schemas import TimelineEntryOut, TimelinePageOut
 from api.users import Role
+from api.wiring import Services
+from projections.timeline import Timeline
 from tests.api.test_customers_api import Headers, at, new_person
+from tests.factories import every_touchpoint
 
 
 def record(client: TestClient, headers: dict[str, str], customer_id: str, body: dict) -> int:
@@ -134,3 +142,37 @@ def test_text_with_tabs_newlines_and_backslashes_reaches_the_timeline_unchanged(
     ).json()["entries"]
     assert entries[0]["details"]["notes"] == awkward
     assert entries[0]["details"]["topic"] == "x\\ty"
+
+
+def test_the_timeline_json_is_what_the_documented_model_gives(
+    client: TestClient, as_role: Headers, services: Services
+) -> None:
+    """The page is encoded straight from the view's rows; it must match `TimelinePageOut`."""
+    am = as_role[Role.ACCOUNT_MANAGER]
+    customer_id = new_person(client, am, occurred_at=at(-30))
+    last = 0
+    for day, (kind, fields) in enumerate(every_touchpoint()):
+        body = {"kind": kind, **fields, "occurred_at": at(-29 + day)}
+        content = json.dumps(body, default=str)  # amounts are Decimals
+        response = client.post(
+            f"/customers/{customer_id}/touchpoints",
+            content=content,
+            headers={**am, "Content-Type": "application/json"},
+        )
+        if response.status_code == 201:  # some kinds need an earlier one (a purchase to refund)
+            last = int(response.json()["position"])
+    services.views.get(Timeline).wait_for(last, 10)
+    rows, next_cursor = services.views.get(Timeline).page(UUID(customer_id), limit=20)
+    assert len(rows) == 20 and next_cursor is not None
+
+    modelled = TimelinePageOut(
+        entries=[
+            TimelineEntryOut(
+                **{key: row[key] for key in TimelineEntryOut.model_fields if key != "details"},
+                details={**row["details"], **(row["personal"] or {})},
+            )
+            for row in rows
+        ],
+        next_cursor=next_cursor,
+    )
+    assert timeline_page_json(rows, next_cursor) == modelled.model_dump_json().encode()

@@ -5,13 +5,15 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
+import orjson
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from psycopg.rows import DictRow
 
 from api.access_log import ReasonHeader, ReasonQuery, record_access
 from api.auth import require
 from api.dependencies import IdempotencyHeader, ServicesDep, provenance, wait_until_visible
-from api.schemas import RecordedOut, TimelineEntryOut, TimelinePageOut, TimelineQuery
+from api.schemas import RecordedOut, TimelinePageOut, TimelineQuery
 from api.touchpoint_schemas import TouchpointIn
 from api.users import Permission, User
 from crm.errors import CustomerNotFoundError, InvalidFieldError
@@ -63,7 +65,7 @@ async def record_touchpoint(
     return RecordedOut(**vars(recorded))
 
 
-@router.get("/timeline")
+@router.get("/timeline", response_model=TimelinePageOut)
 def read_timeline(
     customer_id: UUID,
     services: ServicesDep,
@@ -72,7 +74,7 @@ def read_timeline(
     request: Request,
     reason: ReasonQuery = None,
     reason_header: ReasonHeader = None,
-) -> TimelinePageOut:
+) -> Response:
     """The customer's journey in business-time order, filtered and paged (access logged)."""
     unknown = sorted(set(query.kind) - set(ALL_KINDS))
     if unknown:
@@ -97,20 +99,28 @@ def read_timeline(
     if not rows and not query.cursor and not services.crm.exists(customer_id):
         raise CustomerNotFoundError(customer_id)
     record_access(request, services, user, [customer_id], reason or reason_header)
-    return TimelinePageOut(
-        entries=[
-            TimelineEntryOut(
-                version=row["version"],
-                position=row["position"],
-                kind=row["kind"],
-                occurred_at=row["occurred_at"],
-                recorded_at=row["recorded_at"],
-                institution=row["institution"],
-                channel=row["channel"],
-                recorded_by=row["recorded_by"],
-                details={**row["details"], **(row["personal"] or {})},
-            )
-            for row in rows
-        ],
-        next_cursor=next_cursor,
-    )
+    return Response(timeline_page_json(rows, next_cursor), media_type="application/json")
+
+
+def timeline_page_json(rows: list[DictRow], next_cursor: str | None) -> bytes:
+    """`TimelinePageOut` as JSON, encoded straight from the rows by orjson.
+
+    A page holds up to 500 entries; building and validating a model per entry took longer
+    than reading them from PostgreSQL. The rows come typed from the view, and the output is
+    the same JSON the model gives (tested), so the schema above still describes it.
+    """
+    entries = [
+        {
+            "version": row["version"],
+            "position": row["position"],
+            "kind": row["kind"],
+            "occurred_at": row["occurred_at"],
+            "recorded_at": row["recorded_at"],
+            "institution": row["institution"],
+            "channel": row["channel"],
+            "recorded_by": row["recorded_by"],
+            "details": {**row["details"], **(row["personal"] or {})},
+        }
+        for row in rows
+    ]
+    return orjson.dumps({"entries": entries, "next_cursor": next_cursor}, option=orjson.OPT_UTC_Z)
