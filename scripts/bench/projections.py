@@ -36,6 +36,7 @@ from projections.timeline import Timeline
 from projections.view import View, ViewProjection
 from scripts.bench import live_lag
 from scripts.bench.dataset import BENCH_SCALE, bench_settings
+from scripts.bench.http_load import load
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -137,7 +138,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def http_timeline(services: Services, settings: Settings, requests: int) -> tuple[float, float]:
+def http_timeline(services: Services, settings: Settings, seconds: float) -> tuple[float, float]:
     """p99 ms of the timeline of a ~200-event customer, and of /health, over HTTP."""
     row = services.views.get(Timeline).query(
         "SELECT customer_id, count(*) AS n FROM {p}entries GROUP BY customer_id"
@@ -173,19 +174,20 @@ def http_timeline(services: Services, settings: Settings, requests: int) -> tupl
                         break
                 except httpx.TransportError:
                     time.sleep(0.2)
-            headers = {"Authorization": f"Bearer {token}"}
-            url = f"/customers/{customer_id}/timeline"
+        headers = {"Authorization": f"Bearer {token}"}
+        url = f"/customers/{customer_id}/timeline?limit=500"
 
-            def timed(path: str, **kwargs: Any) -> float:
-                started = time.perf_counter()
-                response = client.get(path, **kwargs)
-                assert response.status_code == 200, response.text
-                return (time.perf_counter() - started) * 1000
+        def sequential(path: str, seconds: float) -> list[float]:
+            # One client, one request at a time: latency, not throughput.
+            result = load(
+                "127.0.0.1", port, headers, lambda _: ("GET", path, b""), clients=1, seconds=seconds
+            )
+            assert not result.failures, result.sample_error
+            return [latency * 1000 for latency in result.latencies]
 
-            for _ in range(20):
-                timed(url, params={"limit": 500}, headers=headers)
-            timeline = [timed(url, params={"limit": 500}, headers=headers) for _ in range(requests)]
-            health = [timed("/health") for _ in range(requests)]
+        sequential(url, 2)  # warm up
+        timeline = sequential(url, seconds)
+        health = sequential("/health", seconds / 2)
     finally:
         server.terminate()
         server.wait()
@@ -206,7 +208,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=500)
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--stock-seconds", type=float, default=20)
-    parser.add_argument("--requests", type=int, default=500)
+    parser.add_argument("--http-seconds", type=float, default=10)
     parser.add_argument(
         "--only", choices=PARTS, action="append", help="run only these parts (repeatable)"
     )
@@ -241,7 +243,7 @@ def main() -> None:
             live_lag.measure(services, args.rate, args.seconds, args.scale)
         if "http" in parts:
             print("timeline over HTTP:")
-            p99, health_p99 = http_timeline(services, settings, args.requests)
+            p99, health_p99 = http_timeline(services, settings, args.http_seconds)
             print(f"  timeline p99 / health p99 = {p99 / health_p99:.1f}x")
     finally:
         services.close()
