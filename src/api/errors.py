@@ -36,7 +36,7 @@ class ViewBehindError(Exception):
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
-    def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
+    async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
         details = []
         for item in error.errors():
             item = dict(item)
@@ -47,7 +47,7 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(status_code=422, content={"detail": jsonable_encoder(details)})
 
     @app.exception_handler(InvalidFieldError)
-    def invalid_field(request: Request, error: InvalidFieldError) -> JSONResponse:
+    async def invalid_field(request: Request, error: InvalidFieldError) -> JSONResponse:
         return JSONResponse(
             status_code=422,
             content={
@@ -58,15 +58,15 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(CustomerNotFoundError)
-    def not_found(request: Request, error: CustomerNotFoundError) -> JSONResponse:
+    async def not_found(request: Request, error: CustomerNotFoundError) -> JSONResponse:
         return JSONResponse(status_code=404, content={"detail": str(error)})
 
     @app.exception_handler(RuleViolationError)
-    def rule_violation(request: Request, error: RuleViolationError) -> JSONResponse:
+    async def rule_violation(request: Request, error: RuleViolationError) -> JSONResponse:
         return JSONResponse(status_code=409, content={"detail": str(error)})
 
     @app.exception_handler(ViewBehindError)
-    def view_behind(request: Request, error: ViewBehindError) -> JSONResponse:
+    async def view_behind(request: Request, error: ViewBehindError) -> JSONResponse:
         return JSONResponse(
             status_code=503,
             headers={"Retry-After": "1"},
@@ -76,7 +76,7 @@ def install_error_handlers(app: FastAPI) -> None:
     for error_class in UNAVAILABLE:
 
         @app.exception_handler(error_class)
-        def unavailable(request: Request, error: Exception) -> JSONResponse:
+        async def unavailable(request: Request, error: Exception) -> JSONResponse:
             log.warning("database unavailable: %s", error)
             return JSONResponse(
                 status_code=503,
