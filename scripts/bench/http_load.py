@@ -103,15 +103,14 @@ def load(
     *,
     clients: int,
     seconds: float,
+    expect: frozenset[int] = frozenset({200, 201}),
 ) -> LoadResult:
     """`run_load` on a fresh event loop (uvloop when installed)."""
+    work = run_load(
+        host, port, headers, make_request, clients=clients, seconds=seconds, expect=expect
+    )
     try:
         import uvloop
-
-        return uvloop.run(
-            run_load(host, port, headers, make_request, clients=clients, seconds=seconds)
-        )
     except ImportError:
-        return asyncio.run(
-            run_load(host, port, headers, make_request, clients=clients, seconds=seconds)
-        )
+        return asyncio.run(work)
+    return uvloop.run(work)
