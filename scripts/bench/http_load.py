@@ -56,7 +56,7 @@ async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
     return status, body
 
 
-async def run_load(
+def load(
     host: str,
     port: int,
     headers: dict[str, str],
@@ -67,11 +67,11 @@ async def run_load(
     expect: frozenset[int] = frozenset({200, 201}),
 ) -> LoadResult:
     """`clients` connections, each sending its next request as soon as the last one answered,
-    for `seconds`; request i of client c is `make_request(c + i * clients)`."""
+    for `seconds`; request i of client c is `make_request(c + i * clients)`. Runs on a fresh
+    event loop (uvloop when installed)."""
     result = LoadResult(elapsed=0.0)
-    stop_at = time.monotonic() + seconds
 
-    async def client(number: int) -> None:
+    async def client(number: int, stop_at: float) -> None:
         reader, writer = await asyncio.open_connection(host, port)
         try:
             sequence = number
@@ -89,28 +89,15 @@ async def run_load(
         finally:
             writer.close()
 
-    started = time.monotonic()
-    await asyncio.gather(*(client(n) for n in range(clients)))
-    result.elapsed = time.monotonic() - started
-    return result
+    async def run() -> None:
+        started = time.monotonic()
+        await asyncio.gather(*(client(n, started + seconds) for n in range(clients)))
+        result.elapsed = time.monotonic() - started
 
-
-def load(
-    host: str,
-    port: int,
-    headers: dict[str, str],
-    make_request: Callable[[int], Request],
-    *,
-    clients: int,
-    seconds: float,
-    expect: frozenset[int] = frozenset({200, 201}),
-) -> LoadResult:
-    """`run_load` on a fresh event loop (uvloop when installed)."""
-    work = run_load(
-        host, port, headers, make_request, clients=clients, seconds=seconds, expect=expect
-    )
     try:
         import uvloop
     except ImportError:
-        return asyncio.run(work)
-    return uvloop.run(work)
+        asyncio.run(run())
+    else:
+        uvloop.run(run())
+    return result
