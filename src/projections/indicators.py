@@ -47,7 +47,7 @@ import math
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 from uuid import UUID
 
 from psycopg import Cursor
@@ -335,8 +335,8 @@ class CustomerIndicators(SqlView):
     needs_personal_data = False
     half_life_days = DEFAULT_HALF_LIFE_DAYS
     events = EventRows(TOPICS)
-    purchases = EventRows([ev.PurchaseMade])
-    refunds = EventRows([ev.PurchaseRefunded])
+    # Engagement terms go through text at full precision (DECAY_TERM).
+    local_settings: ClassVar[dict[str, str]] = {"extra_float_digits": "1"}
 
     def ddl(self) -> list[str]:
         columns = ", ".join(f"{name} {kind}" for name, kind in CUSTOMER_COLUMNS.items())
@@ -356,50 +356,47 @@ class CustomerIndicators(SqlView):
         ]
 
     def write_range(self, cursor: Cursor[DictRow], after: int, upto: int) -> int:
-        p, cte = self.prefix, self.events.cte
-        params = self.events.params(after, upto, half_life=self.half_life_days)
+        p = self.prefix
         names = list(CUSTOMER_COLUMNS)
         updates = ", ".join(
             f"{name} = {MERGE[name].replace('x.', 'excluded.')}" for name in names[1:]
         )
-        cursor.execute("SET LOCAL extra_float_digits TO 1")  # shortest exact text (DECAY_TERM)
-        # Customers and engagement from one parse of the batch's events.
+        amount = decimal("e.state", "amount")
+        # One statement, so each event is parsed once. Its parts see the tables as they were
+        # before it: a purchase made in this batch carries this batch's refunds of it, and
+        # the UPDATE refunds only purchases of earlier batches. The first of repeated
+        # purchase ids wins, as in log order.
         cursor.execute(
-            f"WITH {cte}, customers AS ("
+            f"WITH {self.events.cte}, customers AS ("
             f" INSERT INTO {p}customers AS t ({', '.join(names)})"
             f" SELECT {', '.join(BATCH[name] for name in names)} FROM events e"
             " GROUP BY e.customer_id"
             f" ON CONFLICT (customer_id) DO UPDATE SET {updates}"
-            f"), engagement AS ("
+            "), engagement AS ("
             f" INSERT INTO {p}engagement AS t (customer_id, kind, decayed_sum)"
             f" SELECT e.customer_id, e.kind, sum({DECAY_TERM}) FROM events e"
             f" WHERE {TOUCHPOINT} GROUP BY e.customer_id, e.kind"
             " ON CONFLICT (customer_id, kind)"
             " DO UPDATE SET decayed_sum = t.decayed_sum + excluded.decayed_sum"
+            "), refunds AS ("
+            f" SELECT e.customer_id, e.state ->> 'purchase_id' AS purchase_id,"
+            f" sum({amount}) AS amount FROM events e WHERE {of(ev.PurchaseRefunded)} GROUP BY 1, 2"
+            "), purchases AS ("
+            f" INSERT INTO {p}purchases (customer_id, purchase_id, occurred_at, institution,"
+            " offering_type, amount, refunded)"
+            " SELECT e.customer_id, e.state ->> 'purchase_id', e.occurred_at,"
+            f" e.state ->> 'institution', e.state ->> 'offering_type', {amount},"
+            " coalesce(r.amount, 0) FROM events e LEFT JOIN refunds r"
+            " ON r.customer_id = e.customer_id AND r.purchase_id = e.state ->> 'purchase_id'"
+            f" WHERE {of(ev.PurchaseMade)} ORDER BY e.position ON CONFLICT DO NOTHING"
+            "), refunded AS ("
+            f" UPDATE {p}purchases t SET refunded = t.refunded + r.amount FROM refunds r"
+            " WHERE t.customer_id = r.customer_id AND t.purchase_id = r.purchase_id"
             ") SELECT count(*) AS applied FROM events",
-            params,
+            self.events.params(after, upto, half_life=self.half_life_days),
         )
         row = cursor.fetchone()
-        applied = int(row["applied"]) if row else 0
-        # Purchases before refunds, so a refund in the same batch finds its purchase; the
-        # first of repeated purchase ids wins, as in log order.
-        cursor.execute(
-            f"WITH {self.purchases.cte} INSERT INTO {p}purchases (customer_id, purchase_id,"
-            " occurred_at, institution, offering_type, amount)"
-            " SELECT e.customer_id, e.state ->> 'purchase_id', e.occurred_at,"
-            " e.state ->> 'institution', e.state ->> 'offering_type',"
-            f" {decimal('e.state', 'amount')} FROM events e ORDER BY e.position"
-            " ON CONFLICT DO NOTHING",
-            self.purchases.params(after, upto),
-        )
-        cursor.execute(
-            f"WITH {self.refunds.cte} UPDATE {p}purchases t SET refunded = t.refunded + x.amount"
-            f" FROM (SELECT e.customer_id, e.state ->> 'purchase_id' AS purchase_id,"
-            f" sum({decimal('e.state', 'amount')}) AS amount FROM events e GROUP BY 1, 2) x"
-            " WHERE t.customer_id = x.customer_id AND t.purchase_id = x.purchase_id",
-            self.refunds.params(after, upto),
-        )
-        return applied
+        return int(row["applied"]) if row else 0
 
     # Reads --------------------------------------------------------------------------------
 

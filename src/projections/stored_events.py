@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from eventsourcing.utils import get_topic
+from psycopg.sql import Literal
 
 from crm import events as ev
 from crm.postgres import EVENTS_TABLE
@@ -69,21 +70,29 @@ class EventRows:
         upcast = [cls.__name__ for cls in self.classes if getattr(cls, "class_version", 1) != 1]
         if upcast:
             raise NotImplementedError(f"SQL views do not upcast stored events: {upcast}")
-        self.extra = list(extra)
-        names = ", ".join(["topic", "kind", *(name for name, _, _ in self.extra)])
-        casts = ", ".join(
-            [
-                "%(topics)s::text[]",
-                "%(kinds)s::text[]",
-                *(f"%(class_{name})s::text[]" for name, _, _ in self.extra),
-            ]
+        extra = list(extra)
+        names = ", ".join(["topic", "kind", *(name for name, _, _ in extra)])
+        # The classes as constants in the statement: its text never changes, so psycopg
+        # prepares it and a one-event batch (the live worker) costs little more than a round
+        # trip.
+        rows = ",\n    ".join(
+            "("
+            + ", ".join(
+                [
+                    Literal(get_topic(cls)).as_string(),
+                    Literal(cls.kind()).as_string(),
+                    *(
+                        f"{Literal(values.get(cls)).as_string()}::{kind}"
+                        for _, kind, values in extra
+                    ),
+                ]
+            )
+            + ")"
+            for cls in self.classes
         )
-        columns = ", ".join(
-            ["topic", "kind", *(f"{name}::{kind} AS {name}" for name, kind, _ in self.extra)]
-        )
-        self.cte = f"""kinds AS MATERIALIZED (
-  SELECT {columns} FROM unnest({casts}) AS k({names})
-), events AS MATERIALIZED (
+        self.cte = f"""kinds ({names}) AS MATERIALIZED (
+  VALUES {rows}
+), events AS (
   SELECT e.notification_id AS position, e.originator_id AS customer_id,
          e.originator_version AS version, k.*, s.state,
          {at("s.state", "occurred_at")} AS occurred_at
@@ -93,26 +102,10 @@ class EventRows:
   WHERE e.notification_id > %(after)s AND e.notification_id <= %(upto)s
 )"""
         """`WITH` clauses: `kinds` (one row per class) and `events`; each event's JSON is
-        parsed once (OFFSET 0 keeps the planner from inlining the parse per use)."""
-        self._params: dict[str, Any] = {
-            "topics": [get_topic(cls) for cls in self.classes],
-            "kinds": [cls.kind() for cls in self.classes],
-            **{
-                f"class_{name}": [to_text(values.get(cls)) for cls in self.classes]
-                for name, _, values in self.extra
-            },
-        }
+        parsed once (OFFSET 0 keeps the planner from inlining the parse per use; PostgreSQL
+        materialises `events` when a statement reads it more than once)."""
 
-    def params(self, after: int, upto: int, **more: Any) -> dict[str, Any]:
+    @staticmethod
+    def params(after: int, upto: int, **more: Any) -> dict[str, Any]:
         """Query parameters for the positions after `after` up to `upto` inclusive."""
-        return {**self._params, "after": after, "upto": upto, **more}
-
-
-def to_text(value: Any) -> str | None:
-    """A per-class value as the text PostgreSQL casts to the column's type."""
-    if value is None:
-        return None
-    if isinstance(value, (list, tuple)):
-        # An array literal; names are identifiers, so nothing needs quoting.
-        return "{" + ",".join(value) + "}"
-    return str(value)
+        return {"after": after, "upto": upto, **more}

@@ -6,6 +6,7 @@ import base64
 import dataclasses
 import functools
 import json
+import typing
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -57,6 +58,18 @@ def layout(event_class: type[ev.CustomerEvent]) -> tuple[list[str], list[str]]:
     return sorted(COMMON | set(personal) | {PERSONAL}), sorted(COMMON | set(public))
 
 
+def has_typed_details(event_class: type[ev.CustomerEvent]) -> bool:
+    """Whether a non-personal own field may hold a value stored as a typed object."""
+    hints = typing.get_type_hints(event_class)
+    public, _ = own_fields(event_class)
+    return any(
+        kind in TYPED_VALUES
+        for name in public
+        for kind in (typing.get_args(hints[name]) or (hints[name],))
+    )
+
+
+TYPED_VALUES = (datetime, date, Decimal, UUID)
 EVENT_CLASSES = customer_event_classes()
 KINDS: dict[str, type[ev.CustomerEvent]] = {cls.kind(): cls for cls in EVENT_CLASSES}
 LAYOUTS = {cls: layout(cls) for cls in EVENT_CLASSES}
@@ -79,6 +92,7 @@ class Timeline(SqlView):
         extra=[
             ("hidden", "text[]", {cls: hidden for cls, (hidden, _) in LAYOUTS.items()}),
             ("shown", "text[]", {cls: shown for cls, (_, shown) in LAYOUTS.items()}),
+            ("typed", "boolean", {cls: has_typed_details(cls) for cls in EVENT_CLASSES}),
         ],
     )
     mapper: PersonalDataMapper | None = None
@@ -106,23 +120,24 @@ class Timeline(SqlView):
     def write_range(self, cursor: Cursor[DictRow], after: int, upto: int) -> int:
         # details: the non-personal own fields in plain form; personal: the stored state's
         # personal part (the sealed blob, and fields stored in clear before they became
-        # personal), NULL when empty.
+        # personal), NULL when empty or when the customer is erased in this batch. The
+        # UPDATE sees only rows of earlier batches, so one statement purges them all.
         cursor.execute(
-            f"WITH {self.events.cte} INSERT INTO {self.prefix}entries ({COLUMNS})"
+            f"WITH {self.events.cte}, erased AS ("
+            f"  SELECT originator_id FROM {EVENTS_TABLE} WHERE topic = %(erased)s"
+            "   AND notification_id > %(after)s AND notification_id <= %(upto)s"
+            f"), purged AS (UPDATE {self.prefix}entries SET personal = NULL"
+            "  WHERE personal IS NOT NULL AND customer_id IN (SELECT originator_id FROM erased)"
+            f") INSERT INTO {self.prefix}entries ({COLUMNS})"
             " SELECT customer_id, version, position, kind, occurred_at,"
             f" {at('state', 'timestamp')}, state ->> 'institution', state ->> 'channel',"
-            f" state ->> 'recorded_by', {plain_values('state - hidden')},"
-            " nullif(jsonb_strip_nulls(state - shown), '{}') FROM events",
-            self.events.params(after, upto),
+            " state ->> 'recorded_by',"
+            f" CASE WHEN typed THEN {plain_values('state - hidden')} ELSE state - hidden END,"
+            " CASE WHEN customer_id IN (SELECT originator_id FROM erased) THEN NULL"
+            " ELSE nullif(state - shown, '{}') END FROM events",
+            self.events.params(after, upto, erased=get_topic(ev.Erased)),
         )
-        inserted = cursor.rowcount
-        cursor.execute(
-            f"UPDATE {self.prefix}entries SET personal = NULL WHERE personal IS NOT NULL"
-            f" AND customer_id IN (SELECT originator_id FROM {EVENTS_TABLE}"
-            "  WHERE notification_id > %s AND notification_id <= %s AND topic = %s)",
-            (after, upto, get_topic(ev.Erased)),
-        )
-        return inserted
+        return cursor.rowcount
 
     def page(
         self,

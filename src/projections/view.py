@@ -136,6 +136,9 @@ class SqlView(View):
     positions (see `projections.stored_events`), so none of its events is decoded in Python.
     Its rows and its tracking position still commit in one transaction."""
 
+    local_settings: ClassVar[dict[str, str]] = {}
+    """PostgreSQL settings the view's statements need, set for each transaction."""
+
     def write(self, cursor: Cursor[DictRow], batch: Batch) -> None:
         raise TypeError(f"{self.name} reads the event log in SQL: use apply_range")
 
@@ -147,8 +150,12 @@ class SqlView(View):
     def apply_range(self, after: int, position: int) -> int:
         """Apply the log after `after` up to `position` and advance the tracking position to
         `position`, atomically; returns how many events the view consumed."""
+        settings = {"synchronous_commit": "OFF", **self.local_settings}  # as in apply_batch
         with self.datastore.transaction(commit=True) as cursor:
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")  # as in apply_batch
+            # One round trip: a one-event batch of the live worker is mostly round trips.
+            cursor.execute(
+                "; ".join(f"SET LOCAL {name} TO {value}" for name, value in settings.items())
+            )
             applied = self.write_range(cursor, after, position) if position > after else 0
             self._insert_tracking(cursor, Tracking(APPLICATION_NAME, position))
         return applied
