@@ -15,6 +15,7 @@ from eventsourcing.persistence import IntegrityError, StoredEvent
 
 from api.wiring import Services
 from crm import events as ev
+from crm.customer import Customer
 from crm.import_records import PostgresImportLog
 from crm.imports import MAPPINGS, DecidedChunk, Importer, ImportReport, read_rows
 from crm.postgres import EVENTS_TABLE, EventRecorder
@@ -55,38 +56,13 @@ def journey(services: Services, email: str) -> list[Any]:
     return list(services.crm.get_journey(customer_id))
 
 
-def test_customers_whose_rows_span_chunks_get_every_row_once_in_file_order(
-    services: Services,
-) -> None:
-    emails = [f"{unique('span')}@example.fi" for _ in range(5)]
-    # Three rows per person in chunks of four: most people are split between two chunks,
-    # and a chunk is decided while the one before it is still being stored.
-    report = run_import(services, native_csv(emails, 3), chunk_rows=4)
-    assert (report.recorded, report.customers_created, report.invalid) == (15, 5, 0)
-    for email in emails:
-        events = journey(services, email)
-        assert [type(e).__name__ for e in events] == ["Registered", *["WebServiceVisited"] * 3]
-        assert [e.originator_version for e in events] == [1, 2, 3, 4]
-        assert [getattr(e, "page", None) for e in events[1:]] == ["/page/0", "/page/1", "/page/2"]
-        assert events[0].email == email  # personal data decrypts with the customer's key
-    again = run_import(services, native_csv(emails, 3), chunk_rows=4)
-    assert (again.recorded, again.duplicates, again.customers_created) == (0, 15, 0)
-
-
-def test_personal_fields_are_stored_encrypted(services: Services) -> None:
-    email = f"{unique('secret')}@example.fi"
-    run_import(services, native_csv([email], 1), chunk_rows=10)
-    customer_id = services.crm.find_by_email(email)
-    stored = services.crm.recorder.select_events(customer_id)
-    assert stored and all(email.encode() not in event.state for event in stored)
-    assert all(b"Person 0" not in event.state for event in stored)
-
-
 class ConflictingImporter(Importer):
-    """Lets another writer record a touchpoint for a customer of the chunk about to be
-    stored, as a concurrent request would between deciding and storing."""
+    """Counts refused chunks; on the `on_write`-th chunk stored, another writer first records
+    a touchpoint for `email`, as a concurrent request would between deciding and storing."""
 
-    def __init__(self, services: Services, chunk_rows: int, email: str, on_write: int) -> None:
+    def __init__(
+        self, services: Services, chunk_rows: int, email: str = "", on_write: int = 0
+    ) -> None:
         assert services.import_log is not None
         super().__init__(services.crm, services.import_log, chunk_rows=chunk_rows)
         self.email = email
@@ -107,6 +83,36 @@ class ConflictingImporter(Importer):
         except IntegrityError:
             self.conflicts += 1
             raise
+
+
+def test_customers_whose_rows_span_chunks_get_every_row_once_in_file_order(
+    services: Services,
+) -> None:
+    emails = [f"{unique('span')}@example.fi" for _ in range(5)]
+    # Three rows per person in chunks of four: most people are split between two chunks,
+    # and a chunk is decided while the one before it is still being stored.
+    importer = ConflictingImporter(services, chunk_rows=4)
+    report = run_import(services, native_csv(emails, 3), chunk_rows=4, importer=importer)
+    assert (report.recorded, report.customers_created, report.invalid) == (15, 5, 0)
+    # Each chunk was decided on the customers the chunk before left, not on stale ones.
+    assert importer.conflicts == 0
+    for email in emails:
+        events = journey(services, email)
+        assert [type(e).__name__ for e in events] == ["Registered", *["WebServiceVisited"] * 3]
+        assert [e.originator_version for e in events] == [1, 2, 3, 4]
+        assert [getattr(e, "page", None) for e in events[1:]] == ["/page/0", "/page/1", "/page/2"]
+        assert events[0].email == email  # personal data decrypts with the customer's key
+    again = run_import(services, native_csv(emails, 3), chunk_rows=4)
+    assert (again.recorded, again.duplicates, again.customers_created) == (0, 15, 0)
+
+
+def test_personal_fields_are_stored_encrypted(services: Services) -> None:
+    email = f"{unique('secret')}@example.fi"
+    run_import(services, native_csv([email], 1), chunk_rows=10)
+    customer_id = services.crm.find_by_email(email)
+    stored = services.crm.recorder.select_events(customer_id)
+    assert stored and all(email.encode() not in event.state for event in stored)
+    assert all(b"Person 0" not in event.state for event in stored)
 
 
 def test_a_chunk_refused_by_a_concurrent_change_is_decided_again_with_the_next(
@@ -147,9 +153,33 @@ def test_a_long_history_leaves_a_snapshot_that_loads_the_same_customer(
     assert from_snapshot.email == email
 
 
-def stored_event(customer_id: uuid.UUID, version: int) -> StoredEvent:
-    topic = f"{ev.WebServiceVisited.__module__}:{ev.WebServiceVisited.__qualname__}"
-    return StoredEvent(customer_id, version, topic, b"{}")
+def new_customer_events(services: Services, visits: int) -> list[StoredEvent]:
+    """A new customer's registration and visits, encoded as the importer stores them (the
+    views follow the shared log, so only real events go in)."""
+    customer = Customer.register(
+        customer_id=uuid.uuid4(),
+        provenance=provenance(),
+        customer_kind="person",
+        customer_type="individual",
+        name="Bulk Insert",
+        email=f"{unique('bulk')}@example.fi",
+        phone=None,
+        sector=None,
+        account_manager=None,
+    )
+    for _ in range(visits):
+        customer.record_touchpoint(
+            provenance(), ev.WebServiceVisited, {"notes": None, "page": "/bulk"}
+        )
+    services.crm.keys.ensure_keys([customer.id])
+    return [services.crm.mapper.to_stored_event(e) for e in customer.collect_events()]
+
+
+WAITING_FOR_LOCK = (
+    "SELECT 1 FROM pg_locks WHERE NOT granted"
+    f" AND relation = '{EVENTS_TABLE}'::regclass"
+    " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+)
 
 
 def test_a_bulk_insert_waits_for_an_earlier_writer_so_followers_skip_nothing(
@@ -157,30 +187,27 @@ def test_a_bulk_insert_waits_for_an_earlier_writer_so_followers_skip_nothing(
 ) -> None:
     recorder = services.crm.recorder
     assert isinstance(recorder, EventRecorder)
-    earlier, bulk = uuid.uuid4(), uuid.uuid4()
+    [registered] = new_customer_events(services, 0)
+    earlier = registered.originator_id
+    batch = new_customer_events(services, 1)
+    bulk = batch[0].originator_id
     finished = threading.Event()
     with psycopg.connect(services.database_url) as writer:
         # An earlier writer has taken its position in the log but not yet committed.
         writer.execute(
             f"INSERT INTO {EVENTS_TABLE} (originator_id, originator_version, topic, state)"
-            " VALUES (%s, 1, 't', '')",
-            (earlier,),
+            " VALUES (%s, %s, %s, %s)",
+            (earlier, registered.originator_version, registered.topic, registered.state),
         )
 
         def copy() -> None:
-            recorder.copy_events([stored_event(bulk, 1), stored_event(bulk, 2)])
+            recorder.copy_events(batch)
             finished.set()
 
         thread = threading.Thread(target=copy)
         thread.start()
         with psycopg.connect(services.database_url, autocommit=True) as observer:
-            while (
-                not finished.is_set()
-                and not observer.execute(
-                    "SELECT 1 FROM pg_locks WHERE NOT granted AND relation = %s::regclass",
-                    (EVENTS_TABLE,),
-                ).fetchone()
-            ):
+            while not finished.is_set() and not observer.execute(WAITING_FOR_LOCK).fetchone():
                 time.sleep(0.01)
             # The bulk insert is queued behind the earlier writer instead of committing
             # positions after one that is not visible yet.
@@ -204,10 +231,11 @@ def test_a_bulk_insert_waits_for_an_earlier_writer_so_followers_skip_nothing(
 def test_a_bulk_insert_refuses_a_version_another_writer_stored(services: Services) -> None:
     recorder = services.crm.recorder
     assert isinstance(recorder, EventRecorder)
-    customer_id = uuid.uuid4()
-    recorder.copy_events([stored_event(customer_id, 1)])
+    registered, visited = new_customer_events(services, 1)
+    recorder.copy_events([registered])
     with pytest.raises(IntegrityError):
-        recorder.copy_events([stored_event(customer_id, 2), stored_event(customer_id, 1)])
+        recorder.copy_events([visited, registered])
+    customer_id = registered.originator_id
     assert [e.originator_version for e in recorder.select_events(customer_id)] == [1]
 
 
