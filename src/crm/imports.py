@@ -10,6 +10,7 @@ progress lets a crashed import resume after the last committed chunk.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import dataclasses
 import functools
@@ -570,8 +571,10 @@ class Importer:
         """Store the chunk's events in one transaction, then its snapshots."""
         self._insert(decided.events)
         if decided.snapshots and self.crm.snapshots is not None:
-            # Snapshots only cache state that the events now stored rebuild anyway.
-            self.crm.snapshots.recorder.insert_events(decided.snapshots)
+            # Snapshots only cache state that the events now stored rebuild anyway: one that
+            # exists already is as good, and must not make the stored chunk look refused.
+            with contextlib.suppress(IntegrityError):
+                self.crm.snapshots.recorder.insert_events(decided.snapshots)
 
     def _decide(self, chunk: Chunk, carried: dict[str, Customer]) -> DecidedChunk:
         """Decide every row against its customer and encode the new events."""
