@@ -14,7 +14,7 @@ from uuid import UUID
 
 import psycopg
 from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
-from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.utils import get_topic, retry
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.sql import SQL, Identifier
@@ -89,7 +89,27 @@ def event_store_env(database_url: str, pool_size: int = 5) -> dict[str, str]:
 
 
 class EventRecorder(PostgresApplicationRecorder):
-    """The library's recorder, plus a bulk insert for imports."""
+    """The library's recorder, plus a bulk insert for imports, and its insert function made
+    to take the table lock that its other insert paths take."""
+
+    def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
+        super().__init__(datastore, **kwargs)
+        # The library's `es_insert_events` function (used with POSTGRES_ENABLE_DB_FUNCTIONS)
+        # inserts without `LOCK TABLE`, so two writers can commit their notification ids
+        # out of order and a projection following the log passes over the lower id for
+        # good. The same function with the lock first keeps ids visible in commit order.
+        function = self.sql_create_pg_function_insert_events.as_string(None)
+        lock = SQL("LOCK TABLE {schema}.{table} IN EXCLUSIVE MODE;").format(
+            schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name)
+        )
+        marker = "    NOTIFY "
+        if marker not in function:
+            raise RuntimeError("the library's insert function changed; review EventRecorder")
+        locked = function.replace(marker, f"    {lock.as_string(None)}{marker}", 1)
+        self.sql_create_pg_function_insert_events = SQL(locked).format()
+        self.sql_create_statements[self.create_insert_function_statement_index] = (
+            self.sql_create_pg_function_insert_events
+        )
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def copy_events(self, stored_events: Sequence[StoredEvent]) -> None:
