@@ -47,7 +47,9 @@ class KeyRing(ABC):
     erased customer meanwhile because the aggregate refuses new events.
     """
 
-    cache_size = 100_000
+    cache_size = 20_000
+    """About 2.7 kB per cached cipher, so at most ~55 MB; a projection batch (5,000 events)
+    needs at most that many customers' keys at once."""
     cache_seconds = 60.0
 
     def __init__(self, master_key: bytes, previous_master_keys: Iterable[bytes] = ()) -> None:
