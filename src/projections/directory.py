@@ -37,6 +37,12 @@ class CustomerDirectory(View):
         ]
 
     def write(self, cursor: Cursor[DictRow], batch: Batch) -> None:
+        # Pipelined: the statements run one after another in the transaction as before, but
+        # without a round trip each.
+        with cursor.connection.pipeline():
+            self._write(cursor, batch)
+
+    def _write(self, cursor: Cursor[DictRow], batch: Batch) -> None:
         p = self.prefix
         for _, event in batch:
             params: dict[str, Any] = {"id": event.originator_id}

@@ -11,6 +11,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, wait
 from typing import cast
 from uuid import UUID
 
@@ -27,6 +28,7 @@ from projections.view import SqlView, View
 log = logging.getLogger(__name__)
 
 DEFAULT_BATCH_SIZE = 5000
+SQL_VIEWS_AT_ONCE = 4
 Progress = Callable[[int, int], None]
 """Called with (events applied so far, log position reached)."""
 
@@ -39,6 +41,7 @@ class Projector:
         self.batch_size = batch_size
         self.personal_mapper = cast(PersonalDataMapper, crm.mapper)
         self.public_mapper = PublicDataMapper(self.personal_mapper)
+        self._pool = ThreadPoolExecutor(SQL_VIEWS_AT_ONCE, thread_name_prefix="sql-views")
 
     def head(self) -> int:
         """The position of the newest event in the log."""
@@ -83,22 +86,35 @@ class Projector:
                 decoded = self.decode(notifications, personal)
             else:
                 reached = min(target, start + self.batch_size)
+            due = [view for view in behind if positions[id(view)] < reached]
+            # SQL views run in the database, each on a connection of its own: they apply
+            # their ranges side by side while this thread decodes for the others. Each view
+            # still applies its batches one after another, in log order.
+            in_sql = [view for view in due if isinstance(view, SqlView)]
+            pending = [
+                self._pool.submit(view.apply_range, positions[id(view)], reached)
+                for view in (in_sql if len(due) > 1 else [])
+            ]
             consumed = len(decoded)
-            for view in behind:
-                after, wanted = positions[id(view)], view.topics
-                if after >= reached:
-                    continue  # further along than this batch reaches
-                if isinstance(view, SqlView):
-                    consumed = max(consumed, view.apply_range(after, reached))
-                else:
-                    view.apply_batch(
-                        [
-                            (position, event)
-                            for position, event in decoded
-                            if position > after and (not wanted or isinstance(event, wanted))
-                        ],
-                        reached,
-                    )
+            try:
+                for view in due:
+                    after, wanted = positions[id(view)], view.topics
+                    if not isinstance(view, SqlView):
+                        view.apply_batch(
+                            [
+                                (position, event)
+                                for position, event in decoded
+                                if position > after and (not wanted or isinstance(event, wanted))
+                            ],
+                            reached,
+                        )
+                    elif not pending:
+                        consumed = max(consumed, view.apply_range(after, reached))
+            finally:
+                # Every submitted range has committed or failed before the batch ends.
+                wait(pending)
+            consumed = max([consumed, *(future.result() for future in pending)])
+            for view in due:
                 positions[id(view)] = reached
             read += consumed
             if progress is not None:

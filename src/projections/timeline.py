@@ -134,7 +134,8 @@ class Timeline(SqlView):
             " state ->> 'recorded_by',"
             f" CASE WHEN typed THEN {plain_values('state - hidden')} ELSE state - hidden END,"
             " CASE WHEN customer_id IN (SELECT originator_id FROM erased) THEN NULL"
-            " ELSE nullif(state - shown, '{}') END FROM events",
+            " ELSE nullif(state - shown, '{}') END FROM events"
+            " ORDER BY customer_id, version",  # in key order: fewer index pages touched
             self.events.params(after, upto, erased=get_topic(ev.Erased)),
         )
         return cursor.rowcount
