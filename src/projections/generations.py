@@ -9,6 +9,9 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from eventsourcing.postgres import PostgresDatastore
+from psycopg import Cursor
+from psycopg.rows import DictRow
+from psycopg.sql import SQL, Identifier
 
 from projections.view import REGISTRY, View
 
@@ -36,8 +39,20 @@ class Generations:
             if row is not None and row["tag"].startswith(f"v{view_class.version}r"):
                 return str(row["tag"])
             # First start, or the code moved to a new version: its first generation goes live
-            # at once and fills from the first event.
+            # at once and fills from the first event. Generations of other versions are
+            # dropped: nothing maintains them any more, so an erasure would not reach
+            # personal data they hold.
             tag = f"v{view_class.version}r0"
+            cursor.execute(
+                "SELECT tag FROM projection_generations WHERE view = %s AND tag NOT LIKE %s",
+                (view_class.name, f"v{view_class.version}r%"),
+            )
+            for superseded in [str(row["tag"]) for row in cursor.fetchall()]:
+                self._drop_tables(cursor, f"{view_class.name}_{superseded}_")
+            cursor.execute(
+                "DELETE FROM projection_generations WHERE view = %s AND tag NOT LIKE %s",
+                (view_class.name, f"v{view_class.version}r%"),
+            )
             cursor.execute(
                 "UPDATE projection_generations SET live = false WHERE view = %s",
                 (view_class.name,),
@@ -48,6 +63,21 @@ class Generations:
                 (view_class.name, tag),
             )
             return tag
+
+    @staticmethod
+    def _drop_tables(cursor: Cursor[DictRow], prefix: str) -> None:
+        """Drop every table whose name starts with `prefix` (one generation's tables; its
+        view class may no longer exist to list them)."""
+        escaped = prefix.replace("\\", "\\\\").replace("_", "\\_").replace("%", "\\%")
+        cursor.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
+            " AND tablename LIKE %s",
+            (escaped + "%",),
+        )
+        for row in cursor.fetchall():
+            cursor.execute(
+                SQL("DROP TABLE IF EXISTS {} CASCADE").format(Identifier(row["tablename"]))
+            )
 
     def next_tag(self, view_class: type[View]) -> str:
         """A fresh tag for a rebuild beside the live generation."""

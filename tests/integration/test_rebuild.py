@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 from api.wiring import Services
+from projections.generations import LiveViews
 from projections.timeline import Timeline
 from tests.scenarios import register
 from tests.views import view_rows
@@ -71,3 +72,29 @@ def test_views_at_different_positions_catch_up_together(isolated_services: Servi
         assert view_rows(ahead) == view_rows(behind)
     finally:
         behind.drop_tables()
+
+
+def test_a_new_view_version_drops_the_generations_of_the_old_one(
+    isolated_services: Services,
+) -> None:
+    """Nothing maintains an old version's tables after an upgrade, so an erasure would not
+    reach the personal data they hold: they go when the new version goes live."""
+    services = isolated_services
+    register(services.crm)
+    old = services.views.get(Timeline)
+    services.projector.catch_up(old)
+    old_tables = old.table_names()
+    assert all(table_exists(services, table) for table in old_tables)
+
+    class NextTimeline(Timeline):
+        version = Timeline.version + 1
+
+    upgraded = LiveViews(old.datastore, [NextTimeline]).get(NextTimeline)
+
+    assert upgraded.tag == f"v{NextTimeline.version}r0"
+    assert not any(table_exists(services, table) for table in old_tables)
+    with services.pool.connection() as conn:
+        tags = conn.execute(
+            "SELECT tag FROM projection_generations WHERE view = 'timeline'"
+        ).fetchall()
+    assert [row[0] for row in tags] == [upgraded.tag]
