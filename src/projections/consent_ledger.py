@@ -51,6 +51,9 @@ class ConsentLedger(View):
             " PRIMARY KEY (customer_id, purpose, given_at_position))",
             "CREATE INDEX IF NOT EXISTS {p}intervals_validity"
             " ON {p}intervals (customer_id, purpose, valid_from)",
+            # Segments ask "who may be contacted for purpose P now": a range of one purpose.
+            "CREATE INDEX IF NOT EXISTS {p}intervals_by_purpose"
+            " ON {p}intervals (purpose, valid_from) INCLUDE (valid_to, customer_id)",
             "CREATE TABLE IF NOT EXISTS {p}erased (customer_id uuid PRIMARY KEY)",
         ]
 
