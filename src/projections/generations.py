@@ -29,30 +29,32 @@ class Generations:
             cursor.execute(REGISTRY)
 
     def live_tag(self, view_class: type[View]) -> str:
-        """The live generation's tag for the code's version, creating the first one if none."""
+        """The live generation's tag for the code's version, creating the first one if none.
+
+        Generations of other versions are dropped on the way: nothing maintains them any
+        more, so an erasure would not reach personal data they hold.
+        """
+        current = f"v{view_class.version}r"
         with self.datastore.transaction(commit=True) as cursor:
             cursor.execute(
-                "SELECT tag FROM projection_generations WHERE view = %s AND live",
+                "SELECT tag, live FROM projection_generations WHERE view = %s",
                 (view_class.name,),
             )
-            row = cursor.fetchone()
-            if row is not None and row["tag"].startswith(f"v{view_class.version}r"):
-                return str(row["tag"])
+            rows = cursor.fetchall()
+            superseded = [str(row["tag"]) for row in rows if not row["tag"].startswith(current)]
+            for tag in superseded:
+                self._drop_tables(cursor, f"{view_class.name}_{tag}_")
+            if superseded:
+                cursor.execute(
+                    "DELETE FROM projection_generations WHERE view = %s AND tag = ANY(%s)",
+                    (view_class.name, superseded),
+                )
+            live = [str(row["tag"]) for row in rows if row["live"]]
+            if live and live[0].startswith(current):
+                return live[0]
             # First start, or the code moved to a new version: its first generation goes live
-            # at once and fills from the first event. Generations of other versions are
-            # dropped: nothing maintains them any more, so an erasure would not reach
-            # personal data they hold.
-            tag = f"v{view_class.version}r0"
-            cursor.execute(
-                "SELECT tag FROM projection_generations WHERE view = %s AND tag NOT LIKE %s",
-                (view_class.name, f"v{view_class.version}r%"),
-            )
-            for superseded in [str(row["tag"]) for row in cursor.fetchall()]:
-                self._drop_tables(cursor, f"{view_class.name}_{superseded}_")
-            cursor.execute(
-                "DELETE FROM projection_generations WHERE view = %s AND tag NOT LIKE %s",
-                (view_class.name, f"v{view_class.version}r%"),
-            )
+            # at once and fills from the first event.
+            tag = f"{current}0"
             cursor.execute(
                 "UPDATE projection_generations SET live = false WHERE view = %s",
                 (view_class.name,),

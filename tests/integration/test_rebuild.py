@@ -98,3 +98,23 @@ def test_a_new_view_version_drops_the_generations_of_the_old_one(
             "SELECT tag FROM projection_generations WHERE view = 'timeline'"
         ).fetchall()
     assert [row[0] for row in tags] == [upgraded.tag]
+
+
+def test_a_leftover_generation_of_an_older_version_is_dropped_at_start_up(
+    isolated_services: Services,
+) -> None:
+    services = isolated_services
+    live = services.views.get(Timeline)
+    leftover = f"timeline_v{Timeline.version - 1}r3_entries"
+    with services.pool.connection() as conn:
+        conn.execute(f'CREATE TABLE "{leftover}" (personal text)')
+        conn.execute(
+            "INSERT INTO projection_generations (view, tag, live) VALUES ('timeline', %s, false)",
+            (f"v{Timeline.version - 1}r3",),
+        )
+
+    restarted = LiveViews(live.datastore, [Timeline]).get(Timeline)
+
+    assert restarted.tag == live.tag
+    assert not table_exists(services, leftover)
+    assert all(table_exists(services, table) for table in live.table_names())
