@@ -20,20 +20,6 @@ from crm import events as ev
 from crm.postgres import EVENTS_TABLE
 
 
-def customer_event_classes() -> tuple[type[ev.CustomerEvent], ...]:
-    """Every concrete kind of customer event, found by walking the class tree so that a new
-    kind is never silently skipped."""
-    found: list[type[ev.CustomerEvent]] = []
-    pending: list[type[ev.CustomerEvent]] = [ev.CustomerEvent]
-    while pending:
-        cls = pending.pop()
-        for subclass in cls.__subclasses__():
-            if subclass not in found:
-                found.append(subclass)
-                pending.append(subclass)
-    return tuple(sorted(found, key=get_topic))
-
-
 def at(state: str, field: str) -> str:
     """SQL for a stored datetime field as timestamptz."""
     return f"({state} -> '{field}' ->> '_data_')::timestamptz"

@@ -19,7 +19,7 @@ from psycopg.rows import DictRow
 from crm import events as ev
 from crm.mapper import PERSONAL, PersonalDataMapper
 from crm.postgres import EVENTS_TABLE
-from projections.stored_events import EventRows, at, customer_event_classes, plain_values
+from projections.stored_events import EventRows, at, plain_values
 from projections.view import SqlView
 
 COMMON = frozenset(
@@ -70,7 +70,7 @@ def has_typed_details(event_class: type[ev.CustomerEvent]) -> bool:
 
 
 TYPED_VALUES = (datetime, date, Decimal, UUID)
-EVENT_CLASSES = customer_event_classes()
+EVENT_CLASSES = ev.CUSTOMER_EVENT_CLASSES
 KINDS: dict[str, type[ev.CustomerEvent]] = {cls.kind(): cls for cls in EVENT_CLASSES}
 LAYOUTS = {cls: layout(cls) for cls in EVENT_CLASSES}
 
