@@ -15,40 +15,17 @@ from crm.mapper import PersonalDataMapper
 from projections.indicators import EPOCH, CustomerIndicators, days_since_epoch
 from projections.stored_events import EventRows
 from projections.timeline import Timeline, own_fields, plain
-from tests.factories import START, every_touchpoint, provenance, times, unique
-
-
-def marked_journey(services: Services, marker: str) -> uuid.UUID:
-    """A person with the marker in personal fields, every touchpoint kind and an affiliation
-    (a UUID field), so every stored value type appears."""
-    crm = services.crm
-    customer_id = crm.register_customer(
-        provenance(),
-        customer_kind="person",
-        customer_type="individual",
-        name=f"{marker}-name",
-        email=f"{marker}@example.fi",
-        sector="ICT",
-    ).customer_id
-    organisation = crm.register_customer(
-        provenance(),
-        customer_kind="organisation",
-        customer_type="private_organisation",
-        name=unique("Org"),
-        email=None,
-    ).customer_id
-    crm.start_affiliation(customer_id, provenance(), organisation, f"{marker}-role")
-    for (kind, fields), at in zip(every_touchpoint(), times(40), strict=False):
-        marked = {**fields, "notes": f"{marker}-notes"} if "notes" in fields else fields
-        crm.record_touchpoint(customer_id, provenance(at), kind, marked)
-    return customer_id
+from tests.factories import START, every_touchpoint, provenance, unique
+from tests.integration.test_privacy_erasure import marked_customer
 
 
 def test_timeline_rows_hold_what_the_mapper_decodes_with_personal_fields_sealed(
     services: Services,
 ) -> None:
     marker = unique("SEALED")
-    customer_id = marked_journey(services, marker)
+    # Every touchpoint kind, a profile correction and an affiliation (a UUID field), so
+    # every stored value type appears.
+    customer_id = marked_customer(services, marker)
     timeline = services.views.get(Timeline)
     assert timeline.wait_for(services.projector.head(), 20)
 
@@ -65,7 +42,7 @@ def test_timeline_rows_hold_what_the_mapper_decodes_with_personal_fields_sealed(
         mapper.to_domain_event(stored_event)
         for stored_event in services.crm.recorder.select_events(customer_id)
     ]
-    assert len(rows) == len(decoded) == len(every_touchpoint()) + 2
+    assert len(rows) == len(decoded) == len(every_touchpoint()) + 3
     by_version = {row["version"]: row for row in rows}
     for event in decoded:
         assert isinstance(event, ev.CustomerEvent)
