@@ -40,7 +40,6 @@ from crm.postgres import EventRecorder
 LOCAL_TIME = ZoneInfo("Europe/Helsinki")
 CHUNK_ROWS = 1000
 MAX_REPORTED_ERRORS = 1000
-MAX_CACHED_COLUMNS = 4096
 COMMON = ("occurred_at", "institution", "channel", "recorded_by", "idempotency_key")
 PERSON_FIELDS = ("email", "name", "first_name", "last_name", "phone")
 
@@ -248,28 +247,16 @@ def parse_row(
     if "\0" in raw:
         return RowError(line, "row", raw["\0"])
     values: dict[str, str] = dict(mapping.defaults)
-    fields_of = _column_fields(mapping.name)
     for column, text in raw.items():
         if column is None or text is None:
             continue
         cleaned = text.strip()
         if cleaned:
-            name = fields_of.get(column)
-            if name is None:
-                name = mapping.field_for(column)
-                if len(fields_of) < MAX_CACHED_COLUMNS:
-                    fields_of[column] = name
-            values[name] = cleaned
+            values[mapping.field_for(column)] = cleaned
     try:
         return _validated(line, values, mapping, recorded_by)
     except InvalidFieldError as error:
         return RowError(line, error.field, error.problem)
-
-
-@functools.cache
-def _column_fields(mapping: str) -> dict[str, str]:
-    """Source column -> field, filled as columns are met (every row repeats the header's)."""
-    return {}
 
 
 def _validated(
