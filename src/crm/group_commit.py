@@ -17,11 +17,8 @@ import time
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeoutError
 from dataclasses import dataclass
-from typing import Any
-from uuid import UUID
 
 from crm.application import CRM, Command, Recorded
-from crm.customer import Provenance
 
 log = logging.getLogger(__name__)
 
@@ -107,12 +104,6 @@ class GroupCommitter:
             # Cancelled if still queued; if its batch is already being saved, the client's
             # retry with the same idempotency key gets the first answer.
             raise CommitUnavailableError("The write did not complete in time.") from error
-
-    def record_touchpoint(
-        self, customer_id: UUID, provenance: Provenance, kind: str, fields: dict[str, Any]
-    ) -> Recorded:
-        """`CRM.record_touchpoint`, saved together with concurrent commands."""
-        return self.execute(self.crm.touchpoint_command(customer_id, provenance, kind, fields))
 
     # Writer -------------------------------------------------------------------------------
 

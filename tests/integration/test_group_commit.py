@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from concurrent.futures import ThreadPoolExecutor
 from uuid import UUID
 
@@ -11,7 +13,7 @@ from api.wiring import Services
 from crm.application import CRM, Command, Recorded
 from crm.customer import Customer
 from crm.errors import CustomerNotFoundError, LeadTransitionError
-from crm.group_commit import GroupCommitter
+from crm.group_commit import CommitUnavailableError, GroupCommitter
 from crm.postgres import EventPositions
 from tests.factories import provenance, unique
 
@@ -144,3 +146,32 @@ def test_concurrent_callers_are_batched_and_each_answered(services: Services) ->
     assert len({(r.customer_id, r.version) for r in results}) == 64
     assert committer.batches < 64
     assert sorted(services.crm.get_customer(c).version for c in customers) == [17] * 4
+
+
+def test_a_caller_on_the_event_loop_gets_its_answer_or_a_retryable_refusal(
+    services: Services,
+) -> None:
+    crm = services.crm
+    customer_id = register(crm)
+    committer = GroupCommitter(crm, answer_timeout=0.2)
+    committer.start()
+    try:
+        recorded = asyncio.run(committer.wait_for(touchpoint(crm, customer_id)))
+        assert recorded.customer_id == customer_id and recorded.position is not None
+
+        slow = touchpoint(crm, customer_id, key=unique("slow"))
+        decide = slow.decide
+
+        def slowly(customer: Customer) -> None:
+            time.sleep(0.5)  # the writer is busy longer than the caller waits
+            decide(customer)
+
+        with pytest.raises(CommitUnavailableError):
+            asyncio.run(committer.wait_for(Command(slow.customer_id, slow.provenance, slowly)))
+        # The batch was already being saved: once it is, repeating the key (as the client is
+        # told to) returns the first answer.
+        time.sleep(0.6)
+        again = asyncio.run(committer.wait_for(slow))
+        assert again.duplicate
+    finally:
+        committer.stop()
