@@ -82,6 +82,7 @@ class Services:
             self.committer.stop()
         if self.worker is not None:
             self.worker.stop()
+        self.projector.close()
         self.crm.close()
         self.pool.close()
 

@@ -43,6 +43,10 @@ class Projector:
         self.public_mapper = PublicDataMapper(self.personal_mapper)
         self._pool = ThreadPoolExecutor(SQL_VIEWS_AT_ONCE, thread_name_prefix="sql-views")
 
+    def close(self) -> None:
+        """Stop the threads that apply SQL views (after any range being applied)."""
+        self._pool.shutdown(wait=True)
+
     def head(self) -> int:
         """The position of the newest event in the log."""
         return self.crm.recorder.max_notification_id() or 0
