@@ -24,7 +24,6 @@ import os
 import platform
 import resource
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -44,6 +43,7 @@ from api.wiring import build_services
 from crm.customer import Provenance
 from crm.postgres import EVENTS_TABLE
 from scripts.bench.http_load import LoadResult, Request, load
+from scripts.bench.stats import percentile
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = ("/koulutukset/avoimet", "/koulutukset/yrityksille", "/tutkimuspalvelut")
@@ -149,8 +149,8 @@ def online(clients: int, seconds: float, customer_count: int, workers: int) -> N
             outcome = results[mode]
             print(
                 f"  {mode:7} {outcome.rate:7,.0f} requests/s"
-                f"  p50 {percentile(outcome.latencies, 50):6.1f} ms"
-                f"  p99 {percentile(outcome.latencies, 99):6.1f} ms"
+                f"  p50 {percentile(outcome.latencies, 0.50) * 1000:6.1f} ms"
+                f"  p99 {percentile(outcome.latencies, 0.99) * 1000:6.1f} ms"
                 f"  failures {outcome.failures} {outcome.unexpected or ''}"
             )
         group, single, refused = results["group"], results["single"], results["refused"]
@@ -170,12 +170,6 @@ def wait_for_health(port: int) -> None:
             pass
         time.sleep(0.2)
     raise RuntimeError("the server did not start")
-
-
-def percentile(values: list[float], q: int) -> float:
-    if not values:
-        return float("nan")
-    return statistics.quantiles(values, n=100)[q - 1] * 1000 if q < 100 else max(values) * 1000
 
 
 # Bulk -----------------------------------------------------------------------------------

@@ -30,14 +30,10 @@ from crm.customer import Provenance
 from projections.runner import ProjectionWorker
 from projections.timeline import Timeline
 from scripts.bench.dataset import BENCH_SCALE, bench_settings
+from scripts.bench.stats import percentile
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE_SECONDS = 0.002
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
 def write_steadily(services: Services, customers: list[UUID], rate: float, seconds: float) -> None:

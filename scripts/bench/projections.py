@@ -37,11 +37,7 @@ from projections.view import View, ViewProjection
 from scripts.bench import live_lag
 from scripts.bench.dataset import BENCH_SCALE, bench_settings
 from scripts.bench.http_load import load
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+from scripts.bench.stats import percentile
 
 
 def batched_catch_up(services: Services, view_classes: list[type[View]]) -> dict[str, float]:

@@ -15,7 +15,6 @@ import argparse
 import os
 import secrets
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -32,6 +31,7 @@ from api.settings import Settings
 from api.users import Role
 from api.wiring import Services, build_services
 from crm.customer import Customer, Provenance
+from scripts.bench.stats import percentile
 
 USER = "bench.am"
 PAGES = ("/koulutukset/avoimet", "/koulutukset/yrityksille", "/tutkimuspalvelut", "/kumppanuus")
@@ -181,14 +181,6 @@ def _baseline(services: Services, customers: list[UUID], count: int) -> tuple[li
     return latencies, time.monotonic() - began
 
 
-def _percentile(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    if len(values) == 1:
-        return values[0]
-    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=8, help="concurrent HTTP clients")
@@ -227,8 +219,8 @@ def main(argv: list[str] | None = None) -> None:
             http_rate = len(latencies) / elapsed
             print(
                 f"  {len(latencies):,} touchpoints in {elapsed:.1f} s = {http_rate:,.0f}/s, "
-                f"p50 {_percentile(latencies, 50) * 1000:.1f} ms, "
-                f"p99 {_percentile(latencies, 99) * 1000:.1f} ms, errors {errors}"
+                f"p50 {percentile(latencies, 0.50) * 1000:.1f} ms, "
+                f"p99 {percentile(latencies, 0.99) * 1000:.1f} ms, errors {errors}"
             )
 
             count = max(len(latencies), 1)
@@ -237,8 +229,8 @@ def main(argv: list[str] | None = None) -> None:
             direct_rate = count / direct_elapsed
             print(
                 f"  {count:,} commands in {direct_elapsed:.1f} s = {direct_rate:,.0f}/s, "
-                f"p50 {_percentile(direct, 50) * 1000:.1f} ms, "
-                f"p99 {_percentile(direct, 99) * 1000:.1f} ms"
+                f"p50 {percentile(direct, 0.50) * 1000:.1f} ms, "
+                f"p99 {percentile(direct, 0.99) * 1000:.1f} ms"
             )
             print(f"HTTP / in-process: {http_rate / direct_rate:.2f}x")
     finally:
