@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Coroutine
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 from uuid import UUID
 
 import pytest
@@ -148,6 +150,13 @@ def test_concurrent_callers_are_batched_and_each_answered(services: Services) ->
     assert sorted(services.crm.get_customer(c).version for c in customers) == [17] * 4
 
 
+def on_event_loop(waiting: Coroutine[Any, Any, Recorded]) -> Recorded:
+    """Await on an event loop of its own thread, as an API request does (this thread may
+    already run one, e.g. the browser tests' driver)."""
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, waiting).result()
+
+
 def test_a_caller_on_the_event_loop_gets_its_answer_or_a_retryable_refusal(
     services: Services,
 ) -> None:
@@ -156,7 +165,7 @@ def test_a_caller_on_the_event_loop_gets_its_answer_or_a_retryable_refusal(
     committer = GroupCommitter(crm, answer_timeout=0.2)
     committer.start()
     try:
-        recorded = asyncio.run(committer.wait_for(touchpoint(crm, customer_id)))
+        recorded = on_event_loop(committer.wait_for(touchpoint(crm, customer_id)))
         assert recorded.customer_id == customer_id and recorded.position is not None
 
         slow = touchpoint(crm, customer_id, key=unique("slow"))
@@ -167,11 +176,11 @@ def test_a_caller_on_the_event_loop_gets_its_answer_or_a_retryable_refusal(
             decide(customer)
 
         with pytest.raises(CommitUnavailableError):
-            asyncio.run(committer.wait_for(Command(slow.customer_id, slow.provenance, slowly)))
+            on_event_loop(committer.wait_for(Command(slow.customer_id, slow.provenance, slowly)))
         # The batch was already being saved: once it is, repeating the key (as the client is
         # told to) returns the first answer.
         time.sleep(0.6)
-        again = asyncio.run(committer.wait_for(slow))
+        again = on_event_loop(committer.wait_for(slow))
         assert again.duplicate
     finally:
         committer.stop()
