@@ -1,15 +1,26 @@
-"""The fast transcoder decodes exactly what the library's own decoder does."""
+"""The fast transcoder writes exactly the library's bytes and decodes exactly what the
+library's own decoder does."""
 
 from __future__ import annotations
 
+import dataclasses
+import enum
+import math
+import typing
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
 
+import pytest
 from eventsourcing.persistence import JSONTranscoder
 
 from crm.application import DateAsISO
+from crm.customer import Customer
+from crm.events import CUSTOMER_EVENT_CLASSES, TOUCHPOINT_KINDS
 from crm.transcoder import FastJSONTranscoder
+from tests.factories import every_touchpoint, provenance
 
 
 def both() -> tuple[JSONTranscoder, FastJSONTranscoder]:
@@ -36,3 +47,143 @@ def test_fast_decoding_equals_the_library_decoding_for_nested_typed_values() -> 
     encoded = library.encode(value)
     assert fast.decode(encoded) == library.decode(encoded)
     assert fast.decode(encoded)["amount"] == Decimal("1200.50")
+
+
+# Encoding ------------------------------------------------------------------------------
+
+
+class Label(str):
+    pass
+
+
+class Level(enum.Enum):
+    LOW = 1
+
+
+class Rank(enum.IntEnum):
+    FIRST = 1
+
+
+TRICKY_TEXT = 'ä€ "quoted" back\\slash\n\t\r\x00\x01\x1f\x7f\u2028\u2029 😀'
+
+
+def sample_value(hint: Any, name: str) -> Any:
+    """A value of the field's declared type, with text that needs escaping."""
+    args = [a for a in getattr(hint, "__args__", ()) if a is not type(None)]
+    hint = args[0] if args else hint
+    samples: dict[Any, Any] = {
+        str: f"{name} {TRICKY_TEXT}",
+        datetime: datetime(2025, 3, 30, 3, 30, 15, 120, tzinfo=ZoneInfo("Europe/Helsinki")),
+        date: date(2026, 2, 28),
+        Decimal: Decimal("1200.50"),
+        int: 7,
+        uuid.UUID: uuid.UUID("c4e1f0e2-8a4b-4c1e-9f0a-1234567890ab"),
+    }
+    return samples[hint]
+
+
+def event_states() -> list[dict[str, Any]]:
+    """The state the mapper encodes for one event of every class, as it is encoded."""
+    states = []
+    for cls in CUSTOMER_EVENT_CLASSES:
+        hints = typing.get_type_hints(cls)
+        state = {
+            name: sample_value(hints[name], name)
+            for name in (f.name for f in dataclasses.fields(cls))
+            if name not in ("originator_id", "originator_version")
+        }
+        state["timestamp"] = datetime(2025, 3, 30, 1, 0, tzinfo=UTC)
+        states.append(state)
+    return states
+
+
+def customer_snapshot_state() -> dict[str, Any]:
+    """A snapshot's state: nested dicts, lists of tuples, UUIDs and Decimals inside."""
+    customer = Customer.register(
+        customer_id=uuid.uuid4(),
+        provenance=provenance(),
+        customer_kind="person",
+        customer_type="individual",
+        name="Äijä Öljynen",
+        email="aija@example.fi",
+        phone=None,
+        sector=None,
+        account_manager=None,
+    )
+    for kind, fields in every_touchpoint():
+        customer.record_touchpoint(provenance(), TOUCHPOINT_KINDS[kind], fields)
+    state = dict(vars(Customer.Snapshot.take(customer)))
+    del state["originator_id"], state["originator_version"]
+    return state
+
+
+TRICKY_VALUES: list[Any] = [
+    {},
+    [],
+    None,
+    "",
+    TRICKY_TEXT,
+    {"nested": {"deeper": [None, True, False, 0, -1, 2**63 - 1, -(2**63)]}},
+    {"ids": [uuid.uuid4(), {"id": uuid.uuid4()}], "when": (date(1, 1, 1), date(9999, 12, 31))},
+    {"amounts": [Decimal("0"), Decimal("-0"), Decimal("1E+3"), Decimal("NaN")]},
+    {"naive": datetime(2025, 1, 1, 12, 0), "micro": datetime(2025, 1, 1, 0, 0, 0, 1, UTC)},
+    {"offset": datetime(2025, 6, 1, 12, 0, tzinfo=timezone(timedelta(hours=5, minutes=30)))},
+    # Local mean time: an offset with seconds, which orjson would round to minutes.
+    {"lmt": datetime(1900, 1, 1, 12, 0, tzinfo=ZoneInfo("Europe/Helsinki"))},
+    {"odd offset": datetime(2025, 1, 1, tzinfo=timezone(timedelta(seconds=3661)))},
+    {"float": 1.5, "big float": 1e16, "tiny": 1e-7, "nan": math.nan, "inf": math.inf},
+    {"huge": 2**64, "negative huge": -(2**70)},
+    {"tuple": (1, "a", (2, [3]))},
+    {"subclass": Label("x")},
+    {"enum": Rank.FIRST},
+    {Label("key"): 1},
+]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [*event_states(), customer_snapshot_state(), *TRICKY_VALUES],
+    ids=[
+        *(cls.__name__ for cls in CUSTOMER_EVENT_CLASSES),
+        "snapshot",
+        *(f"tricky-{i}" for i in range(len(TRICKY_VALUES))),
+    ],
+)
+def test_fast_encoding_writes_the_library_bytes(value: Any) -> None:
+    library, fast = both()
+    assert fast.encode(value) == library.encode(value)
+
+
+def test_datetimes_in_any_zone_and_era_encode_as_the_library_does() -> None:
+    library, fast = both()
+    zones = [None, UTC, timezone(timedelta(hours=-3, seconds=-1))]
+    zones += [ZoneInfo(name) for name in ("Europe/Helsinki", "America/Sitka", "Asia/Kolkata")]
+    moments = [
+        datetime(year, month, 15, 13, 45, 30, micro, tzinfo=zone, fold=fold)
+        for year in (1, 999, 1880, 1921, 1970, 2025, 9999)
+        for month in (3, 10)
+        for micro in (0, 1, 999999)
+        for zone in zones
+        for fold in (0, 1)
+    ]
+    for moment in moments:
+        assert fast.encode({"at": moment}) == library.encode({"at": moment}), moment
+
+
+def test_values_the_library_cannot_encode_fail_the_same_way() -> None:
+    library, fast = both()
+    for value in ({"unregistered": Level.LOW}, {"surrogate": "\ud800"}, {1: 2, "a": {2.5: 1}}):
+        try:
+            expected: Any = library.encode(value)
+        except Exception as error:  # whatever the library raises, the fast one raises too
+            with pytest.raises(type(error)):
+                fast.encode(value)
+        else:
+            assert fast.encode(value) == expected
+
+
+def test_a_transcoding_registered_by_the_application_is_used() -> None:
+    library, fast = both()
+    value = {"days": [date(2026, 1, 15), {"day": date(2025, 12, 31)}]}
+    assert fast.encode(value) == library.encode(value)
+    assert b'"_type_":"date_iso"' in fast.encode(value)
