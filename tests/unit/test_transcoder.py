@@ -3,9 +3,11 @@ library's own decoder does."""
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import enum
 import math
+import os
 import typing
 import uuid
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -15,10 +17,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from eventsourcing.persistence import JSONTranscoder
+from eventsourcing.utils import get_topic
 
 from crm.application import DateAsISO
 from crm.customer import Customer
 from crm.events import CUSTOMER_EVENT_CLASSES, TOUCHPOINT_KINDS
+from crm.keys import InMemoryKeyRing
+from crm.mapper import PersonalDataMapper
 from crm.transcoder import FastJSONTranscoder
 from tests.factories import every_touchpoint, provenance
 
@@ -73,7 +78,7 @@ def sample_value(hint: Any, name: str) -> Any:
     hint = args[0] if args else hint
     samples: dict[Any, Any] = {
         str: f"{name} {TRICKY_TEXT}",
-        datetime: datetime(2025, 3, 30, 3, 30, 15, 120, tzinfo=ZoneInfo("Europe/Helsinki")),
+        datetime: datetime(2025, 3, 30, 12, 30, 15, 120, tzinfo=ZoneInfo("Europe/Helsinki")),
         date: date(2026, 2, 28),
         Decimal: Decimal("1200.50"),
         int: 7,
@@ -187,3 +192,58 @@ def test_a_transcoding_registered_by_the_application_is_used() -> None:
     value = {"days": [date(2026, 1, 15), {"day": date(2025, 12, 31)}]}
     assert fast.encode(value) == library.encode(value)
     assert b'"_type_":"date_iso"' in fast.encode(value)
+
+
+# Mapping -------------------------------------------------------------------------------
+
+
+def sample_events() -> list[Any]:
+    """One event of every customer event class, and a customer snapshot."""
+    customer_id = uuid.uuid4()
+    events: list[Any] = []
+    for version, state in enumerate(event_states(), start=1):
+        cls = CUSTOMER_EVENT_CLASSES[version - 1]
+        event = object.__new__(cls)
+        object.__setattr__(
+            event,
+            "__dict__",
+            {"originator_id": customer_id, "originator_version": version, **state},
+        )
+        events.append(event)
+    snapshot = object.__new__(Customer.Snapshot)
+    object.__setattr__(
+        snapshot,
+        "__dict__",
+        {"originator_id": customer_id, "originator_version": 99, **customer_snapshot_state()},
+    )
+    return [*events, snapshot]
+
+
+def test_the_mapper_stores_the_library_state_with_personal_fields_sealed() -> None:
+    library, fast = both()
+    keys = InMemoryKeyRing(os.urandom(32))
+    mapper = PersonalDataMapper(fast, keys)
+    for event in sample_events():
+        keys.ensure_keys([event.originator_id])
+        before = copy.deepcopy(vars(event))
+        stored = mapper.to_stored_event(event)
+        assert vars(event) == before
+        assert stored.originator_id == event.originator_id
+        assert stored.originator_version == event.originator_version
+        assert stored.topic == get_topic(type(event))
+        # What the library's mapper stores, with the personal fields moved into the blob.
+        state = copy.deepcopy(before)
+        del state["originator_id"], state["originator_version"]
+        personal = {}
+        for path in type(event).personal_fields:
+            *parents, leaf = path.split(".")
+            node = state
+            for part in parents:
+                node = node[part]
+            if node.get(leaf) is not None:
+                personal[path] = node[leaf]
+            node.pop(leaf, None)
+        if personal:
+            state["personal"] = library.decode(stored.state)["personal"]
+            assert mapper.open_sealed(event.originator_id, state["personal"]) == personal
+        assert stored.state == library.encode(state)
