@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date
+import hashlib
+import uuid
+from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
-from crm.imports import MAPPINGS, ImportRow, parse_row
+from crm.imports import _KEY_CONTENT, MAPPINGS, ImportRow, key_content, parse_row
+from tests.factories import every_touchpoint
 
 ROWS = [
     (
@@ -63,3 +67,48 @@ def test_fields_are_converted_to_their_kinds_types() -> None:
     assert course.email == "oppija.yksi@example.fi"
     assert isinstance(review, ImportRow) and review.fields["next_review_due"] == date(2026, 3, 14)
     assert isinstance(feedback, ImportRow) and feedback.fields["score"] == 9
+
+
+KEY_PARTS = [
+    ["native", "fair_visited", "a@example.fi", "2025-03-14", []],
+    [
+        "fair_visitors",
+        "fair_visited",
+        "äiti@esimerkki.fi",
+        '14.3.2025 "klo" 10.00\\\n\t\x01',
+        sorted(
+            {
+                "notes": "Tekoäly 😀 \u2028 \x7f",
+                "fair_name": "Studia",
+                "amount": Decimal("1E+3"),
+                "credits": Decimal("-0.50"),
+                "score": 10,
+                "big": 2**80,
+                "next_review_due": date(2026, 3, 14),
+                "organisation_id": uuid.UUID("c4e1f0e2-8a4b-4c1e-9f0a-1234567890ab"),
+                "comment": None,
+            }.items()
+        ),
+    ],
+    # Types rows never hold go through the generic encoder.
+    ["native", "feedback_given", "a@example.fi", "2025", [("score", 1.5), ("flag", True)]],
+    ["native", None, "a@example.fi", "2025", [("when", datetime(2025, 1, 1, tzinfo=UTC))]],
+]
+
+
+@pytest.mark.parametrize("parts", KEY_PARTS)
+def test_key_content_is_written_as_the_json_encoder_writes_it(parts: list[Any]) -> None:
+    assert key_content(parts) == _KEY_CONTENT.encode(parts)
+
+
+def test_rows_of_every_kind_get_the_key_the_json_encoder_derives() -> None:
+    for kind, fields in every_touchpoint():
+        raw = {"kind": kind, "email": "a@example.fi", "occurred_at": "2025-03-14T10:00"}
+        raw |= {name: "" if value is None else str(value) for name, value in fields.items()}
+        row = parse_row(2, raw, MAPPINGS["native"], "anna.am")
+        assert isinstance(row, ImportRow), row
+        content = _KEY_CONTENT.encode(
+            ["native", kind, "a@example.fi", "2025-03-14T10:00", sorted(row.fields.items())]
+        )
+        digest = hashlib.sha256(content.encode()).hexdigest()[:40]
+        assert row.provenance.idempotency_key == f"import:{digest}"
