@@ -243,12 +243,13 @@ def parse_row(
     if "\0" in raw:
         return RowError(line, "row", raw["\0"])
     values: dict[str, str] = dict(mapping.defaults)
+    mapping_name = mapping.name
     for column, text in raw.items():
         if column is None or text is None:
             continue
         cleaned = text.strip()
         if cleaned:
-            values[mapping.field_for(column)] = cleaned
+            values[_field_for(mapping_name, column)] = cleaned
     try:
         return _validated(line, values, mapping, recorded_by)
     except InvalidFieldError as error:
@@ -276,14 +277,15 @@ def _validated(
     content = key_content(
         [mapping.name, kind_name, email, values["occurred_at"], sorted(fields.items())]
     )
-    provenance = Provenance(
-        occurred_at=occurred_at,
-        institution=values.get("institution", "joint"),
-        channel=values.get("channel", "import"),
-        recorded_by=recorded_by,
-        idempotency_key="import:" + hashlib.sha256(content.encode()).hexdigest()[:40],
-    )
-    check_fields({**provenance.as_fields(), **fields})
+    common: dict[str, Any] = {
+        "occurred_at": occurred_at,
+        "institution": values.get("institution", "joint"),
+        "channel": values.get("channel", "import"),
+        "recorded_by": recorded_by,
+        "idempotency_key": "import:" + hashlib.sha256(content.encode()).hexdigest()[:40],
+    }
+    provenance = Provenance(**common)
+    check_fields(common | fields)
     return ImportRow(line, email, name, values.get("phone"), kind, provenance, fields)
 
 
