@@ -110,6 +110,28 @@ def test_a_key_repeated_within_one_batch_stores_one_event(services: Services) ->
     assert crm.get_customer(customer_id).version == 2
 
 
+def test_the_next_batch_starts_from_the_customers_as_saved(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    crm = services.crm
+    customer_id = register(crm)
+    crm.execute_batch([touchpoint(crm, customer_id)])
+    read_back: list[object] = []
+    streams = crm._streams
+    assert streams is not None
+
+    def recording(versions: dict[UUID, int]) -> dict[UUID, list[Any]]:
+        stored = streams(versions)
+        read_back.extend(event for events in stored.values() for event in events)
+        return stored
+
+    monkeypatch.setattr(crm, "_streams", recording)
+    [outcome] = crm.execute_batch([touchpoint(crm, customer_id)])
+    assert read_back == []  # nothing the last batch saved is read back and decoded again
+    assert isinstance(outcome, Recorded) and outcome.version == 3
+    assert crm.get_customer(customer_id).version == 3
+
+
 def test_a_batch_that_meets_another_writer_retries_without_failing_anyone(
     services: Services,
 ) -> None:
