@@ -292,38 +292,36 @@ def _validated(
 _KEY_CONTENT = json.JSONEncoder(default=str)
 """Encodes what an idempotency key is derived from; keys of stored rows depend on its output."""
 
-_quoted = json.encoder.encode_basestring_ascii
-_AS_TEXT = (Decimal, date, UUID)
-"""Field types `_KEY_CONTENT` writes as their `str()`."""
+
+def _key_content_writer() -> Callable[[list[Any], int], Sequence[str]] | None:
+    """The C encoder `_KEY_CONTENT.encode` builds for every call, built once. Without
+    circular-reference markers it keeps no state between calls."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:
+        return None
+    encoder = _KEY_CONTENT
+    writer: Callable[[list[Any], int], Sequence[str]] = make(
+        None,
+        encoder.default,
+        json.encoder.encode_basestring_ascii,
+        encoder.indent,
+        encoder.key_separator,
+        encoder.item_separator,
+        encoder.sort_keys,
+        encoder.skipkeys,
+        encoder.allow_nan,
+    )
+    return writer
+
+
+_KEY_CONTENT_WRITER = _key_content_writer()
 
 
 def key_content(parts: list[Any]) -> str:
-    """`_KEY_CONTENT.encode(parts)` for a row's four texts and sorted field items, written
-    directly (the generic encoder dominated the cost of a row's key)."""
-    *texts, items = parts
-    written = []
-    for text in texts:
-        if type(text) is not str:
-            return _KEY_CONTENT.encode(parts)
-        written.append(_quoted(text))
-    pairs = []
-    for name, value in items:
-        kind = type(value)
-        if kind is str:
-            field_text = _quoted(value)
-        elif value is None:
-            field_text = "null"
-        elif kind is int:
-            field_text = int.__repr__(value)
-        elif kind in _AS_TEXT:
-            field_text = _quoted(str(value))
-        else:
-            return _KEY_CONTENT.encode(parts)
-        if type(name) is not str:
-            return _KEY_CONTENT.encode(parts)
-        pairs.append(f"[{_quoted(name)}, {field_text}]")
-    written.append(f"[{', '.join(pairs)}]")
-    return f"[{', '.join(written)}]"
+    """`_KEY_CONTENT.encode(parts)`, without building an encoder for every row."""
+    if _KEY_CONTENT_WRITER is None:
+        return _KEY_CONTENT.encode(parts)
+    return "".join(_KEY_CONTENT_WRITER(parts, 0))
 
 
 def _event_fields(kind: type[ev.Touchpoint], values: dict[str, str]) -> dict[str, Any]:
