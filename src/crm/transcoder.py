@@ -67,11 +67,18 @@ class FastJSONTranscoder(JSONTranscoder):
         if build is not None:
             return build(value)
         if kind is dict:
-            plain = _PLAIN
-            prepare = self._prepare
-            return {
-                key: item if type(item) in plain else prepare(item) for key, item in value.items()
-            }
+            # An event's state: mostly text, a few datetimes and Decimals, seldom anything
+            # nested, so registered types are built here without a call to `_prepare`.
+            builds = self._builds
+            prepared = {}
+            for key, item in value.items():
+                item_kind = type(item)
+                if item_kind in _PLAIN:
+                    prepared[key] = item
+                else:
+                    build = builds.get(item_kind)
+                    prepared[key] = build(item) if build is not None else self._prepare(item)
+            return prepared
         if kind is list or kind is tuple:
             return [item if type(item) in _PLAIN else self._prepare(item) for item in value]
         if kind in _PLAIN:

@@ -90,7 +90,7 @@ KEY_PARTS = [
             }.items()
         ),
     ],
-    # Types rows never hold go through the generic encoder.
+    # Types rows never hold are written by the encoder's str() fallback or as JSON.
     ["native", "feedback_given", "a@example.fi", "2025", [("score", 1.5), ("flag", True)]],
     ["native", None, "a@example.fi", "2025", [("when", datetime(2025, 1, 1, tzinfo=UTC))]],
 ]
