@@ -33,6 +33,7 @@ from crm.mapper import PersonalDataMapper
 from crm.transcoder import FastJSONTranscoder
 
 MAX_ATTEMPTS = 20
+BATCH_ATTEMPTS = 3
 
 
 class ConcurrencyError(RuleViolationError):
@@ -322,8 +323,20 @@ class CRM(Application[UUID]):
         Commands on one customer are decided in arrival order against one loaded aggregate;
         a repeated idempotency key (stored, or earlier in the batch) is a duplicate. A command
         that breaks a rule fails alone. If another process wrote one of the customers
-        meanwhile, the batch's commands are retried one by one through `_command`.
+        meanwhile, the batch is decided again on the customers as they now stand, and after
+        repeated collisions its commands are retried one by one through `_command`.
         """
+        for attempt in range(BATCH_ATTEMPTS):
+            if attempt:
+                time.sleep(random.uniform(0, 0.002 * 2**attempt))
+            outcomes = self._save_batch(commands)
+            if outcomes is not None:
+                return outcomes
+        return [self._retry_alone(command) for command in commands]
+
+    def _save_batch(self, commands: Sequence[Command]) -> list[Outcome] | None:
+        """One attempt of `execute_batch`; None if another writer saved one of its customers
+        first (nothing of the batch is saved then)."""
         outcomes: list[Outcome | None] = [None] * len(commands)
         by_customer: dict[UUID, list[int]] = {}
         for index, command in enumerate(commands):
@@ -351,7 +364,7 @@ class CRM(Application[UUID]):
             try:
                 recordings = self.save(*changed)
             except IntegrityError:
-                return [self._retry_alone(command) for command in commands]
+                return None
             positions = {
                 (r.domain_event.originator_id, r.domain_event.originator_version): (
                     r.notification.id

@@ -10,6 +10,7 @@ caller with its own outcome. A command that breaks a rule fails alone.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import queue
 import threading
@@ -18,7 +19,7 @@ from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeoutError
 from dataclasses import dataclass
 
-from crm.application import CRM, Command, Recorded
+from crm.application import CRM, Command, Outcome, Recorded
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +30,29 @@ class CommitUnavailableError(RuntimeError):
 
 @dataclass
 class _Pending:
+    """A queued command and whoever waits for it: a thread (`future`) or a coroutine on an
+    event loop (`waiter`, settled on its own loop)."""
+
     command: Command
-    future: Future[Recorded]
+    future: Future[Recorded] | None = None
+    waiter: asyncio.Future[Recorded] | None = None
+
+    def wanted(self) -> bool:
+        """False once the caller gave up before the batch started (its command is dropped)."""
+        if self.future is not None:
+            return self.future.set_running_or_notify_cancel()
+        return self.waiter is not None and not self.waiter.cancelled()
+
+
+def _settle(answers: list[tuple[asyncio.Future[Recorded], Outcome]]) -> None:
+    """Answer a batch's waiters of one event loop (runs on that loop)."""
+    for waiter, outcome in answers:
+        if waiter.done():  # timed out meanwhile; the client retries with its key
+            continue
+        if isinstance(outcome, BaseException):
+            waiter.set_exception(outcome)
+        else:
+            waiter.set_result(outcome)
 
 
 class GroupCommitter:
@@ -83,7 +105,7 @@ class GroupCommitter:
         if not self._running:
             future.set_exception(CommitUnavailableError("The writer is not running."))
             return future
-        self._queue.put(_Pending(command, future))
+        self._queue.put(_Pending(command, future=future))
         return future
 
     def execute(self, command: Command) -> Recorded:
@@ -97,9 +119,14 @@ class GroupCommitter:
 
     async def wait_for(self, command: Command) -> Recorded:
         """`execute` for a caller on an event loop: waits without holding a thread."""
-        future = self.submit(command)
+        if not self._running:
+            raise CommitUnavailableError("The writer is not running.")
+        # An asyncio future settled on this loop once per batch, rather than a thread future
+        # wrapped for the loop: one wake-up of the loop answers all of its callers.
+        waiter: asyncio.Future[Recorded] = asyncio.get_running_loop().create_future()
+        self._queue.put(_Pending(command, waiter=waiter))
         try:
-            return await asyncio.wait_for(asyncio.wrap_future(future), self.answer_timeout)
+            return await asyncio.wait_for(waiter, self.answer_timeout)
         except TimeoutError as error:
             # Cancelled if still queued; if its batch is already being saved, the client's
             # retry with the same idempotency key gets the first answer.
@@ -140,21 +167,29 @@ class GroupCommitter:
                 self._commit([left])
 
     def _commit(self, batch: list[_Pending]) -> None:
-        live = [p for p in batch if p.future.set_running_or_notify_cancel()]
+        live = [p for p in batch if p.wanted()]
         if not live:
             return
+        outcomes: list[Outcome]
         try:
             outcomes = self.crm.execute_batch([p.command for p in live])
         except Exception as error:
             # The database failed (e.g. it is restarting): nothing of this batch was saved.
             log.warning("group commit of %d commands failed: %s", len(live), error)
-            for pending in live:
-                pending.future.set_exception(error)
-            return
-        self.batches += 1
-        self.commands += len(live)
+            outcomes = [error] * len(live)
+        else:
+            self.batches += 1
+            self.commands += len(live)
+        by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Recorded], Outcome]]]
+        by_loop = {}
         for pending, outcome in zip(live, outcomes, strict=True):
-            if isinstance(outcome, Exception):
-                pending.future.set_exception(outcome)
-            else:
-                pending.future.set_result(outcome)
+            if pending.waiter is not None:
+                by_loop.setdefault(pending.waiter.get_loop(), []).append((pending.waiter, outcome))
+            elif pending.future is not None:
+                if isinstance(outcome, BaseException):
+                    pending.future.set_exception(outcome)
+                else:
+                    pending.future.set_result(outcome)
+        for loop, answers in by_loop.items():
+            with contextlib.suppress(RuntimeError):  # that loop is closed: nobody waits
+                loop.call_soon_threadsafe(_settle, answers)

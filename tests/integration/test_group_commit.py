@@ -133,11 +133,19 @@ def test_the_next_batch_starts_from_the_customers_as_saved(
 
 
 def test_a_batch_that_meets_another_writer_retries_without_failing_anyone(
-    services: Services,
+    services: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     crm = services.crm
     customer_id = register(crm)
     raced = []
+    alone: list[Command] = []
+    retry_alone = crm._retry_alone
+
+    def recording_retry_alone(command: Command) -> object:
+        alone.append(command)
+        return retry_alone(command)
+
+    monkeypatch.setattr(crm, "_retry_alone", recording_retry_alone)
 
     def decide_while_another_writer_saves(customer: Customer) -> None:
         if not raced:
@@ -151,6 +159,7 @@ def test_a_batch_that_meets_another_writer_retries_without_failing_anyone(
     outcomes = crm.execute_batch([racing, touchpoint(crm, customer_id)])
     assert all(isinstance(o, Recorded) and not o.duplicate for o in outcomes)
     assert crm.get_customer(customer_id).version == 4
+    assert alone == []  # decided again as a batch, on the customer as it now stands
 
 
 def test_concurrent_callers_are_batched_and_each_answered(services: Services) -> None:
