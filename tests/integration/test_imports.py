@@ -3,6 +3,7 @@ protocol, customers spanning chunks, conflicts with other writers, snapshots."""
 
 from __future__ import annotations
 
+import gc
 import io
 import threading
 import time
@@ -17,7 +18,15 @@ from api.wiring import Services
 from crm import events as ev
 from crm.customer import Customer
 from crm.import_records import PostgresImportLog
-from crm.imports import MAPPINGS, DecidedChunk, Importer, ImportReport, read_rows
+from crm.imports import (
+    IMPORT_GC_THRESHOLD,
+    MAPPINGS,
+    DecidedChunk,
+    Importer,
+    ImportReport,
+    _YoungCollections,
+    read_rows,
+)
 from crm.postgres import EVENTS_TABLE, EventRecorder
 from tests.factories import provenance, unique
 
@@ -253,3 +262,39 @@ def test_an_import_log_records_progress_per_chunk(services: Services) -> None:
         progress=lambda report: seen.append((report.last_line, report.recorded)),
     )
     assert seen == [(3, 2), (4, 3)]
+
+
+def test_an_import_collects_young_garbage_less_often_and_restores_the_threshold(
+    services: Services,
+) -> None:
+    emails = [f"{unique('gc')}@example.fi" for _ in range(3)]
+    before = gc.get_threshold()
+    during: list[tuple[int, int, int]] = []
+    assert services.import_log is not None
+    Importer(services.crm, services.import_log, chunk_rows=2).run(
+        read_rows(io.BytesIO(native_csv(emails, 1)), "csv"),
+        import_id=uuid.uuid4().hex,
+        source="gc.csv",
+        mapping=MAPPINGS["native"],
+        recorded_by="anna.am",
+        progress=lambda report: during.append(gc.get_threshold()),
+    )
+    assert during
+    assert all(t == (max(before[0], IMPORT_GC_THRESHOLD), *before[1:]) for t in during)
+    assert gc.get_threshold() == before
+
+
+def test_the_threshold_is_restored_when_the_last_of_overlapping_imports_ends() -> None:
+    before = gc.get_threshold()
+    pacing = _YoungCollections(before[0] + 5000)
+    first, second = pacing.spaced(), pacing.spaced()
+    first.__enter__()
+    second.__enter__()
+    assert gc.get_threshold()[0] == before[0] + 5000
+    first.__exit__(None, None, None)
+    assert gc.get_threshold()[0] == before[0] + 5000
+    with pytest.raises(RuntimeError), pacing.spaced():
+        raise RuntimeError("an import failed")
+    assert gc.get_threshold()[0] == before[0] + 5000
+    second.__exit__(None, None, None)
+    assert gc.get_threshold() == before
