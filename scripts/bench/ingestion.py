@@ -42,6 +42,7 @@ from api.users import Role
 from api.wiring import build_services
 from crm.customer import Provenance
 from crm.postgres import EVENTS_TABLE
+from scripts.bench.cpu import CpuMeter
 from scripts.bench.http_load import LoadResult, Request, load
 from scripts.bench.stats import percentile
 
@@ -96,6 +97,16 @@ def touchpoint_request(customers: list[str], i: int, *, valid: bool = True) -> R
     return ("POST", f"/customers/{customers[i % len(customers)]}/touchpoints", orjson.dumps(body))
 
 
+MODES = {
+    "single": "one event per transaction (the group committer switched off)",
+    "group": "group commit (the service's default)",
+    "refused": "the same requests without the required `page`, answered 422 by the same server:"
+    " the service's HTTP stack alone (routing, authentication, validation)",
+    "floor": "a FastAPI route of the same shape with nothing behind it"
+    " (scripts/bench/floor_app.py): the most any route reaches on this machine",
+}
+
+
 def online(clients: int, seconds: float, customer_count: int, workers: int) -> None:
     database_url, name = fresh_database()
     with tempfile.TemporaryDirectory() as tmp:
@@ -122,18 +133,22 @@ def online(clients: int, seconds: float, customer_count: int, workers: int) -> N
             f"online: {clients} clients, {seconds:.0f} s per mode, {customer_count} customers,"
             f" {workers} API processes"
         )
+        for mode, meaning in MODES.items():
+            print(f"  {mode}: {meaning}")
         results: dict[str, LoadResult] = {}
-        # "refused": the same requests without the required `page`, answered 422 by the same
-        # server: the cost of the HTTP stack (routing, authentication, validation) alone, a
-        # ceiling for any route on this machine.
-        for mode in ("single", "group", "refused"):
+        for mode in MODES:
             port = free_port()
-            command = [str(ROOT / ".venv/bin/crm"), "serve", "--port", str(port)]
-            command += ["--workers", str(workers)]
+            if mode == "floor":
+                command = [str(ROOT / ".venv/bin/uvicorn"), "scripts.bench.floor_app:app"]
+                command += ["--no-access-log", "--log-level", "warning"]
+            else:
+                command = [str(ROOT / ".venv/bin/crm"), "serve"]
+            command += ["--port", str(port), "--workers", str(workers)]
             server_env = {**env, "CRM_GROUP_COMMIT": str(mode != "single").lower()}
             server = subprocess.Popen(command, env=server_env, cwd=ROOT, stdout=subprocess.DEVNULL)
             try:
                 wait_for_health(port)
+                meter = CpuMeter(server.pid)
                 results[mode] = load(
                     "127.0.0.1",
                     port,
@@ -143,6 +158,7 @@ def online(clients: int, seconds: float, customer_count: int, workers: int) -> N
                     seconds=seconds,
                     expect=frozenset({422} if mode == "refused" else {201}),
                 )
+                cpu = meter.stop()
             finally:
                 server.terminate()
                 server.wait(30)
@@ -153,10 +169,12 @@ def online(clients: int, seconds: float, customer_count: int, workers: int) -> N
                 f"  p99 {percentile(outcome.latencies, 0.99) * 1000:6.1f} ms"
                 f"  failures {outcome.failures} {outcome.unexpected or ''}"
             )
-        group, single, refused = results["group"], results["single"], results["refused"]
+            print(f"          {cpu.per_request_us(len(outcome.latencies))}")
+        group, single = results["group"], results["single"]
         print(f"  ratio group/single: {group.rate / max(single.rate, 1):.2f}")
-        ceiling = group.rate / max(refused.rate, 1)
-        print(f"  ratio group/refused (share of the HTTP stack's own ceiling): {ceiling:.2f}")
+        for ceiling in ("refused", "floor"):
+            share = group.rate / max(results[ceiling].rate, 1)
+            print(f"  ratio group/{ceiling}: {share:.2f}")
     drop_database(with_database(server_url(), "postgres"), name)
 
 
