@@ -14,14 +14,19 @@ from api.users import Permission, User, permission_for
 bearer = HTTPBearer(auto_error=False, description="A token from `crm users add`.")
 
 
-async def current_user(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> User:
-    """The authenticated user, or 401.
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 
-    Dependencies here are `async` so a request does not hop through the thread pool for
-    each of them; only a token not seen in the last seconds costs a database look-up.
+
+async def current_user(request: Request, credentials: Credentials) -> User:
+    """The authenticated user, or 401."""
+    return await authenticate(request, credentials)
+
+
+async def authenticate(request: Request, credentials: HTTPAuthorizationCredentials | None) -> User:
+    """The user a bearer token belongs to, or 401.
+
+    `async` so a request does not hop through the thread pool; only a token not seen in the
+    last seconds costs a database look-up.
     """
     if credentials is None:
         raise HTTPException(401, "Authentication required.", {"WWW-Authenticate": "Bearer"})
@@ -33,14 +38,19 @@ async def current_user(
     return user  # type: ignore[no-any-return]  # app.state is untyped
 
 
-def require(permission: Permission) -> Callable[[Request, User], Awaitable[User]]:
+def require(
+    permission: Permission,
+) -> Callable[[Request, HTTPAuthorizationCredentials | None], Awaitable[User]]:
     """A dependency that lets only users whose role grants the permission through (else 403).
 
     The permission matrix in `api.users.ENDPOINT_PERMISSIONS` has the last word: a route
-    listed there needs the permission listed, whatever it declares.
+    listed there needs the permission listed, whatever it declares. It authenticates by
+    itself rather than through `current_user`: each dependency level costs every request
+    the framework's resolution work.
     """
 
-    async def check(request: Request, user: Annotated[User, Depends(current_user)]) -> User:
+    async def check(request: Request, credentials: Credentials) -> User:
+        user = await authenticate(request, credentials)
         route = request.scope.get("route")
         needed = permission_for(request.method, getattr(route, "path", ""), permission)
         if needed is not None and not user.can(needed):
