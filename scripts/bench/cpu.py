@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import resource
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,6 +46,23 @@ def postgres_processes() -> dict[int, float]:
             except (FileNotFoundError, ProcessLookupError):
                 continue
     return seconds
+
+
+def wait_until_idle(pid: int, timeout: float = 60.0) -> None:
+    """Wait until a process tree has finished starting up (under 5% of a core for 0.5 s).
+
+    A server answers its health check as soon as its first worker is up; clients that
+    connect then, on keep-alive connections, would all stay with that worker while the
+    others are still importing the app.
+    """
+    deadline = time.monotonic() + timeout
+    before = tree_seconds(pid)
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        now = tree_seconds(pid)
+        if now - before < 0.025:
+            return
+        before = now
 
 
 def own_seconds() -> float:

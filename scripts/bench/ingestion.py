@@ -42,7 +42,7 @@ from api.users import Role
 from api.wiring import build_services
 from crm.customer import Provenance
 from crm.postgres import EVENTS_TABLE
-from scripts.bench.cpu import CpuMeter
+from scripts.bench.cpu import CpuMeter, wait_until_idle
 from scripts.bench.http_load import LoadResult, Request, load
 from scripts.bench.stats import percentile
 
@@ -148,6 +148,7 @@ def online(clients: int, seconds: float, customer_count: int, workers: int) -> N
             server = subprocess.Popen(command, env=server_env, cwd=ROOT, stdout=subprocess.DEVNULL)
             try:
                 wait_for_health(port)
+                wait_until_idle(server.pid)
                 meter = CpuMeter(server.pid)
                 results[mode] = load(
                     "127.0.0.1",
