@@ -10,6 +10,7 @@ progress lets a crashed import resume after the last committed chunk.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import csv
 import dataclasses
@@ -22,7 +23,7 @@ import json
 import re
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -424,6 +425,8 @@ def parse_time(text: str, name: str = "occurred_at") -> datetime:
 
 
 Progress = Callable[[ImportReport], None]
+Matched = tuple[dict[str, Customer], int]
+"""Customers found or registered for a chunk's e-mails, and how many were registered."""
 
 
 @dataclass
@@ -492,9 +495,11 @@ class Importer:
     """Imports rows into the CRM a chunk (one transaction) at a time.
 
     While one chunk is being stored, the next is decided and encoded: PostgreSQL inserts on
-    one core while Python works on the other. The next chunk is decided against the customers
-    as the stored chunk leaves them, so if storing fails on a concurrent change, both chunks
-    are decided again from the database.
+    one core while Python works on the other, and the customers of the chunk after that are
+    looked up meanwhile (e-mail claims, events, data keys), so deciding seldom waits for the
+    database. The next chunk is decided against the customers as the stored chunk leaves
+    them, so if storing fails on a concurrent change, both chunks are decided again from the
+    database.
     """
 
     def __init__(self, crm: CRM, log: ImportLog, chunk_rows: int = CHUNK_ROWS) -> None:
@@ -523,11 +528,14 @@ class Importer:
         with (
             _young_collections.spaced(),
             ThreadPoolExecutor(1, thread_name_prefix="import-writer") as writer,
+            ThreadPoolExecutor(1, thread_name_prefix="import-lookup") as lookups,
         ):
             storing: tuple[DecidedChunk, Future[None] | None] | None = None
+            # The customers of the last two chunks decided: the chunk being decided finds its
+            # other customers in its lookup, which skipped them (they may not be stored yet).
             carried: dict[str, Customer] = {}
-            for chunk in chunks:
-                decided = self._decide(chunk, carried)
+            for chunk, lookup in self._looked_up(chunks, lookups):
+                decided = self._decide(chunk, carried, lookup.result())
                 if storing is not None:
                     if not self._stored(storing):
                         # A customer changed under the chunk being stored, and this one was
@@ -537,8 +545,8 @@ class Importer:
                         decided = self._decide(chunk, redone.customers)
                     self._report(report, storing[0], progress)
                     self._release_keys(storing[0], decided)
+                carried = (storing[0].customers if storing is not None else {}) | decided.customers
                 storing = (decided, writer.submit(self._write, decided))
-                carried = decided.customers
             report.status = "completed"
             if storing is None:
                 self.log.progress(report, [])
@@ -548,6 +556,28 @@ class Importer:
                 self._report(report, storing[0], progress)
                 self._release_keys(storing[0], None)
         return report
+
+    def _looked_up(
+        self, chunks: Iterator[Chunk], lookups: ThreadPoolExecutor
+    ) -> Iterator[tuple[Chunk, Future[Matched]]]:
+        """Each chunk with the lookup of its customers, started a chunk ahead so that the
+        database answers while the chunk before is decided.
+
+        A chunk's lookup starts while the two chunks before it are not stored yet (one being
+        decided, one being written), so it skips their e-mails: those customers are carried
+        over in memory as those chunks leave them.
+        """
+        recent: collections.deque[set[str]] = collections.deque(maxlen=2)
+        ahead: tuple[Chunk, Future[Matched]] | None = None
+        for chunk in chunks:
+            skip = set().union(*recent)
+            lookup = lookups.submit(self._look_up, chunk.rows, skip)
+            recent.append({row.email for row in chunk.rows})
+            if ahead is not None:
+                yield ahead
+            ahead = (chunk, lookup)
+        if ahead is not None:
+            yield ahead
 
     def _chunks(
         self,
@@ -635,9 +665,21 @@ class Importer:
             with contextlib.suppress(IntegrityError):
                 self.crm.snapshots.recorder.insert_events(decided.snapshots)
 
-    def _decide(self, chunk: Chunk, carried: dict[str, Customer]) -> DecidedChunk:
-        """Decide every row against its customer and encode the new events."""
-        customers, created = self._match_customers(chunk.rows, carried)
+    def _decide(
+        self, chunk: Chunk, carried: dict[str, Customer], lookup: Matched | None = None
+    ) -> DecidedChunk:
+        """Decide every row against its customer and encode the new events.
+
+        Customers come from `carried`, then from `lookup` (the rest, looked up ahead); without
+        a lookup, every customer not carried is looked up now."""
+        if lookup is None:
+            lookup = self._look_up(chunk.rows, carried.keys())
+        found, created = lookup
+        customers: dict[str, Customer] = {}
+        for row in chunk.rows:
+            if row.email not in customers:
+                customer = carried.get(row.email)
+                customers[row.email] = found[row.email] if customer is None else customer
         decided = DecidedChunk(chunk, customers, [], [], created=created)
         for row in chunk.rows:
             customer = customers[row.email]
@@ -664,20 +706,13 @@ class Importer:
                 decided.snapshots.append(to_stored_event(snapshot))
         return decided
 
-    def _match_customers(
-        self, chunk: list[ImportRow], carried: dict[str, Customer]
-    ) -> tuple[dict[str, Customer], int]:
-        """Each e-mail's customer: carried over from the chunk before, loaded if known, else
-        registered (in memory, not saved)."""
+    def _look_up(self, rows: list[ImportRow], skip: Collection[str]) -> Matched:
+        """The customer of each e-mail not in `skip`: loaded if known, else registered (in
+        memory, not saved) and given a data key; and how many were registered."""
         identities = self.crm.identities
-        customers: dict[str, Customer] = {}
         first_rows: dict[str, ImportRow] = {}
-        for row in chunk:
-            if row.email in customers or row.email in first_rows:
-                continue
-            if row.email in carried:
-                customers[row.email] = carried[row.email]
-            else:
+        for row in rows:
+            if row.email not in first_rows and row.email not in skip:
                 first_rows[row.email] = row
         claims = {email: identities.email_claim(email) for email in first_rows}
         held = identities.find(list(claims.values()))
@@ -686,7 +721,8 @@ class Importer:
         if len(taken) < len(fresh):
             held = identities.find(list(claims.values()))
         loaded = self.crm.get_customers([held[c] for c in claims.values() if c not in taken])
-        created = 0
+        customers: dict[str, Customer] = {}
+        registered: list[UUID] = []
         for email, row in first_rows.items():
             claim = claims[email]
             customer_id = fresh[claim] if claim in taken else held[claim]
@@ -708,5 +744,9 @@ class Importer:
                 sector=None,
                 account_manager=None,
             )
-            created += 1
-        return customers, created
+            registered.append(customer_id)
+        # Every registered customer is stored with its `Registered` event, so needs a key; the
+        # keys of known ones are only read (an erased customer's stays destroyed).
+        self.crm.keys.ensure_keys(registered)
+        self.crm.keys.prefetch(loaded)
+        return customers, len(registered)

@@ -8,6 +8,7 @@ import io
 import threading
 import time
 import uuid
+from collections.abc import Collection
 from typing import Any
 
 import psycopg
@@ -24,6 +25,8 @@ from crm.imports import (
     DecidedChunk,
     Importer,
     ImportReport,
+    ImportRow,
+    Matched,
     _YoungCollections,
     read_rows,
 )
@@ -113,6 +116,54 @@ def test_customers_whose_rows_span_chunks_get_every_row_once_in_file_order(
         assert events[0].email == email  # personal data decrypts with the customer's key
     again = run_import(services, native_csv(emails, 3), chunk_rows=4)
     assert (again.recorded, again.duplicates, again.customers_created) == (0, 15, 0)
+
+
+class SlowImporter(ConflictingImporter):
+    """Stores its first chunk slowly, and records the thread that looks up each chunk's
+    customers."""
+
+    def __init__(self, services: Services, chunk_rows: int) -> None:
+        super().__init__(services, chunk_rows)
+        self.lookup_threads: list[str] = []
+
+    def _write(self, decided: DecidedChunk) -> None:
+        if self.writes == 0:
+            time.sleep(0.5)
+        super()._write(decided)
+
+    def _look_up(self, rows: list[ImportRow], skip: Collection[str]) -> Matched:
+        self.lookup_threads.append(threading.current_thread().name)
+        return super()._look_up(rows, skip)
+
+
+def test_a_customer_back_after_a_chunk_is_carried_while_its_first_chunk_is_stored(
+    services: Services,
+) -> None:
+    a, b, c, d, e = (f"{unique(name)}@example.fi" for name in "abcde")
+    lines = ["kind,email,name,occurred_at,page"]
+    for number, email in enumerate([a, b, c, d, a, e]):
+        lines.append(
+            f"web_service_visited,{email},P,2025-03-0{number + 1}T10:00:00+02:00,/p{number}"
+        )
+    body = ("\n".join(lines) + "\n").encode()
+    # Chunks of two: `a` comes back in the third chunk while the first is still being stored.
+    importer = SlowImporter(services, chunk_rows=2)
+    report = run_import(services, body, chunk_rows=2, importer=importer)
+    assert (report.recorded, report.customers_created, report.invalid) == (6, 5, 0)
+    # The third chunk went on from the first chunk's customer in memory: nothing was refused.
+    assert importer.conflicts == 0
+    events = journey(services, a)
+    assert [getattr(e, "page", None) for e in events] == [None, "/p0", "/p4"]
+    assert [e.originator_version for e in events] == [1, 2, 3]
+
+
+def test_customers_are_looked_up_ahead_off_the_deciding_thread(services: Services) -> None:
+    emails = [f"{unique('ahead')}@example.fi" for _ in range(6)]
+    importer = SlowImporter(services, chunk_rows=4)
+    report = run_import(services, native_csv(emails, 2), chunk_rows=4, importer=importer)
+    assert (report.recorded, report.customers_created) == (12, 6)
+    assert len(importer.lookup_threads) == 3
+    assert all(name.startswith("import-lookup") for name in importer.lookup_threads)
 
 
 def test_personal_fields_are_stored_encrypted(services: Services) -> None:
