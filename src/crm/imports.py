@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import copy
 import csv
 import dataclasses
 import functools
@@ -425,8 +426,13 @@ def parse_time(text: str, name: str = "occurred_at") -> datetime:
 
 
 Progress = Callable[[ImportReport], None]
+"""Told each stored chunk's counts once the import log holds them; called from the import's
+writer thread, except for the last chunk. An exception stops the import before the next
+chunk is stored."""
 Matched = tuple[dict[str, Customer], int]
 """Customers found or registered for a chunk's e-mails, and how many were registered."""
+Logged = tuple[ImportReport, list[RowError]]
+"""An import's counts after a stored chunk, and that chunk's row errors."""
 
 
 @dataclass
@@ -534,6 +540,8 @@ class Importer:
             # The customers of the last two chunks decided: the chunk being decided finds its
             # other customers in its lookup, which skipped them (they may not be stored yet).
             carried: dict[str, Customer] = {}
+            # The stored chunk's progress, logged by the writer before it stores the next one.
+            stored: Logged | None = None
             for chunk, lookup in self._looked_up(chunks, lookups):
                 decided = self._decide(chunk, carried, lookup.result())
                 if storing is not None:
@@ -543,17 +551,17 @@ class Importer:
                         redone = self._store_alone(storing[0].chunk)
                         storing = (redone, None)
                         decided = self._decide(chunk, redone.customers)
-                    self._report(report, storing[0], progress)
+                    stored = self._report(report, storing[0])
                     self._release_keys(storing[0], decided)
                 carried = (storing[0].customers if storing is not None else {}) | decided.customers
-                storing = (decided, writer.submit(self._write, decided))
+                storing = (decided, writer.submit(self._log_and_write, stored, progress, decided))
             report.status = "completed"
             if storing is None:
                 self.log.progress(report, [])
             else:
                 if not self._stored(storing):
                     storing = (self._store_alone(storing[0].chunk), None)
-                self._report(report, storing[0], progress)
+                self._log(self._report(report, storing[0]), progress)
                 self._release_keys(storing[0], None)
         return report
 
@@ -630,9 +638,10 @@ class Importer:
             return decided
         raise AssertionError("unreachable")
 
-    def _report(
-        self, report: ImportReport, decided: DecidedChunk, progress: Progress | None
-    ) -> None:
+    @staticmethod
+    def _report(report: ImportReport, decided: DecidedChunk) -> Logged:
+        """Count the stored chunk in the report; returns the counts as they now stand (a copy)
+        and the chunk's row errors, for the import log."""
         chunk = decided.chunk
         report.rows += len(chunk.rows) + len(chunk.errors)
         errors = sorted([*chunk.errors, *decided.rule_errors], key=lambda e: e.line)
@@ -643,9 +652,13 @@ class Importer:
         report.last_line = chunk.last_line
         room = MAX_REPORTED_ERRORS - len(report.errors)
         report.errors.extend(errors[: max(room, 0)])
-        self.log.progress(report, errors)
+        return copy.copy(report), errors
+
+    def _log(self, stored: Logged, progress: Progress | None) -> None:
+        """Store a stored chunk's progress in the import log, then tell the caller."""
+        self.log.progress(*stored)
         if progress is not None:
-            progress(report)
+            progress(stored[0])
 
     def _release_keys(self, stored: DecidedChunk, following: DecidedChunk | None) -> None:
         """Drop the cached data keys of the stored chunk's customers that the next chunk does
@@ -655,6 +668,15 @@ class Importer:
         for email, customer in stored.customers.items():
             if email not in going_on:
                 self.crm.keys.forget(customer.id)
+
+    def _log_and_write(
+        self, stored: Logged | None, progress: Progress | None, decided: DecidedChunk
+    ) -> None:
+        """Log the progress of the chunk stored before (off the deciding thread, and still
+        only once that chunk is committed), then store this one."""
+        if stored is not None:
+            self._log(stored, progress)
+        self._write(decided)
 
     def _write(self, decided: DecidedChunk) -> None:
         """Store the chunk's events in one transaction, then its snapshots."""

@@ -27,6 +27,7 @@ from crm.imports import (
     ImportReport,
     ImportRow,
     Matched,
+    RowError,
     _YoungCollections,
     read_rows,
 )
@@ -313,6 +314,42 @@ def test_an_import_log_records_progress_per_chunk(services: Services) -> None:
         progress=lambda report: seen.append((report.last_line, report.recorded)),
     )
     assert seen == [(3, 2), (4, 3)]
+
+
+class ThreadNoting(PostgresImportLog):
+    def __init__(self, log: PostgresImportLog) -> None:
+        super().__init__(log.pool)
+        self.threads: list[tuple[int, str]] = []
+
+    def progress(self, report: ImportReport, errors: list[RowError]) -> None:
+        self.threads.append((report.last_line, threading.current_thread().name))
+        super().progress(report, errors)
+
+
+def test_progress_is_logged_by_the_writer_before_it_stores_the_next_chunk(
+    services: Services,
+) -> None:
+    emails = [f"{unique('logged')}@example.fi" for _ in range(5)]
+    assert services.import_log is not None
+    log = ThreadNoting(services.import_log)
+    told: list[tuple[int, str]] = []
+    import_id = uuid.uuid4().hex
+    Importer(services.crm, log, chunk_rows=2).run(
+        read_rows(io.BytesIO(native_csv(emails, 1)), "csv"),
+        import_id=import_id,
+        source="logged.csv",
+        mapping=MAPPINGS["native"],
+        recorded_by="anna.am",
+        progress=lambda report: told.append((report.last_line, report.status)),
+    )
+    # Deciding goes on meanwhile; only the last chunk's progress is logged when all is done.
+    lines = [line for line, _ in log.threads]
+    assert lines == [3, 5, 6]
+    assert [name.split("_")[0] for _, name in log.threads[:-1]] == ["import-writer"] * 2
+    assert log.threads[-1][1] == threading.current_thread().name
+    assert told == [(3, "running"), (5, "running"), (6, "completed")]
+    stored = log.get(import_id)
+    assert stored is not None and (stored.status, stored.recorded) == ("completed", 5)
 
 
 def test_an_import_collects_young_garbage_less_often_and_restores_the_threshold(
