@@ -10,9 +10,7 @@ progress lets a crashed import resume after the last committed chunk.
 
 from __future__ import annotations
 
-import collections
 import contextlib
-import copy
 import csv
 import dataclasses
 import functools
@@ -24,7 +22,7 @@ import json
 import re
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -426,13 +424,6 @@ def parse_time(text: str, name: str = "occurred_at") -> datetime:
 
 
 Progress = Callable[[ImportReport], None]
-"""Told each stored chunk's counts once the import log holds them; called from the import's
-writer thread, except for the last chunk. An exception stops the import before the next
-chunk is stored."""
-Matched = tuple[dict[str, Customer], int]
-"""Customers found or registered for a chunk's e-mails, and how many were registered."""
-Logged = tuple[ImportReport, list[RowError]]
-"""An import's counts after a stored chunk, and that chunk's row errors."""
 
 
 @dataclass
@@ -501,11 +492,9 @@ class Importer:
     """Imports rows into the CRM a chunk (one transaction) at a time.
 
     While one chunk is being stored, the next is decided and encoded: PostgreSQL inserts on
-    one core while Python works on the other, and the customers of the chunk after that are
-    looked up meanwhile (e-mail claims, events, data keys), so deciding seldom waits for the
-    database. The next chunk is decided against the customers as the stored chunk leaves
-    them, so if storing fails on a concurrent change, both chunks are decided again from the
-    database.
+    one core while Python works on the other. The next chunk is decided against the customers
+    as the stored chunk leaves them, so if storing fails on a concurrent change, both chunks
+    are decided again from the database.
     """
 
     def __init__(self, crm: CRM, log: ImportLog, chunk_rows: int = CHUNK_ROWS) -> None:
@@ -534,16 +523,11 @@ class Importer:
         with (
             _young_collections.spaced(),
             ThreadPoolExecutor(1, thread_name_prefix="import-writer") as writer,
-            ThreadPoolExecutor(1, thread_name_prefix="import-lookup") as lookups,
         ):
             storing: tuple[DecidedChunk, Future[None] | None] | None = None
-            # The customers of the last two chunks decided: the chunk being decided finds its
-            # other customers in its lookup, which skipped them (they may not be stored yet).
             carried: dict[str, Customer] = {}
-            # The stored chunk's progress, logged by the writer before it stores the next one.
-            stored: Logged | None = None
-            for chunk, lookup in self._looked_up(chunks, lookups):
-                decided = self._decide(chunk, carried, lookup.result())
+            for chunk in chunks:
+                decided = self._decide(chunk, carried)
                 if storing is not None:
                     if not self._stored(storing):
                         # A customer changed under the chunk being stored, and this one was
@@ -551,41 +535,19 @@ class Importer:
                         redone = self._store_alone(storing[0].chunk)
                         storing = (redone, None)
                         decided = self._decide(chunk, redone.customers)
-                    stored = self._report(report, storing[0])
+                    self._report(report, storing[0], progress)
                     self._release_keys(storing[0], decided)
-                carried = (storing[0].customers if storing is not None else {}) | decided.customers
-                storing = (decided, writer.submit(self._log_and_write, stored, progress, decided))
+                storing = (decided, writer.submit(self._write, decided))
+                carried = decided.customers
             report.status = "completed"
             if storing is None:
                 self.log.progress(report, [])
             else:
                 if not self._stored(storing):
                     storing = (self._store_alone(storing[0].chunk), None)
-                self._log(self._report(report, storing[0]), progress)
+                self._report(report, storing[0], progress)
                 self._release_keys(storing[0], None)
         return report
-
-    def _looked_up(
-        self, chunks: Iterator[Chunk], lookups: ThreadPoolExecutor
-    ) -> Iterator[tuple[Chunk, Future[Matched]]]:
-        """Each chunk with the lookup of its customers, started a chunk ahead so that the
-        database answers while the chunk before is decided.
-
-        A chunk's lookup starts while the two chunks before it are not stored yet (one being
-        decided, one being written), so it skips their e-mails: those customers are carried
-        over in memory as those chunks leave them.
-        """
-        recent: collections.deque[set[str]] = collections.deque(maxlen=2)
-        ahead: tuple[Chunk, Future[Matched]] | None = None
-        for chunk in chunks:
-            skip = set().union(*recent)
-            lookup = lookups.submit(self._look_up, chunk.rows, skip)
-            recent.append({row.email for row in chunk.rows})
-            if ahead is not None:
-                yield ahead
-            ahead = (chunk, lookup)
-        if ahead is not None:
-            yield ahead
 
     def _chunks(
         self,
@@ -638,10 +600,9 @@ class Importer:
             return decided
         raise AssertionError("unreachable")
 
-    @staticmethod
-    def _report(report: ImportReport, decided: DecidedChunk) -> Logged:
-        """Count the stored chunk in the report; returns the counts as they now stand (a copy)
-        and the chunk's row errors, for the import log."""
+    def _report(
+        self, report: ImportReport, decided: DecidedChunk, progress: Progress | None
+    ) -> None:
         chunk = decided.chunk
         report.rows += len(chunk.rows) + len(chunk.errors)
         errors = sorted([*chunk.errors, *decided.rule_errors], key=lambda e: e.line)
@@ -652,13 +613,9 @@ class Importer:
         report.last_line = chunk.last_line
         room = MAX_REPORTED_ERRORS - len(report.errors)
         report.errors.extend(errors[: max(room, 0)])
-        return copy.copy(report), errors
-
-    def _log(self, stored: Logged, progress: Progress | None) -> None:
-        """Store a stored chunk's progress in the import log, then tell the caller."""
-        self.log.progress(*stored)
+        self.log.progress(report, errors)
         if progress is not None:
-            progress(stored[0])
+            progress(report)
 
     def _release_keys(self, stored: DecidedChunk, following: DecidedChunk | None) -> None:
         """Drop the cached data keys of the stored chunk's customers that the next chunk does
@@ -669,15 +626,6 @@ class Importer:
             if email not in going_on:
                 self.crm.keys.forget(customer.id)
 
-    def _log_and_write(
-        self, stored: Logged | None, progress: Progress | None, decided: DecidedChunk
-    ) -> None:
-        """Log the progress of the chunk stored before (off the deciding thread, and still
-        only once that chunk is committed), then store this one."""
-        if stored is not None:
-            self._log(stored, progress)
-        self._write(decided)
-
     def _write(self, decided: DecidedChunk) -> None:
         """Store the chunk's events in one transaction, then its snapshots."""
         self._insert(decided.events)
@@ -687,21 +635,9 @@ class Importer:
             with contextlib.suppress(IntegrityError):
                 self.crm.snapshots.recorder.insert_events(decided.snapshots)
 
-    def _decide(
-        self, chunk: Chunk, carried: dict[str, Customer], lookup: Matched | None = None
-    ) -> DecidedChunk:
-        """Decide every row against its customer and encode the new events.
-
-        Customers come from `carried`, then from `lookup` (the rest, looked up ahead); without
-        a lookup, every customer not carried is looked up now."""
-        if lookup is None:
-            lookup = self._look_up(chunk.rows, carried.keys())
-        found, created = lookup
-        customers: dict[str, Customer] = {}
-        for row in chunk.rows:
-            if row.email not in customers:
-                customer = carried.get(row.email)
-                customers[row.email] = found[row.email] if customer is None else customer
+    def _decide(self, chunk: Chunk, carried: dict[str, Customer]) -> DecidedChunk:
+        """Decide every row against its customer and encode the new events."""
+        customers, created = self._match_customers(chunk.rows, carried)
         decided = DecidedChunk(chunk, customers, [], [], created=created)
         for row in chunk.rows:
             customer = customers[row.email]
@@ -728,13 +664,20 @@ class Importer:
                 decided.snapshots.append(to_stored_event(snapshot))
         return decided
 
-    def _look_up(self, rows: list[ImportRow], skip: Collection[str]) -> Matched:
-        """The customer of each e-mail not in `skip`: loaded if known, else registered (in
-        memory, not saved) and given a data key; and how many were registered."""
+    def _match_customers(
+        self, chunk: list[ImportRow], carried: dict[str, Customer]
+    ) -> tuple[dict[str, Customer], int]:
+        """Each e-mail's customer: carried over from the chunk before, loaded if known, else
+        registered (in memory, not saved)."""
         identities = self.crm.identities
+        customers: dict[str, Customer] = {}
         first_rows: dict[str, ImportRow] = {}
-        for row in rows:
-            if row.email not in first_rows and row.email not in skip:
+        for row in chunk:
+            if row.email in customers or row.email in first_rows:
+                continue
+            if row.email in carried:
+                customers[row.email] = carried[row.email]
+            else:
                 first_rows[row.email] = row
         claims = {email: identities.email_claim(email) for email in first_rows}
         held = identities.find(list(claims.values()))
@@ -743,8 +686,7 @@ class Importer:
         if len(taken) < len(fresh):
             held = identities.find(list(claims.values()))
         loaded = self.crm.get_customers([held[c] for c in claims.values() if c not in taken])
-        customers: dict[str, Customer] = {}
-        registered: list[UUID] = []
+        created = 0
         for email, row in first_rows.items():
             claim = claims[email]
             customer_id = fresh[claim] if claim in taken else held[claim]
@@ -766,9 +708,5 @@ class Importer:
                 sector=None,
                 account_manager=None,
             )
-            registered.append(customer_id)
-        # Every registered customer is stored with its `Registered` event, so needs a key; the
-        # keys of known ones are only read (an erased customer's stays destroyed).
-        self.crm.keys.ensure_keys(registered)
-        self.crm.keys.prefetch(loaded)
-        return customers, len(registered)
+            created += 1
+        return customers, created

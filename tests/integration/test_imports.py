@@ -8,7 +8,6 @@ import io
 import threading
 import time
 import uuid
-from collections.abc import Collection
 from typing import Any
 
 import psycopg
@@ -25,9 +24,6 @@ from crm.imports import (
     DecidedChunk,
     Importer,
     ImportReport,
-    ImportRow,
-    Matched,
-    RowError,
     _YoungCollections,
     read_rows,
 )
@@ -120,24 +116,15 @@ def test_customers_whose_rows_span_chunks_get_every_row_once_in_file_order(
 
 
 class SlowImporter(ConflictingImporter):
-    """Stores its first chunk slowly, and records the thread that looks up each chunk's
-    customers."""
-
-    def __init__(self, services: Services, chunk_rows: int) -> None:
-        super().__init__(services, chunk_rows)
-        self.lookup_threads: list[str] = []
+    """Stores its first chunk slowly."""
 
     def _write(self, decided: DecidedChunk) -> None:
         if self.writes == 0:
             time.sleep(0.5)
         super()._write(decided)
 
-    def _look_up(self, rows: list[ImportRow], skip: Collection[str]) -> Matched:
-        self.lookup_threads.append(threading.current_thread().name)
-        return super()._look_up(rows, skip)
 
-
-def test_a_customer_back_after_a_chunk_is_carried_while_its_first_chunk_is_stored(
+def test_a_customer_back_after_a_chunk_goes_on_from_its_stored_state(
     services: Services,
 ) -> None:
     a, b, c, d, e = (f"{unique(name)}@example.fi" for name in "abcde")
@@ -147,24 +134,16 @@ def test_a_customer_back_after_a_chunk_is_carried_while_its_first_chunk_is_store
             f"web_service_visited,{email},P,2025-03-0{number + 1}T10:00:00+02:00,/p{number}"
         )
     body = ("\n".join(lines) + "\n").encode()
-    # Chunks of two: `a` comes back in the third chunk while the first is still being stored.
+    # Chunks of two: `a` comes back in the third chunk, after a chunk without it, and the
+    # first chunk (its registration) is stored slowly.
     importer = SlowImporter(services, chunk_rows=2)
     report = run_import(services, body, chunk_rows=2, importer=importer)
     assert (report.recorded, report.customers_created, report.invalid) == (6, 5, 0)
-    # The third chunk went on from the first chunk's customer in memory: nothing was refused.
+    # The third chunk went on from `a` as the first chunk left it: nothing was refused.
     assert importer.conflicts == 0
     events = journey(services, a)
     assert [getattr(e, "page", None) for e in events] == [None, "/p0", "/p4"]
     assert [e.originator_version for e in events] == [1, 2, 3]
-
-
-def test_customers_are_looked_up_ahead_off_the_deciding_thread(services: Services) -> None:
-    emails = [f"{unique('ahead')}@example.fi" for _ in range(6)]
-    importer = SlowImporter(services, chunk_rows=4)
-    report = run_import(services, native_csv(emails, 2), chunk_rows=4, importer=importer)
-    assert (report.recorded, report.customers_created) == (12, 6)
-    assert len(importer.lookup_threads) == 3
-    assert all(name.startswith("import-lookup") for name in importer.lookup_threads)
 
 
 def test_personal_fields_are_stored_encrypted(services: Services) -> None:
@@ -314,42 +293,6 @@ def test_an_import_log_records_progress_per_chunk(services: Services) -> None:
         progress=lambda report: seen.append((report.last_line, report.recorded)),
     )
     assert seen == [(3, 2), (4, 3)]
-
-
-class ThreadNoting(PostgresImportLog):
-    def __init__(self, log: PostgresImportLog) -> None:
-        super().__init__(log.pool)
-        self.threads: list[tuple[int, str]] = []
-
-    def progress(self, report: ImportReport, errors: list[RowError]) -> None:
-        self.threads.append((report.last_line, threading.current_thread().name))
-        super().progress(report, errors)
-
-
-def test_progress_is_logged_by_the_writer_before_it_stores_the_next_chunk(
-    services: Services,
-) -> None:
-    emails = [f"{unique('logged')}@example.fi" for _ in range(5)]
-    assert services.import_log is not None
-    log = ThreadNoting(services.import_log)
-    told: list[tuple[int, str]] = []
-    import_id = uuid.uuid4().hex
-    Importer(services.crm, log, chunk_rows=2).run(
-        read_rows(io.BytesIO(native_csv(emails, 1)), "csv"),
-        import_id=import_id,
-        source="logged.csv",
-        mapping=MAPPINGS["native"],
-        recorded_by="anna.am",
-        progress=lambda report: told.append((report.last_line, report.status)),
-    )
-    # Deciding goes on meanwhile; only the last chunk's progress is logged when all is done.
-    lines = [line for line, _ in log.threads]
-    assert lines == [3, 5, 6]
-    assert [name.split("_")[0] for _, name in log.threads[:-1]] == ["import-writer"] * 2
-    assert log.threads[-1][1] == threading.current_thread().name
-    assert told == [(3, "running"), (5, "running"), (6, "completed")]
-    stored = log.get(import_id)
-    assert stored is not None and (stored.status, stored.recorded) == ("completed", 5)
 
 
 def test_an_import_collects_young_garbage_less_often_and_restores_the_threshold(
