@@ -637,8 +637,8 @@ class Importer:
 
     def _decide(self, chunk: Chunk, carried: dict[str, Customer]) -> DecidedChunk:
         """Decide every row against its customer and encode the new events."""
-        customers, created = self._match_customers(chunk.rows, carried)
-        decided = DecidedChunk(chunk, customers, [], [], created=created)
+        customers, registered = self._match_customers(chunk.rows, carried)
+        decided = DecidedChunk(chunk, customers, [], [], created=len(registered))
         for row in chunk.rows:
             customer = customers[row.email]
             if customer.version_for(row.provenance.idempotency_key) is not None:
@@ -652,7 +652,10 @@ class Importer:
                 continue
             decided.recorded += 1
         changed = [c for c in customers.values() if c.pending_events]
-        self.crm.keys.ensure_keys(c.id for c in changed)
+        # A registered customer is new (or its registration died before its events were
+        # stored): create its key without reading first.
+        self.crm.keys.create_keys(registered)
+        self.crm.keys.ensure_keys(c.id for c in changed if c.id not in registered)
         to_stored_event = self.crm.mapper.to_stored_event
         interval = self.crm.snapshotting_intervals.get(Customer)
         for customer in changed:
@@ -666,9 +669,9 @@ class Importer:
 
     def _match_customers(
         self, chunk: list[ImportRow], carried: dict[str, Customer]
-    ) -> tuple[dict[str, Customer], int]:
+    ) -> tuple[dict[str, Customer], set[UUID]]:
         """Each e-mail's customer: carried over from the chunk before, loaded if known, else
-        registered (in memory, not saved)."""
+        registered (in memory, not saved); and the ids of those registered."""
         identities = self.crm.identities
         customers: dict[str, Customer] = {}
         first_rows: dict[str, ImportRow] = {}
@@ -686,7 +689,7 @@ class Importer:
         if len(taken) < len(fresh):
             held = identities.find(list(claims.values()))
         loaded = self.crm.get_customers([held[c] for c in claims.values() if c not in taken])
-        created = 0
+        registered: set[UUID] = set()
         for email, row in first_rows.items():
             claim = claims[email]
             customer_id = fresh[claim] if claim in taken else held[claim]
@@ -708,5 +711,5 @@ class Importer:
                 sector=None,
                 account_manager=None,
             )
-            created += 1
-        return customers, created
+            registered.add(customer_id)
+        return customers, registered

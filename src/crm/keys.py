@@ -111,6 +111,12 @@ class KeyRing(ABC):
         self.prefetch(ids)
         with self._lock:
             missing = [cid for cid in ids if (self._fresh(cid) or (None, 0.0))[0] is None]
+        self.create_keys(missing)
+
+    def create_keys(self, customer_ids: Iterable[UUID]) -> None:
+        """Give new customers data keys without first reading theirs: where a concurrent
+        writer stored one already, its key is read back and counts."""
+        missing = list(dict.fromkeys(customer_ids))
         if not missing:
             return
         plain = {cid: AESGCM.generate_key(256) for cid in missing}

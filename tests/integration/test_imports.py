@@ -146,6 +146,50 @@ def test_a_customer_back_after_a_chunk_goes_on_from_its_stored_state(
     assert [e.originator_version for e in events] == [1, 2, 3]
 
 
+def test_new_customers_get_keys_without_their_keys_being_read_first(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    keys = services.crm.keys
+    reads: list[int] = []
+    load_wrapped = keys._load_wrapped
+
+    def counted(customer_ids: list[uuid.UUID]) -> dict[uuid.UUID, bytes]:
+        if threading.current_thread() is threading.main_thread():  # not a projection's
+            reads.append(len(customer_ids))
+        return load_wrapped(customer_ids)
+
+    monkeypatch.setattr(keys, "_load_wrapped", counted)
+    emails = [f"{unique('keyless')}@example.fi" for _ in range(3)]
+    report = run_import(services, native_csv(emails, 2), chunk_rows=10)
+    assert (report.recorded, report.customers_created) == (6, 3)
+    assert reads == []
+    for email in emails:
+        assert journey(services, email)[0].email == email
+
+
+def test_a_registration_that_died_after_storing_its_key_goes_on_with_that_key(
+    services: Services,
+) -> None:
+    email = f"{unique('died')}@example.fi"
+    customer_id = uuid.uuid4()
+    identities, keys = services.crm.identities, services.crm.keys
+    # A registration claimed the address and stored a data key, then died before its event.
+    assert identities.claim([identities.email_claim(email)], customer_id)
+    keys.ensure_keys([customer_id])
+    first = keys.cipher_for(customer_id)
+    keys.forget(customer_id)
+    report = run_import(services, native_csv([email], 1), chunk_rows=10)
+    assert (report.recorded, report.customers_created) == (1, 1)
+    assert services.crm.find_by_email(email) == customer_id
+    keys.forget(customer_id)
+    stored = services.crm.recorder.select_events(customer_id)
+    nonce_and_key = keys._load_wrapped([customer_id])[customer_id]
+    assert first is not None and keys.unwrap(customer_id, nonce_and_key)
+    # The events decrypt with the key stored first, which the import kept.
+    assert [e.originator_version for e in stored] == [1, 2]
+    assert journey(services, email)[0].email == email
+
+
 def test_personal_fields_are_stored_encrypted(services: Services) -> None:
     email = f"{unique('secret')}@example.fi"
     run_import(services, native_csv([email], 1), chunk_rows=10)
