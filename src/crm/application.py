@@ -119,11 +119,20 @@ class CRM(Application[UUID]):
     def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
         """Save aggregates, first making sure every customer among them has a data key.
 
-        The library's `save`, except that customers hand over their events directly: its
-        generic collection asks two runtime-checkable protocols about every object, which
+        A customer registered by these events gets its key without a look-up first. The
+        rest is the library's `save`, except that customers hand over their events directly:
+        its generic collection asks two runtime-checkable protocols about every object, which
         cost more than deciding a touchpoint (Python 3.11 checks protocols slowly).
         """
-        self.keys.ensure_keys(obj.id for obj in objs if isinstance(obj, Customer))
+        customers = [obj for obj in objs if isinstance(obj, Customer)]
+        registered = {
+            c.id for c in customers if c.pending_events[:1] and c.version == len(c.pending_events)
+        }
+        self.keys.create_keys(registered)
+        self.keys.ensure_keys(c.id for c in customers if c.id not in registered)
+        return self._save_events_of(objs, kwargs)
+
+    def _save_events_of(self, objs: Sequence[Any], kwargs: dict[str, Any]) -> list[Recording[UUID]]:
         processing_event: ProcessingEvent[UUID] = ProcessingEvent()
         for obj in objs:
             if type(obj) is Customer:

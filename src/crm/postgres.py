@@ -242,7 +242,7 @@ class PostgresKeyRing(KeyRing):
         with self.pool.connection() as conn:
             rows = conn.execute(
                 "SELECT customer_id, wrapped_key FROM customer_data_keys"
-                " WHERE customer_id = ANY(%s)",
+                " WHERE customer_id = ANY(%b)",
                 (customer_ids,),
             ).fetchall()
         return {row[0]: bytes(row[1]) for row in rows}
@@ -251,7 +251,7 @@ class PostgresKeyRing(KeyRing):
         with self.pool.connection() as conn:
             rows = conn.execute(
                 "INSERT INTO customer_data_keys (customer_id, wrapped_key, master_key_id)"
-                " SELECT id, key, %s FROM unnest(%s::uuid[], %s::bytea[]) AS t(id, key)"
+                " SELECT id, key, %b FROM unnest(%b::uuid[], %b::bytea[]) AS t(id, key)"
                 " ON CONFLICT (customer_id) DO NOTHING RETURNING customer_id",
                 (key_id, list(wrapped), list(wrapped.values())),
             ).fetchall()

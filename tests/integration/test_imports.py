@@ -167,6 +167,32 @@ def test_new_customers_get_keys_without_their_keys_being_read_first(
         assert journey(services, email)[0].email == email
 
 
+def test_a_registration_creates_its_key_without_reading_it_first(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    keys = services.crm.keys
+    reads: list[list[uuid.UUID]] = []
+    load_wrapped = keys._load_wrapped
+
+    def counted(customer_ids: list[uuid.UUID]) -> dict[uuid.UUID, bytes]:
+        if threading.current_thread() is threading.main_thread():  # not a projection's
+            reads.append(customer_ids)
+        return load_wrapped(customer_ids)
+
+    monkeypatch.setattr(keys, "_load_wrapped", counted)
+    email = f"{unique('registered')}@example.fi"
+    customer_id = services.crm.register_customer(
+        provenance(),
+        customer_kind="person",
+        customer_type="individual",
+        name="Uusi Asiakas",
+        email=email,
+    ).customer_id
+    assert not any(customer_id in ids for ids in reads)
+    assert load_wrapped([customer_id])  # its key is stored
+    assert journey(services, email)[0].email == email
+
+
 def test_a_registration_that_died_after_storing_its_key_goes_on_with_that_key(
     services: Services,
 ) -> None:
