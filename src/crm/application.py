@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from copy import deepcopy
 from dataclasses import dataclass
 from datetime import date
@@ -124,13 +124,16 @@ class CRM(Application[UUID]):
         its generic collection asks two runtime-checkable protocols about every object, which
         cost more than deciding a touchpoint (Python 3.11 checks protocols slowly).
         """
-        customers = [obj for obj in objs if isinstance(obj, Customer)]
-        registered = {
-            c.id for c in customers if c.pending_events[:1] and c.version == len(c.pending_events)
-        }
+        self.ensure_data_keys(obj for obj in objs if isinstance(obj, Customer))
+        return self._save_events_of(objs, kwargs)
+
+    def ensure_data_keys(self, customers: Iterable[Customer]) -> None:
+        """Make sure every customer about to be saved has a data key. One registered by its
+        pending events (all its events are pending) gets a new key without a look-up."""
+        customers = list(customers)
+        registered = {c.id for c in customers if c.version == len(c.pending_events)}
         self.keys.create_keys(registered)
         self.keys.ensure_keys(c.id for c in customers if c.id not in registered)
-        return self._save_events_of(objs, kwargs)
 
     def _save_events_of(self, objs: Sequence[Any], kwargs: dict[str, Any]) -> list[Recording[UUID]]:
         processing_event: ProcessingEvent[UUID] = ProcessingEvent()

@@ -652,10 +652,7 @@ class Importer:
                 continue
             decided.recorded += 1
         changed = [c for c in customers.values() if c.pending_events]
-        # A registered customer is new (or its registration died before its events were
-        # stored): create its key without reading first.
-        self.crm.keys.create_keys(registered)
-        self.crm.keys.ensure_keys(c.id for c in changed if c.id not in registered)
+        self.crm.ensure_data_keys(changed)
         to_stored_event = self.crm.mapper.to_stored_event
         interval = self.crm.snapshotting_intervals.get(Customer)
         for customer in changed:
