@@ -70,8 +70,7 @@ def settle_heap() -> None:
     Everything built at start-up is frozen out of the collector's sight, and young objects
     are collected less often: a request allocates thousands of short-lived objects, and with
     the default thresholds the collector kept walking the long-lived ones (the app, cached
-    customers), pausing every request in flight. Under 32 concurrent writers this took the
-    touchpoint p99 from about 190 ms to about 90 ms and cut CPU per request by a fifth.
+    customers), pausing every request in flight (docs/benchmarks.md, online writes).
     """
     gc.collect()
     gc.freeze()
