@@ -12,11 +12,16 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from api.database import drop_database, embedded_server_url, ensure_database, with_database
-from api.settings import Settings
+from api.bootstrap.embedded_database import (
+    drop_database,
+    embedded_server_url,
+    ensure_database,
+    with_database,
+)
+from api.bootstrap.settings import Settings
+from api.bootstrap.wiring import Services, build_services
+from api.http.app import create_app
 from api.users import Role
-from api.wiring import Services, build_services
 
 ROOT = Path(__file__).resolve().parents[1]
 

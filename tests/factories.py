@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from crm.customer import Provenance
+from crm.domain.customer import Provenance
 
 START = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
 

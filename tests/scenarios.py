@@ -10,9 +10,9 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from crm import events as ev
-from crm.application import CRM
-from crm.errors import (
+from crm.application.crm import CRM
+from crm.domain import events as ev
+from crm.domain.errors import (
     AffiliationError,
     ConsentRequiredError,
     CustomerErasedError,

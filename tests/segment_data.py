@@ -9,9 +9,9 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from api.wiring import Services
-from crm.customer import Provenance
-from projections.segments import Tables
+from api.bootstrap.wiring import Services
+from crm.domain.customer import Provenance
+from projections.segments.compiler import Tables
 from tests.factories import every_touchpoint
 
 START = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)

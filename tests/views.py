@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from projections.view import View
+from projections.engine.view import View
 
 
 def view_rows(view: View) -> dict[str, list[tuple[Any, ...]]]:

@@ -16,10 +16,10 @@ from pathlib import Path
 
 from rich.console import Console
 
-from api.database import ensure_database, with_database
-from api.settings import Settings
-from api.wiring import build_services
-from scripts.demo_data import generate, save_customers
+from api.bootstrap.embedded_database import ensure_database, with_database
+from api.bootstrap.settings import Settings
+from api.bootstrap.wiring import build_services
+from api.cli.demo_data import generate, save_customers
 
 DEFAULT_SERVER = os.environ.get("CRM_BENCH_SERVER", "postgresql://postgres@127.0.0.1:5432/postgres")
 BENCH_SCALE = 16.5

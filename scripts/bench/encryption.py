@@ -20,11 +20,19 @@ from pathlib import Path
 
 from eventsourcing.persistence import Mapper
 
-from api.database import drop_database, embedded_server_url, ensure_database, with_database
-from crm.application import CRM
-from crm.customer import Customer, Provenance
-from crm.identity import InMemoryIdentityIndex
-from crm.postgres import PostgresKeyRing, create_schema, event_store_env, open_pool
+from api.bootstrap.embedded_database import (
+    drop_database,
+    embedded_server_url,
+    ensure_database,
+    with_database,
+)
+from crm.adapters.postgres.data_keys import PostgresKeyRing
+from crm.adapters.postgres.event_store import event_store_env
+from crm.adapters.postgres.pool import open_pool
+from crm.adapters.postgres.schema import create_schema
+from crm.application.crm import CRM
+from crm.domain.customer import Customer, Provenance
+from crm.domain.identity import InMemoryIdentityIndex
 
 ROOT = Path(__file__).resolve().parents[2]
 START = datetime(2025, 1, 6, 9, tzinfo=UTC)
@@ -64,7 +72,7 @@ class PlainCRM(CRM):
 
 def journeys(count: int) -> list[Customer]:
     customers = []
-    from crm import events as ev
+    from crm.domain import events as ev
 
     for i in range(count):
 

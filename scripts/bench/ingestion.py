@@ -36,12 +36,17 @@ import httpx
 import orjson
 import psycopg
 
-from api.database import drop_database, embedded_server_url, ensure_database, with_database
-from api.settings import Settings
+from api.bootstrap.embedded_database import (
+    drop_database,
+    embedded_server_url,
+    ensure_database,
+    with_database,
+)
+from api.bootstrap.settings import Settings
+from api.bootstrap.wiring import build_services
 from api.users import Role
-from api.wiring import build_services
-from crm.customer import Provenance
-from crm.postgres import EVENTS_TABLE
+from crm.adapters.postgres.event_store import EVENTS_TABLE
+from crm.domain.customer import Provenance
 from scripts.bench.cpu import CpuMeter, wait_until_idle
 from scripts.bench.http_load import LoadResult, Request, load
 from scripts.bench.stats import percentile
@@ -227,7 +232,7 @@ def write_file(path: Path, events: int, per_customer: int) -> int:
 
 def import_child(path: Path) -> None:
     """Run the import in this process (the subprocess side of `bulk`) and print its counts."""
-    from crm.imports import MAPPINGS, Importer, read_rows
+    from crm.application.imports import MAPPINGS, Importer, read_rows
 
     services = build_services(Settings())
     try:

@@ -24,11 +24,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from uuid import UUID, uuid4
 
-from api.wiring import Services, build_services
-from crm.application import Recorded
-from crm.customer import Provenance
-from projections.runner import ProjectionWorker
-from projections.timeline import Timeline
+from api.bootstrap.wiring import Services, build_services
+from crm.application.crm import Recorded
+from crm.domain.customer import Provenance
+from projections.engine.runner import ProjectionWorker
+from projections.views.timeline import Timeline
 from scripts.bench.dataset import BENCH_SCALE, bench_settings
 from scripts.bench.stats import percentile
 

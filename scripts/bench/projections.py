@@ -27,13 +27,13 @@ import httpx
 from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.projection import ProjectionRunner
 
-from api.settings import Settings
+from api.bootstrap.settings import Settings
+from api.bootstrap.wiring import VIEW_CLASSES, Services, build_services
 from api.users import Role
-from api.wiring import VIEW_CLASSES, Services, build_services
-from crm.application import CRM
-from crm.postgres import event_store_env
-from projections.timeline import Timeline
-from projections.view import View, ViewProjection
+from crm.adapters.postgres.event_store import event_store_env
+from crm.application.crm import CRM
+from projections.engine.view import View, ViewProjection
+from projections.views.timeline import Timeline
 from scripts.bench import live_lag
 from scripts.bench.dataset import BENCH_SCALE, bench_settings
 from scripts.bench.http_load import load
@@ -154,7 +154,7 @@ def http_timeline(services: Services, settings: Settings, seconds: float) -> tup
             sys.executable,
             "-m",
             "uvicorn",
-            "api.main:app",
+            "api.http.main:app",
             "--port",
             str(port),
             "--log-level",

@@ -19,16 +19,16 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from api.segment_service import compile_for, export_segment, store
+from api.bootstrap.wiring import Services, build_services
+from api.http.app import create_app
+from api.services.segments import compile_for, export_segment, store
 from api.users import Role, User
-from api.wiring import Services, build_services
-from crm.vocabulary import PURPOSES
-from projections import segments as queries
-from projections.indicators import DEFAULT_WEIGHTS
-from projections.segment_rules import parse_rule
-from projections.segments import Tables
-from projections.timeline import Timeline
+from crm.domain.vocabulary import PURPOSES
+from projections.segments import compiler as queries
+from projections.segments.compiler import Tables
+from projections.segments.rules import parse_rule
+from projections.views.indicators import DEFAULT_WEIGHTS
+from projections.views.timeline import Timeline
 from scripts.bench.dataset import BENCH_SCALE, bench_settings
 
 EXAMPLE_RULE = {

@@ -26,11 +26,11 @@ from uuid import UUID, uuid4
 
 import httpx
 
-from api.database import drop_database, ensure_database
-from api.settings import Settings
+from api.bootstrap.embedded_database import drop_database, ensure_database
+from api.bootstrap.settings import Settings
+from api.bootstrap.wiring import Services, build_services
 from api.users import Role
-from api.wiring import Services, build_services
-from crm.customer import Customer, Provenance
+from crm.domain.customer import Customer, Provenance
 from scripts.bench.stats import percentile
 
 USER = "bench.am"
@@ -84,7 +84,7 @@ def _start_server(database_url: str, data_dir: Path, port: int) -> subprocess.Po
         sys.executable,
         "-m",
         "uvicorn",
-        "api.main:app",
+        "api.http.main:app",
         "--host",
         "127.0.0.1",
         "--port",

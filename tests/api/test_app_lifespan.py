@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from api.settings import Settings
+from api.bootstrap.settings import Settings
+from api.http.app import create_app
 
 pytestmark = pytest.mark.postgres
 

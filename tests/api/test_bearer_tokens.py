@@ -10,8 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api import users as users_module
+from api.bootstrap.wiring import Services
 from api.users import Role, Users
-from api.wiring import Services
 
 
 def headers(token: str) -> dict[str, str]:

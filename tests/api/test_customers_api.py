@@ -8,8 +8,8 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from api.bootstrap.wiring import Services
 from api.users import Role
-from api.wiring import Services
 from tests.factories import unique
 
 Headers = dict[Role, dict[str, str]]
@@ -188,7 +188,7 @@ def test_health_reports_the_database(client: TestClient) -> None:
 
 
 def test_openapi_documents_every_touchpoint_kind(client: TestClient) -> None:
-    from crm.events import TOUCHPOINT_KINDS
+    from crm.domain.events import TOUCHPOINT_KINDS
 
     schemas = client.get("/openapi.json").json()["components"]["schemas"]
     documented = {

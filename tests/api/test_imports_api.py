@@ -10,11 +10,11 @@ import json
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
+from api.bootstrap.wiring import Services
+from api.http.app import create_app
 from api.users import Role
-from api.wiring import Services
-from crm.import_records import PostgresImportLog
-from crm.imports import MAPPINGS, Importer, ImportReport, read_rows
+from crm.adapters.postgres.import_log import PostgresImportLog
+from crm.application.imports import MAPPINGS, Importer, ImportReport, read_rows
 from tests.factories import unique
 
 pytestmark = pytest.mark.postgres

@@ -16,9 +16,9 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
-from api.app import create_app
+from api.bootstrap.wiring import Services
+from api.http.app import create_app
 from api.users import ENDPOINT_PERMISSIONS, PUBLIC_PATHS, Permission, Role, roles_with
-from api.wiring import Services
 from tests.api.web_client import new_user, page_csrf, sign_in
 
 Headers = dict[Role, dict[str, str]]

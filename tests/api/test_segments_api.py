@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from api.bootstrap.wiring import Services
 from api.users import Role
-from api.wiring import Services
 from tests.segment_data import NOW, Cast, build_cast
 
 Headers = dict[Role, dict[str, str]]

@@ -7,11 +7,11 @@ from uuid import UUID
 
 from fastapi.testclient import TestClient
 
-from api.routes.touchpoints import timeline_page_json
-from api.schemas import TimelineEntryOut, TimelinePageOut
+from api.bootstrap.wiring import Services
+from api.http.routes.touchpoints import timeline_page_json
+from api.http.schemas import TimelineEntryOut, TimelinePageOut
 from api.users import Role
-from api.wiring import Services
-from projections.timeline import Timeline
+from projections.views.timeline import Timeline
 from tests.api.test_customers_api import Headers, at, new_person
 from tests.factories import every_touchpoint
 

@@ -16,17 +16,17 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from api.app import create_app
-from api.cli import app as cli
+from api.bootstrap.wiring import Services
+from api.cli.main import app as cli
+from api.http.app import create_app
 from api.users import Role
 from api.web.templating import HELSINKI, local_time
-from api.wiring import Services
-from crm.events import TOUCHPOINT_KINDS
-from projections.directory import CustomerDirectory
-from projections.funnel import Funnel
-from projections.indicators import CustomerIndicators
-from projections.timeline import COMMON as COMMON_FIELDS
-from projections.timeline import Timeline
+from crm.domain.events import TOUCHPOINT_KINDS
+from projections.views.directory import CustomerDirectory
+from projections.views.funnel import Funnel
+from projections.views.indicators import CustomerIndicators
+from projections.views.timeline import COMMON as COMMON_FIELDS
+from projections.views.timeline import Timeline
 from tests.api.web_client import PASSWORD, csrf_of, new_user, page_csrf, sign_in
 from tests.factories import provenance, unique
 
@@ -221,7 +221,7 @@ def test_an_admin_adds_a_user_who_can_then_sign_in(app: FastAPI, services: Servi
 
 
 def test_the_cli_adds_a_user_with_a_password(services: Services, app: FastAPI) -> None:
-    from api.settings import Settings
+    from api.bootstrap.settings import Settings
 
     settings: Settings = services.settings
     name = unique("cli")

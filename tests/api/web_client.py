@@ -8,8 +8,8 @@ import uuid
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from api.bootstrap.wiring import Services
 from api.users import Role
-from api.wiring import Services
 
 PASSWORD = "correct horse battery"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')

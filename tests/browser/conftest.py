@@ -18,15 +18,15 @@ import pytest
 import uvicorn
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from api.app import create_app
+from api.bootstrap.wiring import Services
+from api.http.app import create_app
 from api.users import Role
-from api.wiring import Services
-from crm.events import TOUCHPOINT_KINDS
-from projections.directory import CustomerDirectory
-from projections.funnel import Funnel
-from projections.indicators import CustomerIndicators
-from projections.timeline import COMMON as COMMON_FIELDS
-from projections.timeline import Timeline
+from crm.domain.events import TOUCHPOINT_KINDS
+from projections.views.directory import CustomerDirectory
+from projections.views.funnel import Funnel
+from projections.views.indicators import CustomerIndicators
+from projections.views.timeline import COMMON as COMMON_FIELDS
+from projections.views.timeline import Timeline
 from tests.factories import START, provenance
 
 CHROMIUM = Path("/usr/bin/chromium")

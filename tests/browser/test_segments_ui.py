@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from api.bootstrap.wiring import Services
 from api.users import Role
-from api.wiring import Services
 from tests.browser.conftest import sign_in
 from tests.segment_data import Cast, build_cast
 

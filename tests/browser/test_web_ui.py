@@ -12,8 +12,8 @@ from uuid import UUID, uuid4
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from api.bootstrap.wiring import Services
 from api.users import Role
-from api.wiring import Services
 from tests.browser.conftest import sign_in
 from tests.factories import provenance
 

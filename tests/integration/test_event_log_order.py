@@ -12,8 +12,8 @@ import time
 
 import psycopg
 
-from api.wiring import Services
-from crm.postgres import EVENTS_TABLE, EventRecorder
+from api.bootstrap.wiring import Services
+from crm.adapters.postgres.event_store import EVENTS_TABLE, EventRecorder
 from tests.integration.test_imports import WAITING_FOR_LOCK, new_customer_events
 
 

@@ -11,12 +11,12 @@ from uuid import UUID
 
 import pytest
 
-from api.wiring import Services
-from crm.application import CRM, Command, Recorded
-from crm.customer import Customer
-from crm.errors import CustomerNotFoundError, LeadTransitionError
-from crm.group_commit import CommitUnavailableError, GroupCommitter
-from crm.postgres import EventPositions
+from api.bootstrap.wiring import Services
+from crm.adapters.postgres.event_streams import EventPositions
+from crm.application.crm import CRM, Command, Recorded
+from crm.application.group_commit import CommitUnavailableError, GroupCommitter
+from crm.domain.customer import Customer
+from crm.domain.errors import CustomerNotFoundError, LeadTransitionError
 from tests.factories import provenance, unique
 
 pytestmark = pytest.mark.postgres

@@ -14,11 +14,10 @@ import psycopg
 import pytest
 from eventsourcing.persistence import IntegrityError, StoredEvent
 
-from api.wiring import Services
-from crm import events as ev
-from crm.customer import Customer
-from crm.import_records import PostgresImportLog
-from crm.imports import (
+from api.bootstrap.wiring import Services
+from crm.adapters.postgres.event_store import EVENTS_TABLE, EventRecorder
+from crm.adapters.postgres.import_log import PostgresImportLog
+from crm.application.imports import (
     IMPORT_GC_THRESHOLD,
     MAPPINGS,
     DecidedChunk,
@@ -27,7 +26,8 @@ from crm.imports import (
     _YoungCollections,
     read_rows,
 )
-from crm.postgres import EVENTS_TABLE, EventRecorder
+from crm.domain import events as ev
+from crm.domain.customer import Customer
 from tests.factories import provenance, unique
 
 pytestmark = pytest.mark.postgres

@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from api.settings import Settings
-from api.wiring import Services, build_services
-from crm.application import CRM
+from api.bootstrap.settings import Settings
+from api.bootstrap.wiring import Services, build_services
+from crm.application.crm import CRM
 from tests.scenarios import JourneyScenarios
 
 

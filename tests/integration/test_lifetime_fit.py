@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date, timedelta
 from uuid import UUID
 
-from api.wiring import Services
-from projections.indicators import CustomerIndicators
-from projections.lifetime import fit_lifetime, latest_fit, prediction_for
+from api.bootstrap.wiring import Services
+from projections.lifetime.fit import fit_lifetime, latest_fit, prediction_for
+from projections.views.indicators import CustomerIndicators
 from tests.integration.test_view_indicators import day, purchase, register
 
 WAIT = 30.0

@@ -16,14 +16,14 @@ import psycopg
 import pytest
 from psycopg.conninfo import conninfo_to_dict
 
-from api.settings import Settings
-from api.wiring import Services, build_services
-from crm import events as ev
-from crm.errors import CustomerErasedError, CustomerNotFoundError, InvalidFieldError
-from crm.privacy import Privacy, one_month_after
-from projections.directory import CustomerDirectory
-from projections.runner import wait_until_caught_up
-from projections.timeline import Timeline
+from api.bootstrap.settings import Settings
+from api.bootstrap.wiring import Services, build_services
+from crm.application.privacy import Privacy, one_month_after
+from crm.domain import events as ev
+from crm.domain.errors import CustomerErasedError, CustomerNotFoundError, InvalidFieldError
+from projections.engine.runner import wait_until_caught_up
+from projections.views.directory import CustomerDirectory
+from projections.views.timeline import Timeline
 from tests.factories import START, every_touchpoint, provenance, times, unique
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -269,7 +269,7 @@ def test_requests_carry_the_one_month_deadline_and_overdue_ones_are_listed(
 ) -> None:
     assert one_month_after(datetime(2026, 1, 31, tzinfo=UTC)) == datetime(2026, 2, 28, tzinfo=UTC)
     assert one_month_after(datetime(2026, 12, 15, tzinfo=UTC)) == datetime(2027, 1, 15, tzinfo=UTC)
-    from crm.privacy import ErasureRequest
+    from crm.application.privacy import ErasureRequest
 
     received = datetime(2020, 1, 10, tzinfo=UTC)
     stuck = privacy_of(services).requests.receive(

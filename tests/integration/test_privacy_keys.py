@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from api.key_rotation import begin_file_rotation, end_file_rotation, previous_master_keys
-from api.settings import Settings
-from api.wiring import Services, build_services
-from crm.postgres import PostgresKeyRing
+from api.bootstrap.key_files import begin_file_rotation, end_file_rotation, previous_master_keys
+from api.bootstrap.settings import Settings
+from api.bootstrap.wiring import Services, build_services
+from crm.adapters.postgres.data_keys import PostgresKeyRing
 from tests.factories import provenance, unique
 
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from uuid import UUID
 
-from api.scheduler import consent_expiry_candidates, retention_candidates
-from api.wiring import Services
-from crm import events as ev
-from crm.privacy import Privacy
-from crm.retention import apply_retention, expire_consents
-from projections.consent_ledger import ConsentLedger
-from projections.indicators import CustomerIndicators
-from projections.runner import wait_until_caught_up
+from api.bootstrap.wiring import Services
+from api.worker.scheduler import consent_expiry_candidates, retention_candidates
+from crm.application.privacy import Privacy
+from crm.application.retention import apply_retention, expire_consents
+from crm.domain import events as ev
+from projections.engine.runner import wait_until_caught_up
+from projections.views.consent_ledger import ConsentLedger
+from projections.views.indicators import CustomerIndicators
 from tests.factories import provenance, unique
 
 NOW = datetime(2030, 6, 15, 3, 0, tzinfo=UTC)

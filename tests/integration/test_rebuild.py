@@ -6,9 +6,9 @@ import os
 import subprocess
 import sys
 
-from api.wiring import Services
-from projections.generations import LiveViews
-from projections.timeline import Timeline
+from api.bootstrap.wiring import Services
+from projections.engine.generations import LiveViews
+from projections.views.timeline import Timeline
 from tests.scenarios import register
 from tests.views import view_rows
 
@@ -39,7 +39,7 @@ def test_rebuild_switches_to_a_new_generation_with_the_same_rows(
         ),
     }
     result = subprocess.run(
-        [sys.executable, "-m", "api.cli", "rebuild", "timeline", "--batch-size", "2"],
+        [sys.executable, "-m", "api.cli.main", "rebuild", "timeline", "--batch-size", "2"],
         env=env,
         capture_output=True,
         text=True,

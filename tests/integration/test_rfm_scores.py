@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from api.wiring import Services
-from projections.indicators import RFM_OF_ALL, CustomerIndicators
+from api.bootstrap.wiring import Services
+from projections.views.indicators import RFM_OF_ALL, CustomerIndicators
 from tests.factories import START, provenance
 from tests.scenarios import register
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from api.scheduler import run_consent_expiry, run_lifetime_fit, run_retention
-from api.wiring import Services
-from crm import events as ev
+from api.bootstrap.wiring import Services
+from api.worker.scheduler import run_consent_expiry, run_lifetime_fit, run_retention
+from crm.domain import events as ev
 from tests.factories import provenance
 from tests.scenarios import register
 

@@ -8,13 +8,13 @@ from datetime import timedelta
 import pytest
 from fastapi.testclient import TestClient
 
-from api.scheduler import run_segment_snapshots
-from api.segment_service import HELSINKI, compile_for, snapshot_segment, store
+from api.bootstrap.wiring import Services
+from api.services.segments import HELSINKI, compile_for, snapshot_segment, store
 from api.users import Role
-from api.wiring import Services
-from projections import segments as queries
-from projections.restrictions import Restrictions
-from projections.segment_rules import parse_rule
+from api.worker.scheduler import run_segment_snapshots
+from projections.segments import compiler as queries
+from projections.segments.rules import parse_rule
+from projections.views.restrictions import Restrictions
 from tests.segment_data import (
     EMAIL_CONSENT,
     NOW,

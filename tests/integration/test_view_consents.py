@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 from uuid import UUID
 
-from api.wiring import Services
-from crm.application import CRM
-from projections.consent_ledger import ConsentLedger
+from api.bootstrap.wiring import Services
+from crm.application.crm import CRM
+from projections.views.consent_ledger import ConsentLedger
 from tests.factories import START, provenance
 from tests.integration.test_view_indicators import day, record, register
 

@@ -6,10 +6,10 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from uuid import uuid4
 
-from api.wiring import Services
-from projections.funnel import Funnel
-from projections.indicators import CustomerIndicators
-from projections.organisations import Organisations
+from api.bootstrap.wiring import Services
+from projections.views.funnel import Funnel
+from projections.views.indicators import CustomerIndicators
+from projections.views.organisations import Organisations
 from tests.factories import provenance, unique
 from tests.integration.test_view_indicators import day, purchase, record, register
 

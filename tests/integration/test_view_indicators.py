@@ -9,9 +9,9 @@ from uuid import UUID
 
 import pytest
 
-from api.wiring import Services
-from crm.application import CRM
-from projections.indicators import (
+from api.bootstrap.wiring import Services
+from crm.application.crm import CRM
+from projections.views.indicators import (
     DEFAULT_HALF_LIFE_DAYS,
     DEFAULT_WEIGHTS,
     CustomerIndicators,

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from api.wiring import VIEW_CLASSES, Services
-from crm.application import CRM
-from projections.runner import Projector
-from projections.view import View
+from api.bootstrap.wiring import VIEW_CLASSES, Services
+from crm.application.crm import CRM
+from projections.engine.runner import Projector
+from projections.engine.view import View
 from tests.factories import START, every_touchpoint, provenance, times, unique
 from tests.views import view_rows
 

@@ -9,12 +9,12 @@ from typing import Any, cast
 
 import pytest
 
-from api.wiring import Services
-from crm import events as ev
-from crm.mapper import PersonalDataMapper
-from projections.indicators import EPOCH, CustomerIndicators, days_since_epoch
-from projections.stored_events import EventRows
-from projections.timeline import Timeline, own_fields, plain
+from api.bootstrap.wiring import Services
+from crm.adapters.mapper import PersonalDataMapper
+from crm.domain import events as ev
+from projections.engine.stored_events import EventRows
+from projections.views.indicators import EPOCH, CustomerIndicators, days_since_epoch
+from projections.views.timeline import Timeline, own_fields, plain
 from tests.factories import START, every_touchpoint, provenance, unique
 from tests.integration.test_privacy_erasure import marked_customer
 

@@ -10,10 +10,10 @@ from uuid import UUID
 import pytest
 from fastapi.testclient import TestClient
 
+from api.bootstrap.wiring import Services
 from api.users import Role
-from api.wiring import Services
-from crm.application import Recorded
-from crm.postgres import EVENTS_TABLE
+from crm.adapters.postgres.event_store import EVENTS_TABLE
+from crm.application.crm import Recorded
 from tests.factories import provenance, unique
 
 pytestmark = pytest.mark.postgres

@@ -11,10 +11,10 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
-from api.app import create_app
-from api.database import drop_database, ensure_database, with_database
+from api.bootstrap.embedded_database import drop_database, ensure_database, with_database
+from api.bootstrap.wiring import Services, build_services
+from api.http.app import create_app
 from api.users import Role
-from api.wiring import Services, build_services
 from tests.conftest import make_settings
 
 pytestmark = pytest.mark.postgres

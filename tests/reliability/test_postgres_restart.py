@@ -20,10 +20,10 @@ import pytest
 from fastapi.testclient import TestClient
 from psycopg.conninfo import conninfo_to_dict
 
-from api.app import create_app
-from api.database import ensure_database
+from api.bootstrap.embedded_database import ensure_database
+from api.bootstrap.wiring import build_services
+from api.http.app import create_app
 from api.users import Role
-from api.wiring import build_services
 from tests.conftest import make_settings
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]

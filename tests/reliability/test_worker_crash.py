@@ -11,10 +11,10 @@ import sys
 import time
 from decimal import Decimal
 
-from api.settings import Settings
-from api.wiring import VIEW_CLASSES, Services
-from crm import events as ev
-from crm.customer import Customer
+from api.bootstrap.settings import Settings
+from api.bootstrap.wiring import VIEW_CLASSES, Services
+from crm.domain import events as ev
+from crm.domain.customer import Customer
 from tests.factories import START, provenance, unique
 from tests.views import view_rows
 
@@ -91,7 +91,7 @@ def start_worker(settings: Settings) -> subprocess.Popen[bytes]:
         "CRM_PROJECTION_BATCH_SIZE": "250",
     }
     return subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "worker"],
+        [sys.executable, "-m", "api.cli.main", "worker"],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

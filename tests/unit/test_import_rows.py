@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from crm.imports import _KEY_CONTENT, MAPPINGS, ImportRow, key_content, parse_row
+from crm.application.imports import _KEY_CONTENT, MAPPINGS, ImportRow, key_content, parse_row
 from tests.factories import every_touchpoint
 
 ROWS = [

@@ -7,10 +7,10 @@ import os
 
 import pytest
 
-from crm import events as ev
-from crm.application import CRM
-from crm.identity import InMemoryIdentityIndex
-from crm.keys import InMemoryKeyRing
+from crm.adapters.encryption import InMemoryKeyRing
+from crm.application.crm import CRM
+from crm.domain import events as ev
+from crm.domain.identity import InMemoryIdentityIndex
 from tests.factories import provenance
 from tests.scenarios import JourneyScenarios, register
 

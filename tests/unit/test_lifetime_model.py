@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from scipy.special import hyp2f1
 
-from projections.lifetime_model import (
+from projections.lifetime.model import (
     BgNbdParams,
     CustomerSummary,
     GammaGammaParams,

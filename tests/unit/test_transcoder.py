@@ -19,12 +19,12 @@ import pytest
 from eventsourcing.persistence import JSONTranscoder
 from eventsourcing.utils import get_topic
 
-from crm.application import DateAsISO
-from crm.customer import Customer
-from crm.events import CUSTOMER_EVENT_CLASSES, TOUCHPOINT_KINDS
-from crm.keys import InMemoryKeyRing
-from crm.mapper import PersonalDataMapper
-from crm.transcoder import FastJSONTranscoder
+from crm.adapters.encryption import InMemoryKeyRing
+from crm.adapters.mapper import PersonalDataMapper
+from crm.application.crm import DateAsISO
+from crm.domain.customer import Customer
+from crm.domain.events import CUSTOMER_EVENT_CLASSES, TOUCHPOINT_KINDS
+from crm.speedups.transcoder import FastJSONTranscoder
 from tests.factories import every_touchpoint, provenance
 
 

@@ -10,24 +10,24 @@ from uuid import UUID, uuid4
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
-from api.access_log import record_access
-from api.customer_search import find_customer_ids
-from api.dependencies import provenance
-from api.touchpoint_schemas import TOUCHPOINT_MODELS
+from api.bootstrap.wiring import Services
+from api.http.access_log import record_access
+from api.http.dependencies import provenance
+from api.http.touchpoint_schemas import TOUCHPOINT_MODELS
+from api.services.customer_search import find_customer_ids
 from api.users import Permission, User
 from api.web.forms import DEFAULT_KIND, form_fields, parse_touchpoint
 from api.web.insights import engagement_over_time, indicator_cards
 from api.web.session import language_of, page_user
 from api.web.templating import HELSINKI, redirect, render
-from api.wiring import Services
-from crm.customer import Customer
-from crm.errors import CustomerNotFoundError, InvalidFieldError, RuleViolationError
-from crm.events import CUSTOMER_EVENT_CLASSES
-from crm.vocabulary import INSTITUTIONS
-from projections.directory import CustomerDirectory
-from projections.funnel import Funnel
-from projections.indicators import CustomerIndicators
-from projections.timeline import CursorError, Timeline
+from crm.domain.customer import Customer
+from crm.domain.errors import CustomerNotFoundError, InvalidFieldError, RuleViolationError
+from crm.domain.events import CUSTOMER_EVENT_CLASSES
+from crm.domain.vocabulary import INSTITUTIONS
+from projections.views.directory import CustomerDirectory
+from projections.views.funnel import Funnel
+from projections.views.indicators import CustomerIndicators
+from projections.views.timeline import CursorError, Timeline
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 SignedIn = Annotated[User, Depends(page_user)]

@@ -9,7 +9,7 @@ from typing import Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
-from api.touchpoint_schemas import TOUCHPOINT_MODELS
+from api.http.touchpoint_schemas import TOUCHPOINT_MODELS
 from api.web.templating import HELSINKI
 
 COMMON_FIELDS = ("occurred_at", "institution", "channel")

@@ -10,20 +10,20 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
-from api.privacy_schemas import ErasureIn
-from api.routes.privacy import erasure_out
+from api.bootstrap.wiring import Services
+from api.http.privacy_schemas import ErasureIn
+from api.http.routes.privacy import erasure_out
 from api.users import User
 from api.web.customers import _customer_page
 from api.web.session import page_user
 from api.web.templating import HELSINKI, redirect, render
-from api.wiring import Services
-from crm.application import ConcurrencyError
-from crm.errors import CustomerNotFoundError, InvalidFieldError
-from crm.vocabulary import PURPOSES
-from projections import consent_audit
-from projections.consent_ledger import ConsentLedger
-from projections.runner import wait_until_caught_up
-from projections.timeline import Timeline
+from crm.application.crm import ConcurrencyError
+from crm.domain.errors import CustomerNotFoundError, InvalidFieldError
+from crm.domain.vocabulary import PURPOSES
+from projections.audits import consent_audit
+from projections.engine.runner import wait_until_caught_up
+from projections.views.consent_ledger import ConsentLedger
+from projections.views.timeline import Timeline
 
 router = APIRouter(prefix="/ui/privacy", include_in_schema=False)
 DPO = Annotated[User, Depends(page_user)]

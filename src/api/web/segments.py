@@ -10,15 +10,19 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from api.segment_service import compile_for, export_segment, store
+from api.bootstrap.wiring import Services
+from api.services.segments import compile_for, export_segment, store
 from api.users import User
 from api.web.session import page_user
 from api.web.templating import redirect, render
-from api.wiring import Services
-from crm.vocabulary import PURPOSES
-from projections import segments as queries
-from projections.segment_rules import Node, RuleError, nodes, parse_rule, rule_json
-from projections.segment_store import SegmentNameTakenError, SegmentNotFoundError, StaleVersionError
+from crm.domain.vocabulary import PURPOSES
+from projections.segments import compiler as queries
+from projections.segments.rules import Node, RuleError, nodes, parse_rule, rule_json
+from projections.segments.store import (
+    SegmentNameTakenError,
+    SegmentNotFoundError,
+    StaleVersionError,
+)
 
 router = APIRouter(prefix="/ui/segments", include_in_schema=False)
 Marketer = Annotated[User, Depends(page_user)]

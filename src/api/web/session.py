@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import Request, Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from api.settings import load_secret
+from api.bootstrap.settings import load_secret
 from api.users import ENDPOINT_PERMISSIONS, Permission, User
 from api.web.i18n import normalise_language
 

@@ -1,0 +1,400 @@
+"""The `crm` command line: serve, worker, rebuild, users, demo."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+from api.bootstrap.settings import Settings
+from api.bootstrap.wiring import VIEW_CLASSES, build_services
+from api.users import MIN_PASSWORD_LENGTH, Role, UserExistsError
+
+app = typer.Typer(
+    help="Asiakassilmä: event-sourced CRM and customer journeys.", no_args_is_help=True
+)
+users_app = typer.Typer(help="Manage users and their tokens.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+console = Console()
+
+
+def _settings(**overrides: object) -> Settings:
+    return Settings(**overrides)  # type: ignore[arg-type]
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(help="API processes.")] = 1,
+) -> None:
+    """Serve the API and web UI (projections run in-process unless CRM_RUN_PROJECTIONS=false)."""
+    import uvicorn
+
+    logging.basicConfig(level=logging.INFO)
+    settings = _settings()
+    if settings.load_demo_data:
+        _load_demo_if_empty(settings)
+    console.print(f"Asiakassilmä on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
+    uvicorn.run(
+        "api.http.main:app",
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        access_log=False,
+    )
+
+
+@app.command()
+def worker() -> None:
+    """Run all projections and the scheduled jobs until interrupted."""
+    logging.basicConfig(level=logging.INFO)
+    from api.worker.scheduler import start_scheduler
+
+    services = build_services(_settings(run_projections=True))
+    scheduler = start_scheduler(services)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    console.print("projection worker running; Ctrl-C stops it")
+    try:
+        while not stop.wait(1.0):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        scheduler.shutdown(wait=False)
+        services.close()
+
+
+@app.command()
+def rebuild(
+    name: Annotated[str, typer.Argument(help="View name, e.g. timeline.")],
+    batch_size: Annotated[int, typer.Option(help="Events per transaction.")] = 5000,
+) -> None:
+    """Rebuild a view from the first event beside the live one, then switch readers to it."""
+    classes = {cls.name: cls for cls in VIEW_CLASSES}
+    if name not in classes:
+        raise typer.BadParameter(f"unknown view {name!r}; one of: {', '.join(classes)}")
+    view_class = classes[name]
+    services = build_services(_settings(run_projections=False))
+    try:
+        generations = services.views.generations
+        tag = generations.next_tag(view_class)
+        view = services.views.build(view_class, tag)
+        view.create_table()
+        services.projector.batch_size = batch_size
+        head = services.projector.head()
+        started = time.monotonic()
+        with Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed:,}/{task.total:,} positions"),
+            TextColumn("{task.fields[rate]:,.0f} events/s"),
+            TimeRemainingColumn(),
+            console=console,
+        ) as progress:
+            task = progress.add_task(f"{name} {tag}", total=head, rate=0.0)
+
+            def report(applied: int, position: int) -> None:
+                rate = applied / max(time.monotonic() - started, 1e-6)
+                progress.update(task, completed=position, rate=rate)
+
+            services.projector.catch_up(view, until=head, progress=report)
+            # Close the gap left by writes during the rebuild, then switch.
+            services.projector.catch_up(view, progress=report)
+        old = generations.switch(view_class, tag)
+        if old and old != tag:
+            view_class(services.views.datastore, old).drop_tables()
+            generations.forget(view_class, old)
+        console.print(f"{name}: generation {tag} is live (was {old})")
+    finally:
+        services.close()
+
+
+@users_app.command("add")
+def add_user(
+    name: Annotated[str, typer.Argument(help="User name.")],
+    role: Annotated[Role, typer.Option(help="The user's role.")],
+    password: Annotated[
+        bool, typer.Option("--password", help="Also set a web UI password (asked for).")
+    ] = False,
+) -> None:
+    """Create a user and print its bearer token (shown only once)."""
+    secret = _ask_password() if password else None
+    services = build_services(_settings(run_projections=False))
+    try:
+        token = services.users.add(name, role, secret)
+    except UserExistsError as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(1) from error
+    finally:
+        services.close()
+    console.print(f"{name} ({role.value}) token, shown only once:")
+    print(token)
+
+
+def _ask_password() -> str:
+    secret: str = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if len(secret) < MIN_PASSWORD_LENGTH:
+        console.print(f"[red]A password needs at least {MIN_PASSWORD_LENGTH} characters.[/red]")
+        raise typer.Exit(1)
+    return secret
+
+
+@users_app.command("password")
+def set_password(name: Annotated[str, typer.Argument(help="User name.")]) -> None:
+    """Set or change an active user's web UI password (asked for; stored as an argon2 hash)."""
+    secret = _ask_password()
+    services = build_services(_settings(run_projections=False))
+    try:
+        if not services.users.set_password(name, secret):
+            console.print(f"[red]No active user {name}.[/red]")
+            raise typer.Exit(1)
+    finally:
+        services.close()
+    console.print(f"{name}: password set")
+
+
+@users_app.command("revoke")
+def revoke_user(name: Annotated[str, typer.Argument(help="User name.")]) -> None:
+    """Revoke a user's token and password."""
+    services = build_services(_settings(run_projections=False))
+    try:
+        if not services.users.revoke(name):
+            console.print(f"[red]No active user {name}.[/red]")
+            raise typer.Exit(1)
+    finally:
+        services.close()
+    console.print(f"{name} revoked")
+
+
+@users_app.command("list")
+def list_users() -> None:
+    """List users and roles."""
+    services = build_services(_settings(run_projections=False))
+    try:
+        for name, role, revoked in services.users.list():
+            console.print(f"{name}\t{role}\t{'revoked' if revoked else 'active'}")
+    finally:
+        services.close()
+
+
+@app.command("fit-lifetime")
+def fit_lifetime_command(
+    today: Annotated[
+        str | None, typer.Option(help="Observation end, YYYY-MM-DD (default: today).")
+    ] = None,
+) -> None:
+    """Fit the BG/NBD and Gamma-Gamma lifetime models on all purchases and store predictions."""
+    from datetime import date
+
+    from projections.lifetime.fit import fit_lifetime
+    from projections.views.indicators import CustomerIndicators
+
+    services = build_services(_settings(run_projections=False))
+    try:
+        end = date.fromisoformat(today) if today else date.today()
+        outcome = fit_lifetime(services.views.get(CustomerIndicators), end)
+    finally:
+        services.close()
+    if not outcome.fitted:
+        console.print(f"[yellow]no new fit: {outcome.reason}[/yellow]")
+        raise typer.Exit(1)
+    console.print(f"fit {outcome.fit_id} stored for {outcome.n_customers} customers")
+
+
+@app.command()
+def demo(
+    scale: Annotated[
+        float, typer.Option(help="Size multiplier (1 = a few thousand people).")
+    ] = 1.0,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 2026,
+) -> None:
+    """Load reproducible demo data (does nothing if customers exist already)."""
+    settings = _settings(run_projections=False, demo_scale=scale)
+    _load_demo_if_empty(settings, seed=seed)
+
+
+@app.command("import")
+def import_file(
+    path: Annotated[
+        Path, typer.Argument(help="CSV or NDJSON export.", exists=True, dir_okay=False)
+    ],
+    mapping: Annotated[
+        str, typer.Option(help="native, fair_visitors, webinar_attendees, course_completions.")
+    ] = "native",
+    file_format: Annotated[
+        str | None, typer.Option("--format", help="csv or ndjson (default: from the suffix).")
+    ] = None,
+    recorded_by: Annotated[str, typer.Option(help="User name stored with each row.")] = "import",
+    chunk_rows: Annotated[int, typer.Option(help="Rows per transaction.")] = 1000,
+) -> None:
+    """Import touchpoints from a file (re-running adds nothing; a crashed run resumes)."""
+    import hashlib
+
+    from crm.application.imports import MAPPINGS, Importer, ImportReport, read_rows
+
+    if mapping not in MAPPINGS:
+        raise typer.BadParameter(f"unknown mapping {mapping!r}; one of: {', '.join(MAPPINGS)}")
+    chosen = file_format or ("ndjson" if path.suffix.lower() in (".ndjson", ".jsonl") else "csv")
+    digest = hashlib.sha256(f"{mapping}\n".encode())
+    lines = 0
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+            lines += block.count(b"\n")
+    services = build_services(_settings(run_projections=False))
+    try:
+        assert services.import_log is not None
+        started = time.monotonic()
+        with (
+            Progress(
+                TextColumn("[bold]{task.description}"),
+                BarColumn(),
+                TextColumn("{task.completed:,}/{task.total:,} rows"),
+                TextColumn("{task.fields[rate]:,.0f} rows/s"),
+                TextColumn("{task.fields[invalid]:,} invalid"),
+                TimeRemainingColumn(),
+                console=console,
+            ) as progress,
+            path.open("rb") as handle,
+        ):
+            task = progress.add_task(path.name, total=lines, rate=0.0, invalid=0)
+            earlier = services.import_log.get(digest.hexdigest()[:32])
+            resumed_from = earlier.last_line if earlier else 0
+
+            def report(state: ImportReport) -> None:
+                rate = (state.last_line - resumed_from) / max(time.monotonic() - started, 1e-6)
+                progress.update(task, completed=state.last_line, rate=rate, invalid=state.invalid)
+
+            result = Importer(services.crm, services.import_log, chunk_rows).run(
+                read_rows(handle, chosen),
+                import_id=digest.hexdigest()[:32],
+                source=path.name,
+                mapping=MAPPINGS[mapping],
+                recorded_by=recorded_by,
+                progress=report,
+            )
+            progress.update(task, completed=lines)
+    finally:
+        services.close()
+    console.print(
+        f"import {result.import_id}: {result.rows:,} rows, {result.recorded:,} recorded, "
+        f"{result.duplicates:,} already there, {result.invalid:,} invalid, "
+        f"{result.customers_created:,} new customers"
+    )
+    for error in result.errors[:20]:
+        console.print(f"  line {error.line}: {error.field}: {error.reason}")
+    if result.invalid > 20:
+        console.print(f"  ... all invalid rows: GET /imports/{result.import_id}")
+
+
+def _load_demo_if_empty(settings: Settings, seed: int = 2026) -> None:
+    from api.cli.demo_data import load_demo
+
+    services = build_services(settings.model_copy(update={"run_projections": False}))
+    try:
+        if services.projector.head() > 0:
+            console.print("demo data: the store is not empty; nothing loaded")
+            return
+        tokens = load_demo(services, scale=settings.demo_scale, seed=seed, console=console)
+        console.print("demo users (tokens also written to var/demo-tokens.txt):")
+        for name, token in tokens.items():
+            console.print(f"  {name}: {token}")
+    finally:
+        services.close()
+
+
+@app.command()
+def erase(
+    customer_id: Annotated[str, typer.Argument(help="The customer's id (uuid).")],
+    reason: Annotated[str, typer.Option(help="Why (no personal data), e.g. 'GDPR art. 17'.")],
+    requested_by: Annotated[str, typer.Option(help="The DPO's user name.")],
+    request_id: Annotated[
+        str | None, typer.Option(help="Repeat an earlier request's id to finish or show it.")
+    ] = None,
+) -> None:
+    """Erase a customer (crypto-shredding) and print the certificate."""
+    import json
+    from datetime import UTC, datetime
+    from uuid import UUID, uuid4
+
+    from crm.domain.errors import CRMError
+
+    services = build_services(_settings(run_projections=False))
+    try:
+        assert services.privacy is not None
+        request = services.privacy.erase_customer(
+            UUID(customer_id),
+            requested_by,
+            reason,
+            UUID(request_id) if request_id else uuid4(),
+            datetime.now(UTC),
+        )
+    except (CRMError, ValueError) as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(1) from error
+    finally:
+        services.close()
+    print(json.dumps(request.certificate, indent=2, ensure_ascii=False))
+
+
+@app.command("rotate-master-key")
+def rotate_master_key(
+    batch_size: Annotated[int, typer.Option(help="Data keys rewrapped per transaction.")] = 1000,
+) -> None:
+    """Rewrap every customer's data key with a new master key; safe to repeat after a crash.
+
+    With key files (no CRM_MASTER_KEY), a fresh key is generated; stop other processes first.
+    With CRM_MASTER_KEY, set it to the new key and CRM_PREVIOUS_MASTER_KEY to the old one in
+    every process, then run this; unset CRM_PREVIOUS_MASTER_KEY when it reports completion.
+    """
+    from api.bootstrap.key_files import begin_file_rotation, end_file_rotation
+    from crm.adapters.postgres.data_keys import PostgresKeyRing
+
+    settings = _settings(run_projections=False)
+    secrets_dir = settings.data_dir / "secrets"
+    file_mode = settings.master_key is None
+    if file_mode:
+        if begin_file_rotation(secrets_dir):
+            console.print("new master key generated; rewrapping data keys")
+        else:
+            console.print("continuing an interrupted rotation")
+    elif settings.previous_master_key is None:
+        console.print(
+            "[red]Set CRM_MASTER_KEY to the new key and CRM_PREVIOUS_MASTER_KEY to the old one "
+            "(in every process), then run this again.[/red]"
+        )
+        raise typer.Exit(1)
+    services = build_services(settings)
+    try:
+        keys = services.crm.keys
+        assert isinstance(keys, PostgresKeyRing)
+        total = 0
+        while True:
+            done = keys.rewrap_batch(batch_size)
+            total += done
+            if done == 0:
+                if keys.remaining_to_rewrap() == 0:
+                    break
+                time.sleep(0.2)  # rows locked by an erasure in progress
+        console.print(f"{total} data keys rewrapped with master key {keys.master_key_id}")
+    finally:
+        services.close()
+    if file_mode:
+        end_file_rotation(secrets_dir)
+        console.print("the previous master key file was removed")
+    else:
+        console.print("done: CRM_PREVIOUS_MASTER_KEY can now be unset")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,1 @@
+"""The HTTP API: the FastAPI application, routes, schemas and the boundary's guards."""

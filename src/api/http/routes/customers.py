@@ -1,0 +1,206 @@
+"""Customers: register or match, read, search, account manager and affiliations."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+
+from api.http.access_log import ReasonHeader, ReasonQuery, record_access
+from api.http.auth import require
+from api.http.dependencies import IdempotencyHeader, ServicesDep, provenance
+from api.http.schemas import (
+    AccountManagerIn,
+    AffiliationIn,
+    AffiliationOut,
+    CustomerIn,
+    CustomerOut,
+    CustomerSummaryOut,
+    RecordedOut,
+)
+from api.services.customer_search import find_customer_ids
+from api.users import Permission, User
+from crm.domain.customer import Customer
+
+router = APIRouter(prefix="/customers", tags=["customers"])
+Writer = Annotated[User, Depends(require(Permission.WRITE_CUSTOMERS))]
+Reader = Annotated[User, Depends(require(Permission.READ_CUSTOMERS))]
+
+
+def customer_out(customer: Customer) -> CustomerOut:
+    from datetime import UTC, datetime
+
+    now = datetime.now(UTC)
+    return CustomerOut(
+        id=customer.id,
+        kind=customer.kind,
+        customer_type=customer.customer_type,
+        name=customer.name,
+        email=customer.email,
+        phone=customer.phone,
+        sector=customer.sector,
+        account_manager=customer.account_manager,
+        first_seen=customer.first_seen,
+        affiliations=[
+            AffiliationOut(organisation_id=UUID(org), since=since)
+            for org, since in customer.affiliations.items()
+        ],
+        consents={
+            purpose: customer.has_consent(purpose, now) for purpose in customer.consent_changes
+        },
+        lead_stages=customer.lead_stages,
+        membership_tier=customer.membership_tier,
+        erased=customer.erased,
+        version=customer.version,
+    )
+
+
+@router.post("", status_code=201, responses={200: {"model": RecordedOut}})
+def register_customer(
+    body: CustomerIn,
+    response: Response,
+    services: ServicesDep,
+    user: Writer,
+    idempotency_key: IdempotencyHeader = None,
+) -> RecordedOut:
+    """Register a person or organisation; an existing e-mail returns that customer (200)."""
+    recorded = services.crm.register_customer(
+        provenance(
+            user,
+            occurred_at=body.occurred_at,
+            institution=body.institution,
+            channel=body.channel,
+            idempotency_key=body.idempotency_key or idempotency_key,
+        ),
+        customer_kind=body.kind,
+        customer_type=body.customer_type,
+        name=body.name,
+        email=body.email,
+        phone=body.phone,
+        sector=body.sector,
+        account_manager=body.account_manager,
+    )
+    if recorded.duplicate:
+        response.status_code = 200
+    return RecordedOut(**vars(recorded))
+
+
+@router.get("")
+def search_customers(
+    request: Request,
+    services: ServicesDep,
+    user: Reader,
+    query: Annotated[
+        str,
+        Query(
+            min_length=1,
+            max_length=200,
+            description="Name or e-mail.",
+        ),
+    ],
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    reason: ReasonQuery = None,
+    reason_header: ReasonHeader = None,
+) -> list[CustomerSummaryOut]:
+    """Find customers by e-mail (exact) or by part of a name (each match's access is logged)."""
+    results = []
+    for customer_id in find_customer_ids(services, query, limit):
+        customer = services.crm.get_customer(customer_id)
+        results.append(
+            CustomerSummaryOut(
+                id=customer.id,
+                kind=customer.kind,
+                name=customer.name,
+                email=customer.email,
+                sector=customer.sector,
+                account_manager=customer.account_manager,
+            )
+        )
+    record_access(request, services, user, [r.id for r in results], reason or reason_header)
+    return results
+
+
+@router.get("/{customer_id}")
+def read_customer(
+    customer_id: UUID,
+    request: Request,
+    services: ServicesDep,
+    user: Reader,
+    reason: ReasonQuery = None,
+    reason_header: ReasonHeader = None,
+) -> CustomerOut:
+    """A customer's profile, consents, leads and membership as they stand now (access logged)."""
+    customer = customer_out(services.crm.get_customer(customer_id))
+    record_access(request, services, user, [customer_id], reason or reason_header)
+    return customer
+
+
+@router.put("/{customer_id}/account-manager")
+def assign_account_manager(
+    customer_id: UUID,
+    body: AccountManagerIn,
+    services: ServicesDep,
+    user: Writer,
+    idempotency_key: IdempotencyHeader = None,
+) -> RecordedOut:
+    """Make a named account manager the customer's one point of contact."""
+    recorded = services.crm.assign_account_manager(
+        customer_id,
+        provenance(
+            user,
+            occurred_at=None,
+            institution="joint",
+            channel="other",
+            idempotency_key=body.idempotency_key or idempotency_key,
+        ),
+        body.account_manager,
+    )
+    return RecordedOut(**vars(recorded))
+
+
+@router.post("/{customer_id}/affiliations", status_code=201)
+def start_affiliation(
+    customer_id: UUID,
+    body: AffiliationIn,
+    services: ServicesDep,
+    user: Writer,
+    idempotency_key: IdempotencyHeader = None,
+) -> RecordedOut:
+    """Link a person to an organisation they act for."""
+    recorded = services.crm.start_affiliation(
+        customer_id,
+        provenance(
+            user,
+            occurred_at=body.occurred_at,
+            institution="joint",
+            channel="other",
+            idempotency_key=body.idempotency_key or idempotency_key,
+        ),
+        body.organisation_id,
+        body.role,
+    )
+    return RecordedOut(**vars(recorded))
+
+
+@router.delete("/{customer_id}/affiliations/{organisation_id}")
+def end_affiliation(
+    customer_id: UUID,
+    organisation_id: UUID,
+    services: ServicesDep,
+    user: Writer,
+    idempotency_key: IdempotencyHeader = None,
+) -> RecordedOut:
+    """End a person's link to an organisation."""
+    recorded = services.crm.end_affiliation(
+        customer_id,
+        provenance(
+            user,
+            occurred_at=None,
+            institution="joint",
+            channel="other",
+            idempotency_key=idempotency_key,
+        ),
+        organisation_id,
+    )
+    return RecordedOut(**vars(recorded))

@@ -1,0 +1,310 @@
+"""Privacy (DPO only): erasure, access export, restriction, consents, access log, retention."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+from uuid import UUID, uuid4
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi.responses import JSONResponse
+
+from api.bootstrap.wiring import Services
+from api.http.access_log import ReasonHeader, ReasonQuery, record_access
+from api.http.auth import require
+from api.http.dependencies import IdempotencyHeader, ServicesDep, provenance
+from api.http.errors import ViewBehindError
+from api.http.privacy_schemas import (
+    AccessOut,
+    AuditedContactOut,
+    ConsentAuditOut,
+    ConsentChangeCountOut,
+    ConsentGivenOut,
+    ConsentsOut,
+    ConsentStateOut,
+    ErasureIn,
+    ErasureOut,
+    ExpiringConsentOut,
+    RestrictionIn,
+    RetentionDecisionOut,
+)
+from api.http.schemas import RecordedOut
+from api.services.privacy_export import build_export, export_zip
+from api.users import Permission, User
+from crm.adapters.postgres.access_log import AccessLog
+from crm.application.privacy import ErasureRequest, Privacy
+from crm.domain import events as ev
+from crm.domain.consents import consents_as_of, restricted_as_of
+from crm.domain.errors import InvalidFieldError
+from crm.domain.vocabulary import PURPOSES
+from projections.audits import consent_audit
+from projections.engine.runner import wait_until_caught_up
+from projections.views.consent_ledger import ConsentLedger
+from projections.views.timeline import Timeline
+
+router = APIRouter(prefix="/privacy", tags=["privacy"])
+DPO = Annotated[User, Depends(require(Permission.RUN_PRIVACY))]
+
+
+def _privacy(services: Services) -> Privacy:
+    assert services.privacy is not None
+    return services.privacy
+
+
+def _access_log(services: Services) -> AccessLog:
+    assert services.access_log is not None
+    return services.access_log
+
+
+def erasure_out(services: Services, request: ErasureRequest) -> ErasureOut:
+    """The request with, per read model, whether it has purged the customer yet."""
+    purged: dict[str, bool] = {}
+    position = ((request.certificate or {}).get("erased_event") or {}).get("position")
+    if position:
+        for view in services.views.refresh():
+            view.wait_for(position, services.settings.read_wait_timeout)
+            purged[view.name] = view.position() >= position
+    return ErasureOut(
+        **vars(request),
+        overdue=request.overdue(datetime.now(UTC)),
+        projections_purged=purged,
+    )
+
+
+@router.post("/erasures", status_code=201, responses={200: {"model": ErasureOut}})
+def create_erasure(
+    body: ErasureIn, response: Response, services: ServicesDep, user: DPO
+) -> ErasureOut:
+    """Erase a customer: record `Erased`, destroy the data key, purge views; returns a certificate.
+
+    Repeating a `request_id` finishes an interrupted erasure or returns the finished one (200).
+    """
+    request_id = body.request_id or uuid4()
+    known = _privacy(services).requests.get(request_id)
+    request = _privacy(services).erase_customer(
+        body.customer_id, user.name, body.reason, request_id, datetime.now(UTC)
+    )
+    if known is not None:
+        response.status_code = 200
+    return erasure_out(services, request)
+
+
+@router.get("/erasures")
+def list_erasures(
+    services: ServicesDep,
+    user: DPO,
+    status: Annotated[Literal["all", "open", "overdue"], Query()] = "all",
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> list[ErasureOut]:
+    """Erasure requests, oldest first; `overdue` lists open ones past their one-month deadline."""
+    requests = _privacy(services).requests.list(
+        open_only=status != "all",
+        due_before=datetime.now(UTC) if status == "overdue" else None,
+        limit=limit,
+    )
+    now = datetime.now(UTC)
+    return [ErasureOut(**vars(r), overdue=r.overdue(now)) for r in requests]
+
+
+@router.get("/erasures/{request_id}")
+def read_erasure(request_id: UUID, services: ServicesDep, user: DPO) -> ErasureOut:
+    """One erasure request and its certificate (no personal data)."""
+    request = _privacy(services).requests.get(request_id)
+    if request is None:
+        raise HTTPException(404, f"No erasure request {request_id}")
+    return erasure_out(services, request)
+
+
+@router.get(
+    "/exports/{customer_id}",
+    responses={200: {"content": {"application/zip": {}}, "description": "JSON or a CSV bundle"}},
+)
+def export_customer(
+    customer_id: UUID,
+    request: Request,
+    services: ServicesDep,
+    user: DPO,
+    format: Annotated[Literal["json", "csv"], Query(description="csv gives a ZIP bundle")] = "json",
+    reason: ReasonQuery = None,
+    reason_header: ReasonHeader = None,
+) -> Response:
+    """Everything held about the customer: replayed events, consents and the access log."""
+    customer = services.crm.get_customer(customer_id)
+    journey = list(services.crm.get_journey(customer_id))
+    record_access(request, services, user, [customer_id], reason or reason_header)
+    accesses = _access_log(services).list(customer_id=customer_id, limit=100_000)
+    document = build_export(customer, journey, accesses, datetime.now(UTC))
+    if format == "csv":
+        return Response(
+            export_zip(document),
+            media_type="application/zip",
+            headers={"Content-Disposition": f'attachment; filename="export-{customer_id}.zip"'},
+        )
+    return JSONResponse(document)
+
+
+@router.post("/restrictions", status_code=201)
+def restrict_processing(
+    body: RestrictionIn,
+    services: ServicesDep,
+    user: DPO,
+    idempotency_key: IdempotencyHeader = None,
+) -> RecordedOut:
+    """Restrict processing (GDPR art. 18): no marketing contacts or segments until lifted."""
+    recorded = _privacy(services).restrict_processing(
+        body.customer_id,
+        provenance(
+            user,
+            occurred_at=None,
+            institution="joint",
+            channel="other",
+            idempotency_key=body.idempotency_key or idempotency_key,
+        ),
+        body.reason,
+    )
+    return RecordedOut(**vars(recorded))
+
+
+@router.delete("/restrictions/{customer_id}")
+def lift_restriction(
+    customer_id: UUID,
+    services: ServicesDep,
+    user: DPO,
+    reason: Annotated[str, Query(min_length=1, max_length=500)],
+    idempotency_key: IdempotencyHeader = None,
+) -> RecordedOut:
+    """Lift a restriction of processing."""
+    recorded = _privacy(services).lift_restriction(
+        customer_id,
+        provenance(
+            user,
+            occurred_at=None,
+            institution="joint",
+            channel="other",
+            idempotency_key=idempotency_key,
+        ),
+        reason,
+    )
+    return RecordedOut(**vars(recorded))
+
+
+@router.get("/consents/{customer_id}")
+def read_consents(
+    customer_id: UUID,
+    services: ServicesDep,
+    user: DPO,
+    as_of: Annotated[datetime | None, Query(description="Default: now")] = None,
+) -> ConsentsOut:
+    """Every consent purpose of the customer as it stood at `as_of`, with its evidence."""
+    if as_of is not None and as_of.tzinfo is None:
+        raise InvalidFieldError("as_of", "must include a time zone")
+    at = as_of or datetime.now(UTC)
+    journey = list(services.crm.get_journey(customer_id))
+    state = consents_as_of(journey, at)
+    return ConsentsOut(
+        customer_id=customer_id,
+        as_of=at,
+        restricted=restricted_as_of(journey, at),
+        erased=any(isinstance(e, ev.Erased) for e in journey),
+        consents=[
+            ConsentStateOut(
+                purpose=purpose,
+                granted=change.granted,
+                since=change.occurred_at,
+                change=change.kind,
+                lawful_basis=change.lawful_basis,
+                evidence=change.evidence,
+                channel=change.channel,
+            )
+            for purpose, change in sorted(state.items())
+        ],
+    )
+
+
+@router.get("/access-log")
+def list_access_log(
+    services: ServicesDep,
+    user: DPO,
+    customer_id: UUID | None = None,
+    user_name: Annotated[str | None, Query(alias="user", max_length=200)] = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 500,
+) -> list[AccessOut]:
+    """Reads of customers' personal data, newest first, per customer and/or per user."""
+    accesses = _access_log(services).list(
+        customer_id=customer_id, user_name=user_name, start=start, end=end, limit=limit
+    )
+    return [AccessOut(**vars(a)) for a in accesses]
+
+
+@router.get("/retention-decisions")
+def list_retention_decisions(
+    services: ServicesDep,
+    user: DPO,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 500,
+) -> list[RetentionDecisionOut]:
+    """The retention job's decisions, newest first: who was erased or kept, and why."""
+    assert services.retention_log is not None
+    return [RetentionDecisionOut(**row) for row in services.retention_log.recent(limit)]
+
+
+@router.get("/consent-audit")
+def audit_consents(
+    services: ServicesDep,
+    user: DPO,
+    start: Annotated[datetime | None, Query(alias="from")] = None,
+    end: Annotated[datetime | None, Query(alias="to")] = None,
+    purpose: str | None = None,
+    expiring_within_days: Annotated[int, Query(ge=0, le=3650)] = 30,
+    limit: Annotated[int, Query(ge=1, le=100_000)] = 10_000,
+) -> ConsentAuditOut:
+    """Re-check every marketing contact in [from, to) against the consent ledger.
+
+    Lists violations (no valid consent for the purpose at that moment, or processing
+    restricted), consents given, withdrawn and expired per purpose and channel, each consent
+    given in the window with its evidence, and consents expiring within N days.
+    """
+    for name, value in (("from", start), ("to", end)):
+        if value is not None and value.tzinfo is None:
+            raise InvalidFieldError(name, "must include a time zone")
+    if start and end and start >= end:
+        raise InvalidFieldError("to", "must be after from")
+    if purpose is not None and purpose not in PURPOSES:
+        raise InvalidFieldError("purpose", f"must be one of {', '.join(PURPOSES)}")
+    timeline = services.views.get(Timeline)
+    ledger = services.views.get(ConsentLedger)
+    # Both views at the same log position, so a contact and its consent are judged together.
+    try:
+        wait_until_caught_up(
+            services.projector, [timeline, ledger], services.settings.read_wait_timeout * 5
+        )
+    except TimeoutError as error:
+        raise ViewBehindError(services.projector.head()) from error
+    contacts = consent_audit.marketing_contacts(timeline, ledger, start, end, purpose, limit=limit)
+    return ConsentAuditOut(
+        start=start,
+        end=end,
+        purpose=purpose,
+        contacts_checked=len(contacts),
+        violations=[AuditedContactOut(**row) for row in contacts if row["violation"]],
+        changes=[
+            ConsentChangeCountOut(**row)
+            for row in consent_audit.changes_by_purpose_and_channel(ledger, start, end, purpose)
+        ],
+        consents=[
+            ConsentGivenOut(**row)
+            for row in consent_audit.consents_in_window(ledger, start, end, purpose, limit)
+        ],
+        expiring=[
+            ExpiringConsentOut(**row)
+            for row in consent_audit.expiring(
+                ledger,
+                datetime.now(UTC),
+                expiring_within_days,
+                services.settings.consent_validity_months,
+                purpose,
+                limit,
+            )
+        ],
+    )

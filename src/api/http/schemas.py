@@ -1,0 +1,129 @@
+"""Request and response models at the HTTP boundary."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from crm.domain.vocabulary import Channel, CustomerKind, CustomerType, Institution
+
+ShortText = Field(min_length=1, max_length=200)
+
+
+class CustomerIn(BaseModel):
+    """A person or organisation to register (or match by e-mail)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: CustomerKind
+    customer_type: CustomerType
+    name: str = Field(min_length=1, max_length=200)
+    email: str | None = Field(default=None, max_length=254)
+    phone: str | None = Field(default=None, max_length=40)
+    sector: str | None = Field(default=None, max_length=100)
+    account_manager: str | None = Field(default=None, max_length=100)
+    institution: Institution = "joint"
+    channel: Channel = "other"
+    occurred_at: AwareDatetime | None = Field(default=None, description="Defaults to now.")
+    idempotency_key: str | None = Field(default=None, min_length=1, max_length=200)
+
+
+class RecordedOut(BaseModel):
+    """What a write produced; `position` lets a later read wait until it can see the write."""
+
+    customer_id: UUID
+    version: int
+    position: int | None
+    duplicate: bool
+
+
+class AffiliationOut(BaseModel):
+    organisation_id: UUID
+    since: datetime
+
+
+class CustomerOut(BaseModel):
+    """A customer's profile as it stands now."""
+
+    id: UUID
+    kind: str
+    customer_type: str
+    name: str | None
+    email: str | None
+    phone: str | None
+    sector: str | None
+    account_manager: str | None
+    first_seen: datetime | None
+    affiliations: list[AffiliationOut]
+    consents: dict[str, bool]
+    lead_stages: dict[str, str]
+    membership_tier: str | None
+    erased: bool
+    version: int
+
+
+class CustomerSummaryOut(BaseModel):
+    id: UUID
+    kind: str
+    name: str | None
+    email: str | None
+    sector: str | None
+    account_manager: str | None
+
+
+class TimelineEntryOut(BaseModel):
+    """One event of a customer's journey."""
+
+    version: int
+    position: int
+    kind: str
+    occurred_at: datetime
+    recorded_at: datetime
+    institution: str
+    channel: str
+    recorded_by: str
+    details: dict[str, Any]
+
+
+class TimelinePageOut(BaseModel):
+    entries: list[TimelineEntryOut]
+    next_cursor: str | None = Field(description="Pass as `cursor` to read the next page.")
+
+
+class AccountManagerIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    account_manager: str = Field(min_length=1, max_length=100)
+    idempotency_key: str | None = Field(default=None, min_length=1, max_length=200)
+
+
+class AffiliationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    organisation_id: UUID
+    role: str | None = Field(default=None, max_length=200)
+    occurred_at: AwareDatetime | None = None
+    idempotency_key: str | None = Field(default=None, min_length=1, max_length=200)
+
+
+class HealthOut(BaseModel):
+    status: Literal["ok", "unavailable"]
+    database: bool
+
+
+class TimelineQuery(BaseModel):
+    """Filters and paging for a customer's timeline."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: list[str] = Field(default_factory=list, description="Only these kinds.")
+    institution: list[Institution] = Field(default_factory=list)
+    start: AwareDatetime | None = Field(default=None, description="Occurred at or after.")
+    end: AwareDatetime | None = Field(default=None, description="Occurred before.")
+    as_of: AwareDatetime | None = Field(default=None, description="The journey as it stood then.")
+    cursor: str | None = Field(default=None, max_length=200)
+    limit: int = Field(default=50, ge=1, le=500)
+    after: int | None = Field(
+        default=None, ge=1, description="Wait (briefly) until this log position is visible."
+    )

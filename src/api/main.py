@@ -1,7 +1,0 @@
-"""The ASGI entry point for uvicorn: `api.main:app`, configured from the environment."""
-
-from __future__ import annotations
-
-from api.app import create_app
-
-app = create_app()

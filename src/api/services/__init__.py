@@ -1,0 +1,1 @@
+"""Read-side services every entry point shares: search, segments, the privacy export."""

@@ -1,0 +1,1 @@
+"""Adapters of the write side: encryption of personal data and storage."""

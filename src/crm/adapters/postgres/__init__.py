@@ -1,0 +1,1 @@
+"""PostgreSQL adapters, one module per port."""

@@ -1,0 +1,31 @@
+"""Connection pools for the project's own tables."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import psycopg
+from psycopg_pool import ConnectionPool
+
+
+def open_pool(database_url: str, max_size: int = 10) -> ConnectionPool:
+    """A connection pool for the project's own tables, checked on borrow."""
+    pool = ConnectionPool(
+        database_url,
+        min_size=1,
+        max_size=max_size,
+        open=False,
+        check=ConnectionPool.check_connection,
+        kwargs={"autocommit": True},
+        timeout=5,
+    )
+    pool.open(wait=True, timeout=30)
+    return pool
+
+
+@contextmanager
+def transaction(pool: ConnectionPool) -> Iterator[psycopg.Connection[tuple[object, ...]]]:
+    """A connection from the pool inside one transaction."""
+    with pool.connection() as conn, conn.transaction():
+        yield conn

@@ -1,0 +1,1 @@
+"""Use cases of the write side: commands, batching, imports, privacy, retention."""

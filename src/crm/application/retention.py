@@ -1,0 +1,187 @@
+"""Retention and consent expiry: decisions the worker's scheduled jobs take, as commands.
+
+Each function takes the candidates to look at and `now`, re-checks every candidate against
+its own events (the candidate lists come from read models that may lag) and records its
+effects as events, so a job repeated or run twice at once changes nothing more.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID, uuid5
+
+from crm.application.privacy import PRIVACY_CHANNEL, PRIVACY_INSTITUTION, Privacy
+from crm.domain import events as ev
+from crm.domain.customer import Customer, Provenance
+from crm.domain.errors import CustomerNotFoundError
+
+log = logging.getLogger(__name__)
+
+RETENTION_MONTHS = 36
+CONSENT_VALIDITY_MONTHS = 24
+RETENTION_USER = "retention-job"
+CONSENT_EXPIRY_USER = "consent-expiry-job"
+RETENTION_NAMESPACE = UUID("4f6c1f0e-8d7e-4d8c-9a55-2a1f3c9b7e01")
+AUTOMATIC_KINDS: tuple[type[ev.CustomerEvent], ...] = (ev.ConsentExpired, ev.Erased)
+"""Events the system records by itself: they are not activity of the customer."""
+
+DecisionLog = Callable[[datetime, UUID, str, str, str], None]
+"""Called with (decided at, customer, decision, rule, detail) for every decision."""
+
+
+def months_before(at: datetime, months: int) -> datetime:
+    """The same moment `months` calendar months earlier (clipped to the month's last day)."""
+    return _shift_months(at, -months)
+
+
+def months_after(at: datetime, months: int) -> datetime:
+    """The same moment `months` calendar months later (clipped to the month's last day)."""
+    return _shift_months(at, months)
+
+
+def _shift_months(at: datetime, months: int) -> datetime:
+    import calendar
+
+    index = at.year * 12 + at.month - 1 + months
+    year, month = divmod(index, 12)
+    day = min(at.day, calendar.monthrange(year, month + 1)[1])
+    return at.replace(year=year, month=month + 1, day=day)
+
+
+@dataclass(frozen=True)
+class RetentionDecision:
+    """What the retention job decided for one customer, and why."""
+
+    customer_id: UUID
+    decision: str
+    """"erased" or "kept"."""
+    rule: str
+    detail: str
+
+
+def last_activity(journey: Sequence[ev.CustomerEvent]) -> datetime | None:
+    """The business time of the customer's newest event that the customer took part in."""
+    times = [e.occurred_at for e in journey if not isinstance(e, AUTOMATIC_KINDS)]
+    return max(times) if times else None
+
+
+def reason_to_keep(customer: Customer, now: datetime) -> tuple[str, str] | None:
+    """A (rule, detail) that forbids erasing the customer now, or None."""
+    if customer.membership_tier is not None:
+        return "open_contract", f"active {customer.membership_tier} partner membership"
+    if customer.restricted:
+        return "restricted", "processing is restricted (GDPR art. 18): the data must be kept"
+    return None
+
+
+def apply_retention(
+    privacy: Privacy,
+    candidates: Iterable[UUID],
+    now: datetime,
+    *,
+    inactive_months: int = RETENTION_MONTHS,
+    record: DecisionLog | None = None,
+) -> list[RetentionDecision]:
+    """Erase candidates with no activity for `inactive_months` and no open contract."""
+    cutoff = months_before(now, inactive_months)
+    decisions = []
+    for customer_id in dict.fromkeys(candidates):
+        try:
+            customer = privacy.crm.get_customer(customer_id)
+        except CustomerNotFoundError:
+            continue
+        if customer.erased:
+            continue
+        last = last_activity(privacy.crm.get_journey(customer_id))
+        keep = reason_to_keep(customer, now)
+        if last is not None and last >= cutoff:
+            decision = RetentionDecision(
+                customer_id, "kept", "recent_activity", f"last activity {last:%Y-%m-%d}"
+            )
+        elif keep is not None:
+            decision = RetentionDecision(customer_id, "kept", *keep)
+        else:
+            reason = (
+                f"Retention: no activity since {last:%Y-%m-%d} "
+                f"(limit {inactive_months} months) and no open contract"
+                if last is not None
+                else "Retention: no activity recorded"
+            )
+            privacy.erase_customer(
+                customer_id,
+                RETENTION_USER,
+                reason,
+                uuid5(RETENTION_NAMESPACE, f"retention:{customer_id}"),
+                now,
+            )
+            decision = RetentionDecision(customer_id, "erased", "inactive", reason)
+        log.info(
+            "retention: %s %s (%s: %s)",
+            decision.decision,
+            customer_id,
+            decision.rule,
+            decision.detail,
+        )
+        if record is not None:
+            record(now, customer_id, decision.decision, decision.rule, decision.detail)
+        decisions.append(decision)
+    return decisions
+
+
+@dataclass(frozen=True)
+class ExpiredConsent:
+    """One consent the expiry job let lapse."""
+
+    customer_id: UUID
+    purpose: str
+    granted_at: datetime
+    expired_at: datetime
+
+
+def expire_consents(
+    privacy: Privacy,
+    candidates: Iterable[UUID],
+    now: datetime,
+    *,
+    validity_months: int = CONSENT_VALIDITY_MONTHS,
+) -> list[ExpiredConsent]:
+    """Record `ConsentExpired` for consents in force whose grant is older than the validity.
+
+    The expiry takes effect in business time when the validity ended, not when the job ran,
+    so a late job cannot stretch a consent.
+    """
+    expired = []
+    for customer_id in dict.fromkeys(candidates):
+        try:
+            customer = privacy.crm.get_customer(customer_id)
+        except CustomerNotFoundError:
+            continue
+        if customer.erased:
+            continue
+        for purpose, changes in sorted(customer.consent_changes.items()):
+            if not changes:
+                continue
+            granted_at, granted = changes[-1]
+            ends = months_after(granted_at, validity_months)
+            if not granted or ends > now:
+                continue
+            provenance = Provenance(
+                occurred_at=ends,
+                institution=PRIVACY_INSTITUTION,
+                channel=PRIVACY_CHANNEL,
+                recorded_by=CONSENT_EXPIRY_USER,
+                idempotency_key=f"consent-expiry:{purpose}:{granted_at.isoformat()}",
+            )
+            privacy.command(
+                customer_id,
+                provenance,
+                lambda c, purpose=purpose, provenance=provenance: c.expire_consent(  # type: ignore[misc]
+                    provenance, purpose
+                ),
+            )
+            log.info("consent expiry: %s %s granted %s", customer_id, purpose, granted_at)
+            expired.append(ExpiredConsent(customer_id, purpose, granted_at, ends))
+    return expired

@@ -1,0 +1,1 @@
+"""The customer journey's domain: the aggregate, its events, the vocabulary and the rules."""

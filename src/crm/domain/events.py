@@ -1,0 +1,405 @@
+"""The customer journey as immutable facts: every event a `Customer` can record.
+
+Event classes are stored by topic (module path and class name) with every event, so this
+module's names are part of the stored format: rename a class only with a registered old topic.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, ClassVar
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+from eventsourcing.utils import register_topic
+
+
+class CustomerEvent(Aggregate.Event):
+    """A fact about one customer, with its business time and who recorded it."""
+
+    occurred_at: datetime
+    institution: str
+    channel: str
+    recorded_by: str
+    idempotency_key: str
+
+    personal_fields: ClassVar[tuple[str, ...]] = ()
+    """Fields holding personal data: stored encrypted with the customer's own data key."""
+
+    def apply(self, aggregate: Any) -> None:
+        aggregate.apply_event(self)
+
+    @classmethod
+    @functools.cache
+    def kind(cls) -> str:
+        """The snake_case name clients use for this kind (`FairVisited` is `fair_visited`)."""
+        return re.sub(r"(?<!^)(?=[A-Z])", "_", cls.__name__).lower()
+
+
+class Registered(Aggregate.Created, CustomerEvent):
+    """A person or organisation became known to the provider."""
+
+    customer_kind: str
+    customer_type: str
+    name: str | None
+    email: str | None
+    phone: str | None
+    sector: str | None
+    account_manager: str | None
+
+    personal_fields = ("name", "email", "phone")
+
+
+class ProfileCorrected(CustomerEvent):
+    """Contact details were corrected (GDPR rectification or a simple change)."""
+
+    name: str | None
+    email: str | None
+    phone: str | None
+    sector: str | None
+
+    personal_fields = ("name", "email", "phone")
+
+
+class AccountManagerAssigned(CustomerEvent):
+    """A named account manager became the customer's one point of contact."""
+
+    account_manager: str
+
+
+class AffiliationStarted(CustomerEvent):
+    """A person started to act for an organisation (employee, contact person)."""
+
+    organisation_id: UUID
+    role: str | None
+
+    personal_fields = ("role",)
+
+
+class AffiliationEnded(CustomerEvent):
+    """A person stopped acting for an organisation."""
+
+    organisation_id: UUID
+
+
+class ConsentExpired(CustomerEvent):
+    """A consent lapsed because it was older than the retention period allows."""
+
+    purpose: str
+
+
+class Erased(CustomerEvent):
+    """The customer's personal data was destroyed; the customer accepts no new events."""
+
+    reason: str
+
+
+class ProcessingRestricted(CustomerEvent):
+    """Processing was restricted (GDPR art. 18): no marketing and no segments until lifted.
+
+    The reason names the ground (e.g. "accuracy contested"); it must not quote personal data.
+    """
+
+    reason: str
+
+
+class RestrictionLifted(CustomerEvent):
+    """A restriction of processing ended; marketing under valid consents may resume."""
+
+    reason: str
+
+
+class Touchpoint(CustomerEvent):
+    """A contact between the customer and the provider ("asiakaskohtaaminen")."""
+
+    notes: str | None
+
+    personal_fields: ClassVar[tuple[str, ...]] = ("notes",)
+    marketing_purpose_field: ClassVar[str | None] = None
+    """The field naming the consent purpose a marketing contact of this kind needs."""
+    fixed_marketing_purpose: ClassVar[str | None] = None
+    """The consent purpose every contact of this kind needs."""
+
+    @classmethod
+    def required_consent(cls, fields: Mapping[str, Any]) -> str | None:
+        """The consent purpose a contact with these fields needs, or None if not marketing."""
+        if cls.fixed_marketing_purpose is not None:
+            return cls.fixed_marketing_purpose
+        if cls.marketing_purpose_field is not None:
+            purpose = fields.get(cls.marketing_purpose_field)
+            return str(purpose) if purpose is not None else None
+        return None
+
+
+class FairVisited(Touchpoint):
+    """The customer visited the provider's stand at a fair."""
+
+    fair_name: str
+
+
+class WebinarRegistered(Touchpoint):
+    """The customer registered for a webinar."""
+
+    webinar_id: str
+    title: str
+
+
+class WebinarAttended(Touchpoint):
+    """The customer attended a webinar."""
+
+    webinar_id: str
+    title: str
+
+
+class EventAttended(Touchpoint):
+    """The customer attended an event, seminar, training or taster session."""
+
+    event_name: str
+    organiser: str
+    event_format: str
+
+
+class CompanyVisited(Touchpoint):
+    """The provider visited the customer's organisation."""
+
+    topic: str
+
+    personal_fields = ("notes", "topic")
+
+
+class PhoneCallMade(Touchpoint):
+    """A phone call with the customer; a marketing call names its consent purpose."""
+
+    direction: str
+    topic: str
+    marketing_purpose: str | None
+
+    personal_fields = ("notes", "topic")
+    marketing_purpose_field = "marketing_purpose"
+
+
+class MarketingEmailSent(Touchpoint):
+    """A marketing e-mail was sent under a consent purpose."""
+
+    purpose: str
+    campaign: str
+
+    marketing_purpose_field = "purpose"
+
+
+class NewsletterSent(Touchpoint):
+    """A newsletter was sent (needs newsletter consent)."""
+
+    newsletter: str
+
+    fixed_marketing_purpose = "newsletter"
+
+
+class NewsletterSubscribed(Touchpoint):
+    """The customer subscribed to a newsletter."""
+
+    newsletter: str
+
+
+class NewsletterUnsubscribed(Touchpoint):
+    """The customer unsubscribed from a newsletter."""
+
+    newsletter: str
+
+
+class ChatConversationHeld(Touchpoint):
+    """A chat conversation with the customer."""
+
+    topic: str
+
+    personal_fields = ("notes", "topic")
+
+
+class WebServiceVisited(Touchpoint):
+    """The customer visited the joint web service."""
+
+    page: str
+
+
+class SocialMediaInteracted(Touchpoint):
+    """The customer interacted with the provider on social media."""
+
+    platform: str
+    interaction: str
+
+
+class LeadCaptured(Touchpoint):
+    """A lead was found for a target group through a source channel."""
+
+    lead_id: str
+    source_channel: str
+    target_group: str
+    interest: str | None
+
+    personal_fields = ("notes", "interest")
+
+
+class LeadQualified(Touchpoint):
+    """A captured lead was qualified."""
+
+    lead_id: str
+
+
+class LeadConverted(Touchpoint):
+    """A qualified lead became a purchase."""
+
+    lead_id: str
+    purchase_id: str | None
+
+
+class LeadLost(Touchpoint):
+    """A lead was lost, with the reason."""
+
+    lead_id: str
+    reason: str
+
+
+class PurchaseMade(Touchpoint):
+    """The customer bought an offering (amount in EUR)."""
+
+    purchase_id: str
+    offering: str
+    offering_type: str
+    amount: Decimal
+    invoice_reference: str | None
+
+    # An invoice reference finds the person in the billing system.
+    personal_fields = ("notes", "invoice_reference")
+
+
+class PurchaseRefunded(Touchpoint):
+    """Part or all of a purchase was refunded (amount in EUR)."""
+
+    purchase_id: str
+    amount: Decimal
+    reason: str
+
+
+class FeedbackGiven(Touchpoint):
+    """The customer gave feedback: a 0-10 score and free text."""
+
+    score: int
+    comment: str | None
+    offering: str | None
+
+    personal_fields = ("notes", "comment")
+
+
+class ConsentGiven(Touchpoint):
+    """The customer consented to a purpose, with the evidence."""
+
+    purpose: str
+    lawful_basis: str
+    evidence: str
+
+
+class ConsentWithdrawn(Touchpoint):
+    """The customer withdrew a consent."""
+
+    purpose: str
+    evidence: str
+
+
+class PartnerMembershipStarted(Touchpoint):
+    """The organisation joined the enriching community as a partner."""
+
+    tier: str
+
+
+class PartnerMembershipChanged(Touchpoint):
+    """A partner membership changed tier."""
+
+    tier: str
+
+
+class PartnerMembershipEnded(Touchpoint):
+    """A partner membership ended."""
+
+    reason: str
+
+
+class AnnualReviewHeld(Touchpoint):
+    """A partner's yearly review (vuositarkastus ja vuosihuolto) was held."""
+
+    next_review_due: date | None
+
+
+class CourseCompleted(Touchpoint):
+    """The learner completed a course (a completion record)."""
+
+    course: str
+    credits: Decimal
+
+
+class RecommendationGiven(Touchpoint):
+    """The customer recommended an offering."""
+
+    offering: str
+
+
+TOUCHPOINT_CLASSES: tuple[type[Touchpoint], ...] = (
+    FairVisited,
+    WebinarRegistered,
+    WebinarAttended,
+    EventAttended,
+    CompanyVisited,
+    PhoneCallMade,
+    MarketingEmailSent,
+    NewsletterSent,
+    NewsletterSubscribed,
+    NewsletterUnsubscribed,
+    ChatConversationHeld,
+    WebServiceVisited,
+    SocialMediaInteracted,
+    LeadCaptured,
+    LeadQualified,
+    LeadConverted,
+    LeadLost,
+    PurchaseMade,
+    PurchaseRefunded,
+    FeedbackGiven,
+    ConsentGiven,
+    ConsentWithdrawn,
+    PartnerMembershipStarted,
+    PartnerMembershipChanged,
+    PartnerMembershipEnded,
+    AnnualReviewHeld,
+    CourseCompleted,
+    RecommendationGiven,
+)
+TOUCHPOINT_KINDS: dict[str, type[Touchpoint]] = {cls.kind(): cls for cls in TOUCHPOINT_CLASSES}
+CUSTOMER_EVENT_CLASSES: tuple[type[CustomerEvent], ...] = (
+    Registered,
+    ProfileCorrected,
+    AccountManagerAssigned,
+    AffiliationStarted,
+    AffiliationEnded,
+    ConsentExpired,
+    Erased,
+    ProcessingRestricted,
+    RestrictionLifted,
+    *TOUCHPOINT_CLASSES,
+)
+
+STORED_EVENTS_MODULE = "crm.events"
+"""The module name in every stored event's topic. Topics are part of the stored format, so
+each class declares its topic (`TOPIC`, read by the library's `get_topic`) instead of deriving
+it from where the class lives in the source tree; moving this module changes nothing stored."""
+
+
+def _declare_topics() -> None:
+    for cls in CUSTOMER_EVENT_CLASSES:
+        cls.TOPIC = f"{STORED_EVENTS_MODULE}:{cls.__qualname__}"  # type: ignore[attr-defined]
+        register_topic(cls.TOPIC, cls)  # type: ignore[attr-defined]
+
+
+_declare_topics()

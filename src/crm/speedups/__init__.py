@@ -1,0 +1,1 @@
+"""Fenced speed-ups: where the write path departs from the library's own, each tested against it."""

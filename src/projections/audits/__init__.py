@@ -1,0 +1,1 @@
+"""Audits that read several views side by side."""

@@ -1,0 +1,167 @@
+"""The consent audit: every marketing contact in the log checked against the consent ledger.
+
+Reads two views side by side: marketing contacts from the timeline (their purpose is a
+non-personal detail) and validity intervals from the consent ledger. A contact is compliant
+when an interval of its purpose covered its business time and processing was not restricted
+then; otherwise it is a violation. Both views are read as they stand (callers wait for a
+position first if they need one).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from psycopg.rows import DictRow
+
+from crm.domain import events as ev
+from projections.views.consent_ledger import ConsentLedger
+from projections.views.timeline import Timeline
+
+
+def _purpose_sql() -> tuple[str, list[str]]:
+    """A CASE giving each marketing kind's consent purpose, built from the event classes."""
+    cases = []
+    for cls in ev.TOUCHPOINT_CLASSES:
+        if cls.fixed_marketing_purpose is not None:
+            cases.append(f"WHEN '{cls.kind()}' THEN '{cls.fixed_marketing_purpose}'")
+        elif cls.marketing_purpose_field is not None:
+            cases.append(f"WHEN '{cls.kind()}' THEN t.details->>'{cls.marketing_purpose_field}'")
+    kinds = [
+        cls.kind()
+        for cls in ev.TOUCHPOINT_CLASSES
+        if cls.fixed_marketing_purpose or cls.marketing_purpose_field
+    ]
+    return f"CASE t.kind {' '.join(cases)} END", kinds
+
+
+def marketing_contacts(
+    timeline: Timeline,
+    ledger: ConsentLedger,
+    start: datetime | None,
+    end: datetime | None,
+    purpose: str | None,
+    *,
+    violations_only: bool = False,
+    limit: int = 10_000,
+) -> list[DictRow]:
+    """Marketing contacts in [start, end) with the interval that covered each, or none."""
+    purpose_case, kinds = _purpose_sql()
+    t, c = timeline.prefix, ledger.prefix
+    where = ["t.kind = ANY(%(kinds)s)", "m.purpose IS NOT NULL"]
+    params: dict[str, Any] = {"kinds": kinds, "limit": limit}
+    if start is not None:
+        where.append("t.occurred_at >= %(start)s")
+        params["start"] = start
+    if end is not None:
+        where.append("t.occurred_at < %(end)s")
+        params["end"] = end
+    if purpose is not None:
+        where.append("m.purpose = %(purpose)s")
+        params["purpose"] = purpose
+    outer = "WHERE violation IS NOT NULL" if violations_only else ""
+    return timeline.query(
+        "SELECT * FROM ("
+        " SELECT t.customer_id, t.version, t.position, t.kind, t.occurred_at, t.channel,"
+        " t.institution, t.recorded_by, m.purpose,"
+        " i.valid_from AS consent_from, i.valid_to AS consent_to, i.evidence,"
+        " i.lawful_basis, i.channel AS consent_channel,"
+        " coalesce(r.kind = 'processing_restricted', false) AS restricted,"
+        " CASE WHEN i.valid_from IS NULL THEN 'no valid consent'"
+        " WHEN r.kind = 'processing_restricted' THEN 'processing restricted'"
+        " END AS violation"
+        f" FROM {t}entries t"
+        f" CROSS JOIN LATERAL (SELECT {purpose_case} AS purpose) m"
+        " LEFT JOIN LATERAL ("
+        f"  SELECT * FROM {c}intervals i WHERE i.customer_id = t.customer_id"
+        "   AND i.purpose = m.purpose AND i.valid_from <= t.occurred_at"
+        "   AND (i.valid_to IS NULL OR i.valid_to > t.occurred_at)"
+        "   ORDER BY i.valid_from DESC LIMIT 1) i ON true"
+        " LEFT JOIN LATERAL ("
+        f"  SELECT r.kind FROM {t}entries r WHERE r.customer_id = t.customer_id"
+        "   AND r.kind IN ('processing_restricted', 'restriction_lifted')"
+        "   AND r.occurred_at <= t.occurred_at"
+        "   ORDER BY r.occurred_at DESC, r.version DESC LIMIT 1) r ON true"
+        f" WHERE {' AND '.join(where)}"
+        f") audited {outer} ORDER BY occurred_at, customer_id, version LIMIT %(limit)s",
+        params,
+    )
+
+
+def changes_by_purpose_and_channel(
+    ledger: ConsentLedger, start: datetime | None, end: datetime | None, purpose: str | None
+) -> list[DictRow]:
+    """How many consents were given, withdrawn and expired, per purpose and channel."""
+    where, params = _window("occurred_at", start, end, purpose)
+    return ledger.query(
+        "SELECT purpose, channel, change, count(*) AS count FROM {p}changes"
+        f" WHERE {where} GROUP BY purpose, channel, change ORDER BY purpose, channel, change",
+        params,
+    )
+
+
+def consents_in_window(
+    ledger: ConsentLedger,
+    start: datetime | None,
+    end: datetime | None,
+    purpose: str | None,
+    limit: int = 10_000,
+) -> list[DictRow]:
+    """Each consent given in the window with its evidence and how it ended."""
+    where, params = _window("valid_from", start, end, purpose)
+    params["limit"] = limit
+    return ledger.query(
+        "SELECT customer_id, purpose, valid_from, valid_to, lawful_basis, evidence, channel,"
+        f" institution, ended_by FROM {{p}}intervals WHERE {where}"
+        " ORDER BY valid_from, customer_id LIMIT %(limit)s",
+        params,
+    )
+
+
+def expiring(
+    ledger: ConsentLedger,
+    now: datetime,
+    within_days: int,
+    validity_months: int,
+    purpose: str | None,
+    limit: int = 10_000,
+) -> list[DictRow]:
+    """Consents in force now that reach their validity limit within `within_days`."""
+    params: dict[str, Any] = {
+        "now": now,
+        "days": within_days,
+        "months": validity_months,
+        "limit": limit,
+    }
+    extra = ""
+    if purpose is not None:
+        extra = " AND i.purpose = %(purpose)s"
+        params["purpose"] = purpose
+    return ledger.query(
+        "SELECT i.customer_id, i.purpose, i.valid_from, i.evidence, i.channel,"
+        " i.valid_from + make_interval(months => %(months)s) AS expires_at"
+        " FROM {p}intervals i"
+        " WHERE i.valid_to IS NULL AND i.valid_from <= %(now)s"
+        " AND i.valid_from + make_interval(months => %(months)s)"
+        "     < %(now)s + make_interval(days => %(days)s)"
+        " AND NOT EXISTS (SELECT 1 FROM {p}erased e WHERE e.customer_id = i.customer_id)"
+        f"{extra} ORDER BY expires_at LIMIT %(limit)s",
+        params,
+    )
+
+
+def _window(
+    column: str, start: datetime | None, end: datetime | None, purpose: str | None
+) -> tuple[str, dict[str, Any]]:
+    where = ["true"]
+    params: dict[str, Any] = {}
+    if start is not None:
+        where.append(f"{column} >= %(start)s")
+        params["start"] = start
+    if end is not None:
+        where.append(f"{column} < %(end)s")
+        params["end"] = end
+    if purpose is not None:
+        where.append("purpose = %(purpose)s")
+        params["purpose"] = purpose
+    return " AND ".join(where), params

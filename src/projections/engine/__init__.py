@@ -1,0 +1,1 @@
+"""The projection machinery: views with tracking positions, the batched runner, generations."""

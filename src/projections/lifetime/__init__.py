@@ -1,0 +1,1 @@
+"""Customer-lifetime analytics: the models and the scheduled fit."""

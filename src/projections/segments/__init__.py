@@ -1,0 +1,1 @@
+"""Segments: the rule language, its compiler to SQL, and stored segments."""

@@ -1,0 +1,352 @@
+"""Segment rules compiled to parameterised SQL over the read models: count, preview, members,
+explain for one customer, and the contact list of an export.
+
+Identifiers in the SQL come from this module only (the `FIELD_SQL` whitelist and the views'
+table prefixes, which the `View` class validates); every value from a rule is a bind
+parameter. Each condition compiles to a boolean that is never NULL (`coalesce(..., false)`),
+so `not` means "the condition does not hold" even where a field is missing.
+
+Only customers who are neither erased nor restricted (GDPR art. 18) are ever members.
+Time-relative conditions (engagement, lifecycle stage, tenure, "in the last D days", consent)
+are evaluated at the `now` given; totals (revenue, counts) are the view's current ones.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from psycopg.rows import DictRow
+
+from projections.engine.generations import LiveViews
+from projections.segments.rules import (
+    FIELDS,
+    AllOf,
+    AnyOf,
+    Compare,
+    Consent,
+    InstitutionIs,
+    LifecycleStage,
+    Node,
+    Not,
+    PurchasedWithin,
+    Sector,
+    Touchpoints,
+    WebinarsAttended,
+    nodes,
+)
+from projections.views.consent_ledger import ConsentLedger
+from projections.views.directory import CustomerDirectory
+from projections.views.indicators import (
+    DEFAULT_WEIGHTS,
+    RFM_OF_ALL,
+    STAGE_SQL,
+    CustomerIndicators,
+    days_since_epoch,
+)
+from projections.views.restrictions import Restrictions
+from projections.views.touchpoint_index import TouchpointIndex
+
+FIELD_SQL: dict[str, str] = {
+    "revenue": "c.revenue",
+    "purchase_count": "c.purchase_count",
+    "average_order_value": "round(c.revenue / nullif(c.purchase_count, 0), 2)",
+    "events_attended": "c.events_attended",
+    "webinars_attended": "c.webinars_attended",
+    "webinars_registered": "c.webinars_registered",
+    "webinar_utilisation": "c.webinars_attended::float8 / nullif(c.webinars_registered, 0)",
+    "feedback_count": "c.feedback_count",
+    "feedback_average": "c.feedback_sum::float8 / nullif(c.feedback_count, 0)",
+    "last_feedback_score": "c.last_feedback_score",
+    "nps_class": "CASE WHEN c.last_feedback_score >= 9 THEN 'promoter'"
+    " WHEN c.last_feedback_score >= 7 THEN 'passive'"
+    " WHEN c.last_feedback_score IS NOT NULL THEN 'detractor' END",
+    # A correlated sum: the planner runs costly conditions last, so only customers that
+    # pass the rule's cheaper conditions have their engagement summed.
+    "engagement_score": "coalesce((SELECT sum(e.decayed_sum::float8"
+    " * coalesce((%(weight_values)s::float8[])[array_position(%(weight_kinds)s::text[], e.kind)],"
+    " 0)) FROM {indicators}engagement e WHERE e.customer_id = c.customer_id), 0)"
+    " * %(engagement_factor)s",
+    "recency_score": "rfm.recency_score",
+    "frequency_score": "rfm.frequency_score",
+    "monetary_score": "rfm.monetary_score",
+    "tenure_days": "floor(extract(epoch FROM %(now)s - c.first_seen) / 86400)",
+    "first_seen": "c.first_seen",
+    "last_activity": "c.last_activity",
+    "first_purchase": "c.first_purchase",
+    "last_purchase": "c.last_purchase",
+    "kind": "c.kind",
+    "customer_type": "c.customer_type",
+    "sector": "c.sector",
+    "institution": "c.institution",
+    "account_manager": "c.account_manager",
+    "lifecycle_stage": STAGE_SQL.strip(),
+}
+assert set(FIELD_SQL) == set(FIELDS)
+CASTS = {"number": "numeric", "integer": "numeric", "datetime": "timestamptz", "text": "text"}
+SQL_OPS = {"=": "=", "!=": "<>", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
+RFM_FIELDS = {"recency_score", "frequency_score", "monetary_score"}
+PREVIEW_COLUMNS = (
+    "c.customer_id, c.kind, c.customer_type, c.sector, c.institution, c.account_manager,"
+    " c.revenue, c.purchase_count, c.last_activity"
+)
+
+
+@dataclass(frozen=True)
+class Tables:
+    """The live table prefixes of the views a rule reads, and a way to run SQL on them."""
+
+    views: LiveViews
+    indicators: CustomerIndicators
+    restrictions: Restrictions
+    touchpoints: TouchpointIndex
+    consents: ConsentLedger
+    directory: CustomerDirectory
+
+    @classmethod
+    def of(cls, views: LiveViews) -> Tables:
+        return cls(
+            views,
+            views.get(CustomerIndicators),
+            views.get(Restrictions),
+            views.get(TouchpointIndex),
+            views.get(ConsentLedger),
+            views.get(CustomerDirectory),
+        )
+
+    def run(self, sql: str, params: dict[str, Any]) -> list[DictRow]:
+        with self.indicators.datastore.transaction(commit=False) as cursor:
+            # Correlated sums make the planner's cost estimates large, and JIT compiling
+            # such a query costs more than running it.
+            cursor.execute("SELECT set_config('jit', 'off', true)")
+            # The SQL is built from this module's constants and validated table prefixes only.
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+
+    def positions(self) -> int:
+        """The lowest log position all the rule's views have applied."""
+        views = (self.indicators, self.restrictions, self.touchpoints, self.consents)
+        return min(view.position() for view in views)
+
+
+@dataclass
+class Compiled:
+    """A rule as SQL: one boolean expression per node (pre-order) and the bind parameters."""
+
+    expressions: list[str]
+    params: dict[str, Any]
+    needs_rfm: bool = False
+
+    @property
+    def where(self) -> str:
+        return self.expressions[0]
+
+
+@dataclass
+class Compiler:
+    """Turns rule nodes into SQL over `Tables`, naming each value as a bind parameter."""
+
+    tables: Tables
+    now: datetime
+    weights: dict[str, float]
+    half_life_days: float
+    params: dict[str, Any] = field(default_factory=dict)
+    expressions: dict[int, str] = field(default_factory=dict)
+    needs_rfm: bool = False
+
+    def compile(self, rule: Node) -> Compiled:
+        self.params.update(
+            now=self.now,
+            engagement_factor=2.0 ** (-days_since_epoch(self.now) / self.half_life_days),
+            weight_kinds=list(self.weights),
+            weight_values=list(self.weights.values()),
+        )
+        self.node(rule)
+        order = [self.expressions[id(node)] for node in nodes(rule)]
+        return Compiled(order, self.params, self.needs_rfm)
+
+    def bind(self, value: Any) -> str:
+        name = f"v{len(self.params)}"
+        self.params[name] = value
+        return f"%({name})s"
+
+    def node(self, rule: Node) -> str:
+        expression = self._node(rule)
+        self.expressions[id(rule)] = expression
+        return expression
+
+    def _node(self, rule: Node) -> str:
+        if isinstance(rule, AllOf):
+            return "(" + " AND ".join(self.node(child) for child in rule.all) + ")"
+        if isinstance(rule, AnyOf):
+            return "(" + " OR ".join(self.node(child) for child in rule.any) + ")"
+        if isinstance(rule, Not):
+            return f"(NOT {self.node(rule.not_)})"
+        return f"coalesce({self.leaf(rule)}, false)"
+
+    def leaf(self, rule: Node) -> str:
+        p = self.tables
+        if isinstance(rule, Compare):
+            return self.compare(rule)
+        if isinstance(rule, Consent):
+            return (
+                f"c.customer_id IN (SELECT customer_id FROM {p.consents.prefix}intervals"
+                f" WHERE purpose = {self.bind(rule.consent)} AND valid_from <= %(now)s"
+                " AND (valid_to IS NULL OR valid_to > %(now)s))"
+            )
+        if isinstance(rule, WebinarsAttended):
+            window = rule.webinars_attended
+            return self.touchpoints("webinar_attended", window.at_least, window.days)
+        if isinstance(rule, Touchpoints):
+            window = rule.touchpoints
+            return self.touchpoints(window.kind, window.at_least, window.days)
+        if isinstance(rule, PurchasedWithin):
+            days = self.bind(rule.purchased_within_days)
+            return (
+                f"(c.last_purchase > %(now)s - make_interval(days => {days})"
+                " AND c.first_purchase <= %(now)s)"
+            )
+        if isinstance(rule, Sector):
+            return f"lower(c.sector) = lower({self.bind(rule.sector)})"
+        if isinstance(rule, InstitutionIs):
+            return f"c.institution = {self.bind(rule.institution)}"
+        if isinstance(rule, LifecycleStage):
+            return f"({FIELD_SQL['lifecycle_stage']}) = {self.bind(rule.lifecycle_stage)}"
+        raise TypeError(f"not a condition: {rule!r}")
+
+    def touchpoints(self, kind: str, at_least: int, days: int) -> str:
+        return (
+            f"c.customer_id IN (SELECT customer_id FROM {self.tables.touchpoints.prefix}touchpoints"
+            f" WHERE kind = {self.bind(kind)}"
+            f" AND occurred_at > %(now)s - make_interval(days => {self.bind(days)})"
+            f" AND occurred_at <= %(now)s"
+            f" GROUP BY customer_id HAVING count(*) >= {self.bind(at_least)})"
+        )
+
+    def compare(self, rule: Compare) -> str:
+        kind = FIELDS[rule.field][0]
+        if rule.field in RFM_FIELDS:
+            self.needs_rfm = True
+        column = f"({FIELD_SQL[rule.field]})".replace("{indicators}", self.tables.indicators.prefix)
+        cast = CASTS[kind]
+        value = rule.value
+        if kind in ("number", "integer"):
+            column = f"{column}::numeric"
+            # Decimals bind as numeric whether the JSON held an int or a float.
+            value = tuple(map(_decimal, value)) if isinstance(value, tuple) else _decimal(value)
+        if rule.op in ("in", "not_in"):
+            values = self.bind(list(value))
+            test = f"{column} = ANY({values}::{cast}[])"
+            return test if rule.op == "in" else f"({column} IS NOT NULL AND NOT {test})"
+        return f"{column} {SQL_OPS[rule.op]} {self.bind(value)}::{cast}"
+
+
+def _decimal(value: Any) -> Decimal:
+    return Decimal(str(value))
+
+
+def compile_rule(
+    tables: Tables,
+    rule: Node,
+    now: datetime,
+    weights: dict[str, float] | None = None,
+) -> Compiled:
+    """The rule as SQL expressions over `FROM` in `from_clause`, evaluated at `now`."""
+    return Compiler(
+        tables, now, {**DEFAULT_WEIGHTS, **(weights or {})}, tables.indicators.half_life_days
+    ).compile(rule)
+
+
+def from_clause(tables: Tables, compiled: Compiled) -> str:
+    """The customers the expressions range over, with only the joins the rule needs."""
+    ind = tables.indicators.prefix
+    joins = [
+        f"{ind}customers c",
+        f"LEFT JOIN {tables.restrictions.prefix}customers r ON r.customer_id = c.customer_id",
+    ]
+    if compiled.needs_rfm:
+        joins.append(
+            f"LEFT JOIN ({RFM_OF_ALL.replace('{p}', ind)}) rfm ON rfm.customer_id = c.customer_id"
+        )
+    return " ".join(joins)
+
+
+ELIGIBLE = "(NOT c.erased AND r.restricted IS NOT TRUE)"
+
+
+def count(tables: Tables, compiled: Compiled) -> int:
+    """How many customers the rule selects."""
+    rows = tables.run(
+        f"SELECT count(*) AS n FROM {from_clause(tables, compiled)}"
+        f" WHERE {ELIGIBLE} AND {compiled.where}",
+        compiled.params,
+    )
+    return int(rows[0]["n"])
+
+
+def preview(tables: Tables, compiled: Compiled, limit: int) -> list[DictRow]:
+    """The first members by most recent activity: non-personal facts only."""
+    return tables.run(
+        f"SELECT {PREVIEW_COLUMNS}, ({STAGE_SQL}) AS lifecycle_stage"
+        f" FROM {from_clause(tables, compiled)} WHERE {ELIGIBLE} AND {compiled.where}"
+        " ORDER BY c.last_activity DESC NULLS LAST, c.customer_id LIMIT %(preview_limit)s",
+        {**compiled.params, "preview_limit": limit},
+    )
+
+
+def member_ids(tables: Tables, compiled: Compiled) -> list[UUID]:
+    """Every member's id."""
+    rows = tables.run(
+        f"SELECT c.customer_id FROM {from_clause(tables, compiled)}"
+        f" WHERE {ELIGIBLE} AND {compiled.where}",
+        compiled.params,
+    )
+    return [row["customer_id"] for row in rows]
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Which of the rule's conditions held for one customer (pre-order, like `nodes`)."""
+
+    customer_id: UUID
+    erased: bool
+    restricted: bool
+    held: list[bool]
+
+    @property
+    def member(self) -> bool:
+        return not self.erased and not self.restricted and self.held[0]
+
+
+def explain(tables: Tables, compiled: Compiled, customer_id: UUID) -> Explanation | None:
+    """Each condition's outcome for the customer; None if the view does not know them."""
+    columns = ", ".join(
+        f"{expression} AS n{i}" for i, expression in enumerate(compiled.expressions)
+    )
+    rows = tables.run(
+        f"SELECT c.erased, r.restricted IS TRUE AS restricted, {columns}"
+        f" FROM {from_clause(tables, compiled)} WHERE c.customer_id = %(explain_id)s",
+        {**compiled.params, "explain_id": customer_id},
+    )
+    if not rows:
+        return None
+    row = rows[0]
+    held = [bool(row[f"n{i}"]) for i in range(len(compiled.expressions))]
+    return Explanation(customer_id, bool(row["erased"]), bool(row["restricted"]), held)
+
+
+def export_rows(tables: Tables, compiled: Compiled, purpose: str) -> list[DictRow]:
+    """Members with a consent for `purpose` valid at `now` and an e-mail: id, name, e-mail."""
+    return tables.run(
+        f"SELECT c.customer_id, d.name, d.email FROM {from_clause(tables, compiled)}"
+        f" JOIN {tables.directory.prefix}customers d ON d.customer_id = c.customer_id"
+        f" WHERE {ELIGIBLE} AND NOT d.erased AND d.email IS NOT NULL AND {compiled.where}"
+        f" AND c.customer_id IN (SELECT customer_id FROM {tables.consents.prefix}intervals"
+        "  WHERE purpose = %(export_purpose)s AND valid_from <= %(now)s"
+        "  AND (valid_to IS NULL OR valid_to > %(now)s))"
+        " ORDER BY d.name, c.customer_id",
+        {**compiled.params, "export_purpose": purpose},
+    )

@@ -1,0 +1,160 @@
+"""The consent ledger: every consent change, and every interval in which a consent was valid.
+
+Intervals are half-open, [valid_from, valid_to): a grant opens one; the next change of the
+same customer and purpose in business time (withdrawal, expiry or a fresh grant that renews
+it with new evidence) closes it, and `ended_by` says which. valid_to is NULL while open.
+This matches the aggregate's rule that the latest change at or before T decides.
+Because history can be recorded out of order, a batch recomputes the intervals of every
+(customer, purpose) it touches from all their changes, ordered by (occurred_at, position).
+"Was consent valid for purpose P at time T" is one query on the (customer, purpose,
+valid_from) index. No personal data is read; on `Erased` the customer is marked erased.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from psycopg import Cursor
+from psycopg.rows import DictRow
+
+from crm.domain import events as ev
+from projections.engine.view import Batch, View
+
+ENDED_BY = "CASE lead(change) OVER w WHEN 'given' THEN 'renewed' ELSE lead(change) OVER w END"
+
+
+class ConsentLedger(View):
+    """Consent changes and validity intervals per customer and purpose."""
+
+    name = "consents"
+    version = 1
+    topics = (ev.ConsentGiven, ev.ConsentWithdrawn, ev.ConsentExpired, ev.Erased)
+    needs_personal_data = False
+
+    def ddl(self) -> list[str]:
+        return [
+            "CREATE TABLE IF NOT EXISTS {p}changes ("
+            " customer_id uuid NOT NULL, purpose text NOT NULL, position bigint NOT NULL,"
+            " occurred_at timestamptz NOT NULL,"
+            " change text NOT NULL,"  # given, withdrawn or expired
+            " lawful_basis text, evidence text, channel text NOT NULL,"
+            " institution text NOT NULL, recorded_by text NOT NULL,"
+            " PRIMARY KEY (customer_id, purpose, position))",
+            "CREATE TABLE IF NOT EXISTS {p}intervals ("
+            " customer_id uuid NOT NULL, purpose text NOT NULL,"
+            " valid_from timestamptz NOT NULL, valid_to timestamptz,"
+            " lawful_basis text NOT NULL, evidence text NOT NULL, channel text NOT NULL,"
+            " institution text NOT NULL, given_at_position bigint NOT NULL,"
+            " ended_by text,"  # withdrawn, expired, renewed; NULL while open
+            " PRIMARY KEY (customer_id, purpose, given_at_position))",
+            "CREATE INDEX IF NOT EXISTS {p}intervals_validity"
+            " ON {p}intervals (customer_id, purpose, valid_from)",
+            # Segments ask "who may be contacted for purpose P now": a range of one purpose.
+            "CREATE INDEX IF NOT EXISTS {p}intervals_by_purpose"
+            " ON {p}intervals (purpose, valid_from) INCLUDE (valid_to, customer_id)",
+            "CREATE TABLE IF NOT EXISTS {p}erased (customer_id uuid PRIMARY KEY)",
+        ]
+
+    def write(self, cursor: Cursor[DictRow], batch: Batch) -> None:
+        changes: list[tuple[Any, ...]] = []
+        erased: list[UUID] = []
+        for position, event in batch:
+            if isinstance(event, ev.Erased):
+                erased.append(event.originator_id)
+                continue
+            if isinstance(event, ev.ConsentGiven):
+                change, basis, evidence = "given", event.lawful_basis, event.evidence
+            elif isinstance(event, ev.ConsentWithdrawn):
+                change, basis, evidence = "withdrawn", None, event.evidence
+            elif isinstance(event, ev.ConsentExpired):
+                change, basis, evidence = "expired", None, None
+            else:
+                continue
+            changes.append(
+                (
+                    event.originator_id,
+                    event.purpose,
+                    position,
+                    event.occurred_at,
+                    change,
+                    basis,
+                    evidence,
+                    event.channel,
+                    event.institution,
+                    event.recorded_by,
+                )
+            )
+        p = self.prefix
+        if changes:
+            columns = [list(column) for column in zip(*changes, strict=True)]
+            cursor.execute(
+                f"INSERT INTO {p}changes (customer_id, purpose, position, occurred_at, change,"
+                " lawful_basis, evidence, channel, institution, recorded_by)"
+                " SELECT * FROM unnest(%s::uuid[], %s::text[], %s::bigint[],"
+                " %s::timestamptz[], %s::text[], %s::text[], %s::text[], %s::text[],"
+                " %s::text[], %s::text[]) ON CONFLICT DO NOTHING",
+                columns,
+            )
+            pairs = sorted({(c[0], c[1]) for c in changes})
+            touched = [[pair[0] for pair in pairs], [pair[1] for pair in pairs]]
+            cursor.execute(
+                f"DELETE FROM {p}intervals t USING unnest(%s::uuid[], %s::text[])"
+                " AS x(customer_id, purpose)"
+                " WHERE t.customer_id = x.customer_id AND t.purpose = x.purpose",
+                touched,
+            )
+            cursor.execute(
+                f"INSERT INTO {p}intervals (customer_id, purpose, valid_from, valid_to,"
+                " lawful_basis, evidence, channel, institution, given_at_position, ended_by)"
+                " SELECT customer_id, purpose, occurred_at, next_at, lawful_basis, evidence,"
+                " channel, institution, position, ended_by FROM ("
+                "  SELECT c.*, lead(occurred_at) OVER w AS next_at,"
+                f"  {ENDED_BY} AS ended_by"
+                f"  FROM {p}changes c JOIN unnest(%s::uuid[], %s::text[])"
+                "   AS x(customer_id, purpose) USING (customer_id, purpose)"
+                "  WINDOW w AS (PARTITION BY customer_id, purpose"
+                "   ORDER BY occurred_at, position)"
+                " ) ordered WHERE change = 'given'",
+                touched,
+            )
+        if erased:
+            cursor.execute(
+                f"INSERT INTO {p}erased SELECT unnest(%s::uuid[]) ON CONFLICT DO NOTHING",
+                (erased,),
+            )
+
+    # Reads --------------------------------------------------------------------------------
+
+    def was_valid(self, customer_id: UUID, purpose: str, at: datetime) -> bool:
+        """Whether a consent for the purpose was in force at business time `at`."""
+        rows = self.query(
+            "SELECT EXISTS (SELECT 1 FROM {p}intervals WHERE customer_id = %(id)s"
+            " AND purpose = %(purpose)s AND valid_from <= %(at)s"
+            " AND (valid_to IS NULL OR valid_to > %(at)s)) AS valid",
+            {"id": customer_id, "purpose": purpose, "at": at},
+        )
+        return bool(rows[0]["valid"])
+
+    def intervals(self, customer_id: UUID) -> list[DictRow]:
+        """Every validity interval of the customer, by purpose and start."""
+        return self.query(
+            "SELECT purpose, valid_from, valid_to, lawful_basis, evidence, channel,"
+            " institution, ended_by FROM {p}intervals WHERE customer_id = %s"
+            " ORDER BY purpose, valid_from, given_at_position",
+            (customer_id,),
+        )
+
+    def changes(self, customer_id: UUID) -> list[DictRow]:
+        """Every consent change of the customer in business-time order."""
+        return self.query(
+            "SELECT purpose, occurred_at, change, lawful_basis, evidence, channel, institution,"
+            " recorded_by FROM {p}changes WHERE customer_id = %s"
+            " ORDER BY occurred_at, position",
+            (customer_id,),
+        )
+
+    def is_erased(self, customer_id: UUID) -> bool:
+        rows = self.query("SELECT 1 FROM {p}erased WHERE customer_id = %s", (customer_id,))
+        return bool(rows)

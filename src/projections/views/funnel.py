@@ -1,0 +1,139 @@
+"""The lead funnel: one row per lead, and conversion reports by channel, group and institution.
+
+A lead's source channel, target group and institution are those of its capture. Its stage is
+the furthest it reached: converted, lost, qualified or captured. Time to conversion is from
+capture to conversion in business time; the median is taken at read time. No personal data.
+A lead is open while it is captured or qualified (neither converted nor lost); its owner is the
+customer's account manager in the indicators view.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from psycopg import Cursor
+from psycopg.rows import DictRow
+
+from crm.domain import events as ev
+from projections.engine.view import Batch, View
+from projections.views.indicators import CustomerIndicators
+
+Dimension = Literal["source_channel", "target_group", "institution"]
+DIMENSIONS: tuple[Dimension, ...] = ("source_channel", "target_group", "institution")
+COLUMNS: dict[str, str] = {
+    "customer_id": "uuid",
+    "lead_id": "text",
+    "source_channel": "text",
+    "target_group": "text",
+    "institution": "text",
+    "captured_at": "timestamptz",
+    "qualified_at": "timestamptz",
+    "converted_at": "timestamptz",
+    "lost_at": "timestamptz",
+    "erased": "boolean",
+}
+STAGE_AT: dict[type[ev.CustomerEvent], str] = {
+    ev.LeadQualified: "qualified_at",
+    ev.LeadConverted: "converted_at",
+    ev.LeadLost: "lost_at",
+}
+
+
+class Funnel(View):
+    """Leads from capture to conversion or loss."""
+
+    name = "funnel"
+    version = 1
+    topics = (ev.LeadCaptured, ev.LeadQualified, ev.LeadConverted, ev.LeadLost, ev.Erased)
+    needs_personal_data = False
+
+    def ddl(self) -> list[str]:
+        columns = ", ".join(f"{name} {kind}" for name, kind in COLUMNS.items())
+        return [
+            f"CREATE TABLE IF NOT EXISTS {{p}}leads ({columns},"
+            " PRIMARY KEY (customer_id, lead_id))",
+        ]
+
+    def write(self, cursor: Cursor[DictRow], batch: Batch) -> None:
+        leads: dict[tuple[UUID, str], dict[str, Any]] = {}
+        erased: list[UUID] = []
+        for _, event in batch:
+            if isinstance(event, ev.Erased):
+                erased.append(event.originator_id)
+                continue
+            lead_id: str = event.lead_id  # type: ignore[attr-defined]
+            key = (event.originator_id, lead_id)
+            row = leads.setdefault(key, {**dict.fromkeys(COLUMNS), "erased": False})
+            row.update(customer_id=key[0], lead_id=lead_id)
+            if isinstance(event, ev.LeadCaptured):
+                row.update(
+                    source_channel=event.source_channel,
+                    target_group=event.target_group,
+                    institution=event.institution,
+                    captured_at=event.occurred_at,
+                )
+            else:
+                row[STAGE_AT[type(event)]] = event.occurred_at
+        p = self.prefix
+        if leads:
+            names = list(COLUMNS)
+            rows = list(leads.values())
+            merge = ", ".join(f"{n} = coalesce(t.{n}, excluded.{n})" for n in names[2:-1])
+            cursor.execute(
+                f"INSERT INTO {p}leads AS t ({', '.join(names)}) SELECT * FROM unnest("
+                + ", ".join(f"%s::{COLUMNS[n]}[]" for n in names)
+                + f") ON CONFLICT (customer_id, lead_id) DO UPDATE SET {merge}",
+                [[row[n] for row in rows] for n in names],
+            )
+        if erased:
+            cursor.execute(
+                f"UPDATE {p}leads SET erased = true WHERE customer_id = ANY(%s)", (erased,)
+            )
+
+    # Reads --------------------------------------------------------------------------------
+
+    def report(
+        self,
+        dimension: Dimension,
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> list[DictRow]:
+        """Per value of the dimension: leads, qualified, converted, lost, conversion rate and
+        median days from capture to conversion, for leads captured in [start, end)."""
+        if dimension not in DIMENSIONS:
+            raise ValueError(f"unknown funnel dimension {dimension!r}")
+        return self.query(
+            f"SELECT {dimension} AS value, count(*) AS leads,"
+            " count(qualified_at) AS qualified, count(converted_at) AS converted,"
+            " count(lost_at) AS lost,"
+            " round(count(converted_at)::numeric / count(*), 4) AS conversion_rate,"
+            " percentile_cont(0.5) WITHIN GROUP (ORDER BY"
+            "  extract(epoch FROM converted_at - captured_at) / 86400)"
+            "  FILTER (WHERE converted_at IS NOT NULL) AS median_days_to_conversion"
+            " FROM {p}leads WHERE captured_at IS NOT NULL"
+            " AND (%(start)s::timestamptz IS NULL OR captured_at >= %(start)s)"
+            " AND (%(end)s::timestamptz IS NULL OR captured_at < %(end)s)"
+            f" GROUP BY {dimension} ORDER BY leads DESC, {dimension}",
+            {"start": start, "end": end},
+        )
+
+    def open_leads_owned_by(
+        self, account_manager: str, indicators: CustomerIndicators, now: datetime, limit: int = 200
+    ) -> list[DictRow]:
+        """Open leads of the manager's customers, oldest capture first, with stage and whole
+        days open at `now`."""
+        return self.query(
+            "SELECT l.customer_id, l.lead_id, l.source_channel, l.target_group, l.institution,"
+            " l.captured_at,"
+            " CASE WHEN l.qualified_at IS NOT NULL THEN 'qualified' ELSE 'captured' END AS stage,"
+            " floor(extract(epoch FROM %(now)s::timestamptz - l.captured_at) / 86400)::int"
+            " AS days_open"
+            f" FROM {{p}}leads l JOIN {indicators.prefix}customers c"
+            " ON c.customer_id = l.customer_id"
+            " WHERE c.account_manager = %(manager)s AND NOT c.erased AND NOT l.erased"
+            " AND l.captured_at IS NOT NULL AND l.converted_at IS NULL AND l.lost_at IS NULL"
+            " ORDER BY l.captured_at, l.customer_id, l.lead_id LIMIT %(limit)s",
+            {"manager": account_manager, "now": now, "limit": limit},
+        )

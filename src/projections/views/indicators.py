@@ -1,0 +1,482 @@
+"""Customer indicators: value, participation, feedback, engagement and lifecycle per customer.
+
+One row per customer in `indicators_<tag>_customers`, one row per purchase in `..._purchases`
+(revenue reports and the lifetime fit read it) and one decayed engagement sum per customer and
+touchpoint kind in `..._engagement`. Business time (`occurred_at`) decides every first/last
+date, so history recorded out of order lands where it happened. No personal data is read.
+
+Definitions:
+- revenue: purchase amounts minus refunds (EUR); purchase_count counts purchases made (a fully
+  refunded purchase still counts); average order value = revenue / purchase_count.
+- first_seen: the earliest business time of any of the customer's events; last_activity: the
+  latest business time of any touchpoint; tenure: whole days from first_seen to "now".
+- webinar utilisation: webinars attended / webinars registered (None without registrations).
+- NPS class of the last score: promoter 9-10, passive 7-8, detractor 0-6.
+- engagement: sum over touchpoints of w(kind) * 0.5 ** ((now - t) / half_life). Stored per
+  customer and kind as S = sum(2 ** ((t - EPOCH) / half_life)) with t and EPOCH in days and
+  EPOCH = 2020-01-01, so score(now) = sum_k w_k * S_k * 2 ** (-(now - EPOCH) / half_life):
+  exact, O(1) per event, and weights apply at read time (change them without a rebuild).
+  Terms are stored as `numeric` so sums do not depend on batching. With the minimum half-life
+  of 30 days a double holds 2 ** 1023, i.e. about 84 years after EPOCH. Changing the
+  half-life needs a rebuild of the view (`crm rebuild indicators`).
+  Default weights (DEFAULT_WEIGHTS): purchases, partner membership and recommendations weigh
+  most; outbound messages (marketing e-mail, newsletters) weigh 0 as they are not the
+  customer's doing; default half-life 90 days.
+- RFM: 1-5 per dimension by quintiles over customers with purchases who are not erased,
+  computed at read time: recency by last purchase, frequency by purchase count, monetary by
+  revenue; 5 is the most recent / most frequent / highest. score = 1 + floor(5 * below / n),
+  where `below` counts those customers with a strictly lower value and n all of them, so
+  ties share a score (unlike `ntile`, which splits ties arbitrarily), and one customer's
+  score is one counting scan rather than a sort of the whole base.
+- lifecycle stage at "now", first matching rule wins, with the date it was entered:
+  partner (a partner membership is active: its latest membership event is a start or change;
+  entered at the latest start), lapsed (has purchases, none in the last LAPSE_MONTHS months;
+  entered LAPSE_MONTHS after the last purchase), repeat_customer (two or more purchases;
+  entered at the second purchase), customer (one purchase; entered at it), lead (a lead was
+  captured; entered at the first capture), prospect (otherwise; entered at first_seen).
+- last_annual_review: the latest business time of an annual review. A partner is due a review
+  when the last one is more than REVIEW_NOTICE_MONTHS months old or there is none; the review
+  is due REVIEW_INTERVAL_MONTHS after the last one (or after the membership start).
+- engagement distribution: customers (not erased) per band of ENGAGEMENT_BANDS, banded in SQL
+  with the formula above, so the dashboard reads counts rather than one score per customer.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, ClassVar
+from uuid import UUID
+
+from psycopg import Cursor
+from psycopg.rows import DictRow
+
+from crm.domain import events as ev
+from projections.engine.stored_events import EventRows, decimal
+from projections.engine.view import SqlView
+
+EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
+DEFAULT_HALF_LIFE_DAYS = 90.0
+MIN_HALF_LIFE_DAYS = 30.0
+LAPSE_MONTHS = 24
+REVIEW_INTERVAL_MONTHS = 12
+REVIEW_NOTICE_MONTHS = 11
+# Lower bounds of the engagement bands after the first, which starts at 0.
+ENGAGEMENT_BANDS: tuple[float, ...] = (1.0, 5.0, 10.0, 20.0, 50.0)
+STAGES: tuple[str, ...] = ("prospect", "lead", "customer", "repeat_customer", "partner", "lapsed")
+DEFAULT_WEIGHTS: dict[str, float] = {
+    "fair_visited": 2.0,
+    "webinar_registered": 1.0,
+    "webinar_attended": 3.0,
+    "event_attended": 3.0,
+    "company_visited": 4.0,
+    "phone_call_made": 1.0,
+    "marketing_email_sent": 0.0,
+    "newsletter_sent": 0.0,
+    "newsletter_subscribed": 1.0,
+    "newsletter_unsubscribed": 0.0,
+    "chat_conversation_held": 1.0,
+    "web_service_visited": 0.5,
+    "social_media_interacted": 0.5,
+    "lead_captured": 1.0,
+    "lead_qualified": 2.0,
+    "lead_converted": 3.0,
+    "lead_lost": 0.0,
+    "purchase_made": 5.0,
+    "purchase_refunded": 0.0,
+    "feedback_given": 2.0,
+    "consent_given": 1.0,
+    "consent_withdrawn": 0.0,
+    "partner_membership_started": 5.0,
+    "partner_membership_changed": 1.0,
+    "partner_membership_ended": 0.0,
+    "annual_review_held": 4.0,
+    "course_completed": 3.0,
+    "recommendation_given": 4.0,
+}
+CUSTOMER_COLUMNS: dict[str, str] = {
+    "customer_id": "uuid",
+    "kind": "text",
+    "customer_type": "text",
+    "sector": "text",
+    "institution": "text",
+    "account_manager": "text",
+    "erased": "boolean",
+    "first_seen": "timestamptz",
+    "last_activity": "timestamptz",
+    "revenue": "numeric",
+    "purchase_count": "integer",
+    "first_purchase": "timestamptz",
+    "second_purchase": "timestamptz",
+    "last_purchase": "timestamptz",
+    "events_attended": "integer",
+    "webinars_attended": "integer",
+    "webinars_registered": "integer",
+    "feedback_count": "integer",
+    "feedback_sum": "integer",
+    "last_feedback_at": "timestamptz",
+    "last_feedback_score": "integer",
+    "first_lead_at": "timestamptz",
+    "membership_changed_at": "timestamptz",
+    "membership_active": "boolean",
+    "partner_since": "timestamptz",
+    "last_annual_review": "timestamptz",
+}
+# How a batch's partial row merges into the stored one (t = stored, x = the batch's).
+MERGE: dict[str, str] = {
+    "kind": "coalesce(t.kind, x.kind)",
+    "customer_type": "coalesce(t.customer_type, x.customer_type)",
+    "sector": "coalesce(x.sector, t.sector)",
+    "institution": "coalesce(t.institution, x.institution)",
+    "account_manager": "coalesce(x.account_manager, t.account_manager)",
+    "erased": "t.erased OR x.erased",
+    "first_seen": "least(t.first_seen, x.first_seen)",
+    "last_activity": "greatest(t.last_activity, x.last_activity)",
+    "revenue": "t.revenue + x.revenue",
+    "purchase_count": "t.purchase_count + x.purchase_count",
+    "first_purchase": "least(t.first_purchase, x.first_purchase)",
+    "second_purchase": "CASE WHEN t.first_purchase IS NULL THEN x.second_purchase"
+    " WHEN x.first_purchase IS NULL THEN t.second_purchase"
+    " ELSE least(greatest(t.first_purchase, x.first_purchase),"
+    " t.second_purchase, x.second_purchase) END",
+    "last_purchase": "greatest(t.last_purchase, x.last_purchase)",
+    "events_attended": "t.events_attended + x.events_attended",
+    "webinars_attended": "t.webinars_attended + x.webinars_attended",
+    "webinars_registered": "t.webinars_registered + x.webinars_registered",
+    "feedback_count": "t.feedback_count + x.feedback_count",
+    "feedback_sum": "t.feedback_sum + x.feedback_sum",
+    "last_feedback_at": "greatest(t.last_feedback_at, x.last_feedback_at)",
+    "last_feedback_score": "CASE WHEN x.last_feedback_at IS NOT NULL AND"
+    " (t.last_feedback_at IS NULL OR x.last_feedback_at >= t.last_feedback_at)"
+    " THEN x.last_feedback_score ELSE t.last_feedback_score END",
+    "first_lead_at": "least(t.first_lead_at, x.first_lead_at)",
+    "membership_changed_at": "greatest(t.membership_changed_at, x.membership_changed_at)",
+    "membership_active": "CASE WHEN x.membership_changed_at IS NOT NULL AND"
+    " (t.membership_changed_at IS NULL OR x.membership_changed_at >= t.membership_changed_at)"
+    " THEN x.membership_active ELSE t.membership_active END",
+    "partner_since": "greatest(t.partner_since, x.partner_since)",
+    "last_annual_review": "greatest(t.last_annual_review, x.last_annual_review)",
+}
+TOPICS: tuple[type[ev.CustomerEvent], ...] = (
+    ev.Registered,
+    ev.ProfileCorrected,
+    ev.AccountManagerAssigned,
+    ev.Erased,
+    *ev.TOUCHPOINT_CLASSES,
+)
+
+
+def of(*classes: type[ev.CustomerEvent]) -> str:
+    """SQL: the event `e` is of one of these kinds."""
+    return "e.kind IN (" + ", ".join(f"'{cls.kind()}'" for cls in classes) + ")"
+
+
+def last(value: str, *classes: type[ev.CustomerEvent], order: str = "e.position") -> str:
+    """SQL: the value of the last of these events in `order` (ties: later in the log)."""
+    tie = "" if order == "e.position" else ", e.position DESC"
+    return f"(array_agg({value} ORDER BY {order} DESC{tie}) FILTER (WHERE {of(*classes)}))[1]"
+
+
+TOUCHPOINT = of(*ev.TOUCHPOINT_CLASSES)
+FEEDBACK_SCORE = "(e.state ->> 'score')::integer"
+MEMBERSHIP = (ev.PartnerMembershipStarted, ev.PartnerMembershipChanged, ev.PartnerMembershipEnded)
+PURCHASE_TIMES = (
+    f"array_agg(e.occurred_at ORDER BY e.occurred_at) FILTER (WHERE {of(ev.PurchaseMade)})"
+)
+# A batch's contribution to one customer's row, from its events `e` in log order; merged with
+# the stored row by MERGE. Registered sets sector and account manager only when it has one.
+BATCH: dict[str, str] = {
+    "customer_id": "e.customer_id",
+    "kind": last("e.state ->> 'customer_kind'", ev.Registered),
+    "customer_type": last("e.state ->> 'customer_type'", ev.Registered),
+    "sector": "(array_agg(e.state ->> 'sector' ORDER BY e.position DESC)"
+    f" FILTER (WHERE {of(ev.Registered, ev.ProfileCorrected)}"
+    " AND e.state ->> 'sector' <> ''))[1]",
+    "institution": last("e.state ->> 'institution'", ev.Registered),
+    "account_manager": "(array_agg(e.state ->> 'account_manager' ORDER BY e.position DESC)"
+    f" FILTER (WHERE {of(ev.AccountManagerAssigned)} OR ({of(ev.Registered)}"
+    " AND e.state ->> 'account_manager' <> '')))[1]",
+    "erased": f"bool_or({of(ev.Erased)})",
+    "first_seen": "min(e.occurred_at)",
+    "last_activity": f"max(e.occurred_at) FILTER (WHERE {TOUCHPOINT})",
+    "revenue": f"coalesce(sum({decimal('e.state', 'amount')}) FILTER (WHERE {of(ev.PurchaseMade)}),"
+    f" 0) - coalesce(sum({decimal('e.state', 'amount')}) FILTER (WHERE {of(ev.PurchaseRefunded)}),"
+    " 0)",
+    "purchase_count": f"count(*) FILTER (WHERE {of(ev.PurchaseMade)})",
+    "first_purchase": f"({PURCHASE_TIMES})[1]",
+    "second_purchase": f"({PURCHASE_TIMES})[2]",
+    "last_purchase": f"max(e.occurred_at) FILTER (WHERE {of(ev.PurchaseMade)})",
+    "events_attended": f"count(*) FILTER (WHERE {of(ev.EventAttended)})",
+    "webinars_attended": f"count(*) FILTER (WHERE {of(ev.WebinarAttended)})",
+    "webinars_registered": f"count(*) FILTER (WHERE {of(ev.WebinarRegistered)})",
+    "feedback_count": f"count(*) FILTER (WHERE {of(ev.FeedbackGiven)})",
+    "feedback_sum": f"coalesce(sum({FEEDBACK_SCORE}) FILTER (WHERE {of(ev.FeedbackGiven)}), 0)",
+    "last_feedback_at": f"max(e.occurred_at) FILTER (WHERE {of(ev.FeedbackGiven)})",
+    "last_feedback_score": last(FEEDBACK_SCORE, ev.FeedbackGiven, order="e.occurred_at"),
+    "first_lead_at": f"min(e.occurred_at) FILTER (WHERE {of(ev.LeadCaptured)})",
+    "membership_changed_at": f"max(e.occurred_at) FILTER (WHERE {of(*MEMBERSHIP)})",
+    "membership_active": last(
+        f"NOT {of(ev.PartnerMembershipEnded)}", *MEMBERSHIP, order="e.occurred_at"
+    ),
+    "partner_since": f"max(e.occurred_at) FILTER (WHERE {of(ev.PartnerMembershipStarted)})",
+    "last_annual_review": f"max(e.occurred_at) FILTER (WHERE {of(ev.AnnualReviewHeld)})",
+}
+# One touchpoint's anchored weightless term 2 ** ((t - EPOCH) / half_life) in days, through
+# the double's shortest text (extra_float_digits 1) so each term is a short exact numeric and
+# numeric sums are exact; the same arithmetic as Python's float, so the same digits.
+DECAY_TERM = (
+    f"(2.0::float8 ^ ((extract(epoch FROM e.occurred_at) - {EPOCH.timestamp():.0f})::float8"
+    " / 86400.0::float8 / %(half_life)s::float8))::text::numeric"
+)
+
+# The stage rule of the module docstring, over a row of `{p}customers` aliased c.
+STAGE_SQL = f"""
+CASE
+  WHEN c.membership_active THEN 'partner'
+  WHEN c.last_purchase < %(now)s - interval '{LAPSE_MONTHS} months' THEN 'lapsed'
+  WHEN c.purchase_count >= 2 THEN 'repeat_customer'
+  WHEN c.purchase_count = 1 THEN 'customer'
+  WHEN c.first_lead_at IS NOT NULL THEN 'lead'
+  ELSE 'prospect'
+END"""
+STAGE_SINCE_SQL = f"""
+CASE
+  WHEN c.membership_active THEN c.partner_since
+  WHEN c.last_purchase < %(now)s - interval '{LAPSE_MONTHS} months'
+    THEN c.last_purchase + interval '{LAPSE_MONTHS} months'
+  WHEN c.purchase_count >= 2 THEN c.second_purchase
+  WHEN c.purchase_count = 1 THEN c.first_purchase
+  WHEN c.first_lead_at IS NOT NULL THEN c.first_lead_at
+  ELSE c.first_seen
+END"""
+
+
+def days_since_epoch(at: datetime) -> float:
+    return (at - EPOCH).total_seconds() / 86400.0
+
+
+def engagement_score(
+    sums: Mapping[str, Decimal | float],
+    now: datetime,
+    weights: Mapping[str, float],
+    half_life_days: float,
+) -> float:
+    """sum(w * 0.5 ** ((now - t) / half_life)) from the per-kind anchored sums."""
+    factor = 2.0 ** (-days_since_epoch(now) / half_life_days)
+    return math.fsum(weights.get(kind, 0.0) * float(total) * factor for kind, total in sums.items())
+
+
+def nps_class(score: int | None) -> str | None:
+    """promoter 9-10, passive 7-8, detractor 0-6."""
+    if score is None:
+        return None
+    return "promoter" if score >= 9 else "passive" if score >= 7 else "detractor"
+
+
+def derived(
+    row: Mapping[str, Any],
+    sums: Mapping[str, Decimal],
+    now: datetime,
+    weights: Mapping[str, float],
+    half_life_days: float,
+) -> dict[str, Any]:
+    """The indicators computed from a stored row at read time, as of `now`."""
+    count = row["purchase_count"]
+    registered = row["webinars_registered"]
+    feedback = row["feedback_count"]
+    return {
+        "average_order_value": (
+            (row["revenue"] / count).quantize(Decimal("0.01")) if count else None
+        ),
+        "tenure_days": (now - row["first_seen"]).days if row["first_seen"] else None,
+        "webinar_utilisation": row["webinars_attended"] / registered if registered else None,
+        "feedback_average": row["feedback_sum"] / feedback if feedback else None,
+        "nps_class": nps_class(row["last_feedback_score"]),
+        "engagement_score": engagement_score(sums, now, weights, half_life_days),
+    }
+
+
+RFM_DIMENSIONS = {
+    "recency_score": "last_purchase",
+    "frequency_score": "purchase_count",
+    "monetary_score": "revenue",
+}
+RFM_BASE = "purchase_count > 0 AND NOT erased"
+RFM_OF_ALL = (
+    "SELECT customer_id, "
+    + ", ".join(
+        f"1 + 5 * (rank() OVER (ORDER BY {column}) - 1) / count(*) OVER () AS {name}"
+        for name, column in RFM_DIMENSIONS.items()
+    )
+    + f" FROM {{p}}customers WHERE {RFM_BASE}"
+)
+"""Every scored customer's RFM quintiles (`{p}` is the indicators table prefix)."""
+RFM_OF_ONE = (
+    "SELECT "
+    + ", ".join(
+        f"1 + 5 * count(*) FILTER (WHERE o.{column} < c.{column}) / nullif(count(*), 0) AS {name}"
+        for name, column in RFM_DIMENSIONS.items()
+    )
+    + f" FROM {{p}}customers o WHERE o.{RFM_BASE.replace(' AND NOT ', ' AND NOT o.')}"
+    + f" AND c.{RFM_BASE.replace(' AND NOT ', ' AND NOT c.')}"
+)
+"""The same scores for the customer `c` of the enclosing query (NULL without purchases)."""
+
+
+class CustomerIndicators(SqlView):
+    """Per-customer value, participation, feedback, engagement and lifecycle facts."""
+
+    name = "indicators"
+    # 2: last_annual_review and the account-manager index.
+    version = 2
+    topics = TOPICS
+    needs_personal_data = False
+    half_life_days = DEFAULT_HALF_LIFE_DAYS
+    events = EventRows(TOPICS)
+    # Engagement terms go through text at full precision (DECAY_TERM).
+    local_settings: ClassVar[dict[str, str]] = {"extra_float_digits": "1"}
+
+    def ddl(self) -> list[str]:
+        columns = ", ".join(f"{name} {kind}" for name, kind in CUSTOMER_COLUMNS.items())
+        return [
+            f"CREATE TABLE IF NOT EXISTS {{p}}customers ({columns}, PRIMARY KEY (customer_id))",
+            "CREATE TABLE IF NOT EXISTS {p}purchases ("
+            " customer_id uuid NOT NULL, purchase_id text NOT NULL,"
+            " occurred_at timestamptz NOT NULL, institution text NOT NULL,"
+            " offering_type text NOT NULL, amount numeric NOT NULL,"
+            " refunded numeric NOT NULL DEFAULT 0,"
+            " PRIMARY KEY (customer_id, purchase_id))",
+            "CREATE TABLE IF NOT EXISTS {p}engagement ("
+            " customer_id uuid NOT NULL, kind text NOT NULL, decayed_sum numeric NOT NULL,"
+            " PRIMARY KEY (customer_id, kind))",
+            "CREATE INDEX IF NOT EXISTS {p}customers_last_purchase ON {p}customers (last_purchase)",
+            "CREATE INDEX IF NOT EXISTS {p}customers_manager ON {p}customers (account_manager)",
+        ]
+
+    def write_range(self, cursor: Cursor[DictRow], after: int, upto: int) -> int:
+        p = self.prefix
+        names = list(CUSTOMER_COLUMNS)
+        updates = ", ".join(
+            f"{name} = {MERGE[name].replace('x.', 'excluded.')}" for name in names[1:]
+        )
+        amount = decimal("e.state", "amount")
+        # One statement, so each event is parsed once; rows go in key order, touching fewer
+        # index pages. Its parts see the tables as they were
+        # before it: a purchase made in this batch carries this batch's refunds of it, and
+        # the UPDATE refunds only purchases of earlier batches. The first of repeated
+        # purchase ids wins, as in log order.
+        cursor.execute(
+            f"WITH {self.events.cte}, customers AS ("
+            f" INSERT INTO {p}customers AS t ({', '.join(names)})"
+            f" SELECT {', '.join(BATCH[name] for name in names)} FROM events e"
+            " GROUP BY e.customer_id ORDER BY e.customer_id"
+            f" ON CONFLICT (customer_id) DO UPDATE SET {updates}"
+            "), engagement AS ("
+            f" INSERT INTO {p}engagement AS t (customer_id, kind, decayed_sum)"
+            f" SELECT e.customer_id, e.kind, sum({DECAY_TERM}) FROM events e"
+            f" WHERE {TOUCHPOINT} GROUP BY e.customer_id, e.kind ORDER BY e.customer_id, e.kind"
+            " ON CONFLICT (customer_id, kind)"
+            " DO UPDATE SET decayed_sum = t.decayed_sum + excluded.decayed_sum"
+            "), refunds AS ("
+            f" SELECT e.customer_id, e.state ->> 'purchase_id' AS purchase_id,"
+            f" sum({amount}) AS amount FROM events e WHERE {of(ev.PurchaseRefunded)} GROUP BY 1, 2"
+            "), purchases AS ("
+            f" INSERT INTO {p}purchases (customer_id, purchase_id, occurred_at, institution,"
+            " offering_type, amount, refunded)"
+            " SELECT e.customer_id, e.state ->> 'purchase_id', e.occurred_at,"
+            f" e.state ->> 'institution', e.state ->> 'offering_type', {amount},"
+            " coalesce(r.amount, 0) FROM events e LEFT JOIN refunds r"
+            " ON r.customer_id = e.customer_id AND r.purchase_id = e.state ->> 'purchase_id'"
+            f" WHERE {of(ev.PurchaseMade)} ORDER BY e.position ON CONFLICT DO NOTHING"
+            "), refunded AS ("
+            f" UPDATE {p}purchases t SET refunded = t.refunded + r.amount FROM refunds r"
+            " WHERE t.customer_id = r.customer_id AND t.purchase_id = r.purchase_id"
+            ") SELECT count(*) AS applied FROM events",
+            self.events.params(after, upto, half_life=self.half_life_days),
+        )
+        row = cursor.fetchone()
+        return int(row["applied"]) if row else 0
+
+    # Reads --------------------------------------------------------------------------------
+
+    def indicators(self, customer_id: UUID, now: datetime) -> DictRow | None:
+        """The customer's stored row plus stage, stage_since and RFM scores as of `now`."""
+        rows = self.query(
+            f"SELECT c.*, {STAGE_SQL} AS stage, {STAGE_SINCE_SQL} AS stage_since,"
+            f" r.recency_score, r.frequency_score, r.monetary_score"
+            f" FROM {{p}}customers c LEFT JOIN LATERAL ({RFM_OF_ONE}) r ON true"
+            f" WHERE c.customer_id = %(id)s",
+            {"id": customer_id, "now": now},
+        )
+        return rows[0] if rows else None
+
+    def engagement_sums(self, customer_id: UUID) -> dict[str, Decimal]:
+        rows = self.query(
+            "SELECT kind, decayed_sum FROM {p}engagement WHERE customer_id = %s", (customer_id,)
+        )
+        return {row["kind"]: row["decayed_sum"] for row in rows}
+
+    def purchase_rows(self) -> list[DictRow]:
+        """Every purchase (customer, business day, amount net of refunds), for model fits."""
+        return self.query(
+            "SELECT customer_id, occurred_at, amount - refunded AS net FROM {p}purchases"
+            " ORDER BY customer_id, occurred_at"
+        )
+
+    def revenue_by_institution_and_type(self) -> list[DictRow]:
+        """Gross, refunded and net revenue and purchase counts per institution and type."""
+        return self.query(
+            "SELECT institution, offering_type, count(*) AS purchases,"
+            " sum(amount) AS gross, sum(refunded) AS refunded, sum(amount - refunded) AS net"
+            " FROM {p}purchases GROUP BY institution, offering_type"
+            " ORDER BY institution, offering_type"
+        )
+
+    def partners_due_review(self, account_manager: str, now: datetime) -> list[DictRow]:
+        """The manager's active partners whose last annual review is more than
+        REVIEW_NOTICE_MONTHS months old or missing, with the due date, soonest due first."""
+        return self.query(
+            "SELECT customer_id, partner_since, last_annual_review,"
+            f" coalesce(last_annual_review, partner_since)"
+            f" + interval '{REVIEW_INTERVAL_MONTHS} months' AS review_due"
+            " FROM {p}customers WHERE account_manager = %(manager)s AND NOT erased"
+            " AND membership_active AND (last_annual_review IS NULL"
+            f" OR last_annual_review < %(now)s - interval '{REVIEW_NOTICE_MONTHS} months')"
+            " ORDER BY review_due, customer_id",
+            {"manager": account_manager, "now": now},
+        )
+
+    def engagement_distribution(
+        self, now: datetime, weights: Mapping[str, float]
+    ) -> list[tuple[float, int]]:
+        """Customers (not erased) per engagement band as (lower bound, count), every band
+        listed; the score is `engagement_score`'s formula evaluated in SQL."""
+        rows = self.query(
+            "SELECT width_bucket(coalesce(s.score, 0) * %(factor)s, %(bounds)s::float8[]) AS band,"
+            " count(*) AS customers FROM {p}customers c LEFT JOIN ("
+            " SELECT e.customer_id, sum(w.weight * e.decayed_sum::float8) AS score"
+            " FROM {p}engagement e JOIN unnest(%(kinds)s::text[], %(weights)s::float8[])"
+            " AS w(kind, weight) ON w.kind = e.kind GROUP BY e.customer_id"
+            ") s ON s.customer_id = c.customer_id WHERE NOT c.erased GROUP BY band",
+            {
+                "factor": 2.0 ** (-days_since_epoch(now) / self.half_life_days),
+                "bounds": list(ENGAGEMENT_BANDS),
+                "kinds": list(weights),
+                "weights": list(weights.values()),
+            },
+        )
+        counts = {row["band"]: row["customers"] for row in rows}
+        lower = (0.0, *ENGAGEMENT_BANDS)
+        return [(bound, counts.get(band, 0)) for band, bound in enumerate(lower)]
+
+    def lifecycle_distribution(self, now: datetime) -> dict[str, int]:
+        """Customers (not erased) per lifecycle stage at `now`, every stage in STAGES order."""
+        rows = self.query(
+            f"SELECT {STAGE_SQL} AS stage, count(*) AS customers"
+            " FROM {p}customers c WHERE NOT c.erased GROUP BY 1",
+            {"now": now},
+        )
+        counts = {row["stage"]: row["customers"] for row in rows}
+        return {stage: counts.get(stage, 0) for stage in STAGES}

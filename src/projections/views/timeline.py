@@ -1,0 +1,227 @@
+"""The timeline view: every customer's journey, chronological, filterable and paged."""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import functools
+import json
+import typing
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.utils import get_topic
+from psycopg import Cursor
+from psycopg.rows import DictRow
+
+from crm.adapters.mapper import PERSONAL, PersonalDataMapper
+from crm.adapters.postgres.event_store import EVENTS_TABLE
+from crm.domain import events as ev
+from projections.engine.stored_events import EventRows, at, plain_values
+from projections.engine.view import SqlView
+
+COMMON = frozenset(
+    {"originator_id", "originator_version", "timestamp", "originator_topic"}
+    | {"occurred_at", "institution", "channel", "recorded_by", "idempotency_key"}
+)
+COLUMNS = (
+    "customer_id, version, position, kind, occurred_at, recorded_at,"
+    " institution, channel, recorded_by, details, personal"
+)
+
+
+def plain(value: Any) -> Any:
+    """A JSON-ready form of an event field."""
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, (Decimal, UUID)):
+        return str(value)
+    return value
+
+
+@functools.cache
+def own_fields(event_class: type[ev.CustomerEvent]) -> tuple[list[str], list[str]]:
+    """The event class's own field names as (non-personal, personal)."""
+    personal_names = set(event_class.personal_fields)
+    names = [f.name for f in dataclasses.fields(event_class) if f.name not in COMMON]
+    return (
+        [n for n in names if n not in personal_names],
+        [n for n in names if n in personal_names],
+    )
+
+
+def layout(event_class: type[ev.CustomerEvent]) -> tuple[list[str], list[str]]:
+    """Stored-state keys to drop for (the details, the personal part) of a row."""
+    public, personal = own_fields(event_class)
+    return sorted(COMMON | set(personal) | {PERSONAL}), sorted(COMMON | set(public))
+
+
+def has_typed_details(event_class: type[ev.CustomerEvent]) -> bool:
+    """Whether a non-personal own field may hold a value stored as a typed object."""
+    hints = typing.get_type_hints(event_class)
+    public, _ = own_fields(event_class)
+    return any(
+        kind in TYPED_VALUES
+        for name in public
+        for kind in (typing.get_args(hints[name]) or (hints[name],))
+    )
+
+
+TYPED_VALUES = (datetime, date, Decimal, UUID)
+EVENT_CLASSES = ev.CUSTOMER_EVENT_CLASSES
+KINDS: dict[str, type[ev.CustomerEvent]] = {cls.kind(): cls for cls in EVENT_CLASSES}
+LAYOUTS = {cls: layout(cls) for cls in EVENT_CLASSES}
+
+
+class Timeline(SqlView):
+    """One row per event of every customer.
+
+    Rows are computed in SQL from the stored events. Personal fields stay as the log stores
+    them (sealed with the customer's data key, under "personal") and are decrypted when a
+    page is read, so the view holds no personal data in clear; erasure destroys the key and
+    the `Erased` event clears the sealed fields too.
+    """
+
+    name = "timeline"
+    # 2: personal fields kept sealed and decrypted on read.
+    version = 2
+    events = EventRows(
+        EVENT_CLASSES,
+        extra=[
+            ("hidden", "text[]", {cls: hidden for cls, (hidden, _) in LAYOUTS.items()}),
+            ("shown", "text[]", {cls: shown for cls, (_, shown) in LAYOUTS.items()}),
+            ("typed", "boolean", {cls: has_typed_details(cls) for cls in EVENT_CLASSES}),
+        ],
+    )
+    mapper: PersonalDataMapper | None = None
+    """Opens the sealed personal fields of a page (set when the view is configured)."""
+
+    def ddl(self) -> list[str]:
+        return [
+            "CREATE TABLE IF NOT EXISTS {p}entries ("
+            " customer_id uuid NOT NULL,"
+            " version integer NOT NULL,"
+            " position bigint NOT NULL,"
+            " kind text NOT NULL,"
+            " occurred_at timestamptz NOT NULL,"
+            " recorded_at timestamptz NOT NULL,"
+            " institution text NOT NULL,"
+            " channel text NOT NULL,"
+            " recorded_by text NOT NULL,"
+            " details jsonb NOT NULL,"
+            " personal jsonb,"
+            " PRIMARY KEY (customer_id, version))",
+            "CREATE INDEX IF NOT EXISTS {p}entries_by_time"
+            " ON {p}entries (customer_id, occurred_at, version)",
+        ]
+
+    def write_range(self, cursor: Cursor[DictRow], after: int, upto: int) -> int:
+        # details: the non-personal own fields in plain form; personal: the stored state's
+        # personal part (the sealed blob, and fields stored in clear before they became
+        # personal), NULL when empty or when the customer is erased in this batch. The
+        # UPDATE sees only rows of earlier batches, so one statement purges them all.
+        cursor.execute(
+            f"WITH {self.events.cte}, erased AS ("
+            f"  SELECT originator_id FROM {EVENTS_TABLE} WHERE topic = %(erased)s"
+            "   AND notification_id > %(after)s AND notification_id <= %(upto)s"
+            f"), purged AS (UPDATE {self.prefix}entries SET personal = NULL"
+            "  WHERE personal IS NOT NULL AND customer_id IN (SELECT originator_id FROM erased)"
+            f") INSERT INTO {self.prefix}entries ({COLUMNS})"
+            " SELECT customer_id, version, position, kind, occurred_at,"
+            f" {at('state', 'timestamp')}, state ->> 'institution', state ->> 'channel',"
+            " state ->> 'recorded_by',"
+            f" CASE WHEN typed THEN {plain_values('state - hidden')} ELSE state - hidden END,"
+            " CASE WHEN customer_id IN (SELECT originator_id FROM erased) THEN NULL"
+            " ELSE nullif(state - shown, '{}') END FROM events"
+            " ORDER BY customer_id, version",  # in key order: fewer index pages touched
+            self.events.params(after, upto, erased=get_topic(ev.Erased)),
+        )
+        return cursor.rowcount
+
+    def page(
+        self,
+        customer_id: UUID,
+        *,
+        kinds: list[str] | None = None,
+        institutions: list[str] | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        as_of: datetime | None = None,
+        cursor: str | None = None,
+        limit: int = 50,
+        include_personal: bool = True,
+    ) -> tuple[list[DictRow], str | None]:
+        """A page of the journey in business-time order; returns rows and the next cursor."""
+        where = ["customer_id = %(id)s"]
+        params: dict[str, Any] = {"id": customer_id, "limit": limit + 1}
+        if kinds:
+            where.append("kind = ANY(%(kinds)s)")
+            params["kinds"] = kinds
+        if institutions:
+            where.append("institution = ANY(%(institutions)s)")
+            params["institutions"] = institutions
+        if start is not None:
+            where.append("occurred_at >= %(start)s")
+            params["start"] = start
+        if end is not None:
+            where.append("occurred_at < %(end)s")
+            params["end"] = end
+        if as_of is not None:
+            # Business time: history imported later still shows where it happened.
+            where.append("occurred_at <= %(as_of)s")
+            params["as_of"] = as_of
+        if cursor:
+            after_time, after_version = decode_cursor(cursor)
+            where.append("(occurred_at, version) > (%(after_time)s, %(after_version)s)")
+            params.update(after_time=after_time, after_version=after_version)
+        personal = "personal" if include_personal else "NULL AS personal"
+        rows = self.query(
+            f"SELECT customer_id, version, position, kind, occurred_at, recorded_at, institution,"
+            f" channel, recorded_by, details, {personal} FROM {{p}}entries"
+            f" WHERE {' AND '.join(where)} ORDER BY occurred_at, version LIMIT %(limit)s",
+            params,
+        )
+        for row in rows:
+            if row["personal"] is not None:
+                row["personal"] = self.open_personal(customer_id, row["kind"], row["personal"])
+        next_cursor = None
+        if len(rows) > limit:
+            rows = rows[:limit]
+            next_cursor = encode_cursor(rows[-1]["occurred_at"], rows[-1]["version"])
+        return rows, next_cursor
+
+    def open_personal(self, customer_id: UUID, kind: str, stored: dict[str, Any]) -> Any:
+        """A row's personal fields in clear (None when all are empty or unreadable)."""
+        if self.mapper is None:
+            raise RuntimeError("the timeline reads personal fields through the data mapper")
+        _, names = own_fields(KINDS[kind])
+        personal = self.mapper.personal_fields(customer_id, tuple(names), stored)
+        if all(value is None for value in personal.values()):
+            return None
+        return {name: plain(value) for name, value in personal.items()}
+
+    def count(self, customer_id: UUID) -> int:
+        rows = self.query(
+            "SELECT count(*) AS n FROM {p}entries WHERE customer_id = %s", (customer_id,)
+        )
+        return int(rows[0]["n"])
+
+
+def encode_cursor(occurred_at: datetime, version: int) -> str:
+    raw = json.dumps([occurred_at.isoformat(), version]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+class CursorError(ValueError):
+    """A paging cursor that this service did not issue."""
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        at, version = json.loads(raw)
+        return datetime.fromisoformat(at), int(version)
+    except (ValueError, TypeError) as error:
+        raise CursorError("cursor: not a cursor this service issued") from error
