@@ -39,6 +39,7 @@ from crm.domain.vocabulary import (
     PURPOSES,
 )
 from crm.speedups.aggregate_copy import CopiesMutableStateOnly
+from crm.speedups.dispatch import rule_lookup
 
 LEAD_NEXT_STAGES: dict[type[ev.Touchpoint], tuple[str | None, ...]] = {
     ev.LeadCaptured: (None,),
@@ -433,5 +434,5 @@ class Customer(CopiesMutableStateOnly, Aggregate):
         bisect.insort_right(changes, (at, granted), key=lambda change: change[0])
 
 
-_when_for = Customer.__dict__["when"].dispatcher.dispatch
+_when_for = rule_lookup(Customer, "when")
 """The `when` rule for an event class."""
