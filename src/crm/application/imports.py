@@ -295,35 +295,9 @@ _KEY_CONTENT = json.JSONEncoder(default=str)
 """Encodes what an idempotency key is derived from; keys of stored rows depend on its output."""
 
 
-def _key_content_writer() -> Callable[[list[Any], int], Sequence[str]] | None:
-    """The C encoder `_KEY_CONTENT.encode` builds for every call, built once. Without
-    circular-reference markers it keeps no state between calls."""
-    make = getattr(json.encoder, "c_make_encoder", None)
-    if make is None:
-        return None
-    encoder = _KEY_CONTENT
-    writer: Callable[[list[Any], int], Sequence[str]] = make(
-        None,
-        encoder.default,
-        json.encoder.encode_basestring_ascii,
-        encoder.indent,
-        encoder.key_separator,
-        encoder.item_separator,
-        encoder.sort_keys,
-        encoder.skipkeys,
-        encoder.allow_nan,
-    )
-    return writer
-
-
-_KEY_CONTENT_WRITER = _key_content_writer()
-
-
 def key_content(parts: list[Any]) -> str:
-    """`_KEY_CONTENT.encode(parts)`, without building an encoder for every row."""
-    if _KEY_CONTENT_WRITER is None:
-        return _KEY_CONTENT.encode(parts)
-    return "".join(_KEY_CONTENT_WRITER(parts, 0))
+    """The text an import row's idempotency key is the hash of."""
+    return _KEY_CONTENT.encode(parts)
 
 
 def _event_fields(kind: type[ev.Touchpoint], values: dict[str, str]) -> dict[str, Any]:
