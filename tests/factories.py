@@ -139,27 +139,17 @@ def times(count: int, start: datetime = START) -> list[datetime]:
 def customer_journey(visits: int = 0) -> Customer:
     """A person, in memory and unsaved, with an event of every kind but erasure (consents,
     leads, purchases, memberships, an affiliation, a restriction), then `visits` web visits."""
-    organisation = Customer.register(
-        customer_id=uuid.uuid4(),
-        provenance=provenance(),
-        customer_kind="organisation",
-        customer_type="private_organisation",
-        name=unique("Oy"),
-        email=None,
-        phone=None,
-        sector="ICT",
-        account_manager=None,
-    )
-    person = Customer.register(
-        customer_id=uuid.uuid4(),
-        provenance=provenance(),
-        customer_kind="person",
-        customer_type="individual",
-        name=unique("Name"),
-        email=f"{unique('p')}@example.fi",
-        phone="+358 40 123 4567",
-        sector=None,
-        account_manager="anna.am",
+    registrations: list[dict[str, Any]] = [
+        {"customer_kind": "organisation", "customer_type": "private_organisation"}
+        | {"name": unique("Oy"), "email": None, "phone": None, "sector": "ICT"},
+        {"customer_kind": "person", "customer_type": "individual", "name": unique("Name")}
+        | {"email": f"{unique('p')}@example.fi", "phone": "+358 40 123 4567", "sector": None},
+    ]
+    organisation, person = (
+        Customer.register(
+            customer_id=uuid.uuid4(), provenance=provenance(), account_manager=None, **fields
+        )
+        for fields in registrations
     )
     person.correct_profile(provenance(), name=None, email=None, phone="+358 50 1", sector=None)
     person.assign_account_manager(provenance(), "ville.am")
