@@ -238,19 +238,18 @@ def import_file(
     chunk_rows: Annotated[int, typer.Option(help="Rows per transaction.")] = 1000,
 ) -> None:
     """Import touchpoints from a file (re-running adds nothing; a crashed run resumes)."""
-    import hashlib
-
-    from crm.application.imports import MAPPINGS, Importer, ImportReport, read_rows
+    from crm.application.imports import MAPPINGS, ImportFingerprint, Importer, ImportReport, read_rows
 
     if mapping not in MAPPINGS:
         raise typer.BadParameter(f"unknown mapping {mapping!r}; one of: {', '.join(MAPPINGS)}")
     chosen = file_format or ("ndjson" if path.suffix.lower() in (".ndjson", ".jsonl") else "csv")
-    digest = hashlib.sha256(f"{mapping}\n".encode())
+    fingerprint = ImportFingerprint(mapping)
     lines = 0
     with path.open("rb") as handle:
         while block := handle.read(1 << 20):
-            digest.update(block)
+            fingerprint.update(block)
             lines += block.count(b"\n")
+    import_id = fingerprint.import_id
     services = build_services(_settings(run_projections=False))
     try:
         assert services.import_log is not None
@@ -268,7 +267,7 @@ def import_file(
             path.open("rb") as handle,
         ):
             task = progress.add_task(path.name, total=lines, rate=0.0, invalid=0)
-            earlier = services.import_log.get(digest.hexdigest()[:32])
+            earlier = services.import_log.get(import_id)
             resumed_from = earlier.last_line if earlier else 0
 
             def report(state: ImportReport) -> None:
@@ -277,7 +276,7 @@ def import_file(
 
             result = Importer(services.crm, services.import_log, chunk_rows).run(
                 read_rows(handle, chosen),
-                import_id=digest.hexdigest()[:32],
+                import_id=import_id,
                 source=path.name,
                 mapping=MAPPINGS[mapping],
                 recorded_by=recorded_by,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import tempfile
 from typing import IO, Annotated, Literal
 
@@ -15,7 +14,13 @@ from api.http.auth import require
 from api.http.dependencies import ServicesDep
 from api.users import Permission, User
 from crm.adapters.postgres.import_log import PostgresImportLog
-from crm.application.imports import MAPPINGS, Importer, ImportReport, read_rows
+from crm.application.imports import (
+    MAPPINGS,
+    ImportFingerprint,
+    Importer,
+    ImportReport,
+    read_rows,
+)
 
 router = APIRouter(prefix="/imports", tags=["imports"])
 Uploader = Annotated[User, Depends(require(Permission.RECORD_TOUCHPOINTS))]
@@ -96,12 +101,12 @@ async def create_import(
     content_type = request.headers.get("content-type", "")
     chosen = file_format or ("ndjson" if "json" in content_type else "csv")
     log = _import_log(services)
-    digest = hashlib.sha256(f"{mapping}\n".encode())
+    fingerprint = ImportFingerprint(mapping)
     with tempfile.TemporaryFile() as spool:
         async for chunk in request.stream():
-            digest.update(chunk)
+            fingerprint.update(chunk)
             spool.write(chunk)
-        import_id = digest.hexdigest()[:32]
+        import_id = fingerprint.import_id
         earlier = await run_in_threadpool(log.get, import_id)
         if earlier is not None and earlier.status == "completed":
             response.status_code = 200
