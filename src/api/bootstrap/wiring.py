@@ -63,16 +63,20 @@ class Services:
     database_url: str
     pool: ConnectionPool
     crm: CRM
+    key_ring: PostgresKeyRing
+    """The CRM's data keys (`crm.keys`), typed as the store that can also rotate them."""
     users: Users
     views: LiveViews
     projector: Projector
-    worker: ProjectionWorker | None = None
-    committer: GroupCommitter | None = None
-    import_log: PostgresImportLog | None = None
-    privacy: Privacy | None = None
-    access_log: AccessLog | None = None
-    retention_log: RetentionLog | None = None
-    segment_store: SegmentStore | None = None
+    import_log: PostgresImportLog
+    privacy: Privacy
+    access_log: AccessLog
+    retention_log: RetentionLog
+    segment_store: SegmentStore
+    committer: GroupCommitter | None
+    """Set when `settings.group_commit` is on; touchpoints are then saved in groups."""
+    worker: ProjectionWorker | None
+    """Set when `settings.run_projections` is on; the views are then kept up in-process."""
 
     def close(self) -> None:
         if self.committer is not None:
@@ -98,10 +102,10 @@ def view_configurator(settings: Settings, mapper: PersonalDataMapper) -> Callabl
 
 
 def build_services(settings: Settings) -> Services:
+    """Connect to PostgreSQL (starting the embedded server if none is configured)."""
     # jsonb columns (timeline details, segment rules) decode with orjson: several times
     # faster than the standard library for the pages that read hundreds of them.
     set_json_loads(orjson.loads)
-    """Connect to PostgreSQL (starting the embedded server if none is configured)."""
     database_url = resolve_database_url(settings.database_url, settings.data_dir)
     pool = open_pool(database_url, max_size=settings.pool_size * 2)
     create_schema(pool)
@@ -127,19 +131,32 @@ def build_services(settings: Settings) -> Services:
     mapper = cast(PersonalDataMapper, crm.mapper)
     views = LiveViews(datastore, VIEW_CLASSES, configure=view_configurator(settings, mapper))
     projector = Projector(crm, batch_size=settings.projection_batch_size)
-    services = Services(settings, database_url, pool, crm, users, views, projector)
-    if settings.group_commit:
-        services.committer = GroupCommitter(crm)
-        services.committer.start()
-    services.import_log = PostgresImportLog(pool)
-    services.import_log.create_schema()
-    services.privacy = Privacy(crm, PostgresErasureRegister(pool), SnapshotPurger(pool))
-    services.access_log = AccessLog(pool)
-    services.access_log.create_schema()
-    services.retention_log = RetentionLog(pool)
-    services.segment_store = SegmentStore(pool)
-    services.segment_store.create_schema()
-    if settings.run_projections:
-        services.worker = ProjectionWorker(projector, views, database_url)
-        services.worker.start()
-    return services
+    import_log = PostgresImportLog(pool)
+    import_log.create_schema()
+    access_log = AccessLog(pool)
+    access_log.create_schema()
+    segment_store = SegmentStore(pool)
+    segment_store.create_schema()
+    committer = GroupCommitter(crm) if settings.group_commit else None
+    if committer is not None:
+        committer.start()
+    worker = ProjectionWorker(projector, views, database_url) if settings.run_projections else None
+    if worker is not None:
+        worker.start()
+    return Services(
+        settings=settings,
+        database_url=database_url,
+        pool=pool,
+        crm=crm,
+        key_ring=keys,
+        users=users,
+        views=views,
+        projector=projector,
+        import_log=import_log,
+        privacy=Privacy(crm, PostgresErasureRegister(pool), SnapshotPurger(pool)),
+        access_log=access_log,
+        retention_log=RetentionLog(pool),
+        segment_store=segment_store,
+        committer=committer,
+        worker=worker,
+    )

@@ -238,7 +238,13 @@ def import_file(
     chunk_rows: Annotated[int, typer.Option(help="Rows per transaction.")] = 1000,
 ) -> None:
     """Import touchpoints from a file (re-running adds nothing; a crashed run resumes)."""
-    from crm.application.imports import MAPPINGS, ImportFingerprint, Importer, ImportReport, read_rows
+    from crm.application.imports import (
+        MAPPINGS,
+        Importer,
+        ImportFingerprint,
+        ImportReport,
+        read_rows,
+    )
 
     if mapping not in MAPPINGS:
         raise typer.BadParameter(f"unknown mapping {mapping!r}; one of: {', '.join(MAPPINGS)}")
@@ -252,7 +258,6 @@ def import_file(
     import_id = fingerprint.import_id
     services = build_services(_settings(run_projections=False))
     try:
-        assert services.import_log is not None
         started = time.monotonic()
         with (
             Progress(
@@ -330,7 +335,6 @@ def erase(
 
     services = build_services(_settings(run_projections=False))
     try:
-        assert services.privacy is not None
         request = services.privacy.erase_customer(
             UUID(customer_id),
             requested_by,
@@ -357,7 +361,7 @@ def rotate_master_key(
     every process, then run this; unset CRM_PREVIOUS_MASTER_KEY when it reports completion.
     """
     from api.bootstrap.key_files import begin_file_rotation, end_file_rotation
-    from crm.adapters.postgres.data_keys import PostgresKeyRing
+    from crm.application.key_rotation import rewrap_data_keys
 
     settings = _settings(run_projections=False)
     secrets_dir = settings.data_dir / "secrets"
@@ -375,19 +379,12 @@ def rotate_master_key(
         raise typer.Exit(1)
     services = build_services(settings)
     try:
-        keys = services.crm.keys
-        assert isinstance(keys, PostgresKeyRing)
-        total = 0
-        while True:
-            done = keys.rewrap_batch(batch_size)
-            total += done
-            if done == 0:
-                if keys.remaining_to_rewrap() == 0:
-                    break
-                time.sleep(0.2)  # rows locked by an erasure in progress
-        console.print(f"{total} data keys rewrapped with master key {keys.master_key_id}")
+        rotation = rewrap_data_keys(services.key_ring, batch_size)
     finally:
         services.close()
+    console.print(
+        f"{rotation.rewrapped} data keys rewrapped with master key {rotation.master_key_id}"
+    )
     if file_mode:
         end_file_rotation(secrets_dir)
         console.print("the previous master key file was removed")

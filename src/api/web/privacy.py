@@ -103,7 +103,6 @@ def consent_history_page(request: Request, user: DPO, customer_id: str) -> HTMLR
 def erasures_page(request: Request, user: DPO, status: str = "open") -> HTMLResponse:
     """Erasure requests with their one-month deadlines; overdue ones stand out."""
     privacy = _services(request).privacy
-    assert privacy is not None
     now = datetime.now(UTC)
     requests = privacy.requests.list(
         open_only=status != "all",
@@ -120,7 +119,6 @@ async def erase_customer(request: Request, user: DPO) -> Response:
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     services = _services(request)
     privacy = services.privacy
-    assert privacy is not None
     try:
         customer = services.crm.get_customer(UUID(form.get("customer_id", "")))
         request_id = UUID(form["request_id"]) if form.get("request_id") else uuid4()
@@ -160,7 +158,6 @@ async def erase_customer(request: Request, user: DPO) -> Response:
 def erasure_certificate_page(request: Request, user: DPO, request_id: str) -> HTMLResponse:
     """One erasure request and its certificate: what was destroyed, when, by whom."""
     services = _services(request)
-    assert services.privacy is not None
     try:
         found = services.privacy.requests.get(UUID(request_id))
     except ValueError:

@@ -44,7 +44,6 @@ def retention_candidates(services: Services, now: datetime) -> list[UUID]:
 def run_consent_expiry(services: Services, now: datetime | None = None) -> int:
     """Let old consents lapse; returns how many expired."""
     now = now or datetime.now(UTC)
-    assert services.privacy is not None
     expired = expire_consents(
         services.privacy,
         consent_expiry_candidates(services, now),
@@ -58,7 +57,6 @@ def run_consent_expiry(services: Services, now: datetime | None = None) -> int:
 def run_retention(services: Services, now: datetime | None = None) -> int:
     """Erase long-inactive customers without an open contract; returns how many were erased."""
     now = now or datetime.now(UTC)
-    assert services.privacy is not None
     decisions = apply_retention(
         services.privacy,
         retention_candidates(services, now),

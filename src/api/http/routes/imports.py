@@ -16,8 +16,8 @@ from api.users import Permission, User
 from crm.adapters.postgres.import_log import PostgresImportLog
 from crm.application.imports import (
     MAPPINGS,
-    ImportFingerprint,
     Importer,
+    ImportFingerprint,
     ImportReport,
     read_rows,
 )
@@ -54,12 +54,6 @@ def report_out(report: ImportReport) -> ImportReportOut:
         **{k: v for k, v in vars(report).items() if k not in ("errors", "last_line")},
         errors=[RowErrorOut(**vars(e)) for e in report.errors],
     )
-
-
-def _import_log(services: Services) -> PostgresImportLog:
-    if services.import_log is None:
-        raise HTTPException(503, "Imports are not available in this process.")
-    return services.import_log
 
 
 UPLOAD_BODY = {
@@ -100,7 +94,7 @@ async def create_import(
     """
     content_type = request.headers.get("content-type", "")
     chosen = file_format or ("ndjson" if "json" in content_type else "csv")
-    log = _import_log(services)
+    log = services.import_log
     fingerprint = ImportFingerprint(mapping)
     with tempfile.TemporaryFile() as spool:
         async for chunk in request.stream():
@@ -142,7 +136,7 @@ def read_import(
     import_id: Annotated[str, Path(max_length=64)], services: ServicesDep, user: Uploader
 ) -> ImportReportOut:
     """An import's report (progress while it runs)."""
-    report = _import_log(services).get(import_id)
+    report = services.import_log.get(import_id)
     if report is None:
         raise HTTPException(404, f"No import {import_id}.")
     return report_out(report)

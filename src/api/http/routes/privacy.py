@@ -31,8 +31,7 @@ from api.http.privacy_schemas import (
 from api.http.schemas import RecordedOut
 from api.services.privacy_export import build_export, export_zip
 from api.users import Permission, User
-from crm.adapters.postgres.access_log import AccessLog
-from crm.application.privacy import ErasureRequest, Privacy
+from crm.application.privacy import ErasureRequest
 from crm.domain import events as ev
 from crm.domain.consents import consents_as_of, restricted_as_of
 from crm.domain.errors import InvalidFieldError
@@ -44,16 +43,6 @@ from projections.views.timeline import Timeline
 
 router = APIRouter(prefix="/privacy", tags=["privacy"])
 DPO = Annotated[User, Depends(require(Permission.RUN_PRIVACY))]
-
-
-def _privacy(services: Services) -> Privacy:
-    assert services.privacy is not None
-    return services.privacy
-
-
-def _access_log(services: Services) -> AccessLog:
-    assert services.access_log is not None
-    return services.access_log
 
 
 def erasure_out(services: Services, request: ErasureRequest) -> ErasureOut:
@@ -80,8 +69,8 @@ def create_erasure(
     Repeating a `request_id` finishes an interrupted erasure or returns the finished one (200).
     """
     request_id = body.request_id or uuid4()
-    known = _privacy(services).requests.get(request_id)
-    request = _privacy(services).erase_customer(
+    known = services.privacy.requests.get(request_id)
+    request = services.privacy.erase_customer(
         body.customer_id, user.name, body.reason, request_id, datetime.now(UTC)
     )
     if known is not None:
@@ -97,7 +86,7 @@ def list_erasures(
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[ErasureOut]:
     """Erasure requests, oldest first; `overdue` lists open ones past their one-month deadline."""
-    requests = _privacy(services).requests.list(
+    requests = services.privacy.requests.list(
         open_only=status != "all",
         due_before=datetime.now(UTC) if status == "overdue" else None,
         limit=limit,
@@ -109,7 +98,7 @@ def list_erasures(
 @router.get("/erasures/{request_id}")
 def read_erasure(request_id: UUID, services: ServicesDep, user: DPO) -> ErasureOut:
     """One erasure request and its certificate (no personal data)."""
-    request = _privacy(services).requests.get(request_id)
+    request = services.privacy.requests.get(request_id)
     if request is None:
         raise HTTPException(404, f"No erasure request {request_id}")
     return erasure_out(services, request)
@@ -132,7 +121,7 @@ def export_customer(
     customer = services.crm.get_customer(customer_id)
     journey = list(services.crm.get_journey(customer_id))
     record_access(request, services, user, [customer_id], reason or reason_header)
-    accesses = _access_log(services).list(customer_id=customer_id, limit=100_000)
+    accesses = services.access_log.list(customer_id=customer_id, limit=100_000)
     document = build_export(customer, journey, accesses, datetime.now(UTC))
     if format == "csv":
         return Response(
@@ -151,7 +140,7 @@ def restrict_processing(
     idempotency_key: IdempotencyHeader = None,
 ) -> RecordedOut:
     """Restrict processing (GDPR art. 18): no marketing contacts or segments until lifted."""
-    recorded = _privacy(services).restrict_processing(
+    recorded = services.privacy.restrict_processing(
         body.customer_id,
         provenance(
             user,
@@ -174,7 +163,7 @@ def lift_restriction(
     idempotency_key: IdempotencyHeader = None,
 ) -> RecordedOut:
     """Lift a restriction of processing."""
-    recorded = _privacy(services).lift_restriction(
+    recorded = services.privacy.lift_restriction(
         customer_id,
         provenance(
             user,
@@ -232,7 +221,7 @@ def list_access_log(
     limit: Annotated[int, Query(ge=1, le=10_000)] = 500,
 ) -> list[AccessOut]:
     """Reads of customers' personal data, newest first, per customer and/or per user."""
-    accesses = _access_log(services).list(
+    accesses = services.access_log.list(
         customer_id=customer_id, user_name=user_name, start=start, end=end, limit=limit
     )
     return [AccessOut(**vars(a)) for a in accesses]
@@ -245,7 +234,6 @@ def list_retention_decisions(
     limit: Annotated[int, Query(ge=1, le=10_000)] = 500,
 ) -> list[RetentionDecisionOut]:
     """The retention job's decisions, newest first: who was erased or kept, and why."""
-    assert services.retention_log is not None
     return [RetentionDecisionOut(**row) for row in services.retention_log.recent(limit)]
 
 
