@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from api.bootstrap.settings import Settings
-from api.bootstrap.wiring import VIEW_CLASSES, build_services
+from api.bootstrap.wiring import build_services
 from api.users import MIN_PASSWORD_LENGTH, Role, UserExistsError
 
 app = typer.Typer(
@@ -80,18 +80,14 @@ def rebuild(
     batch_size: Annotated[int, typer.Option(help="Events per transaction.")] = 5000,
 ) -> None:
     """Rebuild a view from the first event beside the live one, then switch readers to it."""
-    classes = {cls.name: cls for cls in VIEW_CLASSES}
-    if name not in classes:
-        raise typer.BadParameter(f"unknown view {name!r}; one of: {', '.join(classes)}")
-    view_class = classes[name]
+    from api.services.rebuild import UnknownViewError, rebuild_view, view_class_named
+
+    try:
+        view_class_named(name)
+    except UnknownViewError as error:
+        raise typer.BadParameter(str(error)) from error
     services = build_services(_settings(run_projections=False))
     try:
-        generations = services.views.generations
-        tag = generations.next_tag(view_class)
-        view = services.views.build(view_class, tag)
-        view.create_table()
-        services.projector.batch_size = batch_size
-        head = services.projector.head()
         started = time.monotonic()
         with Progress(
             TextColumn("[bold]{task.description}"),
@@ -101,22 +97,18 @@ def rebuild(
             TimeRemainingColumn(),
             console=console,
         ) as progress:
-            task = progress.add_task(f"{name} {tag}", total=head, rate=0.0)
+            task = progress.add_task(name, total=services.projector.head(), rate=0.0)
 
-            def report(applied: int, position: int) -> None:
+            def report(tag: str, head: int, applied: int, position: int) -> None:
                 rate = applied / max(time.monotonic() - started, 1e-6)
-                progress.update(task, completed=position, rate=rate)
+                progress.update(
+                    task, description=f"{name} {tag}", total=head, completed=position, rate=rate
+                )
 
-            services.projector.catch_up(view, until=head, progress=report)
-            # Close the gap left by writes during the rebuild, then switch.
-            services.projector.catch_up(view, progress=report)
-        old = generations.switch(view_class, tag)
-        if old and old != tag:
-            view_class(services.views.datastore, old).drop_tables()
-            generations.forget(view_class, old)
-        console.print(f"{name}: generation {tag} is live (was {old})")
+            rebuilt = rebuild_view(services, name, batch_size=batch_size, progress=report)
     finally:
         services.close()
+    console.print(f"{name}: generation {rebuilt.tag} is live (was {rebuilt.replaced})")
 
 
 @users_app.command("add")
