@@ -22,7 +22,7 @@ from fastapi.testclient import TestClient
 from api.bootstrap.wiring import Services, build_services
 from api.http.app import create_app
 from api.services.segments import compile_for, export_segment
-from api.users import Role, User
+from crm.application.users import Role, User
 from crm.domain.vocabulary import PURPOSES
 from projections.segments import compiler as queries
 from projections.segments.compiler import Tables

@@ -14,7 +14,6 @@ from psycopg_pool import ConnectionPool
 from api.bootstrap.embedded_database import resolve_database_url
 from api.bootstrap.key_files import previous_master_keys
 from api.bootstrap.settings import Settings, load_secret
-from api.users import Users
 from crm.adapters.mapper import PersonalDataMapper
 from crm.adapters.postgres.access_log import AccessLog
 from crm.adapters.postgres.data_keys import PostgresKeyRing
@@ -27,9 +26,11 @@ from crm.adapters.postgres.pool import open_pool
 from crm.adapters.postgres.retention_log import RetentionLog
 from crm.adapters.postgres.schema import create_schema
 from crm.adapters.postgres.snapshots import SnapshotPurger
+from crm.adapters.postgres.users import PostgresUserStore
 from crm.application.crm import CRM
 from crm.application.group_commit import GroupCommitter
 from crm.application.privacy import Privacy
+from crm.application.users import Users
 from projections.engine.generations import LiveViews
 from projections.engine.runner import ProjectionWorker, Projector
 from projections.engine.view import View
@@ -109,8 +110,9 @@ def build_services(settings: Settings) -> Services:
     database_url = resolve_database_url(settings.database_url, settings.data_dir)
     pool = open_pool(database_url, max_size=settings.pool_size * 2)
     create_schema(pool)
-    users = Users(pool)
-    users.create_schema()
+    user_store = PostgresUserStore(pool)
+    user_store.create_schema()
+    users = Users(user_store)
     secrets_dir = settings.data_dir / "secrets"
     keys = PostgresKeyRing(
         pool,

@@ -15,7 +15,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from api.bootstrap.settings import Settings
 from api.bootstrap.wiring import build_services
-from api.users import MIN_PASSWORD_LENGTH, Role, UserExistsError
+from crm.application.users import MIN_PASSWORD_LENGTH, Role, UserExistsError
 
 app = typer.Typer(
     help="Asiakassilmä: event-sourced CRM and customer journeys.", no_args_is_help=True

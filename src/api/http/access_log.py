@@ -8,7 +8,7 @@ from uuid import UUID
 from fastapi import Header, Query, Request
 
 from api.bootstrap.wiring import Services
-from api.users import User
+from crm.application.users import User
 
 ReasonQuery = Annotated[
     str | None,

@@ -12,7 +12,7 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from api.bootstrap.wiring import Services
-from api.users import User
+from crm.application.users import User
 from projections.segments import compiler as queries
 from projections.segments.compiler import Compiled, Tables
 from projections.segments.rules import Node, parse_rule

@@ -12,11 +12,11 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
 from api.bootstrap.wiring import Services
-from api.users import User
 from api.web.charts import bar_chart, column_chart, line_chart
 from api.web.i18n import translate, translate_value
 from api.web.session import language_of, page_user
 from api.web.templating import HELSINKI, render
+from crm.application.users import User
 from projections.views.funnel import Funnel
 from projections.views.indicators import DEFAULT_WEIGHTS, CustomerIndicators, derived
 from projections.views.timeline import Timeline

@@ -13,11 +13,11 @@ from pydantic import ValidationError
 from api.bootstrap.wiring import Services
 from api.http.privacy_schemas import ErasureIn
 from api.http.routes.privacy import erasure_out
-from api.users import User
 from api.web.customers import _customer_page
 from api.web.session import page_user
 from api.web.templating import HELSINKI, redirect, render
 from crm.application.crm import ConcurrencyError
+from crm.application.users import User
 from crm.domain.errors import CustomerNotFoundError, InvalidFieldError
 from crm.domain.vocabulary import PURPOSES
 from projections.audits import consent_audit

@@ -12,9 +12,9 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from api.bootstrap.wiring import Services
 from api.services.segments import compile_for, export_segment
-from api.users import User
 from api.web.session import page_user
 from api.web.templating import redirect, render
+from crm.application.users import User
 from crm.domain.vocabulary import PURPOSES
 from projections.segments import compiler as queries
 from projections.segments.rules import Node, RuleError, nodes, parse_rule, rule_json

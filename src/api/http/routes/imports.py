@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from api.bootstrap.wiring import Services
 from api.http.auth import require
 from api.http.dependencies import ServicesDep
-from api.users import Permission, User
+from api.permissions import Permission
 from crm.adapters.postgres.import_log import PostgresImportLog
 from crm.application.imports import (
     MAPPINGS,
@@ -21,6 +21,7 @@ from crm.application.imports import (
     ImportReport,
     read_rows,
 )
+from crm.application.users import User
 
 router = APIRouter(prefix="/imports", tags=["imports"])
 Uploader = Annotated[User, Depends(require(Permission.RECORD_TOUCHPOINTS))]

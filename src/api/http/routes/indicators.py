@@ -12,7 +12,8 @@ from pydantic import AwareDatetime, BaseModel
 
 from api.http.auth import require
 from api.http.dependencies import ServicesDep, wait_until_visible
-from api.users import Permission, User
+from api.permissions import Permission
+from crm.application.users import User
 from crm.domain.errors import CustomerNotFoundError
 from projections.lifetime.fit import prediction_for
 from projections.views.indicators import DEFAULT_WEIGHTS, CustomerIndicators, derived

@@ -29,9 +29,10 @@ from api.http.privacy_schemas import (
     RetentionDecisionOut,
 )
 from api.http.schemas import RecordedOut
+from api.permissions import Permission
 from api.services.privacy_export import build_export, export_zip
-from api.users import Permission, User
 from crm.application.privacy import ErasureRequest
+from crm.application.users import User
 from crm.domain import events as ev
 from crm.domain.consents import consents_as_of, restricted_as_of
 from crm.domain.errors import InvalidFieldError

@@ -16,8 +16,9 @@ from pydantic import AwareDatetime, BaseModel, Field
 from api.bootstrap.wiring import Services
 from api.http.auth import require
 from api.http.dependencies import ServicesDep, wait_until_visible
+from api.permissions import Permission
 from api.services.segments import compile_for, export_segment
-from api.users import Permission, User
+from crm.application.users import User
 from crm.domain.errors import CustomerNotFoundError
 from crm.domain.vocabulary import PURPOSES
 from projections.segments import compiler as queries
