@@ -15,7 +15,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
@@ -25,6 +25,7 @@ from crm.domain import events as ev
 from crm.domain.customer import Customer, Provenance
 from crm.domain.errors import InvalidFieldError
 
+RequestStatus = Literal["all", "open", "overdue"]
 PRIVACY_INSTITUTION = "joint"
 PRIVACY_CHANNEL = "other"
 
@@ -203,6 +204,16 @@ class Privacy:
     def overdue_requests(self, now: datetime) -> list[ErasureRequest]:
         """Open erasure requests whose one-month deadline has passed."""
         return self.requests.list(open_only=True, due_before=now)
+
+    def list_requests(
+        self, status: RequestStatus, now: datetime, limit: int = 500
+    ) -> list[ErasureRequest]:
+        """Erasure requests, oldest first: all, the open ones, or the open ones past due."""
+        return self.requests.list(
+            open_only=status != "all",
+            due_before=now if status == "overdue" else None,
+            limit=limit,
+        )
 
     # Mechanism ----------------------------------------------------------------------------
 

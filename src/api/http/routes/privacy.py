@@ -30,8 +30,9 @@ from api.http.privacy_schemas import (
 )
 from api.http.schemas import RecordedOut
 from api.permissions import Permission
+from api.services.erasures import purged_views
 from api.services.privacy_export import build_export, export_zip
-from crm.application.privacy import ErasureRequest
+from crm.application.privacy import ErasureRequest, RequestStatus
 from crm.application.users import User
 from crm.domain import events as ev
 from crm.domain.consents import consents_as_of, restricted_as_of
@@ -48,17 +49,7 @@ DPO = Annotated[User, Depends(require(Permission.RUN_PRIVACY))]
 
 def erasure_out(services: Services, request: ErasureRequest) -> ErasureOut:
     """The request with, per read model, whether it has purged the customer yet."""
-    purged: dict[str, bool] = {}
-    position = ((request.certificate or {}).get("erased_event") or {}).get("position")
-    if position:
-        for view in services.views.refresh():
-            view.wait_for(position, services.settings.read_wait_timeout)
-            purged[view.name] = view.position() >= position
-    return ErasureOut(
-        **vars(request),
-        overdue=request.overdue(datetime.now(UTC)),
-        projections_purged=purged,
-    )
+    return ErasureOut.of(request, datetime.now(UTC), purged_views(services, request))
 
 
 @router.post("/erasures", status_code=201, responses={200: {"model": ErasureOut}})
@@ -83,17 +74,12 @@ def create_erasure(
 def list_erasures(
     services: ServicesDep,
     user: DPO,
-    status: Annotated[Literal["all", "open", "overdue"], Query()] = "all",
+    status: Annotated[RequestStatus, Query()] = "all",
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[ErasureOut]:
     """Erasure requests, oldest first; `overdue` lists open ones past their one-month deadline."""
-    requests = services.privacy.requests.list(
-        open_only=status != "all",
-        due_before=datetime.now(UTC) if status == "overdue" else None,
-        limit=limit,
-    )
     now = datetime.now(UTC)
-    return [ErasureOut(**vars(r), overdue=r.overdue(now)) for r in requests]
+    return [ErasureOut.of(r, now) for r in services.privacy.list_requests(status, now, limit)]
 
 
 @router.get("/erasures/{request_id}")
