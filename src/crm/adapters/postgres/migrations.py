@@ -33,6 +33,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from importlib import resources
+from importlib.resources.abc import Traversable
 
 from psycopg import Connection
 from psycopg.rows import TupleRow
@@ -47,7 +48,7 @@ CREATE TABLE IF NOT EXISTS schema_migrations (
 """
 # One lock for all schema changes; the key names the purpose so no other lock collides.
 LOCK = "SELECT pg_advisory_xact_lock(hashtext('asiakassilma-schema-migrations'))"
-PACKAGE = __name__.rpartition(".")[0]
+MIGRATIONS = resources.files(__name__.rpartition(".")[0]).joinpath("migrations")
 FILE_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 
 
@@ -73,9 +74,8 @@ class AppliedMigration:
     applied_at: datetime
 
 
-def load_migrations() -> list[Migration]:
-    """The migrations shipped with the code, in version order."""
-    folder = resources.files(PACKAGE).joinpath("migrations")
+def load_migrations(folder: Traversable = MIGRATIONS) -> list[Migration]:
+    """The migrations in `folder` (by default those shipped with the code), in version order."""
     migrations = []
     for entry in folder.iterdir():
         match = FILE_NAME.match(entry.name)
