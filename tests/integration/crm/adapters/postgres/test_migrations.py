@@ -19,6 +19,7 @@ from uuid import UUID
 
 import psycopg
 import pytest
+from psycopg_pool import ConnectionPool
 
 from api.bootstrap.embedded_database import drop_database, ensure_database, with_database
 from api.bootstrap.settings import Settings
@@ -140,7 +141,7 @@ def test_two_processes_migrating_a_fresh_database_at_once_apply_each_migration_o
     applied: list[list[int]] = []
     errors: list[BaseException] = []
 
-    def run(pool: Any) -> None:
+    def run(pool: ConnectionPool) -> None:
         ready.wait()
         try:
             applied.append(migrate(pool))
