@@ -22,9 +22,9 @@ from crm.adapters.postgres.event_store import event_store_env
 from crm.adapters.postgres.event_streams import EventPositions, EventStreams
 from crm.adapters.postgres.identity_index import PostgresIdentityIndex
 from crm.adapters.postgres.import_log import PostgresImportLog
+from crm.adapters.postgres.migrations import migrate
 from crm.adapters.postgres.pool import open_pool
 from crm.adapters.postgres.retention_log import RetentionLog
-from crm.adapters.postgres.schema import create_schema
 from crm.adapters.postgres.snapshots import SnapshotPurger
 from crm.adapters.postgres.users import PostgresUserStore
 from crm.application.crm import CRM
@@ -109,10 +109,9 @@ def build_services(settings: Settings) -> Services:
     set_json_loads(orjson.loads)
     database_url = resolve_database_url(settings.database_url, settings.data_dir)
     pool = open_pool(database_url, max_size=settings.pool_size * 2)
-    create_schema(pool)
-    user_store = PostgresUserStore(pool)
-    user_store.create_schema()
-    users = Users(user_store)
+    # Before anything reads or writes: the library creates only its own tables.
+    migrate(pool)
+    users = Users(PostgresUserStore(pool))
     secrets_dir = settings.data_dir / "secrets"
     keys = PostgresKeyRing(
         pool,
@@ -133,12 +132,6 @@ def build_services(settings: Settings) -> Services:
     mapper = cast(PersonalDataMapper, crm.mapper)
     views = LiveViews(datastore, VIEW_CLASSES, configure=view_configurator(settings, mapper))
     projector = Projector(crm, batch_size=settings.projection_batch_size)
-    import_log = PostgresImportLog(pool)
-    import_log.create_schema()
-    access_log = AccessLog(pool)
-    access_log.create_schema()
-    segment_store = SegmentStore(pool)
-    segment_store.create_schema()
     committer = GroupCommitter(crm) if settings.group_commit else None
     if committer is not None:
         committer.start()
@@ -154,11 +147,11 @@ def build_services(settings: Settings) -> Services:
         users=users,
         views=views,
         projector=projector,
-        import_log=import_log,
+        import_log=PostgresImportLog(pool),
         privacy=Privacy(crm, PostgresErasureRegister(pool), SnapshotPurger(pool)),
-        access_log=access_log,
+        access_log=AccessLog(pool),
         retention_log=RetentionLog(pool),
-        segment_store=segment_store,
+        segment_store=SegmentStore(pool),
         committer=committer,
         worker=worker,
     )

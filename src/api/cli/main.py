@@ -1,4 +1,4 @@
-"""The `crm` command line: serve, worker, rebuild, users, demo."""
+"""The `crm` command line: serve, worker, migrate, rebuild, users, demo."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from api.bootstrap.settings import Settings
 from api.bootstrap.wiring import build_services
+from crm.adapters.postgres.migrations import applied_migrations
 from crm.application.users import MIN_PASSWORD_LENGTH, Role, UserExistsError
 
 app = typer.Typer(
@@ -72,6 +73,14 @@ def worker() -> None:
     finally:
         scheduler.shutdown(wait=False)
         services.close()
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database schema up to date (serve and worker also do this at start-up)."""
+    services = build_services(_settings(run_projections=False))
+    console.print(f"schema at version {applied_migrations(services.pool)[-1].version}")
+    services.close()
 
 
 @app.command()

@@ -1,19 +1,8 @@
-"""The user register in PostgreSQL: names, roles and the hashes of tokens and passwords."""
+"""The user register in PostgreSQL (`api_users`): names, roles, token and password hashes."""
 
 from __future__ import annotations
 
 from psycopg_pool import ConnectionPool
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS api_users (
-    name text PRIMARY KEY,
-    role text NOT NULL,
-    token_hash text UNIQUE,
-    password_hash text,
-    created_at timestamptz NOT NULL DEFAULT now(),
-    revoked_at timestamptz
-);
-"""
 
 
 class PostgresUserStore:
@@ -21,10 +10,6 @@ class PostgresUserStore:
 
     def __init__(self, pool: ConnectionPool) -> None:
         self.pool = pool
-
-    def create_schema(self) -> None:
-        with self.pool.connection() as conn:
-            conn.execute(SCHEMA)
 
     def insert(self, name: str, role: str, token_hash: str, password_hash: str | None) -> bool:
         """Store a new user; False if the name is taken (by an active or revoked user)."""
