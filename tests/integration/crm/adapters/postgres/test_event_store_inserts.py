@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
 
 import psycopg
 import pytest
@@ -12,25 +11,14 @@ from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from psycopg.conninfo import conninfo_to_dict
 
-from crm.adapters.postgres.event_store import EventRecorder
+from crm.adapters.postgres.event_store import EVENTS_TABLE, EventRecorder
+from crm.adapters.postgres.migrations import migrate
+from crm.adapters.postgres.pool import open_pool
 from crm.domain import events as ev
 
 pytestmark = pytest.mark.postgres
 
 Row = tuple[int, uuid.UUID, int, str, bytes]
-
-
-@pytest.fixture
-def schemas(database_url: str) -> Iterator[list[str]]:
-    """A schema per recorder: each creates insert functions named per schema, which would
-    replace the application's, or each other's."""
-    names = [f"inserts_{uuid.uuid4().hex[:8]}" for _ in range(3)]
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        for name in names:
-            conn.execute(f"CREATE SCHEMA {name}")
-        yield names
-        for name in names:
-            conn.execute(f"DROP SCHEMA {name} CASCADE")
 
 
 def datastore(database_url: str, schema: str, *, db_functions: bool) -> PostgresDatastore:
@@ -73,28 +61,40 @@ def rows(recorder: PostgresApplicationRecorder) -> list[Row]:
 
 @pytest.mark.parametrize("db_functions", [True, False], ids=["library function", "library sql"])
 def test_our_insert_and_copy_write_the_rows_the_library_insert_writes(
-    database_url: str, schemas: list[str], db_functions: bool
+    new_database: str, db_functions: bool
 ) -> None:
+    """In a database of its own: our insert function is the migrated one, over `crm_events`,
+    and the library's recorder gets a schema of its own, so its insert function (named per
+    schema) replaces nothing of ours."""
     events = stored_events()
+    with psycopg.connect(new_database, autocommit=True) as conn:
+        conn.execute("CREATE SCHEMA library")
+    pool = open_pool(new_database, max_size=2)
+    migrate(pool)
     library = PostgresApplicationRecorder(
-        datastore(database_url, schemas[0], db_functions=db_functions), events_table_name="events"
+        datastore(new_database, "library", db_functions=db_functions), events_table_name="events"
     )
-    inserted = EventRecorder(
-        datastore(database_url, schemas[1], db_functions=True), events_table_name="events"
+    ours = EventRecorder(
+        datastore(new_database, "public", db_functions=True), events_table_name=EVENTS_TABLE
     )
-    copied = EventRecorder(
-        datastore(database_url, schemas[2], db_functions=True), events_table_name="events"
-    )
-    for recorder in (library, inserted, copied):
-        recorder.create_table()
-
-    library_ids: list[int | None] = []
-    our_ids: list[int] = []
-    for batch in (events[:5], events[5:]):
-        library_ids.extend(library.insert_events(batch) or [None])
-        our_ids.extend(inserted.insert_events(batch))
-        copied.copy_events(batch)
+    try:
+        library.create_table()
+        ours.create_table()
+        library_ids: list[int | None] = []
+        our_ids: list[int] = []
+        for batch in (events[:5], events[5:]):
+            library_ids.extend(library.insert_events(batch) or [None])
+            our_ids.extend(ours.insert_events(batch))
+        inserted, by_library = rows(ours), rows(library)
+        with pool.connection() as conn:
+            conn.execute(f"TRUNCATE {EVENTS_TABLE} RESTART IDENTITY")
+        for batch in (events[:5], events[5:]):
+            ours.copy_events(batch)
+        copied = rows(ours)
+    finally:
+        for recorder in (library, ours):
+            recorder.datastore.close()
+        pool.close()
 
     assert our_ids == library_ids == list(range(1, len(events) + 1))
-    assert rows(inserted) == rows(library)
-    assert rows(copied) == rows(library)
+    assert inserted == by_library == copied
