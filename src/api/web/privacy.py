@@ -23,6 +23,7 @@ from crm.domain.vocabulary import PURPOSES
 from projections.audits import consent_audit
 from projections.engine.runner import wait_until_caught_up
 from projections.views.consent_ledger import ConsentLedger
+from projections.views.restrictions import Restrictions
 from projections.views.timeline import Timeline
 
 router = APIRouter(prefix="/ui/privacy", include_in_schema=False)
@@ -52,16 +53,19 @@ def consent_audit_page(
     since, until = _day(start), _day(end)
     chosen = purpose if purpose in PURPOSES else None
     timeline, ledger = services.views.get(Timeline), services.views.get(ConsentLedger)
-    # Both views at one log position, so each contact is judged with its own consents.
+    restrictions = services.views.get(Restrictions)
+    # The views at one log position, so each contact is judged with its own consents.
     try:
         wait_until_caught_up(
-            services.projector, [timeline, ledger], services.settings.read_wait_timeout * 5
+            services.projector,
+            [timeline, ledger, restrictions],
+            services.settings.read_wait_timeout * 5,
         )
         behind = False
     except TimeoutError:
         behind = True
     contacts = consent_audit.marketing_contacts(
-        timeline, ledger, since, until, chosen, limit=AUDIT_LIMIT
+        timeline, ledger, restrictions, since, until, chosen, limit=AUDIT_LIMIT
     )
     context = {
         "behind": behind,

@@ -34,12 +34,14 @@ from api.users import Permission, User
 from crm.adapters.postgres.access_log import AccessLog
 from crm.application.privacy import ErasureRequest, Privacy
 from crm.domain import events as ev
-from crm.domain.consents import consents_as_of, restricted_as_of
+from crm.domain.consents import consents_as_of
 from crm.domain.errors import InvalidFieldError
+from crm.domain.restrictions import restricted_as_of
 from crm.domain.vocabulary import PURPOSES
 from projections.audits import consent_audit
 from projections.engine.runner import wait_until_caught_up
 from projections.views.consent_ledger import ConsentLedger
+from projections.views.restrictions import Restrictions
 from projections.views.timeline import Timeline
 
 router = APIRouter(prefix="/privacy", tags=["privacy"])
@@ -274,14 +276,19 @@ def audit_consents(
         raise InvalidFieldError("purpose", f"must be one of {', '.join(PURPOSES)}")
     timeline = services.views.get(Timeline)
     ledger = services.views.get(ConsentLedger)
-    # Both views at the same log position, so a contact and its consent are judged together.
+    restrictions = services.views.get(Restrictions)
+    # The views at the same log position, so a contact and its consent are judged together.
     try:
         wait_until_caught_up(
-            services.projector, [timeline, ledger], services.settings.read_wait_timeout * 5
+            services.projector,
+            [timeline, ledger, restrictions],
+            services.settings.read_wait_timeout * 5,
         )
     except TimeoutError as error:
         raise ViewBehindError(services.projector.head()) from error
-    contacts = consent_audit.marketing_contacts(timeline, ledger, start, end, purpose, limit=limit)
+    contacts = consent_audit.marketing_contacts(
+        timeline, ledger, restrictions, start, end, purpose, limit=limit
+    )
     return ConsentAuditOut(
         start=start,
         end=end,
