@@ -20,7 +20,8 @@ from api.bootstrap.wiring import Services
 from api.cli.main import app as cli
 from api.http.app import create_app
 from api.users import Role
-from api.web.templating import HELSINKI, local_time
+from api.web.templating import local_time
+from crm.domain.calendar import HELSINKI
 from crm.domain.events import TOUCHPOINT_KINDS
 from projections.views.directory import CustomerDirectory
 from projections.views.funnel import Funnel

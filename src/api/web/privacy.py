@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime
 from typing import Annotated
 from uuid import UUID, uuid4
 
@@ -16,8 +16,9 @@ from api.http.routes.privacy import erasure_out
 from api.users import User
 from api.web.customers import _customer_page
 from api.web.session import page_user
-from api.web.templating import HELSINKI, redirect, render
+from api.web.templating import redirect, render
 from crm.application.crm import ConcurrencyError
+from crm.domain.calendar import start_of_day
 from crm.domain.errors import CustomerNotFoundError, InvalidFieldError
 from crm.domain.vocabulary import PURPOSES
 from projections.audits import consent_audit
@@ -39,7 +40,7 @@ def _services(request: Request) -> Services:
 
 def _day(value: str) -> datetime | None:
     try:
-        return datetime.combine(datetime.fromisoformat(value).date(), time(), HELSINKI)
+        return start_of_day(datetime.fromisoformat(value).date())
     except ValueError:
         return None
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -14,9 +13,9 @@ from fastapi.templating import Jinja2Templates
 from api.users import Permission, User
 from api.web.i18n import LANGUAGES, translate_value, translator
 from api.web.session import CSRF_FIELD, language_of, load_session, save_session
+from crm.domain.calendar import HELSINKI
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parents[1] / "templates")
-HELSINKI = ZoneInfo("Europe/Helsinki")
 
 NAVIGATION: tuple[tuple[str, str, Permission], ...] = (
     ("nav.search", "/ui/customers", Permission.READ_CUSTOMERS),

@@ -29,18 +29,17 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import IO, Any, NamedTuple, get_type_hints
 from uuid import UUID, uuid4
-from zoneinfo import ZoneInfo
 
 from eventsourcing.persistence import IntegrityError, StoredEvent
 
 from crm.adapters.postgres.event_store import EventRecorder
 from crm.application.crm import CRM
 from crm.domain import events as ev
+from crm.domain.calendar import HELSINKI
 from crm.domain.customer import Customer, Provenance, check_fields
 from crm.domain.errors import CRMError, InvalidFieldError
 from crm.domain.identity import normalise_email
 
-LOCAL_TIME = ZoneInfo("Europe/Helsinki")
 CHUNK_ROWS = 1000
 MAX_REPORTED_ERRORS = 1000
 COMMON = ("occurred_at", "institution", "channel", "recorded_by", "idempotency_key")
@@ -416,7 +415,7 @@ def parse_time(text: str, name: str = "occurred_at") -> datetime:
     except ValueError as error:
         raise InvalidFieldError(name, "is not a date or time (ISO 8601 or d.m.yyyy)") from error
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=LOCAL_TIME)
+        parsed = parsed.replace(tzinfo=HELSINKI)
     return parsed
 
 
