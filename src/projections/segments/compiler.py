@@ -43,6 +43,7 @@ from projections.views.consent_ledger import ConsentLedger, consented_at
 from projections.views.directory import CustomerDirectory
 from projections.views.indicators import (
     DEFAULT_WEIGHTS,
+    DERIVED_SQL,
     RFM_OF_ALL,
     STAGE_SQL,
     CustomerIndicators,
@@ -54,17 +55,12 @@ from projections.views.touchpoint_index import TouchpointIndex
 FIELD_SQL: dict[str, str] = {
     "revenue": "c.revenue",
     "purchase_count": "c.purchase_count",
-    "average_order_value": "round(c.revenue / nullif(c.purchase_count, 0), 2)",
     "events_attended": "c.events_attended",
     "webinars_attended": "c.webinars_attended",
     "webinars_registered": "c.webinars_registered",
-    "webinar_utilisation": "c.webinars_attended::float8 / nullif(c.webinars_registered, 0)",
     "feedback_count": "c.feedback_count",
-    "feedback_average": "c.feedback_sum::float8 / nullif(c.feedback_count, 0)",
     "last_feedback_score": "c.last_feedback_score",
-    "nps_class": "CASE WHEN c.last_feedback_score >= 9 THEN 'promoter'"
-    " WHEN c.last_feedback_score >= 7 THEN 'passive'"
-    " WHEN c.last_feedback_score IS NOT NULL THEN 'detractor' END",
+    **DERIVED_SQL,
     # A correlated sum: the planner runs costly conditions last, so only customers that
     # pass the rule's cheaper conditions have their engagement summed.
     "engagement_score": "coalesce((SELECT sum(e.decayed_sum::float8"
@@ -74,7 +70,6 @@ FIELD_SQL: dict[str, str] = {
     "recency_score": "rfm.recency_score",
     "frequency_score": "rfm.frequency_score",
     "monetary_score": "rfm.monetary_score",
-    "tenure_days": "floor(extract(epoch FROM %(now)s - c.first_seen) / 86400)",
     "first_seen": "c.first_seen",
     "last_activity": "c.last_activity",
     "first_purchase": "c.first_purchase",
