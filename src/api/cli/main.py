@@ -16,6 +16,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from api.bootstrap.settings import Settings
 from api.bootstrap.wiring import VIEW_CLASSES, build_services
 from api.users import MIN_PASSWORD_LENGTH, Role, UserExistsError
+from projections.engine.runner import DEFAULT_BATCH_SIZE
 
 app = typer.Typer(
     help="Asiakassilmä: event-sourced CRM and customer journeys.", no_args_is_help=True
@@ -77,7 +78,7 @@ def worker() -> None:
 @app.command()
 def rebuild(
     name: Annotated[str, typer.Argument(help="View name, e.g. timeline.")],
-    batch_size: Annotated[int, typer.Option(help="Events per transaction.")] = 5000,
+    batch_size: Annotated[int, typer.Option(help="Events per transaction.")] = DEFAULT_BATCH_SIZE,
 ) -> None:
     """Rebuild a view from the first event beside the live one, then switch readers to it."""
     classes = {cls.name: cls for cls in VIEW_CLASSES}

@@ -15,9 +15,11 @@ EVENTS_TABLE = "crm_events"
 
 
 SNAPSHOTS_TABLE = "crm_snapshots"
+DEFAULT_POOL_SIZE = 5
+"""Connections the library's pool keeps open per process."""
 
 
-def event_store_env(database_url: str, pool_size: int = 5) -> dict[str, str]:
+def event_store_env(database_url: str, pool_size: int = DEFAULT_POOL_SIZE) -> dict[str, str]:
     """Settings for the `eventsourcing` library's PostgreSQL persistence module."""
     parts = conninfo_to_dict(database_url)
     return {
