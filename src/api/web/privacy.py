@@ -24,8 +24,6 @@ from crm.domain.vocabulary import PURPOSES
 from projections.audits import consent_audit
 from projections.engine.runner import wait_until_caught_up
 from projections.views.consent_ledger import ConsentLedger
-from projections.views.restrictions import Restrictions
-from projections.views.timeline import Timeline
 
 router = APIRouter(prefix="/ui/privacy", include_in_schema=False)
 DPO = Annotated[User, Depends(page_user)]
@@ -53,21 +51,16 @@ def consent_audit_page(
     services = _services(request)
     since, until = _day(start), _day(end)
     chosen = purpose if purpose in PURPOSES else None
-    timeline, ledger = services.views.get(Timeline), services.views.get(ConsentLedger)
-    restrictions = services.views.get(Restrictions)
+    audited = consent_audit.AuditViews.of(services.views)
+    ledger = audited.ledger
     # The views at one log position, so each contact is judged with its own consents.
     try:
-        wait_until_caught_up(
-            services.projector,
-            [timeline, ledger, restrictions],
-            services.settings.read_wait_timeout * 5,
-        )
+        timeout = services.settings.read_wait_timeout * 5
+        wait_until_caught_up(services.projector, audited.all(), timeout)
         behind = False
     except TimeoutError:
         behind = True
-    contacts = consent_audit.marketing_contacts(
-        timeline, ledger, restrictions, since, until, chosen, limit=AUDIT_LIMIT
-    )
+    contacts = consent_audit.marketing_contacts(audited, since, until, chosen, limit=AUDIT_LIMIT)
     context = {
         "behind": behind,
         "filters": {"start": start, "end": end, "purpose": chosen or ""},

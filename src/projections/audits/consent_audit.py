@@ -10,6 +10,7 @@ stand (callers wait for a position first if they need one).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -17,9 +18,27 @@ from psycopg.rows import DictRow
 
 from crm.domain import events as ev
 from crm.domain.in_force import covers
+from projections.engine.generations import LiveViews
+from projections.engine.view import View
 from projections.views.consent_ledger import ConsentLedger
 from projections.views.restrictions import Restrictions, restricted_at
 from projections.views.timeline import Timeline
+
+
+@dataclass(frozen=True)
+class AuditViews:
+    """The views the audit reads side by side; read them at one log position."""
+
+    timeline: Timeline
+    ledger: ConsentLedger
+    restrictions: Restrictions
+
+    @classmethod
+    def of(cls, views: LiveViews) -> AuditViews:
+        return cls(views.get(Timeline), views.get(ConsentLedger), views.get(Restrictions))
+
+    def all(self) -> list[View]:
+        return [self.timeline, self.ledger, self.restrictions]
 
 
 def _purpose_sql() -> tuple[str, list[str]]:
@@ -39,9 +58,7 @@ def _purpose_sql() -> tuple[str, list[str]]:
 
 
 def marketing_contacts(
-    timeline: Timeline,
-    ledger: ConsentLedger,
-    restrictions: Restrictions,
+    audited: AuditViews,
     start: datetime | None,
     end: datetime | None,
     purpose: str | None,
@@ -51,8 +68,10 @@ def marketing_contacts(
 ) -> list[DictRow]:
     """Marketing contacts in [start, end) with the interval that covered each, or none."""
     purpose_case, kinds = _purpose_sql()
-    t, c = timeline.prefix, ledger.prefix
-    restricted = restricted_at("t.customer_id", f"{restrictions.prefix}intervals", "t.occurred_at")
+    t, c = audited.timeline.prefix, audited.ledger.prefix
+    restricted = restricted_at(
+        "t.customer_id", f"{audited.restrictions.prefix}intervals", "t.occurred_at"
+    )
     where = ["t.kind = ANY(%(kinds)s)", "m.purpose IS NOT NULL"]
     params: dict[str, Any] = {"kinds": kinds, "limit": limit}
     if start is not None:
@@ -65,7 +84,7 @@ def marketing_contacts(
         where.append("m.purpose = %(purpose)s")
         params["purpose"] = purpose
     outer = "WHERE violation IS NOT NULL" if violations_only else ""
-    return timeline.query(
+    return audited.timeline.query(
         "SELECT * FROM ("
         " SELECT t.customer_id, t.version, t.position, t.kind, t.occurred_at, t.channel,"
         " t.institution, t.recorded_by, m.purpose,"

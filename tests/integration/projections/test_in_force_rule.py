@@ -14,10 +14,9 @@ from crm.domain import events as ev
 from crm.domain.consents import consents_as_of
 from crm.domain.customer import Customer
 from crm.domain.restrictions import restricted_as_of
-from projections.audits.consent_audit import marketing_contacts
+from projections.audits.consent_audit import AuditViews, marketing_contacts
 from projections.segments import compiler
 from projections.segments.rules import parse_rule
-from projections.views.timeline import Timeline
 from tests.factories import START, provenance
 
 PURPOSE = "email_marketing"
@@ -93,15 +92,13 @@ def test_views_audit_and_segments_decide_consent_and_restriction_as_the_rule_doe
         )
     [*_, last] = services.crm.save(customer)
     tables = compiler.Tables.of(services.views)
-    timeline = services.views.get(Timeline)
-    for view in (tables.consents, tables.restrictions, tables.indicators, timeline):
+    audited = AuditViews.of(services.views)
+    for view in (*audited.all(), tables.indicators):
         assert view.wait_for(last.notification.id, WAIT), view.name
     journey = services.crm.get_journey(customer.id)
     audited = {
         row["occurred_at"]: row
-        for row in marketing_contacts(
-            timeline, tables.consents, tables.restrictions, day(0), day(8), PURPOSE
-        )
+        for row in marketing_contacts(audited, day(0), day(8), PURPOSE)
         if row["customer_id"] == customer.id
     }
     assert set(audited) == set(instants)

@@ -40,9 +40,6 @@ from crm.domain.restrictions import restricted_as_of
 from crm.domain.vocabulary import PURPOSES
 from projections.audits import consent_audit
 from projections.engine.runner import wait_until_caught_up
-from projections.views.consent_ledger import ConsentLedger
-from projections.views.restrictions import Restrictions
-from projections.views.timeline import Timeline
 
 router = APIRouter(prefix="/privacy", tags=["privacy"])
 DPO = Annotated[User, Depends(require(Permission.RUN_PRIVACY))]
@@ -274,21 +271,15 @@ def audit_consents(
         raise InvalidFieldError("to", "must be after from")
     if purpose is not None and purpose not in PURPOSES:
         raise InvalidFieldError("purpose", f"must be one of {', '.join(PURPOSES)}")
-    timeline = services.views.get(Timeline)
-    ledger = services.views.get(ConsentLedger)
-    restrictions = services.views.get(Restrictions)
+    audited = consent_audit.AuditViews.of(services.views)
+    ledger = audited.ledger
     # The views at the same log position, so a contact and its consent are judged together.
     try:
-        wait_until_caught_up(
-            services.projector,
-            [timeline, ledger, restrictions],
-            services.settings.read_wait_timeout * 5,
-        )
+        timeout = services.settings.read_wait_timeout * 5
+        wait_until_caught_up(services.projector, audited.all(), timeout)
     except TimeoutError as error:
         raise ViewBehindError(services.projector.head()) from error
-    contacts = consent_audit.marketing_contacts(
-        timeline, ledger, restrictions, start, end, purpose, limit=limit
-    )
+    contacts = consent_audit.marketing_contacts(audited, start, end, purpose, limit=limit)
     return ConsentAuditOut(
         start=start,
         end=end,
