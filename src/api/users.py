@@ -12,17 +12,6 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from psycopg_pool import ConnectionPool
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS api_users (
-    name text PRIMARY KEY,
-    role text NOT NULL,
-    token_hash text UNIQUE,
-    password_hash text,
-    created_at timestamptz NOT NULL DEFAULT now(),
-    revoked_at timestamptz
-);
-"""
-
 
 class Role(StrEnum):
     ACCOUNT_MANAGER = "account_manager"
@@ -205,10 +194,6 @@ class Users:
         # token hash -> (user, monotonic time until which it is trusted); known tokens only,
         # so unknown tokens cannot grow it.
         self._tokens: dict[str, tuple[User, float]] = {}
-
-    def create_schema(self) -> None:
-        with self.pool.connection() as conn:
-            conn.execute(SCHEMA)
 
     def add(self, name: str, role: Role, password: str | None = None) -> str:
         """Create a user and return its bearer token; only hashes are kept."""

@@ -23,9 +23,9 @@ from crm.adapters.postgres.event_store import event_store_env
 from crm.adapters.postgres.event_streams import EventPositions, EventStreams
 from crm.adapters.postgres.identity_index import PostgresIdentityIndex
 from crm.adapters.postgres.import_log import PostgresImportLog
+from crm.adapters.postgres.migrations import migrate
 from crm.adapters.postgres.pool import open_pool
 from crm.adapters.postgres.retention_log import RetentionLog
-from crm.adapters.postgres.schema import create_schema
 from crm.adapters.postgres.snapshots import SnapshotPurger
 from crm.application.crm import CRM
 from crm.application.group_commit import GroupCommitter
@@ -104,9 +104,9 @@ def build_services(settings: Settings) -> Services:
     """Connect to PostgreSQL (starting the embedded server if none is configured)."""
     database_url = resolve_database_url(settings.database_url, settings.data_dir)
     pool = open_pool(database_url, max_size=settings.pool_size * 2)
-    create_schema(pool)
+    # Before anything reads or writes: the library creates only its own tables.
+    migrate(pool)
     users = Users(pool)
-    users.create_schema()
     secrets_dir = settings.data_dir / "secrets"
     keys = PostgresKeyRing(
         pool,
@@ -132,13 +132,10 @@ def build_services(settings: Settings) -> Services:
         services.committer = GroupCommitter(crm)
         services.committer.start()
     services.import_log = PostgresImportLog(pool)
-    services.import_log.create_schema()
     services.privacy = Privacy(crm, PostgresErasureRegister(pool), SnapshotPurger(pool))
     services.access_log = AccessLog(pool)
-    services.access_log.create_schema()
     services.retention_log = RetentionLog(pool)
     services.segment_store = SegmentStore(pool)
-    services.segment_store.create_schema()
     if settings.run_projections:
         services.worker = ProjectionWorker(projector, views, database_url)
         services.worker.start()

@@ -1,4 +1,4 @@
-"""The `crm` command line: serve, worker, rebuild, users, demo."""
+"""The `crm` command line: serve, worker, migrate, rebuild, users, demo."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from api.bootstrap.settings import Settings
 from api.bootstrap.wiring import VIEW_CLASSES, build_services
 from api.users import MIN_PASSWORD_LENGTH, Role, UserExistsError
+from crm.adapters.postgres.migrations import applied_migrations
 from projections.engine.runner import DEFAULT_BATCH_SIZE
 
 app = typer.Typer(
@@ -73,6 +74,14 @@ def worker() -> None:
     finally:
         scheduler.shutdown(wait=False)
         services.close()
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database schema up to date (serve and worker also do this at start-up)."""
+    services = build_services(_settings(run_projections=False))
+    console.print(f"schema at version {applied_migrations(services.pool)[-1].version}")
+    services.close()
 
 
 @app.command()
