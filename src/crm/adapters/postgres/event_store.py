@@ -12,9 +12,13 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg.sql import SQL, Identifier
 
 EVENTS_TABLE = "crm_events"
-
-
 SNAPSHOTS_TABLE = "crm_snapshots"
+STORED_EVENTS = "crm_stored_events"
+"""The one relation the read side's SQL reads stored events from: columns `position` (the
+log position), `originator_id`, `originator_version`, `topic` and `state` (the library's
+stored JSON, personal fields sealed by `crm.adapters.mapper`). Here it is a view over the
+library's table; an event store elsewhere fills a table of these columns from its
+subscription, and the SQL views read it unchanged."""
 DEFAULT_POOL_SIZE = 5
 """Connections the library's pool keeps open per process."""
 
@@ -60,6 +64,16 @@ class EventRecorder(PostgresApplicationRecorder):
 
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
+        # Created with the library's tables (CREATE_TABLE=y), since it is defined over them.
+        self.sql_create_statements.append(
+            SQL(
+                "CREATE OR REPLACE VIEW {relation} AS SELECT notification_id AS position,"
+                " originator_id, originator_version, topic, state FROM {table}"
+            ).format(
+                relation=Identifier(self.datastore.schema, STORED_EVENTS),
+                table=Identifier(self.datastore.schema, EVENTS_TABLE),
+            )
+        )
         function = Identifier(self.datastore.schema, self.insert_function)
         self._insert = SQL(
             "SELECT {function}(%b::uuid[], %b::bigint[], %b::text[], %b::bytea[]) AS id"
