@@ -9,7 +9,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from api.bootstrap.wiring import Services
-from api.users import Role
+from crm.application.users import Role
 from tests.factories import unique
 
 Headers = dict[Role, dict[str, str]]

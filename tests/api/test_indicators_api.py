@@ -6,7 +6,7 @@ from uuid import uuid4
 
 from fastapi.testclient import TestClient
 
-from api.users import Role
+from crm.application.users import Role
 from tests.api.test_customers_api import Headers, at, new_person
 from tests.api.test_timeline_api import record
 from tests.factories import unique

@@ -10,7 +10,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from api.users import Role
+from crm.application.users import Role
 from tests.api.test_customers_api import new_person
 from tests.factories import unique
 

@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.bootstrap.wiring import Services
-from api.users import Role
+from crm.application.users import Role
 from tests.segment_data import NOW, Cast, build_cast
 
 Headers = dict[Role, dict[str, str]]

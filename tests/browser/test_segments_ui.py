@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from api.bootstrap.wiring import Services
-from api.users import Role
+from crm.application.users import Role
 from tests.browser.conftest import sign_in
 from tests.segment_data import Cast, build_cast
 

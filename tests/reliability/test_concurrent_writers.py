@@ -11,9 +11,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.bootstrap.wiring import Services
-from api.users import Role
 from crm.adapters.postgres.event_store import EVENTS_TABLE
 from crm.application.crm import Recorded
+from crm.application.users import Role
 from tests.factories import provenance, unique
 
 pytestmark = pytest.mark.postgres

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from api.bootstrap.embedded_database import drop_database, ensure_database, with_database
 from api.bootstrap.wiring import Services, build_services
 from api.http.app import create_app
-from api.users import Role
+from crm.application.users import Role
 from tests.conftest import make_settings
 
 pytestmark = pytest.mark.postgres
