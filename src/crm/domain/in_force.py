@@ -13,8 +13,9 @@ the same instant the one recorded later decides.
 SQL reads the same rule as half-open intervals: each "on" change opens
 [occurred_at, occurred_at of the next change in the order), open-ended (NULL) when it is the
 last; an instant is in force when an interval covers it. A tie makes an empty interval, so
-the later change decides there too. `INTERVALS_WINDOW`, `VALID_TO` and `covers` are those
-intervals; tests check them against `state_at` on generated histories.
+the later change decides there too. `intervals_window`, `VALID_TO` and `covers` (and
+`interval_covers` for intervals read into Python) are those intervals; tests check them
+against `state_at` on generated histories.
 """
 
 from __future__ import annotations
@@ -44,6 +45,11 @@ def intervals_window(partition: str) -> str:
 def covers(alias: str, at: str) -> str:
     """SQL that holds when interval `alias` covers the instant `at` (an expression)."""
     return f"{alias}.valid_from <= {at} AND ({alias}.valid_to IS NULL OR {alias}.valid_to > {at})"
+
+
+def interval_covers(valid_from: datetime, valid_to: datetime | None, at: datetime) -> bool:
+    """Whether the interval [valid_from, valid_to) covers `at`: `covers` in Python."""
+    return valid_from <= at and (valid_to is None or at < valid_to)
 
 
 def in_order(changes: Iterable[T], key: Callable[[T], tuple[datetime, int]]) -> list[T]:

@@ -7,7 +7,7 @@ from datetime import timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crm.domain.in_force import Change, add_change, state_at
+from crm.domain.in_force import Change, add_change, interval_covers, state_at
 from tests.factories import START
 
 TICK = timedelta(microseconds=1)
@@ -43,3 +43,21 @@ def test_the_state_is_the_last_change_in_business_time_then_recording_order(
     by_rule = sorted(enumerate(changes), key=lambda item: (item[1][0], item[0]))
     not_after = [on for _, (n, on) in by_rule if n <= day]
     assert state_at(history, START + timedelta(days=day)) == (not_after[-1] if not_after else False)
+
+
+@given(st.lists(st.tuples(st.integers(0, 5), st.booleans()), max_size=10), st.integers(-1, 6))
+def test_the_intervals_of_a_history_cover_exactly_the_times_its_state_is_on(
+    changes: list[tuple[int, bool]], day: int
+) -> None:
+    history: list[Change] = []
+    for n, on in changes:
+        add_change(history, START + timedelta(days=n), on)
+    # The intervals as the SQL builds them: each "on" change until the next change.
+    intervals = [
+        (at, history[i + 1][0] if i + 1 < len(history) else None)
+        for i, (at, on) in enumerate(history)
+        if on
+    ]
+    moment = START + timedelta(days=day)
+    covered = any(interval_covers(start, end, moment) for start, end in intervals)
+    assert covered == state_at(history, moment)
