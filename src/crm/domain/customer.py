@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,6 +24,7 @@ from crm.domain.errors import (
     PurchaseError,
     RuleViolationError,
 )
+from crm.domain.in_force import Change, add_change, state_at
 from crm.domain.vocabulary import (
     CALL_DIRECTIONS,
     CHANNELS,
@@ -130,9 +130,7 @@ class RestrictionError(RuleViolationError):
     """A restriction was imposed twice, or lifted when there was none."""
 
 
-def _copy_consent_changes(
-    changes: dict[str, list[tuple[datetime, bool]]],
-) -> dict[str, list[tuple[datetime, bool]]]:
+def _copy_consent_changes(changes: dict[str, list[Change]]) -> dict[str, list[Change]]:
     return {purpose: list(history) for purpose, history in changes.items()}
 
 
@@ -171,13 +169,16 @@ class Customer(CopiesMutableStateOnly, Aggregate):
         self.account_manager: str | None = None
         self.first_seen: datetime | None = None
         self.affiliations: dict[str, datetime] = {}
-        # Per purpose, consent changes sorted by business time: [occurred_at, granted].
-        self.consent_changes: dict[str, list[tuple[datetime, bool]]] = {}
+        # Per purpose, consent changes in the order of `crm.domain.in_force`.
+        self.consent_changes: dict[str, list[Change]] = {}
         self.lead_stages: dict[str, str] = {}
         # Per purchase id: [amount, refunded so far].
         self.purchases: dict[str, tuple[Decimal, Decimal]] = {}
         self.membership_tier: str | None = None
         self.erased = False
+        # The status the latest recorded restriction or lift left: it guards commands (no
+        # marketing contact of any date while restricted). Restriction as of a business
+        # time is `crm.domain.restrictions.restricted_as_of`.
         self.restricted = False
         # Idempotency key of every recorded fact -> the version it produced.
         self.recorded_keys: dict[str, int] = {}
@@ -313,9 +314,7 @@ class Customer(CopiesMutableStateOnly, Aggregate):
 
     def has_consent(self, purpose: str, at: datetime) -> bool:
         """Whether a consent for the purpose was in force at the given business time."""
-        changes = self.consent_changes.get(purpose, [])
-        position = bisect.bisect_right(changes, at, key=lambda change: change[0])
-        return position > 0 and changes[position - 1][1]
+        return state_at(self.consent_changes.get(purpose, []), at)
 
     # Rules --------------------------------------------------------------------------------
 
@@ -430,8 +429,7 @@ class Customer(CopiesMutableStateOnly, Aggregate):
         self.restricted = False
 
     def _change_consent(self, purpose: str, at: datetime, *, granted: bool) -> None:
-        changes = self.consent_changes.setdefault(purpose, [])
-        bisect.insort_right(changes, (at, granted), key=lambda change: change[0])
+        add_change(self.consent_changes.setdefault(purpose, []), at, granted)
 
 
 _when_for = rule_lookup(Customer, "when")
