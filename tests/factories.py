@@ -7,7 +7,8 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from crm.domain.customer import Provenance
+from crm.domain import events as ev
+from crm.domain.customer import Customer, Provenance
 
 START = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
 
@@ -133,3 +134,34 @@ def every_touchpoint() -> list[tuple[str, dict[str, Any]]]:
 
 def times(count: int, start: datetime = START) -> list[datetime]:
     return [start + timedelta(days=i) for i in range(count)]
+
+
+def customer_journey(visits: int = 0) -> Customer:
+    """A person, in memory and unsaved, with an event of every kind but erasure (consents,
+    leads, purchases, memberships, an affiliation, a restriction), then `visits` web visits."""
+    registrations: list[dict[str, Any]] = [
+        {"customer_kind": "organisation", "customer_type": "private_organisation"}
+        | {"name": unique("Oy"), "email": None, "phone": None, "sector": "ICT"},
+        {"customer_kind": "person", "customer_type": "individual", "name": unique("Name")}
+        | {"email": f"{unique('p')}@example.fi", "phone": "+358 40 123 4567", "sector": None},
+    ]
+    organisation, person = (
+        Customer.register(
+            customer_id=uuid.uuid4(), provenance=provenance(), account_manager=None, **fields
+        )
+        for fields in registrations
+    )
+    person.correct_profile(provenance(), name=None, email=None, phone="+358 50 1", sector=None)
+    person.assign_account_manager(provenance(), "ville.am")
+    person.start_affiliation(provenance(), organisation, "HR manager")
+    touchpoints = every_touchpoint()
+    for (kind, fields), at in zip(touchpoints, times(len(touchpoints)), strict=True):
+        person.record_touchpoint(provenance(at), ev.TOUCHPOINT_KINDS[kind], fields)
+    person.restrict_processing(provenance(), "Asked to restrict")
+    person.lift_restriction(provenance(), "Resolved")
+    person.expire_consent(provenance(), "email_marketing")
+    for at in times(visits, START + timedelta(days=len(touchpoints))):
+        person.record_touchpoint(
+            provenance(at), ev.WebServiceVisited, {"notes": None, "page": "/koulutukset"}
+        )
+    return person

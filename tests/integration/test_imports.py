@@ -18,16 +18,15 @@ from api.bootstrap.wiring import Services
 from crm.adapters.postgres.event_store import EVENTS_TABLE, EventRecorder
 from crm.adapters.postgres.import_log import PostgresImportLog
 from crm.application.imports import (
-    IMPORT_GC_THRESHOLD,
     MAPPINGS,
     DecidedChunk,
     Importer,
     ImportReport,
-    _YoungCollections,
     read_rows,
 )
 from crm.domain import events as ev
 from crm.domain.customer import Customer
+from crm.speedups.gc_policy import YOUNG_THRESHOLD
 from tests.factories import provenance, unique
 
 pytestmark = pytest.mark.postgres
@@ -381,21 +380,5 @@ def test_an_import_collects_young_garbage_less_often_and_restores_the_threshold(
         progress=lambda report: during.append(gc.get_threshold()),
     )
     assert during
-    assert all(t == (max(before[0], IMPORT_GC_THRESHOLD), *before[1:]) for t in during)
-    assert gc.get_threshold() == before
-
-
-def test_the_threshold_is_restored_when_the_last_of_overlapping_imports_ends() -> None:
-    before = gc.get_threshold()
-    pacing = _YoungCollections(before[0] + 5000)
-    first, second = pacing.spaced(), pacing.spaced()
-    first.__enter__()
-    second.__enter__()
-    assert gc.get_threshold()[0] == before[0] + 5000
-    first.__exit__(None, None, None)
-    assert gc.get_threshold()[0] == before[0] + 5000
-    with pytest.raises(RuntimeError), pacing.spaced():
-        raise RuntimeError("an import failed")
-    assert gc.get_threshold()[0] == before[0] + 5000
-    second.__exit__(None, None, None)
+    assert all(t == (max(before[0], YOUNG_THRESHOLD), *before[1:]) for t in during)
     assert gc.get_threshold() == before

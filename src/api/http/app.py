@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -26,6 +25,7 @@ from api.http.routes import (
     touchpoints,
 )
 from api.web import install_web
+from crm.speedups.gc_policy import settle_heap
 
 DESCRIPTION = """Event-sourced CRM and customer journeys for the Tampere3 continuing-education
 provider. Every touchpoint is an immutable event; reads come from projections."""
@@ -62,16 +62,3 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(segments.router)
     install_web(app)
     return app
-
-
-def settle_heap() -> None:
-    """Keep the garbage collector's pauses out of request latency.
-
-    Everything built at start-up is frozen out of the collector's sight, and young objects
-    are collected less often: a request allocates thousands of short-lived objects, and with
-    the default thresholds the collector kept walking the long-lived ones (the app, cached
-    customers), pausing every request in flight (docs/benchmarks.md, online writes).
-    """
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(50_000, 50, 100)

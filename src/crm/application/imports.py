@@ -14,13 +14,11 @@ import contextlib
 import csv
 import dataclasses
 import functools
-import gc
 import hashlib
 import io
 import itertools
 import json
 import re
-import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -39,6 +37,7 @@ from crm.domain.calendar import HELSINKI
 from crm.domain.customer import Customer, Provenance, check_fields
 from crm.domain.errors import CRMError, InvalidFieldError
 from crm.domain.identity import normalise_email
+from crm.speedups.gc_policy import spaced_collections
 
 CHUNK_ROWS = 1000
 MAX_REPORTED_ERRORS = 1000
@@ -316,35 +315,9 @@ _KEY_CONTENT = json.JSONEncoder(default=str)
 """Encodes what an idempotency key is derived from; keys of stored rows depend on its output."""
 
 
-def _key_content_writer() -> Callable[[list[Any], int], Sequence[str]] | None:
-    """The C encoder `_KEY_CONTENT.encode` builds for every call, built once. Without
-    circular-reference markers it keeps no state between calls."""
-    make = getattr(json.encoder, "c_make_encoder", None)
-    if make is None:
-        return None
-    encoder = _KEY_CONTENT
-    writer: Callable[[list[Any], int], Sequence[str]] = make(
-        None,
-        encoder.default,
-        json.encoder.encode_basestring_ascii,
-        encoder.indent,
-        encoder.key_separator,
-        encoder.item_separator,
-        encoder.sort_keys,
-        encoder.skipkeys,
-        encoder.allow_nan,
-    )
-    return writer
-
-
-_KEY_CONTENT_WRITER = _key_content_writer()
-
-
 def key_content(parts: list[Any]) -> str:
-    """`_KEY_CONTENT.encode(parts)`, without building an encoder for every row."""
-    if _KEY_CONTENT_WRITER is None:
-        return _KEY_CONTENT.encode(parts)
-    return "".join(_KEY_CONTENT_WRITER(parts, 0))
+    """The text an import row's idempotency key is the hash of."""
+    return _KEY_CONTENT.encode(parts)
 
 
 def _event_fields(kind: type[ev.Touchpoint], values: dict[str, str]) -> dict[str, Any]:
@@ -460,44 +433,6 @@ class DecidedChunk:
     rule_errors: list[RowError] = field(default_factory=list)
 
 
-class _YoungCollections:
-    """Spaces the collector's young-generation runs while imports run.
-
-    A chunk keeps tens of thousands of container objects alive until it is stored; with
-    Python's default threshold (700 allocations) the collector walked them again and again,
-    through all three generations, and took some 8% of an import's CPU. Cyclic garbage is
-    found as before, only less often; the threshold is restored when the last import ends.
-    """
-
-    def __init__(self, threshold: int) -> None:
-        self.threshold = threshold
-        self._lock = threading.Lock()
-        self._running = 0
-        self._before: tuple[int, int, int] = gc.get_threshold()
-
-    @contextlib.contextmanager
-    def spaced(self) -> Iterator[None]:
-        with self._lock:
-            if self._running == 0:
-                self._before = gc.get_threshold()
-                young, *older = self._before
-                gc.set_threshold(max(young, self.threshold), *older)
-            self._running += 1
-        try:
-            yield
-        finally:
-            with self._lock:
-                self._running -= 1
-                if self._running == 0:
-                    gc.set_threshold(*self._before)
-
-
-IMPORT_GC_THRESHOLD = 10_000
-"""Allocations between the collector's young-generation runs while an import runs."""
-
-_young_collections = _YoungCollections(IMPORT_GC_THRESHOLD)
-
-
 class Importer:
     """Imports rows into the CRM a chunk (one transaction) at a time.
 
@@ -531,7 +466,7 @@ class Importer:
         report.status = "running"
         chunks = self._chunks(rows, report.last_line, mapping, recorded_by)
         with (
-            _young_collections.spaced(),
+            spaced_collections(),
             ThreadPoolExecutor(1, thread_name_prefix="import-writer") as writer,
         ):
             storing: tuple[DecidedChunk, Future[None] | None] | None = None

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from functools import singledispatchmethod
-from typing import Any
+from typing import Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
@@ -37,6 +38,8 @@ from crm.domain.vocabulary import (
     OFFERING_TYPES,
     PURPOSES,
 )
+from crm.speedups.aggregate_copy import CopiesMutableStateOnly
+from crm.speedups.dispatch import rule_lookup
 
 LEAD_NEXT_STAGES: dict[type[ev.Touchpoint], tuple[str | None, ...]] = {
     ev.LeadCaptured: (None,),
@@ -127,8 +130,23 @@ class RestrictionError(RuleViolationError):
     """A restriction was imposed twice, or lifted when there was none."""
 
 
-class Customer(Aggregate):
+def _copy_consent_changes(changes: dict[str, list[Change]]) -> dict[str, list[Change]]:
+    return {purpose: list(history) for purpose, history in changes.items()}
+
+
+class Customer(CopiesMutableStateOnly, Aggregate):
     """A person or organisation; its events are the customer's journey."""
+
+    # Every mutable attribute, and how to copy it without sharing anything mutable: the
+    # values inside these containers are immutable, events included (frozen dataclasses).
+    copied_state: ClassVar[Mapping[str, Callable[[Any], Any]]] = {
+        "_pending_events": list,
+        "affiliations": dict,
+        "consent_changes": _copy_consent_changes,
+        "lead_stages": dict,
+        "purchases": dict,
+        "recorded_keys": dict,
+    }
 
     # Stored with every snapshot and in every `Registered` event: part of the stored format,
     # so declared rather than derived from this module's place in the tree.
@@ -198,19 +216,6 @@ class Customer(Aggregate):
                 "customer_type", "a person is an individual; an organisation is private or public"
             )
         return cls._create(ev.Registered, id=customer_id, **fields)
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> Customer:
-        """A copy that shares only immutable values. The generic deepcopy walks every
-        remembered idempotency key and dominated the cost of loading customers."""
-        clone = object.__new__(type(self))
-        state = {
-            name: dict(value) if isinstance(value, dict) else value
-            for name, value in self.__dict__.items()
-        }
-        state["consent_changes"] = {p: list(c) for p, c in self.consent_changes.items()}
-        state["_pending_events"] = list(state.get("_pending_events", []))
-        clone.__dict__.update(state)
-        return clone
 
     def version_for(self, idempotency_key: str) -> int | None:
         """The version an earlier command with this idempotency key produced, if any."""
@@ -427,5 +432,5 @@ class Customer(Aggregate):
         add_change(self.consent_changes.setdefault(purpose, []), at, granted)
 
 
-_when_for = Customer.__dict__["when"].dispatcher.dispatch
+_when_for = rule_lookup(Customer, "when")
 """The `when` rule for an event class."""

@@ -21,6 +21,10 @@ from eventsourcing.persistence import (
     UUIDAsHex,
 )
 
+CHECKED_AGAINST = {"eventsourcing": "9.5.6", "orjson": "3.13.0"}
+"""The library's `JSONTranscoder` output and its `_decode_obj`, and orjson's output, as in
+these releases."""
+
 _PLAIN: frozenset[type] = frozenset({str, int, bool, type(None)})
 """Types orjson writes byte for byte as the library's `json` encoder does (integers beyond 64
 bits, which orjson refuses, fall back to the library)."""

@@ -11,6 +11,11 @@ from eventsourcing.utils import get_topic, retry
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.sql import SQL, Identifier
 
+CHECKED_AGAINST = {"eventsourcing": "9.5.6"}
+"""`EventRecorder` replaces `PostgresApplicationRecorder.insert_events` and calls its
+`_lock_table` and `_notify_channel` as in this release (tests/integration/crm/adapters/postgres
+compares the rows written)."""
+
 EVENTS_TABLE = "crm_events"
 SNAPSHOTS_TABLE = "crm_snapshots"
 STORED_EVENTS = "crm_stored_events"

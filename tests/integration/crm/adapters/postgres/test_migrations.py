@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import threading
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -39,15 +38,6 @@ MASTER_KEY = base64.b64encode(b"previous-release-master-key-32b!").decode()
 BLIND_INDEX_KEY = base64.b64encode(b"previous-release-blind-index-32b").decode()
 CUSTOMER_ID = UUID("13316655-912a-4bbb-ad10-645d8ebc9f63")
 LATEST = load_migrations()[-1].version
-
-
-@pytest.fixture
-def new_database(server_url: str) -> Iterator[str]:
-    """An empty database of its own, dropped afterwards."""
-    maintenance = with_database(server_url, "postgres")
-    name = f"crm_migrate_{uuid.uuid4().hex[:10]}"
-    yield ensure_database(maintenance, name)
-    drop_database(maintenance, name)
 
 
 @pytest.fixture
