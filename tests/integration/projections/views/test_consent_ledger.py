@@ -9,7 +9,7 @@ from api.bootstrap.wiring import Services
 from crm.application.crm import CRM
 from projections.views.consent_ledger import ConsentLedger
 from tests.factories import START, provenance
-from tests.integration.test_view_indicators import day, record, register
+from tests.integration.projections.views.test_indicators import day, record, register
 
 WAIT = 20.0
 

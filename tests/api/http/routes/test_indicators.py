@@ -7,8 +7,8 @@ from uuid import uuid4
 from fastapi.testclient import TestClient
 
 from api.users import Role
-from tests.api.test_customers_api import Headers, at, new_person
-from tests.api.test_timeline_api import record
+from tests.api.http.routes.test_customers import Headers, at, new_person
+from tests.api.http.routes.test_touchpoints import record
 from tests.factories import unique
 
 

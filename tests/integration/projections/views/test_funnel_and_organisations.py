@@ -11,7 +11,7 @@ from projections.views.funnel import Funnel
 from projections.views.indicators import CustomerIndicators
 from projections.views.organisations import Organisations
 from tests.factories import provenance, unique
-from tests.integration.test_view_indicators import day, purchase, record, register
+from tests.integration.projections.views.test_indicators import day, purchase, record, register
 
 WAIT = 20.0
 

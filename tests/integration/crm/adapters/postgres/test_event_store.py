@@ -14,7 +14,7 @@ import psycopg
 
 from api.bootstrap.wiring import Services
 from crm.adapters.postgres.event_store import EVENTS_TABLE, EventRecorder
-from tests.integration.test_imports import WAITING_FOR_LOCK, new_customer_events
+from tests.integration.crm.application.test_imports import WAITING_FOR_LOCK, new_customer_events
 
 
 def test_an_online_save_waits_for_an_earlier_writer_so_followers_skip_nothing(

@@ -16,7 +16,7 @@ from projections.engine.stored_events import EventRows
 from projections.views.indicators import EPOCH, CustomerIndicators, days_since_epoch
 from projections.views.timeline import Timeline, own_fields, plain
 from tests.factories import START, every_touchpoint, provenance, unique
-from tests.integration.test_privacy_erasure import marked_customer
+from tests.integration.crm.application.test_privacy import marked_customer
 
 
 def test_timeline_rows_hold_what_the_mapper_decodes_with_personal_fields_sealed(

@@ -12,7 +12,7 @@ from api.http.routes.touchpoints import timeline_page_json
 from api.http.schemas import TimelineEntryOut, TimelinePageOut
 from api.users import Role
 from projections.views.timeline import Timeline
-from tests.api.test_customers_api import Headers, at, new_person
+from tests.api.http.routes.test_customers import Headers, at, new_person
 from tests.factories import every_touchpoint
 
 

@@ -11,7 +11,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from api.users import Role
-from tests.api.test_customers_api import new_person
+from tests.api.http.routes.test_customers import new_person
 from tests.factories import unique
 
 Headers = dict[Role, dict[str, str]]
