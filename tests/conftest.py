@@ -22,6 +22,7 @@ from api.bootstrap.settings import Settings
 from api.bootstrap.wiring import Services, build_services
 from api.http.app import create_app
 from api.users import Role
+from tests.segment_data import Cast, build_cast
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -83,6 +84,12 @@ def tokens(services: Services) -> dict[Role, str]:
 def as_role(tokens: dict[Role, str]) -> dict[Role, dict[str, str]]:
     """Authorization headers per role."""
     return {role: {"Authorization": f"Bearer {token}"} for role, token in tokens.items()}
+
+
+@pytest.fixture(scope="module")
+def cast(services: Services) -> Cast:
+    """The segment tests' customers with known journeys, in a sector of their own per module."""
+    return build_cast(services)
 
 
 @pytest.fixture

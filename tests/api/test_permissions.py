@@ -17,11 +17,10 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 from api.bootstrap.wiring import Services
-from api.http.app import create_app
 from api.users import ENDPOINT_PERMISSIONS, PUBLIC_PATHS, Permission, Role, roles_with
 from tests.api.web_client import new_user, page_csrf, sign_in
+from tests.factories import RoleHeaders
 
-Headers = dict[Role, dict[str, str]]
 PARAMETER = re.compile(r"\{([^}:]+)(:[^}]*)?\}")
 
 
@@ -78,14 +77,6 @@ def is_page(path: str) -> bool:
 
 
 @pytest.fixture(scope="module")
-def app(services: Services) -> FastAPI:
-    built = create_app(services=services)
-    # Clients below are used without a `with` block, which would run the lifespan that sets it.
-    built.state.services = services
-    return built
-
-
-@pytest.fixture(scope="module")
 def page_clients(app: FastAPI, services: Services) -> Iterator[dict[Role, TestClient]]:
     """A signed-in web client per role."""
     clients = {role: sign_in(app, new_user(services, role)) for role in Role}
@@ -131,7 +122,7 @@ def test_every_api_endpoint_answers_401_without_credentials(app: FastAPI) -> Non
 
 @pytest.mark.parametrize("role", list(Role))
 def test_every_api_endpoint_lets_exactly_the_matrix_roles_through(
-    app: FastAPI, role: Role, as_role: Headers
+    app: FastAPI, role: Role, as_role: RoleHeaders
 ) -> None:
     with TestClient(app) as client:
         for method, path, _ in endpoints(app):

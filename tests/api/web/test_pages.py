@@ -18,7 +18,6 @@ from typer.testing import CliRunner
 
 from api.bootstrap.wiring import Services
 from api.cli.main import app as cli
-from api.http.app import create_app
 from api.users import Role
 from api.web.templating import HELSINKI, local_time
 from crm.domain.events import TOUCHPOINT_KINDS
@@ -29,14 +28,6 @@ from projections.views.timeline import COMMON as COMMON_FIELDS
 from projections.views.timeline import Timeline
 from tests.api.web_client import PASSWORD, csrf_of, new_user, page_csrf, sign_in
 from tests.factories import provenance, unique
-
-
-@pytest.fixture(scope="module")
-def app(services: Services) -> FastAPI:
-    built = create_app(services=services)
-    # Clients below are used without a `with` block, which would run the lifespan that sets it.
-    built.state.services = services
-    return built
 
 
 @pytest.fixture(scope="module")

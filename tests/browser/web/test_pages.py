@@ -10,7 +10,7 @@ from pathlib import Path
 from uuid import UUID, uuid4
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from api.bootstrap.wiring import Services
 from api.users import Role
@@ -25,14 +25,6 @@ START_PAGES = {
     Role.DPO: "/ui/customers",
     Role.ADMIN: "/ui/admin/users",
 }
-
-
-@pytest.fixture
-def page(browser: Browser) -> Page:
-    context = browser.new_context(viewport={"width": 1280, "height": 860}, locale="fi-FI")
-    opened = context.new_page()
-    yield opened  # type: ignore[misc]
-    context.close()
 
 
 def shoot(page: Page, screenshots: Path, name: str) -> None:

@@ -5,32 +5,16 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
-from api.bootstrap.wiring import Services
 from api.users import Role
 from tests.browser.conftest import sign_in
-from tests.segment_data import Cast, build_cast
+from tests.segment_data import Cast
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(
-        viewport={"width": 1280, "height": 900}, locale="fi-FI", accept_downloads=True
-    )
-    yield context.new_page()
-    context.close()
-
-
-@pytest.fixture(scope="module")
-def cast(services: Services) -> Cast:
-    return build_cast(services)
 
 
 def test_marketing_builds_a_segment_sees_the_live_count_and_exports_csv(

@@ -3,38 +3,19 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from fastapi.testclient import TestClient
 
 from api.bootstrap.wiring import Services
 from api.users import Role
-from tests.factories import unique
-
-Headers = dict[Role, dict[str, str]]
+from tests.factories import RoleHeaders, register_over_http, unique
 
 
-def new_person(client: TestClient, headers: dict[str, str], **extra: Any) -> str:
-    body = {
-        "kind": "person",
-        "customer_type": "individual",
-        "name": extra.pop("name", unique("Henkilö")),
-        "email": extra.pop("email", f"{unique('p')}@example.fi"),
-        **extra,
-    }
-    response = client.post("/customers", json=body, headers=headers)
-    assert response.status_code == 201, response.text
-    return str(response.json()["customer_id"])
-
-
-def at(days: int) -> str:
-    return (datetime(2025, 3, 1, 12, tzinfo=UTC) + timedelta(days=days)).isoformat()
-
-
-def test_registered_customer_can_be_read_back(client: TestClient, as_role: Headers) -> None:
+def test_registered_customer_can_be_read_back(client: TestClient, as_role: RoleHeaders) -> None:
     am = as_role[Role.ACCOUNT_MANAGER]
-    customer_id = new_person(client, am, name="Liisa Laine", phone="+358 50 1", sector="ICT")
+    customer_id = register_over_http(
+        client, am, name="Liisa Laine", phone="+358 50 1", sector="ICT"
+    )
     response = client.get(f"/customers/{customer_id}", headers=am)
     assert response.status_code == 200
     body = response.json()
@@ -42,11 +23,11 @@ def test_registered_customer_can_be_read_back(client: TestClient, as_role: Heade
 
 
 def test_registering_a_known_email_returns_the_existing_customer(
-    client: TestClient, as_role: Headers
+    client: TestClient, as_role: RoleHeaders
 ) -> None:
     am = as_role[Role.ACCOUNT_MANAGER]
     email = f"{unique('same')}@example.fi"
-    first = new_person(client, am, email=email)
+    first = register_over_http(client, am, email=email)
     again = client.post(
         "/customers",
         json={"kind": "person", "customer_type": "individual", "name": "X", "email": email.upper()},
@@ -57,7 +38,7 @@ def test_registering_a_known_email_returns_the_existing_customer(
 
 
 def test_bad_input_is_refused_with_422_naming_the_field(
-    client: TestClient, as_role: Headers
+    client: TestClient, as_role: RoleHeaders
 ) -> None:
     am = as_role[Role.ACCOUNT_MANAGER]
     cases = [
@@ -76,9 +57,9 @@ def test_bad_input_is_refused_with_422_naming_the_field(
         assert field in {str(part) for e in response.json()["detail"] for part in e["loc"]}
 
 
-def test_touchpoint_validation_names_the_field(client: TestClient, as_role: Headers) -> None:
+def test_touchpoint_validation_names_the_field(client: TestClient, as_role: RoleHeaders) -> None:
     am = as_role[Role.ACCOUNT_MANAGER]
-    customer_id = new_person(client, am)
+    customer_id = register_over_http(client, am)
     url = f"/customers/{customer_id}/touchpoints"
     bad = [
         ({"kind": "feedback_given", "score": 11}, "score"),
@@ -105,7 +86,7 @@ def test_touchpoint_validation_names_the_field(client: TestClient, as_role: Head
         assert field in {str(part) for e in response.json()["detail"] for part in e["loc"]}
 
 
-def test_unknown_customer_is_404(client: TestClient, as_role: Headers) -> None:
+def test_unknown_customer_is_404(client: TestClient, as_role: RoleHeaders) -> None:
     am = as_role[Role.ACCOUNT_MANAGER]
     missing = uuid.uuid4()
     assert client.get(f"/customers/{missing}", headers=am).status_code == 404
@@ -119,10 +100,10 @@ def test_unknown_customer_is_404(client: TestClient, as_role: Headers) -> None:
 
 
 def test_rule_violations_are_409_with_a_readable_message(
-    client: TestClient, as_role: Headers
+    client: TestClient, as_role: RoleHeaders
 ) -> None:
     am = as_role[Role.ACCOUNT_MANAGER]
-    customer_id = new_person(client, am)
+    customer_id = register_over_http(client, am)
     url = f"/customers/{customer_id}/touchpoints"
     no_consent = client.post(
         url, json={"kind": "newsletter_sent", "newsletter": "Uutiskirje"}, headers=am
@@ -135,10 +116,10 @@ def test_rule_violations_are_409_with_a_readable_message(
 
 
 def test_repeated_idempotency_key_returns_first_result_and_stores_one_event(
-    client: TestClient, as_role: Headers
+    client: TestClient, as_role: RoleHeaders
 ) -> None:
     am = as_role[Role.ACCOUNT_MANAGER]
-    customer_id = new_person(client, am)
+    customer_id = register_over_http(client, am)
     headers = {**am, "Idempotency-Key": unique("idem")}
     body = {"kind": "fair_visited", "fair_name": "Studia", "notes": "Kävi osastolla"}
     first = client.post(f"/customers/{customer_id}/touchpoints", json=body, headers=headers)
@@ -154,12 +135,12 @@ def test_repeated_idempotency_key_returns_first_result_and_stores_one_event(
 
 
 def test_search_finds_customers_by_part_of_name_and_by_email(
-    client: TestClient, as_role: Headers
+    client: TestClient, as_role: RoleHeaders
 ) -> None:
     am = as_role[Role.ACCOUNT_MANAGER]
     surname = unique("Virtanen").replace("-", "")
     email = f"{unique('hae')}@example.fi"
-    customer_id = new_person(client, am, name=f"Kaisa {surname}", email=email)
+    customer_id = register_over_http(client, am, name=f"Kaisa {surname}", email=email)
     by_email = client.get("/customers", params={"query": email}, headers=am).json()
     assert [c["id"] for c in by_email] == [customer_id]
     # The name index is a projection: wait for it through the timeline's position.
@@ -172,7 +153,7 @@ def test_search_finds_customers_by_part_of_name_and_by_email(
 
 
 def test_requests_without_a_valid_token_are_401_and_wrong_role_403(
-    client: TestClient, as_role: Headers
+    client: TestClient, as_role: RoleHeaders
 ) -> None:
     assert client.get(f"/customers/{uuid.uuid4()}").status_code == 401
     bad = {"Authorization": "Bearer not-a-token"}
@@ -202,7 +183,7 @@ def test_openapi_documents_every_touchpoint_kind(client: TestClient) -> None:
 
 
 def test_a_search_containing_nul_is_refused_naming_the_query(
-    client: TestClient, as_role: Headers
+    client: TestClient, as_role: RoleHeaders
 ) -> None:
     response = client.get(
         "/customers", params={"query": "ab\x00c"}, headers=as_role[Role.ACCOUNT_MANAGER]
@@ -212,7 +193,7 @@ def test_a_search_containing_nul_is_refused_naming_the_query(
 
 
 def test_a_json_body_containing_nul_is_refused_and_nothing_is_stored(
-    client: TestClient, as_role: Headers, services: Services
+    client: TestClient, as_role: RoleHeaders, services: Services
 ) -> None:
     am = as_role[Role.ACCOUNT_MANAGER]
     marker = unique("Nul")

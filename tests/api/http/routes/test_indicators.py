@@ -7,30 +7,28 @@ from uuid import uuid4
 from fastapi.testclient import TestClient
 
 from api.users import Role
-from tests.api.http.routes.test_customers import Headers, at, new_person
-from tests.api.http.routes.test_touchpoints import record
-from tests.factories import unique
+from tests.factories import RoleHeaders, iso_day, record_over_http, register_over_http, unique
 
 
 def test_indicators_show_revenue_net_of_refunds_and_stage(
-    client: TestClient, as_role: Headers
+    client: TestClient, as_role: RoleHeaders
 ) -> None:
     am = as_role[Role.ACCOUNT_MANAGER]
-    customer_id = new_person(client, am, occurred_at=at(-10))
+    customer_id = register_over_http(client, am, occurred_at=iso_day(-10))
     purchase = {
         "kind": "purchase_made", "purchase_id": "P1", "offering": "AI", "amount": "1000.00",
-        "offering_type": "coaching", "occurred_at": at(0),
+        "offering_type": "coaching", "occurred_at": iso_day(0),
     }  # fmt: skip
-    record(client, am, customer_id, purchase)
+    record_over_http(client, am, customer_id, purchase)
     refund = {
         "kind": "purchase_refunded", "purchase_id": "P1", "amount": "250.00", "reason": "x",
-        "occurred_at": at(1),
+        "occurred_at": iso_day(1),
     }  # fmt: skip
-    last = record(client, am, customer_id, refund)
+    last = record_over_http(client, am, customer_id, refund)
 
     response = client.get(
         f"/customers/{customer_id}/indicators",
-        params={"after": last, "as_of": at(10)},
+        params={"after": last, "as_of": iso_day(10)},
         headers=as_role[Role.MARKETING],
     )
 
@@ -45,7 +43,7 @@ def test_indicators_show_revenue_net_of_refunds_and_stage(
 
 
 def test_unknown_customers_are_404_and_the_admin_role_is_403(
-    client: TestClient, as_role: Headers
+    client: TestClient, as_role: RoleHeaders
 ) -> None:
     missing = uuid4()
     am = as_role[Role.ACCOUNT_MANAGER]
@@ -60,24 +58,24 @@ def test_unknown_customers_are_404_and_the_admin_role_is_403(
 
 
 def test_consent_ledger_shows_state_and_intervals_to_the_dpo(
-    client: TestClient, as_role: Headers
+    client: TestClient, as_role: RoleHeaders
 ) -> None:
     am = as_role[Role.ACCOUNT_MANAGER]
-    customer_id = new_person(client, am, occurred_at=at(-10))
+    customer_id = register_over_http(client, am, occurred_at=iso_day(-10))
     given = {
         "kind": "consent_given", "purpose": "newsletter", "lawful_basis": "consent",
-        "evidence": "form v3", "occurred_at": at(0),
+        "evidence": "form v3", "occurred_at": iso_day(0),
     }  # fmt: skip
-    record(client, am, customer_id, given)
+    record_over_http(client, am, customer_id, given)
     withdrawn = {
         "kind": "consent_withdrawn", "purpose": "newsletter", "evidence": "mail",
-        "occurred_at": at(5),
+        "occurred_at": iso_day(5),
     }  # fmt: skip
-    last = record(client, am, customer_id, withdrawn)
+    last = record_over_http(client, am, customer_id, withdrawn)
 
     url = f"/customers/{customer_id}/consents"
     dpo = as_role[Role.DPO]
-    body = client.get(url, params={"after": last, "as_of": at(2)}, headers=dpo).json()
+    body = client.get(url, params={"after": last, "as_of": iso_day(2)}, headers=dpo).json()
 
     state = {s["purpose"]: s for s in body["state"]}
     assert state["newsletter"]["valid"] is True
@@ -89,7 +87,9 @@ def test_consent_ledger_shows_state_and_intervals_to_the_dpo(
     assert not any(s["valid"] for s in now["state"])
 
 
-def test_rollup_and_reports_answer_with_their_figures(client: TestClient, as_role: Headers) -> None:
+def test_rollup_and_reports_answer_with_their_figures(
+    client: TestClient, as_role: RoleHeaders
+) -> None:
     am = as_role[Role.ACCOUNT_MANAGER]
     organisation = client.post(
         "/customers",
@@ -102,12 +102,12 @@ def test_rollup_and_reports_answer_with_their_figures(client: TestClient, as_rol
     group = unique("group")
     lead = {
         "kind": "lead_captured", "lead_id": "L1", "source_channel": "fair",
-        "target_group": group, "occurred_at": at(0),
+        "target_group": group, "occurred_at": iso_day(0),
     }  # fmt: skip
-    record(client, am, organisation, lead)
-    last = record(
+    record_over_http(client, am, organisation, lead)
+    last = record_over_http(
         client, am, organisation,
-        {"kind": "lead_qualified", "lead_id": "L1", "occurred_at": at(1)},
+        {"kind": "lead_qualified", "lead_id": "L1", "occurred_at": iso_day(1)},
     )  # fmt: skip
 
     rollup = client.get(f"/organisations/{organisation}/rollup", params={"after": last}, headers=am)

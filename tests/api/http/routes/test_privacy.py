@@ -5,21 +5,13 @@ from __future__ import annotations
 import io
 import uuid
 import zipfile
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
 
 from api.users import Role
-from tests.api.http.routes.test_customers import new_person
-from tests.factories import unique
-
-Headers = dict[Role, dict[str, str]]
-T0 = datetime(2025, 3, 1, 12, tzinfo=UTC)
-
-
-def at(days: int) -> str:
-    return (T0 + timedelta(days=days)).isoformat()
+from tests.factories import HTTP_START, RoleHeaders, iso_day, register_over_http, unique
 
 
 def touch(client: TestClient, headers: dict[str, str], customer_id: str, **body: Any) -> Any:
@@ -28,7 +20,7 @@ def touch(client: TestClient, headers: dict[str, str], customer_id: str, **body:
 
 def consent(client: TestClient, am: dict[str, str], customer_id: str, days: int) -> None:
     response = touch(
-        client, am, customer_id, kind="consent_given", occurred_at=at(days),
+        client, am, customer_id, kind="consent_given", occurred_at=iso_day(days),
         institution="TAMK", channel="web_service", purpose="email_marketing",
         lawful_basis="consent", evidence="form v3",
     )  # fmt: skip
@@ -37,17 +29,17 @@ def consent(client: TestClient, am: dict[str, str], customer_id: str, days: int)
 
 def email(client: TestClient, am: dict[str, str], customer_id: str, days: int) -> Any:
     return touch(
-        client, am, customer_id, kind="marketing_email_sent", occurred_at=at(days),
+        client, am, customer_id, kind="marketing_email_sent", occurred_at=iso_day(days),
         institution="TAMK", channel="email", purpose="email_marketing", campaign="spring",
     )  # fmt: skip
 
 
 def test_dpo_erases_a_customer_and_gets_a_certificate_without_personal_data(
-    client: TestClient, as_role: Headers
+    client: TestClient, as_role: RoleHeaders
 ) -> None:
     am, dpo = as_role[Role.ACCOUNT_MANAGER], as_role[Role.DPO]
     name = unique("Erasable")
-    customer_id = new_person(client, am, name=name, phone="+358 40 999")
+    customer_id = register_over_http(client, am, name=name, phone="+358 40 999")
     response = client.post(
         "/privacy/erasures", json={"customer_id": customer_id, "reason": "art. 17"}, headers=dpo
     )
@@ -71,8 +63,8 @@ def test_dpo_erases_a_customer_and_gets_a_certificate_without_personal_data(
     assert name not in str(timeline)
 
 
-def test_only_the_dpo_may_use_privacy_routes(client: TestClient, as_role: Headers) -> None:
-    customer_id = new_person(client, as_role[Role.ACCOUNT_MANAGER])
+def test_only_the_dpo_may_use_privacy_routes(client: TestClient, as_role: RoleHeaders) -> None:
+    customer_id = register_over_http(client, as_role[Role.ACCOUNT_MANAGER])
     for role in (Role.ACCOUNT_MANAGER, Role.MARKETING, Role.ADMIN):
         headers = as_role[role]
         erase = client.post(
@@ -85,7 +77,7 @@ def test_only_the_dpo_may_use_privacy_routes(client: TestClient, as_role: Header
 
 
 def test_erasure_of_an_unknown_customer_is_404_and_bad_input_is_422(
-    client: TestClient, as_role: Headers
+    client: TestClient, as_role: RoleHeaders
 ) -> None:
     dpo = as_role[Role.DPO]
     missing = client.post(
@@ -99,10 +91,10 @@ def test_erasure_of_an_unknown_customer_is_404_and_bad_input_is_422(
 
 
 def test_reads_of_personal_data_are_logged_and_listed_per_customer_and_user(
-    client: TestClient, as_role: Headers
+    client: TestClient, as_role: RoleHeaders
 ) -> None:
     am, dpo = as_role[Role.ACCOUNT_MANAGER], as_role[Role.DPO]
-    customer_id = new_person(client, am)
+    customer_id = register_over_http(client, am)
     assert client.get(f"/customers/{customer_id}?reason=call+prep", headers=am).status_code == 200
     timeline = client.get(
         f"/customers/{customer_id}/timeline", headers={**am, "X-Access-Reason": "review"}
@@ -119,11 +111,11 @@ def test_reads_of_personal_data_are_logged_and_listed_per_customer_and_user(
 
 
 def test_export_holds_events_consents_and_access_log_as_json_and_csv(
-    client: TestClient, as_role: Headers
+    client: TestClient, as_role: RoleHeaders
 ) -> None:
     am, dpo = as_role[Role.ACCOUNT_MANAGER], as_role[Role.DPO]
     name = unique("Exported")
-    customer_id = new_person(client, am, name=name)
+    customer_id = register_over_http(client, am, name=name)
     consent(client, am, customer_id, 0)
     client.get(f"/customers/{customer_id}", headers=am)
     export = client.get(f"/privacy/exports/{customer_id}?reason=art15", headers=dpo)
@@ -146,10 +138,10 @@ def test_export_holds_events_consents_and_access_log_as_json_and_csv(
 
 
 def test_restricted_customer_gets_no_marketing_until_the_restriction_is_lifted(
-    client: TestClient, as_role: Headers
+    client: TestClient, as_role: RoleHeaders
 ) -> None:
     am, dpo = as_role[Role.ACCOUNT_MANAGER], as_role[Role.DPO]
-    customer_id = new_person(client, am)
+    customer_id = register_over_http(client, am)
     consent(client, am, customer_id, 0)
     restrict = client.post(
         "/privacy/restrictions",
@@ -168,49 +160,49 @@ def test_restricted_customer_gets_no_marketing_until_the_restriction_is_lifted(
 
 
 def test_consents_as_of_any_date_show_the_change_in_force_with_evidence(
-    client: TestClient, as_role: Headers
+    client: TestClient, as_role: RoleHeaders
 ) -> None:
     am, dpo = as_role[Role.ACCOUNT_MANAGER], as_role[Role.DPO]
-    customer_id = new_person(client, am)
+    customer_id = register_over_http(client, am)
     consent(client, am, customer_id, 10)
     withdrawn = touch(
-        client, am, customer_id, kind="consent_withdrawn", occurred_at=at(20),
+        client, am, customer_id, kind="consent_withdrawn", occurred_at=iso_day(20),
         institution="TAMK", channel="email", purpose="email_marketing", evidence="reply mail",
     )  # fmt: skip
     assert withdrawn.status_code == 201
     path = f"/privacy/consents/{customer_id}"
-    before = client.get(path, params={"as_of": at(5)}, headers=dpo).json()
+    before = client.get(path, params={"as_of": iso_day(5)}, headers=dpo).json()
     assert before["consents"] == []
-    during = client.get(path, params={"as_of": at(15)}, headers=dpo).json()["consents"][0]
+    during = client.get(path, params={"as_of": iso_day(15)}, headers=dpo).json()["consents"][0]
     assert (during["granted"], during["evidence"]) == (True, "form v3")
-    after = client.get(path, params={"as_of": at(25)}, headers=dpo).json()["consents"][0]
+    after = client.get(path, params={"as_of": iso_day(25)}, headers=dpo).json()["consents"][0]
     assert (after["granted"], after["change"]) == (False, "consent_withdrawn")
 
 
 def test_consent_audit_finds_a_contact_left_uncovered_by_a_late_recorded_withdrawal(
-    client: TestClient, as_role: Headers
+    client: TestClient, as_role: RoleHeaders
 ) -> None:
     am, dpo = as_role[Role.ACCOUNT_MANAGER], as_role[Role.DPO]
-    customer_id = new_person(client, am)
+    customer_id = register_over_http(client, am)
     consent(client, am, customer_id, 100)
     assert email(client, am, customer_id, 110).status_code == 201
     assert email(client, am, customer_id, 130).status_code == 201
     # The withdrawal letter dated day 120 reaches the register only now.
     late = touch(
-        client, am, customer_id, kind="consent_withdrawn", occurred_at=at(120),
+        client, am, customer_id, kind="consent_withdrawn", occurred_at=iso_day(120),
         institution="TAMK", channel="other", purpose="email_marketing", evidence="letter",
     )  # fmt: skip
     assert late.status_code == 201
     audit = client.get(
         "/privacy/consent-audit",
-        params={"from": at(100), "to": at(140), "purpose": "email_marketing"},
+        params={"from": iso_day(100), "to": iso_day(140), "purpose": "email_marketing"},
         headers=dpo,
     )
     assert audit.status_code == 200, audit.text
     body = audit.json()
     mine = [v for v in body["violations"] if v["customer_id"] == customer_id]
     assert len(mine) == 1
-    assert mine[0]["occurred_at"].startswith((T0 + timedelta(days=130)).date().isoformat())
+    assert mine[0]["occurred_at"].startswith((HTTP_START + timedelta(days=130)).date().isoformat())
     assert mine[0]["violation"] == "no valid consent"
     assert any(
         c["customer_id"] == customer_id and c["evidence"] == "form v3" for c in body["consents"]
@@ -223,7 +215,7 @@ def test_consent_audit_finds_a_contact_left_uncovered_by_a_late_recorded_withdra
     assert bad.status_code == 422
 
 
-def test_overdue_erasure_requests_are_listed(client: TestClient, as_role: Headers) -> None:
+def test_overdue_erasure_requests_are_listed(client: TestClient, as_role: RoleHeaders) -> None:
     response = client.get("/privacy/erasures?status=overdue", headers=as_role[Role.DPO])
     assert response.status_code == 200
     assert all(r["overdue"] for r in response.json())

@@ -10,20 +10,14 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from api.bootstrap.wiring import Services
 from api.users import Role
-from tests.segment_data import NOW, Cast, build_cast
+from tests.factories import RoleHeaders
+from tests.segment_data import NOW, Cast
 
-Headers = dict[Role, dict[str, str]]
 AS_OF = {"as_of": NOW.isoformat()}
 
 
-@pytest.fixture(scope="module")
-def cast(services: Services) -> Cast:
-    return build_cast(services)
-
-
-def members(client: TestClient, as_role: Headers, cast: Cast, condition: Any) -> set[str]:
+def members(client: TestClient, as_role: RoleHeaders, cast: Cast, condition: Any) -> set[str]:
     """The letters of the cast the rule `all: [sector, condition]` selects at NOW."""
     rule = {"all": [{"sector": cast.sector}, condition]}
     response = client.post(
@@ -121,7 +115,7 @@ OPERATORS: list[tuple[str, Any, set[str]]] = [
 )
 def test_each_operator_selects_exactly_the_customers_it_describes(
     client: TestClient,
-    as_role: Headers,
+    as_role: RoleHeaders,
     cast: Cast,
     name: str,
     condition: Any,
@@ -133,7 +127,7 @@ def test_each_operator_selects_exactly_the_customers_it_describes(
 
 
 def test_restricted_and_erased_customers_are_never_members(
-    client: TestClient, as_role: Headers, cast: Cast
+    client: TestClient, as_role: RoleHeaders, cast: Cast
 ) -> None:
     everyone = members(client, as_role, cast, {"not": {"sector": "no such sector"}})
     assert "d" not in everyone and "e" not in everyone
@@ -260,7 +254,7 @@ VALIDATION_ERRORS: list[tuple[str, Any, list[Any], str]] = [
     ("name", "rule", "path", "error_type"), VALIDATION_ERRORS, ids=[v[0] for v in VALIDATION_ERRORS]
 )
 def test_each_invalid_rule_is_refused_with_its_path(
-    client: TestClient, as_role: Headers, name: str, rule: Any, path: list[Any], error_type: str
+    client: TestClient, as_role: RoleHeaders, name: str, rule: Any, path: list[Any], error_type: str
 ) -> None:
     for method, url, body in (
         ("POST", "/segments/preview", {"rule": rule}),
@@ -277,7 +271,7 @@ def test_each_invalid_rule_is_refused_with_its_path(
 
 
 def test_explain_shows_which_conditions_held(
-    client: TestClient, as_role: Headers, cast: Cast
+    client: TestClient, as_role: RoleHeaders, cast: Cast
 ) -> None:
     rule = {
         "all": [
@@ -306,7 +300,7 @@ def test_explain_shows_which_conditions_held(
 
 
 def test_explain_names_restriction_and_erasure(
-    client: TestClient, as_role: Headers, cast: Cast
+    client: TestClient, as_role: RoleHeaders, cast: Cast
 ) -> None:
     for letter, flag in (("d", "restricted"), ("e", "erased")):
         body = client.post(
@@ -318,7 +312,7 @@ def test_explain_names_restriction_and_erasure(
         assert body[flag] is True and body["member"] is False
 
 
-def test_explain_for_an_unknown_customer_is_404(client: TestClient, as_role: Headers) -> None:
+def test_explain_for_an_unknown_customer_is_404(client: TestClient, as_role: RoleHeaders) -> None:
     response = client.post(
         "/segments/explain",
         json={"rule": {"sector": "x"}, "customer_id": str(uuid.uuid4())},
@@ -327,7 +321,7 @@ def test_explain_for_an_unknown_customer_is_404(client: TestClient, as_role: Hea
     assert response.status_code == 404
 
 
-def create(client: TestClient, as_role: Headers, name: str, rule: Any) -> dict[str, Any]:
+def create(client: TestClient, as_role: RoleHeaders, name: str, rule: Any) -> dict[str, Any]:
     response = client.post(
         "/segments", json={"name": name, "rule": rule}, headers=as_role[Role.MARKETING]
     )
@@ -337,7 +331,7 @@ def create(client: TestClient, as_role: Headers, name: str, rule: Any) -> dict[s
 
 
 def test_a_segment_keeps_every_version_and_refuses_stale_changes_and_taken_names(
-    client: TestClient, as_role: Headers, cast: Cast
+    client: TestClient, as_role: RoleHeaders, cast: Cast
 ) -> None:
     marketing = as_role[Role.MARKETING]
     name = f"ICT {uuid.uuid4().hex[:6]}"
@@ -368,7 +362,7 @@ def test_a_segment_keeps_every_version_and_refuses_stale_changes_and_taken_names
 
 
 def test_export_lists_only_consenting_members_with_name_and_email_and_is_recorded(
-    client: TestClient, as_role: Headers, cast: Cast
+    client: TestClient, as_role: RoleHeaders, cast: Cast
 ) -> None:
     segment = create(client, as_role, f"Export {uuid.uuid4().hex[:6]}", {"sector": cast.sector})
     response = client.post(
@@ -403,7 +397,7 @@ def test_export_lists_only_consenting_members_with_name_and_email_and_is_recorde
     assert [e["export_id"] for e in own] == [mine[0]["export_id"]]
 
 
-def test_export_needs_a_known_purpose_and_segment(client: TestClient, as_role: Headers) -> None:
+def test_export_needs_a_known_purpose_and_segment(client: TestClient, as_role: RoleHeaders) -> None:
     marketing = as_role[Role.MARKETING]
     segment = create(client, as_role, f"Purpose {uuid.uuid4().hex[:6]}", {"sector": "x"})
     bad = client.post(
@@ -418,7 +412,7 @@ def test_export_needs_a_known_purpose_and_segment(client: TestClient, as_role: H
 
 
 def test_stored_segment_preview_counts_its_latest_version(
-    client: TestClient, as_role: Headers, cast: Cast
+    client: TestClient, as_role: RoleHeaders, cast: Cast
 ) -> None:
     segment = create(client, as_role, f"Preview {uuid.uuid4().hex[:6]}", {"sector": cast.sector})
     body = client.get(

@@ -12,33 +12,38 @@ from api.http.routes.touchpoints import timeline_page_json
 from api.http.schemas import TimelineEntryOut, TimelinePageOut
 from api.users import Role
 from projections.views.timeline import Timeline
-from tests.api.http.routes.test_customers import Headers, at, new_person
-from tests.factories import every_touchpoint
-
-
-def record(client: TestClient, headers: dict[str, str], customer_id: str, body: dict) -> int:
-    response = client.post(f"/customers/{customer_id}/touchpoints", json=body, headers=headers)
-    assert response.status_code == 201, response.text
-    return int(response.json()["position"])
+from tests.api.http.routes.test_customers import RoleHeaders
+from tests.factories import every_touchpoint, iso_day, record_over_http, register_over_http
 
 
 def test_timeline_is_chronological_by_business_time_and_filters(
-    client: TestClient, as_role: Headers
+    client: TestClient, as_role: RoleHeaders
 ) -> None:
     am = as_role[Role.ACCOUNT_MANAGER]
-    customer_id = new_person(client, am, occurred_at=at(-10))
+    customer_id = register_over_http(client, am, occurred_at=iso_day(-10))
     # Recorded out of order: business time decides the order shown.
-    record(
-        client, am, customer_id, {"kind": "web_service_visited", "page": "/b", "occurred_at": at(5)}
-    )
-    record(
+    record_over_http(
         client,
         am,
         customer_id,
-        {"kind": "fair_visited", "fair_name": "Studia", "occurred_at": at(1), "institution": "TTY"},
+        {"kind": "web_service_visited", "page": "/b", "occurred_at": iso_day(5)},
     )
-    last = record(
-        client, am, customer_id, {"kind": "web_service_visited", "page": "/c", "occurred_at": at(9)}
+    record_over_http(
+        client,
+        am,
+        customer_id,
+        {
+            "kind": "fair_visited",
+            "fair_name": "Studia",
+            "occurred_at": iso_day(1),
+            "institution": "TTY",
+        },
+    )
+    last = record_over_http(
+        client,
+        am,
+        customer_id,
+        {"kind": "web_service_visited", "page": "/c", "occurred_at": iso_day(9)},
     )
     url = f"/customers/{customer_id}/timeline"
 
@@ -55,22 +60,24 @@ def test_timeline_is_chronological_by_business_time_and_filters(
     assert [e["details"]["page"] for e in visits] == ["/b", "/c"]
     tty = client.get(url, params={"institution": "TTY"}, headers=am).json()["entries"]
     assert [e["kind"] for e in tty] == ["fair_visited"]
-    window = client.get(url, params={"start": at(2), "end": at(9)}, headers=am).json()["entries"]
+    window = client.get(url, params={"start": iso_day(2), "end": iso_day(9)}, headers=am).json()[
+        "entries"
+    ]
     assert [e["details"]["page"] for e in window] == ["/b"]
 
 
 def test_timeline_pages_by_cursor_without_gaps_or_repeats(
-    client: TestClient, as_role: Headers
+    client: TestClient, as_role: RoleHeaders
 ) -> None:
     am = as_role[Role.ACCOUNT_MANAGER]
-    customer_id = new_person(client, am, occurred_at=at(-1))
+    customer_id = register_over_http(client, am, occurred_at=iso_day(-1))
     last = 0
     for day in range(11):
-        last = record(
+        last = record_over_http(
             client,
             am,
             customer_id,
-            {"kind": "web_service_visited", "page": f"/{day}", "occurred_at": at(day)},
+            {"kind": "web_service_visited", "page": f"/{day}", "occurred_at": iso_day(day)},
         )
     url = f"/customers/{customer_id}/timeline"
     seen, cursor = [], None
@@ -85,37 +92,39 @@ def test_timeline_pages_by_cursor_without_gaps_or_repeats(
     assert client.get(url, params={"cursor": "garbage!"}, headers=am).status_code == 422
 
 
-def test_as_of_shows_the_journey_as_it_stood_then(client: TestClient, as_role: Headers) -> None:
+def test_as_of_shows_the_journey_as_it_stood_then(client: TestClient, as_role: RoleHeaders) -> None:
     am = as_role[Role.ACCOUNT_MANAGER]
-    customer_id = new_person(client, am, occurred_at=at(-5))
-    last = record(
+    customer_id = register_over_http(client, am, occurred_at=iso_day(-5))
+    last = record_over_http(
         client,
         am,
         customer_id,
-        {"kind": "fair_visited", "fair_name": "Later", "occurred_at": at(30)},
+        {"kind": "fair_visited", "fair_name": "Later", "occurred_at": iso_day(30)},
     )
     url = f"/customers/{customer_id}/timeline"
-    then = client.get(url, params={"as_of": at(0), "after": last}, headers=am).json()["entries"]
+    then = client.get(url, params={"as_of": iso_day(0), "after": last}, headers=am).json()[
+        "entries"
+    ]
     assert [e["kind"] for e in then] == ["registered"]
 
 
 def test_timeline_rejects_unknown_kinds_and_inverted_ranges(
-    client: TestClient, as_role: Headers
+    client: TestClient, as_role: RoleHeaders
 ) -> None:
     am = as_role[Role.ACCOUNT_MANAGER]
-    customer_id = new_person(client, am)
+    customer_id = register_over_http(client, am)
     url = f"/customers/{customer_id}/timeline"
     unknown = client.get(url, params={"kind": "dancing"}, headers=am)
     assert unknown.status_code == 422 and "kind" in unknown.text
-    inverted = client.get(url, params={"start": at(5), "end": at(1)}, headers=am)
+    inverted = client.get(url, params={"start": iso_day(5), "end": iso_day(1)}, headers=am)
     assert inverted.status_code == 422 and "end" in inverted.text
 
 
 def test_waiting_for_a_position_never_handed_out_is_a_client_error(
-    client: TestClient, as_role: Headers
+    client: TestClient, as_role: RoleHeaders
 ) -> None:
     am = as_role[Role.ACCOUNT_MANAGER]
-    customer_id = new_person(client, am)
+    customer_id = register_over_http(client, am)
     response = client.get(
         f"/customers/{customer_id}/timeline", params={"after": 10**12}, headers=am
     )
@@ -124,12 +133,12 @@ def test_waiting_for_a_position_never_handed_out_is_a_client_error(
 
 
 def test_text_with_tabs_newlines_and_backslashes_reaches_the_timeline_unchanged(
-    client: TestClient, as_role: Headers
+    client: TestClient, as_role: RoleHeaders
 ) -> None:
     am = as_role[Role.ACCOUNT_MANAGER]
-    customer_id = new_person(client, am)
+    customer_id = register_over_http(client, am)
     awkward = 'tab\there\nnew line\r\\N back\\slash "quoted" ä€'
-    last = record(
+    last = record_over_http(
         client,
         am,
         customer_id,
@@ -145,14 +154,14 @@ def test_text_with_tabs_newlines_and_backslashes_reaches_the_timeline_unchanged(
 
 
 def test_the_timeline_json_is_what_the_documented_model_gives(
-    client: TestClient, as_role: Headers, services: Services
+    client: TestClient, as_role: RoleHeaders, services: Services
 ) -> None:
     """The page is encoded straight from the view's rows; it must match `TimelinePageOut`."""
     am = as_role[Role.ACCOUNT_MANAGER]
-    customer_id = new_person(client, am, occurred_at=at(-30))
+    customer_id = register_over_http(client, am, occurred_at=iso_day(-30))
     last = 0
     for day, (kind, fields) in enumerate(every_touchpoint()):
-        body = {"kind": kind, **fields, "occurred_at": at(-29 + day)}
+        body = {"kind": kind, **fields, "occurred_at": iso_day(-29 + day)}
         content = json.dumps(body, default=str)  # amounts are Decimals
         response = client.post(
             f"/customers/{customer_id}/touchpoints",

@@ -7,8 +7,7 @@ from datetime import UTC, datetime, timedelta
 from api.bootstrap.wiring import Services
 from api.worker.scheduler import run_consent_expiry, run_lifetime_fit, run_retention
 from crm.domain import events as ev
-from tests.factories import provenance
-from tests.scenarios import register
+from tests.factories import provenance, register
 
 LONG_AGO = datetime(2020, 3, 2, 10, tzinfo=UTC)
 

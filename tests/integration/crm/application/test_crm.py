@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
-from api.bootstrap.settings import Settings
-from api.bootstrap.wiring import Services, build_services
+from api.bootstrap.wiring import Services
 from crm.application.crm import CRM
 from tests.scenarios import JourneyScenarios
 
@@ -18,11 +15,9 @@ def crm(services: Services) -> CRM:
 
 
 @pytest.fixture
-def fresh_crm(settings: Settings) -> Iterator[CRM]:
+def fresh_crm(other_process: Services) -> CRM:
     """A second process's view: its own application, caches and connections."""
-    other = build_services(settings.model_copy(update={"run_projections": False}))
-    yield other.crm
-    other.close()
+    return other_process.crm
 
 
 class TestJourneyOnPostgres(JourneyScenarios):
@@ -32,7 +27,7 @@ class TestJourneyOnPostgres(JourneyScenarios):
 def test_another_process_forgets_a_destroyed_key_once_its_cache_entry_expires(
     crm: CRM, fresh_crm: CRM
 ) -> None:
-    from tests.scenarios import register
+    from tests.factories import register
 
     customer_id = register(crm, name="Välimuisti Testi")
     fresh_crm.keys.cache_seconds = 0.0

@@ -17,19 +17,9 @@ from crm.application.crm import CRM, Command, Recorded
 from crm.application.group_commit import CommitUnavailableError, GroupCommitter
 from crm.domain.customer import Customer
 from crm.domain.errors import CustomerNotFoundError, LeadTransitionError
-from tests.factories import provenance, unique
+from tests.factories import provenance, register, unique
 
 pytestmark = pytest.mark.postgres
-
-
-def register(crm: CRM) -> UUID:
-    return crm.register_customer(
-        provenance(),
-        customer_kind="person",
-        customer_type="individual",
-        name="Group Commit",
-        email=f"{unique('gc')}@example.fi",
-    ).customer_id
 
 
 def touchpoint(crm: CRM, customer_id: UUID, key: str | None = None) -> Command:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -16,8 +15,7 @@ import psycopg
 import pytest
 from psycopg.conninfo import conninfo_to_dict
 
-from api.bootstrap.settings import Settings
-from api.bootstrap.wiring import Services, build_services
+from api.bootstrap.wiring import Services
 from crm.application.privacy import Privacy, one_month_after
 from crm.domain import events as ev
 from crm.domain.errors import CustomerErasedError, CustomerNotFoundError, InvalidFieldError
@@ -33,14 +31,6 @@ MARKED_FIELDS = ("notes", "comment", "topic", "interest", "invoice_reference")
 def privacy_of(services: Services) -> Privacy:
     assert services.privacy is not None
     return services.privacy
-
-
-@pytest.fixture
-def other(settings: Settings) -> Iterator[Services]:
-    """A second process: its own caches of keys and aggregates."""
-    built = build_services(settings.model_copy(update={"run_projections": False}))
-    yield built
-    built.close()
 
 
 def pg_dump_binary(database_url: str) -> str:
@@ -173,13 +163,13 @@ def test_views_purge_the_erased_customer_and_keep_anonymous_rows(services: Servi
 
 
 def test_another_process_sees_the_erasure_despite_its_cached_copy(
-    services: Services, other: Services
+    services: Services, other_process: Services
 ) -> None:
     customer_id = marked_customer(services, unique("Cached"))
-    before = other.crm.get_customer(customer_id)
+    before = other_process.crm.get_customer(customer_id)
     assert before.name is not None  # now cached, decrypted, in the other process
     privacy_of(services).erase_customer(customer_id, "dpo", "request", uuid4(), NOW)
-    after = other.crm.get_customer(customer_id)
+    after = other_process.crm.get_customer(customer_id)
     assert after.erased
     assert (after.name, after.email, after.phone) == (None, None, None)
     mine = services.crm.get_customer(customer_id)

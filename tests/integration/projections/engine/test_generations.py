@@ -9,7 +9,7 @@ import sys
 from api.bootstrap.wiring import Services
 from projections.engine.generations import LiveViews
 from projections.views.timeline import Timeline
-from tests.scenarios import register
+from tests.factories import register
 from tests.views import view_rows
 
 

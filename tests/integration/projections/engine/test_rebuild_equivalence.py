@@ -14,7 +14,7 @@ from api.bootstrap.wiring import VIEW_CLASSES, Services
 from crm.application.crm import CRM
 from projections.engine.runner import Projector
 from projections.engine.view import View
-from tests.factories import START, every_touchpoint, provenance, times, unique
+from tests.factories import START, every_touchpoint, provenance, register, times
 from tests.views import view_rows
 
 
@@ -74,16 +74,6 @@ def record_mixed_history(crm: CRM) -> None:
     customer = crm.get_customer(other)
     customer.erase(provenance(START + timedelta(days=50)), "equivalence test")
     crm.save(customer)
-
-
-def register(crm: CRM, kind: str) -> uuid.UUID:
-    return crm.register_customer(
-        provenance(),
-        customer_kind=kind,
-        customer_type="individual" if kind == "person" else "public_organisation",
-        name=unique("Name"),
-        email=f"{unique('eq')}@example.fi",
-    ).customer_id
 
 
 @pytest.fixture(scope="module")

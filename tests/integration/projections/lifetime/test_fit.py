@@ -8,7 +8,7 @@ from uuid import UUID
 from api.bootstrap.wiring import Services
 from projections.lifetime.fit import fit_lifetime, latest_fit, prediction_for
 from projections.views.indicators import CustomerIndicators
-from tests.integration.projections.views.test_indicators import day, purchase, register
+from tests.factories import day, purchase, register
 
 WAIT = 30.0
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-import pytest
 from fastapi.testclient import TestClient
 
 from api.bootstrap.wiring import Services
@@ -15,23 +14,16 @@ from api.worker.scheduler import run_segment_snapshots
 from projections.segments import compiler as queries
 from projections.segments.rules import parse_rule
 from projections.views.restrictions import Restrictions
+from tests.factories import RoleHeaders
 from tests.segment_data import (
     EMAIL_CONSENT,
     NOW,
     Cast,
     at,
-    build_cast,
-    register,
+    join_cast,
     touch,
     wait,
 )
-
-Headers = dict[Role, dict[str, str]]
-
-
-@pytest.fixture(scope="module")
-def cast(services: Services) -> Cast:
-    return build_cast(services)
 
 
 def day(offset: int) -> object:
@@ -39,7 +31,7 @@ def day(offset: int) -> object:
 
 
 def test_daily_snapshots_give_size_over_time_members_as_of_a_day_and_each_stay(
-    services: Services, client: TestClient, as_role: Headers, cast: Cast
+    services: Services, client: TestClient, as_role: RoleHeaders, cast: Cast
 ) -> None:
     rule = {"all": [{"sector": cast.sector}, {"consent": "email_marketing"}]}
     segment = store(services).create(f"Consenting {uuid.uuid4().hex[:6]}", rule, None, "mikko")
@@ -90,7 +82,7 @@ def test_the_daily_job_snapshots_every_segment(services: Services, cast: Cast) -
 
 def test_a_lifted_restriction_brings_the_customer_back(services: Services) -> None:
     cast = Cast(sector=f"Sector-{uuid.uuid4().hex[:8]}")
-    customer = register(services, cast, "r")
+    customer = join_cast(services, cast, "r")
     assert services.privacy is not None
     restricted = services.privacy.restrict_processing(customer, at(5), "accuracy contested")
     wait(services, restricted.position or 0)

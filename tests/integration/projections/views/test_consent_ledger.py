@@ -8,8 +8,7 @@ from uuid import UUID
 from api.bootstrap.wiring import Services
 from crm.application.crm import CRM
 from projections.views.consent_ledger import ConsentLedger
-from tests.factories import START, provenance
-from tests.integration.projections.views.test_indicators import day, record, register
+from tests.factories import START, day, provenance, record, register
 
 WAIT = 20.0
 

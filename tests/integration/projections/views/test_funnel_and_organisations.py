@@ -10,8 +10,7 @@ from api.bootstrap.wiring import Services
 from projections.views.funnel import Funnel
 from projections.views.indicators import CustomerIndicators
 from projections.views.organisations import Organisations
-from tests.factories import provenance, unique
-from tests.integration.projections.views.test_indicators import day, purchase, record, register
+from tests.factories import day, provenance, purchase, record, register, unique
 
 WAIT = 20.0
 

@@ -18,45 +18,9 @@ from projections.views.indicators import (
     derived,
     nps_class,
 )
-from tests.factories import START, provenance, unique
+from tests.factories import START, day, provenance, purchase, record, register, unique
 
 WAIT = 20.0
-
-
-def day(n: float) -> datetime:
-    return START + timedelta(days=n)
-
-
-def register(crm: CRM, kind: str = "person", at: datetime = START) -> UUID:
-    return crm.register_customer(
-        provenance(at),
-        customer_kind=kind,
-        customer_type="individual" if kind == "person" else "private_organisation",
-        name=unique("Name"),
-        email=f"{unique('i')}@example.fi",
-        sector="ICT",
-    ).customer_id
-
-
-def record(crm: CRM, customer_id: UUID, at: datetime, kind: str, **fields: Any) -> int:
-    fields.setdefault("notes", None)
-    position = crm.record_touchpoint(customer_id, provenance(at), kind, fields).position
-    assert position is not None
-    return position
-
-
-def purchase(crm: CRM, customer_id: UUID, at: datetime, purchase_id: str, amount: str) -> int:
-    return record(
-        crm,
-        customer_id,
-        at,
-        "purchase_made",
-        purchase_id=purchase_id,
-        offering="AI for leaders",
-        offering_type="open_training",
-        amount=Decimal(amount),
-        invoice_reference=None,
-    )
 
 
 def read(
@@ -76,7 +40,7 @@ def test_value_and_participation_indicators_match_hand_computed_figures(
     services: Services,
 ) -> None:
     crm = services.crm
-    customer_id = register(crm)
+    customer_id = register(crm, sector="ICT")
     # Recorded out of business-time order on purpose: the latest purchase first.
     purchase(crm, customer_id, day(40), "P3", "500.00")
     purchase(crm, customer_id, day(10), "P1", "1200.00")

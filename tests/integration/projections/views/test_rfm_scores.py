@@ -8,8 +8,7 @@ from decimal import Decimal
 
 from api.bootstrap.wiring import Services
 from projections.views.indicators import RFM_OF_ALL, CustomerIndicators
-from tests.factories import START, provenance
-from tests.scenarios import register
+from tests.factories import START, provenance, register
 
 
 def test_rfm_scores_rank_customers_into_quintiles_with_ties_sharing_a_score(

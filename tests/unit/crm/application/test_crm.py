@@ -11,8 +11,8 @@ from crm.adapters.encryption import InMemoryKeyRing
 from crm.application.crm import CRM
 from crm.domain import events as ev
 from crm.domain.identity import InMemoryIdentityIndex
-from tests.factories import provenance
-from tests.scenarios import JourneyScenarios, register
+from tests.factories import provenance, register
+from tests.scenarios import JourneyScenarios
 
 
 @pytest.fixture

@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
 from api.bootstrap.key_files import begin_file_rotation, end_file_rotation, previous_master_keys
-from api.bootstrap.settings import Settings
-from api.bootstrap.wiring import Services, build_services
+from api.bootstrap.wiring import Services
 from crm.adapters.postgres.data_keys import PostgresKeyRing
 from tests.factories import provenance, unique
 
@@ -19,15 +15,8 @@ def keyring(services: Services, master: bytes, previous: list[bytes]) -> Postgre
     return PostgresKeyRing(services.pool, master, previous)
 
 
-@pytest.fixture
-def fresh(settings: Settings) -> Iterator[Services]:
-    built = build_services(settings.model_copy(update={"run_projections": False}))
-    yield built
-    built.close()
-
-
 def test_rotation_rewraps_every_key_and_survives_an_interruption(
-    services: Services, fresh: Services
+    services: Services, other_process: Services
 ) -> None:
     name = unique("Rotated")
     customer_id = services.crm.register_customer(
@@ -46,9 +35,9 @@ def test_rotation_rewraps_every_key_and_survives_an_interruption(
     cipher = only_new.cipher_for(customer_id)
     assert cipher is not None
     # The rotated ring decrypts the same data as before.
-    fresh.crm.keys = only_new
-    fresh.crm.mapper.keys = only_new  # type: ignore[attr-defined]
-    assert fresh.crm.get_customer(customer_id).name == name
+    other_process.crm.keys = only_new
+    other_process.crm.mapper.keys = only_new  # type: ignore[attr-defined]
+    assert other_process.crm.get_customer(customer_id).name == name
     # Put the session's master key back for the other tests.
     back = keyring(services, old, [new])
     while back.rewrap_batch(500):
