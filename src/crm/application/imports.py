@@ -44,7 +44,6 @@ LOCAL_TIME = ZoneInfo("Europe/Helsinki")
 CHUNK_ROWS = 1000
 MAX_REPORTED_ERRORS = 1000
 COMMON = ("occurred_at", "institution", "channel", "recorded_by", "idempotency_key")
-PERSON_FIELDS = ("email", "name", "first_name", "last_name", "phone")
 
 
 @dataclass(frozen=True)

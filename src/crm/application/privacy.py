@@ -13,7 +13,7 @@ import calendar
 import contextlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -73,33 +73,6 @@ class ErasureRegister(ABC):
     def list(self, *, open_only: bool = False, due_before: datetime | None = None,
              limit: int = 500) -> list[ErasureRequest]:  # fmt: skip
         """Requests, oldest first; optionally only open ones due before a time."""
-
-
-class InMemoryErasureRegister(ErasureRegister):
-    """Requests in a dict: for unit tests on the in-memory event store."""
-
-    def __init__(self) -> None:
-        self.requests: dict[UUID, ErasureRequest] = {}
-
-    def receive(self, request: ErasureRequest) -> ErasureRequest:
-        return self.requests.setdefault(request.request_id, request)
-
-    def complete(self, request_id: UUID, at: datetime, certificate: dict[str, Any]) -> None:
-        request = self.requests[request_id]
-        if request.completed_at is None:
-            self.requests[request_id] = replace(request, completed_at=at, certificate=certificate)
-
-    def get(self, request_id: UUID) -> ErasureRequest | None:
-        return self.requests.get(request_id)
-
-    def list(self, *, open_only: bool = False, due_before: datetime | None = None,
-             limit: int = 500) -> list[ErasureRequest]:  # fmt: skip
-        found = sorted(self.requests.values(), key=lambda r: r.received_at)
-        if open_only:
-            found = [r for r in found if r.completed_at is None]
-        if due_before is not None:
-            found = [r for r in found if r.due_at < due_before]
-        return found[:limit]
 
 
 class Privacy:

@@ -20,7 +20,6 @@ from crm.application.imports import MAPPINGS, Importer, ImportReport, read_rows
 router = APIRouter(prefix="/imports", tags=["imports"])
 Uploader = Annotated[User, Depends(require(Permission.RECORD_TOUCHPOINTS))]
 MappingName = Literal["native", "fair_visitors", "webinar_attendees", "course_completions"]
-SPOOL_CHUNK = 1 << 20
 
 
 class RowErrorOut(BaseModel):

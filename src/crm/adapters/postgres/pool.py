@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
-import psycopg
 from psycopg_pool import ConnectionPool
 
 
@@ -22,10 +18,3 @@ def open_pool(database_url: str, max_size: int = 10) -> ConnectionPool:
     )
     pool.open(wait=True, timeout=30)
     return pool
-
-
-@contextmanager
-def transaction(pool: ConnectionPool) -> Iterator[psycopg.Connection[tuple[object, ...]]]:
-    """A connection from the pool inside one transaction."""
-    with pool.connection() as conn, conn.transaction():
-        yield conn
