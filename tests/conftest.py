@@ -8,9 +8,11 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 
 from api.bootstrap.embedded_database import (
     drop_database,
@@ -46,13 +48,13 @@ def database_url(server_url: str) -> Iterator[str]:
     drop_database(maintenance, name)
 
 
-def make_settings(database_url: str, data_dir: Path, **overrides: object) -> Settings:
+def make_settings(database_url: str, data_dir: Path, **overrides: Any) -> Settings:
     return Settings(
         database_url=database_url,
         data_dir=data_dir,
-        master_key=base64.b64encode(os.urandom(32)).decode(),  # type: ignore[arg-type]
-        blind_index_key=base64.b64encode(os.urandom(32)).decode(),  # type: ignore[arg-type]
-        **overrides,  # type: ignore[arg-type]
+        master_key=SecretStr(base64.b64encode(os.urandom(32)).decode()),
+        blind_index_key=SecretStr(base64.b64encode(os.urandom(32)).decode()),
+        **overrides,
     )
 
 

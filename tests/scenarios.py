@@ -196,7 +196,7 @@ class JourneyScenarios:
         self, crm: CRM, steps: list[str], refused: str
     ) -> None:
         customer_id = register(crm)
-        lead = {
+        lead: dict[str, dict[str, Any]] = {
             "lead_captured": {"source_channel": "fair", "target_group": "ICT", "interest": None},
             "lead_qualified": {},
             "lead_converted": {"purchase_id": None},

@@ -37,10 +37,10 @@ def flat_routes(routes: Iterable[Any]) -> Iterator[Any]:
 
 def endpoints(app: FastAPI) -> list[tuple[str, str, APIRoute]]:
     """Every (method, path, route) the app serves, HEAD aside."""
-    found = []
+    found: list[tuple[str, str, APIRoute]] = []
     for route in flat_routes(app.routes):
         if isinstance(route, APIRoute):
-            for method in sorted(route.methods - {"HEAD"}):
+            for method in sorted((route.methods or set()) - {"HEAD"}):
                 found.append((method, route.path, route))
     return found
 
@@ -86,7 +86,9 @@ def page_clients(app: FastAPI, services: Services) -> Iterator[dict[Role, TestCl
 
 
 def call(client: TestClient, method: str, path: str, **kwargs: Any) -> int:
-    body = {"json": {}} if method in ("POST", "PUT", "PATCH") and not is_page(path) else {}
+    body: dict[str, Any] = (
+        {"json": {}} if method in ("POST", "PUT", "PATCH") and not is_page(path) else {}
+    )
     return client.request(method, concrete(path), **body, **kwargs).status_code
 
 

@@ -174,7 +174,7 @@ def organisation(services: Services, people: dict[Role, str]) -> UUID:
     ]
     position = recorded.position
     for step, (kind, fields) in enumerate(journey):
-        own = {
+        own: dict[str, object] = {
             f.name: None
             for f in dataclasses.fields(TOUCHPOINT_KINDS[kind])
             if f.name not in COMMON_FIELDS

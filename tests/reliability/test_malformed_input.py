@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from schemathesis.core.result import Ok
+from schemathesis.schemas import APIOperation, BaseSchema
 
 from api.bootstrap.embedded_database import drop_database, ensure_database, with_database
 from api.bootstrap.wiring import Services, build_services
@@ -22,6 +24,15 @@ pytestmark = pytest.mark.postgres
 EXAMPLES_PER_ROLE = 150
 """The run-time budget: generated requests per role, shared by the endpoints it can reach."""
 MIN_EXAMPLES_PER_ENDPOINT = 2
+
+
+def operations_of(schema: BaseSchema) -> list[APIOperation[Any, Any, Any, Any]]:
+    """Every operation of the schema; an operation the schema describes wrongly fails the test."""
+    found: list[APIOperation[Any, Any, Any, Any]] = []
+    for result in schema.get_all_operations():
+        assert isinstance(result, Ok), result
+        found.append(result.ok())
+    return found
 
 
 def reachable_by(role: Role, method: str, path: str) -> bool:
@@ -54,7 +65,7 @@ def fuzzed(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
 
 def test_every_endpoint_of_the_schema_is_fuzzed_for_some_role(fuzzed: Services) -> None:
     schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(services=fuzzed))
-    operations = [result.ok() for result in schema.get_all_operations()]
+    operations = operations_of(schema)
     unreached = [
         f"{op.method.upper()} {op.path}"
         for op in operations
@@ -74,7 +85,7 @@ def test_no_endpoint_a_role_reaches_answers_generated_input_with_a_server_error(
     token = fuzzed.users.add(f"fuzz-{uuid.uuid4().hex[:6]}", role)
     headers = {"Authorization": f"Bearer {token}"}
     failures: list[str] = []
-    every_operation = [result.ok() for result in schema.get_all_operations()]
+    every_operation = operations_of(schema)
     operations = [op for op in every_operation if reachable_by(role, op.method, op.path)]
     assert operations, role
     examples = max(MIN_EXAMPLES_PER_ENDPOINT, EXAMPLES_PER_ROLE // len(operations))

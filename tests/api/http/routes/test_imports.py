@@ -6,6 +6,7 @@ import dataclasses
 import hashlib
 import io
 import json
+from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
@@ -188,7 +189,7 @@ def test_oversized_uploads_and_bodies_are_refused_with_413(
         big = fair_csv([f"{unique('big')}@example.fi" for _ in range(100)], "Big")
         assert client.post("/imports", content=big, headers=headers).status_code == 413
 
-        def streamed() -> object:
+        def streamed() -> Iterator[bytes]:
             yield big
 
         assert client.post("/imports", content=streamed(), headers=headers).status_code == 413

@@ -12,8 +12,13 @@ from api.http.routes.touchpoints import timeline_page_json
 from api.http.schemas import TimelineEntryOut, TimelinePageOut
 from api.users import Role
 from projections.views.timeline import Timeline
-from tests.api.http.routes.test_customers import RoleHeaders
-from tests.factories import every_touchpoint, iso_day, record_over_http, register_over_http
+from tests.factories import (
+    RoleHeaders,
+    every_touchpoint,
+    iso_day,
+    record_over_http,
+    register_over_http,
+)
 
 
 def test_timeline_is_chronological_by_business_time_and_filters(
@@ -80,7 +85,8 @@ def test_timeline_pages_by_cursor_without_gaps_or_repeats(
             {"kind": "web_service_visited", "page": f"/{day}", "occurred_at": iso_day(day)},
         )
     url = f"/customers/{customer_id}/timeline"
-    seen, cursor = [], None
+    seen: list[int] = []
+    cursor = None
     while True:
         params = {"limit": 4, "after": last, **({"cursor": cursor} if cursor else {})}
         page = client.get(url, params=params, headers=am).json()

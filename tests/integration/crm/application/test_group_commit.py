@@ -127,7 +127,7 @@ def test_a_batch_that_meets_another_writer_retries_without_failing_anyone(
 ) -> None:
     crm = services.crm
     customer_id = register(crm)
-    raced = []
+    raced: list[bool] = []
     alone: list[Command] = []
     retry_alone = crm._retry_alone
 

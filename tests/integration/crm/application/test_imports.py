@@ -220,6 +220,7 @@ def test_personal_fields_are_stored_encrypted(services: Services) -> None:
     email = f"{unique('secret')}@example.fi"
     run_import(services, native_csv([email], 1), chunk_rows=10)
     customer_id = services.crm.find_by_email(email)
+    assert customer_id is not None
     stored = services.crm.recorder.select_events(customer_id)
     assert stored and all(email.encode() not in event.state for event in stored)
     assert all(b"Person 0" not in event.state for event in stored)
@@ -256,7 +257,7 @@ def test_a_long_history_leaves_a_snapshot_that_loads_the_same_customer(
     snapshots = list(services.crm.snapshots.get(customer_id))
     # Chunks end at versions 51, 101 and 121: the one crossing 100 leaves a snapshot.
     assert [s.originator_version for s in snapshots] == [101]
-    from_snapshot = services.crm.repository.get(customer_id)
+    from_snapshot: Customer = services.crm.repository.get(customer_id)
     replayed = services.crm.get_customers([customer_id])[customer_id]
     assert from_snapshot.version == replayed.version == 121
     assert from_snapshot.recorded_keys == replayed.recorded_keys

@@ -47,7 +47,8 @@ def test_rebuild_switches_to_a_new_generation_with_the_same_rows(
     )
     assert result.returncode == 0, result.stderr
 
-    new = services.views.refresh(force=True) and services.views.get(Timeline)
+    assert services.views.refresh(force=True)
+    new = services.views.get(Timeline)
     assert new.tag != old.tag
     assert view_rows(new) == rows_before
     assert len(rows_before["entries"]) == 3

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import date, timedelta
 
 from fastapi.testclient import TestClient
 
@@ -26,7 +26,7 @@ from tests.segment_data import (
 )
 
 
-def day(offset: int) -> object:
+def day(offset: int) -> date:
     return (NOW + timedelta(days=offset)).astimezone(HELSINKI).date()
 
 
@@ -55,7 +55,7 @@ def test_daily_snapshots_give_size_over_time_members_as_of_a_day_and_each_stay(
         (1, 0, 1),
     ]
     as_of = {
-        offset: cast.letters(segments.members_as_of(segment.segment_id, day(offset)))  # type: ignore[arg-type]
+        offset: cast.letters(segments.members_as_of(segment.segment_id, day(offset)))
         for offset in (-1, 0, 1, 3, 5)
     }
     assert as_of == {-1: set(), 0: {"a"}, 1: {"a"}, 3: {"a", "c"}, 5: {"c"}}

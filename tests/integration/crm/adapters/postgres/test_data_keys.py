@@ -7,6 +7,7 @@ from pathlib import Path
 
 from api.bootstrap.key_files import begin_file_rotation, end_file_rotation, previous_master_keys
 from api.bootstrap.wiring import Services
+from crm.adapters.mapper import PersonalDataMapper
 from crm.adapters.postgres.data_keys import PostgresKeyRing
 from tests.factories import provenance, unique
 
@@ -36,7 +37,8 @@ def test_rotation_rewraps_every_key_and_survives_an_interruption(
     assert cipher is not None
     # The rotated ring decrypts the same data as before.
     other_process.crm.keys = only_new
-    other_process.crm.mapper.keys = only_new  # type: ignore[attr-defined]
+    assert isinstance(other_process.crm.mapper, PersonalDataMapper)
+    other_process.crm.mapper.keys = only_new
     assert other_process.crm.get_customer(customer_id).name == name
     # Put the session's master key back for the other tests.
     back = keyring(services, old, [new])
