@@ -28,7 +28,7 @@ from crm.application.imports import (
 )
 from crm.domain import events as ev
 from crm.domain.customer import Customer
-from tests.factories import provenance, unique
+from tests.factories import provenance, register, unique
 
 pytestmark = pytest.mark.postgres
 
@@ -181,13 +181,7 @@ def test_a_registration_creates_its_key_without_reading_it_first(
 
     monkeypatch.setattr(keys, "_load_wrapped", counted)
     email = f"{unique('registered')}@example.fi"
-    customer_id = services.crm.register_customer(
-        provenance(),
-        customer_kind="person",
-        customer_type="individual",
-        name="Uusi Asiakas",
-        email=email,
-    ).customer_id
+    customer_id = register(services.crm, name="Uusi Asiakas", email=email)
     assert not any(customer_id in ids for ids in reads)
     assert load_wrapped([customer_id])  # its key is stored
     assert journey(services, email)[0].email == email

@@ -22,7 +22,7 @@ from crm.domain.errors import CustomerErasedError, CustomerNotFoundError, Invali
 from projections.engine.runner import wait_until_caught_up
 from projections.views.directory import CustomerDirectory
 from projections.views.timeline import Timeline
-from tests.factories import START, every_touchpoint, provenance, times, unique
+from tests.factories import START, every_touchpoint, provenance, register, times, unique
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 MARKED_FIELDS = ("notes", "comment", "topic", "interest", "invoice_reference")
@@ -72,22 +72,14 @@ def full_dump(database_url: str) -> str:
 def marked_customer(services: Services, marker: str) -> UUID:
     """A person with the marker in every personal field, with touchpoints and feedback."""
     crm = services.crm
-    customer_id = crm.register_customer(
-        provenance(),
-        customer_kind="person",
-        customer_type="individual",
+    customer_id = register(
+        crm,
         name=f"{marker}-name",
         email=f"{marker}-mail@example.fi",
         phone=f"+358 {marker}",
         sector="ICT",
-    ).customer_id
-    organisation_id = crm.register_customer(
-        provenance(),
-        customer_kind="organisation",
-        customer_type="private_organisation",
-        name=unique("Org"),
-        email=None,
-    ).customer_id
+    )
+    organisation_id = register(crm, "organisation", email=None)
     crm.correct_profile(customer_id, provenance(), name=f"{marker}-corrected")
     crm.start_affiliation(customer_id, provenance(), organisation_id, f"{marker}-role")
     for (kind, fields), at in zip(every_touchpoint(), times(40), strict=False):

@@ -13,7 +13,7 @@ from crm.domain import events as ev
 from projections.engine.runner import wait_until_caught_up
 from projections.views.consent_ledger import ConsentLedger
 from projections.views.indicators import CustomerIndicators
-from tests.factories import provenance, unique
+from tests.factories import provenance, register
 
 NOW = datetime(2030, 6, 15, 3, 0, tzinfo=UTC)
 LONG_AGO = datetime(2025, 1, 10, 9, 0, tzinfo=UTC)
@@ -25,13 +25,7 @@ def privacy_of(services: Services) -> Privacy:
 
 
 def person(services: Services, at: datetime = LONG_AGO) -> UUID:
-    return services.crm.register_customer(
-        provenance(at),
-        customer_kind="person",
-        customer_type="individual",
-        name=unique("Old"),
-        email=f"{unique('old')}@example.fi",
-    ).customer_id
+    return register(services.crm, at=at)
 
 
 def test_inactive_customer_without_contract_is_erased_and_the_decision_logged(

@@ -15,7 +15,7 @@ from crm.domain import events as ev
 from projections.engine.stored_events import EventRows
 from projections.views.indicators import EPOCH, CustomerIndicators, days_since_epoch
 from projections.views.timeline import Timeline, own_fields, plain
-from tests.factories import START, every_touchpoint, provenance, unique
+from tests.factories import START, every_touchpoint, provenance, register, unique
 from tests.integration.crm.application.test_privacy import marked_customer
 
 
@@ -72,13 +72,7 @@ def test_timeline_rows_hold_what_the_mapper_decodes_with_personal_fields_sealed(
 
 def test_engagement_terms_are_the_formula_digit_for_digit(services: Services) -> None:
     crm = services.crm
-    customer_id = crm.register_customer(
-        provenance(),
-        customer_kind="person",
-        customer_type="individual",
-        name=unique("Name"),
-        email=None,
-    ).customer_id
+    customer_id = register(crm, email=None)
     moments = [START + timedelta(days=37, microseconds=123457), EPOCH - timedelta(days=400.3)]
     for at in moments:
         position = crm.record_touchpoint(

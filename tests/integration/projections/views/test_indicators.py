@@ -158,14 +158,7 @@ def test_nps_class_follows_the_standard_bands(score: int | None, expected: str |
 
 
 def organisation(crm: CRM, manager: str) -> UUID:
-    return crm.register_customer(
-        provenance(START),
-        customer_kind="organisation",
-        customer_type="private_organisation",
-        name=unique("Oy"),
-        email=f"{unique('o')}@example.fi",
-        account_manager=manager,
-    ).customer_id
+    return register(crm, "organisation", account_manager=manager)
 
 
 def test_last_annual_review_is_the_latest_in_business_time_and_decides_who_is_due(

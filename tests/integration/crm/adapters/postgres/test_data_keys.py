@@ -9,7 +9,7 @@ from api.bootstrap.key_files import begin_file_rotation, end_file_rotation, prev
 from api.bootstrap.wiring import Services
 from crm.adapters.mapper import PersonalDataMapper
 from crm.adapters.postgres.data_keys import PostgresKeyRing
-from tests.factories import provenance, unique
+from tests.factories import register, unique
 
 
 def keyring(services: Services, master: bytes, previous: list[bytes]) -> PostgresKeyRing:
@@ -20,9 +20,7 @@ def test_rotation_rewraps_every_key_and_survives_an_interruption(
     services: Services, other_process: Services
 ) -> None:
     name = unique("Rotated")
-    customer_id = services.crm.register_customer(
-        provenance(), customer_kind="person", customer_type="individual", name=name, email=None
-    ).customer_id
+    customer_id = register(services.crm, name=name, email=None)
     old = services.crm.keys.master_key
     new = os.urandom(32)
     rotating = keyring(services, new, [old])
