@@ -28,6 +28,7 @@ from projections.views.timeline import COMMON as COMMON_FIELDS
 from projections.views.timeline import Timeline
 from tests.api.web_client import PASSWORD, csrf_of, new_user, page_csrf, sign_in
 from tests.factories import provenance, unique
+from tests.processes import crm_environment
 
 
 @pytest.fixture(scope="module")
@@ -216,15 +217,7 @@ def test_the_cli_adds_a_user_with_a_password(services: Services, app: FastAPI) -
 
     settings: Settings = services.settings
     name = unique("cli")
-    env = {
-        "CRM_DATABASE_URL": services.database_url,
-        "CRM_DATA_DIR": str(settings.data_dir),
-        "CRM_MASTER_KEY": settings.master_key.get_secret_value() if settings.master_key else "",
-        "CRM_BLIND_INDEX_KEY": (
-            settings.blind_index_key.get_secret_value() if settings.blind_index_key else ""
-        ),
-        "CRM_RUN_PROJECTIONS": "false",
-    }
+    env = crm_environment(settings, run_projections="false")
     result = CliRunner().invoke(
         cli,
         ["users", "add", name, "--role", "marketing", "--password"],

@@ -10,6 +10,7 @@ from api.bootstrap.wiring import Services
 from projections.engine.generations import LiveViews
 from projections.views.timeline import Timeline
 from tests.factories import register
+from tests.processes import crm_environment
 from tests.views import view_rows
 
 
@@ -29,15 +30,7 @@ def test_rebuild_switches_to_a_new_generation_with_the_same_rows(
     services.projector.catch_up(old)
     rows_before = view_rows(old)
     settings = services.settings
-    env = {
-        **os.environ,
-        "CRM_DATABASE_URL": settings.database_url or "",
-        "CRM_DATA_DIR": str(settings.data_dir),
-        "CRM_MASTER_KEY": settings.master_key.get_secret_value() if settings.master_key else "",
-        "CRM_BLIND_INDEX_KEY": (
-            settings.blind_index_key.get_secret_value() if settings.blind_index_key else ""
-        ),
-    }
+    env = {**os.environ, **crm_environment(settings)}
     result = subprocess.run(
         [sys.executable, "-m", "api.cli.main", "rebuild", "timeline", "--batch-size", "2"],
         env=env,
