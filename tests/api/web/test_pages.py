@@ -27,36 +27,29 @@ from projections.views.indicators import CustomerIndicators
 from projections.views.timeline import COMMON as COMMON_FIELDS
 from projections.views.timeline import Timeline
 from tests.api.web_client import PASSWORD, csrf_of, new_user, page_csrf, sign_in
-from tests.factories import provenance, unique
+from tests.factories import provenance, register, unique
 from tests.processes import crm_environment
+
+
+def person_with_a_call(
+    services: Services, name: str, notes: str, topic: str, phone: str | None = None
+) -> UUID:
+    """A person in ICT with an inbound phone call whose notes are personal free text."""
+    customer_id = register(services.crm, name=name, phone=phone, sector="ICT")
+    call = services.crm.record_touchpoint(
+        customer_id,
+        provenance(),
+        "phone_call_made",
+        {"notes": notes, "direction": "inbound", "topic": topic, "marketing_purpose": None},
+    )
+    assert services.views.get(Timeline).wait_for(call.position, 5)
+    return customer_id
 
 
 @pytest.fixture(scope="module")
 def customer(services: Services) -> UUID:
     """A person with a phone call whose notes are personal free text."""
-    recorded = services.crm.register_customer(
-        provenance(),
-        customer_kind="person",
-        customer_type="individual",
-        name=unique("Liisa"),
-        email=f"{unique('l')}@example.fi",
-        phone=None,
-        sector="ICT",
-        account_manager=None,
-    )
-    call = services.crm.record_touchpoint(
-        recorded.customer_id,
-        provenance(),
-        "phone_call_made",
-        {
-            "notes": "Secret plans",
-            "direction": "inbound",
-            "topic": "Prices",
-            "marketing_purpose": None,
-        },
-    )
-    assert services.views.get(Timeline).wait_for(call.position, 5)
-    return recorded.customer_id
+    return person_with_a_call(services, unique("Liisa"), "Secret plans", "Prices")
 
 
 @pytest.fixture
@@ -257,29 +250,8 @@ def test_the_dpo_pages_render_audit_history_and_erasures(
 def erasable(services: Services) -> tuple[UUID, str]:
     """A fresh person with a note, to be erased by one test only."""
     name = unique("Erkki Poistettava")
-    recorded = services.crm.register_customer(
-        provenance(),
-        customer_kind="person",
-        customer_type="individual",
-        name=name,
-        email=f"{unique('e')}@example.fi",
-        phone="+358 40 123 4567",
-        sector="ICT",
-        account_manager=None,
-    )
-    call = services.crm.record_touchpoint(
-        recorded.customer_id,
-        provenance(),
-        "phone_call_made",
-        {
-            "notes": "Private matters",
-            "direction": "inbound",
-            "topic": "Erasure",
-            "marketing_purpose": None,
-        },
-    )
-    assert services.views.get(Timeline).wait_for(call.position, 5)
-    return recorded.customer_id, name
+    phone = "+358 40 123 4567"
+    return person_with_a_call(services, name, "Private matters", "Erasure", phone), name
 
 
 def erase_form(client: TestClient, customer_id: UUID) -> dict[str, str]:
