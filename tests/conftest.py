@@ -23,7 +23,7 @@ from api.bootstrap.embedded_database import (
 from api.bootstrap.settings import Settings
 from api.bootstrap.wiring import Services, build_services
 from api.http.app import create_app
-from api.users import Role
+from crm.application.users import Role
 from tests.segment_data import Cast, build_cast
 
 ROOT = Path(__file__).resolve().parents[1]

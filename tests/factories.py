@@ -11,8 +11,8 @@ from uuid import UUID
 
 from fastapi.testclient import TestClient
 
-from api.users import Role
 from crm.application.crm import CRM
+from crm.application.users import Role
 from crm.domain.customer import Provenance
 
 START = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)

@@ -29,8 +29,8 @@ from api.bootstrap.embedded_database import (
 )
 from crm.adapters.postgres.data_keys import PostgresKeyRing
 from crm.adapters.postgres.event_store import event_store_env
+from crm.adapters.postgres.migrations import migrate
 from crm.adapters.postgres.pool import open_pool
-from crm.adapters.postgres.schema import create_schema
 from crm.application.crm import CRM
 from crm.domain.customer import Customer, Provenance
 from crm.domain.identity import InMemoryIdentityIndex
@@ -118,7 +118,7 @@ def main() -> None:
     url = ensure_database(maintenance, name)
     pool = open_pool(url)
     try:
-        create_schema(pool)
+        migrate(pool)
         env = event_store_env(url)
         keys = PostgresKeyRing(pool, os.urandom(32))
         identities = InMemoryIdentityIndex(os.urandom(32))

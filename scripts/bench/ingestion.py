@@ -45,8 +45,8 @@ from api.bootstrap.embedded_database import (
 )
 from api.bootstrap.settings import Settings
 from api.bootstrap.wiring import build_services
-from api.users import Role
 from crm.adapters.postgres.event_store import EVENTS_TABLE
+from crm.application.users import Role
 from crm.domain.customer import Provenance
 from scripts.bench.cpu import CpuMeter, wait_until_idle
 from scripts.bench.http_load import LoadResult, Request, load

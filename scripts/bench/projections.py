@@ -29,9 +29,9 @@ from eventsourcing.projection import ProjectionRunner
 
 from api.bootstrap.settings import Settings
 from api.bootstrap.wiring import VIEW_CLASSES, Services, build_services
-from api.users import Role
 from crm.adapters.postgres.event_store import event_store_env
 from crm.application.crm import CRM
+from crm.application.users import Role
 from projections.engine.view import View, ViewProjection
 from projections.views.timeline import Timeline
 from scripts.bench import live_lag

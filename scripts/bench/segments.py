@@ -21,8 +21,8 @@ from fastapi.testclient import TestClient
 
 from api.bootstrap.wiring import Services, build_services
 from api.http.app import create_app
-from api.services.segments import compile_for, export_segment, store
-from api.users import Role, User
+from api.services.segments import compile_for, export_segment
+from crm.application.users import Role, User
 from crm.domain.vocabulary import PURPOSES
 from projections.segments import compiler as queries
 from projections.segments.compiler import Tables
@@ -126,7 +126,7 @@ def bench_export(services: Services, now: datetime, runs: int) -> None:
         for purpose in PURPOSES
     }
     purpose = min(sizes, key=lambda p: abs(sizes[p] - 10_000))
-    segment = store(services).create(
+    segment = services.segment_store.create(
         f"bench everyone {uuid.uuid4().hex[:6]}",
         {"not": {"sector": "no such sector"}},
         None,

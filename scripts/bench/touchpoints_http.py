@@ -29,7 +29,7 @@ import httpx
 from api.bootstrap.embedded_database import drop_database, ensure_database
 from api.bootstrap.settings import Settings
 from api.bootstrap.wiring import Services, build_services
-from api.users import Role
+from crm.application.users import Role
 from crm.domain.customer import Customer, Provenance
 from scripts.bench.stats import percentile
 

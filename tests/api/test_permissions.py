@@ -1,7 +1,7 @@
 """The permission matrix, checked for every role and every endpoint and page the app has.
 
 Routes come from `app.routes`, so an endpoint added later is covered without editing this
-file; it must be listed in `api.users.ENDPOINT_PERMISSIONS` (or be public) to pass.
+file; it must be listed in `api.permissions.ENDPOINT_PERMISSIONS` (or be public) to pass.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 from api.bootstrap.wiring import Services
-from api.users import ENDPOINT_PERMISSIONS, PUBLIC_PATHS, Permission, Role, roles_with
+from api.permissions import ENDPOINT_PERMISSIONS, PUBLIC_PATHS, Permission, roles_with
+from crm.application.users import Role
 from tests.api.web_client import new_user, page_csrf, sign_in
 from tests.factories import RoleHeaders
 
@@ -98,7 +99,7 @@ def test_every_endpoint_and_page_is_public_or_in_the_matrix(app: FastAPI) -> Non
         for method, path, _ in endpoints(app)
         if path not in PUBLIC_PATHS and (method, path) not in ENDPOINT_PERMISSIONS
     ]
-    assert not missing, f"add these to api.users.ENDPOINT_PERMISSIONS: {missing}"
+    assert not missing, f"add these to api.permissions.ENDPOINT_PERMISSIONS: {missing}"
 
 
 def test_every_api_endpoint_declares_the_permission_the_matrix_lists(app: FastAPI) -> None:

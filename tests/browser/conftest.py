@@ -20,7 +20,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from api.bootstrap.wiring import Services
 from api.http.app import create_app
-from api.users import Role
+from crm.application.users import Role
 from crm.domain.events import TOUCHPOINT_KINDS
 from projections.views.directory import CustomerDirectory
 from projections.views.funnel import Funnel

@@ -11,10 +11,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.bootstrap.wiring import Services
-from api.users import Role
 from crm.adapters.postgres.event_store import EVENTS_TABLE
 from crm.application.crm import Recorded
-from tests.factories import provenance, register, unique
+from crm.application.users import Role
+from tests.factories import RoleHeaders, provenance, register, unique
 
 pytestmark = pytest.mark.postgres
 THREADS = 8
@@ -75,7 +75,7 @@ def test_threads_writing_the_same_customers_store_each_acknowledged_event_once(
 
 
 def test_duplicate_deliveries_of_one_request_store_one_event(
-    services: Services, client: TestClient, as_role: dict[Role, dict[str, str]]
+    services: Services, client: TestClient, as_role: RoleHeaders
 ) -> None:
     customer_id = register(services.crm)
     key = unique("dup")

@@ -17,7 +17,8 @@ from schemathesis.schemas import APIOperation, BaseSchema
 from api.bootstrap.embedded_database import drop_database, ensure_database, with_database
 from api.bootstrap.wiring import Services, build_services
 from api.http.app import create_app
-from api.users import ENDPOINT_PERMISSIONS, PUBLIC_PATHS, Role, roles_with
+from api.permissions import ENDPOINT_PERMISSIONS, PUBLIC_PATHS, roles_with
+from crm.application.users import Role
 from tests.conftest import make_settings
 
 pytestmark = pytest.mark.postgres

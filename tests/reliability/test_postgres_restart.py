@@ -23,7 +23,7 @@ from psycopg.conninfo import conninfo_to_dict
 from api.bootstrap.embedded_database import ensure_database
 from api.bootstrap.wiring import build_services
 from api.http.app import create_app
-from api.users import Role
+from crm.application.users import Role
 from tests.conftest import make_settings
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]

@@ -14,7 +14,6 @@ from psycopg_pool import ConnectionPool
 from api.bootstrap.embedded_database import resolve_database_url
 from api.bootstrap.key_files import previous_master_keys
 from api.bootstrap.settings import Settings, load_secret
-from api.users import Users
 from crm.adapters.mapper import PersonalDataMapper
 from crm.adapters.postgres.access_log import AccessLog
 from crm.adapters.postgres.data_keys import PostgresKeyRing
@@ -23,13 +22,15 @@ from crm.adapters.postgres.event_store import event_store_env
 from crm.adapters.postgres.event_streams import EventPositions, EventStreams
 from crm.adapters.postgres.identity_index import PostgresIdentityIndex
 from crm.adapters.postgres.import_log import PostgresImportLog
+from crm.adapters.postgres.migrations import migrate
 from crm.adapters.postgres.pool import open_pool
 from crm.adapters.postgres.retention_log import RetentionLog
-from crm.adapters.postgres.schema import create_schema
 from crm.adapters.postgres.snapshots import SnapshotPurger
+from crm.adapters.postgres.users import PostgresUserStore
 from crm.application.crm import CRM
 from crm.application.group_commit import GroupCommitter
 from crm.application.privacy import Privacy
+from crm.application.users import Users
 from projections.engine.generations import LiveViews
 from projections.engine.runner import ProjectionWorker, Projector
 from projections.engine.view import View
@@ -63,16 +64,20 @@ class Services:
     database_url: str
     pool: ConnectionPool
     crm: CRM
+    key_ring: PostgresKeyRing
+    """The CRM's data keys (`crm.keys`), typed as the store that can also rotate them."""
     users: Users
     views: LiveViews
     projector: Projector
-    worker: ProjectionWorker | None = None
-    committer: GroupCommitter | None = None
-    import_log: PostgresImportLog | None = None
-    privacy: Privacy | None = None
-    access_log: AccessLog | None = None
-    retention_log: RetentionLog | None = None
-    segment_store: SegmentStore | None = None
+    import_log: PostgresImportLog
+    privacy: Privacy
+    access_log: AccessLog
+    retention_log: RetentionLog
+    segment_store: SegmentStore
+    committer: GroupCommitter | None
+    """Set when `settings.group_commit` is on; touchpoints are then saved in groups."""
+    worker: ProjectionWorker | None
+    """Set when `settings.run_projections` is on; the views are then kept up in-process."""
 
     def close(self) -> None:
         if self.committer is not None:
@@ -98,15 +103,15 @@ def view_configurator(settings: Settings, mapper: PersonalDataMapper) -> Callabl
 
 
 def build_services(settings: Settings) -> Services:
+    """Connect to PostgreSQL (starting the embedded server if none is configured)."""
     # jsonb columns (timeline details, segment rules) decode with orjson: several times
     # faster than the standard library for the pages that read hundreds of them.
     set_json_loads(orjson.loads)
-    """Connect to PostgreSQL (starting the embedded server if none is configured)."""
     database_url = resolve_database_url(settings.database_url, settings.data_dir)
     pool = open_pool(database_url, max_size=settings.pool_size * 2)
-    create_schema(pool)
-    users = Users(pool)
-    users.create_schema()
+    # Before anything reads or writes: the library creates only its own tables.
+    migrate(pool)
+    users = Users(PostgresUserStore(pool))
     secrets_dir = settings.data_dir / "secrets"
     keys = PostgresKeyRing(
         pool,
@@ -127,19 +132,26 @@ def build_services(settings: Settings) -> Services:
     mapper = cast(PersonalDataMapper, crm.mapper)
     views = LiveViews(datastore, VIEW_CLASSES, configure=view_configurator(settings, mapper))
     projector = Projector(crm, batch_size=settings.projection_batch_size)
-    services = Services(settings, database_url, pool, crm, users, views, projector)
-    if settings.group_commit:
-        services.committer = GroupCommitter(crm)
-        services.committer.start()
-    services.import_log = PostgresImportLog(pool)
-    services.import_log.create_schema()
-    services.privacy = Privacy(crm, PostgresErasureRegister(pool), SnapshotPurger(pool))
-    services.access_log = AccessLog(pool)
-    services.access_log.create_schema()
-    services.retention_log = RetentionLog(pool)
-    services.segment_store = SegmentStore(pool)
-    services.segment_store.create_schema()
-    if settings.run_projections:
-        services.worker = ProjectionWorker(projector, views, database_url)
-        services.worker.start()
-    return services
+    committer = GroupCommitter(crm) if settings.group_commit else None
+    if committer is not None:
+        committer.start()
+    worker = ProjectionWorker(projector, views, database_url) if settings.run_projections else None
+    if worker is not None:
+        worker.start()
+    return Services(
+        settings=settings,
+        database_url=database_url,
+        pool=pool,
+        crm=crm,
+        key_ring=keys,
+        users=users,
+        views=views,
+        projector=projector,
+        import_log=PostgresImportLog(pool),
+        privacy=Privacy(crm, PostgresErasureRegister(pool), SnapshotPurger(pool)),
+        access_log=AccessLog(pool),
+        retention_log=RetentionLog(pool),
+        segment_store=SegmentStore(pool),
+        committer=committer,
+        worker=worker,
+    )

@@ -33,8 +33,8 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from api.bootstrap.wiring import Services
-from api.users import Role, UserExistsError
 from crm.application.crm import CRM
+from crm.application.users import Role, UserExistsError
 from crm.domain import events as ev
 from crm.domain.customer import Customer, Provenance
 

@@ -1,4 +1,4 @@
-"""The `crm` command line: serve, worker, rebuild, users, demo."""
+"""The `crm` command line: serve, worker, migrate, rebuild, users, demo."""
 
 from __future__ import annotations
 
@@ -14,8 +14,9 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from api.bootstrap.settings import Settings
-from api.bootstrap.wiring import VIEW_CLASSES, build_services
-from api.users import MIN_PASSWORD_LENGTH, Role, UserExistsError
+from api.bootstrap.wiring import build_services
+from crm.adapters.postgres.migrations import applied_migrations
+from crm.application.users import MIN_PASSWORD_LENGTH, Role, UserExistsError
 
 app = typer.Typer(
     help="Asiakassilmä: event-sourced CRM and customer journeys.", no_args_is_help=True
@@ -75,23 +76,27 @@ def worker() -> None:
 
 
 @app.command()
+def migrate() -> None:
+    """Bring the database schema up to date (serve and worker also do this at start-up)."""
+    services = build_services(_settings(run_projections=False))
+    console.print(f"schema at version {applied_migrations(services.pool)[-1].version}")
+    services.close()
+
+
+@app.command()
 def rebuild(
     name: Annotated[str, typer.Argument(help="View name, e.g. timeline.")],
     batch_size: Annotated[int, typer.Option(help="Events per transaction.")] = 5000,
 ) -> None:
     """Rebuild a view from the first event beside the live one, then switch readers to it."""
-    classes = {cls.name: cls for cls in VIEW_CLASSES}
-    if name not in classes:
-        raise typer.BadParameter(f"unknown view {name!r}; one of: {', '.join(classes)}")
-    view_class = classes[name]
+    from api.services.rebuild import UnknownViewError, rebuild_view, view_class_named
+
+    try:
+        view_class_named(name)
+    except UnknownViewError as error:
+        raise typer.BadParameter(str(error)) from error
     services = build_services(_settings(run_projections=False))
     try:
-        generations = services.views.generations
-        tag = generations.next_tag(view_class)
-        view = services.views.build(view_class, tag)
-        view.create_table()
-        services.projector.batch_size = batch_size
-        head = services.projector.head()
         started = time.monotonic()
         with Progress(
             TextColumn("[bold]{task.description}"),
@@ -101,22 +106,18 @@ def rebuild(
             TimeRemainingColumn(),
             console=console,
         ) as progress:
-            task = progress.add_task(f"{name} {tag}", total=head, rate=0.0)
+            task = progress.add_task(name, total=services.projector.head(), rate=0.0)
 
-            def report(applied: int, position: int) -> None:
+            def report(tag: str, head: int, applied: int, position: int) -> None:
                 rate = applied / max(time.monotonic() - started, 1e-6)
-                progress.update(task, completed=position, rate=rate)
+                progress.update(
+                    task, description=f"{name} {tag}", total=head, completed=position, rate=rate
+                )
 
-            services.projector.catch_up(view, until=head, progress=report)
-            # Close the gap left by writes during the rebuild, then switch.
-            services.projector.catch_up(view, progress=report)
-        old = generations.switch(view_class, tag)
-        if old and old != tag:
-            view_class(services.views.datastore, old).drop_tables()
-            generations.forget(view_class, old)
-        console.print(f"{name}: generation {tag} is live (was {old})")
+            rebuilt = rebuild_view(services, name, batch_size=batch_size, progress=report)
     finally:
         services.close()
+    console.print(f"{name}: generation {rebuilt.tag} is live (was {rebuilt.replaced})")
 
 
 @users_app.command("add")
@@ -238,22 +239,26 @@ def import_file(
     chunk_rows: Annotated[int, typer.Option(help="Rows per transaction.")] = 1000,
 ) -> None:
     """Import touchpoints from a file (re-running adds nothing; a crashed run resumes)."""
-    import hashlib
-
-    from crm.application.imports import MAPPINGS, Importer, ImportReport, read_rows
+    from crm.application.imports import (
+        MAPPINGS,
+        Importer,
+        ImportFingerprint,
+        ImportReport,
+        read_rows,
+    )
 
     if mapping not in MAPPINGS:
         raise typer.BadParameter(f"unknown mapping {mapping!r}; one of: {', '.join(MAPPINGS)}")
     chosen = file_format or ("ndjson" if path.suffix.lower() in (".ndjson", ".jsonl") else "csv")
-    digest = hashlib.sha256(f"{mapping}\n".encode())
+    fingerprint = ImportFingerprint(mapping)
     lines = 0
     with path.open("rb") as handle:
         while block := handle.read(1 << 20):
-            digest.update(block)
+            fingerprint.update(block)
             lines += block.count(b"\n")
+    import_id = fingerprint.import_id
     services = build_services(_settings(run_projections=False))
     try:
-        assert services.import_log is not None
         started = time.monotonic()
         with (
             Progress(
@@ -268,7 +273,7 @@ def import_file(
             path.open("rb") as handle,
         ):
             task = progress.add_task(path.name, total=lines, rate=0.0, invalid=0)
-            earlier = services.import_log.get(digest.hexdigest()[:32])
+            earlier = services.import_log.get(import_id)
             resumed_from = earlier.last_line if earlier else 0
 
             def report(state: ImportReport) -> None:
@@ -277,7 +282,7 @@ def import_file(
 
             result = Importer(services.crm, services.import_log, chunk_rows).run(
                 read_rows(handle, chosen),
-                import_id=digest.hexdigest()[:32],
+                import_id=import_id,
                 source=path.name,
                 mapping=MAPPINGS[mapping],
                 recorded_by=recorded_by,
@@ -331,7 +336,6 @@ def erase(
 
     services = build_services(_settings(run_projections=False))
     try:
-        assert services.privacy is not None
         request = services.privacy.erase_customer(
             UUID(customer_id),
             requested_by,
@@ -358,7 +362,7 @@ def rotate_master_key(
     every process, then run this; unset CRM_PREVIOUS_MASTER_KEY when it reports completion.
     """
     from api.bootstrap.key_files import begin_file_rotation, end_file_rotation
-    from crm.adapters.postgres.data_keys import PostgresKeyRing
+    from crm.application.key_rotation import rewrap_data_keys
 
     settings = _settings(run_projections=False)
     secrets_dir = settings.data_dir / "secrets"
@@ -376,19 +380,12 @@ def rotate_master_key(
         raise typer.Exit(1)
     services = build_services(settings)
     try:
-        keys = services.crm.keys
-        assert isinstance(keys, PostgresKeyRing)
-        total = 0
-        while True:
-            done = keys.rewrap_batch(batch_size)
-            total += done
-            if done == 0:
-                if keys.remaining_to_rewrap() == 0:
-                    break
-                time.sleep(0.2)  # rows locked by an erasure in progress
-        console.print(f"{total} data keys rewrapped with master key {keys.master_key_id}")
+        rotation = rewrap_data_keys(services.key_ring, batch_size)
     finally:
         services.close()
+    console.print(
+        f"{rotation.rewrapped} data keys rewrapped with master key {rotation.master_key_id}"
+    )
     if file_mode:
         end_file_rotation(secrets_dir)
         console.print("the previous master key file was removed")

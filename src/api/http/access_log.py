@@ -8,7 +8,7 @@ from uuid import UUID
 from fastapi import Header, Query, Request
 
 from api.bootstrap.wiring import Services
-from api.users import User
+from crm.application.users import User
 
 ReasonQuery = Annotated[
     str | None,
@@ -28,8 +28,6 @@ def record_access(
     reason: str | None = None,
 ) -> None:
     """Log that the user read these customers' personal data through this route."""
-    if services.access_log is None:
-        return
     route = request.scope.get("route")
     endpoint = f"{request.method} {getattr(route, 'path', request.url.path)}"
     services.access_log.record(user.name, user.role.value, customer_ids, endpoint, reason)

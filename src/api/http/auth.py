@@ -9,7 +9,8 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from api.users import Permission, User, permission_for
+from api.permissions import Permission, can, permission_for
+from crm.application.users import User
 
 bearer = HTTPBearer(auto_error=False, description="A token from `crm users add`.")
 
@@ -43,7 +44,7 @@ def require(
 ) -> Callable[[Request, HTTPAuthorizationCredentials | None], Awaitable[User]]:
     """A dependency that lets only users whose role grants the permission through (else 403).
 
-    The permission matrix in `api.users.ENDPOINT_PERMISSIONS` has the last word: a route
+    The permission matrix in `api.permissions.ENDPOINT_PERMISSIONS` has the last word: a route
     listed there needs the permission listed, whatever it declares. It authenticates by
     itself rather than through `current_user`: each dependency level costs every request
     the framework's resolution work.
@@ -53,7 +54,7 @@ def require(
         user = await authenticate(request, credentials)
         route = request.scope.get("route")
         needed = permission_for(request.method, getattr(route, "path", ""), permission)
-        if needed is not None and not user.can(needed):
+        if needed is not None and not can(user, needed):
             raise HTTPException(403, f"The {user.role} role may not {needed.replace('_', ' ')}.")
         return user
 

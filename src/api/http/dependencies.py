@@ -13,7 +13,7 @@ from fastapi import Depends, Header, Request
 
 from api.bootstrap.wiring import Services
 from api.http.errors import ViewBehindError
-from api.users import User
+from crm.application.users import User
 from crm.domain.customer import Provenance
 from crm.domain.errors import InvalidFieldError
 from projections.engine.view import View

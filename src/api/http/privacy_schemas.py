@@ -8,6 +8,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
+from crm.application.privacy import ErasureRequest
+
 
 class ErasureIn(BaseModel):
     """A data subject's request to be erased."""
@@ -35,6 +37,13 @@ class ErasureOut(BaseModel):
         default_factory=dict,
         description="Per read model: has it applied the Erased event (and purged the data)?",
     )
+
+    @classmethod
+    def of(
+        cls, request: ErasureRequest, now: datetime, purged: dict[str, bool] | None = None
+    ) -> ErasureOut:
+        """The request as seen at `now`, with the read models' purge status if known."""
+        return cls(**vars(request), overdue=request.overdue(now), projections_purged=purged or {})
 
 
 class RestrictionIn(BaseModel):

@@ -12,22 +12,17 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from api.bootstrap.wiring import Services
-from api.users import User
+from crm.application.users import User
 from projections.segments import compiler as queries
 from projections.segments.compiler import Compiled, Tables
 from projections.segments.rules import Node, parse_rule
-from projections.segments.store import Segment, SegmentStore, Snapshot
+from projections.segments.store import Segment, Snapshot
 
 log = logging.getLogger(__name__)
 EXPORT_COLUMNS = ("customer_id", "name", "email")
 HELSINKI = ZoneInfo("Europe/Helsinki")
 """Snapshot days are calendar days where the provider works."""
 EXPORT_ENDPOINT = "POST /segments/{segment_id}/exports"
-
-
-def store(services: Services) -> SegmentStore:
-    assert services.segment_store is not None
-    return services.segment_store
 
 
 def compile_for(services: Services, rule: Node, now: datetime) -> tuple[Tables, Compiled]:
@@ -57,17 +52,16 @@ def export_segment(
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(EXPORT_COLUMNS)
     writer.writerows([row[column] for column in EXPORT_COLUMNS] for row in rows)
-    export_id = store(services).record_export(
+    export_id = services.segment_store.record_export(
         segment, purpose, user.name, user.role.value, now, len(rows)
     )
-    if services.access_log is not None:
-        services.access_log.record(
-            user.name,
-            user.role.value,
-            [row["customer_id"] for row in rows],
-            EXPORT_ENDPOINT,
-            f"segment export {export_id} ({segment.name} v{segment.version}, {purpose})",
-        )
+    services.access_log.record(
+        user.name,
+        user.role.value,
+        [row["customer_id"] for row in rows],
+        EXPORT_ENDPOINT,
+        f"segment export {export_id} ({segment.name} v{segment.version}, {purpose})",
+    )
     return Export(export_id, rows, buffer.getvalue())
 
 
@@ -75,14 +69,14 @@ def snapshot_segment(services: Services, segment: Segment, now: datetime) -> Sna
     """Record the segment's members on `now`'s day; None if that day is recorded already."""
     tables, compiled = compile_for(services, parse_rule(segment.rule), now)
     members = queries.member_ids(tables, compiled)
-    return store(services).record_snapshot(segment, now.astimezone(HELSINKI).date(), members)
+    return services.segment_store.record_snapshot(segment, now.astimezone(HELSINKI).date(), members)
 
 
 def snapshot_segments(services: Services, now: datetime | None = None) -> dict[UUID, Snapshot]:
     """Record today's members of every segment (a day already recorded is left as it is)."""
     now = now or datetime.now(UTC)
     taken: dict[UUID, Snapshot] = {}
-    defined = store(services).every()
+    defined = services.segment_store.every()
     for segment in defined:
         snapshot = snapshot_segment(services, segment, now)
         if snapshot is not None:

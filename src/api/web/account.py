@@ -7,10 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from api.users import User
 from api.web.i18n import LANGUAGES, normalise_language
 from api.web.session import LANGUAGE_COOKIE, check_csrf, page_user, sign_in, sign_out
 from api.web.templating import navigation, redirect, render, safe_next
+from crm.application.users import User
 
 router = APIRouter(include_in_schema=False)
 SignedIn = Annotated[User, Depends(page_user)]

@@ -8,9 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
-from api.users import Role, User, UserExistsError, WeakPasswordError
 from api.web.session import page_user
 from api.web.templating import redirect, render
+from crm.application.users import Role, User, UserExistsError, WeakPasswordError
 
 router = APIRouter(prefix="/ui/admin", include_in_schema=False)
 Admin = Annotated[User, Depends(page_user)]

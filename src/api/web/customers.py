@@ -14,12 +14,13 @@ from api.bootstrap.wiring import Services
 from api.http.access_log import record_access
 from api.http.dependencies import provenance
 from api.http.touchpoint_schemas import TOUCHPOINT_MODELS
+from api.permissions import Permission, can
 from api.services.customer_search import find_customer_ids
-from api.users import Permission, User
 from api.web.forms import DEFAULT_KIND, form_fields, parse_touchpoint
 from api.web.insights import engagement_over_time, indicator_cards
 from api.web.session import language_of, page_user
 from api.web.templating import HELSINKI, redirect, render
+from crm.application.users import User
 from crm.domain.customer import Customer
 from crm.domain.errors import CustomerNotFoundError, InvalidFieldError, RuleViolationError
 from crm.domain.events import CUSTOMER_EVENT_CLASSES
@@ -97,9 +98,9 @@ def _customer_page(
         context["engagement_points"], context["engagement_chart"] = engagement_over_time(
             services, customer.id, language_of(request)
         )
-    if user.can(Permission.READ_TIMELINES):
+    if can(user, Permission.READ_TIMELINES):
         context.update(_timeline(services, user, customer.id, request))
-    if user.can(Permission.RECORD_TOUCHPOINTS):
+    if can(user, Permission.RECORD_TOUCHPOINTS):
         kind = (form or {}).get("kind") or params.get("record_kind") or DEFAULT_KIND
         if kind not in TOUCHPOINT_MODELS:
             kind = DEFAULT_KIND
@@ -113,7 +114,7 @@ def _customer_page(
             idempotency_key=(form or {}).get("idempotency_key") or str(uuid4()),
         )
     context["erase_error"] = erase_error
-    if user.can(Permission.RUN_PRIVACY) and not customer.erased:
+    if can(user, Permission.RUN_PRIVACY) and not customer.erased:
         # A request id per form, so submitting it twice finishes one erasure, not two.
         context.update(
             erase_values=erase_form or {},
@@ -139,7 +140,7 @@ def _timeline(
             cursor=params.get("cursor") or None,
             limit=PAGE_SIZE,
             # Notes and comments only to roles that read whole timelines.
-            include_personal=user.can(Permission.READ_TIMELINES),
+            include_personal=can(user, Permission.READ_TIMELINES),
         )
     except CursorError:
         rows, next_cursor = [], None

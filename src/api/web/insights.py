@@ -12,70 +12,40 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
 from api.bootstrap.wiring import Services
-from api.users import User
+from api.services.indicators import (
+    engagement_at_month_ends,
+    engagement_weights,
+    indicators_as_of,
+)
 from api.web.charts import bar_chart, column_chart, line_chart
 from api.web.i18n import translate, translate_value
 from api.web.session import language_of, page_user
 from api.web.templating import HELSINKI, render
+from crm.application.users import User
 from projections.views.funnel import Funnel
-from projections.views.indicators import DEFAULT_WEIGHTS, CustomerIndicators, derived
-from projections.views.timeline import Timeline
+from projections.views.indicators import CustomerIndicators
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 SignedIn = Annotated[User, Depends(page_user)]
 CHART_MONTHS = 24
-MAX_TIMELINE_ROWS = 5000
-
-
-def _weights(services: Services) -> dict[str, float]:
-    return {**DEFAULT_WEIGHTS, **services.settings.engagement_weights}
 
 
 def indicator_cards(services: Services, customer_id: UUID) -> dict[str, Any] | None:
     """The customer's indicators as of now, or None while the view has not seen the customer."""
-    view = services.views.get(CustomerIndicators)
-    now = datetime.now(UTC)
-    row = view.indicators(customer_id, now)
-    if row is None:
-        return None
-    extra = derived(
-        row, view.engagement_sums(customer_id), now, _weights(services), view.half_life_days
-    )
-    return {**row, **extra}
-
-
-def month_ends(now: datetime, months: int) -> list[datetime]:
-    """The ends of the last `months` calendar months, the current month ending now."""
-    ends = [now]
-    year, month = now.year, now.month
-    for _ in range(months - 1):
-        ends.append(datetime(year, month, 1, tzinfo=HELSINKI))
-        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
-    return sorted(ends)
+    found = indicators_as_of(services, customer_id, datetime.now(UTC))
+    return None if found is None else {**found[0], **found[1]}
 
 
 def engagement_over_time(
     services: Services, customer_id: UUID, language: str
 ) -> tuple[list[tuple[str, float]], Any]:
     """Engagement at each month end (the indicator's own decay and weights), and its chart."""
-    timeline = services.views.get(Timeline)
-    half_life = services.views.get(CustomerIndicators).half_life_days
-    weights = _weights(services)
-    touches: list[tuple[datetime, float]] = []
-    cursor: str | None = None
-    while len(touches) < MAX_TIMELINE_ROWS:
-        rows, cursor = timeline.page(customer_id, cursor=cursor, limit=500, include_personal=False)
-        touches += [(r["occurred_at"], weights.get(r["kind"], 0.0)) for r in rows]
-        if cursor is None:
-            break
-    points = []
-    for end in month_ends(datetime.now(HELSINKI), CHART_MONTHS):
-        score = sum(
-            w * 0.5 ** ((end - at).total_seconds() / 86400 / half_life)
-            for at, w in touches
-            if at <= end and w
+    points = [
+        (end.strftime("%-m/%y"), score)
+        for end, score in engagement_at_month_ends(
+            services, customer_id, datetime.now(HELSINKI), CHART_MONTHS
         )
-        points.append((end.strftime("%-m/%y"), score))
+    ]
     return points, line_chart(points, translate(language, "indicators.engagement_chart"))
 
 
@@ -97,7 +67,7 @@ def dashboard(request: Request, user: SignedIn) -> HTMLResponse:
     indicators = services.views.get(CustomerIndicators)
     now = datetime.now(UTC)
     revenue = indicators.revenue_by_institution_and_type()
-    bands = indicators.engagement_distribution(now, _weights(services))
+    bands = indicators.engagement_distribution(now, engagement_weights(services))
     engagement = list(
         zip(band_labels([low for low, _ in bands]), [n for _, n in bands], strict=True)
     )

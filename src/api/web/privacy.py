@@ -11,13 +11,14 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
 from api.bootstrap.wiring import Services
-from api.http.privacy_schemas import ErasureIn
-from api.http.routes.privacy import erasure_out
-from api.users import User
+from api.http.privacy_schemas import ErasureIn, ErasureOut
+from api.services.erasures import purged_views
 from api.web.customers import _customer_page
 from api.web.session import page_user
 from api.web.templating import HELSINKI, redirect, render
 from crm.application.crm import ConcurrencyError
+from crm.application.privacy import RequestStatus
+from crm.application.users import User
 from crm.domain.errors import CustomerNotFoundError, InvalidFieldError
 from crm.domain.vocabulary import PURPOSES
 from projections.audits import consent_audit
@@ -102,14 +103,11 @@ def consent_history_page(request: Request, user: DPO, customer_id: str) -> HTMLR
 @router.get("/erasures")
 def erasures_page(request: Request, user: DPO, status: str = "open") -> HTMLResponse:
     """Erasure requests with their one-month deadlines; overdue ones stand out."""
-    privacy = _services(request).privacy
-    assert privacy is not None
     now = datetime.now(UTC)
-    requests = privacy.requests.list(
-        open_only=status != "all",
-        due_before=now if status == "overdue" else None,
-        limit=LIST_LIMIT,
+    shown: RequestStatus = (
+        "all" if status == "all" else "overdue" if status == "overdue" else "open"
     )
+    requests = _services(request).privacy.list_requests(shown, now, LIST_LIMIT)
     context = {"requests": requests, "now": now, "status": status}
     return render(request, "privacy_erasures.html", context)
 
@@ -120,7 +118,6 @@ async def erase_customer(request: Request, user: DPO) -> Response:
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     services = _services(request)
     privacy = services.privacy
-    assert privacy is not None
     try:
         customer = services.crm.get_customer(UUID(form.get("customer_id", "")))
         request_id = UUID(form["request_id"]) if form.get("request_id") else uuid4()
@@ -160,15 +157,13 @@ async def erase_customer(request: Request, user: DPO) -> Response:
 def erasure_certificate_page(request: Request, user: DPO, request_id: str) -> HTMLResponse:
     """One erasure request and its certificate: what was destroyed, when, by whom."""
     services = _services(request)
-    assert services.privacy is not None
     try:
         found = services.privacy.requests.get(UUID(request_id))
     except ValueError:
         found = None
     if found is None:
         return render(request, "error.html", {"message": "erase.no_request"}, status=404)
-    # Waits (briefly) for the read models to purge, so the pages read afterwards agree.
-    erasure = erasure_out(services, found)
+    erasure = ErasureOut.of(found, datetime.now(UTC), purged_views(services, found))
     return render(request, "privacy_erasure.html", {"erasure": erasure})
 
 
@@ -178,7 +173,6 @@ def access_log_page(
 ) -> HTMLResponse:
     """Who read whose personal data, when, through which page or endpoint, and why."""
     log = _services(request).access_log
-    assert log is not None
     try:
         customer_id = UUID(customer) if customer else None
     except ValueError:

@@ -11,10 +11,10 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from api.bootstrap.wiring import Services
-from api.services.segments import compile_for, export_segment, store
-from api.users import User
+from api.services.segments import compile_for, export_segment
 from api.web.session import page_user
 from api.web.templating import redirect, render
+from crm.application.users import User
 from crm.domain.vocabulary import PURPOSES
 from projections.segments import compiler as queries
 from projections.segments.rules import Node, RuleError, nodes, parse_rule, rule_json
@@ -58,7 +58,7 @@ def _parse(text: str) -> tuple[Node | None, list[str]]:
 
 
 def _segment_context(services: Services, segment_id: UUID) -> dict[str, Any]:
-    segments = store(services)
+    segments = services.segment_store
     segment = segments.get(segment_id)
     return {
         "segment": segment,
@@ -122,7 +122,7 @@ def _builder(
 @router.get("")
 def segments_page(request: Request, user: Marketer) -> HTMLResponse:
     """Every segment, with a link to the builder."""
-    return render(request, "segments.html", {"segments": store(_services(request)).every()})
+    return render(request, "segments.html", {"segments": _services(request).segment_store.every()})
 
 
 @router.get("/new")
@@ -135,7 +135,7 @@ def new_segment_page(request: Request, user: Marketer) -> HTMLResponse:
 def segment_page(request: Request, user: Marketer, segment_id: str) -> HTMLResponse:
     """A stored segment in the builder, with its exports and size over time."""
     try:
-        segment = store(_services(request)).get(UUID(segment_id))
+        segment = _services(request).segment_store.get(UUID(segment_id))
     except (ValueError, SegmentNotFoundError):
         return render(request, "error.html", {"message": "error.not_found"}, status=404)
     return _builder(
@@ -155,7 +155,7 @@ async def builder_form(request: Request, user: Marketer) -> Response:
     try:
         segment_id = UUID(fields["segment_id"]) if fields["segment_id"] else None
         if segment_id is not None:
-            store(_services(request)).get(segment_id)
+            _services(request).segment_store.get(segment_id)
     except (ValueError, SegmentNotFoundError):
         return render(request, "error.html", {"message": "error.not_found"}, status=404)
     name = fields["name"].strip()[:200]
@@ -175,7 +175,7 @@ async def builder_form(request: Request, user: Marketer) -> Response:
         return _builder(
             request, segment_id=segment_id, name=name, rule_text=fields["rule"], errors=problems
         )
-    segments = store(_services(request))
+    segments = _services(request).segment_store
     try:
         if segment_id is None:
             saved = segments.create(name, rule_json(rule), None, user.name)
@@ -217,7 +217,7 @@ async def export_page(request: Request, user: Marketer, segment_id: str) -> Resp
     form = await request.form()
     purpose = str(form.get("purpose") or "")
     try:
-        segment = store(services).get(UUID(segment_id))
+        segment = services.segment_store.get(UUID(segment_id))
     except (ValueError, SegmentNotFoundError):
         return render(request, "error.html", {"message": "error.not_found"}, status=404)
     if purpose not in PURPOSES:

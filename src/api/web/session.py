@@ -11,8 +11,9 @@ from fastapi import Request, Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from api.bootstrap.settings import load_secret
-from api.users import ENDPOINT_PERMISSIONS, Permission, User
+from api.permissions import ENDPOINT_PERMISSIONS, Permission, can
 from api.web.i18n import normalise_language
+from crm.application.users import User
 
 SESSION_COOKIE = "crm_session"
 LANGUAGE_COOKIE = "crm_lang"
@@ -132,7 +133,7 @@ async def page_user(request: Request) -> User:
     if session.user is None:
         raise LoginRequiredError
     needed = needed_permission(request)
-    if needed is not None and not session.user.can(needed):
+    if needed is not None and not can(session.user, needed):
         raise PageForbiddenError
     if request.method == "POST":
         await check_csrf(request)

@@ -11,9 +11,10 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
-from api.users import Permission, User
+from api.permissions import Permission, can
 from api.web.i18n import LANGUAGES, translate_value, translator
 from api.web.session import CSRF_FIELD, language_of, load_session, save_session
+from crm.application.users import User
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parents[1] / "templates")
 HELSINKI = ZoneInfo("Europe/Helsinki")
@@ -35,7 +36,7 @@ def navigation(user: User | None) -> list[tuple[str, str]]:
     """The (label key, url) menu entries the user may open."""
     if user is None:
         return []
-    return [(label, url) for label, url, permission in NAVIGATION if user.can(permission)]
+    return [(label, url) for label, url, permission in NAVIGATION if can(user, permission)]
 
 
 def local_time(value: datetime | date | str | None, language: str = "fi") -> str:
@@ -72,7 +73,7 @@ def render(
         "here": str(request.url.path) + (f"?{request.url.query}" if request.url.query else ""),
         "local_time": lambda value: local_time(value, language),
         "tv": lambda value: translate_value(language, value),
-        "run_privacy": Permission.RUN_PRIVACY,
+        "may_run_privacy": session.user is not None and can(session.user, Permission.RUN_PRIVACY),
         **(context or {}),
     }
     response = TEMPLATES.TemplateResponse(request, template, page_context, status_code=status)

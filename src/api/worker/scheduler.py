@@ -32,28 +32,18 @@ log = logging.getLogger(__name__)
 def consent_expiry_candidates(services: Services, now: datetime) -> list[UUID]:
     """Customers with an open consent granted before the validity cut-off."""
     cutoff = months_before(now, services.settings.consent_validity_months)
-    rows = services.views.get(ConsentLedger).query(
-        "SELECT DISTINCT customer_id FROM {p}intervals WHERE valid_to IS NULL AND valid_from <= %s",
-        (cutoff,),
-    )
-    return [row["customer_id"] for row in rows]
+    return services.views.get(ConsentLedger).open_consents_given_before(cutoff)
 
 
 def retention_candidates(services: Services, now: datetime) -> list[UUID]:
     """Customers whose last activity is older than the retention period."""
     cutoff = months_before(now, services.settings.retention_months)
-    rows = services.views.get(CustomerIndicators).query(
-        "SELECT customer_id FROM {p}customers"
-        " WHERE NOT erased AND coalesce(last_activity, first_seen) < %s",
-        (cutoff,),
-    )
-    return [row["customer_id"] for row in rows]
+    return services.views.get(CustomerIndicators).inactive_since(cutoff)
 
 
 def run_consent_expiry(services: Services, now: datetime | None = None) -> int:
     """Let old consents lapse; returns how many expired."""
     now = now or datetime.now(UTC)
-    assert services.privacy is not None
     expired = expire_consents(
         services.privacy,
         consent_expiry_candidates(services, now),
@@ -67,7 +57,6 @@ def run_consent_expiry(services: Services, now: datetime | None = None) -> int:
 def run_retention(services: Services, now: datetime | None = None) -> int:
     """Erase long-inactive customers without an open contract; returns how many were erased."""
     now = now or datetime.now(UTC)
-    assert services.privacy is not None
     decisions = apply_retention(
         services.privacy,
         retention_candidates(services, now),

@@ -193,6 +193,29 @@ class ImportLog(ABC):
 # Reading --------------------------------------------------------------------------------
 
 
+IMPORT_ID_LENGTH = 32
+
+
+class ImportFingerprint:
+    """An import's id taken from its mapping and its file's bytes, fed as they arrive.
+
+    The same file under the same mapping is the same import, so uploading it again finds the
+    first run's report, and a crashed run resumes from its progress.
+    """
+
+    def __init__(self, mapping: str) -> None:
+        self._digest = hashlib.sha256(f"{mapping}\n".encode())
+
+    def update(self, block: bytes) -> None:
+        """Feed the next bytes of the file."""
+        self._digest.update(block)
+
+    @property
+    def import_id(self) -> str:
+        """The id of the import of the bytes fed so far."""
+        return self._digest.hexdigest()[:IMPORT_ID_LENGTH]
+
+
 def read_rows(stream: IO[bytes], file_format: str) -> Iterator[tuple[int, dict[str, str]]]:
     """Rows as (line number, column -> text), read incrementally from a binary stream."""
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")

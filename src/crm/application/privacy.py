@@ -13,18 +13,19 @@ import calendar
 import contextlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
-from crm.application.crm import CRM, MAX_ATTEMPTS, ConcurrencyError, Recorded
+from crm.application.crm import CRM, MAX_ATTEMPTS, Command, ConcurrencyError, Recorded
 from crm.domain import events as ev
 from crm.domain.customer import Customer, Provenance
 from crm.domain.errors import InvalidFieldError
 
+RequestStatus = Literal["all", "open", "overdue"]
 PRIVACY_INSTITUTION = "joint"
 PRIVACY_CHANNEL = "other"
 
@@ -73,6 +74,33 @@ class ErasureRegister(ABC):
     def list(self, *, open_only: bool = False, due_before: datetime | None = None,
              limit: int = 500) -> list[ErasureRequest]:  # fmt: skip
         """Requests, oldest first; optionally only open ones due before a time."""
+
+
+class InMemoryErasureRegister(ErasureRegister):
+    """Requests in a dict: for unit tests on the in-memory event store."""
+
+    def __init__(self) -> None:
+        self.requests: dict[UUID, ErasureRequest] = {}
+
+    def receive(self, request: ErasureRequest) -> ErasureRequest:
+        return self.requests.setdefault(request.request_id, request)
+
+    def complete(self, request_id: UUID, at: datetime, certificate: dict[str, Any]) -> None:
+        request = self.requests[request_id]
+        if request.completed_at is None:
+            self.requests[request_id] = replace(request, completed_at=at, certificate=certificate)
+
+    def get(self, request_id: UUID) -> ErasureRequest | None:
+        return self.requests.get(request_id)
+
+    def list(self, *, open_only: bool = False, due_before: datetime | None = None,
+             limit: int = 500) -> list[ErasureRequest]:  # fmt: skip
+        found = sorted(self.requests.values(), key=lambda r: r.received_at)
+        if open_only:
+            found = [r for r in found if r.completed_at is None]
+        if due_before is not None:
+            found = [r for r in found if r.due_at < due_before]
+        return found[:limit]
 
 
 class Privacy:
@@ -163,19 +191,29 @@ class Privacy:
         self, customer_id: UUID, provenance: Provenance, reason: str
     ) -> Recorded:
         """Restrict processing (GDPR art. 18) until lifted."""
-        return self.command(
-            customer_id, provenance, lambda c: c.restrict_processing(provenance, reason)
+        return self.crm.execute(
+            Command(customer_id, provenance, lambda c: c.restrict_processing(provenance, reason))
         )
 
     def lift_restriction(self, customer_id: UUID, provenance: Provenance, reason: str) -> Recorded:
         """Lift a restriction of processing."""
-        return self.command(
-            customer_id, provenance, lambda c: c.lift_restriction(provenance, reason)
+        return self.crm.execute(
+            Command(customer_id, provenance, lambda c: c.lift_restriction(provenance, reason))
         )
 
     def overdue_requests(self, now: datetime) -> list[ErasureRequest]:
         """Open erasure requests whose one-month deadline has passed."""
         return self.requests.list(open_only=True, due_before=now)
+
+    def list_requests(
+        self, status: RequestStatus, now: datetime, limit: int = 500
+    ) -> list[ErasureRequest]:
+        """Erasure requests, oldest first: all, the open ones, or the open ones past due."""
+        return self.requests.list(
+            open_only=status != "all",
+            due_before=now if status == "overdue" else None,
+            limit=limit,
+        )
 
     # Mechanism ----------------------------------------------------------------------------
 
@@ -207,20 +245,3 @@ class Privacy:
             assert isinstance(event, ev.Erased)
             return event, recordings[-1].notification.id
         raise ConcurrencyError("The customer kept changing during the erasure; try again.")
-
-    def command(
-        self, customer_id: UUID, provenance: Provenance, decide: Callable[[Customer], None]
-    ) -> Recorded:
-        """Load, decide, save; a repeated idempotency key returns the first outcome."""
-        for _ in range(MAX_ATTEMPTS):
-            customer = self.crm.get_customer(customer_id)
-            earlier = customer.version_for(provenance.idempotency_key)
-            if earlier is not None:
-                return Recorded(customer_id, earlier, None, True)
-            decide(customer)
-            try:
-                recordings = self.crm.save(customer)
-            except IntegrityError:
-                continue
-            return Recorded(customer_id, customer.version, recordings[-1].notification.id)
-        raise ConcurrencyError("The customer kept changing under this command; try again.")

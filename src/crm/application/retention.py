@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID, uuid5
 
+from crm.application.crm import Command
 from crm.application.privacy import PRIVACY_CHANNEL, PRIVACY_INSTITUTION, Privacy
 from crm.domain import events as ev
 from crm.domain.customer import Customer, Provenance
@@ -175,12 +176,14 @@ def expire_consents(
                 recorded_by=CONSENT_EXPIRY_USER,
                 idempotency_key=f"consent-expiry:{purpose}:{granted_at.isoformat()}",
             )
-            privacy.command(
-                customer_id,
-                provenance,
-                lambda c, purpose=purpose, provenance=provenance: c.expire_consent(  # type: ignore[misc]
-                    provenance, purpose
-                ),
+            privacy.crm.execute(
+                Command(
+                    customer_id,
+                    provenance,
+                    lambda c, purpose=purpose, provenance=provenance: c.expire_consent(  # type: ignore[misc]
+                        provenance, purpose
+                    ),
+                )
             )
             log.info("consent expiry: %s %s granted %s", customer_id, purpose, granted_at)
             expired.append(ExpiredConsent(customer_id, purpose, granted_at, ends))

@@ -429,4 +429,3 @@ class Customer(Aggregate):
 
 _when_for = Customer.__dict__["when"].dispatcher.dispatch
 """The `when` rule for an event class."""
-

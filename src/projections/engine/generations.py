@@ -13,7 +13,7 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
-from projections.engine.view import REGISTRY, View
+from projections.engine.view import View
 
 V = TypeVar("V", bound=View)
 REFRESH_SECONDS = 2.0
@@ -24,9 +24,6 @@ class Generations:
 
     def __init__(self, datastore: PostgresDatastore) -> None:
         self.datastore = datastore
-        with self.datastore.transaction(commit=True) as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(hashtext('projection_generations'))")
-            cursor.execute(REGISTRY)
 
     def live_tag(self, view_class: type[View]) -> str:
         """The live generation's tag for the code's version, creating the first one if none.

@@ -1,10 +1,12 @@
 """The event log read in SQL, for views that compute their rows in PostgreSQL (`SqlView`).
 
-Stored state is the `eventsourcing` library's JSON as `crm.transcoder` writes it: strings,
+They read one relation, `crm_stored_events` (`crm.adapters.postgres.event_store`), never the
+event store's own tables, so an event store elsewhere only has to fill that relation.
+Stored state is the `eventsourcing` library's JSON as `crm.speedups.transcoder` writes it: strings,
 numbers, booleans and nulls as themselves; datetimes, dates, Decimals and UUIDs as objects
 `{"_type_": "datetime_iso" | "date_iso" | "decimal_str" | "uuid_hex", "_data_": text}`.
 An event's personal fields are one AES-GCM blob, base64, under the key "personal"
-(`crm.mapper`), opaque to SQL. Stored state is read as written, so an event class that
+(`crm.adapters.mapper`), opaque to SQL. Stored state is read as written, so an event class that
 gains upcasters (`class_version`) needs them here too; `EventRows` refuses such classes.
 """
 
@@ -16,7 +18,7 @@ from typing import Any
 from eventsourcing.utils import get_topic
 from psycopg.sql import Literal
 
-from crm.adapters.postgres.event_store import EVENTS_TABLE
+from crm.adapters.postgres.event_store import STORED_EVENTS
 from crm.domain import events as ev
 
 
@@ -79,13 +81,13 @@ class EventRows:
         self.cte = f"""kinds ({names}) AS MATERIALIZED (
   VALUES {rows}
 ), events AS (
-  SELECT e.notification_id AS position, e.originator_id AS customer_id,
+  SELECT e.position, e.originator_id AS customer_id,
          e.originator_version AS version, k.*, s.state,
          {at("s.state", "occurred_at")} AS occurred_at
-  FROM {EVENTS_TABLE} e
+  FROM {STORED_EVENTS} e
   JOIN kinds k ON k.topic = e.topic
   CROSS JOIN LATERAL (SELECT convert_from(e.state, 'UTF8')::jsonb AS state OFFSET 0) s
-  WHERE e.notification_id > %(after)s AND e.notification_id <= %(upto)s
+  WHERE e.position > %(after)s AND e.position <= %(upto)s
 )"""
         """`WITH` clauses: `kinds` (one row per class) and `events`; each event's JSON is
         parsed once (OFFSET 0 keeps the planner from inlining the parse per use; PostgreSQL

@@ -27,17 +27,6 @@ from psycopg.sql import SQL
 from crm.domain.events import CustomerEvent
 
 APPLICATION_NAME = "crm"
-REGISTRY = """
-CREATE TABLE IF NOT EXISTS projection_generations (
-    view text NOT NULL,
-    tag text NOT NULL,
-    live boolean NOT NULL DEFAULT false,
-    created_at timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (view, tag)
-);
-CREATE UNIQUE INDEX IF NOT EXISTS projection_generations_one_live
-    ON projection_generations (view) WHERE live;
-"""
 IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
 
 Batch = Sequence[tuple[int, CustomerEvent]]

@@ -33,27 +33,6 @@ from projections.lifetime.model import (
 )
 from projections.views.indicators import CustomerIndicators
 
-SCHEMA = [
-    "CREATE TABLE IF NOT EXISTS lifetime_fits ("
-    " fit_id bigserial PRIMARY KEY,"
-    " fitted_at timestamptz NOT NULL DEFAULT now(),"
-    " observation_end date NOT NULL,"
-    " horizon_days double precision NOT NULL,"
-    " n_customers integer NOT NULL, n_repeat_customers integer NOT NULL,"
-    " parameters jsonb NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS lifetime_predictions ("
-    " customer_id uuid NOT NULL,"
-    " fit_id bigint NOT NULL REFERENCES lifetime_fits ON DELETE CASCADE,"
-    " frequency integer NOT NULL, recency_days double precision NOT NULL,"
-    " age_days double precision NOT NULL, monetary_value double precision NOT NULL,"
-    " expected_purchases double precision NOT NULL,"
-    " probability_alive double precision NOT NULL,"
-    " expected_average_value double precision,"
-    " expected_value double precision,"
-    " PRIMARY KEY (customer_id, fit_id))",
-]
-_ready: set[int] = set()
-
 
 @dataclass(frozen=True)
 class FitOutcome:
@@ -63,17 +42,6 @@ class FitOutcome:
     fit_id: int | None
     n_customers: int
     reason: str | None = None
-
-
-def create_schema(datastore: PostgresDatastore) -> None:
-    """Create the fit tables once per process and datastore."""
-    if id(datastore) in _ready:
-        return
-    with datastore.transaction(commit=True) as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(hashtext('lifetime_schema'))")
-        for statement in SCHEMA:
-            cursor.execute(statement)
-    _ready.add(id(datastore))
 
 
 def _finite(value: float) -> float | None:
@@ -90,7 +58,6 @@ def fit_lifetime(
 ) -> FitOutcome:
     """Fit both models on every purchase up to `today` and store parameters and predictions."""
     datastore = indicators.datastore
-    create_schema(datastore)
     purchases = [
         (row["customer_id"], row["occurred_at"], float(row["net"]))
         for row in indicators.purchase_rows()
@@ -159,7 +126,6 @@ def fit_lifetime(
 
 def latest_fit(datastore: PostgresDatastore) -> DictRow | None:
     """The newest fit's date, parameters and sizes, if any fit was stored."""
-    create_schema(datastore)
     with datastore.get_connection() as conn, conn.cursor() as cursor:
         cursor.execute("SELECT * FROM lifetime_fits ORDER BY fit_id DESC LIMIT 1")
         return cursor.fetchone()
@@ -167,7 +133,6 @@ def latest_fit(datastore: PostgresDatastore) -> DictRow | None:
 
 def prediction_for(datastore: PostgresDatastore, customer_id: UUID) -> DictRow | None:
     """The customer's prediction from the newest fit, with that fit's date and parameters."""
-    create_schema(datastore)
     with datastore.get_connection() as conn, conn.cursor() as cursor:
         cursor.execute(
             "SELECT p.*, f.fitted_at, f.observation_end, f.horizon_days, f.parameters"

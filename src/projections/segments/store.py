@@ -24,58 +24,6 @@ from psycopg_pool import ConnectionPool
 
 from crm.domain.errors import RuleViolationError
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS segments (
-    segment_id uuid PRIMARY KEY,
-    name text NOT NULL UNIQUE,
-    version integer NOT NULL,
-    created_by text NOT NULL,
-    created_at timestamptz NOT NULL DEFAULT now()
-);
-CREATE TABLE IF NOT EXISTS segment_versions (
-    segment_id uuid NOT NULL REFERENCES segments,
-    version integer NOT NULL,
-    rule jsonb NOT NULL,
-    description text,
-    created_by text NOT NULL,
-    created_at timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (segment_id, version)
-);
-CREATE TABLE IF NOT EXISTS segment_exports (
-    export_id uuid PRIMARY KEY,
-    segment_id uuid NOT NULL REFERENCES segments,
-    version integer NOT NULL,
-    purpose text NOT NULL,
-    exported_by text NOT NULL,
-    exported_role text NOT NULL,
-    exported_at timestamptz NOT NULL DEFAULT now(),
-    consent_checked_at timestamptz NOT NULL,
-    row_count integer NOT NULL
-);
-CREATE INDEX IF NOT EXISTS segment_exports_at ON segment_exports (exported_at);
-CREATE TABLE IF NOT EXISTS segment_snapshots (
-    segment_id uuid NOT NULL REFERENCES segments,
-    day date NOT NULL,
-    version integer NOT NULL,
-    size integer NOT NULL,
-    entered integer NOT NULL,
-    "left" integer NOT NULL,
-    taken_at timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (segment_id, day)
-);
-CREATE TABLE IF NOT EXISTS segment_memberships (
-    segment_id uuid NOT NULL REFERENCES segments,
-    customer_id uuid NOT NULL,
-    entered_on date NOT NULL,
-    left_on date,
-    PRIMARY KEY (segment_id, customer_id, entered_on)
-);
-CREATE INDEX IF NOT EXISTS segment_memberships_customer
-    ON segment_memberships (customer_id, entered_on);
-CREATE INDEX IF NOT EXISTS segment_memberships_open
-    ON segment_memberships (segment_id, customer_id) WHERE left_on IS NULL;
-"""
-
 
 class SegmentNotFoundError(LookupError):
     """No segment (or version) with that id."""
@@ -119,11 +67,6 @@ class SegmentStore:
 
     def __init__(self, pool: ConnectionPool) -> None:
         self.pool = pool
-
-    def create_schema(self) -> None:
-        with self.pool.connection() as conn, conn.transaction():
-            conn.execute("SELECT pg_advisory_xact_lock(hashtext('segments'))")
-            conn.execute(SCHEMA)
 
     # Definitions ---------------------------------------------------------------------------
 

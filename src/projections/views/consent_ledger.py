@@ -155,6 +155,15 @@ class ConsentLedger(View):
             (customer_id,),
         )
 
+    def open_consents_given_before(self, cutoff: datetime) -> list[UUID]:
+        """Customers with a consent still in force that was given at or before `cutoff`."""
+        rows = self.query(
+            "SELECT DISTINCT customer_id FROM {p}intervals"
+            " WHERE valid_to IS NULL AND valid_from <= %s",
+            (cutoff,),
+        )
+        return [row["customer_id"] for row in rows]
+
     def is_erased(self, customer_id: UUID) -> bool:
         rows = self.query("SELECT 1 FROM {p}erased WHERE customer_id = %s", (customer_id,))
         return bool(rows)

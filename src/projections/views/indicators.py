@@ -412,6 +412,15 @@ class CustomerIndicators(SqlView):
         )
         return rows[0] if rows else None
 
+    def inactive_since(self, cutoff: datetime) -> list[UUID]:
+        """Customers not erased whose last activity (or first sight) is before `cutoff`."""
+        rows = self.query(
+            "SELECT customer_id FROM {p}customers"
+            " WHERE NOT erased AND coalesce(last_activity, first_seen) < %s",
+            (cutoff,),
+        )
+        return [row["customer_id"] for row in rows]
+
     def engagement_sums(self, customer_id: UUID) -> dict[str, Decimal]:
         rows = self.query(
             "SELECT kind, decayed_sum FROM {p}engagement WHERE customer_id = %s", (customer_id,)

@@ -17,7 +17,7 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 
 from crm.adapters.mapper import PERSONAL, PersonalDataMapper
-from crm.adapters.postgres.event_store import EVENTS_TABLE
+from crm.adapters.postgres.event_store import STORED_EVENTS
 from crm.domain import events as ev
 from projections.engine.stored_events import EventRows, at, plain_values
 from projections.engine.view import SqlView
@@ -124,8 +124,8 @@ class Timeline(SqlView):
         # UPDATE sees only rows of earlier batches, so one statement purges them all.
         cursor.execute(
             f"WITH {self.events.cte}, erased AS ("
-            f"  SELECT originator_id FROM {EVENTS_TABLE} WHERE topic = %(erased)s"
-            "   AND notification_id > %(after)s AND notification_id <= %(upto)s"
+            f"  SELECT originator_id FROM {STORED_EVENTS} WHERE topic = %(erased)s"
+            "   AND position > %(after)s AND position <= %(upto)s"
             f"), purged AS (UPDATE {self.prefix}entries SET personal = NULL"
             "  WHERE personal IS NOT NULL AND customer_id IN (SELECT originator_id FROM erased)"
             f") INSERT INTO {self.prefix}entries ({COLUMNS})"

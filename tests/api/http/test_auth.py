@@ -9,9 +9,10 @@ import uuid
 import pytest
 from fastapi.testclient import TestClient
 
-from api import users as users_module
 from api.bootstrap.wiring import Services
-from api.users import Role, Users
+from crm.adapters.postgres.users import PostgresUserStore
+from crm.application import users as users_module
+from crm.application.users import Role, Users
 
 
 def headers(token: str) -> dict[str, str]:
@@ -42,7 +43,9 @@ def test_a_token_revoked_by_another_process_is_refused_once_trust_expires(
     token = services.users.add(name, Role.ACCOUNT_MANAGER)
     assert search(client, token) == 200
 
-    Users(services.pool).revoke(name)  # as `crm users revoke` would, from its own process
+    Users(PostgresUserStore(services.pool)).revoke(
+        name
+    )  # as `crm users revoke` would, from its own process
     time.sleep(0.3)
 
     assert search(client, token) == 401

@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from api.bootstrap.wiring import Services
-from api.users import Role
+from crm.application.users import Role
 from tests.browser.conftest import sign_in
 from tests.factories import provenance
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from api.users import Role
+from crm.application.users import Role
 from tests.browser.conftest import sign_in
 from tests.segment_data import Cast
 

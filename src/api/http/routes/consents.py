@@ -13,7 +13,8 @@ from api.http.auth import current_user
 from api.http.dependencies import ServicesDep, wait_until_visible
 from api.http.privacy_schemas import ConsentIntervalOut
 from api.http.routes.indicators import After
-from api.users import Permission, User
+from api.permissions import Permission, can
+from crm.application.users import User
 from crm.domain.errors import CustomerNotFoundError
 from crm.domain.vocabulary import PURPOSES
 from projections.views.consent_ledger import ConsentLedger
@@ -23,7 +24,7 @@ router = APIRouter(tags=["consents"])
 
 def ledger_reader(user: Annotated[User, Depends(current_user)]) -> User:
     """Account managers (timelines) and the DPO (privacy) may read the ledger; else 403."""
-    if not (user.can(Permission.READ_TIMELINES) or user.can(Permission.RUN_PRIVACY)):
+    if not (can(user, Permission.READ_TIMELINES) or can(user, Permission.RUN_PRIVACY)):
         raise HTTPException(403, f"The {user.role} role may not read the consent ledger.")
     return user
 

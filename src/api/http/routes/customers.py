@@ -19,8 +19,9 @@ from api.http.schemas import (
     CustomerSummaryOut,
     RecordedOut,
 )
+from api.permissions import Permission
 from api.services.customer_search import find_customer_ids
-from api.users import Permission, User
+from crm.application.users import User
 from crm.domain.customer import Customer
 
 router = APIRouter(prefix="/customers", tags=["customers"])

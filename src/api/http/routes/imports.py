@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import tempfile
 from typing import IO, Annotated, Literal
 
@@ -13,9 +12,16 @@ from starlette.concurrency import run_in_threadpool
 from api.bootstrap.wiring import Services
 from api.http.auth import require
 from api.http.dependencies import ServicesDep
-from api.users import Permission, User
+from api.permissions import Permission
 from crm.adapters.postgres.import_log import PostgresImportLog
-from crm.application.imports import MAPPINGS, Importer, ImportReport, read_rows
+from crm.application.imports import (
+    MAPPINGS,
+    Importer,
+    ImportFingerprint,
+    ImportReport,
+    read_rows,
+)
+from crm.application.users import User
 
 router = APIRouter(prefix="/imports", tags=["imports"])
 Uploader = Annotated[User, Depends(require(Permission.RECORD_TOUCHPOINTS))]
@@ -48,12 +54,6 @@ def report_out(report: ImportReport) -> ImportReportOut:
         **{k: v for k, v in vars(report).items() if k not in ("errors", "last_line")},
         errors=[RowErrorOut(**vars(e)) for e in report.errors],
     )
-
-
-def _import_log(services: Services) -> PostgresImportLog:
-    if services.import_log is None:
-        raise HTTPException(503, "Imports are not available in this process.")
-    return services.import_log
 
 
 UPLOAD_BODY = {
@@ -94,13 +94,13 @@ async def create_import(
     """
     content_type = request.headers.get("content-type", "")
     chosen = file_format or ("ndjson" if "json" in content_type else "csv")
-    log = _import_log(services)
-    digest = hashlib.sha256(f"{mapping}\n".encode())
+    log = services.import_log
+    fingerprint = ImportFingerprint(mapping)
     with tempfile.TemporaryFile() as spool:
         async for chunk in request.stream():
-            digest.update(chunk)
+            fingerprint.update(chunk)
             spool.write(chunk)
-        import_id = digest.hexdigest()[:32]
+        import_id = fingerprint.import_id
         earlier = await run_in_threadpool(log.get, import_id)
         if earlier is not None and earlier.status == "completed":
             response.status_code = 200
@@ -136,7 +136,7 @@ def read_import(
     import_id: Annotated[str, Path(max_length=64)], services: ServicesDep, user: Uploader
 ) -> ImportReportOut:
     """An import's report (progress while it runs)."""
-    report = _import_log(services).get(import_id)
+    report = services.import_log.get(import_id)
     if report is None:
         raise HTTPException(404, f"No import {import_id}.")
     return report_out(report)

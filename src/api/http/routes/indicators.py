@@ -12,10 +12,12 @@ from pydantic import AwareDatetime, BaseModel
 
 from api.http.auth import require
 from api.http.dependencies import ServicesDep, wait_until_visible
-from api.users import Permission, User
+from api.permissions import Permission
+from api.services.indicators import indicators_as_of
+from crm.application.users import User
 from crm.domain.errors import CustomerNotFoundError
 from projections.lifetime.fit import prediction_for
-from projections.views.indicators import DEFAULT_WEIGHTS, CustomerIndicators, derived
+from projections.views.indicators import CustomerIndicators
 
 router = APIRouter(tags=["indicators"])
 Reader = Annotated[User, Depends(require(Permission.READ_CUSTOMERS))]
@@ -96,11 +98,10 @@ def read_indicators(
     view = services.views.get(CustomerIndicators)
     wait_until_visible(services, [view], after)
     now = as_of or datetime.now(UTC)
-    row = view.indicators(customer_id, now)
-    if row is None:
+    found = indicators_as_of(services, customer_id, now)
+    if found is None:
         raise CustomerNotFoundError(customer_id)
-    weights = {**DEFAULT_WEIGHTS, **services.settings.engagement_weights}
-    extra = derived(row, view.engagement_sums(customer_id), now, weights, view.half_life_days)
+    row, extra = found
     prediction = prediction_for(view.datastore, customer_id)
     return IndicatorsOut(
         **{name: row[name] for name in IndicatorsOut.model_fields if name in row},

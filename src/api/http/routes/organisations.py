@@ -13,7 +13,8 @@ from pydantic import BaseModel
 from api.http.auth import require
 from api.http.dependencies import ServicesDep, wait_until_visible
 from api.http.routes.indicators import After
-from api.users import Permission, User
+from api.permissions import Permission
+from crm.application.users import User
 from crm.domain.errors import CustomerNotFoundError
 from projections.views.indicators import CustomerIndicators
 from projections.views.organisations import Organisations

@@ -29,10 +29,11 @@ from api.http.privacy_schemas import (
     RetentionDecisionOut,
 )
 from api.http.schemas import RecordedOut
+from api.permissions import Permission
+from api.services.erasures import purged_views
 from api.services.privacy_export import build_export, export_zip
-from api.users import Permission, User
-from crm.adapters.postgres.access_log import AccessLog
-from crm.application.privacy import ErasureRequest, Privacy
+from crm.application.privacy import ErasureRequest, RequestStatus
+from crm.application.users import User
 from crm.domain import events as ev
 from crm.domain.consents import consents_as_of, restricted_as_of
 from crm.domain.errors import InvalidFieldError
@@ -46,29 +47,9 @@ router = APIRouter(prefix="/privacy", tags=["privacy"])
 DPO = Annotated[User, Depends(require(Permission.RUN_PRIVACY))]
 
 
-def _privacy(services: Services) -> Privacy:
-    assert services.privacy is not None
-    return services.privacy
-
-
-def _access_log(services: Services) -> AccessLog:
-    assert services.access_log is not None
-    return services.access_log
-
-
 def erasure_out(services: Services, request: ErasureRequest) -> ErasureOut:
     """The request with, per read model, whether it has purged the customer yet."""
-    purged: dict[str, bool] = {}
-    position = ((request.certificate or {}).get("erased_event") or {}).get("position")
-    if position:
-        for view in services.views.refresh():
-            view.wait_for(position, services.settings.read_wait_timeout)
-            purged[view.name] = view.position() >= position
-    return ErasureOut(
-        **vars(request),
-        overdue=request.overdue(datetime.now(UTC)),
-        projections_purged=purged,
-    )
+    return ErasureOut.of(request, datetime.now(UTC), purged_views(services, request))
 
 
 @router.post("/erasures", status_code=201, responses={200: {"model": ErasureOut}})
@@ -80,8 +61,8 @@ def create_erasure(
     Repeating a `request_id` finishes an interrupted erasure or returns the finished one (200).
     """
     request_id = body.request_id or uuid4()
-    known = _privacy(services).requests.get(request_id)
-    request = _privacy(services).erase_customer(
+    known = services.privacy.requests.get(request_id)
+    request = services.privacy.erase_customer(
         body.customer_id, user.name, body.reason, request_id, datetime.now(UTC)
     )
     if known is not None:
@@ -93,23 +74,18 @@ def create_erasure(
 def list_erasures(
     services: ServicesDep,
     user: DPO,
-    status: Annotated[Literal["all", "open", "overdue"], Query()] = "all",
+    status: Annotated[RequestStatus, Query()] = "all",
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[ErasureOut]:
     """Erasure requests, oldest first; `overdue` lists open ones past their one-month deadline."""
-    requests = _privacy(services).requests.list(
-        open_only=status != "all",
-        due_before=datetime.now(UTC) if status == "overdue" else None,
-        limit=limit,
-    )
     now = datetime.now(UTC)
-    return [ErasureOut(**vars(r), overdue=r.overdue(now)) for r in requests]
+    return [ErasureOut.of(r, now) for r in services.privacy.list_requests(status, now, limit)]
 
 
 @router.get("/erasures/{request_id}")
 def read_erasure(request_id: UUID, services: ServicesDep, user: DPO) -> ErasureOut:
     """One erasure request and its certificate (no personal data)."""
-    request = _privacy(services).requests.get(request_id)
+    request = services.privacy.requests.get(request_id)
     if request is None:
         raise HTTPException(404, f"No erasure request {request_id}")
     return erasure_out(services, request)
@@ -132,7 +108,7 @@ def export_customer(
     customer = services.crm.get_customer(customer_id)
     journey = list(services.crm.get_journey(customer_id))
     record_access(request, services, user, [customer_id], reason or reason_header)
-    accesses = _access_log(services).list(customer_id=customer_id, limit=100_000)
+    accesses = services.access_log.list(customer_id=customer_id, limit=100_000)
     document = build_export(customer, journey, accesses, datetime.now(UTC))
     if format == "csv":
         return Response(
@@ -151,7 +127,7 @@ def restrict_processing(
     idempotency_key: IdempotencyHeader = None,
 ) -> RecordedOut:
     """Restrict processing (GDPR art. 18): no marketing contacts or segments until lifted."""
-    recorded = _privacy(services).restrict_processing(
+    recorded = services.privacy.restrict_processing(
         body.customer_id,
         provenance(
             user,
@@ -174,7 +150,7 @@ def lift_restriction(
     idempotency_key: IdempotencyHeader = None,
 ) -> RecordedOut:
     """Lift a restriction of processing."""
-    recorded = _privacy(services).lift_restriction(
+    recorded = services.privacy.lift_restriction(
         customer_id,
         provenance(
             user,
@@ -232,7 +208,7 @@ def list_access_log(
     limit: Annotated[int, Query(ge=1, le=10_000)] = 500,
 ) -> list[AccessOut]:
     """Reads of customers' personal data, newest first, per customer and/or per user."""
-    accesses = _access_log(services).list(
+    accesses = services.access_log.list(
         customer_id=customer_id, user_name=user_name, start=start, end=end, limit=limit
     )
     return [AccessOut(**vars(a)) for a in accesses]
@@ -245,7 +221,6 @@ def list_retention_decisions(
     limit: Annotated[int, Query(ge=1, le=10_000)] = 500,
 ) -> list[RetentionDecisionOut]:
     """The retention job's decisions, newest first: who was erased or kept, and why."""
-    assert services.retention_log is not None
     return [RetentionDecisionOut(**row) for row in services.retention_log.recent(limit)]
 
 

@@ -11,7 +11,8 @@ from pydantic import AwareDatetime, BaseModel
 from api.http.auth import require
 from api.http.dependencies import ServicesDep, wait_until_visible
 from api.http.routes.indicators import After
-from api.users import Permission, User
+from api.permissions import Permission
+from crm.application.users import User
 from crm.domain.errors import InvalidFieldError
 from projections.views.funnel import Dimension, Funnel
 from projections.views.indicators import CustomerIndicators

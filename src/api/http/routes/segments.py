@@ -16,8 +16,9 @@ from pydantic import AwareDatetime, BaseModel, Field
 from api.bootstrap.wiring import Services
 from api.http.auth import require
 from api.http.dependencies import ServicesDep, wait_until_visible
-from api.services.segments import compile_for, export_segment, store
-from api.users import Permission, User
+from api.permissions import Permission
+from api.services.segments import compile_for, export_segment
+from crm.application.users import User
 from crm.domain.errors import CustomerNotFoundError
 from crm.domain.vocabulary import PURPOSES
 from projections.segments import compiler as queries
@@ -248,14 +249,14 @@ def create_segment(body: SegmentIn, services: ServicesDep, user: Marketer) -> Se
     """Store a new segment (version 1); 409 if the name is taken."""
     rule = checked_rule(body.rule)
     return segment_out(
-        store(services).create(body.name, rule_json(rule), body.description, user.name)
+        services.segment_store.create(body.name, rule_json(rule), body.description, user.name)
     )
 
 
 @router.get("/segments")
 def list_segments(services: ServicesDep, user: Marketer) -> list[SegmentOut]:
     """Every segment at its latest version, by name."""
-    return [segment_out(segment) for segment in store(services).every()]
+    return [segment_out(segment) for segment in services.segment_store.every()]
 
 
 @router.get("/segments/{segment_id}")
@@ -267,7 +268,7 @@ def read_segment(
 ) -> SegmentOut:
     """The segment at its latest (or the given) version."""
     with known_segment():
-        return segment_out(store(services).get(segment_id, version))
+        return segment_out(services.segment_store.get(segment_id, version))
 
 
 @router.put("/segments/{segment_id}")
@@ -278,7 +279,7 @@ def change_segment(
     rule = checked_rule(body.rule)
     with known_segment():
         return segment_out(
-            store(services).change(
+            services.segment_store.change(
                 segment_id,
                 name=body.name,
                 rule=rule_json(rule),
@@ -309,7 +310,7 @@ def preview_segment(
 ) -> PreviewOut:
     """Count and preview of a stored segment's latest version."""
     with known_segment():
-        segment = store(services).get(segment_id)
+        segment = services.segment_store.get(segment_id)
     return preview_of(services, parse_rule(segment.rule), as_of or datetime.now(UTC), limit, after)
 
 
@@ -349,7 +350,7 @@ def export_segment_csv(
     """CSV of the members with a consent for the purpose valid now (never erased or
     restricted ones): id, name and e-mail. The export is recorded and access-logged."""
     with known_segment():
-        segment = store(services).get(segment_id)
+        segment = services.segment_store.get(segment_id)
     export = export_segment(services, segment, body.purpose, user)
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     return Response(
@@ -369,8 +370,8 @@ def list_segment_exports(
 ) -> list[ExportOut]:
     """The segment's exports, newest first."""
     with known_segment():
-        store(services).get(segment_id)
-    return [ExportOut(**row) for row in store(services).exports(segment_id=segment_id)]
+        services.segment_store.get(segment_id)
+    return [ExportOut(**row) for row in services.segment_store.exports(segment_id=segment_id)]
 
 
 @router.get("/segment-exports")
@@ -380,7 +381,7 @@ def list_exports(
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
 ) -> list[ExportOut]:
     """Every segment export (who, when, which version, purpose, rows), newest first."""
-    return [ExportOut(**row) for row in store(services).exports(limit=limit)]
+    return [ExportOut(**row) for row in services.segment_store.exports(limit=limit)]
 
 
 @router.get("/segments/{segment_id}/sizes")
@@ -389,8 +390,8 @@ def read_segment_sizes(
 ) -> list[SnapshotOut]:
     """The segment's size over time, one entry per daily snapshot."""
     with known_segment():
-        store(services).get(segment_id)
-    return [SnapshotOut(**vars(s)) for s in store(services).sizes(segment_id)]
+        services.segment_store.get(segment_id)
+    return [SnapshotOut(**vars(s)) for s in services.segment_store.sizes(segment_id)]
 
 
 @router.get("/segments/{segment_id}/members")
@@ -402,12 +403,12 @@ def read_segment_members(
 ) -> MembersOut:
     """The members as of a day, from the snapshots (ids only)."""
     with known_segment():
-        store(services).get(segment_id)
-    ids = store(services).members_as_of(segment_id, as_of)
+        services.segment_store.get(segment_id)
+    ids = services.segment_store.members_as_of(segment_id, as_of)
     return MembersOut(segment_id=segment_id, as_of=as_of, count=len(ids), customer_ids=ids)
 
 
 @router.get("/customers/{customer_id}/segments")
 def read_customer_segments(customer_id: UUID, services: ServicesDep, user: Reader) -> list[StayOut]:
     """When the customer entered and left each segment (from the daily snapshots)."""
-    return [StayOut(**row) for row in store(services).stays(customer_id)]
+    return [StayOut(**row) for row in services.segment_store.stays(customer_id)]

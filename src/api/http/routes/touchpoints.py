@@ -15,7 +15,8 @@ from api.http.auth import require
 from api.http.dependencies import IdempotencyHeader, ServicesDep, provenance, wait_until_visible
 from api.http.schemas import RecordedOut, TimelinePageOut, TimelineQuery
 from api.http.touchpoint_schemas import TouchpointIn
-from api.users import Permission, User
+from api.permissions import Permission
+from crm.application.users import User
 from crm.domain.errors import CustomerNotFoundError, InvalidFieldError
 from crm.domain.events import CUSTOMER_EVENT_CLASSES
 from projections.views.timeline import CursorError, Timeline

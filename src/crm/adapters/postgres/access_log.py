@@ -14,21 +14,6 @@ from uuid import UUID
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS personal_data_access_log (
-    id bigserial PRIMARY KEY,
-    accessed_at timestamptz NOT NULL DEFAULT now(),
-    user_name text NOT NULL,
-    user_role text NOT NULL,
-    customer_id uuid NOT NULL,
-    endpoint text NOT NULL,
-    reason text
-);
-CREATE INDEX IF NOT EXISTS personal_data_access_log_customer
-    ON personal_data_access_log (customer_id, accessed_at);
-CREATE INDEX IF NOT EXISTS personal_data_access_log_user
-    ON personal_data_access_log (user_name, accessed_at);
-"""
 MAX_REASON = 500
 
 
@@ -49,11 +34,6 @@ class AccessLog:
 
     def __init__(self, pool: ConnectionPool) -> None:
         self.pool = pool
-
-    def create_schema(self) -> None:
-        with self.pool.connection() as conn, conn.transaction():
-            conn.execute("SELECT pg_advisory_xact_lock(hashtext('personal_data_access_log'))")
-            conn.execute(SCHEMA)
 
     def record(
         self,

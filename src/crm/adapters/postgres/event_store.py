@@ -12,9 +12,13 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg.sql import SQL, Identifier
 
 EVENTS_TABLE = "crm_events"
-
-
 SNAPSHOTS_TABLE = "crm_snapshots"
+STORED_EVENTS = "crm_stored_events"
+"""The one relation the read side's SQL reads stored events from: columns `position` (the
+log position), `originator_id`, `originator_version`, `topic` and `state` (the library's
+stored JSON, personal fields sealed by `crm.adapters.mapper`). Here it is a view over the
+library's table; an event store elsewhere fills a table of these columns from its
+subscription, and the SQL views read it unchanged."""
 
 
 def event_store_env(database_url: str, pool_size: int = 5) -> dict[str, str]:
@@ -31,6 +35,7 @@ def event_store_env(database_url: str, pool_size: int = 5) -> dict[str, str]:
         "POSTGRES_MAX_OVERFLOW": str(pool_size * 2),
         "POSTGRES_CONNECT_TIMEOUT": "5",
         "POSTGRES_PRE_PING": "y",
+        # `crm_insert_events` (migration 1) sets the same lock timeout for itself.
         "POSTGRES_LOCK_TIMEOUT": "5",
         "CREATE_TABLE": "y",
         "POSTGRES_ENABLE_DB_FUNCTIONS": "y",
@@ -48,38 +53,29 @@ class EventRecorder(PostgresApplicationRecorder):
     event's state escaped into hex and quoted), and it inserts without `LOCK TABLE`, so two
     writers could commit notification ids out of order and a projection following the log
     would pass over the lower id for good. This function takes the lock first, like the
-    library's other insert paths, and keeps ids visible in commit order.
+    library's other insert paths, and keeps ids visible in commit order. The function is
+    the project's, so the schema migrations create it (`migrations/0001_initial_schema.sql`);
+    the tables stay the library's.
     """
 
     insert_function = "crm_insert_events"
 
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
-        names = {
-            "function": Identifier(self.datastore.schema, self.insert_function),
-            "table": Identifier(self.datastore.schema, self.events_table_name),
-            "channel": Identifier(self.channel_name),
-            "lock_timeout": self.datastore.lock_timeout,
-        }
+        # Created with the library's tables (CREATE_TABLE=y), since it is defined over them.
         self.sql_create_statements.append(
             SQL(
-                "CREATE OR REPLACE FUNCTION {function}("
-                " ids uuid[], versions bigint[], topics text[], states bytea[])"
-                " RETURNS SETOF bigint LANGUAGE plpgsql AS $BODY$"
-                " BEGIN"
-                "  SET LOCAL lock_timeout = '{lock_timeout}s';"
-                "  LOCK TABLE {table} IN EXCLUSIVE MODE;"
-                "  NOTIFY {channel};"
-                "  RETURN QUERY INSERT INTO {table}"
-                "   (originator_id, originator_version, topic, state)"
-                "   SELECT * FROM unnest(ids, versions, topics, states)"
-                "   RETURNING notification_id;"
-                " END; $BODY$"
-            ).format(**names)
+                "CREATE OR REPLACE VIEW {relation} AS SELECT notification_id AS position,"
+                " originator_id, originator_version, topic, state FROM {table}"
+            ).format(
+                relation=Identifier(self.datastore.schema, STORED_EVENTS),
+                table=Identifier(self.datastore.schema, EVENTS_TABLE),
+            )
         )
+        function = Identifier(self.datastore.schema, self.insert_function)
         self._insert = SQL(
             "SELECT {function}(%b::uuid[], %b::bigint[], %b::text[], %b::bytea[]) AS id"
-        ).format(**names)
+        ).format(function=function)
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int]:

@@ -6,29 +6,6 @@ from psycopg_pool import ConnectionPool
 
 from crm.application.imports import MAX_REPORTED_ERRORS, ImportLog, ImportReport, RowError
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS crm_imports (
-    import_id text PRIMARY KEY,
-    source text NOT NULL,
-    mapping text NOT NULL,
-    status text NOT NULL,
-    last_line bigint NOT NULL DEFAULT 0,
-    rows bigint NOT NULL DEFAULT 0,
-    recorded bigint NOT NULL DEFAULT 0,
-    duplicates bigint NOT NULL DEFAULT 0,
-    invalid bigint NOT NULL DEFAULT 0,
-    customers_created bigint NOT NULL DEFAULT 0,
-    started_at timestamptz NOT NULL DEFAULT now(),
-    updated_at timestamptz NOT NULL DEFAULT now()
-);
-CREATE TABLE IF NOT EXISTS crm_import_errors (
-    import_id text NOT NULL REFERENCES crm_imports ON DELETE CASCADE,
-    line bigint NOT NULL,
-    field text NOT NULL,
-    reason text NOT NULL,
-    PRIMARY KEY (import_id, line, field)
-);
-"""
 COUNTS = ("last_line", "rows", "recorded", "duplicates", "invalid", "customers_created")
 
 
@@ -37,11 +14,6 @@ class PostgresImportLog(ImportLog):
 
     def __init__(self, pool: ConnectionPool) -> None:
         self.pool = pool
-
-    def create_schema(self) -> None:
-        with self.pool.connection() as conn, conn.transaction():
-            conn.execute("SELECT pg_advisory_xact_lock(hashtext('asiakassilma-imports'))")
-            conn.execute(SCHEMA)
 
     def start(self, import_id: str, source: str, mapping: str) -> ImportReport:
         with self.pool.connection() as conn:

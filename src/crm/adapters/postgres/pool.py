@@ -18,3 +18,13 @@ def open_pool(database_url: str, max_size: int = 10) -> ConnectionPool:
     )
     pool.open(wait=True, timeout=30)
     return pool
+
+
+def database_reachable(pool: ConnectionPool, timeout: float = 2.0) -> bool:
+    """Whether a connection can be borrowed and answers a trivial query within `timeout`."""
+    try:
+        with pool.connection(timeout=timeout) as conn:
+            conn.execute("SELECT 1")
+    except Exception:
+        return False
+    return True

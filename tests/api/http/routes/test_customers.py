@@ -7,7 +7,7 @@ import uuid
 from fastapi.testclient import TestClient
 
 from api.bootstrap.wiring import Services
-from api.users import Role
+from crm.application.users import Role
 from tests.factories import RoleHeaders, register_over_http, unique
 
 

@@ -13,9 +13,9 @@ from fastapi.testclient import TestClient
 
 from api.bootstrap.wiring import Services
 from api.http.app import create_app
-from api.users import Role
 from crm.adapters.postgres.import_log import PostgresImportLog
 from crm.application.imports import MAPPINGS, Importer, ImportReport, read_rows
+from crm.application.users import Role
 from tests.factories import unique
 
 pytestmark = pytest.mark.postgres

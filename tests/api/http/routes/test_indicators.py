@@ -6,7 +6,7 @@ from uuid import uuid4
 
 from fastapi.testclient import TestClient
 
-from api.users import Role
+from crm.application.users import Role
 from tests.factories import RoleHeaders, iso_day, record_over_http, register_over_http, unique
 
 

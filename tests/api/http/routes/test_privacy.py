@@ -10,7 +10,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from api.users import Role
+from crm.application.users import Role
 from tests.factories import HTTP_START, RoleHeaders, iso_day, register_over_http, unique
 
 

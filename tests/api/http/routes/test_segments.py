@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from api.users import Role
+from crm.application.users import Role
 from tests.factories import RoleHeaders
 from tests.segment_data import NOW, Cast
 

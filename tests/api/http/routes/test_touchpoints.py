@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from api.bootstrap.wiring import Services
 from api.http.routes.touchpoints import timeline_page_json
 from api.http.schemas import TimelineEntryOut, TimelinePageOut
-from api.users import Role
+from crm.application.users import Role
 from projections.views.timeline import Timeline
 from tests.factories import (
     RoleHeaders,

@@ -8,9 +8,9 @@ from datetime import date, timedelta
 from fastapi.testclient import TestClient
 
 from api.bootstrap.wiring import Services
-from api.services.segments import HELSINKI, compile_for, snapshot_segment, store
-from api.users import Role
+from api.services.segments import HELSINKI, compile_for, snapshot_segment
 from api.worker.scheduler import run_segment_snapshots
+from crm.application.users import Role
 from projections.segments import compiler as queries
 from projections.segments.rules import parse_rule
 from projections.views.restrictions import Restrictions
@@ -34,7 +34,9 @@ def test_daily_snapshots_give_size_over_time_members_as_of_a_day_and_each_stay(
     services: Services, client: TestClient, as_role: RoleHeaders, cast: Cast
 ) -> None:
     rule = {"all": [{"sector": cast.sector}, {"consent": "email_marketing"}]}
-    segment = store(services).create(f"Consenting {uuid.uuid4().hex[:6]}", rule, None, "mikko")
+    segment = services.segment_store.create(
+        f"Consenting {uuid.uuid4().hex[:6]}", rule, None, "mikko"
+    )
     assert snapshot_segment(services, segment, NOW) is not None
     given = services.crm.record_touchpoint(cast.ids["c"], at(201), *EMAIL_CONSENT)
     wait(services, given.position or 0)
@@ -48,7 +50,7 @@ def test_daily_snapshots_give_size_over_time_members_as_of_a_day_and_each_stay(
     wait(services, withdrawn.position or 0)
     assert snapshot_segment(services, segment, NOW + timedelta(days=4)) is not None
 
-    segments = store(services)
+    segments = services.segment_store
     assert [(s.size, s.entered, s.left) for s in segments.sizes(segment.segment_id)] == [
         (1, 1, 0),
         (2, 1, 0),
@@ -73,11 +75,11 @@ def test_daily_snapshots_give_size_over_time_members_as_of_a_day_and_each_stay(
 
 
 def test_the_daily_job_snapshots_every_segment(services: Services, cast: Cast) -> None:
-    segment = store(services).create(
+    segment = services.segment_store.create(
         f"Job {uuid.uuid4().hex[:6]}", {"sector": cast.sector}, None, "mikko"
     )
     assert run_segment_snapshots(services, NOW + timedelta(days=30)) >= 1
-    assert [s.size for s in store(services).sizes(segment.segment_id)] == [4]
+    assert [s.size for s in services.segment_store.sizes(segment.segment_id)] == [4]
 
 
 def test_a_lifted_restriction_brings_the_customer_back(services: Services) -> None:

@@ -16,8 +16,8 @@ from typing import ClassVar
 import pytest
 from eventsourcing.domain import Aggregate
 
-from api.users import Role
 from api.web.i18n import LANGUAGES, TEXTS
+from crm.application.users import Role
 from crm.domain import vocabulary
 from crm.domain.events import CUSTOMER_EVENT_CLASSES
 

@@ -1,0 +1,144 @@
+"""Permissions: what each role may do, and which permission every route and page needs."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from crm.application.users import Role, User
+
+
+class Permission(StrEnum):
+    READ_CUSTOMERS = "read_customers"
+    WRITE_CUSTOMERS = "write_customers"
+    READ_TIMELINES = "read_timelines"
+    RECORD_TOUCHPOINTS = "record_touchpoints"
+    MANAGE_SEGMENTS = "manage_segments"
+    RUN_PRIVACY = "run_privacy"
+    MANAGE_USERS = "manage_users"
+
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.ACCOUNT_MANAGER: frozenset(
+        {
+            Permission.READ_CUSTOMERS,
+            Permission.WRITE_CUSTOMERS,
+            Permission.READ_TIMELINES,
+            Permission.RECORD_TOUCHPOINTS,
+        }
+    ),
+    Role.MARKETING: frozenset({Permission.READ_CUSTOMERS, Permission.MANAGE_SEGMENTS}),
+    Role.DPO: frozenset(
+        {Permission.READ_CUSTOMERS, Permission.READ_TIMELINES, Permission.RUN_PRIVACY}
+    ),
+    Role.ADMIN: frozenset({Permission.MANAGE_USERS}),
+}
+
+
+PUBLIC_PATHS = frozenset(
+    {
+        "/health",
+        "/docs",
+        "/docs/oauth2-redirect",
+        "/redoc",
+        "/openapi.json",
+        "/static",
+        "/",
+        "/ui/login",
+        "/ui/language/{language}",
+    }
+)
+"""Paths anyone may open without credentials."""
+
+AUTHENTICATED = None
+"""In `ENDPOINT_PERMISSIONS`: any signed-in user, whatever the role."""
+
+ENDPOINT_PERMISSIONS: dict[tuple[str, str], Permission | None] = {
+    # HTTP API (bearer token)
+    ("POST", "/customers"): Permission.WRITE_CUSTOMERS,
+    ("GET", "/customers"): Permission.READ_CUSTOMERS,
+    ("GET", "/customers/{customer_id}"): Permission.READ_CUSTOMERS,
+    ("PUT", "/customers/{customer_id}/account-manager"): Permission.WRITE_CUSTOMERS,
+    ("POST", "/customers/{customer_id}/affiliations"): Permission.WRITE_CUSTOMERS,
+    ("DELETE", "/customers/{customer_id}/affiliations/{organisation_id}"): (
+        Permission.WRITE_CUSTOMERS
+    ),
+    ("POST", "/customers/{customer_id}/touchpoints"): Permission.RECORD_TOUCHPOINTS,
+    ("GET", "/customers/{customer_id}/timeline"): Permission.READ_TIMELINES,
+    ("POST", "/imports"): Permission.RECORD_TOUCHPOINTS,
+    ("GET", "/imports/{import_id}"): Permission.RECORD_TOUCHPOINTS,
+    ("POST", "/privacy/erasures"): Permission.RUN_PRIVACY,
+    ("GET", "/privacy/erasures"): Permission.RUN_PRIVACY,
+    ("GET", "/privacy/erasures/{request_id}"): Permission.RUN_PRIVACY,
+    ("GET", "/privacy/exports/{customer_id}"): Permission.RUN_PRIVACY,
+    ("POST", "/privacy/restrictions"): Permission.RUN_PRIVACY,
+    ("DELETE", "/privacy/restrictions/{customer_id}"): Permission.RUN_PRIVACY,
+    ("GET", "/privacy/consents/{customer_id}"): Permission.RUN_PRIVACY,
+    ("GET", "/privacy/access-log"): Permission.RUN_PRIVACY,
+    ("GET", "/privacy/retention-decisions"): Permission.RUN_PRIVACY,
+    ("GET", "/privacy/consent-audit"): Permission.RUN_PRIVACY,
+    ("GET", "/customers/{customer_id}/indicators"): Permission.READ_CUSTOMERS,
+    # Account managers and the DPO: the roles that read timelines.
+    ("GET", "/customers/{customer_id}/consents"): Permission.READ_TIMELINES,
+    ("GET", "/organisations/{organisation_id}/rollup"): Permission.READ_CUSTOMERS,
+    ("GET", "/reports/funnel"): Permission.READ_CUSTOMERS,
+    ("GET", "/reports/revenue"): Permission.READ_CUSTOMERS,
+    # Segments: marketing builds and exports; the DPO lists every export.
+    ("POST", "/segments"): Permission.MANAGE_SEGMENTS,
+    ("GET", "/segments"): Permission.MANAGE_SEGMENTS,
+    ("GET", "/segments/{segment_id}"): Permission.MANAGE_SEGMENTS,
+    ("PUT", "/segments/{segment_id}"): Permission.MANAGE_SEGMENTS,
+    ("POST", "/segments/preview"): Permission.MANAGE_SEGMENTS,
+    ("GET", "/segments/{segment_id}/preview"): Permission.MANAGE_SEGMENTS,
+    ("POST", "/segments/explain"): Permission.MANAGE_SEGMENTS,
+    ("POST", "/segments/{segment_id}/exports"): Permission.MANAGE_SEGMENTS,
+    ("GET", "/segments/{segment_id}/exports"): Permission.MANAGE_SEGMENTS,
+    ("GET", "/segments/{segment_id}/sizes"): Permission.MANAGE_SEGMENTS,
+    ("GET", "/segments/{segment_id}/members"): Permission.MANAGE_SEGMENTS,
+    ("GET", "/segment-exports"): Permission.RUN_PRIVACY,
+    ("GET", "/customers/{customer_id}/segments"): Permission.READ_CUSTOMERS,
+    ("GET", "/ui/segments"): Permission.MANAGE_SEGMENTS,
+    ("GET", "/ui/segments/new"): Permission.MANAGE_SEGMENTS,
+    ("GET", "/ui/segments/{segment_id}"): Permission.MANAGE_SEGMENTS,
+    ("POST", "/ui/segments/builder"): Permission.MANAGE_SEGMENTS,
+    ("POST", "/ui/segments/count"): Permission.MANAGE_SEGMENTS,
+    ("POST", "/ui/segments/{segment_id}/export"): Permission.MANAGE_SEGMENTS,
+    # Web UI pages (session cookie)
+    ("GET", "/ui"): AUTHENTICATED,
+    ("POST", "/ui/logout"): AUTHENTICATED,
+    ("GET", "/ui/customers"): Permission.READ_CUSTOMERS,
+    ("GET", "/ui/customers/{customer_id}"): Permission.READ_CUSTOMERS,
+    ("POST", "/ui/customers/{customer_id}/touchpoints"): Permission.RECORD_TOUCHPOINTS,
+    ("GET", "/ui/my-customers"): Permission.RECORD_TOUCHPOINTS,
+    ("GET", "/ui/dashboard"): Permission.READ_CUSTOMERS,
+    ("GET", "/ui/privacy/consent-audit"): Permission.RUN_PRIVACY,
+    ("GET", "/ui/privacy/consents/{customer_id}"): Permission.RUN_PRIVACY,
+    ("GET", "/ui/privacy/erasures"): Permission.RUN_PRIVACY,
+    ("POST", "/ui/privacy/erasures"): Permission.RUN_PRIVACY,
+    ("GET", "/ui/privacy/erasures/{request_id}"): Permission.RUN_PRIVACY,
+    ("GET", "/ui/privacy/access-log"): Permission.RUN_PRIVACY,
+    ("GET", "/ui/admin/users"): Permission.MANAGE_USERS,
+    ("POST", "/ui/admin/users"): Permission.MANAGE_USERS,
+    ("POST", "/ui/admin/users/{name}/revoke"): Permission.MANAGE_USERS,
+}
+"""The permission matrix: which permission each endpoint and page needs, by method and path.
+
+`require()` and the web pages look the route up here, and the permission tests check every
+route of the app against it for every role, so a new endpoint must be listed to be tested.
+"""
+
+
+def permission_for(method: str, path: str, declared: Permission | None) -> Permission | None:
+    """The permission an endpoint needs: its entry in the matrix, else what the route declares."""
+    return ENDPOINT_PERMISSIONS.get((method, path), declared)
+
+
+def roles_with(permission: Permission | None) -> frozenset[Role]:
+    """The roles a permission (or `AUTHENTICATED`) lets through."""
+    if permission is None:
+        return frozenset(Role)
+    return frozenset(role for role, granted in ROLE_PERMISSIONS.items() if permission in granted)
+
+
+def can(user: User, permission: Permission) -> bool:
+    """Whether the user's role grants the permission."""
+    return permission in ROLE_PERMISSIONS[user.role]
