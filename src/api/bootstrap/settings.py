@@ -9,6 +9,11 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from crm.adapters.postgres.event_store import DEFAULT_POOL_SIZE
+from crm.application.retention import CONSENT_VALIDITY_MONTHS, RETENTION_MONTHS
+from projections.engine.runner import DEFAULT_BATCH_SIZE
+from projections.views.indicators import DEFAULT_HALF_LIFE_DAYS, MIN_HALF_LIFE_DAYS
+
 
 class Settings(BaseSettings):
     """Everything an operator can configure."""
@@ -31,10 +36,12 @@ class Settings(BaseSettings):
         description="During a master-key rotation: the old master key (base64), still accepted.",
     )
     retention_months: int = Field(
-        default=36, ge=1, description="Erase customers inactive this long with no open contract."
+        default=RETENTION_MONTHS,
+        ge=1,
+        description="Erase customers inactive this long with no open contract.",
     )
     consent_validity_months: int = Field(
-        default=24, ge=1, description="Consents older than this expire."
+        default=CONSENT_VALIDITY_MONTHS, ge=1, description="Consents older than this expire."
     )
     session_secret: SecretStr | None = Field(
         default=None, description="Base64 of 32 bytes that sign web session cookies."
@@ -42,7 +49,7 @@ class Settings(BaseSettings):
     session_hours: float = Field(
         default=8.0, gt=0, le=168, description="How long a web sign-in lasts."
     )
-    pool_size: int = Field(default=5, ge=1, le=100)
+    pool_size: int = Field(default=DEFAULT_POOL_SIZE, ge=1, le=100)
     group_commit: bool = Field(
         default=True,
         description="Save concurrent touchpoints together, many per transaction (else one each).",
@@ -51,7 +58,10 @@ class Settings(BaseSettings):
         default=True, description="Run the projections inside the API process."
     )
     projection_batch_size: int = Field(
-        default=5000, ge=1, le=100_000, description="Events per projection transaction."
+        default=DEFAULT_BATCH_SIZE,
+        ge=1,
+        le=100_000,
+        description="Events per projection transaction.",
     )
     load_demo_data: bool = Field(default=False, description="Load demo data into an empty store.")
     demo_scale: float = Field(default=1.0, gt=0, description="Demo data size multiplier.")
@@ -65,11 +75,11 @@ class Settings(BaseSettings):
     engagement_weights: dict[str, float] = Field(
         default_factory=dict,
         description="Engagement weight per touchpoint kind (JSON), overriding the defaults in"
-        " projections.indicators.DEFAULT_WEIGHTS; applied at read time.",
+        " projections.views.indicators.DEFAULT_WEIGHTS; applied at read time.",
     )
     engagement_half_life_days: float = Field(
-        default=90.0,
-        ge=30.0,
+        default=DEFAULT_HALF_LIFE_DAYS,
+        ge=MIN_HALF_LIFE_DAYS,
         description="Half-life of a touchpoint's engagement weight; a change needs"
         " `crm rebuild indicators`.",
     )

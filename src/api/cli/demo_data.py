@@ -26,7 +26,6 @@ from pathlib import Path
 from queue import Full, Queue
 from typing import Any
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 from faker import Faker
 from rich.console import Console
@@ -36,9 +35,9 @@ from api.bootstrap.wiring import Services
 from crm.application.crm import CRM
 from crm.application.users import Role, UserExistsError
 from crm.domain import events as ev
+from crm.domain.calendar import HELSINKI
 from crm.domain.customer import Customer, Provenance
 
-HELSINKI = ZoneInfo("Europe/Helsinki")
 REFERENCE = datetime(2026, 11, 1, tzinfo=HELSINKI)
 """Every demo fact happens in the three years before this moment (never 'now')."""
 START = datetime(2023, 11, 1, tzinfo=HELSINKI)

@@ -17,6 +17,7 @@ from api.bootstrap.settings import Settings
 from api.bootstrap.wiring import build_services
 from crm.adapters.postgres.migrations import applied_migrations
 from crm.application.users import MIN_PASSWORD_LENGTH, Role, UserExistsError
+from projections.engine.runner import DEFAULT_BATCH_SIZE
 
 app = typer.Typer(
     help="Asiakassilmä: event-sourced CRM and customer journeys.", no_args_is_help=True
@@ -86,7 +87,7 @@ def migrate() -> None:
 @app.command()
 def rebuild(
     name: Annotated[str, typer.Argument(help="View name, e.g. timeline.")],
-    batch_size: Annotated[int, typer.Option(help="Events per transaction.")] = 5000,
+    batch_size: Annotated[int, typer.Option(help="Events per transaction.")] = DEFAULT_BATCH_SIZE,
 ) -> None:
     """Rebuild a view from the first event beside the live one, then switch readers to it."""
     from api.services.rebuild import UnknownViewError, rebuild_view, view_class_named

@@ -7,18 +7,14 @@ documents every kind and the two can never drift apart.
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import date
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated, Any, Literal, Union, get_type_hints
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, create_model
 
 from crm.domain.customer import CHOICES
-from crm.domain.events import TOUCHPOINT_CLASSES, Touchpoint
-
-COMMON_FIELDS = ("occurred_at", "institution", "channel", "recorded_by", "idempotency_key")
-BASE_FIELDS = ("originator_id", "originator_version", "timestamp")
+from crm.domain.events import TOUCHPOINT_CLASSES, EventField, Touchpoint
 
 
 class TouchpointBase(BaseModel):
@@ -40,9 +36,9 @@ class TouchpointBase(BaseModel):
     )
 
 
-def _field_type(name: str, annotation: Any) -> Any:
+def _field_type(field: EventField) -> Any:
+    name, annotation = field.name, field.annotation
     choices = CHOICES.get(name)
-    optional = type(None) in getattr(annotation, "__args__", ())
     if choices is not None:
         base: Any = Literal[choices]
     elif annotation in (Decimal, Decimal | None):
@@ -53,16 +49,12 @@ def _field_type(name: str, annotation: Any) -> Any:
         base = date
     else:
         base = Annotated[str, Field(min_length=1, max_length=500)]
-    return (base | None, None) if optional else (base, ...)
+    return (base, ...) if field.required else (base | None, None)
 
 
 def _model_for(cls: type[Touchpoint]) -> type[BaseModel]:
-    hints = get_type_hints(cls)
-    own = {
-        f.name: _field_type(f.name, hints[f.name])
-        for f in dataclasses.fields(cls)
-        if f.name not in (*BASE_FIELDS, *COMMON_FIELDS, "notes")
-    }
+    # Notes come with `TouchpointBase`.
+    own = {f.name: _field_type(f) for f in cls.own_fields() if f.name != "notes"}
     channel_choices = CHOICES["channel"]
     model: type[BaseModel] = create_model(
         f"{cls.__name__}In",

@@ -16,17 +16,10 @@ from crm.domain.consents import ConsentChange, consent_changes
 from crm.domain.customer import Customer
 from projections.views.timeline import plain
 
-COMMON = ("occurred_at", "institution", "channel", "recorded_by", "idempotency_key")
-SKIP = {"originator_id", "originator_version", "timestamp", *COMMON}
-
 
 def event_record(event: ev.CustomerEvent) -> dict[str, Any]:
     """One event as a flat record: kind, times, provenance and its own fields."""
-    fields = {
-        f.name: plain(getattr(event, f.name))
-        for f in dataclasses.fields(event)
-        if f.name not in SKIP
-    }
+    fields = {f.name: plain(getattr(event, f.name)) for f in type(event).own_fields()}
     return {
         "version": event.originator_version,
         "kind": type(event).kind(),

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 from api.bootstrap.wiring import Services
 from crm.application.users import User
+from crm.domain.calendar import local_date
 from projections.segments import compiler as queries
 from projections.segments.compiler import Compiled, Tables
 from projections.segments.rules import Node, parse_rule
@@ -20,7 +20,6 @@ from projections.segments.store import Segment, Snapshot
 
 log = logging.getLogger(__name__)
 EXPORT_COLUMNS = ("customer_id", "name", "email")
-HELSINKI = ZoneInfo("Europe/Helsinki")
 """Snapshot days are calendar days where the provider works."""
 EXPORT_ENDPOINT = "POST /segments/{segment_id}/exports"
 
@@ -69,7 +68,7 @@ def snapshot_segment(services: Services, segment: Segment, now: datetime) -> Sna
     """Record the segment's members on `now`'s day; None if that day is recorded already."""
     tables, compiled = compile_for(services, parse_rule(segment.rule), now)
     members = queries.member_ids(tables, compiled)
-    return services.segment_store.record_snapshot(segment, now.astimezone(HELSINKI).date(), members)
+    return services.segment_store.record_snapshot(segment, local_date(now), members)
 
 
 def snapshot_segments(services: Services, now: datetime | None = None) -> dict[UUID, Snapshot]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 from uuid import UUID, uuid4
@@ -19,8 +19,9 @@ from api.services.customer_search import find_customer_ids
 from api.web.forms import DEFAULT_KIND, form_fields, parse_touchpoint
 from api.web.insights import engagement_over_time, indicator_cards
 from api.web.session import language_of, page_user
-from api.web.templating import HELSINKI, redirect, render
+from api.web.templating import redirect, render
 from crm.application.users import User
+from crm.domain.calendar import HELSINKI, local_date, start_of_day
 from crm.domain.customer import Customer
 from crm.domain.errors import CustomerNotFoundError, InvalidFieldError, RuleViolationError
 from crm.domain.events import CUSTOMER_EVENT_CLASSES
@@ -60,7 +61,7 @@ def _day(value: str | None) -> datetime | None:
     if not value:
         return None
     try:
-        return datetime.combine(datetime.fromisoformat(value).date(), time(), HELSINKI)
+        return start_of_day(datetime.fromisoformat(value).date())
     except ValueError:
         return None
 
@@ -213,7 +214,7 @@ def my_customers(request: Request, user: SignedIn) -> HTMLResponse:
     leads = services.views.get(Funnel).open_leads_owned_by(user.name, indicators, now)
     # Review dates are shown as Finnish calendar days.
     reviews = [
-        {k: v.astimezone(HELSINKI).date() if isinstance(v, datetime) else v for k, v in r.items()}
+        {k: local_date(v) if isinstance(v, datetime) else v for k, v in r.items()}
         for r in indicators.partners_due_review(user.name, now)
     ]
     names = {row["customer_id"]: row["name"] for row in owned}

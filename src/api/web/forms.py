@@ -10,7 +10,7 @@ from typing import Any, Literal, Union, get_args, get_origin
 from pydantic import BaseModel, ValidationError
 
 from api.http.touchpoint_schemas import TOUCHPOINT_MODELS
-from api.web.templating import HELSINKI
+from crm.domain.calendar import HELSINKI
 
 COMMON_FIELDS = ("occurred_at", "institution", "channel")
 NOT_SHOWN = ("kind", "idempotency_key", *COMMON_FIELDS, "notes")

@@ -20,8 +20,9 @@ from api.services.indicators import (
 from api.web.charts import bar_chart, column_chart, line_chart
 from api.web.i18n import translate, translate_value
 from api.web.session import language_of, page_user
-from api.web.templating import HELSINKI, render
+from api.web.templating import render
 from crm.application.users import User
+from crm.domain.calendar import HELSINKI
 from projections.views.funnel import Funnel
 from projections.views.indicators import CustomerIndicators
 

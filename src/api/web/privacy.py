@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime
 from typing import Annotated
 from uuid import UUID, uuid4
 
@@ -15,16 +15,16 @@ from api.http.privacy_schemas import ErasureIn, ErasureOut
 from api.services.erasures import purged_views
 from api.web.customers import _customer_page
 from api.web.session import page_user
-from api.web.templating import HELSINKI, redirect, render
+from api.web.templating import redirect, render
 from crm.application.crm import ConcurrencyError
 from crm.application.privacy import RequestStatus
 from crm.application.users import User
+from crm.domain.calendar import start_of_day
 from crm.domain.errors import CustomerNotFoundError, InvalidFieldError
 from crm.domain.vocabulary import PURPOSES
 from projections.audits import consent_audit
 from projections.engine.runner import wait_until_caught_up
 from projections.views.consent_ledger import ConsentLedger
-from projections.views.timeline import Timeline
 
 router = APIRouter(prefix="/ui/privacy", include_in_schema=False)
 DPO = Annotated[User, Depends(page_user)]
@@ -39,7 +39,7 @@ def _services(request: Request) -> Services:
 
 def _day(value: str) -> datetime | None:
     try:
-        return datetime.combine(datetime.fromisoformat(value).date(), time(), HELSINKI)
+        return start_of_day(datetime.fromisoformat(value).date())
     except ValueError:
         return None
 
@@ -52,18 +52,16 @@ def consent_audit_page(
     services = _services(request)
     since, until = _day(start), _day(end)
     chosen = purpose if purpose in PURPOSES else None
-    timeline, ledger = services.views.get(Timeline), services.views.get(ConsentLedger)
-    # Both views at one log position, so each contact is judged with its own consents.
+    audited = consent_audit.AuditViews.of(services.views)
+    ledger = audited.ledger
+    # The views at one log position, so each contact is judged with its own consents.
     try:
-        wait_until_caught_up(
-            services.projector, [timeline, ledger], services.settings.read_wait_timeout * 5
-        )
+        timeout = services.settings.read_wait_timeout * 5
+        wait_until_caught_up(services.projector, audited.all(), timeout)
         behind = False
     except TimeoutError:
         behind = True
-    contacts = consent_audit.marketing_contacts(
-        timeline, ledger, since, until, chosen, limit=AUDIT_LIMIT
-    )
+    contacts = consent_audit.marketing_contacts(audited, since, until, chosen, limit=AUDIT_LIMIT)
     context = {
         "behind": behind,
         "filters": {"start": start, "end": end, "purpose": chosen or ""},

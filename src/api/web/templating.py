@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -15,9 +14,9 @@ from api.permissions import Permission, can
 from api.web.i18n import LANGUAGES, translate_value, translator
 from api.web.session import CSRF_FIELD, language_of, load_session, save_session
 from crm.application.users import User
+from crm.domain.calendar import HELSINKI
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parents[1] / "templates")
-HELSINKI = ZoneInfo("Europe/Helsinki")
 
 NAVIGATION: tuple[tuple[str, str, Permission], ...] = (
     ("nav.search", "/ui/customers", Permission.READ_CUSTOMERS),

@@ -21,7 +21,8 @@ from apscheduler.triggers.cron import CronTrigger
 
 from api.bootstrap.wiring import Services
 from api.services.segments import snapshot_segments
-from crm.application.retention import apply_retention, expire_consents, months_before
+from crm.application.retention import apply_retention, expire_consents
+from crm.domain.calendar import HELSINKI, months_before
 from projections.lifetime.fit import fit_lifetime
 from projections.views.consent_ledger import ConsentLedger
 from projections.views.indicators import CustomerIndicators
@@ -84,7 +85,7 @@ def run_segment_snapshots(services: Services, now: datetime | None = None) -> in
 def start_scheduler(services: Services) -> BackgroundScheduler:
     """Start the jobs in a background thread; missed runs (worker down) run once on start."""
     scheduler = BackgroundScheduler(
-        timezone="Europe/Helsinki",
+        timezone=HELSINKI,
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 6 * 3600},
     )
     scheduler.add_job(run_consent_expiry, CronTrigger(hour=2), args=[services], id="consents")

@@ -27,23 +27,21 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import IO, Any, NamedTuple, get_type_hints
+from typing import IO, Any, NamedTuple
 from uuid import UUID, uuid4
-from zoneinfo import ZoneInfo
 
 from eventsourcing.persistence import IntegrityError, StoredEvent
 
 from crm.adapters.postgres.event_store import EventRecorder
 from crm.application.crm import CRM
 from crm.domain import events as ev
+from crm.domain.calendar import HELSINKI
 from crm.domain.customer import Customer, Provenance, check_fields
 from crm.domain.errors import CRMError, InvalidFieldError
 from crm.domain.identity import normalise_email
 
-LOCAL_TIME = ZoneInfo("Europe/Helsinki")
 CHUNK_ROWS = 1000
 MAX_REPORTED_ERRORS = 1000
-COMMON = ("occurred_at", "institution", "channel", "recorded_by", "idempotency_key")
 
 
 @dataclass(frozen=True)
@@ -368,19 +366,8 @@ Coerce = Callable[[str, str], Any]
 
 @functools.cache
 def _field_specs(kind: type[ev.Touchpoint]) -> tuple[tuple[str, Coerce | None, bool], ...]:
-    """The kind's own fields as (name, conversion from text or None for text, optional);
-    resolving hints is slow, so once."""
-    hints = get_type_hints(kind)
-    return tuple(
-        (
-            f.name,
-            _COERCIONS.get(hints[f.name]),
-            type(None) in getattr(hints[f.name], "__args__", ()),
-        )
-        for f in dataclasses.fields(kind)
-        if f.name not in COMMON
-        and f.name not in ("originator_id", "originator_version", "timestamp")
-    )
+    """The kind's own fields as (name, conversion from text or None for text, optional)."""
+    return tuple((f.name, _COERCIONS.get(f.annotation), not f.required) for f in kind.own_fields())
 
 
 def _to_decimal(name: str, text: str) -> Decimal:
@@ -438,7 +425,7 @@ def parse_time(text: str, name: str = "occurred_at") -> datetime:
     except ValueError as error:
         raise InvalidFieldError(name, "is not a date or time (ISO 8601 or d.m.yyyy)") from error
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=LOCAL_TIME)
+        parsed = parsed.replace(tzinfo=HELSINKI)
     return parsed
 
 

@@ -9,7 +9,6 @@ repeating it. Requests are tracked against the GDPR deadline of one month.
 
 from __future__ import annotations
 
-import calendar
 import contextlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable
@@ -22,19 +21,13 @@ from eventsourcing.persistence import IntegrityError
 
 from crm.application.crm import CRM, MAX_ATTEMPTS, Command, ConcurrencyError, Recorded
 from crm.domain import events as ev
+from crm.domain.calendar import one_month_after
 from crm.domain.customer import Customer, Provenance
 from crm.domain.errors import InvalidFieldError
 
 RequestStatus = Literal["all", "open", "overdue"]
 PRIVACY_INSTITUTION = "joint"
 PRIVACY_CHANNEL = "other"
-
-
-def one_month_after(at: datetime) -> datetime:
-    """The GDPR deadline: the same day next month, or that month's last day if it is shorter."""
-    year, month = (at.year + 1, 1) if at.month == 12 else (at.year, at.month + 1)
-    day = min(at.day, calendar.monthrange(year, month)[1])
-    return at.replace(year=year, month=month, day=day)
 
 
 @dataclass(frozen=True)

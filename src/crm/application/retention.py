@@ -16,6 +16,7 @@ from uuid import UUID, uuid5
 from crm.application.crm import Command
 from crm.application.privacy import PRIVACY_CHANNEL, PRIVACY_INSTITUTION, Privacy
 from crm.domain import events as ev
+from crm.domain.calendar import months_after, months_before
 from crm.domain.customer import Customer, Provenance
 from crm.domain.errors import CustomerNotFoundError
 
@@ -31,25 +32,6 @@ AUTOMATIC_KINDS: tuple[type[ev.CustomerEvent], ...] = (ev.ConsentExpired, ev.Era
 
 DecisionLog = Callable[[datetime, UUID, str, str, str], None]
 """Called with (decided at, customer, decision, rule, detail) for every decision."""
-
-
-def months_before(at: datetime, months: int) -> datetime:
-    """The same moment `months` calendar months earlier (clipped to the month's last day)."""
-    return _shift_months(at, -months)
-
-
-def months_after(at: datetime, months: int) -> datetime:
-    """The same moment `months` calendar months later (clipped to the month's last day)."""
-    return _shift_months(at, months)
-
-
-def _shift_months(at: datetime, months: int) -> datetime:
-    import calendar
-
-    index = at.year * 12 + at.month - 1 + months
-    year, month = divmod(index, 12)
-    day = min(at.day, calendar.monthrange(year, month + 1)[1])
-    return at.replace(year=year, month=month + 1, day=day)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,8 @@
-"""A customer's consent history read from its events: each change, and the state at any time."""
+"""A customer's consent history read from its events: each change, and the state at any time.
+
+Consent as of a time follows the rule in `crm.domain.in_force`: per purpose, the last change
+by business time (ties in recording order) not after that time decides.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from crm.domain import events as ev
+from crm.domain.in_force import in_order, last_in_force
 
 
 @dataclass(frozen=True)
@@ -26,7 +31,7 @@ class ConsentChange:
 
 
 def consent_changes(journey: Sequence[ev.CustomerEvent]) -> list[ConsentChange]:
-    """Every consent change in business-time order (ties in recording order, as the rules)."""
+    """Every consent change in the order of the rule (business time, ties by version)."""
     changes = []
     for event in journey:
         if isinstance(event, (ev.ConsentGiven, ev.ConsentWithdrawn, ev.ConsentExpired)):
@@ -44,26 +49,17 @@ def consent_changes(journey: Sequence[ev.CustomerEvent]) -> list[ConsentChange]:
                     evidence=getattr(event, "evidence", None),
                 )
             )
-    return sorted(changes, key=lambda c: (c.occurred_at, c.version))
+    return in_order(changes, key=lambda c: (c.occurred_at, c.version))
 
 
 def consents_as_of(journey: Sequence[ev.CustomerEvent], at: datetime) -> dict[str, ConsentChange]:
-    """Per purpose, the change in force at `at` (the newest one not after it)."""
-    state: dict[str, ConsentChange] = {}
+    """Per purpose, the change in force at `at` (the last one in the rule's order not after it)."""
+    by_purpose: dict[str, list[ConsentChange]] = {}
     for change in consent_changes(journey):
-        if change.occurred_at <= at:
-            state[change.purpose] = change
+        by_purpose.setdefault(change.purpose, []).append(change)
+    state = {}
+    for purpose, history in by_purpose.items():
+        in_force = last_in_force(history, at, lambda c: c.occurred_at)
+        if in_force is not None:
+            state[purpose] = in_force
     return state
-
-
-def restricted_as_of(journey: Sequence[ev.CustomerEvent], at: datetime) -> bool:
-    """Whether processing was restricted at `at` (by business time)."""
-    restricted = False
-    for event in sorted(journey, key=lambda e: (e.occurred_at, e.originator_version)):
-        if event.occurred_at > at:
-            break
-        if isinstance(event, ev.ProcessingRestricted):
-            restricted = True
-        elif isinstance(event, ev.RestrictionLifted):
-            restricted = False
-    return restricted

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import bisect
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -24,6 +23,7 @@ from crm.domain.errors import (
     PurchaseError,
     RuleViolationError,
 )
+from crm.domain.in_force import Change, add_change, state_at
 from crm.domain.vocabulary import (
     CALL_DIRECTIONS,
     CHANNELS,
@@ -151,13 +151,16 @@ class Customer(Aggregate):
         self.account_manager: str | None = None
         self.first_seen: datetime | None = None
         self.affiliations: dict[str, datetime] = {}
-        # Per purpose, consent changes sorted by business time: [occurred_at, granted].
-        self.consent_changes: dict[str, list[tuple[datetime, bool]]] = {}
+        # Per purpose, consent changes in the order of `crm.domain.in_force`.
+        self.consent_changes: dict[str, list[Change]] = {}
         self.lead_stages: dict[str, str] = {}
         # Per purchase id: [amount, refunded so far].
         self.purchases: dict[str, tuple[Decimal, Decimal]] = {}
         self.membership_tier: str | None = None
         self.erased = False
+        # The status the latest recorded restriction or lift left: it guards commands (no
+        # marketing contact of any date while restricted). Restriction as of a business
+        # time is `crm.domain.restrictions.restricted_as_of`.
         self.restricted = False
         # Idempotency key of every recorded fact -> the version it produced.
         self.recorded_keys: dict[str, int] = {}
@@ -306,9 +309,7 @@ class Customer(Aggregate):
 
     def has_consent(self, purpose: str, at: datetime) -> bool:
         """Whether a consent for the purpose was in force at the given business time."""
-        changes = self.consent_changes.get(purpose, [])
-        position = bisect.bisect_right(changes, at, key=lambda change: change[0])
-        return position > 0 and changes[position - 1][1]
+        return state_at(self.consent_changes.get(purpose, []), at)
 
     # Rules --------------------------------------------------------------------------------
 
@@ -423,8 +424,7 @@ class Customer(Aggregate):
         self.restricted = False
 
     def _change_consent(self, purpose: str, at: datetime, *, granted: bool) -> None:
-        changes = self.consent_changes.setdefault(purpose, [])
-        bisect.insort_right(changes, (at, granted), key=lambda change: change[0])
+        add_change(self.consent_changes.setdefault(purpose, []), at, granted)
 
 
 _when_for = Customer.__dict__["when"].dispatcher.dispatch

@@ -6,9 +6,12 @@ module's names are part of the stored format: rename a class only with a registe
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
+import typing
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -16,6 +19,24 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 from eventsourcing.utils import register_topic
+
+ENVELOPE_FIELDS = ("originator_id", "originator_version", "timestamp", "originator_topic")
+"""Fields the library puts on every event (the topic on creation events only)."""
+PROVENANCE_FIELDS = ("occurred_at", "institution", "channel", "recorded_by", "idempotency_key")
+"""Fields every customer event carries: when, where, by whom, under which idempotency key."""
+
+
+@dataclass(frozen=True)
+class EventField:
+    """One field of an event class: its name, resolved type and where it comes from."""
+
+    name: str
+    annotation: Any
+    required: bool
+    """False when the field may hold None."""
+    personal: bool
+    role: str
+    """"envelope" (the library's), "provenance" (every customer event's) or "own"."""
 
 
 class CustomerEvent(Aggregate.Event):
@@ -38,6 +59,32 @@ class CustomerEvent(Aggregate.Event):
     def kind(cls) -> str:
         """The snake_case name clients use for this kind (`FairVisited` is `fair_visited`)."""
         return re.sub(r"(?<!^)(?=[A-Z])", "_", cls.__name__).lower()
+
+    @classmethod
+    @functools.cache
+    def fields(cls) -> tuple[EventField, ...]:
+        """Every field of this kind in declaration order; resolving type hints is slow, so once."""
+        hints = typing.get_type_hints(cls)
+        return tuple(
+            EventField(
+                name=f.name,
+                annotation=hints[f.name],
+                required=type(None) not in typing.get_args(hints[f.name]),
+                personal=f.name in cls.personal_fields,
+                role="envelope"
+                if f.name in ENVELOPE_FIELDS
+                else "provenance"
+                if f.name in PROVENANCE_FIELDS
+                else "own",
+            )
+            for f in dataclasses.fields(cls)
+        )
+
+    @classmethod
+    @functools.cache
+    def own_fields(cls) -> tuple[EventField, ...]:
+        """The fields particular to this kind: all but the envelope and the provenance."""
+        return tuple(field for field in cls.fields() if field.role == "own")
 
 
 class Registered(Aggregate.Created, CustomerEvent):

@@ -3,20 +3,42 @@
 Reads two views side by side: marketing contacts from the timeline (their purpose is a
 non-personal detail) and validity intervals from the consent ledger. A contact is compliant
 when an interval of its purpose covered its business time and processing was not restricted
-then; otherwise it is a violation. Both views are read as they stand (callers wait for a
-position first if they need one).
+then (the restriction view's intervals); otherwise it is a violation. Consent and restriction
+at a time are both decided by the rule in `crm.domain.in_force`. The views are read as they
+stand (callers wait for a position first if they need one).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from psycopg.rows import DictRow
 
 from crm.domain import events as ev
+from crm.domain.in_force import covers
+from projections.engine.generations import LiveViews
+from projections.engine.view import View
 from projections.views.consent_ledger import ConsentLedger
+from projections.views.restrictions import Restrictions, restricted_at
 from projections.views.timeline import Timeline
+
+
+@dataclass(frozen=True)
+class AuditViews:
+    """The views the audit reads side by side; read them at one log position."""
+
+    timeline: Timeline
+    ledger: ConsentLedger
+    restrictions: Restrictions
+
+    @classmethod
+    def of(cls, views: LiveViews) -> AuditViews:
+        return cls(views.get(Timeline), views.get(ConsentLedger), views.get(Restrictions))
+
+    def all(self) -> list[View]:
+        return [self.timeline, self.ledger, self.restrictions]
 
 
 def _purpose_sql() -> tuple[str, list[str]]:
@@ -36,8 +58,7 @@ def _purpose_sql() -> tuple[str, list[str]]:
 
 
 def marketing_contacts(
-    timeline: Timeline,
-    ledger: ConsentLedger,
+    audited: AuditViews,
     start: datetime | None,
     end: datetime | None,
     purpose: str | None,
@@ -47,7 +68,10 @@ def marketing_contacts(
 ) -> list[DictRow]:
     """Marketing contacts in [start, end) with the interval that covered each, or none."""
     purpose_case, kinds = _purpose_sql()
-    t, c = timeline.prefix, ledger.prefix
+    t, c = audited.timeline.prefix, audited.ledger.prefix
+    restricted = restricted_at(
+        "t.customer_id", f"{audited.restrictions.prefix}intervals", "t.occurred_at"
+    )
     where = ["t.kind = ANY(%(kinds)s)", "m.purpose IS NOT NULL"]
     params: dict[str, Any] = {"kinds": kinds, "limit": limit}
     if start is not None:
@@ -60,28 +84,22 @@ def marketing_contacts(
         where.append("m.purpose = %(purpose)s")
         params["purpose"] = purpose
     outer = "WHERE violation IS NOT NULL" if violations_only else ""
-    return timeline.query(
+    return audited.timeline.query(
         "SELECT * FROM ("
         " SELECT t.customer_id, t.version, t.position, t.kind, t.occurred_at, t.channel,"
         " t.institution, t.recorded_by, m.purpose,"
         " i.valid_from AS consent_from, i.valid_to AS consent_to, i.evidence,"
         " i.lawful_basis, i.channel AS consent_channel,"
-        " coalesce(r.kind = 'processing_restricted', false) AS restricted,"
+        f" {restricted} AS restricted,"
         " CASE WHEN i.valid_from IS NULL THEN 'no valid consent'"
-        " WHEN r.kind = 'processing_restricted' THEN 'processing restricted'"
+        f" WHEN {restricted} THEN 'processing restricted'"
         " END AS violation"
         f" FROM {t}entries t"
         f" CROSS JOIN LATERAL (SELECT {purpose_case} AS purpose) m"
         " LEFT JOIN LATERAL ("
         f"  SELECT * FROM {c}intervals i WHERE i.customer_id = t.customer_id"
-        "   AND i.purpose = m.purpose AND i.valid_from <= t.occurred_at"
-        "   AND (i.valid_to IS NULL OR i.valid_to > t.occurred_at)"
+        f"   AND i.purpose = m.purpose AND {covers('i', 't.occurred_at')}"
         "   ORDER BY i.valid_from DESC LIMIT 1) i ON true"
-        " LEFT JOIN LATERAL ("
-        f"  SELECT r.kind FROM {t}entries r WHERE r.customer_id = t.customer_id"
-        "   AND r.kind IN ('processing_restricted', 'restriction_lifted')"
-        "   AND r.occurred_at <= t.occurred_at"
-        "   ORDER BY r.occurred_at DESC, r.version DESC LIMIT 1) r ON true"
         f" WHERE {' AND '.join(where)}"
         f") audited {outer} ORDER BY occurred_at, customer_id, version LIMIT %(limit)s",
         params,

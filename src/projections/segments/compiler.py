@@ -7,8 +7,9 @@ parameter. Each condition compiles to a boolean that is never NULL (`coalesce(..
 so `not` means "the condition does not hold" even where a field is missing.
 
 Only customers who are neither erased nor restricted (GDPR art. 18) are ever members.
-Time-relative conditions (engagement, lifecycle stage, tenure, "in the last D days", consent)
-are evaluated at the `now` given; totals (revenue, counts) are the view's current ones.
+Time-relative conditions (engagement, lifecycle stage, tenure, "in the last D days", consent,
+restriction) are evaluated at the `now` given; totals (revenue, counts) are the view's current
+ones. Consent and restriction at `now` follow the rule in `crm.domain.in_force`.
 """
 
 from __future__ import annotations
@@ -38,32 +39,28 @@ from projections.segments.rules import (
     WebinarsAttended,
     nodes,
 )
-from projections.views.consent_ledger import ConsentLedger
+from projections.views.consent_ledger import ConsentLedger, consented_at
 from projections.views.directory import CustomerDirectory
 from projections.views.indicators import (
     DEFAULT_WEIGHTS,
+    DERIVED_SQL,
     RFM_OF_ALL,
     STAGE_SQL,
     CustomerIndicators,
     days_since_epoch,
 )
-from projections.views.restrictions import Restrictions
+from projections.views.restrictions import Restrictions, restricted_at
 from projections.views.touchpoint_index import TouchpointIndex
 
 FIELD_SQL: dict[str, str] = {
     "revenue": "c.revenue",
     "purchase_count": "c.purchase_count",
-    "average_order_value": "round(c.revenue / nullif(c.purchase_count, 0), 2)",
     "events_attended": "c.events_attended",
     "webinars_attended": "c.webinars_attended",
     "webinars_registered": "c.webinars_registered",
-    "webinar_utilisation": "c.webinars_attended::float8 / nullif(c.webinars_registered, 0)",
     "feedback_count": "c.feedback_count",
-    "feedback_average": "c.feedback_sum::float8 / nullif(c.feedback_count, 0)",
     "last_feedback_score": "c.last_feedback_score",
-    "nps_class": "CASE WHEN c.last_feedback_score >= 9 THEN 'promoter'"
-    " WHEN c.last_feedback_score >= 7 THEN 'passive'"
-    " WHEN c.last_feedback_score IS NOT NULL THEN 'detractor' END",
+    **DERIVED_SQL,
     # A correlated sum: the planner runs costly conditions last, so only customers that
     # pass the rule's cheaper conditions have their engagement summed.
     "engagement_score": "coalesce((SELECT sum(e.decayed_sum::float8"
@@ -73,7 +70,6 @@ FIELD_SQL: dict[str, str] = {
     "recency_score": "rfm.recency_score",
     "frequency_score": "rfm.frequency_score",
     "monetary_score": "rfm.monetary_score",
-    "tenure_days": "floor(extract(epoch FROM %(now)s - c.first_seen) / 86400)",
     "first_seen": "c.first_seen",
     "last_activity": "c.last_activity",
     "first_purchase": "c.first_purchase",
@@ -192,11 +188,10 @@ class Compiler:
         if isinstance(rule, Compare):
             return self.compare(rule)
         if isinstance(rule, Consent):
-            return (
-                f"c.customer_id IN (SELECT customer_id FROM {p.consents.prefix}intervals"
-                f" WHERE purpose = {self.bind(rule.consent)} AND valid_from <= %(now)s"
-                " AND (valid_to IS NULL OR valid_to > %(now)s))"
+            consented = consented_at(
+                f"{p.consents.prefix}intervals", self.bind(rule.consent), "%(now)s"
             )
+            return f"c.customer_id IN ({consented})"
         if isinstance(rule, WebinarsAttended):
             window = rule.webinars_attended
             return self.touchpoints("webinar_attended", window.at_least, window.days)
@@ -263,10 +258,7 @@ def compile_rule(
 def from_clause(tables: Tables, compiled: Compiled) -> str:
     """The customers the expressions range over, with only the joins the rule needs."""
     ind = tables.indicators.prefix
-    joins = [
-        f"{ind}customers c",
-        f"LEFT JOIN {tables.restrictions.prefix}customers r ON r.customer_id = c.customer_id",
-    ]
+    joins = [f"{ind}customers c"]
     if compiled.needs_rfm:
         joins.append(
             f"LEFT JOIN ({RFM_OF_ALL.replace('{p}', ind)}) rfm ON rfm.customer_id = c.customer_id"
@@ -274,14 +266,21 @@ def from_clause(tables: Tables, compiled: Compiled) -> str:
     return " ".join(joins)
 
 
-ELIGIBLE = "(NOT c.erased AND r.restricted IS NOT TRUE)"
+def restricted(tables: Tables) -> str:
+    """SQL that holds when customer `c` is restricted at `now`."""
+    return restricted_at("c.customer_id", f"{tables.restrictions.prefix}intervals", "%(now)s")
+
+
+def eligible(tables: Tables) -> str:
+    """SQL that holds when customer `c` may be a member at all: not erased, not restricted."""
+    return f"(NOT c.erased AND NOT {restricted(tables)})"
 
 
 def count(tables: Tables, compiled: Compiled) -> int:
     """How many customers the rule selects."""
     rows = tables.run(
         f"SELECT count(*) AS n FROM {from_clause(tables, compiled)}"
-        f" WHERE {ELIGIBLE} AND {compiled.where}",
+        f" WHERE {eligible(tables)} AND {compiled.where}",
         compiled.params,
     )
     return int(rows[0]["n"])
@@ -291,7 +290,7 @@ def preview(tables: Tables, compiled: Compiled, limit: int) -> list[DictRow]:
     """The first members by most recent activity: non-personal facts only."""
     return tables.run(
         f"SELECT {PREVIEW_COLUMNS}, ({STAGE_SQL}) AS lifecycle_stage"
-        f" FROM {from_clause(tables, compiled)} WHERE {ELIGIBLE} AND {compiled.where}"
+        f" FROM {from_clause(tables, compiled)} WHERE {eligible(tables)} AND {compiled.where}"
         " ORDER BY c.last_activity DESC NULLS LAST, c.customer_id LIMIT %(preview_limit)s",
         {**compiled.params, "preview_limit": limit},
     )
@@ -301,7 +300,7 @@ def member_ids(tables: Tables, compiled: Compiled) -> list[UUID]:
     """Every member's id."""
     rows = tables.run(
         f"SELECT c.customer_id FROM {from_clause(tables, compiled)}"
-        f" WHERE {ELIGIBLE} AND {compiled.where}",
+        f" WHERE {eligible(tables)} AND {compiled.where}",
         compiled.params,
     )
     return [row["customer_id"] for row in rows]
@@ -327,7 +326,7 @@ def explain(tables: Tables, compiled: Compiled, customer_id: UUID) -> Explanatio
         f"{expression} AS n{i}" for i, expression in enumerate(compiled.expressions)
     )
     rows = tables.run(
-        f"SELECT c.erased, r.restricted IS TRUE AS restricted, {columns}"
+        f"SELECT c.erased, {restricted(tables)} AS restricted, {columns}"
         f" FROM {from_clause(tables, compiled)} WHERE c.customer_id = %(explain_id)s",
         {**compiled.params, "explain_id": customer_id},
     )
@@ -340,13 +339,12 @@ def explain(tables: Tables, compiled: Compiled, customer_id: UUID) -> Explanatio
 
 def export_rows(tables: Tables, compiled: Compiled, purpose: str) -> list[DictRow]:
     """Members with a consent for `purpose` valid at `now` and an e-mail: id, name, e-mail."""
+    consented = consented_at(f"{tables.consents.prefix}intervals", "%(export_purpose)s", "%(now)s")
     return tables.run(
         f"SELECT c.customer_id, d.name, d.email FROM {from_clause(tables, compiled)}"
         f" JOIN {tables.directory.prefix}customers d ON d.customer_id = c.customer_id"
-        f" WHERE {ELIGIBLE} AND NOT d.erased AND d.email IS NOT NULL AND {compiled.where}"
-        f" AND c.customer_id IN (SELECT customer_id FROM {tables.consents.prefix}intervals"
-        "  WHERE purpose = %(export_purpose)s AND valid_from <= %(now)s"
-        "  AND (valid_to IS NULL OR valid_to > %(now)s))"
+        f" WHERE {eligible(tables)} AND NOT d.erased AND d.email IS NOT NULL AND {compiled.where}"
+        f" AND c.customer_id IN ({consented})"
         " ORDER BY d.name, c.customer_id",
         {**compiled.params, "export_purpose": purpose},
     )

@@ -33,9 +33,10 @@ from pydantic import (
 
 from crm.domain.events import TOUCHPOINT_KINDS
 from crm.domain.vocabulary import CUSTOMER_KINDS, CUSTOMER_TYPES, INSTITUTIONS, PURPOSES
+from projections.views.indicators import NPS_LOWEST_SCORES, STAGE_PRECEDENCE
 
-STAGES = ("partner", "lapsed", "repeat_customer", "customer", "lead", "prospect")
-NPS_CLASSES = ("promoter", "passive", "detractor")
+STAGES = STAGE_PRECEDENCE
+NPS_CLASSES = tuple(name for name, _ in NPS_LOWEST_SCORES)
 MAX_DAYS = 36_500
 MAX_NODES = 200
 MAX_DEPTH = 12

@@ -3,9 +3,10 @@
 Intervals are half-open, [valid_from, valid_to): a grant opens one; the next change of the
 same customer and purpose in business time (withdrawal, expiry or a fresh grant that renews
 it with new evidence) closes it, and `ended_by` says which. valid_to is NULL while open.
-This matches the aggregate's rule that the latest change at or before T decides.
+These are the intervals of the rule in `crm.domain.in_force`, which the aggregate decides by
+too: the last change by (occurred_at, position) at or before T decides.
 Because history can be recorded out of order, a batch recomputes the intervals of every
-(customer, purpose) it touches from all their changes, ordered by (occurred_at, position).
+(customer, purpose) it touches from all their changes.
 "Was consent valid for purpose P at time T" is one query on the (customer, purpose,
 valid_from) index. No personal data is read; on `Erased` the customer is marked erased.
 """
@@ -20,9 +21,19 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 
 from crm.domain import events as ev
+from crm.domain.in_force import ORDER_SQL, VALID_TO, covers, intervals_window
 from projections.engine.view import Batch, View
 
 ENDED_BY = "CASE lead(change) OVER w WHEN 'given' THEN 'renewed' ELSE lead(change) OVER w END"
+VALID_AT = covers("i", "%(at)s")
+"""An interval `i` that covers the business time bound as `at`."""
+
+
+def consented_at(intervals: str, purpose: str, at: str) -> str:
+    """SQL selecting the customers whose consent for `purpose` was in force at `at`."""
+    return (
+        f"SELECT i.customer_id FROM {intervals} i WHERE i.purpose = {purpose} AND {covers('i', at)}"
+    )
 
 
 class ConsentLedger(View):
@@ -110,12 +121,10 @@ class ConsentLedger(View):
                 " lawful_basis, evidence, channel, institution, given_at_position, ended_by)"
                 " SELECT customer_id, purpose, occurred_at, next_at, lawful_basis, evidence,"
                 " channel, institution, position, ended_by FROM ("
-                "  SELECT c.*, lead(occurred_at) OVER w AS next_at,"
-                f"  {ENDED_BY} AS ended_by"
+                f"  SELECT c.*, {VALID_TO} AS next_at, {ENDED_BY} AS ended_by"
                 f"  FROM {p}changes c JOIN unnest(%s::uuid[], %s::text[])"
                 "   AS x(customer_id, purpose) USING (customer_id, purpose)"
-                "  WINDOW w AS (PARTITION BY customer_id, purpose"
-                "   ORDER BY occurred_at, position)"
+                f"  {intervals_window('customer_id, purpose')}"
                 " ) ordered WHERE change = 'given'",
                 touched,
             )
@@ -130,9 +139,8 @@ class ConsentLedger(View):
     def was_valid(self, customer_id: UUID, purpose: str, at: datetime) -> bool:
         """Whether a consent for the purpose was in force at business time `at`."""
         rows = self.query(
-            "SELECT EXISTS (SELECT 1 FROM {p}intervals WHERE customer_id = %(id)s"
-            " AND purpose = %(purpose)s AND valid_from <= %(at)s"
-            " AND (valid_to IS NULL OR valid_to > %(at)s)) AS valid",
+            "SELECT EXISTS (SELECT 1 FROM {p}intervals i WHERE i.customer_id = %(id)s"
+            f" AND i.purpose = %(purpose)s AND {VALID_AT}) AS valid",
             {"id": customer_id, "purpose": purpose, "at": at},
         )
         return bool(rows[0]["valid"])
@@ -151,7 +159,7 @@ class ConsentLedger(View):
         return self.query(
             "SELECT purpose, occurred_at, change, lawful_basis, evidence, channel, institution,"
             " recorded_by FROM {p}changes WHERE customer_id = %s"
-            " ORDER BY occurred_at, position",
+            f" ORDER BY {ORDER_SQL}",
             (customer_id,),
         )
 

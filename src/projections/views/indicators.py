@@ -44,10 +44,10 @@ Definitions:
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 from uuid import UUID
 
 from psycopg import Cursor
@@ -231,26 +231,37 @@ DECAY_TERM = (
     " / 86400.0::float8 / %(half_life)s::float8))::text::numeric"
 )
 
-# The stage rule of the module docstring, over a row of `{p}customers` aliased c.
-STAGE_SQL = f"""
-CASE
-  WHEN c.membership_active THEN 'partner'
-  WHEN c.last_purchase < %(now)s - interval '{LAPSE_MONTHS} months' THEN 'lapsed'
-  WHEN c.purchase_count >= 2 THEN 'repeat_customer'
-  WHEN c.purchase_count = 1 THEN 'customer'
-  WHEN c.first_lead_at IS NOT NULL THEN 'lead'
-  ELSE 'prospect'
-END"""
-STAGE_SINCE_SQL = f"""
-CASE
-  WHEN c.membership_active THEN c.partner_since
-  WHEN c.last_purchase < %(now)s - interval '{LAPSE_MONTHS} months'
-    THEN c.last_purchase + interval '{LAPSE_MONTHS} months'
-  WHEN c.purchase_count >= 2 THEN c.second_purchase
-  WHEN c.purchase_count = 1 THEN c.first_purchase
-  WHEN c.first_lead_at IS NOT NULL THEN c.first_lead_at
-  ELSE c.first_seen
-END"""
+LAPSE = f"interval '{LAPSE_MONTHS} months'"
+
+
+class StageRule(NamedTuple):
+    """When a lifecycle stage holds for a row of `{p}customers` aliased c, and since when."""
+
+    stage: str
+    holds: str
+    entered: str
+
+
+STAGE_RULES: tuple[StageRule, ...] = (
+    StageRule("partner", "c.membership_active", "c.partner_since"),
+    StageRule("lapsed", f"c.last_purchase < %(now)s - {LAPSE}", f"c.last_purchase + {LAPSE}"),
+    StageRule("repeat_customer", "c.purchase_count >= 2", "c.second_purchase"),
+    StageRule("customer", "c.purchase_count = 1", "c.first_purchase"),
+    StageRule("lead", "c.first_lead_at IS NOT NULL", "c.first_lead_at"),
+    StageRule("prospect", "true", "c.first_seen"),
+)
+"""The stage rule of the module docstring, in precedence order: the first that holds wins."""
+STAGE_PRECEDENCE = tuple(rule.stage for rule in STAGE_RULES)
+
+
+def _stage_case(value: Callable[[StageRule], str]) -> str:
+    *rules, otherwise = STAGE_RULES
+    whens = "".join(f"\n  WHEN {rule.holds} THEN {value(rule)}" for rule in rules)
+    return f"\nCASE{whens}\n  ELSE {value(otherwise)}\nEND"
+
+
+STAGE_SQL = _stage_case(lambda rule: f"'{rule.stage}'")
+STAGE_SINCE_SQL = _stage_case(lambda rule: rule.entered)
 
 
 def days_since_epoch(at: datetime) -> float:
@@ -268,11 +279,30 @@ def engagement_score(
     return math.fsum(weights.get(kind, 0.0) * float(total) * factor for kind, total in sums.items())
 
 
+NPS_LOWEST_SCORES: tuple[tuple[str, int], ...] = (("promoter", 9), ("passive", 7), ("detractor", 0))
+"""Each NPS class with its lowest score, highest class first."""
+
+
 def nps_class(score: int | None) -> str | None:
     """promoter 9-10, passive 7-8, detractor 0-6."""
     if score is None:
         return None
-    return "promoter" if score >= 9 else "passive" if score >= 7 else "detractor"
+    return next(name for name, lowest in NPS_LOWEST_SCORES if score >= lowest)
+
+
+DERIVED_SQL: dict[str, str] = {
+    "average_order_value": "round(c.revenue / nullif(c.purchase_count, 0), 2)",
+    "webinar_utilisation": "c.webinars_attended::float8 / nullif(c.webinars_registered, 0)",
+    "feedback_average": "c.feedback_sum::float8 / nullif(c.feedback_count, 0)",
+    "nps_class": "CASE"
+    + "".join(
+        f" WHEN c.last_feedback_score >= {lowest} THEN '{name}'"
+        for name, lowest in NPS_LOWEST_SCORES
+    )
+    + " END",
+    "tenure_days": "floor(extract(epoch FROM %(now)s - c.first_seen) / 86400)",
+}
+"""The indicators `derived` computes, in SQL over a row of `{p}customers` aliased c."""
 
 
 def derived(
@@ -304,10 +334,17 @@ RFM_DIMENSIONS = {
     "monetary_score": "revenue",
 }
 RFM_BASE = "purchase_count > 0 AND NOT erased"
+
+
+def rfm_score(below: str, scored: str) -> str:
+    """A 1-5 score from how many scored customers have a strictly lower value, of how many."""
+    return f"1 + 5 * ({below}) / {scored}"
+
+
 RFM_OF_ALL = (
     "SELECT customer_id, "
     + ", ".join(
-        f"1 + 5 * (rank() OVER (ORDER BY {column}) - 1) / count(*) OVER () AS {name}"
+        f"{rfm_score(f'rank() OVER (ORDER BY {column}) - 1', 'count(*) OVER ()')} AS {name}"
         for name, column in RFM_DIMENSIONS.items()
     )
     + f" FROM {{p}}customers WHERE {RFM_BASE}"
@@ -316,7 +353,8 @@ RFM_OF_ALL = (
 RFM_OF_ONE = (
     "SELECT "
     + ", ".join(
-        f"1 + 5 * count(*) FILTER (WHERE o.{column} < c.{column}) / nullif(count(*), 0) AS {name}"
+        rfm_score(f"count(*) FILTER (WHERE o.{column} < c.{column})", "nullif(count(*), 0)")
+        + f" AS {name}"
         for name, column in RFM_DIMENSIONS.items()
     )
     + f" FROM {{p}}customers o WHERE o.{RFM_BASE.replace(' AND NOT ', ' AND NOT o.')}"

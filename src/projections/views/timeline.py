@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import dataclasses
 import functools
 import json
 import typing
@@ -22,10 +21,7 @@ from crm.domain import events as ev
 from projections.engine.stored_events import EventRows, at, plain_values
 from projections.engine.view import SqlView
 
-COMMON = frozenset(
-    {"originator_id", "originator_version", "timestamp", "originator_topic"}
-    | {"occurred_at", "institution", "channel", "recorded_by", "idempotency_key"}
-)
+COMMON = frozenset(ev.ENVELOPE_FIELDS + ev.PROVENANCE_FIELDS)
 COLUMNS = (
     "customer_id, version, position, kind, occurred_at, recorded_at,"
     " institution, channel, recorded_by, details, personal"
@@ -44,12 +40,8 @@ def plain(value: Any) -> Any:
 @functools.cache
 def own_fields(event_class: type[ev.CustomerEvent]) -> tuple[list[str], list[str]]:
     """The event class's own field names as (non-personal, personal)."""
-    personal_names = set(event_class.personal_fields)
-    names = [f.name for f in dataclasses.fields(event_class) if f.name not in COMMON]
-    return (
-        [n for n in names if n not in personal_names],
-        [n for n in names if n in personal_names],
-    )
+    own = event_class.own_fields()
+    return [f.name for f in own if not f.personal], [f.name for f in own if f.personal]
 
 
 def layout(event_class: type[ev.CustomerEvent]) -> tuple[list[str], list[str]]:
@@ -60,12 +52,11 @@ def layout(event_class: type[ev.CustomerEvent]) -> tuple[list[str], list[str]]:
 
 def has_typed_details(event_class: type[ev.CustomerEvent]) -> bool:
     """Whether a non-personal own field may hold a value stored as a typed object."""
-    hints = typing.get_type_hints(event_class)
-    public, _ = own_fields(event_class)
     return any(
         kind in TYPED_VALUES
-        for name in public
-        for kind in (typing.get_args(hints[name]) or (hints[name],))
+        for field in event_class.own_fields()
+        if not field.personal
+        for kind in (typing.get_args(field.annotation) or (field.annotation,))
     )
 
 

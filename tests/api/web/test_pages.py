@@ -18,8 +18,9 @@ from typer.testing import CliRunner
 
 from api.bootstrap.wiring import Services
 from api.cli.main import app as cli
-from api.web.templating import HELSINKI, local_time
+from api.web.templating import local_time
 from crm.application.users import Role
+from crm.domain.calendar import HELSINKI
 from crm.domain.events import TOUCHPOINT_KINDS
 from projections.views.directory import CustomerDirectory
 from projections.views.funnel import Funnel

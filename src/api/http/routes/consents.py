@@ -16,6 +16,7 @@ from api.http.routes.indicators import After
 from api.permissions import Permission, can
 from crm.application.users import User
 from crm.domain.errors import CustomerNotFoundError
+from crm.domain.in_force import interval_covers
 from crm.domain.vocabulary import PURPOSES
 from projections.views.consent_ledger import ConsentLedger
 
@@ -70,9 +71,7 @@ def read_consents(
             (
                 i
                 for i in intervals
-                if i.purpose == purpose
-                and i.valid_from <= now
-                and (i.valid_to is None or now < i.valid_to)
+                if i.purpose == purpose and interval_covers(i.valid_from, i.valid_to, now)
             ),
             None,
         )

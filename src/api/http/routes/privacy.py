@@ -35,13 +35,12 @@ from api.services.privacy_export import build_export, export_zip
 from crm.application.privacy import ErasureRequest, RequestStatus
 from crm.application.users import User
 from crm.domain import events as ev
-from crm.domain.consents import consents_as_of, restricted_as_of
+from crm.domain.consents import consents_as_of
 from crm.domain.errors import InvalidFieldError
+from crm.domain.restrictions import restricted_as_of
 from crm.domain.vocabulary import PURPOSES
 from projections.audits import consent_audit
 from projections.engine.runner import wait_until_caught_up
-from projections.views.consent_ledger import ConsentLedger
-from projections.views.timeline import Timeline
 
 router = APIRouter(prefix="/privacy", tags=["privacy"])
 DPO = Annotated[User, Depends(require(Permission.RUN_PRIVACY))]
@@ -247,16 +246,15 @@ def audit_consents(
         raise InvalidFieldError("to", "must be after from")
     if purpose is not None and purpose not in PURPOSES:
         raise InvalidFieldError("purpose", f"must be one of {', '.join(PURPOSES)}")
-    timeline = services.views.get(Timeline)
-    ledger = services.views.get(ConsentLedger)
-    # Both views at the same log position, so a contact and its consent are judged together.
+    audited = consent_audit.AuditViews.of(services.views)
+    ledger = audited.ledger
+    # The views at the same log position, so a contact and its consent are judged together.
     try:
-        wait_until_caught_up(
-            services.projector, [timeline, ledger], services.settings.read_wait_timeout * 5
-        )
+        timeout = services.settings.read_wait_timeout * 5
+        wait_until_caught_up(services.projector, audited.all(), timeout)
     except TimeoutError as error:
         raise ViewBehindError(services.projector.head()) from error
-    contacts = consent_audit.marketing_contacts(timeline, ledger, start, end, purpose, limit=limit)
+    contacts = consent_audit.marketing_contacts(audited, start, end, purpose, limit=limit)
     return ConsentAuditOut(
         start=start,
         end=end,

@@ -19,9 +19,11 @@ log position), `originator_id`, `originator_version`, `topic` and `state` (the l
 stored JSON, personal fields sealed by `crm.adapters.mapper`). Here it is a view over the
 library's table; an event store elsewhere fills a table of these columns from its
 subscription, and the SQL views read it unchanged."""
+DEFAULT_POOL_SIZE = 5
+"""Connections the library's pool keeps open per process."""
 
 
-def event_store_env(database_url: str, pool_size: int = 5) -> dict[str, str]:
+def event_store_env(database_url: str, pool_size: int = DEFAULT_POOL_SIZE) -> dict[str, str]:
     """Settings for the `eventsourcing` library's PostgreSQL persistence module."""
     parts = conninfo_to_dict(database_url)
     return {

@@ -16,8 +16,9 @@ import pytest
 from psycopg.conninfo import conninfo_to_dict
 
 from api.bootstrap.wiring import Services
-from crm.application.privacy import Privacy, one_month_after
+from crm.application.privacy import Privacy
 from crm.domain import events as ev
+from crm.domain.calendar import one_month_after
 from crm.domain.errors import CustomerErasedError, CustomerNotFoundError, InvalidFieldError
 from projections.engine.runner import wait_until_caught_up
 from projections.views.directory import CustomerDirectory

@@ -8,9 +8,10 @@ from datetime import date, timedelta
 from fastapi.testclient import TestClient
 
 from api.bootstrap.wiring import Services
-from api.services.segments import HELSINKI, compile_for, snapshot_segment
+from api.services.segments import compile_for, snapshot_segment
 from api.worker.scheduler import run_segment_snapshots
 from crm.application.users import Role
+from crm.domain.calendar import HELSINKI
 from projections.segments import compiler as queries
 from projections.segments.rules import parse_rule
 from projections.views.restrictions import Restrictions
