@@ -8,9 +8,11 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 
 from api.bootstrap.embedded_database import (
     drop_database,
@@ -22,6 +24,7 @@ from api.bootstrap.settings import Settings
 from api.bootstrap.wiring import Services, build_services
 from api.http.app import create_app
 from crm.application.users import Role
+from tests.segment_data import Cast, build_cast
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -45,13 +48,13 @@ def database_url(server_url: str) -> Iterator[str]:
     drop_database(maintenance, name)
 
 
-def make_settings(database_url: str, data_dir: Path, **overrides: object) -> Settings:
+def make_settings(database_url: str, data_dir: Path, **overrides: Any) -> Settings:
     return Settings(
         database_url=database_url,
         data_dir=data_dir,
-        master_key=base64.b64encode(os.urandom(32)).decode(),  # type: ignore[arg-type]
-        blind_index_key=base64.b64encode(os.urandom(32)).decode(),  # type: ignore[arg-type]
-        **overrides,  # type: ignore[arg-type]
+        master_key=SecretStr(base64.b64encode(os.urandom(32)).decode()),
+        blind_index_key=SecretStr(base64.b64encode(os.urandom(32)).decode()),
+        **overrides,
     )
 
 
@@ -83,6 +86,12 @@ def tokens(services: Services) -> dict[Role, str]:
 def as_role(tokens: dict[Role, str]) -> dict[Role, dict[str, str]]:
     """Authorization headers per role."""
     return {role: {"Authorization": f"Bearer {token}"} for role, token in tokens.items()}
+
+
+@pytest.fixture(scope="module")
+def cast(services: Services) -> Cast:
+    """The segment tests' customers with known journeys, in a sector of their own per module."""
+    return build_cast(services)
 
 
 @pytest.fixture

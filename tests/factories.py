@@ -1,4 +1,5 @@
-"""Test data: valid fields for every touchpoint kind, in an order the rules accept."""
+"""Test data: customers registered through the CRM or the HTTP API, and valid fields for every
+touchpoint kind in an order the rules accept. Random suffixes keep runs apart in one database."""
 
 from __future__ import annotations
 
@@ -6,11 +7,20 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
+from fastapi.testclient import TestClient
+
+from crm.application.crm import CRM
+from crm.application.users import Role
 from crm.domain import events as ev
 from crm.domain.customer import Customer, Provenance
 
 START = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
+HTTP_START = datetime(2025, 3, 1, 12, tzinfo=UTC)
+
+RoleHeaders = dict[Role, dict[str, str]]
+"""Authorization headers per role, as the `as_role` fixture gives them."""
 
 
 def unique(prefix: str = "t") -> str:
@@ -26,6 +36,75 @@ def provenance(
         channel=channel,
         recorded_by=user,
         idempotency_key=key or unique("key"),
+    )
+
+
+def registration(kind: str = "person", **overrides: Any) -> dict[str, Any]:
+    """Valid registration fields for a customer of the kind, with a unique name and e-mail."""
+    return {
+        "customer_kind": kind,
+        "customer_type": "individual" if kind == "person" else "private_organisation",
+        "name": unique("Name"),
+        "email": f"{unique('p')}@example.fi",
+        **overrides,
+    }
+
+
+def register(crm: CRM, kind: str = "person", *, at: datetime = START, **overrides: Any) -> UUID:
+    """Register a customer of the kind through the CRM and return its id."""
+    return crm.register_customer(provenance(at), **registration(kind, **overrides)).customer_id
+
+
+def register_over_http(
+    client: TestClient, headers: dict[str, str], kind: str = "person", **overrides: Any
+) -> str:
+    """Register a customer of the kind through `POST /customers` and return its id."""
+    fields = registration(kind, **overrides)
+    body = {"kind": fields.pop("customer_kind"), **fields}
+    response = client.post("/customers", json=body, headers=headers)
+    assert response.status_code == 201, response.text
+    return str(response.json()["customer_id"])
+
+
+def record_over_http(
+    client: TestClient, headers: dict[str, str], customer_id: str, body: dict[str, Any]
+) -> int:
+    """Record a touchpoint through `POST /customers/{id}/touchpoints`; its events position."""
+    response = client.post(f"/customers/{customer_id}/touchpoints", json=body, headers=headers)
+    assert response.status_code == 201, response.text
+    return int(response.json()["position"])
+
+
+def iso_day(days: int) -> str:
+    """An ISO timestamp `days` after the HTTP tests' start, as a request body carries it."""
+    return (HTTP_START + timedelta(days=days)).isoformat()
+
+
+def day(n: float) -> datetime:
+    """The moment `n` days after START."""
+    return START + timedelta(days=n)
+
+
+def record(crm: CRM, customer_id: UUID, at: datetime, kind: str, **fields: Any) -> int:
+    """Record a touchpoint of the kind through the CRM; its events position."""
+    fields.setdefault("notes", None)
+    position = crm.record_touchpoint(customer_id, provenance(at), kind, fields).position
+    assert position is not None
+    return position
+
+
+def purchase(crm: CRM, customer_id: UUID, at: datetime, purchase_id: str, amount: str) -> int:
+    """Record a purchase of the amount through the CRM; its events position."""
+    return record(
+        crm,
+        customer_id,
+        at,
+        "purchase_made",
+        purchase_id=purchase_id,
+        offering="AI for leaders",
+        offering_type="open_training",
+        amount=Decimal(amount),
+        invoice_reference=None,
     )
 
 

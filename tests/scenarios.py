@@ -6,7 +6,7 @@ import dataclasses
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import uuid4
 
 import pytest
 
@@ -22,19 +22,7 @@ from crm.domain.errors import (
     MembershipError,
     PurchaseError,
 )
-from tests.factories import START, every_touchpoint, provenance, times, unique
-
-
-def register(crm: CRM, kind: str = "person", email: str | None = None, **extra: Any) -> UUID:
-    recorded = crm.register_customer(
-        provenance(),
-        customer_kind=kind,
-        customer_type="individual" if kind == "person" else "private_organisation",
-        name=extra.pop("name", unique("Name")),
-        email=email if email is not None else f"{unique('p')}@example.fi",
-        **extra,
-    )
-    return recorded.customer_id
+from tests.factories import START, every_touchpoint, provenance, register, times, unique
 
 
 class JourneyScenarios:
@@ -208,7 +196,7 @@ class JourneyScenarios:
         self, crm: CRM, steps: list[str], refused: str
     ) -> None:
         customer_id = register(crm)
-        lead = {
+        lead: dict[str, dict[str, Any]] = {
             "lead_captured": {"source_channel": "fair", "target_group": "ICT", "interest": None},
             "lead_qualified": {},
             "lead_converted": {"purchase_id": None},

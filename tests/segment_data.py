@@ -12,7 +12,7 @@ from uuid import UUID
 from api.bootstrap.wiring import Services
 from crm.domain.customer import Provenance
 from projections.segments.compiler import Tables
-from tests.factories import every_touchpoint
+from tests.factories import every_touchpoint, registration
 
 START = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
 NOW = START + timedelta(days=200)
@@ -47,30 +47,31 @@ class Cast:
         return {names[i] for i in ids if i in names}
 
 
-def register(
+def join_cast(
     services: Services,
     cast: Cast,
     letter: str,
     *,
     institution: str = "TAMK",
     kind: str = "organisation",
-    journey: list[tuple[int, tuple[str, dict[str, Any]]]] = (),  # type: ignore[assignment]
+    journey: list[tuple[int, tuple[str, dict[str, Any]]]] | None = None,
 ) -> UUID:
     """Register a customer in the cast's sector and record the journey (day, touchpoint)."""
     crm = services.crm
     recorded = crm.register_customer(
         at(0, institution),
-        customer_kind=kind,
-        customer_type="private_organisation" if kind == "organisation" else "individual",
-        name=f"{letter.upper()} {cast.sector}",
-        email=f"{letter}-{uuid.uuid4().hex[:8]}@example.fi",
-        sector=cast.sector,
-        account_manager="anna.am",
+        **registration(
+            kind,
+            name=f"{letter.upper()} {cast.sector}",
+            email=f"{letter}-{uuid.uuid4().hex[:8]}@example.fi",
+            sector=cast.sector,
+            account_manager="anna.am",
+        ),
     )
     customer_id = recorded.customer_id
     cast.ids[letter] = customer_id
     cast.position = max(cast.position, recorded.position or 0)
-    for day, (touch_kind, fields) in journey:
+    for day, (touch_kind, fields) in journey or []:
         recorded = crm.record_touchpoint(customer_id, at(day, institution), touch_kind, fields)
         cast.position = max(cast.position, recorded.position or 0)
     return customer_id
@@ -102,15 +103,15 @@ def build_cast(services: Services) -> Cast:
     """a: consent + 2 recent webinars; b: TTY buyer; c: person with newsletter consent and
     feedback; d: like a but restricted; e: like a but erased; f: e-mail consent withdrawn."""
     cast = Cast(sector=f"Sector-{uuid.uuid4().hex[:8]}")
-    register(services, cast, "a", journey=[(10, EMAIL_CONSENT), (150, WEBINAR), (180, WEBINAR)])
-    register(
+    join_cast(services, cast, "a", journey=[(10, EMAIL_CONSENT), (150, WEBINAR), (180, WEBINAR)])
+    join_cast(
         services,
         cast,
         "b",
         institution="TTY",
         journey=[(100, WEBINAR), (120, purchase("1000.00"))],
     )
-    register(
+    join_cast(
         services,
         cast,
         "c",
@@ -118,9 +119,13 @@ def build_cast(services: Services) -> Cast:
         institution="TaY",
         journey=[(20, NEWSLETTER_CONSENT), (60, FEEDBACK)],
     )
-    d = register(services, cast, "d", journey=[(10, EMAIL_CONSENT), (150, WEBINAR), (180, WEBINAR)])
-    e = register(services, cast, "e", journey=[(10, EMAIL_CONSENT), (150, WEBINAR), (180, WEBINAR)])
-    register(
+    d = join_cast(
+        services, cast, "d", journey=[(10, EMAIL_CONSENT), (150, WEBINAR), (180, WEBINAR)]
+    )
+    e = join_cast(
+        services, cast, "e", journey=[(10, EMAIL_CONSENT), (150, WEBINAR), (180, WEBINAR)]
+    )
+    join_cast(
         services,
         cast,
         "f",

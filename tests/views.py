@@ -12,6 +12,6 @@ def view_rows(view: View) -> dict[str, list[tuple[Any, ...]]]:
     rows: dict[str, list[tuple[Any, ...]]] = {}
     with view.datastore.get_connection() as conn, conn.cursor() as cursor:
         for table in view.own_tables():
-            cursor.execute(f'SELECT * FROM "{view.prefix}{table}"')  # type: ignore[arg-type]
+            cursor.execute(f'SELECT * FROM "{view.prefix}{table}"')
             rows[table] = sorted((tuple(row.values()) for row in cursor.fetchall()), key=repr)
     return rows

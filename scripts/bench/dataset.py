@@ -13,6 +13,7 @@ import argparse
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 
@@ -31,7 +32,7 @@ def bench_settings(
     scale: float = BENCH_SCALE,
     seed: int = BENCH_SEED,
     server: str = DEFAULT_SERVER,
-    **extra: object,
+    **extra: Any,
 ) -> Settings:
     """Settings for the benchmark database; loads and catches up the views on first use."""
     name = f"asiakassilma_bench_{str(scale).replace('.', '_')}_{seed}"
@@ -40,7 +41,7 @@ def bench_settings(
         database_url=url,
         data_dir=DATA_DIR / name,
         run_projections=False,
-        **extra,  # type: ignore[arg-type]
+        **extra,
     )
     _load_if_empty(settings, scale, seed)
     return settings

@@ -17,8 +17,9 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
-from eventsourcing.persistence import Mapper
+from eventsourcing.persistence import Mapper, Recording
 
 from api.bootstrap.embedded_database import (
     drop_database,
@@ -37,7 +38,7 @@ from crm.speedups.saving import save_collecting_directly
 
 ROOT = Path(__file__).resolve().parents[2]
 START = datetime(2025, 1, 6, 9, tzinfo=UTC)
-TOUCHPOINTS = [
+TOUCHPOINTS: list[tuple[str, dict[str, object]]] = [
     ("fair_visited", {"notes": "Met at the stand, interested in AI", "fair_name": "Studia"}),
     ("webinar_attended", {"notes": None, "webinar_id": "w1", "title": "AI in teaching"}),
     ("company_visited", {"notes": "Coaching needs for 12 people", "topic": "Coaching"}),
@@ -66,7 +67,7 @@ class PlainCRM(CRM):
     def construct_mapper(self) -> Mapper[uuid.UUID]:
         return Mapper(transcoder=self.construct_transcoder())
 
-    def save(self, *objs: object, **kwargs: object) -> list:  # type: ignore[type-arg]
+    def save(self, *objs: Any, **kwargs: Any) -> list[Recording[uuid.UUID]]:
         # The same save path without data keys: the difference is encryption alone.
         return save_collecting_directly(self, objs, kwargs, direct=Customer)
 

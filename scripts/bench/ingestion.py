@@ -35,6 +35,7 @@ from pathlib import Path
 import httpx
 import orjson
 import psycopg
+from pydantic import SecretStr
 
 from api.bootstrap.embedded_database import (
     drop_database,
@@ -80,8 +81,8 @@ def settings_from(env: dict[str, str]) -> Settings:
     return Settings(
         database_url=env["CRM_DATABASE_URL"],
         data_dir=Path(env["CRM_DATA_DIR"]),
-        master_key=env["CRM_MASTER_KEY"],  # type: ignore[arg-type]
-        blind_index_key=env["CRM_BLIND_INDEX_KEY"],  # type: ignore[arg-type]
+        master_key=SecretStr(env["CRM_MASTER_KEY"]),
+        blind_index_key=SecretStr(env["CRM_BLIND_INDEX_KEY"]),
         run_projections=False,
     )
 

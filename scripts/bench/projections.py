@@ -20,7 +20,7 @@ import socket
 import subprocess
 import sys
 import time
-from typing import Any, ClassVar
+from typing import Any
 from uuid import uuid4
 
 import httpx
@@ -96,7 +96,7 @@ def stock_runner_rate(services: Services, seconds: float) -> float:
 
     class StockProjection(ViewProjection):
         name = suffix
-        topics: ClassVar[tuple[str, ...]] = ()
+        topics: tuple[str, ...] = ()
 
     crm = services.crm
 
@@ -116,7 +116,7 @@ def stock_runner_rate(services: Services, seconds: float) -> float:
     try:
         # Blocks for `seconds`, re-raising any error of the runner's thread.
         runner.run_forever(timeout=seconds)
-        applied = runner.view.position()
+        applied: int = runner.view.position()
     finally:
         runner.stop()
         runner.view.drop_tables()

@@ -17,12 +17,11 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 from api.bootstrap.wiring import Services
-from api.http.app import create_app
 from api.permissions import ENDPOINT_PERMISSIONS, PUBLIC_PATHS, Permission, roles_with
 from crm.application.users import Role
 from tests.api.web_client import new_user, page_csrf, sign_in
+from tests.factories import RoleHeaders
 
-Headers = dict[Role, dict[str, str]]
 PARAMETER = re.compile(r"\{([^}:]+)(:[^}]*)?\}")
 
 
@@ -39,10 +38,10 @@ def flat_routes(routes: Iterable[Any]) -> Iterator[Any]:
 
 def endpoints(app: FastAPI) -> list[tuple[str, str, APIRoute]]:
     """Every (method, path, route) the app serves, HEAD aside."""
-    found = []
+    found: list[tuple[str, str, APIRoute]] = []
     for route in flat_routes(app.routes):
         if isinstance(route, APIRoute):
-            for method in sorted(route.methods - {"HEAD"}):
+            for method in sorted((route.methods or set()) - {"HEAD"}):
                 found.append((method, route.path, route))
     return found
 
@@ -79,14 +78,6 @@ def is_page(path: str) -> bool:
 
 
 @pytest.fixture(scope="module")
-def app(services: Services) -> FastAPI:
-    built = create_app(services=services)
-    # Clients below are used without a `with` block, which would run the lifespan that sets it.
-    built.state.services = services
-    return built
-
-
-@pytest.fixture(scope="module")
 def page_clients(app: FastAPI, services: Services) -> Iterator[dict[Role, TestClient]]:
     """A signed-in web client per role."""
     clients = {role: sign_in(app, new_user(services, role)) for role in Role}
@@ -96,7 +87,9 @@ def page_clients(app: FastAPI, services: Services) -> Iterator[dict[Role, TestCl
 
 
 def call(client: TestClient, method: str, path: str, **kwargs: Any) -> int:
-    body = {"json": {}} if method in ("POST", "PUT", "PATCH") and not is_page(path) else {}
+    body: dict[str, Any] = (
+        {"json": {}} if method in ("POST", "PUT", "PATCH") and not is_page(path) else {}
+    )
     return client.request(method, concrete(path), **body, **kwargs).status_code
 
 
@@ -132,7 +125,7 @@ def test_every_api_endpoint_answers_401_without_credentials(app: FastAPI) -> Non
 
 @pytest.mark.parametrize("role", list(Role))
 def test_every_api_endpoint_lets_exactly_the_matrix_roles_through(
-    app: FastAPI, role: Role, as_role: Headers
+    app: FastAPI, role: Role, as_role: RoleHeaders
 ) -> None:
     with TestClient(app) as client:
         for method, path, _ in endpoints(app):

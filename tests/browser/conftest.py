@@ -97,6 +97,16 @@ def browser() -> Iterator[Browser]:
         launched.close()
 
 
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    """A fresh Finnish-language page in a context of its own, which accepts downloads."""
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 860}, locale="fi-FI", accept_downloads=True
+    )
+    yield context.new_page()
+    context.close()
+
+
 @pytest.fixture(scope="session")
 def people(services: Services) -> dict[Role, str]:
     """A user per role with `PASSWORD`; the account manager owns the demo customer."""
@@ -164,7 +174,7 @@ def organisation(services: Services, people: dict[Role, str]) -> UUID:
     ]
     position = recorded.position
     for step, (kind, fields) in enumerate(journey):
-        own = {
+        own: dict[str, object] = {
             f.name: None
             for f in dataclasses.fields(TOUCHPOINT_KINDS[kind])
             if f.name not in COMMON_FIELDS

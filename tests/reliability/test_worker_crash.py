@@ -16,6 +16,7 @@ from api.bootstrap.wiring import VIEW_CLASSES, Services
 from crm.domain import events as ev
 from crm.domain.customer import Customer
 from tests.factories import START, provenance, unique
+from tests.processes import crm_environment
 from tests.views import view_rows
 
 CUSTOMERS = 300
@@ -80,16 +81,7 @@ def seed_journeys(services: Services) -> None:
 
 
 def start_worker(settings: Settings) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "CRM_DATABASE_URL": settings.database_url or "",
-        "CRM_DATA_DIR": str(settings.data_dir),
-        "CRM_MASTER_KEY": settings.master_key.get_secret_value() if settings.master_key else "",
-        "CRM_BLIND_INDEX_KEY": (
-            settings.blind_index_key.get_secret_value() if settings.blind_index_key else ""
-        ),
-        "CRM_PROJECTION_BATCH_SIZE": "250",
-    }
+    env = {**os.environ, **crm_environment(settings, projection_batch_size="250")}
     return subprocess.Popen(
         [sys.executable, "-m", "api.cli.main", "worker"],
         env=env,

@@ -10,8 +10,6 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from crm.domain.vocabulary import Channel, CustomerKind, CustomerType, Institution
 
-ShortText = Field(min_length=1, max_length=200)
-
 
 class CustomerIn(BaseModel):
     """A person or organisation to register (or match by e-mail)."""

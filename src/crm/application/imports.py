@@ -41,7 +41,6 @@ from crm.speedups.gc_policy import spaced_collections
 
 CHUNK_ROWS = 1000
 MAX_REPORTED_ERRORS = 1000
-PERSON_FIELDS = ("email", "name", "first_name", "last_name", "phone")
 
 
 @dataclass(frozen=True)

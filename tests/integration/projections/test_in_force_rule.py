@@ -92,13 +92,13 @@ def test_views_audit_and_segments_decide_consent_and_restriction_as_the_rule_doe
         )
     [*_, last] = services.crm.save(customer)
     tables = compiler.Tables.of(services.views)
-    audited = AuditViews.of(services.views)
-    for view in (*audited.all(), tables.indicators):
+    audit_views = AuditViews.of(services.views)
+    for view in (*audit_views.all(), tables.indicators):
         assert view.wait_for(last.notification.id, WAIT), view.name
     journey = services.crm.get_journey(customer.id)
     audited = {
         row["occurred_at"]: row
-        for row in marketing_contacts(audited, day(0), day(8), PURPOSE)
+        for row in marketing_contacts(audit_views, day(0), day(8), PURPOSE)
         if row["customer_id"] == customer.id
     }
     assert set(audited) == set(instants)

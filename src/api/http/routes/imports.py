@@ -26,7 +26,6 @@ from crm.application.users import User
 router = APIRouter(prefix="/imports", tags=["imports"])
 Uploader = Annotated[User, Depends(require(Permission.RECORD_TOUCHPOINTS))]
 MappingName = Literal["native", "fair_visitors", "webinar_attendees", "course_completions"]
-SPOOL_CHUNK = 1 << 20
 
 
 class RowErrorOut(BaseModel):

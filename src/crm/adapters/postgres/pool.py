@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
-import psycopg
 from psycopg_pool import ConnectionPool
 
 
@@ -32,10 +28,3 @@ def database_reachable(pool: ConnectionPool, timeout: float = 2.0) -> bool:
     except Exception:
         return False
     return True
-
-
-@contextmanager
-def transaction(pool: ConnectionPool) -> Iterator[psycopg.Connection[tuple[object, ...]]]:
-    """A connection from the pool inside one transaction."""
-    with pool.connection() as conn, conn.transaction():
-        yield conn

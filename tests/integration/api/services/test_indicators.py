@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from api.bootstrap.wiring import Services
 from api.services.indicators import indicators_as_of, month_ends
 from projections.views.indicators import CustomerIndicators
-from tests.scenarios import register
+from tests.factories import register
 
 
 def test_a_customer_the_view_has_seen_has_stored_and_derived_indicators(

@@ -7,7 +7,7 @@ import pytest
 from api.bootstrap.wiring import Services
 from api.services.rebuild import UnknownViewError, rebuild_view
 from projections.views.directory import CustomerDirectory
-from tests.scenarios import register
+from tests.factories import register
 from tests.views import view_rows
 
 

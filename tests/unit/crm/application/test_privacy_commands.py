@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
@@ -11,7 +12,6 @@ import pytest
 from eventsourcing.persistence import IntegrityError
 
 from crm.adapters.encryption import InMemoryKeyRing
-from crm.application import crm as crm_module
 from crm.application.crm import CRM
 from crm.application.privacy import (
     ErasureRequest,
@@ -20,8 +20,7 @@ from crm.application.privacy import (
     RequestStatus,
 )
 from crm.domain.identity import InMemoryIdentityIndex
-from tests.factories import provenance
-from tests.scenarios import register
+from tests.factories import provenance, register
 
 
 @pytest.fixture
@@ -48,7 +47,8 @@ def test_a_restriction_that_loses_a_write_race_backs_off_before_deciding_again(
 
     pauses: list[float] = []
     monkeypatch.setattr(privacy.crm, "save", save_after_a_collision)
-    monkeypatch.setattr(crm_module.time, "sleep", pauses.append)
+    # The back-off sleeps through `time.sleep`, which the CRM module calls by attribute.
+    monkeypatch.setattr(time, "sleep", pauses.append)
 
     recorded = privacy.restrict_processing(customer_id, provenance(), "accuracy contested")
 

@@ -35,7 +35,11 @@ def mutable_parts(value: Any) -> Iterator[Any]:
     elif isinstance(value, list | set):
         yield value
         items = list(value)
-    elif dataclasses.is_dataclass(value) and value.__dataclass_params__.frozen:  # type: ignore[attr-defined]
+    elif (
+        dataclasses.is_dataclass(value)
+        and not isinstance(value, type)
+        and getattr(value, "__dataclass_params__").frozen  # noqa: B009 - not in typeshed
+    ):
         items = list(vars(value).values())
     else:
         yield value

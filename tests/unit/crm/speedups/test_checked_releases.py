@@ -52,7 +52,7 @@ def test_each_departure_was_checked_against_the_installed_and_pinned_releases(
     checked: dict[str, str] = getattr(module, "CHECKED_AGAINST", {})
     assert checked, f"{module.__name__} does not say which releases it was checked against"
     for distribution, release in checked.items():
-        found = {"installed": installed(distribution)}
+        found: dict[str, str | None] = {"installed": installed(distribution)}
         if distribution != "python":
             found["pinned in pyproject.toml"] = pinned(distribution)
         for where, current in found.items():

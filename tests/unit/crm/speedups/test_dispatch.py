@@ -17,7 +17,7 @@ from tests.factories import customer_journey, provenance
 def replayed(events: list[ev.CustomerEvent]) -> dict[str, Any]:
     state: Customer | None = None
     for event in events:
-        state = event.mutate(state)  # type: ignore[attr-defined]
+        state = event.mutate(state)
     return dict(vars(state))
 
 

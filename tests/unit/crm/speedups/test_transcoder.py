@@ -10,7 +10,7 @@ import math
 import os
 import typing
 import uuid
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -161,7 +161,7 @@ def test_fast_encoding_writes_the_library_bytes(value: Any) -> None:
 
 def test_datetimes_in_any_zone_and_era_encode_as_the_library_does() -> None:
     library, fast = both()
-    zones = [None, UTC, timezone(timedelta(hours=-3, seconds=-1))]
+    zones: list[tzinfo | None] = [None, UTC, timezone(timedelta(hours=-3, seconds=-1))]
     zones += [ZoneInfo(name) for name in ("Europe/Helsinki", "America/Sitka", "Asia/Kolkata")]
     moments = [
         datetime(year, month, 15, 13, 45, 30, micro, tzinfo=zone, fold=fold)

@@ -1,0 +1,114 @@
+"""`crm rebuild` fills a new generation beside the live one, switches readers, drops the old."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from api.bootstrap.wiring import Services
+from projections.engine.generations import LiveViews
+from projections.views.timeline import Timeline
+from tests.factories import register
+from tests.processes import crm_environment
+from tests.views import view_rows
+
+
+def table_exists(services: Services, name: str) -> bool:
+    with services.pool.connection() as conn:
+        row = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (f'"{name}"',)).fetchone()
+    return bool(row and row[0])
+
+
+def test_rebuild_switches_to_a_new_generation_with_the_same_rows(
+    isolated_services: Services,
+) -> None:
+    services = isolated_services
+    for _ in range(3):
+        register(services.crm)
+    old = services.views.get(Timeline)
+    services.projector.catch_up(old)
+    rows_before = view_rows(old)
+    settings = services.settings
+    env = {**os.environ, **crm_environment(settings)}
+    result = subprocess.run(
+        [sys.executable, "-m", "api.cli.main", "rebuild", "timeline", "--batch-size", "2"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+
+    assert services.views.refresh(force=True)
+    new = services.views.get(Timeline)
+    assert new.tag != old.tag
+    assert view_rows(new) == rows_before
+    assert len(rows_before["entries"]) == 3
+    assert not table_exists(services, f"{old.prefix}entries")
+    assert not table_exists(services, old.tracking_table_name)
+
+
+def test_views_at_different_positions_catch_up_together(isolated_services: Services) -> None:
+    services = isolated_services
+    for _ in range(4):
+        register(services.crm)
+    ahead = services.views.get(Timeline)
+    services.projector.catch_up(ahead, until=3)
+    behind = services.views.build(Timeline, "v1together")
+    behind.create_table()
+    try:
+        for _ in range(2):
+            register(services.crm)
+        services.projector.batch_size = 2
+        services.projector.catch_up_all([behind, ahead])
+        assert ahead.position() == behind.position() == services.projector.head()
+        assert view_rows(ahead) == view_rows(behind)
+    finally:
+        behind.drop_tables()
+
+
+def test_a_new_view_version_drops_the_generations_of_the_old_one(
+    isolated_services: Services,
+) -> None:
+    """Nothing maintains an old version's tables after an upgrade, so an erasure would not
+    reach the personal data they hold: they go when the new version goes live."""
+    services = isolated_services
+    register(services.crm)
+    old = services.views.get(Timeline)
+    services.projector.catch_up(old)
+    old_tables = old.table_names()
+    assert all(table_exists(services, table) for table in old_tables)
+
+    class NextTimeline(Timeline):
+        version = Timeline.version + 1
+
+    upgraded = LiveViews(old.datastore, [NextTimeline]).get(NextTimeline)
+
+    assert upgraded.tag == f"v{NextTimeline.version}r0"
+    assert not any(table_exists(services, table) for table in old_tables)
+    with services.pool.connection() as conn:
+        tags = conn.execute(
+            "SELECT tag FROM projection_generations WHERE view = 'timeline'"
+        ).fetchall()
+    assert [row[0] for row in tags] == [upgraded.tag]
+
+
+def test_a_leftover_generation_of_an_older_version_is_dropped_at_start_up(
+    isolated_services: Services,
+) -> None:
+    services = isolated_services
+    live = services.views.get(Timeline)
+    leftover = f"timeline_v{Timeline.version - 1}r3_entries"
+    with services.pool.connection() as conn:
+        conn.execute(f'CREATE TABLE "{leftover}" (personal text)')
+        conn.execute(
+            "INSERT INTO projection_generations (view, tag, live) VALUES ('timeline', %s, false)",
+            (f"v{Timeline.version - 1}r3",),
+        )
+
+    restarted = LiveViews(live.datastore, [Timeline]).get(Timeline)
+
+    assert restarted.tag == live.tag
+    assert not table_exists(services, leftover)
+    assert all(table_exists(services, table) for table in live.table_names())
