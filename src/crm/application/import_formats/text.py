@@ -5,6 +5,7 @@ turned into a row problem instead of a crash or a line read whole into memory.""
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import io
 from collections.abc import Iterator
@@ -49,9 +50,18 @@ def sniff_delimiter(lines: list[str]) -> str:
     return ","
 
 
+class _BorrowedText(io.TextIOWrapper):
+    """Text over a stream its caller owns: closing it (or collecting it) leaves the stream
+    open, so the caller can read the file again."""
+
+    def close(self) -> None:
+        with contextlib.suppress(ValueError):
+            self.detach()
+
+
 def open_text(stream: IO[bytes], encoding: str) -> io.TextIOWrapper:
     """The stream as text; undecodable bytes become U+FFFD and their line a row error."""
-    return io.TextIOWrapper(stream, encoding=encoding, errors="replace", newline="")
+    return _BorrowedText(stream, encoding=encoding, errors="replace", newline="")
 
 
 class Lines:

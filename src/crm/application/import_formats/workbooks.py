@@ -9,6 +9,7 @@ from typing import IO, Any
 
 from crm.application.import_formats.rows import RowError
 from crm.application.import_formats.text import MAX_FIELD_CHARS, Record
+from crm.domain.errors import InvalidFieldError
 
 XLSX_MAGIC = b"PK\x03\x04"
 
@@ -24,14 +25,13 @@ def _text(value: Any) -> str:
 
 
 def workbook_records(stream: IO[bytes]) -> Iterator[Record | RowError]:
-    """The first sheet's rows; a file that is no workbook is one error on line 1."""
+    """The first sheet's rows; a file that is no workbook is refused as a whole."""
     from openpyxl import load_workbook  # a workbook is rare: keep start-up light
 
     try:
         book = load_workbook(stream, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as error:
-        yield RowError(1, "file", f"is not a readable .xlsx workbook ({type(error).__name__})")
-        return
+        raise InvalidFieldError("file", "is not a readable .xlsx workbook") from error
     try:
         sheet = book.worksheets[0]
         for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
