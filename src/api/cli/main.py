@@ -321,8 +321,8 @@ def import_file(
         f"{result.recorded:,} {what}, {result.duplicates:,} already there, "
         f"{result.invalid:,} invalid, {result.customers_created:,} new customers"
     )
-    for error in result.errors[:20]:
-        console.print(f"  line {error.line}, {error.field}: {error.reason}")
+    for row_error in result.errors[:20]:
+        console.print(f"  line {row_error.line}, {row_error.field}: {row_error.reason}")
     if result.invalid > 20 and not dry_run:
         console.print(f"  ... all invalid rows: GET /imports/{result.import_id}")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import threading
+from typing import Any
 from uuid import UUID
 
 import pytest
@@ -34,12 +35,14 @@ def kinds(services: Services, email: str) -> list[str] | None:
     return [type(e).__name__ for e in services.crm.get_journey(customer_id)]
 
 
-def upload(client: TestClient, as_role: RoleHeaders, body: bytes, query: str = "") -> dict:  # type: ignore[type-arg]
+def upload(
+    client: TestClient, as_role: RoleHeaders, body: bytes, query: str = ""
+) -> dict[str, Any]:
     response = client.post(
         f"/imports?source=report{query}", content=body, headers=as_role[Role.ACCOUNT_MANAGER]
     )
     assert response.status_code in (200, 201), response.text
-    result: dict = response.json()  # type: ignore[type-arg]
+    result: dict[str, Any] = response.json()
     return result
 
 
@@ -95,7 +98,7 @@ def test_an_excel_workbook_and_a_windows_1252_fair_list_are_imported(
     customer_id = services.crm.find_by_email(visitor)
     assert customer_id is not None
     registered = next(iter(services.crm.get_journey(customer_id)))
-    assert registered.name == "Äijö Öhman"
+    assert getattr(registered, "name", None) == "Äijö Öhman"
 
 
 def test_bad_bytes_a_huge_field_and_a_nul_are_row_errors_not_a_server_error(
