@@ -174,3 +174,34 @@ def course_workbook(emails: list[str]) -> bytes:
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def zoom_meeting_participants(host: str, participant: str) -> bytes:
+    """Zoom's meeting participants export "with meeting data": the meeting's own header
+    block (its host's e-mail in `User Email`), a blank line, then one row per join."""
+    lines = [
+        "Meeting ID,Topic,Start Time,End Time,User Email,Duration (Minutes),Participants",
+        f'"812 3456 7890",Yritysilta-aamu,"03/18/2025 08:55:10 AM","03/18/2025 10:02:45 AM",'
+        f"{host},68,3",
+        "",
+        "Name (Original Name),User Email,Join Time,Leave Time,Duration (Minutes),Guest",
+        f'Hanna Host,{host},"03/18/2025 08:55:10 AM","03/18/2025 10:02:45 AM",68,No',
+        f'Pekka Paananen,{participant},"03/18/2025 09:01:00 AM","03/18/2025 09:20:00 AM",19,Yes',
+        'Puhelinsoittaja,,"03/18/2025 09:03:00 AM","03/18/2025 09:50:00 AM",47,Yes',
+        f'Pekka Paananen,{participant},"03/18/2025 09:25:00 AM","03/18/2025 10:00:00 AM",35,Yes',
+    ]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def zoom_registration_report(registrant: str) -> bytes:
+    """Zoom's webinar registration report: preamble, header block, registrants."""
+    lines = [
+        "Registration Report",
+        'Report Generated:,"02/28/2025 04:00:00 PM"',
+        "Topic,Webinar ID,Scheduled Start Time,# Registered",
+        'Tekoäly opetuksessa,843 2219 0712,"03/04/2025 02:00:00 PM",1',
+        "Registrant Details",
+        "First Name,Last Name,Email,Organization,Registration Time,Approval Status",
+        f'Outi,Ojala,{registrant},Kunta,"02/22/2025 09:30:00 AM",approved',
+    ]
+    return ("\n".join(lines) + "\n").encode("utf-8-sig")

@@ -28,6 +28,7 @@ US_TIMES = (
     "%b %d, %Y %I:%M:%S %p",  # Zoom, some regions: Mar 4, 2025 02:02:11 PM
 )
 NOT_CUSTOMERS = ("host", "panelist", "organizer", "co-organizer", "presenter")
+MISSING_EMAIL = "is missing (a guest without an e-mail)"
 NAME_MARKS = re.compile(r"\s*\((?:external|guest|unverified)\)\s*$", re.IGNORECASE)
 
 
@@ -171,10 +172,7 @@ def zoom_rows(
             "", _first(row, "user name (original name)", "name (original name)", "name")
         )
         if not email:
-            yield (
-                record.line,
-                RowError(record.line, "email", "is missing (a guest without an e-mail)"),
-            )
+            folder.keep(record.line, RowError(record.line, "email", MISSING_EMAIL))
             continue
         if email.lower() == host_email or options.is_staff(email):
             continue
@@ -231,10 +229,7 @@ def teams_rows(records: Iterable[Record | RowError], options: ReportOptions) -> 
             continue
         email = _first(row, "email", "participant id (upn)")
         if "@" not in email:
-            yield (
-                record.line,
-                RowError(record.line, "email", "is missing (a guest without an e-mail)"),
-            )
+            yield record.line, RowError(record.line, "email", MISSING_EMAIL)
             continue
         if options.is_staff(email):
             continue

@@ -21,6 +21,8 @@ from tests.import_files import (
     fair_list,
     teams_attendance_report,
     zoom_attendee_report,
+    zoom_meeting_participants,
+    zoom_registration_report,
 )
 
 OPTIONS = ReportOptions(HELSINKI, ("tuni.fi",))
@@ -199,3 +201,35 @@ def test_a_nul_in_a_new_customers_name_is_a_row_error() -> None:
     assert isinstance(raw, dict)
     error = parse_row(line, raw, MAPPINGS["native"], "anna.am")
     assert error == RowError(2, "name", "contains a NUL character")
+
+
+def test_zoom_meeting_participants_skip_the_host_and_fold_rejoins() -> None:
+    name, rows = opened_rows(zoom_meeting_participants("host@example.org", "pekka@example.fi"))
+    assert name == "zoom_meeting_participants"
+    people = [raw for _, raw in rows if isinstance(raw, dict)]
+    assert [(p["email"], p["webinar_id"], p["title"]) for p in people] == [
+        ("pekka@example.fi", "812 3456 7890", "Yritysilta-aamu")
+    ]
+    assert people[0]["occurred_at"] == "2025-03-18T09:01:00+02:00"
+    assert people[0]["notes"] == "Attended 54 min in 2 sessions"
+    assert [(line, e.field) for line, e in rows if isinstance(e, RowError)] == [(7, "email")]
+    # Rows come in line order whatever was folded, so an import resumes after any of them.
+    assert [line for line, _ in rows] == [6, 7]
+
+
+def test_a_zoom_registration_report_records_registrations() -> None:
+    name, rows = opened_rows(zoom_registration_report("outi@example.fi"))
+    assert name == "zoom_webinar_registrations"
+    assert rows == [
+        (
+            7,
+            {
+                "kind": "webinar_registered",
+                "email": "outi@example.fi",
+                "name": "Outi Ojala",
+                "webinar_id": "843 2219 0712",
+                "title": "Tekoäly opetuksessa",
+                "occurred_at": "2025-02-22T09:30:00+02:00",
+            },
+        )
+    ]
