@@ -57,6 +57,7 @@ ENDPOINT_PERMISSIONS: dict[tuple[str, str], Permission | None] = {
     ("POST", "/customers"): Permission.WRITE_CUSTOMERS,
     ("GET", "/customers"): Permission.READ_CUSTOMERS,
     ("GET", "/customers/{customer_id}"): Permission.READ_CUSTOMERS,
+    ("PATCH", "/customers/{customer_id}/profile"): Permission.WRITE_CUSTOMERS,
     ("PUT", "/customers/{customer_id}/account-manager"): Permission.WRITE_CUSTOMERS,
     ("POST", "/customers/{customer_id}/affiliations"): Permission.WRITE_CUSTOMERS,
     ("DELETE", "/customers/{customer_id}/affiliations/{organisation_id}"): (
