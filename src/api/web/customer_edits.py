@@ -162,7 +162,7 @@ def _refused(
     request: Request, user: User, customer_id: str, section: str, form: dict[str, str], errors: Any
 ) -> HTMLResponse:
     """The customer page again, with the form's values and what was wrong with them."""
-    edit = {"section": section, "values": form, "errors": errors}
+    edit = {"section": section, "form": form, "errors": errors}
     return customer_page_with(request, user, customer_id, {"edit": edit}, status=422)
 
 
@@ -274,7 +274,7 @@ async def start_affiliation(request: Request, user: SignedIn, customer_id: str) 
     if other_id is None:
         record_access(request, services, user, [row["customer_id"] for row in choices])
         problem = "error.choose" if choices else "error.no_match"
-        edit = {"section": "affiliation", "values": form, "errors": {"other": problem}}
+        edit = {"section": "affiliation", "form": form, "errors": {"other": problem}}
         return customer_page_with(
             request, user, customer_id, {"edit": {**edit, "choices": choices}}, status=422
         )
@@ -297,7 +297,7 @@ async def start_affiliation(request: Request, user: SignedIn, customer_id: str) 
             request, user, customer_id, "affiliation", form, {"other": "error.no_match"}
         )
     except RuleViolationError as error:
-        edit = {"section": "affiliation", "values": form, "errors": {}, "refusal": str(error)}
+        edit = {"section": "affiliation", "form": form, "errors": {}, "refusal": str(error)}
         return customer_page_with(request, user, customer_id, {"edit": edit}, status=409)
     _visible(services, recorded, Organisations, Timeline)
     return redirect(request, f"/ui/customers/{customer_id}?msg=affiliated#relations")
@@ -333,7 +333,7 @@ async def end_affiliation(
     except CustomerNotFoundError:
         return render(request, "error.html", {"message": "error.not_found"}, status=404)
     except RuleViolationError as error:
-        edit = {"section": "affiliation", "values": {}, "errors": {}, "refusal": str(error)}
+        edit = {"section": "affiliation", "form": {}, "errors": {}, "refusal": str(error)}
         return customer_page_with(request, user, customer_id, {"edit": edit}, status=409)
     _visible(services, recorded, Organisations, Timeline)
     return redirect(request, f"/ui/customers/{customer_id}?msg=affiliation_ended#relations")

@@ -117,7 +117,7 @@ def _customer_page(
             for purpose in customer.consent_changes
         },
         "message": MESSAGES.get(params.get("msg") or ""),
-        "edit": {"section": "", "values": {}, "errors": {}},
+        "edit": {"section": "", "form": {}, "errors": {}},
         "uuid": lambda: str(uuid4()),
         **(extra or {}),
     }
