@@ -17,6 +17,7 @@ from api.web.session import page_user
 from api.web.templating import redirect, render
 from crm.application.crm import Recorded
 from crm.application.users import User
+from crm.domain.customer import Provenance
 from crm.domain.errors import CustomerNotFoundError, InvalidFieldError, RuleViolationError
 from crm.domain.vocabulary import CUSTOMER_TYPES
 from projections.engine.view import View
@@ -41,8 +42,12 @@ async def _form(request: Request) -> dict[str, str]:
     return {k: v.strip() for k, v in (await request.form()).items() if isinstance(v, str)}
 
 
-def _key(form: dict[str, str]) -> str:
-    return f"web:{form.get('idempotency_key') or uuid4()}"
+def _by(user: User, form: dict[str, str]) -> Provenance:
+    """The provenance of a change made now from a form, under the form's idempotency key."""
+    key = f"web:{form.get('idempotency_key') or uuid4()}"
+    return provenance(
+        user, occurred_at=None, institution="joint", channel="other", idempotency_key=key
+    )
 
 
 def _visible(services: Services, recorded: Recorded, *views: type[View]) -> None:
@@ -134,13 +139,7 @@ async def register_customer(request: Request, user: SignedIn) -> Response:
         return _new_page(request, user, form, candidates=candidates, status=409)
     try:
         recorded = services.crm.register_customer(
-            provenance(
-                user,
-                occurred_at=None,
-                institution="joint",
-                channel="other",
-                idempotency_key=_key(form),
-            ),
+            _by(user, form),
             customer_kind=kind,
             customer_type=customer_type,
             name=form["name"],
@@ -188,13 +187,7 @@ async def correct_profile(request: Request, user: SignedIn, customer_id: str) ->
     try:
         recorded = services.crm.correct_profile(
             customer.id,
-            provenance(
-                user,
-                occurred_at=None,
-                institution="joint",
-                channel="other",
-                idempotency_key=_key(form),
-            ),
+            _by(user, form),
             **changes,
         )
     except InvalidFieldError as error:
@@ -215,13 +208,7 @@ async def assign_owner(request: Request, user: SignedIn, customer_id: str) -> Re
     try:
         recorded = services.crm.assign_account_manager(
             UUID(customer_id),
-            provenance(
-                user,
-                occurred_at=None,
-                institution="joint",
-                channel="other",
-                idempotency_key=_key(form),
-            ),
+            _by(user, form),
             owner,
         )
     except (ValueError, CustomerNotFoundError):
@@ -282,13 +269,7 @@ async def start_affiliation(request: Request, user: SignedIn, customer_id: str) 
     try:
         recorded = services.crm.start_affiliation(
             person_id,
-            provenance(
-                user,
-                occurred_at=None,
-                institution="joint",
-                channel="other",
-                idempotency_key=_key(form),
-            ),
+            _by(user, form),
             organisation_id,
             form.get("role") or None,
         )
@@ -321,13 +302,7 @@ async def end_affiliation(
     try:
         recorded = services.crm.end_affiliation(
             person_id,
-            provenance(
-                user,
-                occurred_at=None,
-                institution="joint",
-                channel="other",
-                idempotency_key=_key(form),
-            ),
+            _by(user, form),
             organisation_id,
         )
     except CustomerNotFoundError:
