@@ -380,15 +380,18 @@ class Importer:
         chunks = self._chunks(rows, report.last_line, mapping, recorded_by, time_zone)
         try:
             self._run(chunks, report, progress)
-        except Exception as error:
+        except BaseException as error:
             if dry_run:
                 raise
-            reason = f"the import stopped: {type(error).__name__}"
+            stopped = "interrupted" if isinstance(error, KeyboardInterrupt) else "stopped"
+            reason = f"the import {stopped}: {type(error).__name__}"
             report.status = "failed"
             failure = RowError(report.last_line + 1, "file", reason)
             report.errors.append(failure)
             with contextlib.suppress(Exception):
                 self.log.progress(report, [failure])
+            if not isinstance(error, Exception):
+                raise
             raise ImportFailedError(reason) from error
         return report
 
