@@ -9,6 +9,8 @@ from crm.application.users import Role, User
 
 class Permission(StrEnum):
     READ_CUSTOMERS = "read_customers"
+    READ_CONTACT_DETAILS = "read_contact_details"
+    """E-mail and phone of every customer; without it, only a consented e-mail shows."""
     WRITE_CUSTOMERS = "write_customers"
     READ_TIMELINES = "read_timelines"
     RECORD_TOUCHPOINTS = "record_touchpoints"
@@ -21,6 +23,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ACCOUNT_MANAGER: frozenset(
         {
             Permission.READ_CUSTOMERS,
+            Permission.READ_CONTACT_DETAILS,
             Permission.WRITE_CUSTOMERS,
             Permission.READ_TIMELINES,
             Permission.RECORD_TOUCHPOINTS,
@@ -28,7 +31,12 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     ),
     Role.MARKETING: frozenset({Permission.READ_CUSTOMERS, Permission.MANAGE_SEGMENTS}),
     Role.DPO: frozenset(
-        {Permission.READ_CUSTOMERS, Permission.READ_TIMELINES, Permission.RUN_PRIVACY}
+        {
+            Permission.READ_CUSTOMERS,
+            Permission.READ_CONTACT_DETAILS,
+            Permission.READ_TIMELINES,
+            Permission.RUN_PRIVACY,
+        }
     ),
     Role.ADMIN: frozenset({Permission.MANAGE_USERS}),
 }

@@ -149,7 +149,7 @@ def build_services(settings: Settings) -> Services:
         projector=projector,
         import_log=PostgresImportLog(pool),
         privacy=Privacy(crm, PostgresErasureRegister(pool), SnapshotPurger(pool)),
-        access_log=AccessLog(pool),
+        access_log=AccessLog(pool, keys),
         retention_log=RetentionLog(pool),
         segment_store=SegmentStore(pool),
         committer=committer,

@@ -62,7 +62,18 @@ class AccessOut(BaseModel):
     user_role: str
     customer_id: UUID
     endpoint: str
+    reason_code: str | None
     reason: str | None
+    """Free text, sealed with the customer's key: gone once the customer is erased."""
+
+
+class AccessPageOut(BaseModel):
+    """One page of the access log: rows `offset + 1` to `offset + len(accesses)` of `total`."""
+
+    total: int
+    offset: int
+    limit: int
+    accesses: list[AccessOut]
 
 
 class ConsentStateOut(BaseModel):

@@ -11,10 +11,11 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from api.bootstrap.wiring import Services
-from api.http.access_log import record_access
+from api.http.access_log import AccessLogged, AccessRecorder
 from api.http.dependencies import provenance
 from api.http.touchpoint_schemas import TOUCHPOINT_MODELS
 from api.permissions import Permission, can
+from api.services.contacts import visible_contacts
 from api.services.customer_search import find_customer_ids
 from api.web.forms import DEFAULT_KIND, form_fields, parse_touchpoint
 from api.web.insights import engagement_over_time, indicator_cards
@@ -44,7 +45,9 @@ def _services(request: Request) -> Services:
 
 
 @router.get("/customers")
-def search_page(request: Request, user: SignedIn, q: str = "") -> HTMLResponse:
+def search_page(
+    request: Request, user: SignedIn, access: AccessLogged, q: str = ""
+) -> HTMLResponse:
     """Find customers by part of a name or by a whole e-mail address."""
     services = _services(request)
     query = q.strip()[:200]
@@ -52,8 +55,12 @@ def search_page(request: Request, user: SignedIn, q: str = "") -> HTMLResponse:
     if query:
         ids = find_customer_ids(services, query, SEARCH_LIMIT)
         results = [services.crm.get_customer(customer_id) for customer_id in ids]
-        record_access(request, services, user, [c.id for c in results])
-    return render(request, "search.html", {"query": query, "results": results})
+        access.record(user, [c.id for c in results])
+    now = datetime.now(UTC)
+    contacts = {c.id: visible_contacts(user, c, now) for c in results}
+    return render(
+        request, "search.html", {"query": query, "results": results, "contacts": contacts}
+    )
 
 
 def _day(value: str | None) -> datetime | None:
@@ -69,6 +76,7 @@ def _day(value: str | None) -> datetime | None:
 def _customer_page(
     request: Request,
     user: User,
+    access: AccessRecorder,
     customer_id: str,
     *,
     form: dict[str, str] | None = None,
@@ -84,10 +92,11 @@ def _customer_page(
     except (ValueError, CustomerNotFoundError):
         return render(request, "error.html", {"message": "error.not_found"}, status=404)
     # The page shows personal data, so the read goes to the DPO's access log.
-    record_access(request, services, user, [customer.id])
+    access.record(user, [customer.id])
     params = request.query_params
     context: dict[str, Any] = {
         "customer": customer,
+        "contacts": visible_contacts(user, customer, datetime.now(UTC)),
         "consents": {
             purpose: customer.has_consent(purpose, datetime.now(HELSINKI))
             for purpose in customer.consent_changes
@@ -158,21 +167,27 @@ def _timeline(
 
 
 @router.get("/customers/{customer_id}")
-def customer_page(request: Request, user: SignedIn, customer_id: str) -> HTMLResponse:
+def customer_page(
+    request: Request, user: SignedIn, access: AccessLogged, customer_id: str
+) -> HTMLResponse:
     """Profile, consents and (by role) the timeline and the form to record a touchpoint."""
-    return _customer_page(request, user, customer_id)
+    return _customer_page(request, user, access, customer_id)
 
 
 @router.post("/customers/{customer_id}/touchpoints")
-async def record_touchpoint(request: Request, user: SignedIn, customer_id: str) -> Response:
+async def record_touchpoint(
+    request: Request, user: SignedIn, access: AccessLogged, customer_id: str
+) -> Response:
     """Record a touchpoint from the form; errors come back on the same page."""
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     kind = form.get("kind", "")
     if kind not in TOUCHPOINT_MODELS:
-        return _customer_page(request, user, customer_id, errors={"kind": "?"}, status=422)
+        return _customer_page(request, user, access, customer_id, errors={"kind": "?"}, status=422)
     touchpoint, errors = parse_touchpoint(kind, form)
     if touchpoint is None:
-        return _customer_page(request, user, customer_id, form=form, errors=errors, status=422)
+        return _customer_page(
+            request, user, access, customer_id, form=form, errors=errors, status=422
+        )
     services = _services(request)
     fields = touchpoint.model_dump(
         exclude={"kind", "occurred_at", "institution", "channel", "idempotency_key"}
@@ -195,16 +210,20 @@ async def record_touchpoint(request: Request, user: SignedIn, customer_id: str) 
         return render(request, "error.html", {"message": "error.not_found"}, status=404)
     except InvalidFieldError as error:
         errors = {error.field: error.problem}
-        return _customer_page(request, user, customer_id, form=form, errors=errors, status=422)
+        return _customer_page(
+            request, user, access, customer_id, form=form, errors=errors, status=422
+        )
     except RuleViolationError as error:
-        return _customer_page(request, user, customer_id, form=form, refusal=str(error), status=409)
+        return _customer_page(
+            request, user, access, customer_id, form=form, refusal=str(error), status=409
+        )
     # Read-your-writes: the timeline shows the new touchpoint after the redirect.
     services.views.get(Timeline).wait_for(recorded.position, services.settings.read_wait_timeout)
     return redirect(request, f"/ui/customers/{customer_id}?msg=saved#timeline")
 
 
 @router.get("/my-customers")
-def my_customers(request: Request, user: SignedIn) -> HTMLResponse:
+def my_customers(request: Request, user: SignedIn, access: AccessLogged) -> HTMLResponse:
     """An account manager's own customers, open leads to follow up and partners due a review."""
     services = _services(request)
     directory = services.views.get(CustomerDirectory)
@@ -221,5 +240,6 @@ def my_customers(request: Request, user: SignedIn) -> HTMLResponse:
     missing = [r["customer_id"] for r in [*leads, *reviews] if r["customer_id"] not in names]
     if missing:
         names.update(directory.names(list(dict.fromkeys(missing))))
+    access.record(user, names)
     context = {"owned": owned, "leads": leads, "reviews": reviews, "names": names}
     return render(request, "my_customers.html", context)

@@ -235,6 +235,11 @@ TEXTS: dict[str, tuple[str, str]] = {
     "customer.consents": ("Suostumukset", "Consents"),
     "customer.leads": ("Liidit", "Leads"),
     "customer.erased": ("Henkilötiedot poistettu", "Personal data erased"),
+    "customer.restricted": ("Käsittely rajoitettu", "Processing restricted"),
+    "customer.contacts_withheld": (
+        "ei näytetä (ei markkinointisuostumusta)",
+        "not shown (no marketing consent)",
+    ),
     "customer.granted": ("voimassa", "given"),
     "customer.not_granted": ("ei voimassa", "not given"),
     "customer.none": ("ei", "none"),

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
 from api.bootstrap.wiring import Services
+from api.http.access_log import AccessLogged
 from api.http.privacy_schemas import ErasureIn, ErasureOut
 from api.services.erasures import purged_views
 from api.web.customers import _customer_page
@@ -82,7 +83,9 @@ def consent_audit_page(
 
 
 @router.get("/consents/{customer_id}")
-def consent_history_page(request: Request, user: DPO, customer_id: str) -> HTMLResponse:
+def consent_history_page(
+    request: Request, user: DPO, access: AccessLogged, customer_id: str
+) -> HTMLResponse:
     """A customer's consent changes in business-time order and the intervals they made."""
     services = _services(request)
     try:
@@ -90,6 +93,7 @@ def consent_history_page(request: Request, user: DPO, customer_id: str) -> HTMLR
     except (ValueError, CustomerNotFoundError):
         return render(request, "error.html", {"message": "error.not_found"}, status=404)
     ledger = services.views.get(ConsentLedger)
+    access.record(user, [customer.id])
     context = {
         "customer": customer,
         "changes": ledger.changes(customer.id),
@@ -111,7 +115,7 @@ def erasures_page(request: Request, user: DPO, status: str = "open") -> HTMLResp
 
 
 @router.post("/erasures")
-async def erase_customer(request: Request, user: DPO) -> Response:
+async def erase_customer(request: Request, user: DPO, access: AccessLogged) -> Response:
     """Erase a customer from the form on the customer page, then show the certificate."""
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     services = _services(request)
@@ -124,7 +128,13 @@ async def erase_customer(request: Request, user: DPO) -> Response:
 
     def refuse(problem: str, status: int) -> HTMLResponse:
         return _customer_page(
-            request, user, str(customer.id), erase_form=form, erase_error=problem, status=status
+            request,
+            user,
+            access,
+            str(customer.id),
+            erase_form=form,
+            erase_error=problem,
+            status=status,
         )
 
     # A repeated form (same request id) finishes or shows its erasure, as the API does.

@@ -6,16 +6,18 @@ from datetime import UTC, datetime
 from typing import Annotated, Literal
 from uuid import UUID, uuid4
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Query, Response
 from fastapi.responses import JSONResponse
+from pydantic import AwareDatetime
 
 from api.bootstrap.wiring import Services
-from api.http.access_log import ReasonHeader, ReasonQuery, record_access
+from api.http.access_log import AccessLogged
 from api.http.auth import require
 from api.http.dependencies import IdempotencyHeader, ServicesDep, provenance
 from api.http.errors import ViewBehindError
 from api.http.privacy_schemas import (
     AccessOut,
+    AccessPageOut,
     AuditedContactOut,
     ConsentAuditOut,
     ConsentChangeCountOut,
@@ -30,6 +32,7 @@ from api.http.privacy_schemas import (
 )
 from api.http.schemas import RecordedOut
 from api.permissions import Permission
+from api.services.access_log import access_csv, access_page, customer_filter
 from api.services.erasures import purged_views
 from api.services.privacy_export import build_export, export_zip
 from crm.application.privacy import ErasureRequest, RequestStatus
@@ -96,17 +99,15 @@ def read_erasure(request_id: UUID, services: ServicesDep, user: DPO) -> ErasureO
 )
 def export_customer(
     customer_id: UUID,
-    request: Request,
     services: ServicesDep,
     user: DPO,
+    access: AccessLogged,
     format: Annotated[Literal["json", "csv"], Query(description="csv gives a ZIP bundle")] = "json",
-    reason: ReasonQuery = None,
-    reason_header: ReasonHeader = None,
 ) -> Response:
     """Everything held about the customer: replayed events, consents and the access log."""
     customer = services.crm.get_customer(customer_id)
     journey = list(services.crm.get_journey(customer_id))
-    record_access(request, services, user, [customer_id], reason or reason_header)
+    access.record(user, [customer_id])
     accesses = services.access_log.list(customer_id=customer_id, limit=100_000)
     document = build_export(customer, journey, accesses, datetime.now(UTC))
     if format == "csv":
@@ -168,6 +169,7 @@ def read_consents(
     customer_id: UUID,
     services: ServicesDep,
     user: DPO,
+    access: AccessLogged,
     as_of: Annotated[datetime | None, Query(description="Default: now")] = None,
 ) -> ConsentsOut:
     """Every consent purpose of the customer as it stood at `as_of`, with its evidence."""
@@ -176,6 +178,7 @@ def read_consents(
     at = as_of or datetime.now(UTC)
     journey = list(services.crm.get_journey(customer_id))
     state = consents_as_of(journey, at)
+    access.record(user, [customer_id])
     return ConsentsOut(
         customer_id=customer_id,
         as_of=at,
@@ -196,21 +199,46 @@ def read_consents(
     )
 
 
-@router.get("/access-log")
+@router.get(
+    "/access-log",
+    responses={200: {"content": {"text/csv": {}}, "description": "JSON page, or CSV"}},
+)
 def list_access_log(
     services: ServicesDep,
     user: DPO,
-    customer_id: UUID | None = None,
+    customer_id: Annotated[UUID | None, Query(description="One customer, by id.")] = None,
+    customer: Annotated[
+        str | None,
+        Query(max_length=200, description="A customer id, or part of a name, or an e-mail."),
+    ] = None,
     user_name: Annotated[str | None, Query(alias="user", max_length=200)] = None,
-    start: datetime | None = None,
-    end: datetime | None = None,
+    start: AwareDatetime | None = None,
+    end: AwareDatetime | None = None,
+    offset: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 500,
-) -> list[AccessOut]:
-    """Reads of customers' personal data, newest first, per customer and/or per user."""
-    accesses = services.access_log.list(
-        customer_id=customer_id, user_name=user_name, start=start, end=end, limit=limit
+    format: Annotated[Literal["json", "csv"], Query()] = "json",
+) -> Response:
+    """Reads of customers' personal data, newest first, by customer (id or name), user and time.
+
+    The answer says how many reads match in all (`total`) and which slice it holds.
+    """
+    if start and end and start >= end:
+        raise InvalidFieldError("end", "must be after start")
+    chosen = customer_filter(services, str(customer_id) if customer_id else customer or "")
+    page = access_page(services, chosen, user_name, start, end, offset, limit)
+    if format == "csv":
+        return Response(
+            access_csv(page.accesses),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="access-log.csv"'},
+        )
+    body = AccessPageOut(
+        total=page.total,
+        offset=offset,
+        limit=limit,
+        accesses=[AccessOut(**vars(a)) for a in page.accesses],
     )
-    return [AccessOut(**vars(a)) for a in accesses]
+    return JSONResponse(body.model_dump(mode="json"))
 
 
 @router.get("/retention-decisions")
@@ -227,6 +255,7 @@ def list_retention_decisions(
 def audit_consents(
     services: ServicesDep,
     user: DPO,
+    access: AccessLogged,
     start: Annotated[datetime | None, Query(alias="from")] = None,
     end: Annotated[datetime | None, Query(alias="to")] = None,
     purpose: str | None = None,
@@ -255,29 +284,27 @@ def audit_consents(
     except TimeoutError as error:
         raise ViewBehindError(services.projector.head()) from error
     contacts = consent_audit.marketing_contacts(audited, start, end, purpose, limit=limit)
+    given = consent_audit.consents_in_window(ledger, start, end, purpose, limit)
+    expiring = consent_audit.expiring(
+        ledger,
+        datetime.now(UTC),
+        expiring_within_days,
+        services.settings.consent_validity_months,
+        purpose,
+        limit,
+    )
+    violations = [row for row in contacts if row["violation"]]
+    access.record(user, [row["customer_id"] for row in (*violations, *given, *expiring)])
     return ConsentAuditOut(
         start=start,
         end=end,
         purpose=purpose,
         contacts_checked=len(contacts),
-        violations=[AuditedContactOut(**row) for row in contacts if row["violation"]],
+        violations=[AuditedContactOut(**row) for row in violations],
         changes=[
             ConsentChangeCountOut(**row)
             for row in consent_audit.changes_by_purpose_and_channel(ledger, start, end, purpose)
         ],
-        consents=[
-            ConsentGivenOut(**row)
-            for row in consent_audit.consents_in_window(ledger, start, end, purpose, limit)
-        ],
-        expiring=[
-            ExpiringConsentOut(**row)
-            for row in consent_audit.expiring(
-                ledger,
-                datetime.now(UTC),
-                expiring_within_days,
-                services.settings.consent_validity_months,
-                purpose,
-                limit,
-            )
-        ],
+        consents=[ConsentGivenOut(**row) for row in given],
+        expiring=[ExpiringConsentOut(**row) for row in expiring],
     )
