@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Annotated
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+from urllib.parse import urlencode
 from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Depends, Request
@@ -13,6 +14,7 @@ from pydantic import ValidationError
 from api.bootstrap.wiring import Services
 from api.http.access_log import AccessLogged
 from api.http.privacy_schemas import ErasureIn, ErasureOut
+from api.services.access_log import access_csv, access_page, customer_filter
 from api.services.erasures import purged_views
 from api.web.customers import _customer_page
 from api.web.session import page_user
@@ -26,11 +28,14 @@ from crm.domain.vocabulary import PURPOSES
 from projections.audits import consent_audit
 from projections.engine.runner import wait_until_caught_up
 from projections.views.consent_ledger import ConsentLedger
+from projections.views.directory import CustomerDirectory
 
 router = APIRouter(prefix="/ui/privacy", include_in_schema=False)
 DPO = Annotated[User, Depends(page_user)]
 AUDIT_LIMIT = 10_000
 LIST_LIMIT = 500
+ACCESS_PAGE = 50
+CSV_LIMIT = 1_000_000
 
 
 def _services(request: Request) -> Services:
@@ -175,16 +180,73 @@ def erasure_certificate_page(request: Request, user: DPO, request_id: str) -> HT
     return render(request, "privacy_erasure.html", {"erasure": erasure})
 
 
-@router.get("/access-log")
+@router.get("/access-log", responses={200: {"content": {"text/csv": {}}}})
 def access_log_page(
-    request: Request, user: DPO, customer: str = "", reader: str = ""
-) -> HTMLResponse:
-    """Who read whose personal data, when, through which page or endpoint, and why."""
-    log = _services(request).access_log
-    try:
-        customer_id = UUID(customer) if customer else None
-    except ValueError:
-        customer_id = None
-    accesses = log.list(customer_id=customer_id, user_name=reader.strip() or None, limit=LIST_LIMIT)
-    context = {"accesses": accesses, "filters": {"customer": customer, "reader": reader}}
+    request: Request,
+    user: DPO,
+    access: AccessLogged,
+    customer: str = "",
+    reader: str = "",
+    start: str = "",
+    end: str = "",
+    page: str = "1",
+    format: str = "html",
+) -> Response:
+    """Who read whose personal data, when, through which page or endpoint, and why.
+
+    The customer filter takes an id, or part of a name, or an e-mail; dates are Finnish days
+    (the end day included); `format=csv` downloads every read the filters match.
+    """
+    services = _services(request)
+    filters = {"customer": customer, "reader": reader, "start": start, "end": end}
+    errors: dict[str, str] = {}
+    since, until = _day(start) if start else None, _day(end) if end else None
+    if start and since is None:
+        errors["start"] = "access.bad_date"
+    if end and until is None:
+        errors["end"] = "access.bad_date"
+    if until is not None:
+        until += timedelta(days=1)
+    if since and until and since >= until:
+        errors["end"] = "access.end_before_start"
+    number = int(page) if page.isdigit() and int(page) > 0 else 1
+    chosen = customer_filter(services, customer)
+    context: dict[str, Any] = {
+        "filters": filters,
+        "errors": errors,
+        "matched": chosen,
+        "matched_names": {},
+        "accesses": [],
+        "total": 0,
+        "first": 0,
+        "last": 0,
+        "page": number,
+        "pages": 1,
+    }
+    if errors:
+        return render(request, "privacy_access_log.html", context, status=422)
+    reader_name = reader.strip() or None
+    if format == "csv":
+        every = access_page(services, chosen, reader_name, since, until, 0, CSV_LIMIT)
+        return Response(
+            access_csv(every.accesses),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="access-log.csv"'},
+        )
+    found = access_page(
+        services, chosen, reader_name, since, until, (number - 1) * ACCESS_PAGE, ACCESS_PAGE
+    )
+    context.update(
+        accesses=found.accesses,
+        total=found.total,
+        first=found.offset + 1 if found.accesses else 0,
+        last=found.offset + len(found.accesses),
+        pages=max(1, -(-found.total // ACCESS_PAGE)),
+        csv_query=urlencode({**{k: v for k, v in filters.items() if v}, "format": "csv"}),
+        page_query=urlencode({k: v for k, v in filters.items() if v}),
+    )
+    if chosen.by_name and chosen.customer_ids:
+        directory = services.views.get(CustomerDirectory)
+        context["matched_names"] = directory.names(chosen.customer_ids)
+        access.record(user, chosen.customer_ids)
     return render(request, "privacy_access_log.html", context)
