@@ -148,7 +148,7 @@ def build_services(settings: Settings) -> Services:
         views=views,
         projector=projector,
         import_log=PostgresImportLog(pool),
-        privacy=Privacy(crm, PostgresErasureRegister(pool), SnapshotPurger(pool)),
+        privacy=Privacy(crm, PostgresErasureRegister(pool, keys), SnapshotPurger(pool)),
         access_log=AccessLog(pool, keys),
         retention_log=RetentionLog(pool),
         segment_store=SegmentStore(pool),

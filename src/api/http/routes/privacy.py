@@ -24,9 +24,11 @@ from api.http.privacy_schemas import (
     ConsentGivenOut,
     ConsentsOut,
     ConsentStateOut,
+    DecisionIn,
     ErasureIn,
     ErasureOut,
     ExpiringConsentOut,
+    PrivacyRequestIn,
     RestrictionIn,
     RetentionDecisionOut,
 )
@@ -76,20 +78,105 @@ def create_erasure(
 def list_erasures(
     services: ServicesDep,
     user: DPO,
+    access: AccessLogged,
     status: Annotated[RequestStatus, Query()] = "all",
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[ErasureOut]:
     """Erasure requests, oldest first; `overdue` lists open ones past their one-month deadline."""
     now = datetime.now(UTC)
-    return [ErasureOut.of(r, now) for r in services.privacy.list_requests(status, now, limit)]
+    found = services.privacy.list_requests(status, now, limit)
+    access.record(user, [r.customer_id for r in found])
+    return [ErasureOut.of(r, now) for r in found]
 
 
 @router.get("/erasures/{request_id}")
-def read_erasure(request_id: UUID, services: ServicesDep, user: DPO) -> ErasureOut:
-    """One erasure request and its certificate (no personal data)."""
+def read_erasure(
+    request_id: UUID, services: ServicesDep, user: DPO, access: AccessLogged
+) -> ErasureOut:
+    """One erasure request and its certificate (the certificate holds no personal data)."""
     request = services.privacy.requests.get(request_id)
     if request is None:
         raise HTTPException(404, f"No erasure request {request_id}")
+    access.record(user, [request.customer_id])
+    return erasure_out(services, request)
+
+
+@router.post("/requests", status_code=201, responses={200: {"model": ErasureOut}})
+def receive_request(
+    body: PrivacyRequestIn, response: Response, services: ServicesDep, user: DPO
+) -> ErasureOut:
+    """Log a data subject's request on arrival (erasure, access, rectification, restriction,
+    objection); it stays open, due one month after `received_at`, until completed or refused.
+    Repeating a `request_id` returns the request (200)."""
+    request_id = body.request_id or uuid4()
+    known = services.privacy.requests.get(request_id)
+    if known is not None and known.customer_id == body.customer_id:
+        response.status_code = 200
+        return erasure_out(services, known)
+    request = services.privacy.receive_request(
+        body.customer_id,
+        body.kind,
+        received_at=body.received_at,
+        channel=body.channel,
+        identity_check=body.identity_check,
+        details=body.details,
+        handled_by=user.name,
+        request_id=request_id,
+        now=datetime.now(UTC),
+    )
+    return erasure_out(services, request)
+
+
+@router.get("/requests")
+def list_requests(
+    services: ServicesDep,
+    user: DPO,
+    access: AccessLogged,
+    status: Annotated[RequestStatus, Query()] = "open",
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> list[ErasureOut]:
+    """Requests, oldest first: `open`, `due_soon` (within 7 days), `overdue`, `closed`, `all`."""
+    now = datetime.now(UTC)
+    found = services.privacy.list_requests(status, now, limit)
+    access.record(user, [r.customer_id for r in found])
+    return [ErasureOut.of(r, now) for r in found]
+
+
+@router.get("/requests/{request_id}")
+def read_request(
+    request_id: UUID, services: ServicesDep, user: DPO, access: AccessLogged
+) -> ErasureOut:
+    """One request: its text, deadline, decisions and certificate."""
+    request = services.privacy.requests.get(request_id)
+    if request is None:
+        raise HTTPException(404, f"No request {request_id}")
+    access.record(user, [request.customer_id])
+    return erasure_out(services, request)
+
+
+@router.post("/requests/{request_id}/extension")
+def extend_request(
+    request_id: UUID, body: DecisionIn, services: ServicesDep, user: DPO
+) -> ErasureOut:
+    """Extend the deadline once by two months (GDPR art. 12(3)), saying why."""
+    request = services.privacy.extend_request(request_id, body.reason, user.name, datetime.now(UTC))
+    return erasure_out(services, request)
+
+
+@router.post("/requests/{request_id}/refusal")
+def refuse_request(
+    request_id: UUID, body: DecisionIn, services: ServicesDep, user: DPO
+) -> ErasureOut:
+    """Refuse an open request, with the reason the data subject is given."""
+    request = services.privacy.refuse_request(request_id, body.reason, user.name, datetime.now(UTC))
+    return erasure_out(services, request)
+
+
+@router.post("/requests/{request_id}/completion")
+def complete_request(request_id: UUID, services: ServicesDep, user: DPO) -> ErasureOut:
+    """Carry out an open request: erase, restrict, or record access/rectification/objection
+    as done; returns the certificate."""
+    request = services.privacy.complete_request(request_id, user.name, datetime.now(UTC))
     return erasure_out(services, request)
 
 
