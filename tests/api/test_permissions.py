@@ -209,7 +209,11 @@ ACCESS_LOGGED_ROUTES = {
     ("POST", "/ui/customers/{customer_id}/touchpoints"),
     ("GET", "/ui/my-customers"),
     ("GET", "/ui/privacy/consents/{customer_id}"),
-    ("POST", "/ui/privacy/erasures"),
+    ("POST", "/ui/privacy/requests"),
+    ("GET", "/ui/privacy/requests"),
+    ("GET", "/ui/privacy/requests/{request_id}"),
+    ("GET", "/privacy/requests"),
+    ("GET", "/privacy/requests/{request_id}"),
 }
 """Routes the issue named as returning personal data: each must stay declared."""
 
@@ -233,6 +237,7 @@ class MarkedWorld:
     email: str
     person: UUID
     organisation: UUID
+    request: UUID
     page_clients: dict[Role, TestClient]
 
 
@@ -255,16 +260,27 @@ def marked(app: FastAPI, services: Services) -> Iterator[MarkedWorld]:
     consent = {"notes": None, "purpose": "email_marketing", "lawful_basis": "consent"}
     consent["evidence"] = f"form signed by {marker}"
     record(crm, person, now - timedelta(hours=2), "consent_given", **consent)
+    # The oldest request of all, so lists (oldest first) show it.
+    request = services.privacy.receive_request(
+        person, "access", received_at=now - timedelta(days=3650), channel="letter",
+        identity_check="id_document", details=f"copy for {marker}",
+        handled_by=names[Role.DPO], request_id=uuid.uuid4(), now=now,
+    )  # fmt: skip
     wait_until_caught_up(services.projector, services.views.refresh())
     clients = {role: sign_in(app, names[role]) for role in Role}
-    yield MarkedWorld(marker, email, person, organisation, clients)
+    yield MarkedWorld(marker, email, person, organisation, request.request_id, clients)
     for client in clients.values():
         client.close()
 
 
 def filled(path: str, world: MarkedWorld) -> str:
     """The path with the marked person, their organisation, or a random id filled in."""
-    values = {"customer_id": world.person, "organisation_id": world.organisation}
+    values = {
+        "customer_id": world.person,
+        "organisation_id": world.organisation,
+        "request_id": world.request,
+        "action": "extend",
+    }
     return PARAMETER.sub(lambda m: str(values.get(m.group(1), uuid.uuid4())), path)
 
 
@@ -278,6 +294,9 @@ def request_for(
         ("GET", "/ui/customers"): {"q": world.marker},
         ("GET", "/ui/privacy/access-log"): {"customer": world.marker},
         ("GET", "/privacy/consent-audit"): {"from": day_ago},
+        ("GET", "/privacy/requests"): {"status": "all"},
+        ("GET", "/privacy/erasures"): {"status": "all"},
+        ("GET", "/ui/privacy/requests"): {"status": "all"},
     }
     bodies: dict[tuple[str, str], dict[str, Any]] = {
         ("POST", "/customers"): {
@@ -293,7 +312,9 @@ def request_for(
     }
     forms: dict[tuple[str, str], dict[str, str]] = {
         ("POST", "/ui/customers/{customer_id}/touchpoints"): {"kind": ""},
-        ("POST", "/ui/privacy/erasures"): {"customer_id": str(world.person)},
+        ("POST", "/ui/privacy/requests"): {"customer_id": str(world.person)},
+        ("POST", "/ui/privacy/restrictions"): {"customer_id": str(world.person)},
+        ("POST", "/ui/privacy/requests/{request_id}/{action}"): {"reason": ""},
     }
     key = (method, path)
     if key in forms:

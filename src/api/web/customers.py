@@ -21,6 +21,7 @@ from api.web.forms import DEFAULT_KIND, form_fields, parse_touchpoint
 from api.web.insights import engagement_over_time, indicator_cards
 from api.web.session import language_of, page_user
 from api.web.templating import redirect, render
+from crm.application.privacy import IDENTITY_CHECKS, REQUEST_CHANNELS, REQUEST_KINDS
 from crm.application.users import User
 from crm.domain.calendar import HELSINKI, local_date, start_of_day
 from crm.domain.customer import Customer
@@ -37,6 +38,9 @@ SignedIn = Annotated[User, Depends(page_user)]
 ALL_KINDS = [cls.kind() for cls in CUSTOMER_EVENT_CLASSES]
 PAGE_SIZE = 25
 SEARCH_LIMIT = 30
+REQUEST_VOCABULARY = {
+    "kind": REQUEST_KINDS, "channel": REQUEST_CHANNELS, "identity_check": IDENTITY_CHECKS,
+}  # fmt: skip
 
 
 def _services(request: Request) -> Services:
@@ -82,8 +86,9 @@ def _customer_page(
     form: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
     refusal: str | None = None,
-    erase_form: dict[str, str] | None = None,
-    erase_error: str | None = None,
+    request_form: dict[str, str] | None = None,
+    request_errors: dict[str, str] | None = None,
+    restrict_error: str | None = None,
     status: int = 200,
 ) -> HTMLResponse:
     services = _services(request)
@@ -123,12 +128,17 @@ def _customer_page(
             record_refusal=refusal,
             idempotency_key=(form or {}).get("idempotency_key") or str(uuid4()),
         )
-    context["erase_error"] = erase_error
     if can(user, Permission.RUN_PRIVACY) and not customer.erased:
-        # A request id per form, so submitting it twice finishes one erasure, not two.
+        # A request id per form, so submitting it twice logs one request, not two.
+        values = request_form or {}
         context.update(
-            erase_values=erase_form or {},
-            erase_request_id=(erase_form or {}).get("request_id") or str(uuid4()),
+            privacy_form=True,
+            request_values=values,
+            request_errors=request_errors or {},
+            restrict_error=restrict_error,
+            request_id=values.get("request_id") or str(uuid4()),
+            request_vocabulary=REQUEST_VOCABULARY,
+            today=datetime.now(HELSINKI).date().isoformat(),
         )
     return render(request, "customer.html", context, status)
 

@@ -1,29 +1,23 @@
-"""The DPO's pages: consent audit, consent history, erasure requests and erasing, access log."""
+"""The DPO's pages: consent audit, consent history and the access log."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
-from pydantic import ValidationError
 
 from api.bootstrap.wiring import Services
 from api.http.access_log import AccessLogged
-from api.http.privacy_schemas import ErasureIn, ErasureOut
 from api.services.access_log import access_csv, access_page, customer_filter
-from api.services.erasures import purged_views
-from api.web.customers import _customer_page
 from api.web.session import page_user
-from api.web.templating import redirect, render
-from crm.application.crm import ConcurrencyError
-from crm.application.privacy import RequestStatus
+from api.web.templating import render
 from crm.application.users import User
 from crm.domain.calendar import start_of_day
-from crm.domain.errors import CustomerNotFoundError, InvalidFieldError
+from crm.domain.errors import CustomerNotFoundError
 from crm.domain.vocabulary import PURPOSES
 from projections.audits import consent_audit
 from projections.engine.runner import wait_until_caught_up
@@ -105,79 +99,6 @@ def consent_history_page(
         "intervals": ledger.intervals(customer.id),
     }
     return render(request, "privacy_consents.html", context)
-
-
-@router.get("/erasures")
-def erasures_page(request: Request, user: DPO, status: str = "open") -> HTMLResponse:
-    """Erasure requests with their one-month deadlines; overdue ones stand out."""
-    now = datetime.now(UTC)
-    shown: RequestStatus = (
-        "all" if status == "all" else "overdue" if status == "overdue" else "open"
-    )
-    requests = _services(request).privacy.list_requests(shown, now, LIST_LIMIT)
-    context = {"requests": requests, "now": now, "status": status}
-    return render(request, "privacy_erasures.html", context)
-
-
-@router.post("/erasures")
-async def erase_customer(request: Request, user: DPO, access: AccessLogged) -> Response:
-    """Erase a customer from the form on the customer page, then show the certificate."""
-    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
-    services = _services(request)
-    privacy = services.privacy
-    try:
-        customer = services.crm.get_customer(UUID(form.get("customer_id", "")))
-        request_id = UUID(form["request_id"]) if form.get("request_id") else uuid4()
-    except (ValueError, CustomerNotFoundError):
-        return render(request, "error.html", {"message": "error.not_found"}, status=404)
-
-    def refuse(problem: str, status: int) -> HTMLResponse:
-        return _customer_page(
-            request,
-            user,
-            access,
-            str(customer.id),
-            erase_form=form,
-            erase_error=problem,
-            status=status,
-        )
-
-    # A repeated form (same request id) finishes or shows its erasure, as the API does.
-    if privacy.requests.get(request_id) is None:
-        if customer.erased:
-            return refuse("erase.already", 409)
-        if form.get("confirm") != "yes":
-            return refuse("erase.confirm_missing", 422)
-    try:
-        body = ErasureIn(
-            customer_id=customer.id, reason=form.get("reason", "").strip(), request_id=request_id
-        )
-    except ValidationError:
-        return refuse("erase.reason_missing", 422)
-    try:
-        privacy.erase_customer(
-            body.customer_id, user.name, body.reason, request_id, datetime.now(UTC)
-        )
-    except InvalidFieldError as error:
-        problem = "erase.reason_missing" if error.field == "reason" else "erase.no_request"
-        return refuse(problem, 422)
-    except ConcurrencyError:
-        return refuse("erase.retry", 409)
-    return redirect(request, f"/ui/privacy/erasures/{request_id}")
-
-
-@router.get("/erasures/{request_id}")
-def erasure_certificate_page(request: Request, user: DPO, request_id: str) -> HTMLResponse:
-    """One erasure request and its certificate: what was destroyed, when, by whom."""
-    services = _services(request)
-    try:
-        found = services.privacy.requests.get(UUID(request_id))
-    except ValueError:
-        found = None
-    if found is None:
-        return render(request, "error.html", {"message": "erase.no_request"}, status=404)
-    erasure = ErasureOut.of(found, datetime.now(UTC), purged_views(services, found))
-    return render(request, "privacy_erasure.html", {"erasure": erasure})
 
 
 @router.get("/access-log", responses={200: {"content": {"text/csv": {}}}})
