@@ -102,12 +102,15 @@ async def receive_request(request: Request, user: DPO, access: AccessLogged) -> 
 
 
 def _received(value: str) -> datetime | None:
-    """A receipt day as noon Finnish time (the deadline is a day, not a minute)."""
+    """A receipt day as noon Finnish time (the deadline is a day, not a minute); today's
+    request counts as received now, so it is never in the future."""
     try:
         day = datetime.fromisoformat(value).date()
     except ValueError:
         return None
-    return datetime.combine(day, time(12), HELSINKI)
+    now = datetime.now(HELSINKI)
+    noon = datetime.combine(day, time(12), HELSINKI)
+    return min(noon, now) if day == now.date() else noon
 
 
 def _request_page(
