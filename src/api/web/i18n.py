@@ -435,8 +435,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "customer.restricted": ("Käsittely rajoitettu", "Processing restricted"),
     "customer.contacts_withheld": (
-        "ei näytetä (ei markkinointisuostumusta)",
-        "not shown (no marketing consent)",
+        "ei näytetä (ei voimassa olevaa suostumusta tai käsittely rajoitettu)",
+        "not shown (no consent in force, or processing restricted)",
     ),
     "customer.granted": ("voimassa", "given"),
     "customer.not_granted": ("ei voimassa", "not given"),
