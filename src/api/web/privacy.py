@@ -130,7 +130,7 @@ def access_log_page(
         until += timedelta(days=1)
     if since and until and since >= until:
         errors["end"] = "access.end_before_start"
-    number = int(page) if page.isdigit() and int(page) > 0 else 1
+    number = int(page) if page.isdigit() and 0 < int(page) < 2**40 else 1
     chosen = customer_filter(services, customer)
     context: dict[str, Any] = {
         "filters": filters,

@@ -301,7 +301,7 @@ def list_access_log(
     user_name: Annotated[str | None, Query(alias="user", max_length=200)] = None,
     start: AwareDatetime | None = None,
     end: AwareDatetime | None = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=2**62)] = 0,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 500,
     format: Annotated[Literal["json", "csv"], Query()] = "json",
 ) -> Response:
