@@ -235,12 +235,17 @@ def customer_journey(visits: int = 0) -> Customer:
     person.start_affiliation(provenance(), organisation, "HR manager")
     touchpoints = every_touchpoint()
     for (kind, fields), at in zip(touchpoints, times(len(touchpoints)), strict=True):
-        person.record_touchpoint(provenance(at), ev.TOUCHPOINT_KINDS[kind], fields)
+        person.record_touchpoint(
+            provenance(at), ev.TOUCHPOINT_KINDS[kind], fields, now=datetime.now(UTC)
+        )
     person.restrict_processing(provenance(), "Asked to restrict")
     person.lift_restriction(provenance(), "Resolved")
     person.expire_consent(provenance(), "email_marketing")
     for at in times(visits, START + timedelta(days=len(touchpoints))):
         person.record_touchpoint(
-            provenance(at), ev.WebServiceVisited, {"notes": None, "page": "/koulutukset"}
+            provenance(at),
+            ev.WebServiceVisited,
+            {"notes": None, "page": "/koulutukset"},
+            now=datetime.now(UTC),
         )
     return person

@@ -50,3 +50,7 @@ class AffiliationError(RuleViolationError):
 
 class CustomerErasedError(RuleViolationError):
     """The customer was erased and accepts no new events."""
+
+
+class TaskError(RuleViolationError):
+    """A task was planned twice, or completed or cancelled when no longer open."""
