@@ -123,6 +123,15 @@ ENDPOINT_PERMISSIONS: dict[tuple[str, str], Permission | None] = {
     ("GET", "/ui/customers/{customer_id}"): Permission.READ_CUSTOMERS,
     ("POST", "/ui/customers/{customer_id}/touchpoints"): Permission.RECORD_TOUCHPOINTS,
     ("GET", "/ui/my-customers"): Permission.RECORD_TOUCHPOINTS,
+    ("GET", "/ui/tasks"): Permission.RECORD_TOUCHPOINTS,
+    ("POST", "/ui/customers/{customer_id}/tasks"): Permission.RECORD_TOUCHPOINTS,
+    ("POST", "/ui/customers/{customer_id}/tasks/{task_id}/complete"): (
+        Permission.RECORD_TOUCHPOINTS
+    ),
+    ("POST", "/ui/customers/{customer_id}/tasks/{task_id}/cancel"): Permission.RECORD_TOUCHPOINTS,
+    ("POST", "/ui/customers/{customer_id}/entries/{version}/retraction"): (
+        Permission.RECORD_TOUCHPOINTS
+    ),
     ("GET", "/ui/dashboard"): Permission.READ_CUSTOMERS,
     ("GET", "/ui/privacy/consent-audit"): Permission.RUN_PRIVACY,
     ("GET", "/ui/privacy/consents/{customer_id}"): Permission.RUN_PRIVACY,

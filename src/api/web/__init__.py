@@ -8,7 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
-from api.web import account, admin, customers, insights, privacy, segments
+from api.web import account, admin, customers, insights, privacy, segments, tasks
 from api.web.session import CsrfError, LoginRequiredError, PageForbiddenError
 from api.web.templating import render, safe_next
 
@@ -24,6 +24,7 @@ def install_web(app: FastAPI) -> None:
     app.include_router(insights.router)
     app.include_router(privacy.router)
     app.include_router(segments.router)
+    app.include_router(tasks.router)
 
     @app.exception_handler(LoginRequiredError)
     def login_required(request: Request, error: LoginRequiredError) -> HTMLResponse:

@@ -17,8 +17,10 @@ from api.http.touchpoint_schemas import TOUCHPOINT_MODELS
 from api.permissions import Permission, can
 from api.services.customer_search import find_customer_ids
 from api.web.forms import DEFAULT_KIND, form_fields, parse_touchpoint
+from api.web.i18n import translate
 from api.web.insights import engagement_over_time, indicator_cards
 from api.web.session import language_of, page_user
+from api.web.tasks import PROBLEMS, customer_task_context
 from api.web.templating import redirect, render
 from crm.application.users import User
 from crm.domain.calendar import HELSINKI, local_date, start_of_day
@@ -114,6 +116,7 @@ def _customer_page(
             record_refusal=refusal,
             idempotency_key=(form or {}).get("idempotency_key") or str(uuid4()),
         )
+        context.update(customer_task_context(services, user, customer.id))
     context["erase_error"] = erase_error
     if can(user, Permission.RUN_PRIVACY) and not customer.erased:
         # A request id per form, so submitting it twice finishes one erasure, not two.
@@ -194,7 +197,8 @@ async def record_touchpoint(request: Request, user: SignedIn, customer_id: str) 
     except (ValueError, CustomerNotFoundError):
         return render(request, "error.html", {"message": "error.not_found"}, status=404)
     except InvalidFieldError as error:
-        errors = {error.field: error.problem}
+        named = PROBLEMS.get(error.code or "")
+        errors = {error.field: translate(language_of(request), named) if named else error.problem}
         return _customer_page(request, user, customer_id, form=form, errors=errors, status=422)
     except RuleViolationError as error:
         return _customer_page(request, user, customer_id, form=form, refusal=str(error), status=409)

@@ -324,7 +324,9 @@ class CRM(Application[UUID]):
     ) -> Recorded:
         """Record that a planned task will not be done."""
         return self._command(
-            customer_id, provenance, lambda customer: customer.cancel_task(provenance, task_id, reason)
+            customer_id,
+            provenance,
+            lambda customer: customer.cancel_task(provenance, task_id, reason),
         )
 
     def retract_entry(

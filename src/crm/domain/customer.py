@@ -84,6 +84,7 @@ def check_not_future(occurred_at: datetime, now: datetime) -> None:
         raise InvalidFieldError(
             "occurred_at",
             "is in the future; a touchpoint records what has happened, so plan a task for it",
+            code="future",
         )
 
 
@@ -209,7 +210,7 @@ class Customer(CopiesMutableStateOnly, Aggregate):
         # Idempotency key of every recorded fact -> the version it produced.
         self.recorded_keys: dict[str, int] = {}
         # Version -> kind of every touchpoint that counts (recorded and not retracted).
-        self.entries: dict[int, type[ev.Touchpoint]] = {}
+        self.entries: dict[int, str] = {}
         # Per purpose, (version, occurred_at, granted) of each consent change in version
         # order: what `consent_changes` is rebuilt from when a consent is retracted.
         self.consent_log: dict[str, list[tuple[int, datetime, bool]]] = {}
@@ -390,20 +391,24 @@ class Customer(CopiesMutableStateOnly, Aggregate):
     ) -> None:
         """Record that an entry was recorded in error: no view counts it any more."""
         if not reason.strip():
-            raise InvalidFieldError("reason", "must say why the entry is retracted")
+            raise InvalidFieldError("reason", "must say why the entry is retracted", "required")
         kind = self.entries.get(version)
         if kind is None:
             raise InvalidFieldError(
-                "version", f"entry {version} is not a recorded contact that still counts"
+                "version",
+                f"entry {version} is not a recorded contact that still counts",
+                "not_retractable",
             )
-        instead = why_not_retractable(kind)
+        instead = why_not_retractable(ev.TOUCHPOINT_KINDS[kind])
         if instead is not None:
-            raise InvalidFieldError("version", f"{kind.kind()} cannot be retracted: {instead}")
+            raise InvalidFieldError(
+                "version", f"{kind} cannot be retracted: {instead}", "not_retractable"
+            )
         self._record(
             ev.EntryRetracted,
             provenance,
             retracted_version=version,
-            retracted_kind=kind.kind(),
+            retracted_kind=kind,
             reason=reason,
             replaced_by=replaced_by,
         )
@@ -421,14 +426,17 @@ class Customer(CopiesMutableStateOnly, Aggregate):
 
         `fields` holds the corrected fields and the business time (`occurred_at`); the
         caller fills the rest from the entry corrected."""
-        kind = self.entries.get(version)
+        kind_name = self.entries.get(version)
+        kind = ev.TOUCHPOINT_KINDS[kind_name] if kind_name else None
         if kind is None or why_not_retractable(kind) is not None:
             self.retract_entry(provenance, version, reason)  # raises the reason why not
             return
         if not reason.strip():
             raise InvalidFieldError("reason", "must say why the entry is corrected")
         corrected = {**provenance.as_fields(), "occurred_at": fields.pop("occurred_at")}
-        entry = Provenance(**{**corrected, "idempotency_key": f"{provenance.idempotency_key}:entry"})
+        entry = Provenance(
+            **{**corrected, "idempotency_key": f"{provenance.idempotency_key}:entry"}
+        )
         self.record_touchpoint(entry, kind, fields, now=now)
         self.retract_entry(provenance, version, reason, replaced_by=self.version)
 
@@ -498,9 +506,14 @@ class Customer(CopiesMutableStateOnly, Aggregate):
         """Change the state by one event, remembering its idempotency key."""
         # What `self.when(event)` does, without building a bound dispatcher per event.
         _when_for(type(event))(self, event)
+        self.remember(event)
+
+    def remember(self, event: ev.CustomerEvent) -> None:
+        """What every event leaves besides its rule: its idempotency key and, for a contact,
+        an entry that counts until retracted."""
         self.recorded_keys[event.idempotency_key] = event.originator_version
         if isinstance(event, ev.Touchpoint):
-            self.entries[event.originator_version] = type(event)
+            self.entries[event.originator_version] = event.kind()
 
     @singledispatchmethod
     def when(self, event: ev.CustomerEvent) -> None:

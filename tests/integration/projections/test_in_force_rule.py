@@ -55,9 +55,7 @@ def build(history: list[tuple[str, int]]) -> Customer:
             customer.record_touchpoint(at, ev.ConsentGiven, {"notes": None, **fields}, now=NOW)
         elif step == "withdraw":
             fields = {"purpose": PURPOSE, "evidence": "letter"}
-            customer.record_touchpoint(
-                at, ev.ConsentWithdrawn, {"notes": None, **fields}, now=NOW
-            )
+            customer.record_touchpoint(at, ev.ConsentWithdrawn, {"notes": None, **fields}, now=NOW)
         elif step == "expire":
             customer.expire_consent(at, PURPOSE)
         elif customer.restricted:

@@ -1,4 +1,4 @@
-"""Tasks and corrections: plan, complete and cancel tasks; "my tasks"; retract or correct an entry."""
+"""Tasks and corrections: plan, complete, cancel; "my tasks"; retract or correct an entry."""
 
 from __future__ import annotations
 

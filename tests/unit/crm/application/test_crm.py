@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import copy
-from datetime import UTC, datetime
 import os
+from datetime import UTC, datetime
 
 import pytest
 
