@@ -61,7 +61,7 @@ def my_tasks(request: Request, user: SignedIn, window: str = "open", offset: int
         return _refused(request, "window", "problem.window", 422)
     services = _services(request)
     today, week_end = due_window(datetime.now(UTC))
-    chosen: Window = window  # type: ignore[assignment]
+    chosen: Window = window
     offset = max(offset, 0)
     rows, total = services.views.get(Tasks).owned_by(
         user.name, chosen, today, week_end, offset=offset, limit=PAGE_SIZE

@@ -14,6 +14,8 @@ ownership changes are corrected by the next change; tasks are cancelled.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from crm.domain import events as ev
 
 NOT_RETRACTABLE: dict[type[ev.CustomerEvent], str] = {
@@ -41,3 +43,11 @@ def why_not_retractable(kind: type[ev.CustomerEvent]) -> str | None:
     if kind in RETRACTABLE:
         return None
     return NOT_RETRACTABLE.get(kind, "only a recorded contact can be retracted")
+
+
+def counted(journey: Sequence[ev.CustomerEvent]) -> list[ev.CustomerEvent]:
+    """The journey without the entries retracted in it: what rules read from a journey count."""
+    retracted = {e.retracted_version for e in journey if isinstance(e, ev.EntryRetracted)}
+    if not retracted:
+        return list(journey)
+    return [e for e in journey if e.originator_version not in retracted]
