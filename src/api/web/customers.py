@@ -194,12 +194,13 @@ async def record_touchpoint(request: Request, user: SignedIn, customer_id: str) 
             kind,
             fields,
         )
-    except (ValueError, CustomerNotFoundError):
-        return render(request, "error.html", {"message": "error.not_found"}, status=404)
     except InvalidFieldError as error:
+        # Before ValueError, which it is too: a refused field is not an unknown customer.
         named = PROBLEMS.get(error.code or "")
         errors = {error.field: translate(language_of(request), named) if named else error.problem}
         return _customer_page(request, user, customer_id, form=form, errors=errors, status=422)
+    except (ValueError, CustomerNotFoundError):
+        return render(request, "error.html", {"message": "error.not_found"}, status=404)
     except RuleViolationError as error:
         return _customer_page(request, user, customer_id, form=form, refusal=str(error), status=409)
     # Read-your-writes: the timeline shows the new touchpoint after the redirect.
