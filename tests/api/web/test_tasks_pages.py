@@ -72,8 +72,8 @@ def test_an_account_manager_plans_a_task_sees_it_in_my_tasks_and_completes_it(
     assert "Käynti tehtaalla" in shown and "Tehtävä tallennettu." in shown
 
     mine = am.get("/ui/tasks").text
-    assert "Käynti tehtaalla" in mine and "Kaikki avoimet: 1–1 / 1" in mine
-    assert "Myöhässä: 0–0 / 0" in am.get("/ui/tasks?window=overdue").text
+    assert "Käynti tehtaalla" in mine and "Kaikki avoimet: 1\u20131 / 1" in mine
+    assert "Myöhässä: 0\u20130 / 0" in am.get("/ui/tasks?window=overdue").text
     [task] = services.views.get(Tasks).of_customer(customer)
     done = am.post(
         f"/ui/customers/{customer}/tasks/{task['task_id']}/complete",
