@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from uuid import UUID
 
 import pytest
@@ -125,7 +126,7 @@ def test_retracting_a_purchase_from_the_page_is_refused_with_422_saying_to_refun
             "purchase_id": unique("P"),
             "offering": "Kurssi",
             "offering_type": "open_training",
-            "amount": "120",
+            "amount": Decimal("120"),
             "invoice_reference": None,
             "notes": None,
         },

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from datetime import date, timedelta
+from decimal import Decimal
 from uuid import UUID
 
 import pytest
@@ -147,7 +148,7 @@ def test_purchases_leads_withdrawals_and_memberships_cannot_be_retracted(
         "purchase_id": "P1",
         "offering": "Johtamisen koulutus",
         "offering_type": "open_training",
-        "amount": "900",
+        "amount": Decimal("900"),
         "invoice_reference": None,
         "notes": None,
     }
