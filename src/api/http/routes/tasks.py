@@ -17,6 +17,7 @@ from api.http.schemas import RecordedOut
 from api.permissions import Permission
 from crm.application.imports import parse_time
 from crm.application.users import User
+from crm.domain.customer import Provenance
 from crm.domain.tasks import due_window
 from crm.domain.vocabulary import Institution, TaskKind
 from projections.views.tasks import Tasks, Window
@@ -91,6 +92,17 @@ class PlannedOut(RecordedOut):
     task_id: str
 
 
+def recorded_now(user: User, idempotency_key: str | None, institution: str = "joint") -> Provenance:
+    """The provenance of a task or correction command: recorded now, by the caller."""
+    return provenance(
+        user,
+        occurred_at=None,
+        institution=institution,
+        channel="other",
+        idempotency_key=idempotency_key,
+    )
+
+
 @router.post("/customers/{customer_id}/tasks", status_code=201)
 def plan_task(
     customer_id: UUID,
@@ -108,13 +120,7 @@ def plan_task(
     )
     recorded = services.crm.plan_task(
         customer_id,
-        provenance(
-            user,
-            occurred_at=None,
-            institution=task.institution,
-            channel="other",
-            idempotency_key=idempotency_key,
-        ),
+        recorded_now(user, idempotency_key, task.institution),
         task_kind=task.task_kind,
         due_on=task.due_on,
         owner=task.owner or user.name,
@@ -138,13 +144,7 @@ def complete_task(
     done, in one command."""
     recorded = services.crm.complete_task(
         customer_id,
-        provenance(
-            user,
-            occurred_at=None,
-            institution=done.institution,
-            channel="other",
-            idempotency_key=idempotency_key,
-        ),
+        recorded_now(user, idempotency_key, done.institution),
         task_id,
         notes=done.notes,
         next_review_due=done.next_review_due,
@@ -164,13 +164,7 @@ def cancel_task(
     """Record that a planned task will not be done."""
     recorded = services.crm.cancel_task(
         customer_id,
-        provenance(
-            user,
-            occurred_at=None,
-            institution="joint",
-            channel="other",
-            idempotency_key=idempotency_key,
-        ),
+        recorded_now(user, idempotency_key),
         task_id,
         cancel.reason,
     )
@@ -219,13 +213,7 @@ def retract_entry(
     cannot be retracted (422 says what to do instead)."""
     recorded = services.crm.retract_entry(
         customer_id,
-        provenance(
-            user,
-            occurred_at=None,
-            institution="joint",
-            channel="other",
-            idempotency_key=idempotency_key,
-        ),
+        recorded_now(user, idempotency_key),
         version,
         retraction.reason,
     )
@@ -248,13 +236,7 @@ def correct_entry(
         changes["occurred_at"] = parse_time(str(changes["occurred_at"]))
     recorded = services.crm.correct_entry(
         customer_id,
-        provenance(
-            user,
-            occurred_at=None,
-            institution="joint",
-            channel="other",
-            idempotency_key=idempotency_key,
-        ),
+        recorded_now(user, idempotency_key),
         version,
         changes,
         correction.reason,
