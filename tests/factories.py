@@ -216,6 +216,25 @@ def times(count: int, start: datetime = START) -> list[datetime]:
     return [start + timedelta(days=i) for i in range(count)]
 
 
+def add_tasks_and_a_retraction(customer: Customer) -> None:
+    """A task planned and done, one planned and cancelled, and the last contact retracted."""
+    now = datetime.now(UTC)
+    for task_id in ("done", "dropped"):
+        customer.plan_task(
+            provenance(),
+            task_id=task_id,
+            task_kind="call",
+            due_on=date(2025, 2, 1),
+            owner="anna.am",
+            title="Soita tarjouksesta",
+            notes=None,
+        )
+    customer.complete_task(provenance(), "done", now=now, notes="Soitettu")
+    customer.cancel_task(provenance(), "dropped", "Ei tarvetta")
+    last_contact = max(customer.entries)
+    customer.retract_entry(provenance(), last_contact, "Kirjattu väärälle asiakkaalle")
+
+
 def customer_journey(visits: int = 0) -> Customer:
     """A person, in memory and unsaved, with an event of every kind but erasure (consents,
     leads, purchases, memberships, an affiliation, a restriction), then `visits` web visits."""
@@ -236,13 +255,19 @@ def customer_journey(visits: int = 0) -> Customer:
     person.start_affiliation(provenance(), organisation, "HR manager")
     touchpoints = every_touchpoint()
     for (kind, fields), at in zip(touchpoints, times(len(touchpoints)), strict=True):
-        person.record_touchpoint(provenance(at), ev.TOUCHPOINT_KINDS[kind], fields)
+        person.record_touchpoint(
+            provenance(at), ev.TOUCHPOINT_KINDS[kind], fields, now=datetime.now(UTC)
+        )
+    add_tasks_and_a_retraction(person)
     person.restrict_processing(provenance(), "Asked to restrict")
     person.lift_restriction(provenance(), "Resolved")
     person.expire_consent(provenance(), "email_marketing")
     for at in times(visits, START + timedelta(days=len(touchpoints))):
         person.record_touchpoint(
-            provenance(at), ev.WebServiceVisited, {"notes": None, "page": "/koulutukset"}
+            provenance(at),
+            ev.WebServiceVisited,
+            {"notes": None, "page": "/koulutukset"},
+            now=datetime.now(UTC),
         )
     return person
 

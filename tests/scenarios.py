@@ -22,7 +22,15 @@ from crm.domain.errors import (
     MembershipError,
     PurchaseError,
 )
-from tests.factories import START, every_touchpoint, provenance, register, times, unique
+from tests.factories import (
+    START,
+    add_tasks_and_a_retraction,
+    every_touchpoint,
+    provenance,
+    register,
+    times,
+    unique,
+)
 
 
 class JourneyScenarios:
@@ -43,6 +51,7 @@ class JourneyScenarios:
         for (kind, fields), at in zip(every_touchpoint(), times(40), strict=False):
             crm.record_touchpoint(customer_id, provenance(at), kind, fields)
         customer = crm.get_customer(customer_id)
+        add_tasks_and_a_retraction(customer)
         customer.expire_consent(provenance(START + timedelta(days=60)), "email_marketing")
         customer.restrict_processing(provenance(START + timedelta(days=60)), "accuracy contested")
         customer.lift_restriction(provenance(START + timedelta(days=60)), "accuracy verified")

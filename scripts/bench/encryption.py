@@ -95,7 +95,9 @@ def journeys(count: int) -> list[Customer]:
             account_manager="anna.am",
         )
         for day, (kind, fields) in enumerate(TOUCHPOINTS, start=1):
-            customer.record_touchpoint(prov(day), ev.TOUCHPOINT_KINDS[kind], dict(fields))
+            customer.record_touchpoint(
+                prov(day), ev.TOUCHPOINT_KINDS[kind], dict(fields), now=datetime.now(UTC)
+            )
         customers.append(customer)
     return customers
 

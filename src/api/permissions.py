@@ -73,6 +73,20 @@ ENDPOINT_PERMISSIONS: dict[tuple[str, str], Permission | None] = {
     ),
     ("POST", "/customers/{customer_id}/touchpoints"): Permission.RECORD_TOUCHPOINTS,
     ("GET", "/customers/{customer_id}/timeline"): Permission.READ_TIMELINES,
+    ("POST", "/customers/{customer_id}/tasks"): Permission.RECORD_TOUCHPOINTS,
+    ("POST", "/customers/{customer_id}/tasks/{task_id}/completion"): (
+        Permission.RECORD_TOUCHPOINTS
+    ),
+    ("POST", "/customers/{customer_id}/tasks/{task_id}/cancellation"): (
+        Permission.RECORD_TOUCHPOINTS
+    ),
+    ("GET", "/tasks"): Permission.RECORD_TOUCHPOINTS,
+    ("POST", "/customers/{customer_id}/entries/{version}/retraction"): (
+        Permission.RECORD_TOUCHPOINTS
+    ),
+    ("POST", "/customers/{customer_id}/entries/{version}/correction"): (
+        Permission.RECORD_TOUCHPOINTS
+    ),
     ("POST", "/imports"): Permission.RECORD_TOUCHPOINTS,
     ("GET", "/imports/{import_id}"): Permission.RECORD_TOUCHPOINTS,
     ("POST", "/privacy/erasures"): Permission.RUN_PRIVACY,
@@ -132,6 +146,15 @@ ENDPOINT_PERMISSIONS: dict[tuple[str, str], Permission | None] = {
         Permission.WRITE_CUSTOMERS
     ),
     ("GET", "/ui/my-customers"): Permission.RECORD_TOUCHPOINTS,
+    ("GET", "/ui/tasks"): Permission.RECORD_TOUCHPOINTS,
+    ("POST", "/ui/customers/{customer_id}/tasks"): Permission.RECORD_TOUCHPOINTS,
+    ("POST", "/ui/customers/{customer_id}/tasks/{task_id}/complete"): (
+        Permission.RECORD_TOUCHPOINTS
+    ),
+    ("POST", "/ui/customers/{customer_id}/tasks/{task_id}/cancel"): Permission.RECORD_TOUCHPOINTS,
+    ("POST", "/ui/customers/{customer_id}/entries/{version}/retraction"): (
+        Permission.RECORD_TOUCHPOINTS
+    ),
     ("GET", "/ui/dashboard"): Permission.READ_CUSTOMERS,
     ("GET", "/ui/privacy/consent-audit"): Permission.RUN_PRIVACY,
     ("GET", "/ui/privacy/consents/{customer_id}"): Permission.RUN_PRIVACY,

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from api.bootstrap.settings import Settings
@@ -18,6 +19,8 @@ from crm.domain.customer import Customer
 from tests.factories import START, provenance, unique
 from tests.processes import crm_environment
 from tests.views import view_rows
+
+NOW = datetime.now(UTC)
 
 CUSTOMERS = 300
 EVENTS_PER_CUSTOMER = 20
@@ -53,12 +56,14 @@ def seed_journeys(services: Services) -> None:
                         "amount": Decimal(rng.randrange(100, 900)),
                         "invoice_reference": None,
                     },
+                    now=NOW,
                 )
             elif i == 4 and n % 3 == 0:
                 customer.record_touchpoint(
                     provenance(at),
                     ev.PurchaseRefunded,
                     {"notes": None, "purchase_id": "P", "amount": Decimal(50), "reason": "x"},
+                    now=NOW,
                 )
             elif i == 5:
                 customer.record_touchpoint(
@@ -70,10 +75,14 @@ def seed_journeys(services: Services) -> None:
                         "lawful_basis": "consent",
                         "evidence": "form v1",
                     },
+                    now=NOW,
                 )
             else:
                 customer.record_touchpoint(
-                    provenance(at), ev.WebServiceVisited, {"notes": f"visit {i}", "page": "/p"}
+                    provenance(at),
+                    ev.WebServiceVisited,
+                    {"notes": f"visit {i}", "page": "/p"},
+                    now=NOW,
                 )
         customers.append(customer)
     for chunk in range(0, len(customers), 100):

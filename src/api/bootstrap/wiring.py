@@ -41,6 +41,7 @@ from projections.views.funnel import Funnel
 from projections.views.indicators import CustomerIndicators
 from projections.views.organisations import Organisations
 from projections.views.restrictions import Restrictions
+from projections.views.tasks import Tasks
 from projections.views.timeline import Timeline
 from projections.views.touchpoint_index import TouchpointIndex
 
@@ -53,6 +54,7 @@ VIEW_CLASSES: list[type[View]] = [
     Organisations,
     Restrictions,
     TouchpointIndex,
+    Tasks,
 ]
 
 

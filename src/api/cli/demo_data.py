@@ -1043,7 +1043,7 @@ class _Generator:
                 ):
                     continue  # never market without a valid consent
                 customer.record_touchpoint(
-                    self.provenance(day, institution, channel, by), kind, fields
+                    self.provenance(day, institution, channel, by), kind, fields, now=REFERENCE
                 )
             elif action == "affiliate":
                 organisation, role = payload

@@ -22,6 +22,7 @@ from api.http.routes import (
     privacy,
     reports,
     segments,
+    tasks,
     touchpoints,
 )
 from api.web import install_web
@@ -60,5 +61,6 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(organisations.router)
     app.include_router(reports.router)
     app.include_router(segments.router)
+    app.include_router(tasks.router)
     install_web(app)
     return app

@@ -92,6 +92,8 @@ class TimelineEntryOut(BaseModel):
     channel: str
     recorded_by: str
     details: dict[str, Any]
+    retracted_in: int | None = None
+    """The version of the `entry_retracted` entry that struck this one out, if any."""
 
 
 class TimelinePageOut(BaseModel):

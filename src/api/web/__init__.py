@@ -17,6 +17,7 @@ from api.web import (
     privacy,
     privacy_requests,
     segments,
+    tasks,
 )
 from api.web.session import CsrfError, LoginRequiredError, PageForbiddenError
 from api.web.templating import render, safe_next
@@ -36,6 +37,7 @@ def install_web(app: FastAPI) -> None:
     app.include_router(privacy.router)
     app.include_router(privacy_requests.router)
     app.include_router(segments.router)
+    app.include_router(tasks.router)
 
     @app.exception_handler(LoginRequiredError)
     def login_required(request: Request, error: LoginRequiredError) -> HTMLResponse:

@@ -18,9 +18,11 @@ from api.permissions import Permission, can
 from api.services.contacts import visible_contacts
 from api.services.customer_search import find_customer_ids
 from api.web.forms import DEFAULT_KIND, form_fields, parse_touchpoint
+from api.web.i18n import translate
 from api.web.insights import engagement_over_time, indicator_cards
 from api.web.organisations import employer_context, organisation_context
 from api.web.session import language_of, page_user
+from api.web.tasks import PROBLEMS, customer_task_context
 from api.web.templating import redirect, render
 from crm.application.privacy import IDENTITY_CHECKS, REQUEST_CHANNELS, REQUEST_KINDS
 from crm.application.users import Role, User
@@ -164,6 +166,7 @@ def _customer_page(
             record_refusal=refusal,
             idempotency_key=(form or {}).get("idempotency_key") or str(uuid4()),
         )
+        context.update(customer_task_context(services, user, customer.id))
     if can(user, Permission.RUN_PRIVACY) and not customer.erased:
         # A request id per form, so submitting it twice logs one request, not two.
         values = request_form or {}
@@ -273,13 +276,15 @@ async def record_touchpoint(
             kind,
             fields,
         )
-    except (ValueError, CustomerNotFoundError):
-        return render(request, "error.html", {"message": "error.not_found"}, status=404)
     except InvalidFieldError as error:
-        errors = {error.field: error.problem}
+        # Before ValueError, which it is too: a refused field is not an unknown customer.
+        named = PROBLEMS.get(error.code or "")
+        errors = {error.field: translate(language_of(request), named) if named else error.problem}
         return _customer_page(
             request, user, access, customer_id, form=form, errors=errors, status=422
         )
+    except (ValueError, CustomerNotFoundError):
+        return render(request, "error.html", {"message": "error.not_found"}, status=404)
     except RuleViolationError as error:
         return _customer_page(
             request, user, access, customer_id, form=form, refusal=str(error), status=409

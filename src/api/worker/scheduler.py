@@ -5,6 +5,7 @@ so its effects are events like any other.
 - retention (daily): customers inactive for `retention_months` with no open contract are erased
 - lifetime refit (nightly): BG/NBD and Gamma-Gamma on the whole customer base
 - segment snapshots (daily): every segment's members, for size over time and membership history
+- review tasks (daily): a partner due an annual review gets a review task for its owner, once
 
 Candidates come from the read models, and every decision is re-checked on the aggregate, so a
 view that lags can only delay an action, never cause a wrong one.
@@ -22,7 +23,8 @@ from apscheduler.triggers.cron import CronTrigger
 from api.bootstrap.wiring import Services
 from api.services.segments import snapshot_segments
 from crm.application.retention import apply_retention, expire_consents
-from crm.domain.calendar import HELSINKI, months_before
+from crm.application.tasks import DueReview, plan_review_tasks
+from crm.domain.calendar import HELSINKI, local_date, months_before
 from projections.lifetime.fit import fit_lifetime
 from projections.views.consent_ledger import ConsentLedger
 from projections.views.indicators import CustomerIndicators
@@ -82,6 +84,23 @@ def run_segment_snapshots(services: Services, now: datetime | None = None) -> in
     return len(snapshot_segments(services, now))
 
 
+def due_reviews(services: Services, now: datetime) -> list[DueReview]:
+    """Owned partners due an annual review (last one over the notice period ago, or none)."""
+    rows = services.views.get(CustomerIndicators).partners_due_review(None, now)
+    return [
+        DueReview(row["customer_id"], local_date(row["review_due"]), row["account_manager"])
+        for row in rows
+    ]
+
+
+def run_review_tasks(services: Services, now: datetime | None = None) -> int:
+    """Plan a review task for each partner due a review; returns how many were planned."""
+    now = now or datetime.now(UTC)
+    planned = plan_review_tasks(services.crm, due_reviews(services, now), now)
+    log.info("review tasks: %d planned", len(planned))
+    return len(planned)
+
+
 def start_scheduler(services: Services) -> BackgroundScheduler:
     """Start the jobs in a background thread; missed runs (worker down) run once on start."""
     scheduler = BackgroundScheduler(
@@ -94,5 +113,6 @@ def start_scheduler(services: Services) -> BackgroundScheduler:
     scheduler.add_job(
         run_segment_snapshots, CronTrigger(hour=5), args=[services], id="segment_snapshots"
     )
+    scheduler.add_job(run_review_tasks, CronTrigger(hour=6), args=[services], id="review_tasks")
     scheduler.start()
     return scheduler

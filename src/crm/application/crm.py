@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from copy import deepcopy
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 from uuid import UUID, uuid4
 
@@ -98,8 +98,11 @@ class CRM(Application[UUID]):
         identities: IdentityIndex,
         positions: PositionLookup | None = None,
         streams: StreamReader | None = None,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.keys = keys
+        self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
+        """The time of recording: touchpoints dated later than it (beyond the skew) are refused."""
         self.identities = identities
         self._positions = positions
         self._streams = streams
@@ -265,7 +268,105 @@ class CRM(Application[UUID]):
         return Command(
             customer_id,
             provenance,
-            lambda customer: customer.record_touchpoint(provenance, touchpoint_class, fields),
+            lambda customer: customer.record_touchpoint(
+                provenance, touchpoint_class, fields, now=self.clock()
+            ),
+        )
+
+    def plan_task(
+        self,
+        customer_id: UUID,
+        provenance: Provenance,
+        *,
+        task_kind: str,
+        due_on: date,
+        owner: str,
+        title: str,
+        notes: str | None = None,
+        task_id: str | None = None,
+    ) -> Recorded:
+        """Plan a call, visit, meeting or review with the customer (a new task id unless given)."""
+        new_id = task_id or uuid4().hex
+        return self._command(
+            customer_id,
+            provenance,
+            lambda customer: customer.plan_task(
+                provenance,
+                task_id=new_id,
+                task_kind=task_kind,
+                due_on=due_on,
+                owner=owner,
+                title=title,
+                notes=notes,
+            ),
+        )
+
+    def complete_task(
+        self,
+        customer_id: UUID,
+        provenance: Provenance,
+        task_id: str,
+        *,
+        notes: str | None = None,
+        next_review_due: date | None = None,
+    ) -> Recorded:
+        """Record the touchpoint a task planned and the task as done, in one command."""
+        return self._command(
+            customer_id,
+            provenance,
+            lambda customer: customer.complete_task(
+                provenance, task_id, now=self.clock(), notes=notes, next_review_due=next_review_due
+            ),
+        )
+
+    def cancel_task(
+        self, customer_id: UUID, provenance: Provenance, task_id: str, reason: str | None
+    ) -> Recorded:
+        """Record that a planned task will not be done."""
+        return self._command(
+            customer_id,
+            provenance,
+            lambda customer: customer.cancel_task(provenance, task_id, reason),
+        )
+
+    def retract_entry(
+        self, customer_id: UUID, provenance: Provenance, version: int, reason: str
+    ) -> Recorded:
+        """Retract an entry recorded in error; no view counts it any more."""
+        return self._command(
+            customer_id,
+            provenance,
+            lambda customer: customer.retract_entry(provenance, version, reason),
+        )
+
+    def correct_entry(
+        self,
+        customer_id: UUID,
+        provenance: Provenance,
+        version: int,
+        changes: dict[str, Any],
+        reason: str,
+    ) -> Recorded:
+        """Record an entry again with `changes` applied and retract the one in error.
+
+        `changes` may hold `occurred_at` and any of the entry's own fields; the rest is
+        taken from the entry as recorded."""
+        recorded = self.events.get(customer_id, gt=version - 1, lte=version)
+        entry = next(iter(recorded), None)
+        if not isinstance(entry, ev.Touchpoint):
+            raise InvalidFieldError("version", f"entry {version} is not a recorded contact")
+        unknown = set(changes) - {"occurred_at"} - {f.name for f in entry.own_fields()}
+        if unknown:
+            raise InvalidFieldError(sorted(unknown)[0], f"is not a field of {entry.kind()}")
+        fields: dict[str, Any] = {f.name: getattr(entry, f.name) for f in entry.own_fields()}
+        fields["occurred_at"] = entry.occurred_at
+        fields.update(changes)
+        return self._command(
+            customer_id,
+            provenance,
+            lambda customer: customer.correct_entry(
+                provenance, version, dict(fields), reason, now=self.clock()
+            ),
         )
 
     # Queries ------------------------------------------------------------------------------

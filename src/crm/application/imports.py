@@ -555,13 +555,14 @@ class Importer:
         """Decide every row against its customer and encode the new events."""
         customers, registered = self._match_customers(chunk.rows, carried)
         decided = DecidedChunk(chunk, customers, [], [], created=len(registered))
+        now = self.crm.clock()
         for row in chunk.rows:
             customer = customers[row.email]
             if customer.version_for(row.provenance.idempotency_key) is not None:
                 decided.duplicates += 1
                 continue
             try:
-                customer.record_touchpoint(row.provenance, row.kind, row.fields)
+                customer.record_touchpoint(row.provenance, row.kind, row.fields, now=now)
             except CRMError as error:
                 where = error.field if isinstance(error, InvalidFieldError) else "kind"
                 decided.rule_errors.append(RowError(row.line, where, str(error)))

@@ -17,6 +17,7 @@ from crm.application.crm import Command
 from crm.application.privacy import PRIVACY_CHANNEL, PRIVACY_INSTITUTION, Privacy
 from crm.domain import events as ev
 from crm.domain.calendar import months_after, months_before
+from crm.domain.corrections import counted
 from crm.domain.customer import Customer, Provenance
 from crm.domain.errors import CustomerNotFoundError
 
@@ -27,8 +28,15 @@ CONSENT_VALIDITY_MONTHS = 24
 RETENTION_USER = "retention-job"
 CONSENT_EXPIRY_USER = "consent-expiry-job"
 RETENTION_NAMESPACE = UUID("4f6c1f0e-8d7e-4d8c-9a55-2a1f3c9b7e01")
-AUTOMATIC_KINDS: tuple[type[ev.CustomerEvent], ...] = (ev.ConsentExpired, ev.Erased)
-"""Events the system records by itself: they are not activity of the customer."""
+AUTOMATIC_KINDS: tuple[type[ev.CustomerEvent], ...] = (
+    ev.ConsentExpired,
+    ev.Erased,
+    ev.EntryRetracted,
+    ev.TaskPlanned,
+    ev.TaskCancelled,
+)
+"""Events that are not activity of the customer: recorded by the system by itself, or the
+provider's own bookkeeping (a retraction, a task planned or dropped)."""
 
 DecisionLog = Callable[[datetime, UUID, str, str, str], None]
 """Called with (decided at, customer, decision, rule, detail) for every decision."""
@@ -59,7 +67,7 @@ def _living(privacy: Privacy, candidates: Iterable[UUID]) -> Iterator[tuple[UUID
 
 def last_activity(journey: Sequence[ev.CustomerEvent]) -> datetime | None:
     """The business time of the customer's newest event that the customer took part in."""
-    times = [e.occurred_at for e in journey if not isinstance(e, AUTOMATIC_KINDS)]
+    times = [e.occurred_at for e in counted(journey) if not isinstance(e, AUTOMATIC_KINDS)]
     return max(times) if times else None
 
 

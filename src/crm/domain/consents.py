@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from crm.domain import events as ev
+from crm.domain.corrections import counted
 from crm.domain.in_force import in_order, last_in_force
 
 
@@ -31,9 +32,10 @@ class ConsentChange:
 
 
 def consent_changes(journey: Sequence[ev.CustomerEvent]) -> list[ConsentChange]:
-    """Every consent change in the order of the rule (business time, ties by version)."""
+    """Every consent change in the order of the rule (business time, ties by version); a
+    retracted consent is no change."""
     changes = []
-    for event in journey:
+    for event in counted(journey):
         if isinstance(event, (ev.ConsentGiven, ev.ConsentWithdrawn, ev.ConsentExpired)):
             changes.append(
                 ConsentChange(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import singledispatchmethod
 from typing import Any, ClassVar
@@ -14,6 +14,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.domain import Snapshot as AggregateSnapshot
 
 from crm.domain import events as ev
+from crm.domain.corrections import why_not_retractable
 from crm.domain.errors import (
     AffiliationError,
     ConsentRequiredError,
@@ -23,8 +24,10 @@ from crm.domain.errors import (
     MembershipError,
     PurchaseError,
     RuleViolationError,
+    TaskError,
 )
 from crm.domain.in_force import Change, add_change, state_at
+from crm.domain.tasks import TASK_TOUCHPOINTS, touchpoint_fields
 from crm.domain.vocabulary import (
     CALL_DIRECTIONS,
     CHANNELS,
@@ -37,6 +40,7 @@ from crm.domain.vocabulary import (
     MEMBERSHIP_TIERS,
     OFFERING_TYPES,
     PURPOSES,
+    TASK_KINDS,
 )
 from crm.speedups.aggregate_copy import CopiesMutableStateOnly
 from crm.speedups.dispatch import rule_lookup
@@ -67,7 +71,21 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "organiser": EVENT_ORGANISERS,
     "event_format": EVENT_FORMATS,
     "direction": CALL_DIRECTIONS,
+    "task_kind": TASK_KINDS,
 }
+MAX_CLOCK_SKEW = timedelta(minutes=5)
+"""How far past the recording clock a touchpoint's business time may lie: clocks of devices
+and services disagree by a little; anything later is planned work, which is a task."""
+
+
+def check_not_future(occurred_at: datetime, now: datetime) -> None:
+    """Refuse a touchpoint dated after `now` by more than the clock skew allowed."""
+    if occurred_at > now + MAX_CLOCK_SKEW:
+        raise InvalidFieldError(
+            "occurred_at",
+            "is in the future; a touchpoint records what has happened, so plan a task for it",
+            code="future",
+        )
 
 
 @dataclass(frozen=True)
@@ -125,6 +143,12 @@ class RestrictionError(RuleViolationError):
     """A restriction was imposed twice, or lifted when there was none."""
 
 
+def _copy_consent_log(
+    log: dict[str, list[tuple[int, datetime, bool]]],
+) -> dict[str, list[tuple[int, datetime, bool]]]:
+    return {purpose: list(history) for purpose, history in log.items()}
+
+
 def _copy_consent_changes(changes: dict[str, list[Change]]) -> dict[str, list[Change]]:
     return {purpose: list(history) for purpose, history in changes.items()}
 
@@ -141,6 +165,9 @@ class Customer(CopiesMutableStateOnly, Aggregate):
         "lead_stages": dict,
         "purchases": dict,
         "recorded_keys": dict,
+        "entries": dict,
+        "consent_log": _copy_consent_log,
+        "tasks": dict,
     }
 
     # Stored with every snapshot and in every `Registered` event: part of the stored format,
@@ -177,6 +204,13 @@ class Customer(CopiesMutableStateOnly, Aggregate):
         self.restricted = False
         # Idempotency key of every recorded fact -> the version it produced.
         self.recorded_keys: dict[str, int] = {}
+        # Version -> kind of every touchpoint that counts (recorded and not retracted).
+        self.entries: dict[int, str] = {}
+        # Per purpose, (version, occurred_at, granted) of each consent change in version
+        # order: what `consent_changes` is rebuilt from when a consent is retracted.
+        self.consent_log: dict[str, list[tuple[int, datetime, bool]]] = {}
+        # Task id -> (task kind, title, state: open, completed or cancelled).
+        self.tasks: dict[str, tuple[str, str, str]] = {}
 
     # Commands -----------------------------------------------------------------------------
 
@@ -255,10 +289,17 @@ class Customer(CopiesMutableStateOnly, Aggregate):
         self._record(ev.AffiliationEnded, provenance, organisation_id=organisation_id)
 
     def record_touchpoint(
-        self, provenance: Provenance, kind: type[ev.Touchpoint], fields: dict[str, Any]
+        self,
+        provenance: Provenance,
+        kind: type[ev.Touchpoint],
+        fields: dict[str, Any],
+        *,
+        now: datetime,
     ) -> None:
-        """Record a contact, checking the rules its kind is subject to."""
+        """Record a contact, checking the rules its kind is subject to; `now` is the time of
+        recording, which the contact must not be later than (beyond the clock skew)."""
         check_fields(fields)
+        check_not_future(provenance.occurred_at, now)
         purpose = kind.required_consent(fields)
         if purpose is not None and self.restricted:
             raise ProcessingRestrictedError(
@@ -284,6 +325,123 @@ class Customer(CopiesMutableStateOnly, Aggregate):
         ):
             raise MembershipError("The customer is not a partner member.")
         self._record(kind, provenance, **fields)
+
+    def plan_task(
+        self,
+        provenance: Provenance,
+        *,
+        task_id: str,
+        task_kind: str,
+        due_on: date,
+        owner: str,
+        title: str,
+        notes: str | None,
+    ) -> None:
+        """Plan a call, visit, meeting or review with the customer."""
+        if not owner.strip():
+            raise InvalidFieldError("owner", "must not be empty")
+        if not title.strip():
+            raise InvalidFieldError("title", "must not be empty")
+        if task_id in self.tasks:
+            raise TaskError(f"Task {task_id} is already planned.")
+        self._record(
+            ev.TaskPlanned,
+            provenance,
+            task_id=task_id,
+            task_kind=task_kind,
+            due_on=due_on,
+            owner=owner,
+            title=title,
+            notes=notes,
+        )
+
+    def complete_task(
+        self,
+        provenance: Provenance,
+        task_id: str,
+        *,
+        now: datetime,
+        notes: str | None = None,
+        next_review_due: date | None = None,
+    ) -> None:
+        """Record the touchpoint a task planned, and the task as done, together."""
+        task_kind, title, _ = self._open_task(task_id)
+        kind = TASK_TOUCHPOINTS[task_kind]
+        fields = touchpoint_fields(task_kind, title, notes, next_review_due)
+        # The touchpoint and the completion share the command's key: the touchpoint's is
+        # derived so that each event has a key of its own.
+        touchpoint = Provenance(
+            **{**provenance.as_fields(), "idempotency_key": f"{provenance.idempotency_key}:entry"}
+        )
+        self.record_touchpoint(touchpoint, kind, fields, now=now)
+        self._record(ev.TaskCompleted, provenance, task_id=task_id, entry_version=self.version)
+
+    def cancel_task(self, provenance: Provenance, task_id: str, reason: str | None) -> None:
+        """Record that a planned task will not be done."""
+        self._open_task(task_id)
+        self._record(ev.TaskCancelled, provenance, task_id=task_id, reason=reason)
+
+    def retract_entry(
+        self, provenance: Provenance, version: int, reason: str, replaced_by: int | None = None
+    ) -> None:
+        """Record that an entry was recorded in error: no view counts it any more."""
+        if not reason.strip():
+            raise InvalidFieldError("reason", "must say why the entry is retracted", "required")
+        kind = self.entries.get(version)
+        if kind is None:
+            raise InvalidFieldError(
+                "version",
+                f"entry {version} is not a recorded contact that still counts",
+                "not_retractable",
+            )
+        instead = why_not_retractable(ev.TOUCHPOINT_KINDS[kind])
+        if instead is not None:
+            raise InvalidFieldError(
+                "version", f"{kind} cannot be retracted: {instead}", "not_retractable"
+            )
+        self._record(
+            ev.EntryRetracted,
+            provenance,
+            retracted_version=version,
+            retracted_kind=kind,
+            reason=reason,
+            replaced_by=replaced_by,
+        )
+
+    def correct_entry(
+        self,
+        provenance: Provenance,
+        version: int,
+        fields: dict[str, Any],
+        reason: str,
+        *,
+        now: datetime,
+    ) -> None:
+        """Record an entry again with corrected fields and retract the one recorded in error.
+
+        `fields` holds the corrected fields and the business time (`occurred_at`); the
+        caller fills the rest from the entry corrected."""
+        kind_name = self.entries.get(version)
+        kind = ev.TOUCHPOINT_KINDS[kind_name] if kind_name else None
+        if kind is None or why_not_retractable(kind) is not None:
+            self.retract_entry(provenance, version, reason)  # raises the reason why not
+            return
+        if not reason.strip():
+            raise InvalidFieldError("reason", "must say why the entry is corrected")
+        corrected = {**provenance.as_fields(), "occurred_at": fields.pop("occurred_at")}
+        entry = Provenance(
+            **{**corrected, "idempotency_key": f"{provenance.idempotency_key}:entry"}
+        )
+        self.record_touchpoint(entry, kind, fields, now=now)
+        self.retract_entry(provenance, version, reason, replaced_by=self.version)
+
+    def _open_task(self, task_id: str) -> tuple[str, str, str]:
+        task = self.tasks.get(task_id)
+        if task is None:
+            raise InvalidFieldError("task_id", f"no task {task_id} is planned for the customer")
+        if task[2] != "open":
+            raise TaskError(f"Task {task_id} is already {task[2]}.")
+        return task
 
     def expire_consent(self, provenance: Provenance, purpose: str) -> None:
         """Let a consent lapse (the retention job decides when)."""
@@ -343,7 +501,14 @@ class Customer(CopiesMutableStateOnly, Aggregate):
         """Change the state by one event, remembering its idempotency key."""
         # What `self.when(event)` does, without building a bound dispatcher per event.
         _when_for(type(event))(self, event)
+        self.remember(event)
+
+    def remember(self, event: ev.CustomerEvent) -> None:
+        """What every event leaves besides its rule: its idempotency key and, for a contact,
+        an entry that counts until retracted."""
         self.recorded_keys[event.idempotency_key] = event.originator_version
+        if isinstance(event, ev.Touchpoint):
+            self.entries[event.originator_version] = event.kind()
 
     @singledispatchmethod
     def when(self, event: ev.CustomerEvent) -> None:
@@ -379,15 +544,40 @@ class Customer(CopiesMutableStateOnly, Aggregate):
 
     @when.register
     def _(self, event: ev.ConsentGiven) -> None:
-        self._change_consent(event.purpose, event.occurred_at, granted=True)
+        self._change_consent(event, granted=True)
 
     @when.register
     def _(self, event: ev.ConsentWithdrawn) -> None:
-        self._change_consent(event.purpose, event.occurred_at, granted=False)
+        self._change_consent(event, granted=False)
 
     @when.register
     def _(self, event: ev.ConsentExpired) -> None:
-        self._change_consent(event.purpose, event.occurred_at, granted=False)
+        self._change_consent(event, granted=False)
+
+    @when.register
+    def _(self, event: ev.TaskPlanned) -> None:
+        self.tasks[event.task_id] = (event.task_kind, event.title, "open")
+
+    @when.register
+    def _(self, event: ev.TaskCompleted) -> None:
+        kind, title, _ = self.tasks[event.task_id]
+        self.tasks[event.task_id] = (kind, title, "completed")
+
+    @when.register
+    def _(self, event: ev.TaskCancelled) -> None:
+        kind, title, _ = self.tasks[event.task_id]
+        self.tasks[event.task_id] = (kind, title, "cancelled")
+
+    @when.register
+    def _(self, event: ev.EntryRetracted) -> None:
+        self.entries.pop(event.retracted_version, None)
+        for purpose, log in self.consent_log.items():
+            if any(version == event.retracted_version for version, _, _ in log):
+                log[:] = [change for change in log if change[0] != event.retracted_version]
+                history: list[Change] = []
+                for _, at, granted in log:
+                    add_change(history, at, granted)
+                self.consent_changes[purpose] = history
 
     @when.register
     def _(self, event: ev.LeadCaptured | ev.LeadQualified | ev.LeadConverted | ev.LeadLost) -> None:
@@ -423,8 +613,13 @@ class Customer(CopiesMutableStateOnly, Aggregate):
     def _(self, event: ev.RestrictionLifted) -> None:
         self.restricted = False
 
-    def _change_consent(self, purpose: str, at: datetime, *, granted: bool) -> None:
-        add_change(self.consent_changes.setdefault(purpose, []), at, granted)
+    def _change_consent(
+        self, event: ev.ConsentGiven | ev.ConsentWithdrawn | ev.ConsentExpired, *, granted: bool
+    ) -> None:
+        add_change(self.consent_changes.setdefault(event.purpose, []), event.occurred_at, granted)
+        self.consent_log.setdefault(event.purpose, []).append(
+            (event.originator_version, event.occurred_at, granted)
+        )
 
 
 _when_for = rule_lookup(Customer, "when")

@@ -10,10 +10,12 @@ class CRMError(Exception):
 class InvalidFieldError(CRMError, ValueError):
     """A command's field holds a value the domain cannot accept."""
 
-    def __init__(self, field: str, problem: str) -> None:
+    def __init__(self, field: str, problem: str, code: str | None = None) -> None:
         super().__init__(f"{field}: {problem}")
         self.field = field
         self.problem = problem
+        self.code = code
+        """A stable name for the problem (e.g. "future"), for texts in the UI's language."""
 
 
 class CustomerNotFoundError(CRMError, LookupError):
@@ -50,3 +52,7 @@ class AffiliationError(RuleViolationError):
 
 class CustomerErasedError(RuleViolationError):
     """The customer was erased and accepts no new events."""
+
+
+class TaskError(RuleViolationError):
+    """A task was planned twice, or completed or cancelled when no longer open."""

@@ -39,6 +39,7 @@ MembershipTier = Literal["free", "paid"]
 EventOrganiser = Literal["own", "third_party"]
 EventFormat = Literal["event", "seminar", "training", "taster_session"]
 CallDirection = Literal["inbound", "outbound"]
+TaskKind = Literal["call", "visit", "meeting", "review"]
 
 CUSTOMER_KINDS: tuple[str, ...] = get_args(CustomerKind)
 CUSTOMER_TYPES: tuple[str, ...] = get_args(CustomerType)
@@ -51,3 +52,4 @@ MEMBERSHIP_TIERS: tuple[str, ...] = get_args(MembershipTier)
 EVENT_ORGANISERS: tuple[str, ...] = get_args(EventOrganiser)
 EVENT_FORMATS: tuple[str, ...] = get_args(EventFormat)
 CALL_DIRECTIONS: tuple[str, ...] = get_args(CallDirection)
+TASK_KINDS: tuple[str, ...] = get_args(TaskKind)

@@ -14,8 +14,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.utils import get_topic
+from psycopg import Cursor
+from psycopg.rows import DictRow
 from psycopg.sql import Literal
 
 from crm.adapters.postgres.event_store import STORED_EVENTS
@@ -44,15 +47,34 @@ def plain_values(fields: str) -> str:
     return PLAIN_VALUES.format(fields=fields)
 
 
+RETRACTED_TOPIC = get_topic(ev.EntryRetracted)
+RETRACTED = f"""retracted AS MATERIALIZED (
+  SELECT r.originator_id AS customer_id,
+         (convert_from(r.state, 'UTF8')::jsonb ->> 'retracted_version')::integer AS version
+  FROM {STORED_EVENTS} r
+  WHERE r.topic = {Literal(RETRACTED_TOPIC).as_string()} AND r.position <= %(upto)s
+    AND (r.position > %(after)s OR r.originator_id = ANY(%(replay)s::uuid[]))
+)"""
+"""`WITH` clause: the entries retracted by the range, and all those of the replayed customers."""
+
+
 class EventRows:
     """The stored events of given classes in a range of log positions, as a CTE `events`
     with columns position, customer_id, version, kind, occurred_at and state (jsonb), plus
-    any per-class columns given as (name, SQL type, value per class)."""
+    any per-class columns given as (name, SQL type, value per class).
+
+    Retracted entries (`EntryRetracted`) are left out unless `with_retracted`. A view that
+    aggregates cannot take a retracted entry back out of its sums, so it rebuilds the rows of
+    each customer with a retraction in the range (`replayed_customers`): it deletes them and
+    runs its statement once over `replay_cte`, every counted event of those customers up to
+    the range's end; `cte` leaves those customers out (parameter `replay`)."""
 
     def __init__(
         self,
         classes: Iterable[type[ev.CustomerEvent]],
         extra: Iterable[tuple[str, str, dict[type[ev.CustomerEvent], Any]]] = (),
+        *,
+        with_retracted: bool = False,
     ) -> None:
         self.classes = tuple(classes)
         upcast = [cls.__name__ for cls in self.classes if getattr(cls, "class_version", 1) != 1]
@@ -78,7 +100,15 @@ class EventRows:
             + ")"
             for cls in self.classes
         )
-        self.cte = f"""kinds ({names}) AS MATERIALIZED (
+        counted = (
+            ""
+            if with_retracted
+            else "\n    AND NOT EXISTS (SELECT 1 FROM retracted x"
+            " WHERE x.customer_id = e.originator_id AND x.version = e.originator_version)"
+        )
+
+        def events(where: str) -> str:
+            return f"""{RETRACTED}, kinds ({names}) AS MATERIALIZED (
   VALUES {rows}
 ), events AS (
   SELECT e.position, e.originator_id AS customer_id,
@@ -87,8 +117,16 @@ class EventRows:
   FROM {STORED_EVENTS} e
   JOIN kinds k ON k.topic = e.topic
   CROSS JOIN LATERAL (SELECT convert_from(e.state, 'UTF8')::jsonb AS state OFFSET 0) s
-  WHERE e.position > %(after)s AND e.position <= %(upto)s
+  WHERE {where}{counted}
 )"""
+
+        self.cte = events(
+            "e.position > %(after)s AND e.position <= %(upto)s"
+            " AND e.originator_id <> ALL(%(replay)s::uuid[])"
+        )
+        self.replay_cte = events(
+            "e.originator_id = ANY(%(replay)s::uuid[]) AND e.position <= %(upto)s"
+        )
         """`WITH` clauses: `kinds` (one row per class) and `events`; each event's JSON is
         parsed once (OFFSET 0 keeps the planner from inlining the parse per use; PostgreSQL
         materialises `events` when a statement reads it more than once)."""
@@ -96,4 +134,14 @@ class EventRows:
     @staticmethod
     def params(after: int, upto: int, **more: Any) -> dict[str, Any]:
         """Query parameters for the positions after `after` up to `upto` inclusive."""
-        return {"after": after, "upto": upto, **more}
+        return {"after": after, "upto": upto, "replay": [], **more}
+
+    @staticmethod
+    def replayed_customers(cursor: Cursor[DictRow], after: int, upto: int) -> list[UUID]:
+        """The customers with an entry retracted in the range (their rows are rebuilt)."""
+        cursor.execute(
+            f"SELECT DISTINCT originator_id FROM {STORED_EVENTS} WHERE topic = %(topic)s"
+            " AND position > %(after)s AND position <= %(upto)s",
+            {"topic": RETRACTED_TOPIC, "after": after, "upto": upto},
+        )
+        return [row["originator_id"] for row in cursor.fetchall()]

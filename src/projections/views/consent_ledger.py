@@ -6,7 +6,8 @@ it with new evidence) closes it, and `ended_by` says which. valid_to is NULL whi
 These are the intervals of the rule in `crm.domain.in_force`, which the aggregate decides by
 too: the last change by (occurred_at, position) at or before T decides.
 Because history can be recorded out of order, a batch recomputes the intervals of every
-(customer, purpose) it touches from all their changes.
+(customer, purpose) it touches from all their changes. A retracted consent (`EntryRetracted`)
+leaves the changes, and the intervals of its purpose are computed again without it.
 "Was consent valid for purpose P at time T" is one query on the (customer, purpose,
 valid_from) index. No personal data is read; on `Erased` the customer is marked erased.
 """
@@ -40,15 +41,22 @@ class ConsentLedger(View):
     """Consent changes and validity intervals per customer and purpose."""
 
     name = "consents"
-    version = 1
-    topics = (ev.ConsentGiven, ev.ConsentWithdrawn, ev.ConsentExpired, ev.Erased)
+    # 2: changes keep their version, so a retracted consent leaves the ledger.
+    version = 2
+    topics = (
+        ev.ConsentGiven,
+        ev.ConsentWithdrawn,
+        ev.ConsentExpired,
+        ev.EntryRetracted,
+        ev.Erased,
+    )
     needs_personal_data = False
 
     def ddl(self) -> list[str]:
         return [
             "CREATE TABLE IF NOT EXISTS {p}changes ("
             " customer_id uuid NOT NULL, purpose text NOT NULL, position bigint NOT NULL,"
-            " occurred_at timestamptz NOT NULL,"
+            " version integer NOT NULL, occurred_at timestamptz NOT NULL,"
             " change text NOT NULL,"  # given, withdrawn or expired
             " lawful_basis text, evidence text, channel text NOT NULL,"
             " institution text NOT NULL, recorded_by text NOT NULL,"
@@ -71,9 +79,13 @@ class ConsentLedger(View):
     def write(self, cursor: Cursor[DictRow], batch: Batch) -> None:
         changes: list[tuple[Any, ...]] = []
         erased: list[UUID] = []
+        retracted: list[tuple[UUID, int]] = []
         for position, event in batch:
             if isinstance(event, ev.Erased):
                 erased.append(event.originator_id)
+                continue
+            if isinstance(event, ev.EntryRetracted):
+                retracted.append((event.originator_id, event.retracted_version))
                 continue
             if isinstance(event, ev.ConsentGiven):
                 change, basis, evidence = "given", event.lawful_basis, event.evidence
@@ -88,6 +100,7 @@ class ConsentLedger(View):
                     event.originator_id,
                     event.purpose,
                     position,
+                    event.originator_version,
                     event.occurred_at,
                     change,
                     basis,
@@ -98,18 +111,30 @@ class ConsentLedger(View):
                 )
             )
         p = self.prefix
+        pairs: set[tuple[UUID, str]] = {(c[0], c[1]) for c in changes}
         if changes:
             columns = [list(column) for column in zip(*changes, strict=True)]
             cursor.execute(
-                f"INSERT INTO {p}changes (customer_id, purpose, position, occurred_at, change,"
-                " lawful_basis, evidence, channel, institution, recorded_by)"
-                " SELECT * FROM unnest(%s::uuid[], %s::text[], %s::bigint[],"
+                f"INSERT INTO {p}changes (customer_id, purpose, position, version, occurred_at,"
+                " change, lawful_basis, evidence, channel, institution, recorded_by)"
+                " SELECT * FROM unnest(%s::uuid[], %s::text[], %s::bigint[], %s::integer[],"
                 " %s::timestamptz[], %s::text[], %s::text[], %s::text[], %s::text[],"
                 " %s::text[], %s::text[]) ON CONFLICT DO NOTHING",
                 columns,
             )
-            pairs = sorted({(c[0], c[1]) for c in changes})
-            touched = [[pair[0] for pair in pairs], [pair[1] for pair in pairs]]
+        if retracted:
+            # A retracted change leaves the ledger; the intervals of its purpose are redone.
+            cursor.execute(
+                f"DELETE FROM {p}changes t USING unnest(%s::uuid[], %s::integer[])"
+                " AS x(customer_id, version)"
+                " WHERE t.customer_id = x.customer_id AND t.version = x.version"
+                " RETURNING t.customer_id, t.purpose",
+                [[r[0] for r in retracted], [r[1] for r in retracted]],
+            )
+            pairs.update((row["customer_id"], row["purpose"]) for row in cursor.fetchall())
+        if pairs:
+            ordered = sorted(pairs)
+            touched = [[pair[0] for pair in ordered], [pair[1] for pair in ordered]]
             cursor.execute(
                 f"DELETE FROM {p}intervals t USING unnest(%s::uuid[], %s::text[])"
                 " AS x(customer_id, purpose)"

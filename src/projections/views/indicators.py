@@ -8,6 +8,7 @@ date, so history recorded out of order lands where it happened. No personal data
 Definitions:
 - revenue: purchase amounts minus refunds (EUR); purchase_count counts purchases made (a fully
   refunded purchase still counts); average order value = revenue / purchase_count.
+- a retracted entry (`EntryRetracted`) counts nowhere: the customer's row is rebuilt without it.
 - first_seen: the earliest business time of any of the customer's events; last_activity: the
   latest business time of any touchpoint; tenure: whole days from first_seen to "now".
 - webinar utilisation: webinars attended / webinars registered (None without registrations).
@@ -367,8 +368,8 @@ class CustomerIndicators(SqlView):
     """Per-customer value, participation, feedback, engagement and lifecycle facts."""
 
     name = "indicators"
-    # 2: last_annual_review and the account-manager index.
-    version = 2
+    # 2: last_annual_review and the account-manager index. 3: retracted entries don't count.
+    version = 3
     topics = TOPICS
     needs_personal_data = False
     half_life_days = DEFAULT_HALF_LIFE_DAYS
@@ -394,6 +395,19 @@ class CustomerIndicators(SqlView):
         ]
 
     def write_range(self, cursor: Cursor[DictRow], after: int, upto: int) -> int:
+        # A retraction cannot be subtracted from maxima and decayed sums: the customers with
+        # one in the range are rebuilt from their counted events.
+        replay = self.events.replayed_customers(cursor, after, upto)
+        params = self.events.params(after, upto, half_life=self.half_life_days, replay=replay)
+        if replay:
+            for table in ("customers", "engagement", "purchases"):
+                cursor.execute(
+                    f"DELETE FROM {self.prefix}{table} WHERE customer_id = ANY(%s)", (replay,)
+                )
+            self._write_events(cursor, self.events.replay_cte, params)
+        return self._write_events(cursor, self.events.cte, params)
+
+    def _write_events(self, cursor: Cursor[DictRow], cte: str, params: dict[str, Any]) -> int:
         p = self.prefix
         names = list(CUSTOMER_COLUMNS)
         updates = ", ".join(
@@ -406,7 +420,7 @@ class CustomerIndicators(SqlView):
         # the UPDATE refunds only purchases of earlier batches. The first of repeated
         # purchase ids wins, as in log order.
         cursor.execute(
-            f"WITH {self.events.cte}, customers AS ("
+            f"WITH {cte}, customers AS ("
             f" INSERT INTO {p}customers AS t ({', '.join(names)})"
             f" SELECT {', '.join(BATCH[name] for name in names)} FROM events e"
             " GROUP BY e.customer_id ORDER BY e.customer_id"
@@ -432,7 +446,7 @@ class CustomerIndicators(SqlView):
             f" UPDATE {p}purchases t SET refunded = t.refunded + r.amount FROM refunds r"
             " WHERE t.customer_id = r.customer_id AND t.purchase_id = r.purchase_id"
             ") SELECT count(*) AS applied FROM events",
-            self.events.params(after, upto, half_life=self.half_life_days),
+            params,
         )
         row = cursor.fetchone()
         return int(row["applied"]) if row else 0
@@ -481,14 +495,16 @@ class CustomerIndicators(SqlView):
             " ORDER BY institution, offering_type"
         )
 
-    def partners_due_review(self, account_manager: str, now: datetime) -> list[DictRow]:
-        """The manager's active partners whose last annual review is more than
-        REVIEW_NOTICE_MONTHS months old or missing, with the due date, soonest due first."""
+    def partners_due_review(self, account_manager: str | None, now: datetime) -> list[DictRow]:
+        """The manager's (None: every owned) active partners whose last annual review is
+        more than REVIEW_NOTICE_MONTHS months old or missing, with the due date and owner,
+        soonest due first."""
+        owner = "account_manager = %(manager)s" if account_manager else "account_manager <> ''"
         return self.query(
-            "SELECT customer_id, partner_since, last_annual_review,"
+            "SELECT customer_id, account_manager, partner_since, last_annual_review,"
             f" coalesce(last_annual_review, partner_since)"
             f" + interval '{REVIEW_INTERVAL_MONTHS} months' AS review_due"
-            " FROM {p}customers WHERE account_manager = %(manager)s AND NOT erased"
+            f" FROM {{p}}customers WHERE {owner} AND NOT erased"
             " AND membership_active AND (last_annual_review IS NULL"
             f" OR last_annual_review < %(now)s - interval '{REVIEW_NOTICE_MONTHS} months')"
             " ORDER BY review_due, customer_id",

@@ -24,7 +24,7 @@ from projections.engine.view import SqlView
 COMMON = frozenset(ev.ENVELOPE_FIELDS + ev.PROVENANCE_FIELDS)
 COLUMNS = (
     "customer_id, version, position, kind, occurred_at, recorded_at,"
-    " institution, channel, recorded_by, details, personal"
+    " institution, channel, recorded_by, details, personal, retracted_in"
 )
 
 
@@ -76,8 +76,8 @@ class Timeline(SqlView):
     """
 
     name = "timeline"
-    # 2: personal fields kept sealed and decrypted on read.
-    version = 2
+    # 2: personal fields kept sealed and decrypted on read. 3: retracted_in.
+    version = 3
     events = EventRows(
         EVENT_CLASSES,
         extra=[
@@ -85,6 +85,7 @@ class Timeline(SqlView):
             ("shown", "text[]", {cls: shown for cls, (_, shown) in LAYOUTS.items()}),
             ("typed", "boolean", {cls: has_typed_details(cls) for cls in EVENT_CLASSES}),
         ],
+        with_retracted=True,
     )
     mapper: PersonalDataMapper | None = None
     """Opens the sealed personal fields of a page (set when the view is configured)."""
@@ -103,6 +104,7 @@ class Timeline(SqlView):
             " recorded_by text NOT NULL,"
             " details jsonb NOT NULL,"
             " personal jsonb,"
+            " retracted_in integer,"  # the version of the EntryRetracted that struck it out
             " PRIMARY KEY (customer_id, version))",
             "CREATE INDEX IF NOT EXISTS {p}entries_by_time"
             " ON {p}entries (customer_id, occurred_at, version)",
@@ -113,8 +115,16 @@ class Timeline(SqlView):
         # personal part (the sealed blob, and fields stored in clear before they became
         # personal), NULL when empty or when the customer is erased in this batch. The
         # UPDATE sees only rows of earlier batches, so one statement purges them all.
+        # retracted_in: entries of earlier batches are marked by the UPDATE, those of this
+        # batch as they are inserted.
         cursor.execute(
-            f"WITH {self.events.cte}, erased AS ("
+            f"WITH {self.events.cte}, retractions AS ("
+            "  SELECT customer_id, version AS retracted_in,"
+            "  (state ->> 'retracted_version')::integer AS version FROM events"
+            f"  WHERE kind = '{ev.EntryRetracted.kind()}'"
+            f"), marked AS (UPDATE {self.prefix}entries t SET retracted_in = r.retracted_in"
+            "  FROM retractions r WHERE t.customer_id = r.customer_id AND t.version = r.version"
+            "), erased AS ("
             f"  SELECT originator_id FROM {STORED_EVENTS} WHERE topic = %(erased)s"
             "   AND position > %(after)s AND position <= %(upto)s"
             f"), purged AS (UPDATE {self.prefix}entries SET personal = NULL"
@@ -125,7 +135,8 @@ class Timeline(SqlView):
             " state ->> 'recorded_by',"
             f" CASE WHEN typed THEN {plain_values('state - hidden')} ELSE state - hidden END,"
             " CASE WHEN customer_id IN (SELECT originator_id FROM erased) THEN NULL"
-            " ELSE nullif(state - shown, '{}') END FROM events"
+            " ELSE nullif(state - shown, '{}') END, r.retracted_in FROM events"
+            " LEFT JOIN retractions r USING (customer_id, version)"
             " ORDER BY customer_id, version",  # in key order: fewer index pages touched
             self.events.params(after, upto, erased=get_topic(ev.Erased)),
         )
@@ -170,7 +181,7 @@ class Timeline(SqlView):
         personal = "personal" if include_personal else "NULL AS personal"
         rows = self.query(
             f"SELECT customer_id, version, position, kind, occurred_at, recorded_at, institution,"
-            f" channel, recorded_by, details, {personal} FROM {{p}}entries"
+            f" channel, recorded_by, details, {personal}, retracted_in FROM {{p}}entries"
             f" WHERE {' AND '.join(where)} ORDER BY occurred_at, version LIMIT %(limit)s",
             params,
         )

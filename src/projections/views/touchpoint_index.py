@@ -3,7 +3,8 @@
 One row per touchpoint (customer, kind, occurred_at), with a covering index on
 (kind, occurred_at, customer_id): counting one kind over a recent window is an index-only
 range scan instead of a pass over the timeline's wide rows. No personal data is read, so
-erasure leaves the rows (they are non-personal facts, like the indicators).
+erasure leaves the rows (they are non-personal facts, like the indicators). A retracted entry
+leaves the index.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ class TouchpointIndex(SqlView):
     """Every touchpoint's customer, kind and business time."""
 
     name = "touchpoint_index"
-    version = 1
+    # 2: retracted entries leave the index.
+    version = 2
     topics = ev.TOUCHPOINT_CLASSES
     needs_personal_data = False
     events = EventRows(topics)
@@ -35,8 +37,12 @@ class TouchpointIndex(SqlView):
         ]
 
     def write_range(self, cursor: Cursor[DictRow], after: int, upto: int) -> int:
+        # `retracted` holds the range's retractions: their entries of earlier batches go, and
+        # those of this batch never come in (`events` leaves them out).
         cursor.execute(
-            f"WITH {self.events.cte} INSERT INTO {self.prefix}touchpoints"
+            f"WITH {self.events.cte}, gone AS (DELETE FROM {self.prefix}touchpoints t"
+            " USING retracted x WHERE t.customer_id = x.customer_id AND t.version = x.version"
+            f") INSERT INTO {self.prefix}touchpoints"
             " (customer_id, version, kind, occurred_at)"
             " SELECT customer_id, version, kind, occurred_at FROM events"
             " ORDER BY customer_id, version",  # in key order: fewer index pages touched

@@ -4,7 +4,7 @@ consent audit and the segment compiler agree with the Python rule on generated h
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -22,6 +22,7 @@ from tests.factories import START, provenance
 PURPOSE = "email_marketing"
 TICK = timedelta(microseconds=1)
 WAIT = 20.0
+NOW = datetime.now(UTC)
 
 # Few distinct days, so that changes at the same instant (ties) are common.
 days = st.integers(min_value=0, max_value=6)
@@ -51,10 +52,10 @@ def build(history: list[tuple[str, int]]) -> Customer:
         at = provenance(day(n) + timedelta(hours=12))
         if step == "give":
             fields = {"purpose": PURPOSE, "lawful_basis": "consent", "evidence": "form"}
-            customer.record_touchpoint(at, ev.ConsentGiven, {"notes": None, **fields})
+            customer.record_touchpoint(at, ev.ConsentGiven, {"notes": None, **fields}, now=NOW)
         elif step == "withdraw":
             fields = {"purpose": PURPOSE, "evidence": "letter"}
-            customer.record_touchpoint(at, ev.ConsentWithdrawn, {"notes": None, **fields})
+            customer.record_touchpoint(at, ev.ConsentWithdrawn, {"notes": None, **fields}, now=NOW)
         elif step == "expire":
             customer.expire_consent(at, PURPOSE)
         elif customer.restricted:

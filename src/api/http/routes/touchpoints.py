@@ -119,6 +119,7 @@ def timeline_page_json(rows: list[DictRow], next_cursor: str | None) -> bytes:
             "channel": row["channel"],
             "recorded_by": row["recorded_by"],
             "details": {**row["details"], **(row["personal"] or {})},
+            "retracted_in": row["retracted_in"],
         }
         for row in rows
     ]

@@ -5,8 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from api.bootstrap.wiring import Services
-from api.worker.scheduler import run_consent_expiry, run_lifetime_fit, run_retention
+from api.worker.scheduler import (
+    run_consent_expiry,
+    run_lifetime_fit,
+    run_retention,
+    run_review_tasks,
+)
 from crm.domain import events as ev
+from crm.domain.tasks import due_window
+from projections.views.tasks import Tasks
 from tests.factories import provenance, register
 
 LONG_AGO = datetime(2020, 3, 2, 10, tzinfo=UTC)
@@ -70,3 +77,41 @@ def test_lifetime_job_runs_on_too_little_data_without_failing(isolated_services:
     register(isolated_services.crm)
     catch_up(isolated_services)
     run_lifetime_fit(isolated_services, datetime(2026, 11, 1, tzinfo=UTC))
+
+
+def test_review_task_job_plans_one_task_for_the_owner_of_each_partner_due_a_review(
+    isolated_services: Services,
+) -> None:
+    services = isolated_services
+    now = datetime(2026, 11, 1, tzinfo=UTC)
+    owner = "ville.am"
+    due = register(services.crm, kind="organisation", account_manager=owner)
+    reviewed = register(services.crm, kind="organisation", account_manager=owner)
+    unowned = register(services.crm, kind="organisation")
+    for partner in (due, reviewed, unowned):
+        services.crm.record_touchpoint(
+            partner,
+            provenance(now - timedelta(days=500)),
+            "partner_membership_started",
+            {"notes": None, "tier": "paid"},
+        )
+    services.crm.record_touchpoint(
+        reviewed,
+        provenance(now - timedelta(days=30)),
+        "annual_review_held",
+        {"notes": None, "next_review_due": None},
+    )
+    catch_up(services)
+
+    assert run_review_tasks(services, now) == 1
+    assert run_review_tasks(services, now) == 0  # a rerun plans nothing new
+
+    planned = services.crm.get_journey(due)[-1]
+    assert isinstance(planned, ev.TaskPlanned)
+    assert (planned.task_kind, planned.owner) == ("review", owner)
+    assert planned.due_on == (now - timedelta(days=500) + timedelta(days=365)).date()
+    assert not any(isinstance(e, ev.TaskPlanned) for e in services.crm.get_journey(reviewed))
+    catch_up(services)
+    today, week_end = due_window(now)
+    rows, total = services.views.get(Tasks).owned_by(owner, "overdue", today, week_end)
+    assert total == 1 and rows[0]["customer_id"] == due

@@ -8,6 +8,7 @@ import io
 import threading
 import time
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
@@ -273,7 +274,10 @@ def new_customer_events(services: Services, visits: int) -> list[StoredEvent]:
     )
     for _ in range(visits):
         customer.record_touchpoint(
-            provenance(), ev.WebServiceVisited, {"notes": None, "page": "/bulk"}
+            provenance(),
+            ev.WebServiceVisited,
+            {"notes": None, "page": "/bulk"},
+            now=datetime.now(UTC),
         )
     services.crm.keys.ensure_keys([customer.id])
     return [services.crm.mapper.to_stored_event(e) for e in customer.collect_events()]

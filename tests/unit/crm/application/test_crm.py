@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import os
+from datetime import UTC, datetime
 
 import pytest
 
@@ -46,6 +47,7 @@ def test_a_copied_customer_shares_no_mutable_state_with_the_original(crm: CRM) -
         provenance(),
         ev.ConsentGiven,
         {"notes": None, "purpose": "newsletter", "lawful_basis": "consent", "evidence": "x"},
+        now=datetime.now(UTC),
     )
     assert clone.consent_changes and not customer.consent_changes
     assert len(clone.recorded_keys) == len(customer.recorded_keys) + 1

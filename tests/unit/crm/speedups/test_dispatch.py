@@ -40,7 +40,7 @@ def test_replaying_through_looked_up_rules_leaves_the_state_the_method_leaves(
 
     def apply_through_the_method(self: Customer, event: ev.CustomerEvent) -> None:
         self.when(event)
-        self.recorded_keys[event.idempotency_key] = event.originator_version
+        self.remember(event)
 
     monkeypatch.setattr(Customer, "apply_event", apply_through_the_method)
     assert replayed(events) == fast

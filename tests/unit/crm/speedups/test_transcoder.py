@@ -116,7 +116,9 @@ def customer_snapshot_state() -> dict[str, Any]:
         account_manager=None,
     )
     for kind, fields in every_touchpoint():
-        customer.record_touchpoint(provenance(), TOUCHPOINT_KINDS[kind], fields)
+        customer.record_touchpoint(
+            provenance(), TOUCHPOINT_KINDS[kind], fields, now=datetime.now(UTC)
+        )
     state = dict(vars(Customer.Snapshot.take(customer)))
     del state["originator_id"], state["originator_version"]
     return state
