@@ -16,7 +16,15 @@ from api.http.dependencies import provenance
 from api.http.touchpoint_schemas import TOUCHPOINT_MODELS
 from api.permissions import Permission, can
 from api.services.customer_search import find_customer_ids
-from api.web.forms import DEFAULT_KIND, form_fields, parse_touchpoint
+from api.web.forms import (
+    DEFAULT_KIND,
+    domain_field_error,
+    field_problems,
+    form_fields,
+    parse_local_date,
+    parse_touchpoint,
+    refusal_text,
+)
 from api.web.insights import engagement_over_time, indicator_cards
 from api.web.session import language_of, page_user
 from api.web.templating import redirect, render
@@ -61,7 +69,7 @@ def _day(value: str | None) -> datetime | None:
     if not value:
         return None
     try:
-        return start_of_day(datetime.fromisoformat(value).date())
+        return start_of_day(parse_local_date(value))
     except ValueError:
         return None
 
@@ -170,7 +178,7 @@ async def record_touchpoint(request: Request, user: SignedIn, customer_id: str) 
     kind = form.get("kind", "")
     if kind not in TOUCHPOINT_MODELS:
         return _customer_page(request, user, customer_id, errors={"kind": "?"}, status=422)
-    touchpoint, errors = parse_touchpoint(kind, form)
+    touchpoint, errors = parse_touchpoint(kind, form, language_of(request))
     if touchpoint is None:
         return _customer_page(request, user, customer_id, form=form, errors=errors, status=422)
     services = _services(request)
@@ -194,10 +202,11 @@ async def record_touchpoint(request: Request, user: SignedIn, customer_id: str) 
     except (ValueError, CustomerNotFoundError):
         return render(request, "error.html", {"message": "error.not_found"}, status=404)
     except InvalidFieldError as error:
-        errors = {error.field: error.problem}
+        errors = field_problems(language_of(request), [domain_field_error(error)])
         return _customer_page(request, user, customer_id, form=form, errors=errors, status=422)
     except RuleViolationError as error:
-        return _customer_page(request, user, customer_id, form=form, refusal=str(error), status=409)
+        refusal = refusal_text(language_of(request), error)
+        return _customer_page(request, user, customer_id, form=form, refusal=refusal, status=409)
     # Read-your-writes: the timeline shows the new touchpoint after the redirect.
     services.views.get(Timeline).wait_for(recorded.position, services.settings.read_wait_timeout)
     return redirect(request, f"/ui/customers/{customer_id}?msg=saved#timeline")

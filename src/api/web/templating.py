@@ -12,9 +12,9 @@ from fastapi.templating import Jinja2Templates
 
 from api.permissions import Permission, can
 from api.web.i18n import LANGUAGES, translate_value, translator
-from api.web.session import CSRF_FIELD, language_of, load_session, save_session
+from api.web.session import CSRF_FIELD, WebSession, language_of, load_session, save_session
 from crm.application.users import User
-from crm.domain.calendar import HELSINKI
+from crm.domain.calendar import local_text
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parents[1] / "templates")
 
@@ -44,21 +44,23 @@ def local_time(value: datetime | date | str | None, language: str = "fi") -> str
         return ""
     if isinstance(value, str):
         try:
-            parsed = datetime.fromisoformat(value)
+            return local_text(datetime.fromisoformat(value), language)
         except ValueError:
             return value
-        value = parsed
-    if isinstance(value, datetime):
-        local = value.astimezone(HELSINKI)
-        return local.strftime("%-d.%-m.%Y %H:%M" if language == "fi" else "%Y-%m-%d %H:%M")
-    return value.strftime("%-d.%-m.%Y" if language == "fi" else "%Y-%m-%d")
+    return local_text(value, language)
 
 
 def render(
-    request: Request, template: str, context: dict[str, Any] | None = None, status: int = 200
+    request: Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    status: int = 200,
+    *,
+    anonymous: bool = False,
 ) -> HTMLResponse:
-    """A page in the user's language, with the layout's navigation and the session's CSRF token."""
-    session = load_session(request)
+    """A page in the user's language, with the layout's navigation and the session's CSRF token
+    (`anonymous`: without reading the session, for pages shown when the database is away)."""
+    session = WebSession() if anonymous else load_session(request)
     language = language_of(request)
     page_context = {
         "t": translator(language),
@@ -76,9 +78,24 @@ def render(
         **(context or {}),
     }
     response = TEMPLATES.TemplateResponse(request, template, page_context, status_code=status)
-    save_session(request, response)
+    if not anonymous:
+        save_session(request, response)
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def error_page(
+    request: Request,
+    message: str,
+    status: int,
+    *,
+    problems: list[str] | None = None,
+    anonymous: bool = False,
+) -> HTMLResponse:
+    """The error page in the user's language: what went wrong and, for a form, each field's
+    problem."""
+    context = {"message": message, "problems": problems or [], "status": status}
+    return render(request, "error.html", context, status, anonymous=anonymous)
 
 
 def redirect(request: Request, url: str) -> RedirectResponse:
