@@ -235,7 +235,6 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Sivun näyttäminen epäonnistui. Virhe on kirjattu; yritä myöhemmin uudelleen.",
         "The page could not be shown. The error was logged; try again later.",
     ),
-    "error.back_previous": ("Takaisin edelliselle sivulle", "Back to the previous page"),
     # Problems with a form field, by pydantic's error type; {field} is the field's label.
     "problem.missing": ("{field}: pakollinen tieto puuttuu.", "{field}: this is required."),
     "problem.string_too_long": (
@@ -292,6 +291,11 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "problem.uuid_parsing": ("{field}: tunniste ei kelpaa.", "{field}: not a valid id."),
     "problem.extra_forbidden": ("{field}: tuntematon kenttä.", "{field}: unknown field."),
+    "problem.json_invalid": (
+        "{field}: ei kelvollista JSONia ({error}).",
+        "{field}: not valid JSON ({error}).",
+    ),
+    "problem.not_found": ("{field}: ei löytynyt.", "{field}: not found."),
     "problem.invalid": ("{field}: virheellinen arvo.", "{field}: not a valid value."),
     "problem.value_error": ("{field}: virheellinen arvo.", "{field}: {error}."),
     "error.back": ("Etusivulle", "Back to the start"),
@@ -445,9 +449,6 @@ TEXTS: dict[str, tuple[str, str]] = {
     "field.next": ("Paluuosoite", "Return address"),
     "field.rule": ("Ehdot", "Conditions"),
     "field.customer": ("Asiakas", "Customer"),
-    "field.q": ("Hakusana", "Search words"),
-    "field.start": ("Alkaen", "From"),
-    "field.end": ("Ennen", "Before"),
     # Vocabulary values
     "value.person": ("henkilö", "person"),
     "value.organisation": ("organisaatio", "organisation"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,22 @@ def local_time(value: datetime | date | str | None, language: str = "fi") -> str
     return local_text(value, language)
 
 
+ISO_DAY_OR_MOMENT = re.compile(
+    r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:\d{2}|Z))?$"
+)
+
+
+def shown_value(value: object, language: str = "fi") -> str:
+    """A value as a page shows it: vocabulary in the language, days and moments (also as ISO
+    text, the way events' details hold them) in Finnish time, anything else as it is."""
+    if isinstance(value, datetime | date):
+        return local_text(value, language)
+    if isinstance(value, str) and ISO_DAY_OR_MOMENT.match(value):
+        parsed = datetime.fromisoformat(value)
+        return local_text(parsed if "T" in value else parsed.date(), language)
+    return translate_value(language, value)
+
+
 def render(
     request: Request,
     template: str,
@@ -73,7 +90,7 @@ def render(
         "path": request.url.path,
         "here": str(request.url.path) + (f"?{request.url.query}" if request.url.query else ""),
         "local_time": lambda value: local_time(value, language),
-        "tv": lambda value: translate_value(language, value),
+        "tv": lambda value: shown_value(value, language),
         "may_run_privacy": session.user is not None and can(session.user, Permission.RUN_PRIVACY),
         **(context or {}),
     }
