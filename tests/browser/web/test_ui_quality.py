@@ -13,7 +13,7 @@ from uuid import UUID
 
 import pytest
 from fastapi import FastAPI
-from playwright.sync_api import Browser, Page, Route, expect
+from playwright.sync_api import Browser, Page, Route, ViewportSize, expect
 
 from api.bootstrap.wiring import Services
 from api.http.app import create_app
@@ -25,8 +25,7 @@ from tests.pages import fill, pages
 
 pytestmark = pytest.mark.browser
 
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 860}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 MIN_CHART_TEXT_PX = 12
 NOT_VISITED = {"/ui/language/{language}": "a redirect that sets the language"}
 SHOTS = Path(os.environ.get("CRM_UI_SHOTS", "")) if os.environ.get("CRM_UI_SHOTS") else None
