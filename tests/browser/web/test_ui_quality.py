@@ -126,6 +126,9 @@ def test_chart_text_is_at_least_12_px_on_a_desktop_too(
     sign_in(page, base_url, people[Role.ACCOUNT_MANAGER])
     for address in ("/ui/dashboard", f"/ui/customers/{organisation}"):
         page.goto(f"{base_url}{address}")
+        if SHOTS:
+            name = address.strip("/").split("/")[1]
+            page.screenshot(path=str(SHOTS / f"1280-account_manager-{name}.png"), full_page=True)
         smallest = smallest_chart_text(page)
         assert smallest is not None and smallest >= MIN_CHART_TEXT_PX, address
 
