@@ -15,7 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
-from api.web import account, admin, customers, insights, privacy, segments
+from api.web import account, admin, customer_edits, customers, insights, privacy, segments
 from api.web.forms import field_problems
 from api.web.session import CsrfError, LoginRequiredError, PageForbiddenError, language_of
 from api.web.templating import error_page, render, safe_next
@@ -92,6 +92,8 @@ def install_web(app: FastAPI) -> None:
     app.add_exception_handler(Exception, _server_error)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(account.router)
+    # Before the customer pages: "/ui/customers/new" is not a customer id.
+    app.include_router(customer_edits.router)
     app.include_router(customers.router)
     app.include_router(admin.router)
     app.include_router(insights.router)

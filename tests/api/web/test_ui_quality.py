@@ -60,6 +60,21 @@ BAD_INPUT: dict[str, BadInput] = {
     "/ui/segments/{segment_id}/export": BadInput(
         Role.MARKETING, lambda: {"purpose": "spam"}, label("field.purpose")
     ),
+    # These forms show their problem under the labelled field (aria-describedby).
+    "/ui/customers/new": BadInput(
+        Role.ACCOUNT_MANAGER, lambda: {"kind": "person", "name": ""}, label("error.required")
+    ),
+    "/ui/customers/{customer_id}/profile": BadInput(
+        Role.ACCOUNT_MANAGER, lambda: {"name": "n" * 201}, label("error.too_long")
+    ),
+    "/ui/customers/{customer_id}/owner": BadInput(
+        Role.ACCOUNT_MANAGER, lambda: {"account_manager": ""}, label("error.required")
+    ),
+    "/ui/customers/{customer_id}/affiliations": BadInput(
+        Role.ACCOUNT_MANAGER,
+        lambda: {"other": f"no-such-{uuid.uuid4().hex[:8]}", "role": "x" * 201},
+        label("error.too_long"),
+    ),
 }
 """A bad submission for every form of the web UI."""
 
@@ -67,6 +82,7 @@ NO_FORM_INPUT = {
     "/ui/logout": "a button with no fields",
     "/ui/admin/users/{name}/revoke": "a button with no fields",
     "/ui/segments/count": "the builder script's live count, answered as JSON",
+    "/ui/customers/{customer_id}/affiliations/{other_id}/end": "a button with no fields",
 }
 """POST pages that take nothing a person types."""
 
