@@ -72,8 +72,8 @@ BAD_INPUT: dict[str, BadInput] = {
     ),
     "/ui/customers/{customer_id}/affiliations": BadInput(
         Role.ACCOUNT_MANAGER,
-        lambda: {"other": f"no-such-{uuid.uuid4().hex[:8]}", "role": "x" * 201},
-        label("error.too_long"),
+        lambda: {"other": f"no-such-{uuid.uuid4().hex[:8]}", "role": "CTO"},
+        label("error.no_match"),
     ),
 }
 """A bad submission for every form of the web UI."""
