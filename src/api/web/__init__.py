@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import inspect
+import logging
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 
 from api.web import (
     account,
@@ -19,14 +26,80 @@ from api.web import (
     segments,
     tasks,
 )
-from api.web.session import CsrfError, LoginRequiredError, PageForbiddenError
-from api.web.templating import render, safe_next
+from api.web.forms import field_problems
+from api.web.session import CsrfError, LoginRequiredError, PageForbiddenError, language_of
+from api.web.templating import error_page, render, safe_next
+from crm.domain.errors import CustomerNotFoundError
 
 STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
+log = logging.getLogger(__name__)
+Handler = Callable[[Request, Any], Any]
+
+STATUS_MESSAGES = {
+    404: "error.page_not_found",
+    405: "error.method",
+    409: "error.conflict",
+    413: "error.too_large",
+    422: "error.invalid",
+    503: "error.unavailable",
+}
+"""The error page's text for each status an answer to a page can have; others: `error.internal`."""
+
+KEPT_HEADERS = ("retry-after", "allow")
+
+
+def is_page(request: Request) -> bool:
+    """Whether the request is for the web UI (answered with pages), not the API (JSON)."""
+    path = request.url.path
+    return path == "/ui" or path.startswith("/ui/")
+
+
+def _pages_answer_with_pages(handler: Handler) -> Handler:
+    """`handler` for the API; for a page, the error page in the UI's language with the status
+    (and Retry-After or Allow) the API would answer."""
+
+    async def answer(request: Request, error: Exception) -> Response:
+        if not is_page(request) or not isinstance(error, HTTPException):
+            response: Response = handler(request, error)
+            if inspect.isawaitable(response):
+                response = await response
+            if not is_page(request):
+                return response
+            status, headers = response.status_code, dict(response.headers)
+        else:
+            status, headers = error.status_code, dict(error.headers or {})
+        problems: list[str] = []
+        if isinstance(error, RequestValidationError):
+            problems = list(field_problems(language_of(request), error.errors()).values())
+        message = STATUS_MESSAGES.get(status, "error.internal")
+        if isinstance(error, CustomerNotFoundError):
+            message = "error.not_found"
+        page = await run_in_threadpool(
+            error_page, request, message, status, problems=problems, anonymous=status >= 500
+        )
+        for name, value in headers.items():
+            if name.lower() in KEPT_HEADERS:
+                page.headers[name] = value
+        return page
+
+    return answer
+
+
+def _server_error(request: Request, error: Exception) -> Response:
+    """An unexpected error: a page in the UI's language for pages, plain text for the API."""
+    if not is_page(request):
+        return PlainTextResponse("Internal Server Error", status_code=500)
+    log.exception("page %s failed", request.url.path, exc_info=error)
+    return error_page(request, "error.internal", 500, anonymous=True)
 
 
 def install_web(app: FastAPI) -> None:
-    """Mount the static files and the pages, and answer page errors with pages."""
+    """Mount the static files and the pages, and answer page errors with pages (every error
+    the app answers, and unknown addresses under /ui), in the UI's language."""
+    for error_class, handler in list(app.exception_handlers.items()):
+        if isinstance(error_class, type):
+            app.add_exception_handler(error_class, _pages_answer_with_pages(handler))
+    app.add_exception_handler(Exception, _server_error)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(account.router)
     # Before the customer pages: "/ui/customers/new" is not a customer id.

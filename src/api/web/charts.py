@@ -8,6 +8,19 @@ from html import escape
 from markupsafe import Markup
 
 PALETTE = ("#4b2e83", "#0b6e4f", "#b35c00", "#1f5fa8", "#a4161a", "#5c6b7a", "#7a4fb3")
+WIDTH = 400
+"""The charts' width in their own units. They scale to their box (at most 34rem wide, see
+style.css), and so does their text: on a 390 px phone the box is about 335 px wide."""
+TEXT_SIZE = 15
+"""Text size in the chart's units: 15 * 335 / 400 ≈ 12.6 px on a phone, never below 12 px."""
+
+
+def _svg(width: int, height: int, label: str, body: str, desc: str = "") -> Markup:
+    description = f"<desc>{escape(desc)}</desc>" if desc else ""
+    return Markup(
+        f'<svg class="chart" viewBox="0 0 {width} {height}" font-size="{TEXT_SIZE}" role="img"'
+        f' aria-label="{escape(label)}"><title>{escape(label)}</title>{description}{body}</svg>'
+    )
 
 
 def _number(value: float) -> str:
@@ -17,10 +30,10 @@ def _number(value: float) -> str:
 
 
 def line_chart(
-    points: Sequence[tuple[str, float]], label: str, width: int = 560, height: int = 200
+    points: Sequence[tuple[str, float]], label: str, width: int = WIDTH, height: int = 180
 ) -> Markup:
     """A line over labelled points (e.g. months), with the axis' top value and end labels."""
-    left, right, top, bottom = 40, 10, 12, 26
+    left, right, top, bottom = 62, 18, 14, 28
     inner_w, inner_h = width - left - right, height - top - bottom
     peak = max((value for _, value in points), default=0.0) or 1.0
     step = inner_w / max(len(points) - 1, 1)
@@ -30,52 +43,50 @@ def line_chart(
     ]
     line = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
     area = f"{left},{top + inner_h} {line} {left + inner_w:.1f},{top + inner_h}"
+    # At most five month labels fit the width at a readable size.
+    every = max(-(-len(points) // 5), 1)
     ticks = "".join(
         f'<text x="{x:.1f}" y="{height - 8}" text-anchor="middle">{escape(name)}</text>'
         for i, ((name, _), (x, _)) in enumerate(zip(points, coords, strict=True))
-        if i % max(len(points) // 6, 1) == 0 or i == len(points) - 1
+        if (len(points) - 1 - i) % every == 0
     )
     table = "; ".join(f"{name}: {_number(value)}" for name, value in points)
-    return Markup(
-        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img"'
-        f' aria-label="{escape(label)}"><title>{escape(label)}</title>'
-        f"<desc>{escape(table)}</desc>"
+    body = (
         f'<line x1="{left}" y1="{top + inner_h}" x2="{left + inner_w}" y2="{top + inner_h}"'
-        f' class="axis"/><text x="{left - 6}" y="{top + 4}" text-anchor="end">'
+        f' class="axis"/><text x="{left - 6}" y="{top + 5}" text-anchor="end">'
         f"{_number(peak)}</text>"
         f'<text x="{left - 6}" y="{top + inner_h}" text-anchor="end">0</text>'
         f'<polygon points="{area}" class="area"/><polyline points="{line}" class="line"/>'
-        f"{ticks}</svg>"
+        f"{ticks}"
     )
+    return _svg(width, height, label, body, table)
 
 
-def bar_chart(bars: Sequence[tuple[str, float]], label: str, width: int = 560) -> Markup:
-    """Horizontal bars with their labels and values, largest scale first."""
-    row, left, right = 26, 170, 90
-    height = row * len(bars) + 8
+def bar_chart(bars: Sequence[tuple[str, float]], label: str, width: int = WIDTH) -> Markup:
+    """Horizontal bars, largest scale first, each under its label with its value at its end
+    (labels above the bars, so long names need no room beside them on a phone)."""
+    row, right = 44, 84
+    height = row * len(bars) + 6
     peak = max((value for _, value in bars), default=0.0) or 1.0
     parts = []
     for i, (name, value) in enumerate(bars):
         y = 4 + i * row
-        length = max(value / peak * (width - left - right), 1 if value else 0)
+        length = max(value / peak * (width - right), 1 if value else 0)
         colour = PALETTE[i % len(PALETTE)]
         parts.append(
-            f'<text x="{left - 8}" y="{y + 15}" text-anchor="end">{escape(name)}</text>'
-            f'<rect x="{left}" y="{y + 3}" width="{length:.1f}" height="{row - 8}"'
+            f'<text x="0" y="{y + 14}">{escape(name)}</text>'
+            f'<rect x="0" y="{y + 20}" width="{length:.1f}" height="16"'
             f' fill="{colour}" rx="3"/>'
-            f'<text x="{left + length + 6:.1f}" y="{y + 15}">{_number(value)}</text>'
+            f'<text x="{length + 6:.1f}" y="{y + 33}">{_number(value)}</text>'
         )
-    return Markup(
-        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img"'
-        f' aria-label="{escape(label)}"><title>{escape(label)}</title>{"".join(parts)}</svg>'
-    )
+    return _svg(width, height, label, "".join(parts))
 
 
 def column_chart(
-    columns: Sequence[tuple[str, float]], label: str, width: int = 560, height: int = 200
+    columns: Sequence[tuple[str, float]], label: str, width: int = WIDTH, height: int = 190
 ) -> Markup:
     """Vertical columns side by side (a histogram over ordered bands), values above them."""
-    left, right, top, bottom = 10, 10, 20, 26
+    left, right, top, bottom = 4, 4, 22, 28
     inner_w, inner_h = width - left - right, height - top - bottom
     peak = max((value for _, value in columns), default=0.0) or 1.0
     slot = inner_w / max(len(columns), 1)
@@ -91,10 +102,8 @@ def column_chart(
             f'<text x="{middle:.1f}" y="{height - 8}" text-anchor="middle">{escape(name)}</text>'
         )
     table = "; ".join(f"{name}: {_number(value)}" for name, value in columns)
-    return Markup(
-        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img"'
-        f' aria-label="{escape(label)}"><title>{escape(label)}</title>'
-        f"<desc>{escape(table)}</desc>"
+    body = (
         f'<line x1="{left}" y1="{top + inner_h}" x2="{left + inner_w}" y2="{top + inner_h}"'
-        f' class="axis"/>{"".join(parts)}</svg>'
+        f' class="axis"/>{"".join(parts)}'
     )
+    return _svg(width, height, label, body, table)

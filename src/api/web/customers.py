@@ -17,7 +17,15 @@ from api.http.touchpoint_schemas import TOUCHPOINT_MODELS
 from api.permissions import Permission, can
 from api.services.contacts import visible_contacts
 from api.services.customer_search import find_customer_ids
-from api.web.forms import DEFAULT_KIND, form_fields, parse_touchpoint
+from api.web.forms import (
+    DEFAULT_KIND,
+    domain_field_error,
+    field_problems,
+    form_fields,
+    parse_local_date,
+    parse_touchpoint,
+    refusal_text,
+)
 from api.web.i18n import translate
 from api.web.insights import engagement_over_time, indicator_cards
 from api.web.organisations import employer_context, organisation_context
@@ -97,7 +105,7 @@ def _day(value: str | None) -> datetime | None:
     if not value:
         return None
     try:
-        return start_of_day(datetime.fromisoformat(value).date())
+        return start_of_day(parse_local_date(value))
     except ValueError:
         return None
 
@@ -253,7 +261,7 @@ async def record_touchpoint(
     kind = form.get("kind", "")
     if kind not in TOUCHPOINT_MODELS:
         return _customer_page(request, user, access, customer_id, errors={"kind": "?"}, status=422)
-    touchpoint, errors = parse_touchpoint(kind, form)
+    touchpoint, errors = parse_touchpoint(kind, form, language_of(request))
     if touchpoint is None:
         return _customer_page(
             request, user, access, customer_id, form=form, errors=errors, status=422
@@ -279,15 +287,21 @@ async def record_touchpoint(
     except InvalidFieldError as error:
         # Before ValueError, which it is too: a refused field is not an unknown customer.
         named = PROBLEMS.get(error.code or "")
-        errors = {error.field: translate(language_of(request), named) if named else error.problem}
+        language = language_of(request)
+        errors = (
+            {error.field: translate(language, named)}
+            if named
+            else field_problems(language, [domain_field_error(error)])
+        )
         return _customer_page(
             request, user, access, customer_id, form=form, errors=errors, status=422
         )
     except (ValueError, CustomerNotFoundError):
         return render(request, "error.html", {"message": "error.not_found"}, status=404)
     except RuleViolationError as error:
+        refusal = refusal_text(language_of(request), error)
         return _customer_page(
-            request, user, access, customer_id, form=form, refusal=str(error), status=409
+            request, user, access, customer_id, form=form, refusal=refusal, status=409
         )
     # Read-your-writes: the timeline shows the new touchpoint after the redirect.
     services.views.get(Timeline).wait_for(recorded.position, services.settings.read_wait_timeout)

@@ -1,16 +1,23 @@
-"""The record-a-touchpoint form: its fields, derived from the request models, and its parsing."""
+"""Forms: the record-a-touchpoint form's fields (derived from the request models), its
+parsing, the Finnish date and time formats every form accepts, and field errors in the UI's
+language."""
 
 from __future__ import annotations
 
+import re
+import types
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
 from api.http.touchpoint_schemas import TOUCHPOINT_MODELS
-from crm.domain.calendar import HELSINKI
+from api.web.i18n import field_problem, translate, translate_value
+from crm.domain.calendar import HELSINKI, local_text
+from crm.domain.errors import ConsentRequiredError, InvalidFieldError, RuleViolationError
 
 COMMON_FIELDS = ("occurred_at", "institution", "channel")
 NOT_SHOWN = ("kind", "idempotency_key", *COMMON_FIELDS, "notes")
@@ -32,8 +39,51 @@ class FormField:
     default: str = ""
 
 
+FINNISH_DATE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
+FINNISH_TIME = re.compile(r"^(?:klo\s*)?(\d{1,2})[.:](\d{2})$")
+
+
+def parse_local_date(text: str) -> date:
+    """A day written the Finnish way ("1.12.2027") or as ISO ("2027-12-01")."""
+    text = text.strip()
+    found = FINNISH_DATE.match(text)
+    if found:
+        day, month, year = (int(part) for part in found.groups())
+        return date(year, month, day)
+    return date.fromisoformat(text)
+
+
+def parse_local_datetime(text: str) -> datetime:
+    """A moment in Finnish time: "1.12.2027 14.30", "1.12.2027 klo 14:30", "1.12.2027" (its
+    midnight) or ISO ("2027-12-01T14:30"); an explicit offset in ISO input is kept."""
+    text = text.strip()
+    day_text, _, time_text = text.partition(" ")
+    if FINNISH_DATE.match(day_text):
+        moment = time()
+        if time_text.strip():
+            found = FINNISH_TIME.match(time_text.strip())
+            if not found:
+                raise ValueError(f"not a time: {time_text!r}")
+            moment = time(int(found.group(1)), int(found.group(2)))
+        return datetime.combine(parse_local_date(day_text), moment, HELSINKI)
+    parsed = datetime.fromisoformat(text)
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=HELSINKI)
+
+
+def field_problems(language: str, errors: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+    """Pydantic's errors as one text per field, in the language, naming the field."""
+    problems: dict[str, str] = {}
+    for item in errors:
+        location = [str(part) for part in item.get("loc", ()) if part not in ("body", "query")]
+        field = location[0] if location else "kind"
+        problems.setdefault(
+            field, field_problem(language, field, str(item.get("type")), item.get("ctx"))
+        )
+    return problems
+
+
 def _unwrap_optional(annotation: Any) -> Any:
-    if get_origin(annotation) is Union:
+    if get_origin(annotation) in (Union, types.UnionType):
         return next(a for a in get_args(annotation) if a is not type(None))
     return annotation
 
@@ -69,32 +119,49 @@ def form_fields(kind: str) -> list[FormField]:
     return [*common, *own, FormField("notes", "textarea", False, max_length=5000)]
 
 
-def parse_touchpoint(kind: str, form: dict[str, str]) -> tuple[BaseModel | None, dict[str, str]]:
-    """The validated touchpoint, or None and a problem per field name."""
+def parse_touchpoint(
+    kind: str, form: dict[str, str], language: str
+) -> tuple[BaseModel | None, dict[str, str]]:
+    """The validated touchpoint, or None and a problem per field name (in the language)."""
     model = TOUCHPOINT_MODELS[kind]
     data: dict[str, Any] = {"kind": kind}
     errors: dict[str, str] = {}
-    for name in model.model_fields:
+    for name, info in model.model_fields.items():
         value = form.get(name, "").strip()
         if name == "kind" or not value:
             continue
         data[name] = value
-    if "occurred_at" in data:
+        if name == "occurred_at":
+            parse: Any = parse_local_datetime
+        elif _unwrap_optional(info.annotation) is date:
+            parse = parse_local_date
+        else:
+            continue
         try:
-            # The form's local time is Finnish time.
-            data["occurred_at"] = datetime.fromisoformat(data["occurred_at"]).replace(
-                tzinfo=HELSINKI
-            )
+            data[name] = parse(value)
         except ValueError:
-            errors["occurred_at"] = "invalid"
-            del data["occurred_at"]
+            problem = "datetime_parsing" if parse is parse_local_datetime else "date_parsing"
+            errors[name] = field_problem(language, name, problem)
+            del data[name]
     try:
         touchpoint = model.model_validate(data)
     except ValidationError as error:
-        for item in error.errors():
-            location = [str(part) for part in item["loc"]]
-            errors.setdefault(location[0] if location else "kind", item["msg"])
-        return None, errors
+        return None, {**field_problems(language, error.errors()), **errors}
     if errors:
         return None, errors
     return touchpoint, {}
+
+
+def domain_field_error(error: InvalidFieldError) -> dict[str, Any]:
+    """A field the domain refused, in pydantic's error shape, for `field_problems`."""
+    return {"loc": (error.field,), "type": "value_error", "ctx": {"error": error.problem}}
+
+
+def refusal_text(language: str, error: RuleViolationError) -> str:
+    """A refused command in the language; a consent refusal names the purpose and the moment
+    in Finnish time. Other refusals keep the domain's own text."""
+    if isinstance(error, ConsentRequiredError) and error.at is not None:
+        return translate(language, "refusal.consent").format(
+            purpose=translate_value(language, error.purpose), at=local_text(error.at, language)
+        )
+    return str(error)

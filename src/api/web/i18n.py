@@ -232,6 +232,94 @@ TEXTS: dict[str, tuple[str, str]] = {
         "The form has expired. Reload the page and try again.",
     ),
     "error.not_found": ("Asiakasta ei löytynyt.", "No such customer."),
+    "error.page_not_found": (
+        "Sivua ei löytynyt. Tarkista osoite tai palaa etusivulle.",
+        "There is no such page. Check the address or go back to the start.",
+    ),
+    "error.method": (
+        "Tätä sivua ei voi käyttää näin (väärä HTTP-metodi).",
+        "This page cannot be used that way (wrong HTTP method).",
+    ),
+    "error.invalid": (
+        "Lomakkeen tiedoissa on virheitä. Mitään ei tallennettu.",
+        "The form has errors. Nothing was saved.",
+    ),
+    "error.conflict": (
+        "Toiminto ei sovi asiakkaan nykyisiin tietoihin. Mitään ei tallennettu.",
+        "The action does not fit the customer's current data. Nothing was saved.",
+    ),
+    "error.too_large": ("Lähetetty tieto on liian suuri.", "What was sent is too large."),
+    "error.unavailable": (
+        "Palvelu ei juuri nyt tavoita tietokantaa. Yritä hetken kuluttua uudelleen.",
+        "The service cannot reach its database just now. Try again in a moment.",
+    ),
+    "error.internal": (
+        "Sivun näyttäminen epäonnistui. Virhe on kirjattu; yritä myöhemmin uudelleen.",
+        "The page could not be shown. The error was logged; try again later.",
+    ),
+    # Problems with a form field, by pydantic's error type; {field} is the field's label.
+    "problem.missing": ("{field}: pakollinen tieto puuttuu.", "{field}: this is required."),
+    "problem.string_too_long": (
+        "{field}: enintään {max_length} merkkiä.",
+        "{field}: at most {max_length} characters.",
+    ),
+    "problem.string_too_short": (
+        "{field}: vähintään {min_length} merkkiä.",
+        "{field}: at least {min_length} characters.",
+    ),
+    "problem.literal_error": (
+        "{field}: valitse jokin annetuista vaihtoehdoista.",
+        "{field}: choose one of the options given.",
+    ),
+    "problem.enum": (
+        "{field}: valitse jokin annetuista vaihtoehdoista.",
+        "{field}: choose one of the options given.",
+    ),
+    "problem.greater_than_equal": (
+        "{field}: vähintään {ge}.",
+        "{field}: must be at least {ge}.",
+    ),
+    "problem.greater_than": ("{field}: oltava suurempi kuin {gt}.", "{field}: must exceed {gt}."),
+    "problem.less_than_equal": ("{field}: enintään {le}.", "{field}: must be at most {le}."),
+    "problem.less_than": ("{field}: oltava pienempi kuin {lt}.", "{field}: must be below {lt}."),
+    "problem.int_parsing": ("{field}: kirjoita kokonaisluku.", "{field}: write a whole number."),
+    "problem.int_from_float": (
+        "{field}: kirjoita kokonaisluku.",
+        "{field}: write a whole number.",
+    ),
+    "problem.decimal_parsing": (
+        "{field}: kirjoita luku, esimerkiksi 1250,50.",
+        "{field}: write a number, for example 1250.50.",
+    ),
+    "problem.decimal_max_places": (
+        "{field}: enintään {decimal_places} desimaalia.",
+        "{field}: at most {decimal_places} decimals.",
+    ),
+    "problem.decimal_max_digits": (
+        "{field}: enintään {max_digits} numeroa.",
+        "{field}: at most {max_digits} digits.",
+    ),
+    "problem.decimal_whole_digits": (
+        "{field}: luku on liian suuri.",
+        "{field}: the number is too large.",
+    ),
+    "problem.date_parsing": (
+        "{field}: kirjoita päivä muodossa 1.12.2027.",
+        "{field}: write a date such as 1.12.2027 or 2027-12-01.",
+    ),
+    "problem.datetime_parsing": (
+        "{field}: kirjoita aika muodossa 1.12.2027 14.30.",
+        "{field}: write a time such as 1.12.2027 14.30 or 2027-12-01T14:30.",
+    ),
+    "problem.uuid_parsing": ("{field}: tunniste ei kelpaa.", "{field}: not a valid id."),
+    "problem.extra_forbidden": ("{field}: tuntematon kenttä.", "{field}: unknown field."),
+    "problem.json_invalid": (
+        "{field}: ei kelvollista JSONia ({error}).",
+        "{field}: not valid JSON ({error}).",
+    ),
+    "problem.not_found": ("{field}: ei löytynyt.", "{field}: not found."),
+    "problem.invalid": ("{field}: virheellinen arvo.", "{field}: not a valid value."),
+    "problem.value_error": ("{field}: virheellinen arvo.", "{field}: {error}."),
     "error.back": ("Etusivulle", "Back to the start"),
     # Search
     "search.title": ("Asiakashaku", "Customer search"),
@@ -534,6 +622,12 @@ TEXTS: dict[str, tuple[str, str]] = {
     "record.saved": ("Kohtaaminen tallennettu.", "Touchpoint saved."),
     "record.invalid": ("Tarkista merkityt kentät.", "Check the marked fields."),
     "record.refused": ("Kirjausta ei hyväksytty", "The touchpoint was refused"),
+    "refusal.consent": (
+        "Asiakkaalla ei ollut voimassa olevaa suostumusta ({purpose}) ajankohtana {at}."
+        " Kirjaa suostumus ensin.",
+        "There was no valid consent for {purpose} on {at} (Finnish time)."
+        " Record the consent first.",
+    ),
     "record.optional": ("valinnainen", "optional"),
     # My customers
     "mine.title": ("Omat asiakkaat", "My customers"),
@@ -624,6 +718,11 @@ TEXTS: dict[str, tuple[str, str]] = {
     "field.account_manager": ("Asiakkuusvastaava", "Account manager"),
     "field.organisation_id": ("Organisaatio", "Organisation"),
     "field.role": ("Rooli", "Role"),
+    "field.password": ("Salasana", "Password"),
+    "field.token": ("API-tunniste", "API token"),
+    "field.next": ("Paluuosoite", "Return address"),
+    "field.rule": ("Ehdot", "Conditions"),
+    "field.customer": ("Asiakas", "Customer"),
     # Vocabulary values
     "value.person": ("henkilö", "person"),
     "value.organisation": ("organisaatio", "organisation"),
@@ -861,6 +960,41 @@ def translate_value(language: str, value: object) -> str:
     if isinstance(value, str) and f"value.{value}" in TEXTS:
         return translate(language, f"value.{value}")
     return "" if value is None else str(value)
+
+
+PROBLEM_ALIASES = {
+    "date_from_datetime_parsing": "date_parsing",
+    "date_from_datetime_inexact": "date_parsing",
+    "datetime_from_date_parsing": "datetime_parsing",
+    "timezone_aware": "datetime_parsing",
+    "string_type": "invalid",
+    "int_type": "int_parsing",
+    "decimal_type": "decimal_parsing",
+    "union_tag_invalid": "literal_error",
+}
+"""Pydantic error types that read the same to a person as another type's text."""
+
+
+class _Blank(dict[str, object]):
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def field_label(language: str, field: str) -> str:
+    """The label a form shows for a field, in the language (the field's name if it has none)."""
+    return translate(language, f"field.{field}") if f"field.{field}" in TEXTS else field
+
+
+def field_problem(
+    language: str, field: str, error_type: str, context: dict[str, object] | None = None
+) -> str:
+    """What is wrong with a form field, naming the field by its label: the one translation of
+    pydantic's error types (and the domain's field errors, as `value_error`) every form uses."""
+    error_type = PROBLEM_ALIASES.get(error_type, error_type)
+    key = f"problem.{error_type}" if f"problem.{error_type}" in TEXTS else "problem.invalid"
+    values = _Blank({k: str(v) for k, v in (context or {}).items()})
+    values["field"] = field_label(language, field)
+    return translate(language, key).format_map(values)
 
 
 def translator(language: str) -> Callable[[str], str]:

@@ -12,7 +12,8 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from api.bootstrap.wiring import Services
 from api.services.segments import compile_for, export_segment
-from api.web.session import page_user
+from api.web.i18n import field_problem
+from api.web.session import language_of, page_user
 from api.web.templating import redirect, render
 from crm.application.users import User
 from crm.domain.vocabulary import PURPOSES
@@ -43,14 +44,15 @@ def _services(request: Request) -> Services:
     return services
 
 
-def _parse(text: str) -> tuple[Node | None, list[str]]:
+def _parse(text: str, language: str) -> tuple[Node | None, list[str]]:
     """The rule in the editor, or the problems with it as `path: message` lines."""
     if len(text) > MAX_RULE_TEXT:
-        return None, [f"rule: at most {MAX_RULE_TEXT} characters"]
+        problem = field_problem(language, "rule", "string_too_long", {"max_length": MAX_RULE_TEXT})
+        return None, [problem]
     try:
         data = json.loads(text)
     except ValueError as error:
-        return None, [f"rule: not JSON ({error})"]
+        return None, [field_problem(language, "rule", "json_invalid", {"error": error})]
     try:
         return parse_rule(data), []
     except RuleError as error:
@@ -92,7 +94,8 @@ def _builder(
     }
     if segment_id is not None:
         context.update(_segment_context(services, segment_id))
-    rule, problems = _parse(rule_text)
+    language = language_of(request)
+    rule, problems = _parse(rule_text, language)
     context["errors"] += problems
     if rule is not None and not errors:
         now = datetime.now(UTC)
@@ -105,7 +108,7 @@ def _builder(
             except ValueError:
                 explanation = None
             if explanation is None:
-                context["errors"].append("customer: no such customer")
+                context["errors"].append(field_problem(language, "customer", "not_found"))
             else:
                 context["explained"] = {
                     "explanation": explanation,
@@ -168,9 +171,9 @@ async def builder_form(request: Request, user: Marketer) -> Response:
             action=fields["action"],
             customer=customer,
         )
-    rule, problems = _parse(fields["rule"])
+    rule, problems = _parse(fields["rule"], language_of(request))
     if not name:
-        problems.append("name: a segment needs a name")
+        problems.append(field_problem(language_of(request), "name", "missing"))
     if rule is None or problems:
         return _builder(
             request, segment_id=segment_id, name=name, rule_text=fields["rule"], errors=problems
@@ -203,7 +206,7 @@ async def builder_form(request: Request, user: Marketer) -> Response:
 async def live_count(request: Request, user: Marketer) -> JSONResponse:
     """The live count while editing (the builder's script calls this as the rule changes)."""
     form = await request.form()
-    rule, problems = _parse(str(form.get("rule") or ""))
+    rule, problems = _parse(str(form.get("rule") or ""), language_of(request))
     if rule is None:
         return JSONResponse({"count": None, "errors": problems}, status_code=422)
     tables, compiled = compile_for(_services(request), rule, datetime.now(UTC))
@@ -226,7 +229,7 @@ async def export_page(request: Request, user: Marketer, segment_id: str) -> Resp
             segment_id=segment.segment_id,
             name=segment.name,
             rule_text=json.dumps(segment.rule, indent=2, ensure_ascii=False),
-            errors=["purpose: choose a marketing purpose"],
+            errors=[field_problem(language_of(request), "purpose", "literal_error")],
         )
     export = export_segment(services, segment, purpose, user)
     return Response(

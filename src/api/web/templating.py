@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -12,9 +13,9 @@ from fastapi.templating import Jinja2Templates
 
 from api.permissions import Permission, can
 from api.web.i18n import LANGUAGES, translate_value, translator
-from api.web.session import CSRF_FIELD, language_of, load_session, save_session
+from api.web.session import CSRF_FIELD, WebSession, language_of, load_session, save_session
 from crm.application.users import User
-from crm.domain.calendar import HELSINKI
+from crm.domain.calendar import local_text
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parents[1] / "templates")
 
@@ -45,21 +46,39 @@ def local_time(value: datetime | date | str | None, language: str = "fi") -> str
         return ""
     if isinstance(value, str):
         try:
-            parsed = datetime.fromisoformat(value)
+            return local_text(datetime.fromisoformat(value), language)
         except ValueError:
             return value
-        value = parsed
-    if isinstance(value, datetime):
-        local = value.astimezone(HELSINKI)
-        return local.strftime("%-d.%-m.%Y %H:%M" if language == "fi" else "%Y-%m-%d %H:%M")
-    return value.strftime("%-d.%-m.%Y" if language == "fi" else "%Y-%m-%d")
+    return local_text(value, language)
+
+
+ISO_DAY_OR_MOMENT = re.compile(
+    r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:\d{2}|Z))?$"
+)
+
+
+def shown_value(value: object, language: str = "fi") -> str:
+    """A value as a page shows it: vocabulary in the language, days and moments (also as ISO
+    text, the way events' details hold them) in Finnish time, anything else as it is."""
+    if isinstance(value, datetime | date):
+        return local_text(value, language)
+    if isinstance(value, str) and ISO_DAY_OR_MOMENT.match(value):
+        parsed = datetime.fromisoformat(value)
+        return local_text(parsed if "T" in value else parsed.date(), language)
+    return translate_value(language, value)
 
 
 def render(
-    request: Request, template: str, context: dict[str, Any] | None = None, status: int = 200
+    request: Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    status: int = 200,
+    *,
+    anonymous: bool = False,
 ) -> HTMLResponse:
-    """A page in the user's language, with the layout's navigation and the session's CSRF token."""
-    session = load_session(request)
+    """A page in the user's language, with the layout's navigation and the session's CSRF token
+    (`anonymous`: without reading the session, for pages shown when the database is away)."""
+    session = WebSession() if anonymous else load_session(request)
     language = language_of(request)
     page_context = {
         "t": translator(language),
@@ -72,14 +91,29 @@ def render(
         "path": request.url.path,
         "here": str(request.url.path) + (f"?{request.url.query}" if request.url.query else ""),
         "local_time": lambda value: local_time(value, language),
-        "tv": lambda value: translate_value(language, value),
+        "tv": lambda value: shown_value(value, language),
         "may_run_privacy": session.user is not None and can(session.user, Permission.RUN_PRIVACY),
         **(context or {}),
     }
     response = TEMPLATES.TemplateResponse(request, template, page_context, status_code=status)
-    save_session(request, response)
+    if not anonymous:
+        save_session(request, response)
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def error_page(
+    request: Request,
+    message: str,
+    status: int,
+    *,
+    problems: list[str] | None = None,
+    anonymous: bool = False,
+) -> HTMLResponse:
+    """The error page in the user's language: what went wrong and, for a form, each field's
+    problem."""
+    context = {"message": message, "problems": problems or [], "status": status}
+    return render(request, "error.html", context, status, anonymous=anonymous)
 
 
 def redirect(request: Request, url: str) -> RedirectResponse:

@@ -47,3 +47,15 @@ def start_of_day(day: date) -> datetime:
 def local_date(at: datetime) -> date:
     """The provider's calendar date at the moment `at`."""
     return at.astimezone(HELSINKI).date()
+
+
+def local_text(at: datetime | date, language: str = "en") -> str:
+    """A moment (or a day) as Finnish time, written the way the language writes it: the one
+    format every page and every message uses ("1.12.2027 14.30" in Finnish, "2027-12-01 14:30"
+    in English)."""
+    if isinstance(at, datetime):
+        if at.tzinfo is None:
+            at = at.replace(tzinfo=HELSINKI)
+        local = at.astimezone(HELSINKI)
+        return local.strftime("%-d.%-m.%Y %H.%M" if language == "fi" else "%Y-%m-%d %H:%M")
+    return at.strftime("%-d.%-m.%Y" if language == "fi" else "%Y-%m-%d")

@@ -303,14 +303,12 @@ class Customer(CopiesMutableStateOnly, Aggregate):
         purpose = kind.required_consent(fields)
         if purpose is not None and self.restricted:
             raise ProcessingRestrictedError(
-                "Processing of this customer's data is restricted; no marketing contacts "
-                "until the restriction is lifted."
+                purpose,
+                message="Processing of this customer's data is restricted; no marketing contacts "
+                "until the restriction is lifted.",
             )
         if purpose is not None and not self.has_consent(purpose, provenance.occurred_at):
-            raise ConsentRequiredError(
-                f"There is no valid consent for {purpose.replace('_', ' ')} on "
-                f"{provenance.occurred_at:%Y-%m-%d %H:%M}; record the consent first."
-            )
+            raise ConsentRequiredError(purpose, provenance.occurred_at)
         if kind in LEAD_NEXT_STAGES:
             self._check_lead_transition(kind, fields["lead_id"])
         elif kind is ev.PurchaseMade and fields["purchase_id"] in self.purchases:

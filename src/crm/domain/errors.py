@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from crm.domain.calendar import local_text
+
 
 class CRMError(Exception):
     """Base class of the errors a command can end in."""
@@ -32,6 +36,16 @@ class RuleViolationError(CRMError):
 
 class ConsentRequiredError(RuleViolationError):
     """A marketing contact was attempted without a valid consent for its purpose."""
+
+    def __init__(self, purpose: str, at: datetime | None = None, message: str = "") -> None:
+        when = f" on {local_text(at)} (Finnish time)" if at is not None else ""
+        super().__init__(
+            message
+            or f"There is no valid consent for {purpose.replace('_', ' ')}{when}; "
+            "record the consent first."
+        )
+        self.purpose = purpose
+        self.at = at
 
 
 class LeadTransitionError(RuleViolationError):

@@ -127,7 +127,7 @@ def test_an_account_manager_records_a_touchpoint_through_the_form(
     assert response.status_code == 303
     shown = am.get(response.headers["location"]).text
     assert "Coaching for the team" in shown and "Wants an offer" in shown
-    assert "2.5.2025 10:30" in shown
+    assert "2.5.2025 10.30" in shown
 
 
 def test_a_form_missing_a_required_field_is_shown_again_with_422(

@@ -82,7 +82,7 @@ def test_an_account_manager_finds_a_customer_and_records_a_touchpoint(
     form.get_by_role("button", name="Tallenna").click()
     expect(page.get_by_role("status")).to_contain_text("Kohtaaminen tallennettu")
     expect(timeline).to_contain_text("Follow-up on the coaching offer")
-    expect(timeline).to_contain_text("3.6.2025 14:15")
+    expect(timeline).to_contain_text("3.6.2025 14.15")
 
     page.get_by_label("Tapahtuma", exact=True).select_option("company_visited")
     page.locator("#timeline").get_by_role("button", name="Rajaa").click()

@@ -15,6 +15,7 @@ from typing import ClassVar
 
 import pytest
 from eventsourcing.domain import Aggregate
+from pydantic_core.core_schema import ErrorType
 
 from api.web.customer_edits import PROFILE_FIELDS
 from api.web.i18n import LANGUAGES, TEXTS
@@ -34,6 +35,9 @@ EVENT_BOOKKEEPING = {"idempotency_key", "recorded_by", "originator_topic"}
 """Event fields the timeline shows under headings of their own, never as `field.<name>`."""
 FAMILIES_OF_TRANSLATE_VALUE = {"value"}
 """`translate_value` (the templates' `tv`) looks any vocabulary value up as `value.<value>`."""
+FAMILIES_OF_FIELD_PROBLEM = {"problem", "field"}
+"""`field_problem` looks up `problem.<pydantic error type>` and the field's `field.<name>`;
+error types without a text of their own read as `problem.invalid`."""
 
 
 def template_text() -> str:
@@ -67,7 +71,11 @@ def keys_used_literally() -> set[str]:
 
 def families_used() -> set[str]:
     """Key prefixes the templates complete at run time (`t("kind." ~ kind)`)."""
-    return set(TEMPLATE_FAMILY.findall(template_text())) | FAMILIES_OF_TRANSLATE_VALUE
+    return (
+        set(TEMPLATE_FAMILY.findall(template_text()))
+        | FAMILIES_OF_TRANSLATE_VALUE
+        | FAMILIES_OF_FIELD_PROBLEM
+    )
 
 
 def quoted_strings_in_src() -> str:
@@ -96,6 +104,7 @@ def family_members() -> dict[str, set[str]]:
         "role": {role.value for role in Role},
         "value": vocabulary_values,
         "customer": set(PROFILE_FIELDS),
+        "problem": set(typing.get_args(ErrorType)) | {"invalid"},
     }
 
 
@@ -129,7 +138,7 @@ def test_every_key_family_the_templates_complete_has_a_key_per_member() -> None:
     assert {"kind", "field", "role"} <= families
     missing = [
         f"{family}.{suffix}"
-        for family in sorted(families - FAMILIES_OF_TRANSLATE_VALUE)
+        for family in sorted(families - FAMILIES_OF_TRANSLATE_VALUE - {"problem"})
         for suffix in sorted(members[family])
         if f"{family}.{suffix}" not in TEXTS
     ]
