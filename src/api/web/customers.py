@@ -26,6 +26,7 @@ from crm.domain.customer import Customer
 from crm.domain.errors import CustomerNotFoundError, InvalidFieldError, RuleViolationError
 from crm.domain.events import CUSTOMER_EVENT_CLASSES
 from crm.domain.vocabulary import INSTITUTIONS
+from crm.domain.consents import in_force as consent_in_force
 from projections.views.directory import CustomerDirectory
 from projections.views.funnel import Funnel
 from projections.views.indicators import CustomerIndicators
@@ -88,9 +89,14 @@ def _customer_page(
     params = request.query_params
     context: dict[str, Any] = {
         "customer": customer,
-        "consents": {
-            purpose: customer.has_consent(purpose, datetime.now(HELSINKI))
-            for purpose in customer.consent_changes
+        # An erased customer has no consent state; the others' grants count until they expire.
+        "consents": {}
+        if customer.erased
+        else {
+            purpose: consent_in_force(
+                changes, datetime.now(HELSINKI), services.settings.consent_validity_months
+            )
+            for purpose, changes in customer.consent_changes.items()
         },
         "message": "record.saved" if params.get("msg") == "saved" else None,
     }

@@ -93,7 +93,7 @@ def consent_history_page(request: Request, user: DPO, customer_id: str) -> HTMLR
     context = {
         "customer": customer,
         "changes": ledger.changes(customer.id),
-        "intervals": ledger.intervals(customer.id),
+        "intervals": ledger.intervals(customer.id, datetime.now(UTC)),
     }
     return render(request, "privacy_consents.html", context)
 

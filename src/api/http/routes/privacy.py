@@ -175,7 +175,7 @@ def read_consents(
         raise InvalidFieldError("as_of", "must include a time zone")
     at = as_of or datetime.now(UTC)
     journey = list(services.crm.get_journey(customer_id))
-    state = consents_as_of(journey, at)
+    state = consents_as_of(journey, at, services.settings.consent_validity_months)
     return ConsentsOut(
         customer_id=customer_id,
         as_of=at,
