@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Annotated
+from urllib.parse import urlencode
 from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from pydantic import ValidationError
 
 from api.bootstrap.wiring import Services
 from api.http.privacy_schemas import ErasureIn, ErasureOut
+from api.services.consent_audit import audit_csv_lines, caught_up_audit_views
 from api.services.erasures import purged_views
 from api.web.customers import _customer_page
 from api.web.session import page_user
@@ -23,12 +25,12 @@ from crm.domain.calendar import start_of_day
 from crm.domain.errors import CustomerNotFoundError, InvalidFieldError
 from crm.domain.vocabulary import PURPOSES
 from projections.audits import consent_audit
-from projections.engine.runner import wait_until_caught_up
 from projections.views.consent_ledger import ConsentLedger
 
 router = APIRouter(prefix="/ui/privacy", include_in_schema=False)
 DPO = Annotated[User, Depends(page_user)]
-AUDIT_LIMIT = 10_000
+AUDIT_PAGE = 50
+"""Violations per page of the consent audit."""
 LIST_LIMIT = 500
 
 
@@ -46,28 +48,42 @@ def _day(value: str) -> datetime | None:
 
 @router.get("/consent-audit")
 def consent_audit_page(
-    request: Request, user: DPO, start: str = "", end: str = "", purpose: str = ""
+    request: Request,
+    user: DPO,
+    start: str = "",
+    end: str = "",
+    purpose: str = "",
+    offset: str = "0",
 ) -> HTMLResponse:
-    """Every marketing contact re-checked against the consent in force at that moment."""
+    """Every marketing contact re-checked against the consent in force at that moment: the
+    totals cover every contact, the violations are listed a page at a time."""
     services = _services(request)
     since, until = _day(start), _day(end)
     chosen = purpose if purpose in PURPOSES else None
-    audited = consent_audit.AuditViews.of(services.views)
+    first = int(offset) if offset.isdigit() else 0
+    audited, behind = caught_up_audit_views(services)
     ledger = audited.ledger
-    # The views at one log position, so each contact is judged with its own consents.
-    try:
-        timeout = services.settings.read_wait_timeout * 5
-        wait_until_caught_up(services.projector, audited.all(), timeout)
-        behind = False
-    except TimeoutError:
-        behind = True
-    contacts = consent_audit.marketing_contacts(audited, since, until, chosen, limit=AUDIT_LIMIT)
+    totals = consent_audit.audit_totals(audited, since, until, chosen)
+    violations = consent_audit.marketing_contacts(
+        audited, since, until, chosen, violations_only=True, offset=first, limit=AUDIT_PAGE
+    )
+    filters = {"start": start, "end": end, "purpose": chosen or ""}
     context = {
         "behind": behind,
-        "filters": {"start": start, "end": end, "purpose": chosen or ""},
+        "filters": filters,
         "purposes": PURPOSES,
-        "checked": len(contacts),
-        "violations": [row for row in contacts if row["violation"]],
+        "totals": totals,
+        "violations": violations,
+        "page": {
+            "first": first + 1 if violations else 0,
+            "last": first + len(violations),
+            "total": totals.violations,
+            "previous": _audit_link(filters, max(first - AUDIT_PAGE, 0)) if first else None,
+            "next": _audit_link(filters, first + AUDIT_PAGE)
+            if first + AUDIT_PAGE < totals.violations
+            else None,
+        },
+        "csv": "/ui/privacy/consent-audit.csv?" + urlencode(filters),
         "changes": consent_audit.changes_by_purpose_and_channel(ledger, since, until, chosen),
         "expiring": consent_audit.expiring(
             ledger,
@@ -79,6 +95,29 @@ def consent_audit_page(
         ),
     }
     return render(request, "privacy_audit.html", context)
+
+
+def _audit_link(filters: dict[str, str], offset: int) -> str:
+    return "/ui/privacy/consent-audit?" + urlencode({**filters, "offset": offset})
+
+
+@router.get("/consent-audit.csv")
+def consent_audit_csv(
+    request: Request, user: DPO, start: str = "", end: str = "", purpose: str = ""
+) -> Response:
+    """The audit of every marketing contact in the chosen window as CSV (no row limit)."""
+    services = _services(request)
+    audited, behind = caught_up_audit_views(services)
+    if behind:
+        return render(request, "error.html", {"message": "privacy.behind"}, status=503)
+    chosen = purpose if purpose in PURPOSES else None
+    lines = audit_csv_lines(audited, _day(start), _day(end), chosen, violations_only=False)
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    return StreamingResponse(
+        lines,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="consent-audit-{stamp}.csv"'},
+    )
 
 
 @router.get("/consents/{customer_id}")
