@@ -67,7 +67,7 @@ def key_files_beside_data(settings: Settings) -> list[Path]:
     """Key files inside the data directory that no setting put there on purpose."""
     data_dir = settings.data_dir.resolve()
     chosen = settings.secrets_dir.resolve() if settings.secrets_dir is not None else None
-    found = []
+    found: list[Path] = []
     for directory in {secrets_dir(settings).resolve(), data_dir / LEGACY_SUBDIR}:
         if directory == chosen or not directory.is_relative_to(data_dir):
             continue

@@ -48,7 +48,9 @@ class Settings(BaseSettings):
         description="Erase customers inactive this long with no open contract.",
     )
     consent_validity_months: int = Field(
-        default=CONSENT_VALIDITY_MONTHS, ge=1, description="Consents older than this (months) count as expired at every read."
+        default=CONSENT_VALIDITY_MONTHS,
+        ge=1,
+        description="Consents older than this (months) count as expired at every read.",
     )
     session_secret: SecretStr | None = Field(
         default=None, description="Base64 of 32 bytes that sign web session cookies."

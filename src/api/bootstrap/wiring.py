@@ -31,8 +31,8 @@ from crm.adapters.postgres.migrations import migrate
 from crm.adapters.postgres.pool import open_pool
 from crm.adapters.postgres.retention_log import RetentionLog
 from crm.adapters.postgres.snapshots import SnapshotPurger
-from crm.adapters.postgres.vacuum import ErasureVacuum
 from crm.adapters.postgres.users import PostgresUserStore
+from crm.adapters.postgres.vacuum import ErasureVacuum
 from crm.application.crm import CRM
 from crm.application.group_commit import GroupCommitter
 from crm.application.privacy import Privacy
@@ -153,6 +153,7 @@ def build_services(settings: Settings) -> Services:
     def vacuum_after_erasure(position: int | None) -> None:
         vacuum_write_side()
         vacuum_views(views, database_url, position, settings.read_wait_timeout)
+
     return Services(
         settings=settings,
         database_url=database_url,

@@ -22,11 +22,11 @@ from api.web.session import language_of, page_user
 from api.web.templating import redirect, render
 from crm.application.users import User
 from crm.domain.calendar import HELSINKI, local_date, start_of_day
+from crm.domain.consents import in_force as consent_in_force
 from crm.domain.customer import Customer
 from crm.domain.errors import CustomerNotFoundError, InvalidFieldError, RuleViolationError
 from crm.domain.events import CUSTOMER_EVENT_CLASSES
 from crm.domain.vocabulary import INSTITUTIONS
-from crm.domain.consents import in_force as consent_in_force
 from projections.views.directory import CustomerDirectory
 from projections.views.funnel import Funnel
 from projections.views.indicators import CustomerIndicators

@@ -4,8 +4,9 @@ Erasing a customer records an `Erased` event, destroys the customer's data key (
 every personal field of every event and snapshot), deletes the customer's snapshots and identity
 claims, evicts the cached aggregate, vacuums the tables it deleted from (and the read models
 once they purged the customer, so no dead row version keeps a copy) and completes the request
-with a certificate that holds no personal data. Each step is idempotent, so a request interrupted half-way is finished by
-repeating it. Requests are tracked against the GDPR deadline of one month.
+with a certificate that holds no personal data. Each step is idempotent, so a request
+interrupted half-way is finished by repeating it. Requests are tracked against the GDPR
+deadline of one month.
 """
 
 from __future__ import annotations

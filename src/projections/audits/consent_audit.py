@@ -134,8 +134,7 @@ def audit_totals(
     """How many contacts in the window were checked and how many violate: all of them."""
     sql, params = _audited_sql(audited, start, end, purpose)
     [row] = audited.timeline.query(
-        "SELECT count(*) AS contacts, count(violation) AS violations"
-        f" FROM ({sql}) audited",
+        f"SELECT count(*) AS contacts, count(violation) AS violations FROM ({sql}) audited",
         params,
     )
     return AuditTotals(int(row["contacts"]), int(row["violations"]))
@@ -161,8 +160,7 @@ def marketing_contacts(
         page = " OFFSET %(offset)s LIMIT %(limit)s"
         params = {**params, "offset": offset, "limit": limit}
     return audited.timeline.query(
-        f"SELECT * FROM ({sql}) audited {outer}"
-        f" ORDER BY occurred_at, customer_id, version{page}",
+        f"SELECT * FROM ({sql}) audited {outer} ORDER BY occurred_at, customer_id, version{page}",
         params,
     )
 

@@ -42,9 +42,7 @@ def interval_columns(alias: str, validity_months: int, now: str) -> str:
     """An interval's columns as read: valid_to and ended_by say `expired` once the grant's
     validity ended before its closing change, if that moment is not after `now`."""
     until = valid_until_sql(alias, validity_months)
-    expired = (
-        f"({until} <= {now} AND ({alias}.valid_to IS NULL OR {until} < {alias}.valid_to))"
-    )
+    expired = f"({until} <= {now} AND ({alias}.valid_to IS NULL OR {until} < {alias}.valid_to))"
     return (
         f"{alias}.customer_id, {alias}.purpose, {alias}.valid_from,"
         f" CASE WHEN {expired} THEN {until} ELSE {alias}.valid_to END AS valid_to,"

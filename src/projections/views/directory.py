@@ -108,8 +108,7 @@ class CustomerDirectory(View):
 
     def owned_by(self, account_manager: str, limit: int = 500) -> list[DictRow]:
         return self.query(
-            "SELECT * FROM {p}customers WHERE account_manager = %s"
-            " ORDER BY name LIMIT %s",
+            "SELECT * FROM {p}customers WHERE account_manager = %s ORDER BY name LIMIT %s",
             (account_manager, limit),
         )
 

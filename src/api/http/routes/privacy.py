@@ -228,9 +228,7 @@ AuditFrom = Annotated[datetime | None, Query(alias="from")]
 AuditTo = Annotated[datetime | None, Query(alias="to")]
 
 
-def _audit_window(
-    start: datetime | None, end: datetime | None, purpose: str | None
-) -> None:
+def _audit_window(start: datetime | None, end: datetime | None, purpose: str | None) -> None:
     for name, value in (("from", start), ("to", end)):
         if value is not None and value.tzinfo is None:
             raise InvalidFieldError(name, "must include a time zone")

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 
 import psycopg
 from psycopg import sql
+
 from crm.adapters.postgres.event_store import SNAPSHOTS_TABLE
 
 ERASURE_TABLES = ("customer_data_keys", "identity_claims", SNAPSHOTS_TABLE)
