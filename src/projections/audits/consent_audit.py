@@ -18,10 +18,11 @@ from psycopg.rows import DictRow
 
 from crm.domain import events as ev
 from crm.domain.consents import consent_covers, valid_until_sql
+from crm.domain.in_force import covers
 from projections.engine.generations import LiveViews
 from projections.engine.view import View
 from projections.views.consent_ledger import ConsentLedger, interval_columns
-from projections.views.restrictions import Restrictions, restricted_at
+from projections.views.restrictions import Restrictions
 from projections.views.timeline import Timeline
 
 
@@ -92,12 +93,9 @@ def _audited_sql(
     """Every marketing contact in [start, end) with the interval that covered it, or none,
     and its verdict: one row per contact, no limit (callers count, page or stream it)."""
     purpose_case, kinds = _purpose_sql()
-    t, c = audited.timeline.prefix, audited.ledger.prefix
-    restricted = restricted_at(
-        "t.customer_id", f"{audited.restrictions.prefix}intervals", "t.occurred_at"
-    )
+    t, c, r = audited.timeline.prefix, audited.ledger.prefix, audited.restrictions.prefix
     valid = consent_covers("i", "t.occurred_at", audited.ledger.validity_months)
-    where = ["t.kind = ANY(%(kinds)s)", "m.purpose IS NOT NULL"]
+    where = ["t.kind = ANY(%(kinds)s)"]
     params: dict[str, Any] = {"kinds": kinds}
     if start is not None:
         where.append("t.occurred_at >= %(start)s")
@@ -105,25 +103,30 @@ def _audited_sql(
     if end is not None:
         where.append("t.occurred_at < %(end)s")
         params["end"] = end
+    outer = ["t.purpose IS NOT NULL"]
     if purpose is not None:
-        where.append("m.purpose = %(purpose)s")
+        outer.append("t.purpose = %(purpose)s")
         params["purpose"] = purpose
+    # Plain joins, not a lookup per contact: one customer's intervals of one purpose (and its
+    # restriction intervals) never overlap, so at most one of each covers a contact, and the
+    # planner can hash-join the whole log at once.
     sql = (
         " SELECT t.customer_id, t.version, t.position, t.kind, t.occurred_at, t.channel,"
-        " t.institution, t.recorded_by, m.purpose,"
+        " t.institution, t.recorded_by, t.purpose,"
         " i.valid_from AS consent_from, i.valid_to AS consent_to, i.evidence,"
         " i.lawful_basis, i.channel AS consent_channel,"
-        f" {restricted} AS restricted,"
+        " ri.customer_id IS NOT NULL AS restricted,"
         " CASE WHEN i.valid_from IS NULL THEN 'no valid consent'"
-        f" WHEN {restricted} THEN 'processing restricted'"
+        " WHEN ri.customer_id IS NOT NULL THEN 'processing restricted'"
         " END AS violation"
-        f" FROM {t}entries t"
-        f" CROSS JOIN LATERAL (SELECT {purpose_case} AS purpose) m"
-        " LEFT JOIN LATERAL ("
-        f"  SELECT * FROM {c}intervals i WHERE i.customer_id = t.customer_id"
-        f"   AND i.purpose = m.purpose AND {valid}"
-        "   ORDER BY i.valid_from DESC LIMIT 1) i ON true"
-        f" WHERE {' AND '.join(where)}"
+        " FROM (SELECT t.customer_id, t.version, t.position, t.kind, t.occurred_at,"
+        f"  t.channel, t.institution, t.recorded_by, {purpose_case} AS purpose"
+        f"  FROM {t}entries t WHERE {' AND '.join(where)}) t"
+        f" LEFT JOIN {c}intervals i ON i.customer_id = t.customer_id"
+        f"  AND i.purpose = t.purpose AND {valid}"
+        f" LEFT JOIN {r}intervals ri ON ri.customer_id = t.customer_id"
+        f"  AND {covers('ri', 't.occurred_at')}"
+        f" WHERE {' AND '.join(outer)}"
     )
     return sql, params
 
