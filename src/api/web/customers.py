@@ -23,7 +23,7 @@ from api.web.session import language_of, page_user
 from api.web.templating import redirect, render
 from crm.application.users import Role, User
 from crm.domain.calendar import HELSINKI, local_date, start_of_day
-from crm.domain.consents import in_force as consent_in_force
+from crm.domain.consents import consent_state
 from crm.domain.customer import Customer
 from crm.domain.errors import CustomerNotFoundError, InvalidFieldError, RuleViolationError
 from crm.domain.events import CUSTOMER_EVENT_CLASSES
@@ -116,12 +116,11 @@ def _customer_page(
         # An erased customer has no consent state; the others' grants count until they expire.
         "consents": {}
         if customer.erased
-        else {
-            purpose: consent_in_force(
-                changes, datetime.now(HELSINKI), services.settings.consent_validity_months
-            )
-            for purpose, changes in customer.consent_changes.items()
-        },
+        else consent_state(
+            customer.consent_changes,
+            datetime.now(HELSINKI),
+            services.settings.consent_validity_months,
+        ),
         "message": MESSAGES.get(params.get("msg") or ""),
         "edit": {"section": "", "form": {}, "errors": {}},
         "uuid": lambda: str(uuid4()),

@@ -11,7 +11,7 @@ consent state uses one of them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
@@ -33,6 +33,16 @@ def in_force(history: Sequence[Change], at: datetime, validity_months: int) -> b
     `validity_months` before (for a history in the rule's order, e.g. the aggregate's)."""
     change = last_in_force(history, at, lambda c: c[0])
     return change is not None and change[1] and at < expires_at(change[0], validity_months)
+
+
+def consent_state(
+    histories: Mapping[str, Sequence[Change]], at: datetime, validity_months: int
+) -> dict[str, bool]:
+    """Per purpose with a history (e.g. an aggregate's `consent_changes`), whether a consent
+    is in force at `at`."""
+    return {
+        purpose: in_force(history, at, validity_months) for purpose, history in histories.items()
+    }
 
 
 def valid_until_sql(alias: str, validity_months: int) -> str:

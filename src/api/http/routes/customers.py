@@ -23,6 +23,7 @@ from api.http.schemas import (
 from api.permissions import Permission
 from api.services.customer_search import find_customer_ids
 from crm.application.users import User
+from crm.domain.consents import consent_state
 from crm.domain.customer import Customer
 from crm.domain.errors import InvalidFieldError
 
@@ -31,7 +32,8 @@ Writer = Annotated[User, Depends(require(Permission.WRITE_CUSTOMERS))]
 Reader = Annotated[User, Depends(require(Permission.READ_CUSTOMERS))]
 
 
-def customer_out(customer: Customer) -> CustomerOut:
+def customer_out(customer: Customer, validity_months: int) -> CustomerOut:
+    """The customer as the API shows it; consents as of now (none once erased)."""
     from datetime import UTC, datetime
 
     now = datetime.now(UTC)
@@ -49,9 +51,9 @@ def customer_out(customer: Customer) -> CustomerOut:
             AffiliationOut(organisation_id=UUID(org), since=since)
             for org, since in customer.affiliations.items()
         ],
-        consents={
-            purpose: customer.has_consent(purpose, now) for purpose in customer.consent_changes
-        },
+        consents={}
+        if customer.erased
+        else consent_state(customer.consent_changes, now, validity_months),
         lead_stages=customer.lead_stages,
         membership_tier=customer.membership_tier,
         erased=customer.erased,
@@ -134,7 +136,9 @@ def read_customer(
     reason_header: ReasonHeader = None,
 ) -> CustomerOut:
     """A customer's profile, consents, leads and membership as they stand now (access logged)."""
-    customer = customer_out(services.crm.get_customer(customer_id))
+    customer = customer_out(
+        services.crm.get_customer(customer_id), services.settings.consent_validity_months
+    )
     record_access(request, services, user, [customer_id], reason or reason_header)
     return customer
 

@@ -63,6 +63,9 @@ def test_a_consent_past_its_validity_counts_as_expired_everywhere_without_the_ex
     fresh = consents(client, am, recent, position)
     assert [s["valid"] for s in fresh["state"] if s["purpose"] == PURPOSE] == [True]
 
+    profile = client.get(f"/customers/{old}", headers=am).json()
+    assert profile["consents"] == {PURPOSE: False}
+
     as_dpo = client.get(f"/privacy/consents/{old}", headers=dpo).json()
     [dpo_state] = [c for c in as_dpo["consents"] if c["purpose"] == PURPOSE]
     assert (dpo_state["granted"], dpo_state["change"]) == (False, "consent_expired")
@@ -94,3 +97,19 @@ def test_a_consent_past_its_validity_counts_as_expired_everywhere_without_the_ex
     ).json()
     flagged = [v for v in audit["violations"] if v["customer_id"] == old]
     assert [v["violation"] for v in flagged] == ["no valid consent"]
+
+
+def test_an_erased_customer_has_no_consent_state_in_the_api(
+    client: TestClient, as_role: RoleHeaders
+) -> None:
+    am, dpo = as_role[Role.ACCOUNT_MANAGER], as_role[Role.DPO]
+    customer_id = register_over_http(client, am)
+    give_consent(client, am, customer_id, datetime.now(UTC) - timedelta(days=5))
+    assert client.get(f"/customers/{customer_id}", headers=am).json()["consents"] == {PURPOSE: True}
+    erased = client.post(
+        "/privacy/erasures", json={"customer_id": customer_id, "reason": "art. 17"}, headers=dpo
+    )
+    assert erased.status_code == 201, erased.text
+
+    profile = client.get(f"/customers/{customer_id}", headers=am).json()
+    assert profile["erased"] is True and profile["consents"] == {}
