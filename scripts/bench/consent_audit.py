@@ -13,10 +13,6 @@ Each figure is the median of `--runs` warm runs.
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
-from collections.abc import Callable
-from typing import Any
 
 import psycopg
 from eventsourcing.postgres import PostgresDatastore
@@ -31,17 +27,7 @@ from projections.views.consent_ledger import ConsentLedger
 from projections.views.restrictions import Restrictions
 from projections.views.timeline import Timeline
 from scripts.bench.dataset import BENCH_SCALE, BENCH_SEED, DEFAULT_SERVER, bench_settings
-
-
-def median_ms(action: Callable[[], Any], runs: int) -> tuple[float, Any]:
-    """The median wall time of `runs` calls after one warm-up, and the last result."""
-    result = action()
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        result = action()
-        times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times), result
+from scripts.bench.segments import median_ms
 
 
 def loaded_database(server: str, scale: float, seed: int) -> str | None:
