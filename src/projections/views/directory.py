@@ -112,7 +112,7 @@ class CustomerDirectory(View):
         text = name.strip().lower()
         pattern = "%" + text.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_") + "%"
         return self.query(
-            "SELECT customer_id, kind, name, email, account_manager, erased FROM {p}customers"
+            "SELECT customer_id, kind, name, email, account_manager FROM {p}customers"
             " WHERE (lower(name) LIKE %s OR (length(name) >= 5 AND strpos(%s, lower(name)) > 0))"
             " AND (%s::text IS NULL OR kind = %s)"
             " ORDER BY length(name), name LIMIT %s",
@@ -122,7 +122,7 @@ class CustomerDirectory(View):
     def rows(self, customer_ids: list[UUID]) -> dict[UUID, DictRow]:
         """The directory rows of the given customers, by id."""
         found = self.query(
-            "SELECT customer_id, kind, name, email, account_manager, erased FROM {p}customers"
+            "SELECT customer_id, kind, name, email, account_manager FROM {p}customers"
             " WHERE customer_id = ANY(%s)",
             (customer_ids,),
         )
