@@ -40,6 +40,8 @@ def bench_settings(
     settings = Settings(
         database_url=url,
         data_dir=DATA_DIR / name,
+        # The benchmark's keys stay beside its data on purpose (throw-away data).
+        secrets_dir=DATA_DIR / name / "secrets",
         run_projections=False,
         **extra,
     )

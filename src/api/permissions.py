@@ -106,6 +106,7 @@ ENDPOINT_PERMISSIONS: dict[tuple[str, str], Permission | None] = {
     ("GET", "/privacy/access-log"): Permission.RUN_PRIVACY,
     ("GET", "/privacy/retention-decisions"): Permission.RUN_PRIVACY,
     ("GET", "/privacy/consent-audit"): Permission.RUN_PRIVACY,
+    ("GET", "/privacy/consent-audit.csv"): Permission.RUN_PRIVACY,
     ("GET", "/customers/{customer_id}/indicators"): Permission.READ_CUSTOMERS,
     # Account managers and the DPO: the roles that read timelines.
     ("GET", "/customers/{customer_id}/consents"): Permission.READ_TIMELINES,
@@ -158,6 +159,7 @@ ENDPOINT_PERMISSIONS: dict[tuple[str, str], Permission | None] = {
     ),
     ("GET", "/ui/dashboard"): Permission.READ_CUSTOMERS,
     ("GET", "/ui/privacy/consent-audit"): Permission.RUN_PRIVACY,
+    ("GET", "/ui/privacy/consent-audit.csv"): Permission.RUN_PRIVACY,
     ("GET", "/ui/privacy/consents/{customer_id}"): Permission.RUN_PRIVACY,
     ("GET", "/ui/privacy/requests"): Permission.RUN_PRIVACY,
     ("POST", "/ui/privacy/requests"): Permission.RUN_PRIVACY,

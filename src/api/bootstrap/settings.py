@@ -10,7 +10,8 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from crm.adapters.postgres.event_store import DEFAULT_POOL_SIZE
-from crm.application.retention import CONSENT_VALIDITY_MONTHS, RETENTION_MONTHS
+from crm.application.retention import RETENTION_MONTHS
+from crm.domain.consents import CONSENT_VALIDITY_MONTHS
 from projections.engine.runner import DEFAULT_BATCH_SIZE
 from projections.views.indicators import DEFAULT_HALF_LIFE_DAYS, MIN_HALF_LIFE_DAYS
 
@@ -24,7 +25,13 @@ class Settings(BaseSettings):
         default=None,
         description="PostgreSQL URL; unset starts an embedded server under data_dir.",
     )
-    data_dir: Path = Field(default=Path("var"), description="Embedded database and key files.")
+    data_dir: Path = Field(default=Path("var"), description="The embedded database.")
+    secrets_dir: Path | None = Field(
+        default=None,
+        description="Key files (master key, blind-index key) when the keys are not set"
+        " directly; unset: $XDG_CONFIG_HOME/asiakassilma (~/.config/asiakassilma), outside"
+        " data_dir so that a copy of the data does not carry the key that opens it.",
+    )
     master_key: SecretStr | None = Field(
         default=None, description="Base64 of 32 bytes that wrap customers' data keys."
     )
@@ -41,7 +48,9 @@ class Settings(BaseSettings):
         description="Erase customers inactive this long with no open contract.",
     )
     consent_validity_months: int = Field(
-        default=CONSENT_VALIDITY_MONTHS, ge=1, description="Consents older than this expire."
+        default=CONSENT_VALIDITY_MONTHS,
+        ge=1,
+        description="Consents older than this (months) count as expired at every read.",
     )
     session_secret: SecretStr | None = Field(
         default=None, description="Base64 of 32 bytes that sign web session cookies."
@@ -90,12 +99,17 @@ class Settings(BaseSettings):
     )
 
 
-def load_secret(settings_value: SecretStr | None, key_file: Path) -> bytes:
-    """A 32-byte key from settings, or from a key file created on first use (mode 0600)."""
+def load_secret(settings_value: SecretStr | None, key_file: Path, *, create: bool = True) -> bytes:
+    """A 32-byte key from settings, or from a key file created on first use (mode 0600).
+
+    With `create=False` a missing key file is an error instead (`FileNotFoundError`).
+    """
     if settings_value is not None:
         key = base64.b64decode(settings_value.get_secret_value())
     elif key_file.exists():
         key = base64.b64decode(key_file.read_text().strip())
+    elif not create:
+        raise FileNotFoundError(key_file)
     else:
         key_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         key = os.urandom(32)

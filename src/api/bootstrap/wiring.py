@@ -12,7 +12,12 @@ from psycopg.types.json import set_json_loads
 from psycopg_pool import ConnectionPool
 
 from api.bootstrap.embedded_database import resolve_database_url
-from api.bootstrap.key_files import previous_master_keys
+from api.bootstrap.key_files import (
+    BLIND_INDEX_FILE,
+    open_key_ring,
+    secrets_dir,
+    warn_about_key_files_beside_data,
+)
 from api.bootstrap.settings import Settings, load_secret
 from crm.adapters.mapper import PersonalDataMapper
 from crm.adapters.postgres.access_log import AccessLog
@@ -27,12 +32,14 @@ from crm.adapters.postgres.pool import open_pool
 from crm.adapters.postgres.retention_log import RetentionLog
 from crm.adapters.postgres.snapshots import SnapshotPurger
 from crm.adapters.postgres.users import PostgresUserStore
+from crm.adapters.postgres.vacuum import ErasureVacuum
 from crm.application.crm import CRM
 from crm.application.group_commit import GroupCommitter
 from crm.application.privacy import Privacy
 from crm.application.users import Users
 from projections.engine.generations import LiveViews
 from projections.engine.runner import ProjectionWorker, Projector
+from projections.engine.vacuum import vacuum_views
 from projections.engine.view import View
 from projections.segments.store import SegmentStore
 from projections.views.consent_ledger import ConsentLedger
@@ -92,12 +99,15 @@ class Services:
 
 
 def view_configurator(settings: Settings, mapper: PersonalDataMapper) -> Callable[[View], None]:
-    """Applies the settings that shape how views are built (e.g. the engagement half-life)
+    """Applies the settings that shape how views are built or read (the engagement
+    half-life, the consent validity)
     and gives the timeline the mapper that opens its sealed personal fields."""
 
     def configure(view: View) -> None:
         if isinstance(view, CustomerIndicators):
             view.half_life_days = settings.engagement_half_life_days
+        if isinstance(view, ConsentLedger):
+            view.validity_months = settings.consent_validity_months
         if isinstance(view, Timeline):
             view.mapper = mapper
 
@@ -114,14 +124,14 @@ def build_services(settings: Settings) -> Services:
     # Before anything reads or writes: the library creates only its own tables.
     migrate(pool)
     users = Users(PostgresUserStore(pool))
-    secrets_dir = settings.data_dir / "secrets"
-    keys = PostgresKeyRing(
-        pool,
-        load_secret(settings.master_key, secrets_dir / "master.key"),
-        previous_master_keys(settings.previous_master_key, secrets_dir),
-    )
+    warn_about_key_files_beside_data(settings)
+    try:
+        keys = open_key_ring(settings, pool)
+    except BaseException:
+        pool.close()
+        raise
     identities = PostgresIdentityIndex(
-        pool, load_secret(settings.blind_index_key, secrets_dir / "blind-index.key")
+        pool, load_secret(settings.blind_index_key, secrets_dir(settings) / BLIND_INDEX_FILE)
     )
     crm = CRM(
         event_store_env(database_url, settings.pool_size),
@@ -140,6 +150,12 @@ def build_services(settings: Settings) -> Services:
     worker = ProjectionWorker(projector, views, database_url) if settings.run_projections else None
     if worker is not None:
         worker.start()
+    vacuum_write_side = ErasureVacuum(database_url)
+
+    def vacuum_after_erasure(position: int | None) -> None:
+        vacuum_write_side()
+        vacuum_views(views, database_url, position, settings.read_wait_timeout)
+
     return Services(
         settings=settings,
         database_url=database_url,
@@ -150,7 +166,9 @@ def build_services(settings: Settings) -> Services:
         views=views,
         projector=projector,
         import_log=PostgresImportLog(pool),
-        privacy=Privacy(crm, PostgresErasureRegister(pool, keys), SnapshotPurger(pool)),
+        privacy=Privacy(
+            crm, PostgresErasureRegister(pool, keys), SnapshotPurger(pool), vacuum_after_erasure
+        ),
         access_log=AccessLog(pool, keys),
         retention_log=RetentionLog(pool),
         segment_store=SegmentStore(pool),

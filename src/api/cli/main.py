@@ -27,6 +27,21 @@ app.add_typer(users_app, name="users")
 console = Console()
 
 
+PREFLIGHT = {"run_projections": False, "group_commit": False}
+"""Settings for a process that only opens the stores (checks them) and closes them again."""
+
+
+def main() -> None:
+    """The `crm` entry point: a wrong key setting ends any command with its message."""
+    from api.bootstrap.key_files import KeySettingError
+
+    try:
+        app()
+    except KeySettingError as error:
+        console.print(f"[red]{error}[/red]")
+        raise SystemExit(2) from error
+
+
 def _settings(**overrides: object) -> Settings:
     return Settings(**overrides)  # type: ignore[arg-type]
 
@@ -44,6 +59,9 @@ def serve(
     settings = _settings()
     if settings.load_demo_data:
         _load_demo_if_empty(settings)
+    else:
+        # Refuse a wrong key setting here, with its message, before any worker starts.
+        build_services(settings.model_copy(update=PREFLIGHT)).close()
     console.print(f"Asiakassilmä on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
     uvicorn.run(
         "api.http.main:app",
@@ -386,14 +404,14 @@ def rotate_master_key(
     With CRM_MASTER_KEY, set it to the new key and CRM_PREVIOUS_MASTER_KEY to the old one in
     every process, then run this; unset CRM_PREVIOUS_MASTER_KEY when it reports completion.
     """
-    from api.bootstrap.key_files import begin_file_rotation, end_file_rotation
+    from api.bootstrap.key_files import begin_file_rotation, end_file_rotation, secrets_dir
     from crm.application.key_rotation import rewrap_data_keys
 
     settings = _settings(run_projections=False)
-    secrets_dir = settings.data_dir / "secrets"
+    secrets = secrets_dir(settings)
     file_mode = settings.master_key is None
     if file_mode:
-        if begin_file_rotation(secrets_dir):
+        if begin_file_rotation(secrets):
             console.print("new master key generated; rewrapping data keys")
         else:
             console.print("continuing an interrupted rotation")
@@ -412,11 +430,11 @@ def rotate_master_key(
         f"{rotation.rewrapped} data keys rewrapped with master key {rotation.master_key_id}"
     )
     if file_mode:
-        end_file_rotation(secrets_dir)
+        end_file_rotation(secrets)
         console.print("the previous master key file was removed")
     else:
         console.print("done: CRM_PREVIOUS_MASTER_KEY can now be unset")
 
 
 if __name__ == "__main__":
-    app()
+    main()

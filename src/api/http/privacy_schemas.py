@@ -215,6 +215,10 @@ class ConsentAuditOut(BaseModel):
     end: datetime | None
     purpose: str | None
     contacts_checked: int
+    """Every marketing contact in the window."""
+    violations_total: int
+    """Every violation in the window; `violations` holds the page from `violations_offset`."""
+    violations_offset: int
     violations: list[AuditedContactOut]
     changes: list[ConsentChangeCountOut]
     consents: list[ConsentGivenOut]

@@ -250,7 +250,7 @@ def _pick(
         rows = list(directory.rows([found]).values()) if found else []
     else:
         rows = directory.similar(text, CANDIDATES, kind=kind)
-    rows = [row for row in rows if row["kind"] == kind and not row["erased"]]
+    rows = [row for row in rows if row["kind"] == kind]
     exact = [row for row in rows if (row["name"] or "").lower() == text.lower()]
     if len(exact) == 1 or len(rows) == 1:
         return (exact or rows)[0]["customer_id"], []

@@ -35,6 +35,7 @@ from api.web.templating import redirect, render
 from crm.application.privacy import IDENTITY_CHECKS, REQUEST_CHANNELS, REQUEST_KINDS
 from crm.application.users import Role, User
 from crm.domain.calendar import HELSINKI, local_date, start_of_day
+from crm.domain.consents import consent_state
 from crm.domain.customer import Customer
 from crm.domain.errors import CustomerNotFoundError, InvalidFieldError, RuleViolationError
 from crm.domain.events import CUSTOMER_EVENT_CLASSES
@@ -134,10 +135,14 @@ def _customer_page(
     context: dict[str, Any] = {
         "customer": customer,
         "contacts": visible_contacts(user, customer, datetime.now(UTC)),
-        "consents": {
-            purpose: customer.has_consent(purpose, datetime.now(HELSINKI))
-            for purpose in customer.consent_changes
-        },
+        # An erased customer has no consent state; the others' grants count until they expire.
+        "consents": {}
+        if customer.erased
+        else consent_state(
+            customer.consent_changes,
+            datetime.now(HELSINKI),
+            services.settings.consent_validity_months,
+        ),
         "message": MESSAGES.get(params.get("msg") or ""),
         "edit": {"section": "", "form": {}, "errors": {}},
         "uuid": lambda: str(uuid4()),

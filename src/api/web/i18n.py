@@ -24,6 +24,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     # Privacy pages
     "privacy.audit_title": ("Suostumusauditointi", "Consent audit"),
     "privacy.checked": ("Tarkistettuja markkinointikontakteja", "Marketing contacts checked"),
+    "privacy.audit_csv": ("Lataa kaikki kontaktit (CSV)", "Download every contact (CSV)"),
+    "privacy.previous_page": ("← Edelliset", "← Previous"),
+    "privacy.next_page": ("Seuraavat →", "Next →"),
     "privacy.violations": ("Rikkomukset", "Violations"),
     "privacy.no_violations": (
         "Ei rikkomuksia: jokaiselle kontaktille oli voimassa oleva suostumus.",

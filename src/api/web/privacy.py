@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
 from api.bootstrap.wiring import Services
 from api.http.access_log import AccessLogged
 from api.services.access_log import access_csv, access_page, customer_filter
+from api.services.consent_audit import audit_csv_lines, caught_up_audit_views
 from api.web.session import page_user
 from api.web.templating import render
 from crm.application.users import User
@@ -20,13 +22,13 @@ from crm.domain.calendar import start_of_day
 from crm.domain.errors import CustomerNotFoundError
 from crm.domain.vocabulary import PURPOSES
 from projections.audits import consent_audit
-from projections.engine.runner import wait_until_caught_up
 from projections.views.consent_ledger import ConsentLedger
 from projections.views.directory import CustomerDirectory
 
 router = APIRouter(prefix="/ui/privacy", include_in_schema=False)
 DPO = Annotated[User, Depends(page_user)]
-AUDIT_LIMIT = 10_000
+AUDIT_PAGE = 50
+"""Violations per page of the consent audit."""
 LIST_LIMIT = 500
 ACCESS_PAGE = 50
 CSV_LIMIT = 1_000_000
@@ -46,39 +48,86 @@ def _day(value: str) -> datetime | None:
 
 @router.get("/consent-audit")
 def consent_audit_page(
-    request: Request, user: DPO, start: str = "", end: str = "", purpose: str = ""
+    request: Request,
+    user: DPO,
+    access: AccessLogged,
+    start: str = "",
+    end: str = "",
+    purpose: str = "",
+    offset: str = "0",
 ) -> HTMLResponse:
-    """Every marketing contact re-checked against the consent in force at that moment."""
+    """Every marketing contact re-checked against the consent in force at that moment: the
+    totals cover every contact, the violations are listed a page at a time."""
     services = _services(request)
     since, until = _day(start), _day(end)
     chosen = purpose if purpose in PURPOSES else None
-    audited = consent_audit.AuditViews.of(services.views)
+    first = int(offset) if offset.isdigit() else 0
+    audited, behind = caught_up_audit_views(services)
     ledger = audited.ledger
-    # The views at one log position, so each contact is judged with its own consents.
-    try:
-        timeout = services.settings.read_wait_timeout * 5
-        wait_until_caught_up(services.projector, audited.all(), timeout)
-        behind = False
-    except TimeoutError:
-        behind = True
-    contacts = consent_audit.marketing_contacts(audited, since, until, chosen, limit=AUDIT_LIMIT)
+    totals = consent_audit.audit_totals(audited, since, until, chosen)
+    violations = consent_audit.marketing_contacts(
+        audited, since, until, chosen, violations_only=True, offset=first, limit=AUDIT_PAGE
+    )
+    expiring = consent_audit.expiring(
+        ledger, datetime.now(UTC), 30, services.settings.consent_validity_months, chosen, LIST_LIMIT
+    )
+    access.record(user, [row["customer_id"] for row in (*violations, *expiring)])
+    filters = {"start": start, "end": end, "purpose": chosen or ""}
     context = {
         "behind": behind,
-        "filters": {"start": start, "end": end, "purpose": chosen or ""},
+        "filters": filters,
         "purposes": PURPOSES,
-        "checked": len(contacts),
-        "violations": [row for row in contacts if row["violation"]],
+        "totals": totals,
+        "violations": violations,
+        "page": {
+            "first": first + 1 if violations else 0,
+            "last": first + len(violations),
+            "total": totals.violations,
+            "previous": _audit_link(filters, max(first - AUDIT_PAGE, 0)) if first else None,
+            "next": _audit_link(filters, first + AUDIT_PAGE)
+            if first + AUDIT_PAGE < totals.violations
+            else None,
+        },
+        "csv": "/ui/privacy/consent-audit.csv?" + urlencode(filters),
         "changes": consent_audit.changes_by_purpose_and_channel(ledger, since, until, chosen),
-        "expiring": consent_audit.expiring(
-            ledger,
-            datetime.now(UTC),
-            30,
-            services.settings.consent_validity_months,
-            chosen,
-            LIST_LIMIT,
-        ),
+        "expiring": expiring,
     }
     return render(request, "privacy_audit.html", context)
+
+
+def _audit_link(filters: dict[str, str], offset: int) -> str:
+    return "/ui/privacy/consent-audit?" + urlencode({**filters, "offset": offset})
+
+
+@router.get("/consent-audit.csv")
+def consent_audit_csv(
+    request: Request,
+    user: DPO,
+    access: AccessLogged,
+    start: str = "",
+    end: str = "",
+    purpose: str = "",
+) -> Response:
+    """The audit of every marketing contact in the chosen window as CSV (no row limit)."""
+    services = _services(request)
+    audited, behind = caught_up_audit_views(services)
+    if behind:
+        return render(request, "error.html", {"message": "privacy.behind"}, status=503)
+    chosen = purpose if purpose in PURPOSES else None
+    customers: list[UUID] = []
+
+    def lines_then_log() -> Iterator[str]:
+        yield from audit_csv_lines(
+            audited, _day(start), _day(end), chosen, violations_only=False, seen=customers.append
+        )
+        access.record(user, dict.fromkeys(customers))
+
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    return StreamingResponse(
+        lines_then_log(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="consent-audit-{stamp}.csv"'},
+    )
 
 
 @router.get("/consents/{customer_id}")
@@ -96,7 +145,7 @@ def consent_history_page(
     context = {
         "customer": customer,
         "changes": ledger.changes(customer.id),
-        "intervals": ledger.intervals(customer.id),
+        "intervals": ledger.intervals(customer.id, datetime.now(UTC)),
     }
     return render(request, "privacy_consents.html", context)
 

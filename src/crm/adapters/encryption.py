@@ -38,6 +38,11 @@ class UnknownMasterKeyError(RuntimeError):
     """A wrapped data key matches none of the configured master keys."""
 
 
+class MasterKeyMismatchError(UnknownMasterKeyError):
+    """The store holds data keys and the configured master keys unwrap none of them: the
+    process was started with the wrong master key and must not read or write."""
+
+
 class KeyRing(ABC):
     """Creates, finds and destroys customers' data keys; storage is left to subclasses.
 
@@ -76,6 +81,10 @@ class KeyRing(ABC):
     @abstractmethod
     def _delete_wrapped(self, customer_id: UUID) -> bool:
         """Delete a customer's wrapped key; True if there was one."""
+
+    @abstractmethod
+    def _sample_per_master_key(self) -> dict[str, tuple[UUID, bytes]]:
+        """One wrapped key (customer id, wrapped key) per master key id found in the store."""
 
     # Public -----------------------------------------------------------------------------
 
@@ -134,6 +143,28 @@ class KeyRing(ABC):
         # Read back those a concurrent writer stored first: its key is the one that counts.
         self.prefetch([cid for cid in missing if cid not in stored])
 
+    def check_master_key(self) -> int:
+        """Refuse a master key that unwraps none of the stored data keys.
+
+        Returns how many master keys wrapped the stored keys (0 for an empty store, where any
+        master key is right). Raises `MasterKeyMismatchError` when keys are stored and none of
+        them opens with the configured master keys: reads would fail and new customers would
+        be sealed under a key the other processes do not have.
+        """
+        samples = self._sample_per_master_key()
+        for customer_id, sealed in samples.values():
+            try:
+                self.unwrap(customer_id, sealed)
+            except UnknownMasterKeyError:
+                continue
+            return len(samples)
+        if samples:
+            raise MasterKeyMismatchError(
+                f"The configured master key ({self.master_key_id}) unwraps none of the stored"
+                f" data keys (wrapped by {', '.join(sorted(samples))})."
+            )
+        return 0
+
     def unwrap(self, customer_id: UUID, sealed: bytes) -> bytes:
         """A data key in clear; during a master-key rotation the previous keys are tried too."""
         for master in (self.master_key, *self.previous_master_keys):
@@ -191,3 +222,8 @@ class InMemoryKeyRing(KeyRing):
 
     def _delete_wrapped(self, customer_id: UUID) -> bool:
         return self.wrapped.pop(customer_id, None) is not None
+
+    def _sample_per_master_key(self) -> dict[str, tuple[UUID, bytes]]:
+        # The in-memory ring does not track which master key wrapped each key; one sample
+        # is enough to tell a wrong master key from a right one.
+        return {"stored": next(iter(self.wrapped.items()))} if self.wrapped else {}

@@ -7,9 +7,11 @@ change the customer: completing an erasure or a restriction does.
 
 Erasing a customer records an `Erased` event, destroys the customer's data key (crypto-shredding
 every personal field of every event and snapshot), deletes the customer's snapshots and identity
-claims, evicts the cached aggregate and completes the request with a certificate that holds no
-personal data. Each step is idempotent, so a request interrupted half-way is finished by
-repeating it. Requests are tracked against the GDPR deadline of one month.
+claims, evicts the cached aggregate, vacuums the tables it deleted from (and the read models
+once they purged the customer, so no dead row version keeps a copy) and completes the request
+with a certificate that holds no personal data. Each step is idempotent, so a request
+interrupted half-way is finished by repeating it. Requests are tracked against the GDPR
+deadline of one month.
 """
 
 from __future__ import annotations
@@ -167,10 +169,13 @@ class Privacy:
         crm: CRM,
         requests: ErasureRegister,
         purge_snapshots: Callable[[UUID], int] | None = None,
+        vacuum: Callable[[int | None], object] | None = None,
     ) -> None:
         self.crm = crm
         self.requests = requests
         self._purge_snapshots = purge_snapshots
+        self._vacuum = vacuum
+        """Given the `Erased` event's log position: VACUUM what the erasure deleted from."""
 
     def receive_request(
         self,
@@ -323,6 +328,8 @@ class Privacy:
         claims_released = self.crm.identities.release(customer_id)
         snapshots_deleted = self._purge_snapshots(customer_id) if self._purge_snapshots else 0
         self.evict(customer_id)
+        if self._vacuum is not None:
+            self._vacuum(position)
         stored = self.crm.recorder.select_events(customer_id)
         certificate = self._certificate(request, now, handled_by)
         certificate.update(

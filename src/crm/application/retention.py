@@ -16,7 +16,8 @@ from uuid import UUID, uuid5
 from crm.application.crm import Command
 from crm.application.privacy import PRIVACY_CHANNEL, PRIVACY_INSTITUTION, Privacy
 from crm.domain import events as ev
-from crm.domain.calendar import months_after, months_before
+from crm.domain.calendar import months_before
+from crm.domain.consents import CONSENT_VALIDITY_MONTHS, expires_at
 from crm.domain.corrections import counted
 from crm.domain.customer import Customer, Provenance
 from crm.domain.errors import CustomerNotFoundError
@@ -24,7 +25,6 @@ from crm.domain.errors import CustomerNotFoundError
 log = logging.getLogger(__name__)
 
 RETENTION_MONTHS = 36
-CONSENT_VALIDITY_MONTHS = 24
 RETENTION_USER = "retention-job"
 CONSENT_EXPIRY_USER = "consent-expiry-job"
 RETENTION_NAMESPACE = UUID("4f6c1f0e-8d7e-4d8c-9a55-2a1f3c9b7e01")
@@ -156,7 +156,7 @@ def expire_consents(
             if not changes:
                 continue
             granted_at, granted = changes[-1]
-            ends = months_after(granted_at, validity_months)
+            ends = expires_at(granted_at, validity_months)
             if not granted or ends > now:
                 continue
             provenance = Provenance(

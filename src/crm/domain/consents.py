@@ -1,18 +1,64 @@
 """A customer's consent history read from its events: each change, and the state at any time.
 
 Consent as of a time follows the rule in `crm.domain.in_force`: per purpose, the last change
-by business time (ties in recording order) not after that time decides.
+by business time (ties in recording order) not after that time decides. A grant is valid for
+`validity_months` calendar months (UTC calendar) from its business time: from then on it
+counts as expired whether or not the expiry job has recorded `ConsentExpired` yet (the job
+records the expiry at that same business time, so the answer is the same before and after).
+`expires_at`, `in_force` (Python) and `consent_covers` (SQL) are that rule; every read of
+consent state uses one of them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 
 from crm.domain import events as ev
+from crm.domain.calendar import months_after
 from crm.domain.corrections import counted
-from crm.domain.in_force import in_order, last_in_force
+from crm.domain.in_force import Change, in_order, last_in_force
+
+CONSENT_VALIDITY_MONTHS = 24
+"""How long a consent is valid from its grant unless renewed (the default of the setting)."""
+
+
+def expires_at(granted_at: datetime, validity_months: int) -> datetime:
+    """When a grant stops counting: `validity_months` calendar months later (UTC calendar)."""
+    return months_after(granted_at.astimezone(UTC), validity_months)
+
+
+def in_force(history: Sequence[Change], at: datetime, validity_months: int) -> bool:
+    """Whether consent was in force at `at`: a grant decides it and was given less than
+    `validity_months` before (for a history in the rule's order, e.g. the aggregate's)."""
+    change = last_in_force(history, at, lambda c: c[0])
+    return change is not None and change[1] and at < expires_at(change[0], validity_months)
+
+
+def consent_state(
+    histories: Mapping[str, Sequence[Change]], at: datetime, validity_months: int
+) -> dict[str, bool]:
+    """Per purpose with a history (e.g. an aggregate's `consent_changes`), whether a consent
+    is in force at `at`."""
+    return {
+        purpose: in_force(history, at, validity_months) for purpose, history in histories.items()
+    }
+
+
+def valid_until_sql(alias: str, validity_months: int) -> str:
+    """SQL for where ledger interval `alias` really ends: its closing change or its expiry,
+    whichever comes first (`expires_at` in SQL; LEAST ignores a NULL valid_to)."""
+    months = int(validity_months)
+    return (
+        f"LEAST({alias}.valid_to, ({alias}.valid_from AT TIME ZONE 'UTC'"
+        f" + make_interval(months => {months})) AT TIME ZONE 'UTC')"
+    )
+
+
+def consent_covers(alias: str, at: str, validity_months: int) -> str:
+    """SQL that holds when ledger interval `alias` gave a valid consent at instant `at`."""
+    return f"{alias}.valid_from <= {at} AND {valid_until_sql(alias, validity_months)} > {at}"
 
 
 @dataclass(frozen=True)
@@ -54,14 +100,28 @@ def consent_changes(journey: Sequence[ev.CustomerEvent]) -> list[ConsentChange]:
     return in_order(changes, key=lambda c: (c.occurred_at, c.version))
 
 
-def consents_as_of(journey: Sequence[ev.CustomerEvent], at: datetime) -> dict[str, ConsentChange]:
-    """Per purpose, the change in force at `at` (the last one in the rule's order not after it)."""
+def consents_as_of(
+    journey: Sequence[ev.CustomerEvent], at: datetime, validity_months: int
+) -> dict[str, ConsentChange]:
+    """Per purpose, the change in force at `at` (the last one in the rule's order not after
+    it); a grant past its validity reads as the expiry it is (kind `ConsentExpired`)."""
     by_purpose: dict[str, list[ConsentChange]] = {}
     for change in consent_changes(journey):
         by_purpose.setdefault(change.purpose, []).append(change)
     state = {}
     for purpose, history in by_purpose.items():
         in_force = last_in_force(history, at, lambda c: c.occurred_at)
-        if in_force is not None:
-            state[purpose] = in_force
+        if in_force is None:
+            continue
+        ends = expires_at(in_force.occurred_at, validity_months)
+        if in_force.granted and ends <= at:
+            in_force = replace(
+                in_force,
+                granted=False,
+                occurred_at=ends,
+                kind=ev.ConsentExpired.kind(),
+                lawful_basis=None,
+                evidence=None,
+            )
+        state[purpose] = in_force
     return state

@@ -17,11 +17,12 @@ from typing import Any
 from psycopg.rows import DictRow
 
 from crm.domain import events as ev
+from crm.domain.consents import consent_covers, valid_until_sql
 from crm.domain.in_force import covers
 from projections.engine.generations import LiveViews
 from projections.engine.view import View
-from projections.views.consent_ledger import ConsentLedger
-from projections.views.restrictions import Restrictions, restricted_at
+from projections.views.consent_ledger import ConsentLedger, interval_columns
+from projections.views.restrictions import Restrictions
 from projections.views.timeline import Timeline
 
 
@@ -57,6 +58,91 @@ def _purpose_sql() -> tuple[str, list[str]]:
     return f"CASE t.kind {' '.join(cases)} END", kinds
 
 
+AUDIT_COLUMNS = (
+    "customer_id",
+    "version",
+    "position",
+    "kind",
+    "occurred_at",
+    "channel",
+    "institution",
+    "recorded_by",
+    "purpose",
+    "consent_from",
+    "consent_to",
+    "evidence",
+    "lawful_basis",
+    "consent_channel",
+    "restricted",
+    "violation",
+)
+"""The columns of an audited contact, in the order of the CSV export."""
+
+
+@dataclass(frozen=True)
+class AuditTotals:
+    """How many marketing contacts the audit checked, and how many of them violate."""
+
+    contacts: int
+    violations: int
+
+
+def _audited_sql(
+    audited: AuditViews, start: datetime | None, end: datetime | None, purpose: str | None
+) -> tuple[str, dict[str, Any]]:
+    """Every marketing contact in [start, end) with the interval that covered it, or none,
+    and its verdict: one row per contact, no limit (callers count, page or stream it)."""
+    purpose_case, kinds = _purpose_sql()
+    t, c, r = audited.timeline.prefix, audited.ledger.prefix, audited.restrictions.prefix
+    valid = consent_covers("i", "t.occurred_at", audited.ledger.validity_months)
+    where = ["t.kind = ANY(%(kinds)s)"]
+    params: dict[str, Any] = {"kinds": kinds}
+    if start is not None:
+        where.append("t.occurred_at >= %(start)s")
+        params["start"] = start
+    if end is not None:
+        where.append("t.occurred_at < %(end)s")
+        params["end"] = end
+    outer = ["t.purpose IS NOT NULL"]
+    if purpose is not None:
+        outer.append("t.purpose = %(purpose)s")
+        params["purpose"] = purpose
+    # Plain joins, not a lookup per contact: one customer's intervals of one purpose (and its
+    # restriction intervals) never overlap, so at most one of each covers a contact, and the
+    # planner can hash-join the whole log at once.
+    sql = (
+        " SELECT t.customer_id, t.version, t.position, t.kind, t.occurred_at, t.channel,"
+        " t.institution, t.recorded_by, t.purpose,"
+        " i.valid_from AS consent_from, i.valid_to AS consent_to, i.evidence,"
+        " i.lawful_basis, i.channel AS consent_channel,"
+        " ri.customer_id IS NOT NULL AS restricted,"
+        " CASE WHEN i.valid_from IS NULL THEN 'no valid consent'"
+        " WHEN ri.customer_id IS NOT NULL THEN 'processing restricted'"
+        " END AS violation"
+        " FROM (SELECT t.customer_id, t.version, t.position, t.kind, t.occurred_at,"
+        f"  t.channel, t.institution, t.recorded_by, {purpose_case} AS purpose"
+        f"  FROM {t}entries t WHERE {' AND '.join(where)}) t"
+        f" LEFT JOIN {c}intervals i ON i.customer_id = t.customer_id"
+        f"  AND i.purpose = t.purpose AND {valid}"
+        f" LEFT JOIN {r}intervals ri ON ri.customer_id = t.customer_id"
+        f"  AND {covers('ri', 't.occurred_at')}"
+        f" WHERE {' AND '.join(outer)}"
+    )
+    return sql, params
+
+
+def audit_totals(
+    audited: AuditViews, start: datetime | None, end: datetime | None, purpose: str | None
+) -> AuditTotals:
+    """How many contacts in the window were checked and how many violate: all of them."""
+    sql, params = _audited_sql(audited, start, end, purpose)
+    [row] = audited.timeline.query(
+        f"SELECT count(*) AS contacts, count(violation) AS violations FROM ({sql}) audited",
+        params,
+    )
+    return AuditTotals(int(row["contacts"]), int(row["violations"]))
+
+
 def marketing_contacts(
     audited: AuditViews,
     start: datetime | None,
@@ -64,44 +150,20 @@ def marketing_contacts(
     purpose: str | None,
     *,
     violations_only: bool = False,
-    limit: int = 10_000,
+    offset: int = 0,
+    limit: int | None = None,
 ) -> list[DictRow]:
-    """Marketing contacts in [start, end) with the interval that covered each, or none."""
-    purpose_case, kinds = _purpose_sql()
-    t, c = audited.timeline.prefix, audited.ledger.prefix
-    restricted = restricted_at(
-        "t.customer_id", f"{audited.restrictions.prefix}intervals", "t.occurred_at"
-    )
-    where = ["t.kind = ANY(%(kinds)s)", "m.purpose IS NOT NULL"]
-    params: dict[str, Any] = {"kinds": kinds, "limit": limit}
-    if start is not None:
-        where.append("t.occurred_at >= %(start)s")
-        params["start"] = start
-    if end is not None:
-        where.append("t.occurred_at < %(end)s")
-        params["end"] = end
-    if purpose is not None:
-        where.append("m.purpose = %(purpose)s")
-        params["purpose"] = purpose
+    """Marketing contacts in [start, end) with the interval that covered each, or none,
+    oldest first: all of them, or the page [offset, offset + limit) when a limit is given.
+    `audit_totals` says how many there are in all."""
+    sql, params = _audited_sql(audited, start, end, purpose)
     outer = "WHERE violation IS NOT NULL" if violations_only else ""
+    page = ""
+    if limit is not None:
+        page = " OFFSET %(offset)s LIMIT %(limit)s"
+        params = {**params, "offset": offset, "limit": limit}
     return audited.timeline.query(
-        "SELECT * FROM ("
-        " SELECT t.customer_id, t.version, t.position, t.kind, t.occurred_at, t.channel,"
-        " t.institution, t.recorded_by, m.purpose,"
-        " i.valid_from AS consent_from, i.valid_to AS consent_to, i.evidence,"
-        " i.lawful_basis, i.channel AS consent_channel,"
-        f" {restricted} AS restricted,"
-        " CASE WHEN i.valid_from IS NULL THEN 'no valid consent'"
-        f" WHEN {restricted} THEN 'processing restricted'"
-        " END AS violation"
-        f" FROM {t}entries t"
-        f" CROSS JOIN LATERAL (SELECT {purpose_case} AS purpose) m"
-        " LEFT JOIN LATERAL ("
-        f"  SELECT * FROM {c}intervals i WHERE i.customer_id = t.customer_id"
-        f"   AND i.purpose = m.purpose AND {covers('i', 't.occurred_at')}"
-        "   ORDER BY i.valid_from DESC LIMIT 1) i ON true"
-        f" WHERE {' AND '.join(where)}"
-        f") audited {outer} ORDER BY occurred_at, customer_id, version LIMIT %(limit)s",
+        f"SELECT * FROM ({sql}) audited {outer} ORDER BY occurred_at, customer_id, version{page}",
         params,
     )
 
@@ -123,15 +185,16 @@ def consents_in_window(
     start: datetime | None,
     end: datetime | None,
     purpose: str | None,
+    now: datetime,
     limit: int = 10_000,
 ) -> list[DictRow]:
-    """Each consent given in the window with its evidence and how it ended."""
-    where, params = _window("valid_from", start, end, purpose)
-    params["limit"] = limit
+    """Each consent given in the window with its evidence and how it ended (as of `now`)."""
+    where, params = _window("i.valid_from", start, end, purpose, "i.purpose")
+    params.update(limit=limit, now=now)
+    columns = interval_columns("i", ledger.validity_months, "%(now)s")
     return ledger.query(
-        "SELECT customer_id, purpose, valid_from, valid_to, lawful_basis, evidence, channel,"
-        f" institution, ended_by FROM {{p}}intervals WHERE {where}"
-        " ORDER BY valid_from, customer_id LIMIT %(limit)s",
+        f"SELECT {columns} FROM {{p}}intervals i WHERE {where}"
+        " ORDER BY i.valid_from, i.customer_id LIMIT %(limit)s",
         params,
     )
 
@@ -145,23 +208,17 @@ def expiring(
     limit: int = 10_000,
 ) -> list[DictRow]:
     """Consents in force now that reach their validity limit within `within_days`."""
-    params: dict[str, Any] = {
-        "now": now,
-        "days": within_days,
-        "months": validity_months,
-        "limit": limit,
-    }
+    params: dict[str, Any] = {"now": now, "days": within_days, "limit": limit}
     extra = ""
     if purpose is not None:
         extra = " AND i.purpose = %(purpose)s"
         params["purpose"] = purpose
+    until = valid_until_sql("i", validity_months)
     return ledger.query(
         "SELECT i.customer_id, i.purpose, i.valid_from, i.evidence, i.channel,"
-        " i.valid_from + make_interval(months => %(months)s) AS expires_at"
-        " FROM {p}intervals i"
-        " WHERE i.valid_to IS NULL AND i.valid_from <= %(now)s"
-        " AND i.valid_from + make_interval(months => %(months)s)"
-        "     < %(now)s + make_interval(days => %(days)s)"
+        f" {until} AS expires_at FROM {{p}}intervals i"
+        f" WHERE i.valid_to IS NULL AND i.valid_from <= %(now)s AND {until} > %(now)s"
+        f" AND {until} < %(now)s + make_interval(days => %(days)s)"
         " AND NOT EXISTS (SELECT 1 FROM {p}erased e WHERE e.customer_id = i.customer_id)"
         f"{extra} ORDER BY expires_at LIMIT %(limit)s",
         params,
@@ -169,7 +226,11 @@ def expiring(
 
 
 def _window(
-    column: str, start: datetime | None, end: datetime | None, purpose: str | None
+    column: str,
+    start: datetime | None,
+    end: datetime | None,
+    purpose: str | None,
+    purpose_column: str = "purpose",
 ) -> tuple[str, dict[str, Any]]:
     where = ["true"]
     params: dict[str, Any] = {}
@@ -180,6 +241,6 @@ def _window(
         where.append(f"{column} < %(end)s")
         params["end"] = end
     if purpose is not None:
-        where.append("purpose = %(purpose)s")
+        where.append(f"{purpose_column} = %(purpose)s")
         params["purpose"] = purpose
     return " AND ".join(where), params

@@ -189,7 +189,10 @@ class Compiler:
             return self.compare(rule)
         if isinstance(rule, Consent):
             consented = consented_at(
-                f"{p.consents.prefix}intervals", self.bind(rule.consent), "%(now)s"
+                f"{p.consents.prefix}intervals",
+                self.bind(rule.consent),
+                "%(now)s",
+                p.consents.validity_months,
             )
             return f"c.customer_id IN ({consented})"
         if isinstance(rule, WebinarsAttended):
@@ -339,11 +342,16 @@ def explain(tables: Tables, compiled: Compiled, customer_id: UUID) -> Explanatio
 
 def export_rows(tables: Tables, compiled: Compiled, purpose: str) -> list[DictRow]:
     """Members with a consent for `purpose` valid at `now` and an e-mail: id, name, e-mail."""
-    consented = consented_at(f"{tables.consents.prefix}intervals", "%(export_purpose)s", "%(now)s")
+    consented = consented_at(
+        f"{tables.consents.prefix}intervals",
+        "%(export_purpose)s",
+        "%(now)s",
+        tables.consents.validity_months,
+    )
     return tables.run(
         f"SELECT c.customer_id, d.name, d.email FROM {from_clause(tables, compiled)}"
         f" JOIN {tables.directory.prefix}customers d ON d.customer_id = c.customer_id"
-        f" WHERE {eligible(tables)} AND NOT d.erased AND d.email IS NOT NULL AND {compiled.where}"
+        f" WHERE {eligible(tables)} AND d.email IS NOT NULL AND {compiled.where}"
         f" AND c.customer_id IN ({consented})"
         " ORDER BY d.name, c.customer_id",
         {**compiled.params, "export_purpose": purpose},

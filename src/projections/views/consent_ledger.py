@@ -10,6 +10,10 @@ Because history can be recorded out of order, a batch recomputes the intervals o
 leaves the changes, and the intervals of its purpose are computed again without it.
 "Was consent valid for purpose P at time T" is one query on the (customer, purpose,
 valid_from) index. No personal data is read; on `Erased` the customer is marked erased.
+
+Stored intervals end only where a change closes them; every read ends them at the grant's
+validity too (`crm.domain.consents`, `validity_months` from the settings), so a consent
+past its validity reads as expired whether or not the expiry job has run.
 """
 
 from __future__ import annotations
@@ -22,18 +26,29 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 
 from crm.domain import events as ev
-from crm.domain.in_force import ORDER_SQL, VALID_TO, covers, intervals_window
+from crm.domain.consents import CONSENT_VALIDITY_MONTHS, consent_covers, valid_until_sql
+from crm.domain.in_force import ORDER_SQL, VALID_TO, intervals_window
 from projections.engine.view import Batch, View
 
 ENDED_BY = "CASE lead(change) OVER w WHEN 'given' THEN 'renewed' ELSE lead(change) OVER w END"
-VALID_AT = covers("i", "%(at)s")
-"""An interval `i` that covers the business time bound as `at`."""
 
 
-def consented_at(intervals: str, purpose: str, at: str) -> str:
+def consented_at(intervals: str, purpose: str, at: str, validity_months: int) -> str:
     """SQL selecting the customers whose consent for `purpose` was in force at `at`."""
+    covered = consent_covers("i", at, validity_months)
+    return f"SELECT i.customer_id FROM {intervals} i WHERE i.purpose = {purpose} AND {covered}"
+
+
+def interval_columns(alias: str, validity_months: int, now: str) -> str:
+    """An interval's columns as read: valid_to and ended_by say `expired` once the grant's
+    validity ended before its closing change, if that moment is not after `now`."""
+    until = valid_until_sql(alias, validity_months)
+    expired = f"({until} <= {now} AND ({alias}.valid_to IS NULL OR {until} < {alias}.valid_to))"
     return (
-        f"SELECT i.customer_id FROM {intervals} i WHERE i.purpose = {purpose} AND {covers('i', at)}"
+        f"{alias}.customer_id, {alias}.purpose, {alias}.valid_from,"
+        f" CASE WHEN {expired} THEN {until} ELSE {alias}.valid_to END AS valid_to,"
+        f" {alias}.lawful_basis, {alias}.evidence, {alias}.channel, {alias}.institution,"
+        f" CASE WHEN {expired} THEN 'expired' ELSE {alias}.ended_by END AS ended_by"
     )
 
 
@@ -51,6 +66,8 @@ class ConsentLedger(View):
         ev.Erased,
     )
     needs_personal_data = False
+    validity_months: int = CONSENT_VALIDITY_MONTHS
+    """How long a grant stays valid; set from the settings when the view is built."""
 
     def ddl(self) -> list[str]:
         return [
@@ -163,20 +180,21 @@ class ConsentLedger(View):
 
     def was_valid(self, customer_id: UUID, purpose: str, at: datetime) -> bool:
         """Whether a consent for the purpose was in force at business time `at`."""
+        valid_at = consent_covers("i", "%(at)s", self.validity_months)
         rows = self.query(
             "SELECT EXISTS (SELECT 1 FROM {p}intervals i WHERE i.customer_id = %(id)s"
-            f" AND i.purpose = %(purpose)s AND {VALID_AT}) AS valid",
+            f" AND i.purpose = %(purpose)s AND {valid_at}) AS valid",
             {"id": customer_id, "purpose": purpose, "at": at},
         )
         return bool(rows[0]["valid"])
 
-    def intervals(self, customer_id: UUID) -> list[DictRow]:
-        """Every validity interval of the customer, by purpose and start."""
+    def intervals(self, customer_id: UUID, now: datetime) -> list[DictRow]:
+        """Every validity interval of the customer as of `now`, by purpose and start."""
+        columns = interval_columns("i", self.validity_months, "%(now)s")
         return self.query(
-            "SELECT purpose, valid_from, valid_to, lawful_basis, evidence, channel,"
-            " institution, ended_by FROM {p}intervals WHERE customer_id = %s"
-            " ORDER BY purpose, valid_from, given_at_position",
-            (customer_id,),
+            f"SELECT {columns} FROM {{p}}intervals i WHERE i.customer_id = %(id)s"
+            " ORDER BY i.purpose, i.valid_from, i.given_at_position",
+            {"id": customer_id, "now": now},
         )
 
     def changes(self, customer_id: UUID) -> list[DictRow]:

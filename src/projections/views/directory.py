@@ -1,4 +1,12 @@
-"""The customer directory: one row per customer for search and lists (personal, erasable)."""
+"""The customer directory: one row per customer for search and lists (personal, erasable).
+
+Name, e-mail and phone are held in clear so that search can match parts of a name. On
+erasure the customer's row is DELETED, and the erasure use case then VACUUMs this view's
+tables (`projections.engine.vacuum`), so no live or dead row version holds them. What remains
+outside this table: the bytes of the freed row versions until PostgreSQL reuses the space,
+the write-ahead log until its segments are recycled (and any WAL archive), and backups taken
+before the erasure, for as long as they are kept.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +24,7 @@ class CustomerDirectory(View):
     """Names, e-mails and owners of customers, searchable by part of a name."""
 
     name = "directory"
-    version = 1
+    version = 2
     topics = (ev.Registered, ev.ProfileCorrected, ev.AccountManagerAssigned, ev.Erased)
     needs_personal_data = True
 
@@ -29,8 +37,7 @@ class CustomerDirectory(View):
             " name text, email text, phone text, sector text,"
             " account_manager text,"
             " institution text NOT NULL,"
-            " first_seen timestamptz NOT NULL,"
-            " erased boolean NOT NULL DEFAULT false)",
+            " first_seen timestamptz NOT NULL)",
             "CREATE INDEX IF NOT EXISTS {p}customers_name"
             " ON {p}customers (lower(name) text_pattern_ops)",
             "CREATE INDEX IF NOT EXISTS {p}customers_manager ON {p}customers (account_manager)",
@@ -85,11 +92,7 @@ class CustomerDirectory(View):
                     {**params, "manager": event.account_manager},
                 )
             elif isinstance(event, ev.Erased):
-                cursor.execute(
-                    f"UPDATE {p}customers SET name = NULL, email = NULL, phone = NULL,"
-                    " erased = true WHERE customer_id = %(id)s",
-                    params,
-                )
+                cursor.execute(f"DELETE FROM {p}customers WHERE customer_id = %(id)s", params)
 
     def search_names(self, text: str, limit: int) -> list[UUID]:
         """Customers whose name contains the text (case-insensitive), shortest names first."""
@@ -109,7 +112,7 @@ class CustomerDirectory(View):
         text = name.strip().lower()
         pattern = "%" + text.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_") + "%"
         return self.query(
-            "SELECT customer_id, kind, name, email, account_manager, erased FROM {p}customers"
+            "SELECT customer_id, kind, name, email, account_manager FROM {p}customers"
             " WHERE (lower(name) LIKE %s OR (length(name) >= 5 AND strpos(%s, lower(name)) > 0))"
             " AND (%s::text IS NULL OR kind = %s)"
             " ORDER BY length(name), name LIMIT %s",
@@ -119,7 +122,7 @@ class CustomerDirectory(View):
     def rows(self, customer_ids: list[UUID]) -> dict[UUID, DictRow]:
         """The directory rows of the given customers, by id."""
         found = self.query(
-            "SELECT customer_id, kind, name, email, account_manager, erased FROM {p}customers"
+            "SELECT customer_id, kind, name, email, account_manager FROM {p}customers"
             " WHERE customer_id = ANY(%s)",
             (customer_ids,),
         )
@@ -127,13 +130,12 @@ class CustomerDirectory(View):
 
     def owned_by(self, account_manager: str, limit: int = 500) -> list[DictRow]:
         return self.query(
-            "SELECT * FROM {p}customers WHERE account_manager = %s AND NOT erased"
-            " ORDER BY name LIMIT %s",
+            "SELECT * FROM {p}customers WHERE account_manager = %s ORDER BY name LIMIT %s",
             (account_manager, limit),
         )
 
     def names(self, customer_ids: list[UUID]) -> dict[UUID, str | None]:
-        """The names of the given customers (None once erased), by id."""
+        """The names of the given customers, by id (an erased customer has no entry)."""
         rows = self.query(
             "SELECT customer_id, name FROM {p}customers WHERE customer_id = ANY(%s)",
             (customer_ids,),

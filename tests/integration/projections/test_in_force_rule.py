@@ -105,7 +105,7 @@ def test_views_audit_and_segments_decide_consent_and_restriction_as_the_rule_doe
     assert set(audited) == set(instants)
 
     for t in instants:
-        in_force = consents_as_of(journey, t).get(PURPOSE)
+        in_force = consents_as_of(journey, t, tables.consents.validity_months).get(PURPOSE)
         consented = in_force is not None and in_force.granted
         restricted = restricted_as_of(journey, t)
         assert customer.has_consent(PURPOSE, t) == consented, t

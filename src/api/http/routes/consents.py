@@ -63,10 +63,10 @@ def read_consents(
     lawful basis and how it ended (withdrawn, expired, renewed)."""
     view = services.views.get(ConsentLedger)
     wait_until_visible(services, [view], after)
-    intervals = [ConsentIntervalOut(**row) for row in view.intervals(customer_id)]
+    now = as_of or datetime.now(UTC)
+    intervals = [ConsentIntervalOut(**row) for row in view.intervals(customer_id, now)]
     if not intervals and not services.crm.exists(customer_id):
         raise CustomerNotFoundError(customer_id)
-    now = as_of or datetime.now(UTC)
     state = []
     for purpose in PURPOSES:
         current = next(

@@ -25,6 +25,7 @@ from api.permissions import Permission
 from api.services.contacts import visible_contacts
 from api.services.customer_search import find_customer_ids
 from crm.application.users import User
+from crm.domain.consents import consent_state
 from crm.domain.customer import Customer
 from crm.domain.errors import InvalidFieldError
 
@@ -33,7 +34,8 @@ Writer = Annotated[User, Depends(require(Permission.WRITE_CUSTOMERS))]
 Reader = Annotated[User, Depends(require(Permission.READ_CUSTOMERS))]
 
 
-def customer_out(customer: Customer, user: User) -> CustomerOut:
+def customer_out(customer: Customer, user: User, validity_months: int) -> CustomerOut:
+    """The customer as `user` may see it; consents as of now (none once erased)."""
     now = datetime.now(UTC)
     contacts = visible_contacts(user, customer, now)
     return CustomerOut(
@@ -50,9 +52,9 @@ def customer_out(customer: Customer, user: User) -> CustomerOut:
             AffiliationOut(organisation_id=UUID(org), since=since)
             for org, since in customer.affiliations.items()
         ],
-        consents={
-            purpose: customer.has_consent(purpose, now) for purpose in customer.consent_changes
-        },
+        consents={}
+        if customer.erased
+        else consent_state(customer.consent_changes, now, validity_months),
         lead_stages=customer.lead_stages,
         membership_tier=customer.membership_tier,
         erased=customer.erased,
@@ -139,7 +141,9 @@ def read_customer(
     customer_id: UUID, services: ServicesDep, user: Reader, access: AccessLogged
 ) -> CustomerOut:
     """A customer's profile, consents, leads and membership as they stand now (access logged)."""
-    customer = customer_out(services.crm.get_customer(customer_id), user)
+    customer = customer_out(
+        services.crm.get_customer(customer_id), user, services.settings.consent_validity_months
+    )
     access.record(user, [customer_id])
     return customer
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import AwareDatetime
 
 from api.bootstrap.wiring import Services
@@ -35,6 +36,7 @@ from api.http.privacy_schemas import (
 from api.http.schemas import RecordedOut
 from api.permissions import Permission
 from api.services.access_log import access_csv, access_page, customer_filter
+from api.services.consent_audit import audit_csv_lines, caught_up_audit_views
 from api.services.erasures import purged_views
 from api.services.privacy_export import build_export, export_zip
 from crm.application.privacy import ErasureRequest, RequestStatus
@@ -45,7 +47,7 @@ from crm.domain.errors import InvalidFieldError
 from crm.domain.restrictions import restricted_as_of
 from crm.domain.vocabulary import PURPOSES
 from projections.audits import consent_audit
-from projections.engine.runner import wait_until_caught_up
+from projections.audits.consent_audit import AUDIT_COLUMNS
 
 router = APIRouter(prefix="/privacy", tags=["privacy"])
 DPO = Annotated[User, Depends(require(Permission.RUN_PRIVACY))]
@@ -264,7 +266,7 @@ def read_consents(
         raise InvalidFieldError("as_of", "must include a time zone")
     at = as_of or datetime.now(UTC)
     journey = list(services.crm.get_journey(customer_id))
-    state = consents_as_of(journey, at)
+    state = consents_as_of(journey, at, services.settings.consent_validity_months)
     access.record(user, [customer_id])
     return ConsentsOut(
         customer_id=customer_id,
@@ -338,23 +340,11 @@ def list_retention_decisions(
     return [RetentionDecisionOut(**row) for row in services.retention_log.recent(limit)]
 
 
-@router.get("/consent-audit")
-def audit_consents(
-    services: ServicesDep,
-    user: DPO,
-    access: AccessLogged,
-    start: Annotated[datetime | None, Query(alias="from")] = None,
-    end: Annotated[datetime | None, Query(alias="to")] = None,
-    purpose: str | None = None,
-    expiring_within_days: Annotated[int, Query(ge=0, le=3650)] = 30,
-    limit: Annotated[int, Query(ge=1, le=100_000)] = 10_000,
-) -> ConsentAuditOut:
-    """Re-check every marketing contact in [from, to) against the consent ledger.
+AuditFrom = Annotated[datetime | None, Query(alias="from")]
+AuditTo = Annotated[datetime | None, Query(alias="to")]
 
-    Lists violations (no valid consent for the purpose at that moment, or processing
-    restricted), consents given, withdrawn and expired per purpose and channel, each consent
-    given in the window with its evidence, and consents expiring within N days.
-    """
+
+def _audit_window(start: datetime | None, end: datetime | None, purpose: str | None) -> None:
     for name, value in (("from", start), ("to", end)):
         if value is not None and value.tzinfo is None:
             raise InvalidFieldError(name, "must include a time zone")
@@ -362,36 +352,90 @@ def audit_consents(
         raise InvalidFieldError("to", "must be after from")
     if purpose is not None and purpose not in PURPOSES:
         raise InvalidFieldError("purpose", f"must be one of {', '.join(PURPOSES)}")
-    audited = consent_audit.AuditViews.of(services.views)
+
+
+@router.get("/consent-audit")
+def audit_consents(
+    services: ServicesDep,
+    user: DPO,
+    access: AccessLogged,
+    start: AuditFrom = None,
+    end: AuditTo = None,
+    purpose: str | None = None,
+    expiring_within_days: Annotated[int, Query(ge=0, le=3650)] = 30,
+    offset: Annotated[int, Query(ge=0, description="First violation of the page.")] = 0,
+    limit: Annotated[int, Query(ge=1, le=10_000, description="Violations per page.")] = 1000,
+) -> ConsentAuditOut:
+    """Re-check every marketing contact in [from, to) against the consent ledger.
+
+    `contacts_checked` and `violations_total` count every contact in the window; `violations`
+    is one page of them (`offset`, `limit`), oldest first. Also lists consents given,
+    withdrawn and expired per purpose and channel, each consent given in the window with its
+    evidence, and consents expiring within N days. Every contact: `/privacy/consent-audit.csv`.
+    """
+    _audit_window(start, end, purpose)
+    audited, behind = caught_up_audit_views(services)
+    if behind:
+        raise ViewBehindError(services.projector.head())
     ledger = audited.ledger
-    # The views at the same log position, so a contact and its consent are judged together.
-    try:
-        timeout = services.settings.read_wait_timeout * 5
-        wait_until_caught_up(services.projector, audited.all(), timeout)
-    except TimeoutError as error:
-        raise ViewBehindError(services.projector.head()) from error
-    contacts = consent_audit.marketing_contacts(audited, start, end, purpose, limit=limit)
-    given = consent_audit.consents_in_window(ledger, start, end, purpose, limit)
-    expiring = consent_audit.expiring(
-        ledger,
-        datetime.now(UTC),
-        expiring_within_days,
-        services.settings.consent_validity_months,
-        purpose,
-        limit,
+    now = datetime.now(UTC)
+    totals = consent_audit.audit_totals(audited, start, end, purpose)
+    page = consent_audit.marketing_contacts(
+        audited, start, end, purpose, violations_only=True, offset=offset, limit=limit
     )
-    violations = [row for row in contacts if row["violation"]]
-    access.record(user, [row["customer_id"] for row in (*violations, *given, *expiring)])
+    given = consent_audit.consents_in_window(ledger, start, end, purpose, now, limit)
+    expiring = consent_audit.expiring(
+        ledger, now, expiring_within_days, services.settings.consent_validity_months, purpose, limit
+    )
+    access.record(user, [row["customer_id"] for row in (*page, *given, *expiring)])
     return ConsentAuditOut(
         start=start,
         end=end,
         purpose=purpose,
-        contacts_checked=len(contacts),
-        violations=[AuditedContactOut(**row) for row in violations],
+        contacts_checked=totals.contacts,
+        violations_total=totals.violations,
+        violations_offset=offset,
+        violations=[AuditedContactOut(**row) for row in page],
         changes=[
             ConsentChangeCountOut(**row)
             for row in consent_audit.changes_by_purpose_and_channel(ledger, start, end, purpose)
         ],
         consents=[ConsentGivenOut(**row) for row in given],
         expiring=[ExpiringConsentOut(**row) for row in expiring],
+    )
+
+
+@router.get(
+    "/consent-audit.csv",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/csv": {}}, "description": ",".join(AUDIT_COLUMNS)}},
+)
+def export_consent_audit(
+    services: ServicesDep,
+    user: DPO,
+    access: AccessLogged,
+    start: AuditFrom = None,
+    end: AuditTo = None,
+    purpose: str | None = None,
+    violations_only: bool = False,
+) -> StreamingResponse:
+    """CSV of every marketing contact in [from, to) with the consent that covered it and its
+    verdict (or only the violations), oldest first; no row limit."""
+    _audit_window(start, end, purpose)
+    audited, behind = caught_up_audit_views(services)
+    if behind:
+        raise ViewBehindError(services.projector.head())
+    customers: list[UUID] = []
+
+    def lines_then_log() -> Iterator[str]:
+        yield from audit_csv_lines(
+            audited, start, end, purpose, violations_only=violations_only, seen=customers.append
+        )
+        access.record(user, dict.fromkeys(customers))
+
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    return StreamingResponse(
+        lines_then_log(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="consent-audit-{stamp}.csv"'},
     )

@@ -10,6 +10,13 @@ from psycopg_pool import ConnectionPool
 from crm.adapters.encryption import KeyRing
 
 
+def has_data_keys(pool: ConnectionPool) -> bool:
+    """Whether any customer's data key is stored (an empty database accepts any master key)."""
+    with pool.connection() as conn:
+        row = conn.execute("SELECT EXISTS (SELECT 1 FROM customer_data_keys)").fetchone()
+    return bool(row and row[0])
+
+
 class PostgresKeyRing(KeyRing):
     """Data keys in `customer_data_keys`; destroying one deletes its row."""
 
@@ -71,6 +78,14 @@ class PostgresKeyRing(KeyRing):
                 (key_id, list(wrapped), list(wrapped.values())),
             ).fetchall()
         return {row[0] for row in rows}
+
+    def _sample_per_master_key(self) -> dict[str, tuple[UUID, bytes]]:
+        with self.pool.connection() as conn:
+            rows = conn.execute(
+                "SELECT DISTINCT ON (master_key_id) master_key_id, customer_id, wrapped_key"
+                " FROM customer_data_keys ORDER BY master_key_id"
+            ).fetchall()
+        return {row[0]: (row[1], bytes(row[2])) for row in rows}
 
     def _delete_wrapped(self, customer_id: UUID) -> bool:
         with self.pool.connection() as conn:

@@ -46,7 +46,7 @@ def test_validity_holds_from_the_grant_up_to_but_not_at_the_withdrawal(
     assert view.was_valid(customer_id, "newsletter", day(20) - tick)
     assert not view.was_valid(customer_id, "newsletter", day(20))
     assert not view.was_valid(customer_id, "email_marketing", day(15))
-    [interval] = view.intervals(customer_id)
+    [interval] = view.intervals(customer_id, day(100))
     assert (interval["valid_from"], interval["valid_to"]) == (day(10), day(20))
     assert (interval["evidence"], interval["ended_by"]) == ("form v1", "withdrawn")
 
@@ -70,7 +70,7 @@ def test_out_of_order_history_gives_the_same_intervals_as_in_order(services: Ser
         (day(12), None, "form v3", None),
     ]
     for customer_id in (in_order, out_of_order):
-        intervals = view.intervals(customer_id)
+        intervals = view.intervals(customer_id, day(100))
         got = [(i["valid_from"], i["valid_to"], i["evidence"], i["ended_by"]) for i in intervals]
         assert got == expected
     assert view.was_valid(out_of_order, "email_marketing", day(100))
@@ -87,7 +87,7 @@ def test_expiry_closes_the_interval_and_erasure_marks_the_customer(services: Ser
     recordings = crm.save(customer)
     view = ledger(services, recordings[-1].notification.id)
 
-    [interval] = view.intervals(customer_id)
+    [interval] = view.intervals(customer_id, day(100))
     assert (interval["valid_to"], interval["ended_by"]) == (day(30), "expired")
     assert view.is_erased(customer_id)
     assert view.was_valid(customer_id, "phone_marketing", START + timedelta(days=29))
