@@ -96,7 +96,7 @@ def view_configurator(settings: Settings, mapper: PersonalDataMapper) -> Callabl
     def configure(view: View) -> None:
         if isinstance(view, CustomerIndicators):
             view.half_life_days = settings.engagement_half_life_days
-        if isinstance(view, Timeline):
+        if isinstance(view, (Timeline, ConsentLedger)):
             view.mapper = mapper
 
     return configure

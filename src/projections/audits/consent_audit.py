@@ -84,7 +84,7 @@ def marketing_contacts(
         where.append("m.purpose = %(purpose)s")
         params["purpose"] = purpose
     outer = "WHERE violation IS NOT NULL" if violations_only else ""
-    return audited.timeline.query(
+    rows = audited.timeline.query(
         "SELECT * FROM ("
         " SELECT t.customer_id, t.version, t.position, t.kind, t.occurred_at, t.channel,"
         " t.institution, t.recorded_by, m.purpose,"
@@ -104,6 +104,7 @@ def marketing_contacts(
         f") audited {outer} ORDER BY occurred_at, customer_id, version LIMIT %(limit)s",
         params,
     )
+    return audited.ledger.opened(rows)
 
 
 def changes_by_purpose_and_channel(
@@ -128,11 +129,13 @@ def consents_in_window(
     """Each consent given in the window with its evidence and how it ended."""
     where, params = _window("valid_from", start, end, purpose)
     params["limit"] = limit
-    return ledger.query(
-        "SELECT customer_id, purpose, valid_from, valid_to, lawful_basis, evidence, channel,"
-        f" institution, ended_by FROM {{p}}intervals WHERE {where}"
-        " ORDER BY valid_from, customer_id LIMIT %(limit)s",
-        params,
+    return ledger.opened(
+        ledger.query(
+            "SELECT customer_id, purpose, valid_from, valid_to, lawful_basis, evidence, channel,"
+            f" institution, ended_by FROM {{p}}intervals WHERE {where}"
+            " ORDER BY valid_from, customer_id LIMIT %(limit)s",
+            params,
+        )
     )
 
 
@@ -155,7 +158,7 @@ def expiring(
     if purpose is not None:
         extra = " AND i.purpose = %(purpose)s"
         params["purpose"] = purpose
-    return ledger.query(
+    rows = ledger.query(
         "SELECT i.customer_id, i.purpose, i.valid_from, i.evidence, i.channel,"
         " i.valid_from + make_interval(months => %(months)s) AS expires_at"
         " FROM {p}intervals i"
@@ -166,6 +169,7 @@ def expiring(
         f"{extra} ORDER BY expires_at LIMIT %(limit)s",
         params,
     )
+    return ledger.opened(rows)
 
 
 def _window(

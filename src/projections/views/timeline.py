@@ -76,8 +76,9 @@ class Timeline(SqlView):
     """
 
     name = "timeline"
-    # 2: personal fields kept sealed and decrypted on read.
-    version = 2
+    # 2: personal fields kept sealed and decrypted on read; 3: personal by default (every
+    # typed field in the personal part, which erasure clears).
+    version = 3
     events = EventRows(
         EVENT_CLASSES,
         extra=[

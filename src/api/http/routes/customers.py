@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from api.http.access_log import ReasonHeader, ReasonQuery, record_access
 from api.http.auth import require
-from api.http.dependencies import IdempotencyHeader, ServicesDep, provenance
+from api.http.dependencies import IdempotencyHeader, ServicesDep, client_key, provenance
 from api.http.schemas import (
     AccountManagerIn,
     AffiliationIn,
@@ -72,7 +72,12 @@ def register_customer(
             occurred_at=body.occurred_at,
             institution=body.institution,
             channel=body.channel,
-            idempotency_key=body.idempotency_key or idempotency_key,
+            idempotency_key=client_key(
+                services,
+                user,
+                body.idempotency_key or idempotency_key,
+                {"register": body.model_dump(mode="json")},
+            ),
         ),
         customer_kind=body.kind,
         customer_type=body.customer_type,
@@ -153,7 +158,12 @@ def assign_account_manager(
             occurred_at=None,
             institution="joint",
             channel="other",
-            idempotency_key=body.idempotency_key or idempotency_key,
+            idempotency_key=client_key(
+                services,
+                user,
+                body.idempotency_key or idempotency_key,
+                {"account_manager": body.model_dump(mode="json"), "customer_id": str(customer_id)},
+            ),
         ),
         body.account_manager,
     )
@@ -176,7 +186,12 @@ def start_affiliation(
             occurred_at=body.occurred_at,
             institution="joint",
             channel="other",
-            idempotency_key=body.idempotency_key or idempotency_key,
+            idempotency_key=client_key(
+                services,
+                user,
+                body.idempotency_key or idempotency_key,
+                {"affiliation": body.model_dump(mode="json"), "customer_id": str(customer_id)},
+            ),
         ),
         body.organisation_id,
         body.role,
@@ -200,7 +215,12 @@ def end_affiliation(
             occurred_at=None,
             institution="joint",
             channel="other",
-            idempotency_key=idempotency_key,
+            idempotency_key=client_key(
+                services,
+                user,
+                idempotency_key,
+                {"end_affiliation": str(organisation_id), "customer_id": str(customer_id)},
+            ),
         ),
         organisation_id,
     )

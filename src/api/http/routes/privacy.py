@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from api.bootstrap.wiring import Services
 from api.http.access_log import ReasonHeader, ReasonQuery, record_access
 from api.http.auth import require
-from api.http.dependencies import IdempotencyHeader, ServicesDep, provenance
+from api.http.dependencies import IdempotencyHeader, ServicesDep, client_key, provenance
 from api.http.errors import ViewBehindError
 from api.http.privacy_schemas import (
     AccessOut,
@@ -133,7 +133,12 @@ def restrict_processing(
             occurred_at=None,
             institution="joint",
             channel="other",
-            idempotency_key=body.idempotency_key or idempotency_key,
+            idempotency_key=client_key(
+                services,
+                user,
+                body.idempotency_key or idempotency_key,
+                {"restriction": body.model_dump(mode="json")},
+            ),
         ),
         body.reason,
     )
@@ -156,7 +161,12 @@ def lift_restriction(
             occurred_at=None,
             institution="joint",
             channel="other",
-            idempotency_key=idempotency_key,
+            idempotency_key=client_key(
+                services,
+                user,
+                idempotency_key,
+                {"lift_restriction": reason, "customer_id": str(customer_id)},
+            ),
         ),
         reason,
     )
