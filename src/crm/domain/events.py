@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from types import MappingProxyType
 from typing import Any, ClassVar
 from uuid import UUID
 
@@ -29,6 +30,14 @@ CLEAR_REASONS = ("vocabulary", "catalogue", "system")
 (`crm.domain.vocabulary`), from a catalogue the provider maintains, or from the system itself
 (ids it generates, amounts, dates, staff user names, keyed hashes). Everything else a user or
 a client can type is personal by default."""
+
+
+def clear(**reasons: str) -> Mapping[str, str]:
+    """A `clear_fields` declaration: field name -> why it may be stored in clear."""
+    unknown = set(reasons.values()) - set(CLEAR_REASONS)
+    if unknown:
+        raise ValueError(f"not a reason to store a field in clear: {sorted(unknown)}")
+    return MappingProxyType(reasons)
 
 
 @dataclass(frozen=True)
@@ -65,16 +74,16 @@ class CustomerEvent(Aggregate.Event):
     """Client-chosen values that rules and views compare (lead and purchase ids): sealed like
     personal fields, and stored in clear only as a keyed hash under the customer's data key,
     so equality survives while the value itself is erased with the key."""
-    clear_fields: ClassVar[Mapping[str, str]] = {
-        "occurred_at": "system",
-        "institution": "vocabulary",
-        "channel": "vocabulary",
+    clear_fields: ClassVar[Mapping[str, str]] = clear(
+        occurred_at="system",
+        institution="vocabulary",
+        channel="vocabulary",
         # Staff user names, and idempotency keys as the system stores them: a keyed hash of
         # the client's key scoped to its caller (`crm.domain.idempotency`) or a key the
         # system derives itself (imports, retention, erasure).
-        "recorded_by": "system",
-        "idempotency_key": "system",
-    }
+        recorded_by="system",
+        idempotency_key="system",
+    )
     """Fields stored in clear, each with its reason (one of CLEAR_REASONS). A subclass
     declares its own fields; the declarations of its bases still hold."""
 
@@ -138,14 +147,14 @@ class Registered(Aggregate.Created, CustomerEvent):
     account_manager: str | None
 
     personal_fields = ("name", "email", "phone")
-    clear_fields = {
-        "customer_kind": "vocabulary",
-        "customer_type": "vocabulary",
+    clear_fields = clear(
+        customer_kind="vocabulary",
+        customer_type="vocabulary",
         # The sector segments select organisations by, kept in clear as the provider's
         # sector list; nothing closes that list yet, so a typed sector is not erased.
-        "sector": "catalogue",
-        "account_manager": "system",
-    }
+        sector="catalogue",
+        account_manager="system",
+    )
 
 
 class ProfileCorrected(CustomerEvent):
@@ -157,7 +166,7 @@ class ProfileCorrected(CustomerEvent):
     sector: str | None
 
     personal_fields = ("name", "email", "phone")
-    clear_fields = {"sector": "catalogue"}
+    clear_fields = clear(sector="catalogue")
 
 
 class AccountManagerAssigned(CustomerEvent):
@@ -165,7 +174,7 @@ class AccountManagerAssigned(CustomerEvent):
 
     account_manager: str
 
-    clear_fields = {"account_manager": "system"}
+    clear_fields = clear(account_manager="system")
 
 
 class AffiliationStarted(CustomerEvent):
@@ -175,7 +184,7 @@ class AffiliationStarted(CustomerEvent):
     role: str | None
 
     personal_fields = ("role",)
-    clear_fields = {"organisation_id": "system"}
+    clear_fields = clear(organisation_id="system")
 
 
 class AffiliationEnded(CustomerEvent):
@@ -183,7 +192,7 @@ class AffiliationEnded(CustomerEvent):
 
     organisation_id: UUID
 
-    clear_fields = {"organisation_id": "system"}
+    clear_fields = clear(organisation_id="system")
 
 
 class ConsentExpired(CustomerEvent):
@@ -191,7 +200,7 @@ class ConsentExpired(CustomerEvent):
 
     purpose: str
 
-    clear_fields = {"purpose": "vocabulary"}
+    clear_fields = clear(purpose="vocabulary")
 
 
 class Erased(CustomerEvent):
@@ -280,7 +289,7 @@ class EventAttended(Touchpoint):
     event_format: str
 
     personal_fields = ("notes", "event_name")
-    clear_fields = {"organiser": "vocabulary", "event_format": "vocabulary"}
+    clear_fields = clear(organiser="vocabulary", event_format="vocabulary")
 
 
 class CompanyVisited(Touchpoint):
@@ -299,7 +308,7 @@ class PhoneCallMade(Touchpoint):
     marketing_purpose: str | None
 
     personal_fields = ("notes", "topic")
-    clear_fields = {"direction": "vocabulary", "marketing_purpose": "vocabulary"}
+    clear_fields = clear(direction="vocabulary", marketing_purpose="vocabulary")
     marketing_purpose_field = "marketing_purpose"
 
 
@@ -310,7 +319,7 @@ class MarketingEmailSent(Touchpoint):
     campaign: str
 
     personal_fields = ("notes", "campaign")
-    clear_fields = {"purpose": "vocabulary"}
+    clear_fields = clear(purpose="vocabulary")
     marketing_purpose_field = "purpose"
 
 
@@ -374,7 +383,7 @@ class LeadCaptured(Touchpoint):
 
     personal_fields = ("notes", "target_group", "interest")
     hashed_fields = ("lead_id",)
-    clear_fields = {"source_channel": "vocabulary"}
+    clear_fields = clear(source_channel="vocabulary")
 
 
 class LeadQualified(Touchpoint):
@@ -416,7 +425,7 @@ class PurchaseMade(Touchpoint):
     # An invoice reference finds the person in the billing system.
     personal_fields = ("notes", "offering", "invoice_reference")
     hashed_fields = ("purchase_id",)
-    clear_fields = {"offering_type": "vocabulary", "amount": "system"}
+    clear_fields = clear(offering_type="vocabulary", amount="system")
 
 
 class PurchaseRefunded(Touchpoint):
@@ -428,7 +437,7 @@ class PurchaseRefunded(Touchpoint):
 
     personal_fields = ("notes", "reason")
     hashed_fields = ("purchase_id",)
-    clear_fields = {"amount": "system"}
+    clear_fields = clear(amount="system")
 
 
 class FeedbackGiven(Touchpoint):
@@ -439,7 +448,7 @@ class FeedbackGiven(Touchpoint):
     offering: str | None
 
     personal_fields = ("notes", "comment", "offering")
-    clear_fields = {"score": "system"}
+    clear_fields = clear(score="system")
 
 
 class ConsentGiven(Touchpoint):
@@ -450,7 +459,7 @@ class ConsentGiven(Touchpoint):
     evidence: str
 
     personal_fields = ("notes", "evidence")
-    clear_fields = {"purpose": "vocabulary", "lawful_basis": "vocabulary"}
+    clear_fields = clear(purpose="vocabulary", lawful_basis="vocabulary")
 
 
 class ConsentWithdrawn(Touchpoint):
@@ -460,7 +469,7 @@ class ConsentWithdrawn(Touchpoint):
     evidence: str
 
     personal_fields = ("notes", "evidence")
-    clear_fields = {"purpose": "vocabulary"}
+    clear_fields = clear(purpose="vocabulary")
 
 
 class PartnerMembershipStarted(Touchpoint):
@@ -468,7 +477,7 @@ class PartnerMembershipStarted(Touchpoint):
 
     tier: str
 
-    clear_fields = {"tier": "vocabulary"}
+    clear_fields = clear(tier="vocabulary")
 
 
 class PartnerMembershipChanged(Touchpoint):
@@ -476,7 +485,7 @@ class PartnerMembershipChanged(Touchpoint):
 
     tier: str
 
-    clear_fields = {"tier": "vocabulary"}
+    clear_fields = clear(tier="vocabulary")
 
 
 class PartnerMembershipEnded(Touchpoint):
@@ -492,7 +501,7 @@ class AnnualReviewHeld(Touchpoint):
 
     next_review_due: date | None
 
-    clear_fields = {"next_review_due": "system"}
+    clear_fields = clear(next_review_due="system")
 
 
 class CourseCompleted(Touchpoint):
@@ -502,7 +511,7 @@ class CourseCompleted(Touchpoint):
     credits: Decimal
 
     personal_fields = ("notes", "course")
-    clear_fields = {"credits": "system"}
+    clear_fields = clear(credits="system")
 
 
 class RecommendationGiven(Touchpoint):

@@ -180,12 +180,14 @@ class ConsentLedger(View):
 
     def intervals(self, customer_id: UUID) -> list[DictRow]:
         """Every validity interval of the customer, by purpose and start."""
-        return self.opened(self.query(
-            "SELECT customer_id, purpose, valid_from, valid_to, lawful_basis, evidence,"
-            " channel, institution, ended_by FROM {p}intervals WHERE customer_id = %s"
-            " ORDER BY purpose, valid_from, given_at_position",
-            (customer_id,),
-        ))
+        return self.opened(
+            self.query(
+                "SELECT customer_id, purpose, valid_from, valid_to, lawful_basis, evidence,"
+                " channel, institution, ended_by FROM {p}intervals WHERE customer_id = %s"
+                " ORDER BY purpose, valid_from, given_at_position",
+                (customer_id,),
+            )
+        )
 
     def changes(self, customer_id: UUID) -> list[DictRow]:
         """Every consent change of the customer in business-time order."""
