@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import functools
-import hashlib
 import hmac
 import os
 from typing import Any
@@ -30,8 +29,7 @@ HASH_PREFIX = "h:"
 def keyed_hash(equality_key: bytes, value: str) -> str:
     """The clear stand-in of a hashed field's value: equal values give equal hashes within
     one customer, and nothing links a hash to its value once the customer's key is gone."""
-    digest = hmac.new(equality_key, value.encode(), hashlib.sha256).hexdigest()
-    return HASH_PREFIX + digest[:32]
+    return HASH_PREFIX + hmac.digest(equality_key, value.encode(), "sha256").hex()[:32]
 
 
 class PersonalDataError(RuntimeError):
