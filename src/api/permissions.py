@@ -57,6 +57,7 @@ ENDPOINT_PERMISSIONS: dict[tuple[str, str], Permission | None] = {
     ("POST", "/customers"): Permission.WRITE_CUSTOMERS,
     ("GET", "/customers"): Permission.READ_CUSTOMERS,
     ("GET", "/customers/{customer_id}"): Permission.READ_CUSTOMERS,
+    ("PATCH", "/customers/{customer_id}/profile"): Permission.WRITE_CUSTOMERS,
     ("PUT", "/customers/{customer_id}/account-manager"): Permission.WRITE_CUSTOMERS,
     ("POST", "/customers/{customer_id}/affiliations"): Permission.WRITE_CUSTOMERS,
     ("DELETE", "/customers/{customer_id}/affiliations/{organisation_id}"): (
@@ -108,6 +109,14 @@ ENDPOINT_PERMISSIONS: dict[tuple[str, str], Permission | None] = {
     ("GET", "/ui/customers"): Permission.READ_CUSTOMERS,
     ("GET", "/ui/customers/{customer_id}"): Permission.READ_CUSTOMERS,
     ("POST", "/ui/customers/{customer_id}/touchpoints"): Permission.RECORD_TOUCHPOINTS,
+    ("GET", "/ui/customers/new"): Permission.WRITE_CUSTOMERS,
+    ("POST", "/ui/customers/new"): Permission.WRITE_CUSTOMERS,
+    ("POST", "/ui/customers/{customer_id}/profile"): Permission.WRITE_CUSTOMERS,
+    ("POST", "/ui/customers/{customer_id}/owner"): Permission.WRITE_CUSTOMERS,
+    ("POST", "/ui/customers/{customer_id}/affiliations"): Permission.WRITE_CUSTOMERS,
+    ("POST", "/ui/customers/{customer_id}/affiliations/{other_id}/end"): (
+        Permission.WRITE_CUSTOMERS
+    ),
     ("GET", "/ui/my-customers"): Permission.RECORD_TOUCHPOINTS,
     ("GET", "/ui/dashboard"): Permission.READ_CUSTOMERS,
     ("GET", "/ui/privacy/consent-audit"): Permission.RUN_PRIVACY,

@@ -97,6 +97,18 @@ class AccountManagerIn(BaseModel):
     idempotency_key: str | None = Field(default=None, min_length=1, max_length=200)
 
 
+class ProfileIn(BaseModel):
+    """Corrected contact details (rectification); fields left out keep their value."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    email: str | None = Field(default=None, min_length=3, max_length=254)
+    phone: str | None = Field(default=None, min_length=1, max_length=40)
+    sector: str | None = Field(default=None, min_length=1, max_length=100)
+    idempotency_key: str | None = Field(default=None, min_length=1, max_length=200)
+
+
 class AffiliationIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     organisation_id: UUID

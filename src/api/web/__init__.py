@@ -8,7 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
-from api.web import account, admin, customers, insights, privacy, segments
+from api.web import account, admin, customer_edits, customers, insights, privacy, segments
 from api.web.session import CsrfError, LoginRequiredError, PageForbiddenError
 from api.web.templating import render, safe_next
 
@@ -19,6 +19,8 @@ def install_web(app: FastAPI) -> None:
     """Mount the static files and the pages, and answer page errors with pages."""
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(account.router)
+    # Before the customer pages: "/ui/customers/new" is not a customer id.
+    app.include_router(customer_edits.router)
     app.include_router(customers.router)
     app.include_router(admin.router)
     app.include_router(insights.router)

@@ -18,9 +18,10 @@ from api.permissions import Permission, can
 from api.services.customer_search import find_customer_ids
 from api.web.forms import DEFAULT_KIND, form_fields, parse_touchpoint
 from api.web.insights import engagement_over_time, indicator_cards
+from api.web.organisations import employer_context, organisation_context
 from api.web.session import language_of, page_user
 from api.web.templating import redirect, render
-from crm.application.users import User
+from crm.application.users import Role, User
 from crm.domain.calendar import HELSINKI, local_date, start_of_day
 from crm.domain.customer import Customer
 from crm.domain.errors import CustomerNotFoundError, InvalidFieldError, RuleViolationError
@@ -36,6 +37,16 @@ SignedIn = Annotated[User, Depends(page_user)]
 ALL_KINDS = [cls.kind() for cls in CUSTOMER_EVENT_CLASSES]
 PAGE_SIZE = 25
 SEARCH_LIMIT = 30
+MESSAGES = {
+    "saved": "record.saved",
+    "created": "edit.created",
+    "corrected": "edit.corrected",
+    "unchanged": "edit.unchanged",
+    "owner": "edit.owner_saved",
+    "affiliated": "edit.affiliated",
+    "affiliation_ended": "edit.affiliation_ended",
+}
+"""Notices after a redirect, by the `msg` the redirect carries."""
 
 
 def _services(request: Request) -> Services:
@@ -53,7 +64,21 @@ def search_page(request: Request, user: SignedIn, q: str = "") -> HTMLResponse:
         ids = find_customer_ids(services, query, SEARCH_LIMIT)
         results = [services.crm.get_customer(customer_id) for customer_id in ids]
         record_access(request, services, user, [c.id for c in results])
-    return render(request, "search.html", {"query": query, "results": results})
+    context = {
+        "query": query,
+        "results": results,
+        "may_write_customers": can(user, Permission.WRITE_CUSTOMERS),
+    }
+    return render(request, "search.html", context)
+
+
+def account_managers(services: Services) -> list[str]:
+    """Names of the account managers who may own customers (for the owner picker)."""
+    return sorted(
+        name
+        for name, role, active in services.users.list()
+        if active and role == Role.ACCOUNT_MANAGER.value
+    )
 
 
 def _day(value: str | None) -> datetime | None:
@@ -76,6 +101,7 @@ def _customer_page(
     refusal: str | None = None,
     erase_form: dict[str, str] | None = None,
     erase_error: str | None = None,
+    extra: dict[str, Any] | None = None,
     status: int = 200,
 ) -> HTMLResponse:
     services = _services(request)
@@ -83,8 +109,6 @@ def _customer_page(
         customer = services.crm.get_customer(UUID(customer_id))
     except (ValueError, CustomerNotFoundError):
         return render(request, "error.html", {"message": "error.not_found"}, status=404)
-    # The page shows personal data, so the read goes to the DPO's access log.
-    record_access(request, services, user, [customer.id])
     params = request.query_params
     context: dict[str, Any] = {
         "customer": customer,
@@ -92,8 +116,22 @@ def _customer_page(
             purpose: customer.has_consent(purpose, datetime.now(HELSINKI))
             for purpose in customer.consent_changes
         },
-        "message": "record.saved" if params.get("msg") == "saved" else None,
+        "message": MESSAGES.get(params.get("msg") or ""),
+        "edit": {"section": "", "form": {}, "errors": {}},
+        "uuid": lambda: str(uuid4()),
+        **(extra or {}),
     }
+    shown = [customer.id]
+    if customer.kind == "organisation":
+        relations = organisation_context(services, request, customer)
+        shown.extend(relations.pop("shown_ids"))
+        context.update(relations)
+    else:
+        context.update(employer_context(services, customer))
+    if can(user, Permission.WRITE_CUSTOMERS):
+        context["managers"] = account_managers(services)
+    # The page shows personal data, so the read goes to the DPO's access log.
+    record_access(request, services, user, list(dict.fromkeys(shown)))
     context["indicators"] = indicator_cards(services, customer.id)
     if context["indicators"] is not None:
         context["engagement_points"], context["engagement_chart"] = engagement_over_time(
@@ -124,6 +162,13 @@ def _customer_page(
     return render(request, "customer.html", context, status)
 
 
+def customer_page_with(
+    request: Request, user: User, customer_id: str, extra: dict[str, Any], status: int
+) -> HTMLResponse:
+    """The customer page with more in its context (a form's values and errors)."""
+    return _customer_page(request, user, customer_id, extra=extra, status=status)
+
+
 def _timeline(
     services: Services, user: User, customer_id: UUID, request: Request
 ) -> dict[str, Any]:
@@ -146,7 +191,16 @@ def _timeline(
     except CursorError:
         rows, next_cursor = [], None
     filters = {"kind": kind, "institution": institution, "start": start, "end": end}
+    # Organisations named in entries (affiliations) are shown by name, not by id.
+    named = [
+        UUID(r["details"]["organisation_id"]) for r in rows if r["details"].get("organisation_id")
+    ]
     return {
+        "organisation_names": {
+            str(k): v for k, v in services.views.get(CustomerDirectory).names(named).items()
+        }
+        if named
+        else {},
         "timeline": rows,
         "next_cursor": next_cursor,
         "filters": filters,

@@ -8,7 +8,7 @@ effects as events, so a job repeated or run twice at once changes nothing more.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID, uuid5
@@ -45,6 +45,18 @@ class RetentionDecision:
     detail: str
 
 
+def _living(privacy: Privacy, candidates: Iterable[UUID]) -> Iterator[tuple[UUID, Customer]]:
+    """Each candidate once, as it is now, unless it is unknown or already erased: a job's
+    candidates come from a view that may lag behind the log."""
+    for customer_id in dict.fromkeys(candidates):
+        try:
+            customer = privacy.crm.get_customer(customer_id)
+        except CustomerNotFoundError:
+            continue
+        if not customer.erased:
+            yield customer_id, customer
+
+
 def last_activity(journey: Sequence[ev.CustomerEvent]) -> datetime | None:
     """The business time of the customer's newest event that the customer took part in."""
     times = [e.occurred_at for e in journey if not isinstance(e, AUTOMATIC_KINDS)]
@@ -71,13 +83,7 @@ def apply_retention(
     """Erase candidates with no activity for `inactive_months` and no open contract."""
     cutoff = months_before(now, inactive_months)
     decisions = []
-    for customer_id in dict.fromkeys(candidates):
-        try:
-            customer = privacy.crm.get_customer(customer_id)
-        except CustomerNotFoundError:
-            continue
-        if customer.erased:
-            continue
+    for customer_id, customer in _living(privacy, candidates):
         last = last_activity(privacy.crm.get_journey(customer_id))
         keep = reason_to_keep(customer, now)
         if last is not None and last >= cutoff:
@@ -137,13 +143,7 @@ def expire_consents(
     so a late job cannot stretch a consent.
     """
     expired = []
-    for customer_id in dict.fromkeys(candidates):
-        try:
-            customer = privacy.crm.get_customer(customer_id)
-        except CustomerNotFoundError:
-            continue
-        if customer.erased:
-            continue
+    for customer_id, customer in _living(privacy, candidates):
         for purpose, changes in sorted(customer.consent_changes.items()):
             if not changes:
                 continue

@@ -103,6 +103,28 @@ class CustomerDirectory(View):
         )
         return [row["customer_id"] for row in rows]
 
+    def similar(self, name: str, limit: int, kind: str | None = None) -> list[DictRow]:
+        """Customers (of the kind) whose name contains this one or is contained in it,
+        ignoring case: the candidates a duplicate warning and a name picker show."""
+        text = name.strip().lower()
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_") + "%"
+        return self.query(
+            "SELECT customer_id, kind, name, email, account_manager, erased FROM {p}customers"
+            " WHERE (lower(name) LIKE %s OR (length(name) >= 5 AND strpos(%s, lower(name)) > 0))"
+            " AND (%s::text IS NULL OR kind = %s)"
+            " ORDER BY length(name), name LIMIT %s",
+            (pattern, text, kind, kind, limit),
+        )
+
+    def rows(self, customer_ids: list[UUID]) -> dict[UUID, DictRow]:
+        """The directory rows of the given customers, by id."""
+        found = self.query(
+            "SELECT customer_id, kind, name, email, account_manager, erased FROM {p}customers"
+            " WHERE customer_id = ANY(%s)",
+            (customer_ids,),
+        )
+        return {row["customer_id"]: row for row in found}
+
     def owned_by(self, account_manager: str, limit: int = 500) -> list[DictRow]:
         return self.query(
             "SELECT * FROM {p}customers WHERE account_manager = %s AND NOT erased"

@@ -2,8 +2,9 @@
 
 The view keeps each person-organisation link from AffiliationStarted/Ended; the latest change
 in business time decides whether the link is current, so out-of-order history still ends in
-the right state. The roll-up joins the links with the live customer indicators at read time.
-No personal data (the role is personal and is not read).
+the right state, and the role is the one the latest start gave. The roll-up joins the links
+with the live customer indicators at read time; the people and employer lists join them with
+the directory for names. The role is personal: erasing the person clears it.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from psycopg.rows import DictRow
 
 from crm.domain import events as ev
 from projections.engine.view import Batch, View
+from projections.views.directory import CustomerDirectory
 from projections.views.indicators import CustomerIndicators
 
 COLUMNS: dict[str, str] = {
@@ -26,6 +28,7 @@ COLUMNS: dict[str, str] = {
     "active": "boolean",
     "started_at": "timestamptz",
     "ended_at": "timestamptz",
+    "role": "text",
 }
 
 
@@ -33,9 +36,10 @@ class Organisations(View):
     """Affiliations of people with organisations."""
 
     name = "organisations"
-    version = 1
+    # 2: the role of the latest start, for the organisation page.
+    version = 2
     topics = (ev.AffiliationStarted, ev.AffiliationEnded, ev.Erased)
-    needs_personal_data = False
+    needs_personal_data = True
 
     def ddl(self) -> list[str]:
         columns = ", ".join(f"{name} {kind}" for name, kind in COLUMNS.items())
@@ -44,6 +48,8 @@ class Organisations(View):
             " person_erased boolean NOT NULL DEFAULT false,"
             " PRIMARY KEY (organisation_id, person_id))",
             "CREATE INDEX IF NOT EXISTS {p}affiliations_person ON {p}affiliations (person_id)",
+            "CREATE INDEX IF NOT EXISTS {p}affiliations_active"
+            " ON {p}affiliations (organisation_id) WHERE active",
         ]
 
     def write(self, cursor: Cursor[DictRow], batch: Batch) -> None:
@@ -66,6 +72,8 @@ class Organisations(View):
             moment = "started_at" if started else "ended_at"
             if row[moment] is None or at > row[moment]:
                 row[moment] = at
+                if started:
+                    row["role"] = event.role  # type: ignore[attr-defined]
         p = self.prefix
         if links:
             names = list(COLUMNS)
@@ -78,12 +86,15 @@ class Organisations(View):
                 "  THEN excluded.active ELSE t.active END,"
                 " changed_at = greatest(t.changed_at, excluded.changed_at),"
                 " started_at = greatest(t.started_at, excluded.started_at),"
-                " ended_at = greatest(t.ended_at, excluded.ended_at)",
+                " ended_at = greatest(t.ended_at, excluded.ended_at),"
+                " role = CASE WHEN excluded.started_at >= t.started_at OR t.started_at IS NULL"
+                "  THEN excluded.role ELSE t.role END",
                 [[row[n] for row in rows] for n in names],
             )
         if erased:
             cursor.execute(
-                f"UPDATE {p}affiliations SET person_erased = true WHERE person_id = ANY(%s)",
+                f"UPDATE {p}affiliations SET person_erased = true, role = NULL"
+                " WHERE person_id = ANY(%s)",
                 (erased,),
             )
 
@@ -97,10 +108,40 @@ class Organisations(View):
             (organisation_id,),
         )
 
+    def people(
+        self, organisation_id: UUID, directory: CustomerDirectory, limit: int, offset: int = 0
+    ) -> list[DictRow]:
+        """A page of the people currently acting for the organisation, by name, with their
+        roles and since when."""
+        return self.query(
+            "SELECT a.person_id, d.name, a.role, a.started_at, a.person_erased"
+            f" FROM {{p}}affiliations a LEFT JOIN {directory.prefix}customers d"
+            " ON d.customer_id = a.person_id"
+            " WHERE a.organisation_id = %s AND a.active"
+            " ORDER BY d.name NULLS LAST, a.person_id LIMIT %s OFFSET %s",
+            (organisation_id, limit, offset),
+        )
+
+    def employers(self, person_id: UUID, directory: CustomerDirectory) -> list[DictRow]:
+        """Organisations the person currently acts for, with names, roles and since when."""
+        return self.query(
+            "SELECT a.organisation_id, d.name, a.role, a.started_at"
+            f" FROM {{p}}affiliations a LEFT JOIN {directory.prefix}customers d"
+            " ON d.customer_id = a.organisation_id"
+            " WHERE a.person_id = %s AND a.active ORDER BY d.name, a.organisation_id",
+            (person_id,),
+        )
+
     def rollup(
-        self, organisation_id: UUID, indicators: CustomerIndicators, now: datetime
+        self,
+        organisation_id: UUID,
+        indicators: CustomerIndicators,
+        now: datetime,
+        *,
+        with_members: bool = True,
     ) -> dict[str, Any] | None:
-        """The organisation's own indicators, its current people's summed, and both together."""
+        """The organisation's own indicators, its current people's summed, and both together
+        (and every member, unless a page lists them a page at a time)."""
         own = indicators.indicators(organisation_id, now)
         if own is None:
             return None
@@ -120,4 +161,5 @@ class Organisations(View):
             " WHERE a.organisation_id = %s AND a.active",
             (organisation_id,),
         )[0]
-        return {"own": own, "people": people, "members": self.members(organisation_id)}
+        members = self.members(organisation_id) if with_members else []
+        return {"own": own, "people": people, "members": members}

@@ -194,6 +194,15 @@ class Timeline(SqlView):
             return None
         return {name: plain(value) for name, value in personal.items()}
 
+    def of_kind(self, customer_ids: list[UUID], kind: str, limit: int) -> list[DictRow]:
+        """The newest entries of one kind among several customers (non-personal part only),
+        e.g. the course completions of an organisation's people."""
+        return self.query(
+            "SELECT customer_id, kind, occurred_at, details FROM {p}entries"
+            " WHERE customer_id = ANY(%s) AND kind = %s ORDER BY occurred_at DESC LIMIT %s",
+            (customer_ids, kind, limit),
+        )
+
     def count(self, customer_id: UUID) -> int:
         rows = self.query(
             "SELECT count(*) AS n FROM {p}entries WHERE customer_id = %s", (customer_id,)

@@ -17,12 +17,14 @@ from api.http.schemas import (
     CustomerIn,
     CustomerOut,
     CustomerSummaryOut,
+    ProfileIn,
     RecordedOut,
 )
 from api.permissions import Permission
 from api.services.customer_search import find_customer_ids
 from crm.application.users import User
 from crm.domain.customer import Customer
+from crm.domain.errors import InvalidFieldError
 
 router = APIRouter(prefix="/customers", tags=["customers"])
 Writer = Annotated[User, Depends(require(Permission.WRITE_CUSTOMERS))]
@@ -140,6 +142,32 @@ def read_customer(
     customer = customer_out(services.crm.get_customer(customer_id))
     record_access(request, services, user, [customer_id], reason or reason_header)
     return customer
+
+
+@router.patch("/{customer_id}/profile")
+def correct_profile(
+    customer_id: UUID,
+    body: ProfileIn,
+    services: ServicesDep,
+    user: Writer,
+    idempotency_key: IdempotencyHeader = None,
+) -> RecordedOut:
+    """Correct contact details (GDPR rectification); the e-mail look-up follows a new e-mail."""
+    changes = body.model_dump(include={"name", "email", "phone", "sector"}, exclude_none=True)
+    if not changes:
+        raise InvalidFieldError("name", "give at least one of name, email, phone, sector")
+    recorded = services.crm.correct_profile(
+        customer_id,
+        provenance(
+            user,
+            occurred_at=None,
+            institution="joint",
+            channel="other",
+            idempotency_key=body.idempotency_key or idempotency_key,
+        ),
+        **changes,
+    )
+    return RecordedOut(**vars(recorded))
 
 
 @router.put("/{customer_id}/account-manager")
