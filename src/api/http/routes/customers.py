@@ -163,7 +163,12 @@ def correct_profile(
             occurred_at=None,
             institution="joint",
             channel="other",
-            idempotency_key=body.idempotency_key or idempotency_key,
+            idempotency_key=client_key(
+                services,
+                user,
+                body.idempotency_key or idempotency_key,
+                {"profile": body.model_dump(mode="json"), "customer_id": str(customer_id)},
+            ),
         ),
         **changes,
     )

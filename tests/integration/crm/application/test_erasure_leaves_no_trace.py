@@ -34,13 +34,11 @@ from api.bootstrap.wiring import Services
 from api.http.app import create_app
 from crm.application.users import Role
 from crm.domain import events as ev
-from crm.domain.customer import Provenance
 from tests.factories import every_touchpoint
 
 pytestmark = pytest.mark.postgres
 
 MARK = "zqm" + uuid.uuid4().hex[:10]
-NOT_ON_HTTP = {ev.ProfileCorrected: "no route corrects a profile; recorded through the CRM"}
 RECORDED_BY_THE_SYSTEM = {ev.ConsentExpired, ev.Erased}
 """Kinds only the system records: expiry (a purpose and dates) and the erasure itself."""
 
@@ -166,13 +164,16 @@ def test_a_marker_in_every_typed_field_is_gone_from_every_store_after_erasure(
     )
     assert response.status_code == 201, response.text
     covered.add(("AffiliationStarted", "role"))
-    services.crm.correct_profile(
-        uuid.UUID(customer_id),
-        Provenance(datetime.now(UTC), "joint", "other", "am", f"profile-{uuid.uuid4()}"),
-        name=marked("Maija M", "name"),
-        email=marked("x@example.fi", "email"),
-        phone=marked("+359", "phone"),
+    corrected = client.patch(
+        f"/customers/{customer_id}/profile",
+        json={
+            "name": marked("Maija M", "name"),
+            "email": marked("x@example.fi", "email"),
+            "phone": marked("+359", "phone"),
+        },
+        headers={**am, "Idempotency-Key": marked("profile", "key")},
     )
+    assert corrected.status_code == 200, corrected.text
     covered |= {("ProfileCorrected", name) for name in ("name", "email", "phone")}
 
     for number, (kind, template) in enumerate(every_touchpoint()):
