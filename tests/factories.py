@@ -4,6 +4,7 @@ touchpoint kind in an order the rules accept. Random suffixes keep runs apart in
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -11,7 +12,7 @@ from uuid import UUID
 
 from fastapi.testclient import TestClient
 
-from crm.application.crm import CRM
+from crm.application.crm import CRM, Command
 from crm.application.users import Role
 from crm.domain import events as ev
 from crm.domain.customer import Customer, Provenance
@@ -244,3 +245,38 @@ def customer_journey(visits: int = 0) -> Customer:
             provenance(at), ev.WebServiceVisited, {"notes": None, "page": "/koulutukset"}
         )
     return person
+
+
+@dataclass(frozen=True)
+class ContactCast:
+    """Three people sharing a name part: consented, not consented, consented but restricted."""
+
+    name: str
+    consented: UUID
+    silent: UUID
+    restricted: UUID
+    emails: dict[UUID, str]
+    phone: str
+
+
+def contact_cast(crm: CRM, now: datetime) -> ContactCast:
+    """People whose contact details marketing may see or not, registered two days before now."""
+    name, phone = unique("Contact"), "+358 40 123 4567"
+    ids = {}
+    for role in ("consented", "silent", "restricted"):
+        ids[role] = register(crm, name=f"{name} {role}", phone=phone, at=now - timedelta(days=2))
+    for role in ("consented", "restricted"):
+        record(
+            crm, ids[role], now - timedelta(days=1), "consent_given", purpose="email_marketing",
+            lawful_basis="consent", evidence="web form",
+        )  # fmt: skip
+    restriction = provenance(now - timedelta(hours=1))
+    crm.execute(
+        Command(
+            ids["restricted"],
+            restriction,
+            lambda c: c.restrict_processing(restriction, "disputed"),
+        )
+    )
+    emails = {cid: str(crm.get_customer(cid).email) for cid in ids.values()}
+    return ContactCast(name, ids["consented"], ids["silent"], ids["restricted"], emails, phone)

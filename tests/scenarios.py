@@ -250,6 +250,26 @@ class JourneyScenarios:
                 {**refund, "purchase_id": "X", "amount": Decimal("1")},
             )
 
+    def test_a_free_purchase_is_recorded_and_cannot_be_refunded_above_zero(self, crm: CRM) -> None:
+        customer_id = register(crm)
+        free = {
+            "notes": None,
+            "purchase_id": "FREE",
+            "offering": "Taster",
+            "offering_type": "open_training",
+            "amount": Decimal("0.00"),
+            "invoice_reference": None,
+        }
+        crm.record_touchpoint(customer_id, provenance(), "purchase_made", free)
+        refund = {"notes": None, "purchase_id": "FREE", "reason": "Voucher"}
+        with pytest.raises(PurchaseError, match="would exceed"):
+            crm.record_touchpoint(
+                customer_id, provenance(), "purchase_refunded", {**refund, "amount": Decimal("1")}
+            )
+        crm.record_touchpoint(
+            customer_id, provenance(), "purchase_refunded", {**refund, "amount": Decimal("0")}
+        )
+
     def test_duplicate_purchase_id_is_refused(self, crm: CRM) -> None:
         customer_id = register(crm)
         purchase = {
@@ -336,7 +356,7 @@ class JourneyScenarios:
                     "purchase_id": "P",
                     "offering": "x",
                     "offering_type": "coaching",
-                    "amount": Decimal(0),
+                    "amount": Decimal(-1),
                     "invoice_reference": None,
                 },
                 "amount",

@@ -9,6 +9,8 @@ from crm.application.users import Role, User
 
 class Permission(StrEnum):
     READ_CUSTOMERS = "read_customers"
+    READ_CONTACT_DETAILS = "read_contact_details"
+    """E-mail and phone of every customer; without it, only a consented e-mail shows."""
     WRITE_CUSTOMERS = "write_customers"
     READ_TIMELINES = "read_timelines"
     RECORD_TOUCHPOINTS = "record_touchpoints"
@@ -21,6 +23,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ACCOUNT_MANAGER: frozenset(
         {
             Permission.READ_CUSTOMERS,
+            Permission.READ_CONTACT_DETAILS,
             Permission.WRITE_CUSTOMERS,
             Permission.READ_TIMELINES,
             Permission.RECORD_TOUCHPOINTS,
@@ -28,7 +31,12 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     ),
     Role.MARKETING: frozenset({Permission.READ_CUSTOMERS, Permission.MANAGE_SEGMENTS}),
     Role.DPO: frozenset(
-        {Permission.READ_CUSTOMERS, Permission.READ_TIMELINES, Permission.RUN_PRIVACY}
+        {
+            Permission.READ_CUSTOMERS,
+            Permission.READ_CONTACT_DETAILS,
+            Permission.READ_TIMELINES,
+            Permission.RUN_PRIVACY,
+        }
     ),
     Role.ADMIN: frozenset({Permission.MANAGE_USERS}),
 }
@@ -70,6 +78,12 @@ ENDPOINT_PERMISSIONS: dict[tuple[str, str], Permission | None] = {
     ("POST", "/privacy/erasures"): Permission.RUN_PRIVACY,
     ("GET", "/privacy/erasures"): Permission.RUN_PRIVACY,
     ("GET", "/privacy/erasures/{request_id}"): Permission.RUN_PRIVACY,
+    ("POST", "/privacy/requests"): Permission.RUN_PRIVACY,
+    ("GET", "/privacy/requests"): Permission.RUN_PRIVACY,
+    ("GET", "/privacy/requests/{request_id}"): Permission.RUN_PRIVACY,
+    ("POST", "/privacy/requests/{request_id}/extension"): Permission.RUN_PRIVACY,
+    ("POST", "/privacy/requests/{request_id}/refusal"): Permission.RUN_PRIVACY,
+    ("POST", "/privacy/requests/{request_id}/completion"): Permission.RUN_PRIVACY,
     ("GET", "/privacy/exports/{customer_id}"): Permission.RUN_PRIVACY,
     ("POST", "/privacy/restrictions"): Permission.RUN_PRIVACY,
     ("DELETE", "/privacy/restrictions/{customer_id}"): Permission.RUN_PRIVACY,
@@ -121,9 +135,12 @@ ENDPOINT_PERMISSIONS: dict[tuple[str, str], Permission | None] = {
     ("GET", "/ui/dashboard"): Permission.READ_CUSTOMERS,
     ("GET", "/ui/privacy/consent-audit"): Permission.RUN_PRIVACY,
     ("GET", "/ui/privacy/consents/{customer_id}"): Permission.RUN_PRIVACY,
-    ("GET", "/ui/privacy/erasures"): Permission.RUN_PRIVACY,
-    ("POST", "/ui/privacy/erasures"): Permission.RUN_PRIVACY,
-    ("GET", "/ui/privacy/erasures/{request_id}"): Permission.RUN_PRIVACY,
+    ("GET", "/ui/privacy/requests"): Permission.RUN_PRIVACY,
+    ("POST", "/ui/privacy/requests"): Permission.RUN_PRIVACY,
+    ("GET", "/ui/privacy/requests/{request_id}"): Permission.RUN_PRIVACY,
+    ("POST", "/ui/privacy/requests/{request_id}/{action}"): Permission.RUN_PRIVACY,
+    ("GET", "/ui/privacy/requests/{request_id}/document"): Permission.RUN_PRIVACY,
+    ("POST", "/ui/privacy/restrictions"): Permission.RUN_PRIVACY,
     ("GET", "/ui/privacy/access-log"): Permission.RUN_PRIVACY,
     ("GET", "/ui/admin/users"): Permission.MANAGE_USERS,
     ("POST", "/ui/admin/users"): Permission.MANAGE_USERS,

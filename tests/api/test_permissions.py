@@ -9,7 +9,10 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 import pytest
 from fastapi import FastAPI
@@ -17,10 +20,13 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 from api.bootstrap.wiring import Services
+from api.http.access_log import access_recorder
 from api.permissions import ENDPOINT_PERMISSIONS, PUBLIC_PATHS, Permission, roles_with
+from crm.adapters.postgres.access_log import AccessFilter
 from crm.application.users import Role
+from projections.engine.runner import wait_until_caught_up
 from tests.api.web_client import new_user, page_csrf, sign_in
-from tests.factories import RoleHeaders
+from tests.factories import RoleHeaders, provenance, record, register, unique
 
 PARAMETER = re.compile(r"\{([^}:]+)(:[^}]*)?\}")
 
@@ -181,3 +187,183 @@ def test_the_matrix_follows_the_issue(app: FastAPI) -> None:
     record = ENDPOINT_PERMISSIONS[("POST", "/customers/{customer_id}/touchpoints")]
     assert roles_with(record) == {Role.ACCOUNT_MANAGER}
     assert roles_with(ENDPOINT_PERMISSIONS[("GET", "/ui/admin/users")]) == {Role.ADMIN}
+
+
+# Access logging ---------------------------------------------------------------------------
+
+ACCESS_LOGGED_ROUTES = {
+    ("POST", "/customers"),
+    ("GET", "/customers"),
+    ("GET", "/customers/{customer_id}"),
+    ("GET", "/customers/{customer_id}/timeline"),
+    ("GET", "/customers/{customer_id}/indicators"),
+    ("GET", "/customers/{customer_id}/consents"),
+    ("GET", "/customers/{customer_id}/segments"),
+    ("GET", "/organisations/{organisation_id}/rollup"),
+    ("POST", "/segments/explain"),
+    ("GET", "/privacy/exports/{customer_id}"),
+    ("GET", "/privacy/consents/{customer_id}"),
+    ("GET", "/privacy/consent-audit"),
+    ("GET", "/ui/customers"),
+    ("GET", "/ui/customers/{customer_id}"),
+    ("POST", "/ui/customers/{customer_id}/touchpoints"),
+    ("GET", "/ui/my-customers"),
+    ("GET", "/ui/privacy/consents/{customer_id}"),
+    ("POST", "/ui/privacy/requests"),
+    ("GET", "/ui/privacy/requests"),
+    ("GET", "/ui/privacy/requests/{request_id}"),
+    ("GET", "/privacy/requests"),
+    ("GET", "/privacy/requests/{request_id}"),
+}
+"""Routes the issue named as returning personal data: each must stay declared."""
+
+
+def logs_access(route: APIRoute) -> bool:
+    """Whether the route declares access logging (takes an `AccessLogged` parameter)."""
+    stack = list(route.dependant.dependencies)
+    while stack:
+        dependant = stack.pop()
+        if dependant.call is access_recorder:
+            return True
+        stack.extend(dependant.dependencies)
+    return False
+
+
+@dataclass(frozen=True)
+class MarkedWorld:
+    """A person whose name, e-mail and consent evidence carry a marker, in an organisation."""
+
+    marker: str
+    email: str
+    person: UUID
+    organisation: UUID
+    request: UUID
+    page_clients: dict[Role, TestClient]
+
+
+@pytest.fixture(scope="module")
+def marked(app: FastAPI, services: Services) -> Iterator[MarkedWorld]:
+    marker = unique("Zmark")
+    email = f"{marker.lower()}@example.fi"
+    names = {role: new_user(services, role) for role in Role}
+    crm = services.crm
+    now = datetime.now(UTC)
+    organisation = register(crm, "organisation", at=now - timedelta(days=3))
+    person = register(
+        crm,
+        name=f"Person {marker}",
+        email=email,
+        account_manager=names[Role.ACCOUNT_MANAGER],
+        at=now - timedelta(days=3),
+    )
+    crm.start_affiliation(person, provenance(now - timedelta(days=2)), organisation, "buyer")
+    consent = {"notes": None, "purpose": "email_marketing", "lawful_basis": "consent"}
+    consent["evidence"] = f"form signed by {marker}"
+    record(crm, person, now - timedelta(hours=2), "consent_given", **consent)
+    # The oldest request of all, so lists (oldest first) show it.
+    request = services.privacy.receive_request(
+        person, "access", received_at=now - timedelta(days=3650), channel="letter",
+        identity_check="id_document", details=f"copy for {marker}",
+        handled_by=names[Role.DPO], request_id=uuid.uuid4(), now=now,
+    )  # fmt: skip
+    wait_until_caught_up(services.projector, services.views.refresh())
+    clients = {role: sign_in(app, names[role]) for role in Role}
+    yield MarkedWorld(marker, email, person, organisation, request.request_id, clients)
+    for client in clients.values():
+        client.close()
+
+
+def filled(path: str, world: MarkedWorld) -> str:
+    """The path with the marked person, their organisation, or a random id filled in."""
+    values = {
+        "customer_id": world.person,
+        "organisation_id": world.organisation,
+        "request_id": world.request,
+        "action": "extend",
+    }
+    return PARAMETER.sub(lambda m: str(values.get(m.group(1), uuid.uuid4())), path)
+
+
+def request_for(
+    method: str, path: str, world: MarkedWorld, client: TestClient
+) -> dict[str, Any] | None:
+    """How to call the route so that it returns the marked person, or None to skip it."""
+    day_ago = (datetime.now(UTC) - timedelta(days=1)).isoformat()
+    queries: dict[tuple[str, str], dict[str, str]] = {
+        ("GET", "/customers"): {"query": world.marker},
+        ("GET", "/ui/customers"): {"q": world.marker},
+        ("GET", "/ui/privacy/access-log"): {"customer": world.marker},
+        ("GET", "/privacy/consent-audit"): {"from": day_ago},
+        ("GET", "/privacy/requests"): {"status": "all"},
+        ("GET", "/privacy/erasures"): {"status": "all"},
+        ("GET", "/ui/privacy/requests"): {"status": "all"},
+    }
+    bodies: dict[tuple[str, str], dict[str, Any]] = {
+        ("POST", "/customers"): {
+            "kind": "person",
+            "customer_type": "individual",
+            "name": "Somebody else",
+            "email": world.email,
+        },
+        ("POST", "/segments/explain"): {
+            "rule": {"sector": "ICT"},
+            "customer_id": str(world.person),
+        },
+    }
+    forms: dict[tuple[str, str], dict[str, str]] = {
+        ("POST", "/ui/customers/{customer_id}/touchpoints"): {"kind": ""},
+        ("POST", "/ui/privacy/requests"): {"customer_id": str(world.person)},
+        ("POST", "/ui/privacy/restrictions"): {"customer_id": str(world.person)},
+        ("POST", "/ui/privacy/requests/{request_id}/{action}"): {"reason": ""},
+    }
+    key = (method, path)
+    if key in forms:
+        return {"data": {**forms[key], "csrf_token": page_csrf(client)}}
+    if key in bodies:
+        return {"json": bodies[key]}
+    if method != "GET":
+        return None
+    return {"params": queries.get(key, {})}
+
+
+def logged_rows(services: Services, world: MarkedWorld, endpoint: str, role: Role) -> int:
+    page = services.access_log.page(
+        AccessFilter(customer_ids=[world.person, world.organisation]), limit=10_000
+    )
+    return sum(a.endpoint == endpoint and a.user_role == role.value for a in page.accesses)
+
+
+def test_the_routes_the_issue_named_declare_access_logging(app: FastAPI) -> None:
+    declared = {(method, path) for method, path, route in endpoints(app) if logs_access(route)}
+    assert declared >= ACCESS_LOGGED_ROUTES, ACCESS_LOGGED_ROUTES - declared
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_every_route_returning_personal_data_declares_it_and_logs_each_read_for_the_role(
+    app: FastAPI, services: Services, as_role: RoleHeaders, marked: MarkedWorld, role: Role
+) -> None:
+    """Declared routes leave a log row per role they let through; undeclared routes never
+    return the marked person's name, e-mail or consent evidence."""
+    api = TestClient(app)
+    checked = 0
+    for method, path, route in endpoints(app):
+        if path in PUBLIC_PATHS or role not in roles_with(ENDPOINT_PERMISSIONS[(method, path)]):
+            continue
+        client = marked.page_clients[role] if is_page(path) else api
+        headers = {} if is_page(path) else as_role[role]
+        how = request_for(method, path, marked, client)
+        if how is None or (method, path) == ("POST", "/ui/logout"):
+            continue
+        endpoint = f"{method} {path}"
+        before = logged_rows(services, marked, endpoint, role)
+        response = client.request(method, filled(path, marked), headers=headers, **how)
+        assert response.status_code < 500, f"{role} {endpoint}: {response.status_code}"
+        if logs_access(route):
+            checked += 1
+            after = logged_rows(services, marked, endpoint, role)
+            assert after > before, f"{role} {endpoint} ({response.status_code}) logged nothing"
+        else:
+            text = response.text.lower()
+            for secret in (marked.marker.lower(), marked.email):
+                assert secret not in text, f"{role} {endpoint} returns personal data undeclared"
+    assert checked or role is Role.ADMIN

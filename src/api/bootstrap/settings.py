@@ -69,6 +69,11 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(
         default=2_000_000_000, ge=1, description="Largest accepted import upload (POST /imports)."
     )
+    staff_email_domains: list[str] = Field(
+        default=["tuni.fi", "tamk.fi"],
+        description="E-mail domains of the provider's own staff: their rows in imported"
+        " attendance reports are not customers' touchpoints.",
+    )
     read_wait_timeout: float = Field(
         default=2.0, ge=0, le=30, description="Longest a read waits for a given log position."
     )

@@ -228,14 +228,20 @@ def demo(
 @app.command("import")
 def import_file(
     path: Annotated[
-        Path, typer.Argument(help="CSV or NDJSON export.", exists=True, dir_okay=False)
+        Path,
+        typer.Argument(help="An export: CSV, NDJSON or .xlsx.", exists=True, dir_okay=False),
     ],
     mapping: Annotated[
-        str, typer.Option(help="native, fair_visitors, webinar_attendees, course_completions.")
-    ] = "native",
-    file_format: Annotated[
-        str | None, typer.Option("--format", help="csv or ndjson (default: from the suffix).")
+        str | None,
+        typer.Option(help="Override the recognised format: a mapping from docs/imports.md."),
     ] = None,
+    file_format: Annotated[
+        str | None, typer.Option("--format", help="csv, ndjson or xlsx (default: recognised).")
+    ] = None,
+    time_zone: Annotated[
+        str, typer.Option("--timezone", help="Time zone of the report's times.")
+    ] = "Europe/Helsinki",
+    dry_run: Annotated[bool, typer.Option(help="Decide every row but store nothing.")] = False,
     recorded_by: Annotated[str, typer.Option(help="User name stored with each row.")] = "import",
     chunk_rows: Annotated[int, typer.Option(help="Rows per transaction.")] = 1000,
 ) -> None:
@@ -243,29 +249,46 @@ def import_file(
     from crm.application.imports import (
         MAPPINGS,
         Importer,
-        ImportFingerprint,
+        ImportFailedError,
         ImportReport,
-        read_rows,
+        ImportRequest,
+        ReportOptions,
     )
+    from crm.application.imports import import_file as import_stream
+    from crm.domain.calendar import zone_named
+    from crm.domain.errors import InvalidFieldError
 
-    if mapping not in MAPPINGS:
+    if mapping is not None and mapping not in MAPPINGS:
         raise typer.BadParameter(f"unknown mapping {mapping!r}; one of: {', '.join(MAPPINGS)}")
-    chosen = file_format or ("ndjson" if path.suffix.lower() in (".ndjson", ".jsonl") else "csv")
-    fingerprint = ImportFingerprint(mapping)
+    if file_format not in (None, "csv", "ndjson", "xlsx"):
+        raise typer.BadParameter("--format must be csv, ndjson or xlsx")
+    try:
+        zone = zone_named(time_zone)
+    except InvalidFieldError as error:
+        raise typer.BadParameter(f"--timezone {error.problem}") from error
+    if file_format is None and path.suffix.lower() in (".ndjson", ".jsonl"):
+        file_format = "ndjson"
     lines = 0
     with path.open("rb") as handle:
         while block := handle.read(1 << 20):
-            fingerprint.update(block)
             lines += block.count(b"\n")
-    import_id = fingerprint.import_id
-    services = build_services(_settings(run_projections=False))
+    settings = _settings(run_projections=False)
+    services = build_services(settings)
+    request = ImportRequest(
+        path.name,
+        recorded_by,
+        mapping,
+        file_format,
+        ReportOptions(zone, tuple(settings.staff_email_domains)),
+        dry_run,
+    )
     try:
         started = time.monotonic()
         with (
             Progress(
                 TextColumn("[bold]{task.description}"),
                 BarColumn(),
-                TextColumn("{task.completed:,}/{task.total:,} rows"),
+                TextColumn("{task.completed:,}/{task.total:,} lines"),
                 TextColumn("{task.fields[rate]:,.0f} rows/s"),
                 TextColumn("{task.fields[invalid]:,} invalid"),
                 TimeRemainingColumn(),
@@ -274,32 +297,33 @@ def import_file(
             path.open("rb") as handle,
         ):
             task = progress.add_task(path.name, total=lines, rate=0.0, invalid=0)
-            earlier = services.import_log.get(import_id)
-            resumed_from = earlier.last_line if earlier else 0
 
             def report(state: ImportReport) -> None:
-                rate = (state.last_line - resumed_from) / max(time.monotonic() - started, 1e-6)
+                rate = state.rows / max(time.monotonic() - started, 1e-6)
                 progress.update(task, completed=state.last_line, rate=rate, invalid=state.invalid)
 
-            result = Importer(services.crm, services.import_log, chunk_rows).run(
-                read_rows(handle, chosen),
-                import_id=import_id,
-                source=path.name,
-                mapping=MAPPINGS[mapping],
-                recorded_by=recorded_by,
-                progress=report,
-            )
+            try:
+                result, _ = import_stream(
+                    Importer(services.crm, services.import_log, chunk_rows),
+                    handle,
+                    request,
+                    report,
+                )
+            except (InvalidFieldError, ImportFailedError) as error:
+                console.print(f"[red]import failed: {error}")
+                raise typer.Exit(1) from error
             progress.update(task, completed=lines)
     finally:
         services.close()
+    what = "would record" if dry_run else "recorded"
     console.print(
-        f"import {result.import_id}: {result.rows:,} rows, {result.recorded:,} recorded, "
-        f"{result.duplicates:,} already there, {result.invalid:,} invalid, "
-        f"{result.customers_created:,} new customers"
+        f"import {result.import_id} ({result.mapping}): {result.rows:,} rows, "
+        f"{result.recorded:,} {what}, {result.duplicates:,} already there, "
+        f"{result.invalid:,} invalid, {result.customers_created:,} new customers"
     )
-    for error in result.errors[:20]:
-        console.print(f"  line {error.line}: {error.field}: {error.reason}")
-    if result.invalid > 20:
+    for row_error in result.errors[:20]:
+        console.print(f"  line {row_error.line}, {row_error.field}: {row_error.reason}")
+    if result.invalid > 20 and not dry_run:
         console.print(f"  ... all invalid rows: GET /imports/{result.import_id}")
 
 

@@ -6,9 +6,9 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
-from crm.application.privacy import ErasureRequest
+from crm.application.privacy import ErasureRequest, IdentityCheck, RequestChannel, RequestKind
 
 
 class ErasureIn(BaseModel):
@@ -21,18 +21,53 @@ class ErasureIn(BaseModel):
     )
 
 
+class PrivacyRequestIn(BaseModel):
+    """A data subject's request as it arrived: logged now, carried out later."""
+
+    customer_id: UUID
+    kind: RequestKind
+    received_at: AwareDatetime = Field(
+        description="When the request arrived (the deadline runs from here)."
+    )
+    channel: RequestChannel
+    identity_check: IdentityCheck
+    details: str = Field(
+        min_length=1,
+        max_length=2000,
+        description="The request in brief; sealed with the customer's key.",
+    )
+    request_id: UUID | None = Field(
+        default=None, description="Repeat to read the same request back."
+    )
+
+
+class DecisionIn(BaseModel):
+    """Why a deadline is extended or a request refused (told to the data subject)."""
+
+    reason: str = Field(min_length=1, max_length=2000)
+
+
 class ErasureOut(BaseModel):
-    """An erasure request, its GDPR deadline and, once done, its certificate."""
+    """A data subject's request, its GDPR deadline, how it ended and its certificate."""
 
     request_id: UUID
     customer_id: UUID
     requested_by: str
-    reason: str
+    reason: str | None = Field(description="The request's text; gone once the customer is erased.")
     received_at: datetime
     due_at: datetime
     completed_at: datetime | None
     overdue: bool
+    status: str
     certificate: dict[str, Any] | None
+    kind: str
+    channel: str
+    identity_check: str
+    handled_by: str | None
+    extended_at: datetime | None
+    extension_reason: str | None
+    refused_at: datetime | None
+    refusal_reason: str | None
     projections_purged: dict[str, bool] = Field(
         default_factory=dict,
         description="Per read model: has it applied the Erased event (and purged the data)?",
@@ -43,7 +78,12 @@ class ErasureOut(BaseModel):
         cls, request: ErasureRequest, now: datetime, purged: dict[str, bool] | None = None
     ) -> ErasureOut:
         """The request as seen at `now`, with the read models' purge status if known."""
-        return cls(**vars(request), overdue=request.overdue(now), projections_purged=purged or {})
+        return cls(
+            **vars(request),
+            overdue=request.overdue(now),
+            status=request.status(now),
+            projections_purged=purged or {},
+        )
 
 
 class RestrictionIn(BaseModel):
@@ -62,7 +102,18 @@ class AccessOut(BaseModel):
     user_role: str
     customer_id: UUID
     endpoint: str
+    reason_code: str | None
     reason: str | None
+    """Free text, sealed with the customer's key: gone once the customer is erased."""
+
+
+class AccessPageOut(BaseModel):
+    """One page of the access log: rows `offset + 1` to `offset + len(accesses)` of `total`."""
+
+    total: int
+    offset: int
+    limit: int
+    accesses: list[AccessOut]
 
 
 class ConsentStateOut(BaseModel):

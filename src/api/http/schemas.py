@@ -60,16 +60,24 @@ class CustomerOut(BaseModel):
     lead_stages: dict[str, str]
     membership_tier: str | None
     erased: bool
+    restricted: bool
+    """Processing restricted (GDPR art. 18): no marketing contacts, segments or exports."""
+    contacts_withheld: bool
+    """Contact details held back from this reader (no marketing consent, or restricted)."""
     version: int
 
 
 class CustomerSummaryOut(BaseModel):
+    """A search result; contact details as the reader's role and the customer's consent allow."""
+
     id: UUID
     kind: str
     name: str | None
     email: str | None
     sector: str | None
     account_manager: str | None
+    restricted: bool
+    contacts_withheld: bool
 
 
 class TimelineEntryOut(BaseModel):

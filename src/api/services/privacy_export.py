@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import io
 import json
@@ -10,6 +9,7 @@ import zipfile
 from datetime import datetime
 from typing import Any
 
+from api.services.spreadsheet import csv_text
 from crm.adapters.postgres.access_log import Access
 from crm.domain import events as ev
 from crm.domain.consents import ConsentChange, consent_changes
@@ -67,17 +67,10 @@ def build_export(
 
 
 def _csv(rows: list[dict[str, Any]], columns: list[str]) -> str:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow(
-            {
-                k: json.dumps(v, ensure_ascii=False) if isinstance(v, dict) else v
-                for k, v in row.items()
-            }
-        )
-    return buffer.getvalue()
+    def cell(value: Any) -> Any:
+        return json.dumps(value, ensure_ascii=False) if isinstance(value, dict) else value
+
+    return csv_text(columns, ([cell(row.get(column)) for column in columns] for row in rows))
 
 
 def export_zip(document: dict[str, Any]) -> bytes:

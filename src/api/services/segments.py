@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -11,6 +9,7 @@ from typing import Any
 from uuid import UUID
 
 from api.bootstrap.wiring import Services
+from api.services.spreadsheet import csv_text
 from crm.application.users import User
 from crm.domain.calendar import local_date
 from projections.segments import compiler as queries
@@ -47,10 +46,7 @@ def export_segment(
     now = now or datetime.now(UTC)
     tables, compiled = compile_for(services, parse_rule(segment.rule), now)
     rows = queries.export_rows(tables, compiled, purpose)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(EXPORT_COLUMNS)
-    writer.writerows([row[column] for column in EXPORT_COLUMNS] for row in rows)
+    text = csv_text(EXPORT_COLUMNS, ([row[column] for column in EXPORT_COLUMNS] for row in rows))
     export_id = services.segment_store.record_export(
         segment, purpose, user.name, user.role.value, now, len(rows)
     )
@@ -60,8 +56,9 @@ def export_segment(
         [row["customer_id"] for row in rows],
         EXPORT_ENDPOINT,
         f"segment export {export_id} ({segment.name} v{segment.version}, {purpose})",
+        "marketing",
     )
-    return Export(export_id, rows, buffer.getvalue())
+    return Export(export_id, rows, text)
 
 
 def snapshot_segment(services: Services, segment: Segment, now: datetime) -> Snapshot | None:

@@ -8,7 +8,16 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
-from api.web import account, admin, customer_edits, customers, insights, privacy, segments
+from api.web import (
+    account,
+    admin,
+    customer_edits,
+    customers,
+    insights,
+    privacy,
+    privacy_requests,
+    segments,
+)
 from api.web.session import CsrfError, LoginRequiredError, PageForbiddenError
 from api.web.templating import render, safe_next
 
@@ -25,6 +34,7 @@ def install_web(app: FastAPI) -> None:
     app.include_router(admin.router)
     app.include_router(insights.router)
     app.include_router(privacy.router)
+    app.include_router(privacy_requests.router)
     app.include_router(segments.router)
 
     @app.exception_handler(LoginRequiredError)

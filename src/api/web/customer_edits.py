@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from api.bootstrap.wiring import Services
-from api.http.access_log import record_access
+from api.http.access_log import AccessLogged, AccessRecorder
 from api.http.dependencies import provenance
 from api.web.customers import account_managers, customer_page_with
 from api.web.session import page_user
@@ -114,7 +114,7 @@ def _duplicates(services: Services, form: dict[str, str]) -> list[dict[str, Any]
 
 
 @router.post("/customers/new")
-async def register_customer(request: Request, user: SignedIn) -> Response:
+async def register_customer(request: Request, user: SignedIn, access: AccessLogged) -> Response:
     """Register from the form; a known e-mail or a close name asks before going on."""
     services = _services(request)
     form = await _form(request)
@@ -135,7 +135,7 @@ async def register_customer(request: Request, user: SignedIn) -> Response:
     candidates = _duplicates(services, form)
     confirmed = form.get("confirmed") == "yes" and not any(c["same_email"] for c in candidates)
     if candidates and not confirmed:
-        record_access(request, services, user, [c["customer_id"] for c in candidates])
+        access.record(user, [c["customer_id"] for c in candidates])
         return _new_page(request, user, form, candidates=candidates, status=409)
     try:
         recorded = services.crm.register_customer(
@@ -158,21 +158,29 @@ async def register_customer(request: Request, user: SignedIn) -> Response:
 
 
 def _refused(
-    request: Request, user: User, customer_id: str, section: str, form: dict[str, str], errors: Any
+    request: Request,
+    user: User,
+    access: AccessRecorder,
+    customer_id: str,
+    section: str,
+    form: dict[str, str],
+    errors: Any,
 ) -> HTMLResponse:
     """The customer page again, with the form's values and what was wrong with them."""
     edit = {"section": section, "form": form, "errors": errors}
-    return customer_page_with(request, user, customer_id, {"edit": edit}, status=422)
+    return customer_page_with(request, user, access, customer_id, {"edit": edit}, status=422)
 
 
 @router.post("/customers/{customer_id}/profile")
-async def correct_profile(request: Request, user: SignedIn, customer_id: str) -> Response:
+async def correct_profile(
+    request: Request, user: SignedIn, access: AccessLogged, customer_id: str
+) -> Response:
     """Correct contact details; only the fields that changed go into the correction."""
     services = _services(request)
     form = await _form(request)
     errors = _too_long(form)
     if errors:
-        return _refused(request, user, customer_id, "profile", form, errors)
+        return _refused(request, user, access, customer_id, "profile", form, errors)
     try:
         customer = services.crm.get_customer(UUID(customer_id))
     except (ValueError, CustomerNotFoundError):
@@ -191,20 +199,24 @@ async def correct_profile(request: Request, user: SignedIn, customer_id: str) ->
             **changes,
         )
     except InvalidFieldError as error:
-        return _refused(request, user, customer_id, "profile", form, {error.field: error.problem})
+        return _refused(
+            request, user, access, customer_id, "profile", form, {error.field: error.problem}
+        )
     _visible(services, recorded, CustomerDirectory, Timeline)
     return redirect(request, f"/ui/customers/{customer_id}?msg=corrected#profile")
 
 
 @router.post("/customers/{customer_id}/owner")
-async def assign_owner(request: Request, user: SignedIn, customer_id: str) -> Response:
+async def assign_owner(
+    request: Request, user: SignedIn, access: AccessLogged, customer_id: str
+) -> Response:
     """Make an account manager the customer's owner."""
     services = _services(request)
     form = await _form(request)
     owner = form.get("account_manager", "")
     if not owner or len(owner) > 100:
         errors = {"account_manager": "error.required" if not owner else "error.too_long"}
-        return _refused(request, user, customer_id, "owner", form, errors)
+        return _refused(request, user, access, customer_id, "owner", form, errors)
     try:
         recorded = services.crm.assign_account_manager(
             UUID(customer_id),
@@ -246,7 +258,9 @@ def _pick(
 
 
 @router.post("/customers/{customer_id}/affiliations")
-async def start_affiliation(request: Request, user: SignedIn, customer_id: str) -> Response:
+async def start_affiliation(
+    request: Request, user: SignedIn, access: AccessLogged, customer_id: str
+) -> Response:
     """Add a person to an organisation with a role, from the person's or the organisation's page."""
     services = _services(request)
     form = await _form(request)
@@ -255,15 +269,17 @@ async def start_affiliation(request: Request, user: SignedIn, customer_id: str) 
     except (ValueError, CustomerNotFoundError):
         return render(request, "error.html", {"message": "error.not_found"}, status=404)
     if len(form.get("role", "")) > 200:
-        return _refused(request, user, customer_id, "affiliation", form, {"role": "error.too_long"})
+        return _refused(
+            request, user, access, customer_id, "affiliation", form, {"role": "error.too_long"}
+        )
     person_side = customer.kind == "person"
     other_id, choices = _pick(services, form, "organisation" if person_side else "person")
     if other_id is None:
-        record_access(request, services, user, [row["customer_id"] for row in choices])
+        access.record(user, [row["customer_id"] for row in choices])
         problem = "error.choose" if choices else "error.no_match"
         edit = {"section": "affiliation", "form": form, "errors": {"other": problem}}
         return customer_page_with(
-            request, user, customer_id, {"edit": {**edit, "choices": choices}}, status=422
+            request, user, access, customer_id, {"edit": {**edit, "choices": choices}}, status=422
         )
     person_id, organisation_id = (customer.id, other_id) if person_side else (other_id, customer.id)
     try:
@@ -275,18 +291,18 @@ async def start_affiliation(request: Request, user: SignedIn, customer_id: str) 
         )
     except CustomerNotFoundError:
         return _refused(
-            request, user, customer_id, "affiliation", form, {"other": "error.no_match"}
+            request, user, access, customer_id, "affiliation", form, {"other": "error.no_match"}
         )
     except RuleViolationError as error:
         edit = {"section": "affiliation", "form": form, "errors": {}, "refusal": str(error)}
-        return customer_page_with(request, user, customer_id, {"edit": edit}, status=409)
+        return customer_page_with(request, user, access, customer_id, {"edit": edit}, status=409)
     _visible(services, recorded, Organisations, Timeline)
     return redirect(request, f"/ui/customers/{customer_id}?msg=affiliated#relations")
 
 
 @router.post("/customers/{customer_id}/affiliations/{other_id}/end")
 async def end_affiliation(
-    request: Request, user: SignedIn, customer_id: str, other_id: str
+    request: Request, user: SignedIn, access: AccessLogged, customer_id: str, other_id: str
 ) -> Response:
     """End a person's role in an organisation, from either side."""
     services = _services(request)
@@ -309,6 +325,6 @@ async def end_affiliation(
         return render(request, "error.html", {"message": "error.not_found"}, status=404)
     except RuleViolationError as error:
         edit = {"section": "affiliation", "form": {}, "errors": {}, "refusal": str(error)}
-        return customer_page_with(request, user, customer_id, {"edit": edit}, status=409)
+        return customer_page_with(request, user, access, customer_id, {"edit": edit}, status=409)
     _visible(services, recorded, Organisations, Timeline)
     return redirect(request, f"/ui/customers/{customer_id}?msg=affiliation_ended#relations")

@@ -11,16 +11,18 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from api.bootstrap.wiring import Services
-from api.http.access_log import record_access
+from api.http.access_log import AccessLogged, AccessRecorder
 from api.http.dependencies import provenance
 from api.http.touchpoint_schemas import TOUCHPOINT_MODELS
 from api.permissions import Permission, can
+from api.services.contacts import visible_contacts
 from api.services.customer_search import find_customer_ids
 from api.web.forms import DEFAULT_KIND, form_fields, parse_touchpoint
 from api.web.insights import engagement_over_time, indicator_cards
 from api.web.organisations import employer_context, organisation_context
 from api.web.session import language_of, page_user
 from api.web.templating import redirect, render
+from crm.application.privacy import IDENTITY_CHECKS, REQUEST_CHANNELS, REQUEST_KINDS
 from crm.application.users import Role, User
 from crm.domain.calendar import HELSINKI, local_date, start_of_day
 from crm.domain.customer import Customer
@@ -37,6 +39,9 @@ SignedIn = Annotated[User, Depends(page_user)]
 ALL_KINDS = [cls.kind() for cls in CUSTOMER_EVENT_CLASSES]
 PAGE_SIZE = 25
 SEARCH_LIMIT = 30
+REQUEST_VOCABULARY = {
+    "kind": REQUEST_KINDS, "channel": REQUEST_CHANNELS, "identity_check": IDENTITY_CHECKS,
+}  # fmt: skip
 MESSAGES = {
     "saved": "record.saved",
     "created": "edit.created",
@@ -55,7 +60,9 @@ def _services(request: Request) -> Services:
 
 
 @router.get("/customers")
-def search_page(request: Request, user: SignedIn, q: str = "") -> HTMLResponse:
+def search_page(
+    request: Request, user: SignedIn, access: AccessLogged, q: str = ""
+) -> HTMLResponse:
     """Find customers by part of a name or by a whole e-mail address."""
     services = _services(request)
     query = q.strip()[:200]
@@ -63,10 +70,12 @@ def search_page(request: Request, user: SignedIn, q: str = "") -> HTMLResponse:
     if query:
         ids = find_customer_ids(services, query, SEARCH_LIMIT)
         results = [services.crm.get_customer(customer_id) for customer_id in ids]
-        record_access(request, services, user, [c.id for c in results])
+        access.record(user, [c.id for c in results])
+    now = datetime.now(UTC)
     context = {
         "query": query,
         "results": results,
+        "contacts": {c.id: visible_contacts(user, c, now) for c in results},
         "may_write_customers": can(user, Permission.WRITE_CUSTOMERS),
     }
     return render(request, "search.html", context)
@@ -94,13 +103,15 @@ def _day(value: str | None) -> datetime | None:
 def _customer_page(
     request: Request,
     user: User,
+    access: AccessRecorder,
     customer_id: str,
     *,
     form: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
     refusal: str | None = None,
-    erase_form: dict[str, str] | None = None,
-    erase_error: str | None = None,
+    request_form: dict[str, str] | None = None,
+    request_errors: dict[str, str] | None = None,
+    restrict_error: str | None = None,
     extra: dict[str, Any] | None = None,
     status: int = 200,
 ) -> HTMLResponse:
@@ -112,6 +123,7 @@ def _customer_page(
     params = request.query_params
     context: dict[str, Any] = {
         "customer": customer,
+        "contacts": visible_contacts(user, customer, datetime.now(UTC)),
         "consents": {
             purpose: customer.has_consent(purpose, datetime.now(HELSINKI))
             for purpose in customer.consent_changes
@@ -131,7 +143,7 @@ def _customer_page(
     if can(user, Permission.WRITE_CUSTOMERS):
         context["managers"] = account_managers(services)
     # The page shows personal data, so the read goes to the DPO's access log.
-    record_access(request, services, user, list(dict.fromkeys(shown)))
+    access.record(user, list(dict.fromkeys(shown)))
     context["indicators"] = indicator_cards(services, customer.id)
     if context["indicators"] is not None:
         context["engagement_points"], context["engagement_chart"] = engagement_over_time(
@@ -152,21 +164,31 @@ def _customer_page(
             record_refusal=refusal,
             idempotency_key=(form or {}).get("idempotency_key") or str(uuid4()),
         )
-    context["erase_error"] = erase_error
     if can(user, Permission.RUN_PRIVACY) and not customer.erased:
-        # A request id per form, so submitting it twice finishes one erasure, not two.
+        # A request id per form, so submitting it twice logs one request, not two.
+        values = request_form or {}
         context.update(
-            erase_values=erase_form or {},
-            erase_request_id=(erase_form or {}).get("request_id") or str(uuid4()),
+            privacy_form=True,
+            request_values=values,
+            request_errors=request_errors or {},
+            restrict_error=restrict_error,
+            request_id=values.get("request_id") or str(uuid4()),
+            request_vocabulary=REQUEST_VOCABULARY,
+            today=datetime.now(HELSINKI).date().isoformat(),
         )
     return render(request, "customer.html", context, status)
 
 
 def customer_page_with(
-    request: Request, user: User, customer_id: str, extra: dict[str, Any], status: int
+    request: Request,
+    user: User,
+    access: AccessRecorder,
+    customer_id: str,
+    extra: dict[str, Any],
+    status: int,
 ) -> HTMLResponse:
     """The customer page with more in its context (a form's values and errors)."""
-    return _customer_page(request, user, customer_id, extra=extra, status=status)
+    return _customer_page(request, user, access, customer_id, extra=extra, status=status)
 
 
 def _timeline(
@@ -212,21 +234,27 @@ def _timeline(
 
 
 @router.get("/customers/{customer_id}")
-def customer_page(request: Request, user: SignedIn, customer_id: str) -> HTMLResponse:
+def customer_page(
+    request: Request, user: SignedIn, access: AccessLogged, customer_id: str
+) -> HTMLResponse:
     """Profile, consents and (by role) the timeline and the form to record a touchpoint."""
-    return _customer_page(request, user, customer_id)
+    return _customer_page(request, user, access, customer_id)
 
 
 @router.post("/customers/{customer_id}/touchpoints")
-async def record_touchpoint(request: Request, user: SignedIn, customer_id: str) -> Response:
+async def record_touchpoint(
+    request: Request, user: SignedIn, access: AccessLogged, customer_id: str
+) -> Response:
     """Record a touchpoint from the form; errors come back on the same page."""
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     kind = form.get("kind", "")
     if kind not in TOUCHPOINT_MODELS:
-        return _customer_page(request, user, customer_id, errors={"kind": "?"}, status=422)
+        return _customer_page(request, user, access, customer_id, errors={"kind": "?"}, status=422)
     touchpoint, errors = parse_touchpoint(kind, form)
     if touchpoint is None:
-        return _customer_page(request, user, customer_id, form=form, errors=errors, status=422)
+        return _customer_page(
+            request, user, access, customer_id, form=form, errors=errors, status=422
+        )
     services = _services(request)
     fields = touchpoint.model_dump(
         exclude={"kind", "occurred_at", "institution", "channel", "idempotency_key"}
@@ -249,16 +277,20 @@ async def record_touchpoint(request: Request, user: SignedIn, customer_id: str) 
         return render(request, "error.html", {"message": "error.not_found"}, status=404)
     except InvalidFieldError as error:
         errors = {error.field: error.problem}
-        return _customer_page(request, user, customer_id, form=form, errors=errors, status=422)
+        return _customer_page(
+            request, user, access, customer_id, form=form, errors=errors, status=422
+        )
     except RuleViolationError as error:
-        return _customer_page(request, user, customer_id, form=form, refusal=str(error), status=409)
+        return _customer_page(
+            request, user, access, customer_id, form=form, refusal=str(error), status=409
+        )
     # Read-your-writes: the timeline shows the new touchpoint after the redirect.
     services.views.get(Timeline).wait_for(recorded.position, services.settings.read_wait_timeout)
     return redirect(request, f"/ui/customers/{customer_id}?msg=saved#timeline")
 
 
 @router.get("/my-customers")
-def my_customers(request: Request, user: SignedIn) -> HTMLResponse:
+def my_customers(request: Request, user: SignedIn, access: AccessLogged) -> HTMLResponse:
     """An account manager's own customers, open leads to follow up and partners due a review."""
     services = _services(request)
     directory = services.views.get(CustomerDirectory)
@@ -275,5 +307,6 @@ def my_customers(request: Request, user: SignedIn) -> HTMLResponse:
     missing = [r["customer_id"] for r in [*leads, *reviews] if r["customer_id"] not in names]
     if missing:
         names.update(directory.names(list(dict.fromkeys(missing))))
+    access.record(user, names)
     context = {"owned": owned, "leads": leads, "reviews": reviews, "names": names}
     return render(request, "my_customers.html", context)

@@ -1,35 +1,35 @@
-"""The DPO's pages: consent audit, consent history, erasure requests and erasing, access log."""
+"""The DPO's pages: consent audit, consent history and the access log."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Annotated
-from uuid import UUID, uuid4
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+from urllib.parse import urlencode
+from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
-from pydantic import ValidationError
 
 from api.bootstrap.wiring import Services
-from api.http.privacy_schemas import ErasureIn, ErasureOut
-from api.services.erasures import purged_views
-from api.web.customers import _customer_page
+from api.http.access_log import AccessLogged
+from api.services.access_log import access_csv, access_page, customer_filter
 from api.web.session import page_user
-from api.web.templating import redirect, render
-from crm.application.crm import ConcurrencyError
-from crm.application.privacy import RequestStatus
+from api.web.templating import render
 from crm.application.users import User
 from crm.domain.calendar import start_of_day
-from crm.domain.errors import CustomerNotFoundError, InvalidFieldError
+from crm.domain.errors import CustomerNotFoundError
 from crm.domain.vocabulary import PURPOSES
 from projections.audits import consent_audit
 from projections.engine.runner import wait_until_caught_up
 from projections.views.consent_ledger import ConsentLedger
+from projections.views.directory import CustomerDirectory
 
 router = APIRouter(prefix="/ui/privacy", include_in_schema=False)
 DPO = Annotated[User, Depends(page_user)]
 AUDIT_LIMIT = 10_000
 LIST_LIMIT = 500
+ACCESS_PAGE = 50
+CSV_LIMIT = 1_000_000
 
 
 def _services(request: Request) -> Services:
@@ -82,7 +82,9 @@ def consent_audit_page(
 
 
 @router.get("/consents/{customer_id}")
-def consent_history_page(request: Request, user: DPO, customer_id: str) -> HTMLResponse:
+def consent_history_page(
+    request: Request, user: DPO, access: AccessLogged, customer_id: str
+) -> HTMLResponse:
     """A customer's consent changes in business-time order and the intervals they made."""
     services = _services(request)
     try:
@@ -90,6 +92,7 @@ def consent_history_page(request: Request, user: DPO, customer_id: str) -> HTMLR
     except (ValueError, CustomerNotFoundError):
         return render(request, "error.html", {"message": "error.not_found"}, status=404)
     ledger = services.views.get(ConsentLedger)
+    access.record(user, [customer.id])
     context = {
         "customer": customer,
         "changes": ledger.changes(customer.id),
@@ -98,83 +101,73 @@ def consent_history_page(request: Request, user: DPO, customer_id: str) -> HTMLR
     return render(request, "privacy_consents.html", context)
 
 
-@router.get("/erasures")
-def erasures_page(request: Request, user: DPO, status: str = "open") -> HTMLResponse:
-    """Erasure requests with their one-month deadlines; overdue ones stand out."""
-    now = datetime.now(UTC)
-    shown: RequestStatus = (
-        "all" if status == "all" else "overdue" if status == "overdue" else "open"
-    )
-    requests = _services(request).privacy.list_requests(shown, now, LIST_LIMIT)
-    context = {"requests": requests, "now": now, "status": status}
-    return render(request, "privacy_erasures.html", context)
-
-
-@router.post("/erasures")
-async def erase_customer(request: Request, user: DPO) -> Response:
-    """Erase a customer from the form on the customer page, then show the certificate."""
-    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
-    services = _services(request)
-    privacy = services.privacy
-    try:
-        customer = services.crm.get_customer(UUID(form.get("customer_id", "")))
-        request_id = UUID(form["request_id"]) if form.get("request_id") else uuid4()
-    except (ValueError, CustomerNotFoundError):
-        return render(request, "error.html", {"message": "error.not_found"}, status=404)
-
-    def refuse(problem: str, status: int) -> HTMLResponse:
-        return _customer_page(
-            request, user, str(customer.id), erase_form=form, erase_error=problem, status=status
-        )
-
-    # A repeated form (same request id) finishes or shows its erasure, as the API does.
-    if privacy.requests.get(request_id) is None:
-        if customer.erased:
-            return refuse("erase.already", 409)
-        if form.get("confirm") != "yes":
-            return refuse("erase.confirm_missing", 422)
-    try:
-        body = ErasureIn(
-            customer_id=customer.id, reason=form.get("reason", "").strip(), request_id=request_id
-        )
-    except ValidationError:
-        return refuse("erase.reason_missing", 422)
-    try:
-        privacy.erase_customer(
-            body.customer_id, user.name, body.reason, request_id, datetime.now(UTC)
-        )
-    except InvalidFieldError as error:
-        problem = "erase.reason_missing" if error.field == "reason" else "erase.no_request"
-        return refuse(problem, 422)
-    except ConcurrencyError:
-        return refuse("erase.retry", 409)
-    return redirect(request, f"/ui/privacy/erasures/{request_id}")
-
-
-@router.get("/erasures/{request_id}")
-def erasure_certificate_page(request: Request, user: DPO, request_id: str) -> HTMLResponse:
-    """One erasure request and its certificate: what was destroyed, when, by whom."""
-    services = _services(request)
-    try:
-        found = services.privacy.requests.get(UUID(request_id))
-    except ValueError:
-        found = None
-    if found is None:
-        return render(request, "error.html", {"message": "erase.no_request"}, status=404)
-    erasure = ErasureOut.of(found, datetime.now(UTC), purged_views(services, found))
-    return render(request, "privacy_erasure.html", {"erasure": erasure})
-
-
-@router.get("/access-log")
+@router.get("/access-log", responses={200: {"content": {"text/csv": {}}}})
 def access_log_page(
-    request: Request, user: DPO, customer: str = "", reader: str = ""
-) -> HTMLResponse:
-    """Who read whose personal data, when, through which page or endpoint, and why."""
-    log = _services(request).access_log
-    try:
-        customer_id = UUID(customer) if customer else None
-    except ValueError:
-        customer_id = None
-    accesses = log.list(customer_id=customer_id, user_name=reader.strip() or None, limit=LIST_LIMIT)
-    context = {"accesses": accesses, "filters": {"customer": customer, "reader": reader}}
+    request: Request,
+    user: DPO,
+    access: AccessLogged,
+    customer: str = "",
+    reader: str = "",
+    start: str = "",
+    end: str = "",
+    page: str = "1",
+    format: str = "html",
+) -> Response:
+    """Who read whose personal data, when, through which page or endpoint, and why.
+
+    The customer filter takes an id, or part of a name, or an e-mail; dates are Finnish days
+    (the end day included); `format=csv` downloads every read the filters match.
+    """
+    services = _services(request)
+    filters = {"customer": customer, "reader": reader, "start": start, "end": end}
+    errors: dict[str, str] = {}
+    since, until = _day(start) if start else None, _day(end) if end else None
+    if start and since is None:
+        errors["start"] = "access.bad_date"
+    if end and until is None:
+        errors["end"] = "access.bad_date"
+    if until is not None:
+        until += timedelta(days=1)
+    if since and until and since >= until:
+        errors["end"] = "access.end_before_start"
+    number = int(page) if page.isdigit() and 0 < int(page) < 2**40 else 1
+    chosen = customer_filter(services, customer)
+    context: dict[str, Any] = {
+        "filters": filters,
+        "errors": errors,
+        "matched": chosen,
+        "matched_names": {},
+        "accesses": [],
+        "total": 0,
+        "first": 0,
+        "last": 0,
+        "page": number,
+        "pages": 1,
+    }
+    if errors:
+        return render(request, "privacy_access_log.html", context, status=422)
+    reader_name = reader.strip() or None
+    if format == "csv":
+        every = access_page(services, chosen, reader_name, since, until, 0, CSV_LIMIT)
+        return Response(
+            access_csv(every.accesses),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="access-log.csv"'},
+        )
+    found = access_page(
+        services, chosen, reader_name, since, until, (number - 1) * ACCESS_PAGE, ACCESS_PAGE
+    )
+    context.update(
+        accesses=found.accesses,
+        total=found.total,
+        first=found.offset + 1 if found.accesses else 0,
+        last=found.offset + len(found.accesses),
+        pages=max(1, -(-found.total // ACCESS_PAGE)),
+        csv_query=urlencode({**{k: v for k, v in filters.items() if v}, "format": "csv"}),
+        page_query=urlencode({k: v for k, v in filters.items() if v}),
+    )
+    if chosen.by_name and chosen.customer_ids:
+        directory = services.views.get(CustomerDirectory)
+        context["matched_names"] = directory.names(chosen.customer_ids)
+        access.record(user, chosen.customer_ids)
     return render(request, "privacy_access_log.html", context)

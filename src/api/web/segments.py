@@ -210,7 +210,7 @@ async def live_count(request: Request, user: Marketer) -> JSONResponse:
     return JSONResponse({"count": queries.count(tables, compiled), "errors": []})
 
 
-@router.post("/{segment_id}/export")
+@router.post("/{segment_id}/export", responses={200: {"content": {"text/csv": {}}}})
 async def export_page(request: Request, user: Marketer, segment_id: str) -> Response:
     """Download the segment's consent-checked contact list as CSV (recorded as an export)."""
     services = _services(request)

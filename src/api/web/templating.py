@@ -23,7 +23,7 @@ NAVIGATION: tuple[tuple[str, str, Permission], ...] = (
     ("nav.my_customers", "/ui/my-customers", Permission.RECORD_TOUCHPOINTS),
     ("nav.dashboard", "/ui/dashboard", Permission.READ_CUSTOMERS),
     ("nav.consent_audit", "/ui/privacy/consent-audit", Permission.RUN_PRIVACY),
-    ("nav.erasures", "/ui/privacy/erasures", Permission.RUN_PRIVACY),
+    ("nav.erasures", "/ui/privacy/requests", Permission.RUN_PRIVACY),
     ("nav.access_log", "/ui/privacy/access-log", Permission.RUN_PRIVACY),
     ("nav.segments", "/ui/segments", Permission.MANAGE_SEGMENTS),
     ("nav.users", "/ui/admin/users", Permission.MANAGE_USERS),

@@ -11,19 +11,18 @@ progress lets a crashed import resume after the last committed chunk.
 from __future__ import annotations
 
 import contextlib
-import csv
 import dataclasses
 import functools
 import hashlib
-import io
-import itertools
 import json
+import random
 import re
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from decimal import Decimal, InvalidOperation
 from typing import IO, Any, NamedTuple
 from uuid import UUID, uuid4
@@ -32,6 +31,15 @@ from eventsourcing.persistence import IntegrityError, StoredEvent
 
 from crm.adapters.postgres.event_store import EventRecorder
 from crm.application.crm import CRM
+from crm.application.import_formats import (
+    MAPPINGS,
+    ColumnMapping,
+    ReportOptions,
+    Row,
+    RowError,
+    field_for,
+    open_import,
+)
 from crm.domain import events as ev
 from crm.domain.calendar import HELSINKI
 from crm.domain.customer import Customer, Provenance, check_fields
@@ -39,107 +47,10 @@ from crm.domain.errors import CRMError, InvalidFieldError
 from crm.domain.identity import normalise_email
 from crm.speedups.gc_policy import spaced_collections
 
+__all__ = ["MAPPINGS", "ColumnMapping", "ReportOptions", "Row", "RowError"]
+
 CHUNK_ROWS = 1000
 MAX_REPORTED_ERRORS = 1000
-
-
-@dataclass(frozen=True)
-class ColumnMapping:
-    """How one export's columns map to touchpoint fields."""
-
-    name: str
-    description: str
-    kind: str | None
-    """The touchpoint kind of every row; None reads it from a `kind` column."""
-    columns: dict[str, str] = field(default_factory=dict)
-    """Source column (matched case-insensitively) -> field; unlisted columns keep their name."""
-    defaults: dict[str, str] = field(default_factory=dict)
-    """Field values used when a row leaves them empty."""
-
-    def field_for(self, column: str) -> str:
-        return _field_for(self.name, column)
-
-
-MAPPINGS: dict[str, ColumnMapping] = {
-    m.name: m
-    for m in (
-        ColumnMapping(
-            "native",
-            "Our own field names; a `kind` column names each row's touchpoint kind.",
-            None,
-            defaults={"channel": "import"},
-        ),
-        ColumnMapping(
-            "fair_visitors",
-            "A fair's visitor list (badge scans at the stand).",
-            "fair_visited",
-            {
-                "First name": "first_name",
-                "Etunimi": "first_name",
-                "Last name": "last_name",
-                "Sukunimi": "last_name",
-                "E-mail": "email",
-                "Sähköposti": "email",
-                "Phone": "phone",
-                "Puhelin": "phone",
-                "Fair": "fair_name",
-                "Messut": "fair_name",
-                "Scanned at": "occurred_at",
-                "Käyntiaika": "occurred_at",
-                "Comments": "notes",
-                "Lisätiedot": "notes",
-            },
-            {"channel": "fair"},
-        ),
-        ColumnMapping(
-            "webinar_attendees",
-            "A webinar tool's attendee report (Zoom, Teams, Adobe Connect style).",
-            "webinar_attended",
-            {
-                "First Name": "first_name",
-                "Last Name": "last_name",
-                "Email": "email",
-                "User Email": "email",
-                "Join Time": "occurred_at",
-                "Webinar ID": "webinar_id",
-                "Topic": "title",
-                "Webinar Title": "title",
-            },
-            {"channel": "webinar"},
-        ),
-        ColumnMapping(
-            "course_completions",
-            "A learning platform's course completion list.",
-            "course_completed",
-            {
-                "Student name": "name",
-                "Student email": "email",
-                "Course": "course",
-                "Course name": "course",
-                "Credits": "credits",
-                "ECTS": "credits",
-                "Completion date": "occurred_at",
-                "Completed on": "occurred_at",
-            },
-            {"channel": "training"},
-        ),
-    )
-}
-
-
-@functools.lru_cache(maxsize=4096)
-def _field_for(mapping: str, column: str) -> str:
-    lowered = {c.lower(): f for c, f in MAPPINGS[mapping].columns.items()}
-    return lowered.get(column.strip().lower(), column.strip().lower())
-
-
-@dataclass(frozen=True)
-class RowError:
-    """Why one row was not imported."""
-
-    line: int
-    field: str
-    reason: str
 
 
 class ImportRow(NamedTuple):
@@ -213,56 +124,29 @@ class ImportFingerprint:
         return self._digest.hexdigest()[:IMPORT_ID_LENGTH]
 
 
-def read_rows(stream: IO[bytes], file_format: str) -> Iterator[tuple[int, dict[str, str]]]:
-    """Rows as (line number, column -> text), read incrementally from a binary stream."""
-    text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
-    if file_format == "csv":
-        sample = text.readline()
-        # Finnish spreadsheet exports separate columns with semicolons.
-        dialect: type[csv.Dialect] = (
-            SemicolonSeparated if sample.count(";") > sample.count(",") else csv.excel
-        )
-        reader = csv.reader(itertools.chain((sample,), text), dialect)
-        try:
-            header = next(reader)
-        except StopIteration:
-            return
-        line = reader.line_num
-        for values in reader:
-            start, line = line + 1, reader.line_num
-            if not "".join(values).strip():
-                continue
-            yield start, dict(zip(header, values, strict=False))
-    elif file_format == "ndjson":
-        for number, raw in enumerate(text, start=1):
-            if not raw.strip():
-                continue
-            try:
-                value = json.loads(raw)
-            except ValueError:
-                yield number, {"\0": "not a JSON object"}
-                continue
-            if not isinstance(value, dict):
-                yield number, {"\0": "not a JSON object"}
-                continue
-            yield number, {str(k): "" if v is None else str(v) for k, v in value.items()}
-    else:
+def read_rows(stream: IO[bytes], file_format: str) -> Iterator[Row]:
+    """Rows of a native CSV or NDJSON file as (line number, column -> text), read as a stream."""
+    if file_format not in ("csv", "ndjson"):
         raise InvalidFieldError("format", "must be csv or ndjson")
-
-
-class SemicolonSeparated(csv.excel):
-    delimiter = ";"
+    opened = open_import(
+        stream, mapping="native", file_format=file_format, options=ReportOptions(HELSINKI)
+    )
+    return opened.rows
 
 
 # Validating -----------------------------------------------------------------------------
 
 
 def parse_row(
-    line: int, raw: dict[str, str], mapping: ColumnMapping, recorded_by: str
+    line: int,
+    raw: dict[str, str] | RowError,
+    mapping: ColumnMapping,
+    recorded_by: str,
+    time_zone: tzinfo = HELSINKI,
 ) -> ImportRow | RowError:
     """Map and validate one row; the first problem found is reported."""
-    if "\0" in raw:
-        return RowError(line, "row", raw["\0"])
+    if isinstance(raw, RowError):
+        return raw
     values: dict[str, str] = dict(mapping.defaults)
     mapping_name = mapping.name
     for column, text in raw.items():
@@ -270,15 +154,19 @@ def parse_row(
             continue
         cleaned = text.strip()
         if cleaned:
-            values[_field_for(mapping_name, column)] = cleaned
+            name = field_for(mapping_name, column)
+            if "\0" in cleaned:
+                # PostgreSQL text cannot hold NUL, whichever field (a name too) it is in.
+                return RowError(line, name, "contains a NUL character")
+            values[name] = cleaned
     try:
-        return _validated(line, values, mapping, recorded_by)
+        return _validated(line, values, mapping, recorded_by, time_zone)
     except InvalidFieldError as error:
         return RowError(line, error.field, error.problem)
 
 
 def _validated(
-    line: int, values: dict[str, str], mapping: ColumnMapping, recorded_by: str
+    line: int, values: dict[str, str], mapping: ColumnMapping, recorded_by: str, zone: tzinfo
 ) -> ImportRow:
     kind_name = mapping.kind or values.get("kind", "")
     kind = ev.TOUCHPOINT_KINDS.get(kind_name)
@@ -293,7 +181,7 @@ def _validated(
     )
     if "occurred_at" not in values:
         raise InvalidFieldError("occurred_at", "is required")
-    occurred_at = parse_time(values["occurred_at"])
+    occurred_at = parse_time(values["occurred_at"], zone=zone)
     fields = _event_fields(kind, values)
     # The key depends on what the row says, not where it sits, so re-runs store nothing.
     content = key_content(
@@ -387,8 +275,9 @@ _COERCIONS: dict[Any, Coerce] = {
 FINNISH_DATE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})(?:\s+(\d{1,2})[:.](\d{2}))?$")
 
 
-def parse_time(text: str, name: str = "occurred_at") -> datetime:
-    """ISO 8601 or Finnish `d.m.yyyy [hh:mm]`; times without a zone are Finnish local time."""
+def parse_time(text: str, name: str = "occurred_at", zone: tzinfo = HELSINKI) -> datetime:
+    """ISO 8601 or Finnish `d.m.yyyy [hh:mm]`; times without a zone are local to `zone`
+    (the exporting account's, Finnish by default)."""
     match = FINNISH_DATE.match(text)
     try:
         if match:
@@ -399,11 +288,24 @@ def parse_time(text: str, name: str = "occurred_at") -> datetime:
     except ValueError as error:
         raise InvalidFieldError(name, "is not a date or time (ISO 8601 or d.m.yyyy)") from error
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=HELSINKI)
+        parsed = parsed.replace(tzinfo=zone)
     return parsed
 
 
 # Importing ------------------------------------------------------------------------------
+
+
+ATTEMPTS_WHOLE = 3
+ATTEMPTS_ONE = 50
+
+
+class ImportFailedError(CRMError):
+    """An import stopped before the end of its file; its record says failed and why."""
+
+
+def _back_off(attempt: int) -> None:
+    # Another writer won; wait a random while so a busy customer's rows get their turn.
+    time.sleep(random.uniform(0, min(0.005 * 2**attempt, 0.25)))
 
 
 Progress = Callable[[ImportReport], None]
@@ -446,6 +348,7 @@ class Importer:
         self.crm = crm
         self.log = log
         self.chunk_rows = chunk_rows
+        self._dry_run = False
         recorder = crm.recorder
         self._insert: Callable[[Sequence[StoredEvent]], object] = (
             recorder.copy_events if isinstance(recorder, EventRecorder) else recorder.insert_events
@@ -453,18 +356,49 @@ class Importer:
 
     def run(
         self,
-        rows: Iterable[tuple[int, dict[str, str]]],
+        rows: Iterable[Row],
         *,
         import_id: str,
         source: str,
         mapping: ColumnMapping,
         recorded_by: str,
         progress: Progress | None = None,
+        time_zone: tzinfo = HELSINKI,
+        dry_run: bool = False,
     ) -> ImportReport:
-        """Import the rows, resuming after the last chunk a previous run committed."""
-        report = self.log.start(import_id, source, mapping.name)
-        report.status = "running"
-        chunks = self._chunks(rows, report.last_line, mapping, recorded_by)
+        """Import the rows, resuming after the last chunk a previous run committed.
+
+        A dry run decides every row as an import would, stores nothing and logs nothing.
+        An import that cannot go on is marked failed with the reason as its last error and
+        raises `ImportFailedError`; it is never left running.
+        """
+        if dry_run:
+            report = ImportReport(import_id, source, mapping.name, "dry_run")
+        else:
+            report = self.log.start(import_id, source, mapping.name)
+            report.status = "running"
+        self._dry_run = dry_run
+        chunks = self._chunks(rows, report.last_line, mapping, recorded_by, time_zone)
+        try:
+            self._run(chunks, report, progress)
+        except BaseException as error:
+            if dry_run:
+                raise
+            stopped = "interrupted" if isinstance(error, KeyboardInterrupt) else "stopped"
+            reason = f"the import {stopped}: {type(error).__name__}"
+            report.status = "failed"
+            failure = RowError(report.last_line + 1, "file", reason)
+            report.errors.append(failure)
+            with contextlib.suppress(Exception):
+                self.log.progress(report, [failure])
+            if not isinstance(error, Exception):
+                raise
+            raise ImportFailedError(reason) from error
+        return report
+
+    def _run(
+        self, chunks: Iterator[Chunk], report: ImportReport, progress: Progress | None
+    ) -> None:
         with (
             spaced_collections(),
             ThreadPoolExecutor(1, thread_name_prefix="import-writer") as writer,
@@ -482,24 +416,29 @@ class Importer:
                         decided = self._decide(chunk, redone.customers)
                     self._report(report, storing[0], progress)
                     self._release_keys(storing[0], decided)
-                storing = (decided, writer.submit(self._write, decided))
+                storing = (decided, None if self._dry_run else writer.submit(self._write, decided))
                 carried = decided.customers
-            report.status = "completed"
+            if report.status != "dry_run":
+                report.status = "completed"
             if storing is None:
-                self.log.progress(report, [])
+                self._log(report, [])
             else:
                 if not self._stored(storing):
                     storing = (self._store_alone(storing[0].chunk), None)
                 self._report(report, storing[0], progress)
                 self._release_keys(storing[0], None)
-        return report
+
+    def _log(self, report: ImportReport, errors: list[RowError]) -> None:
+        if not self._dry_run:
+            self.log.progress(report, errors)
 
     def _chunks(
         self,
-        rows: Iterable[tuple[int, dict[str, str]]],
+        rows: Iterable[Row],
         resume_after: int,
         mapping: ColumnMapping,
         recorded_by: str,
+        time_zone: tzinfo,
     ) -> Iterator[Chunk]:
         """The rows after `resume_after`, parsed, a chunk at a time."""
         chunk: list[ImportRow] = []
@@ -509,7 +448,7 @@ class Importer:
             if line <= resume_after:
                 continue
             last_line = line
-            parsed = parse_row(line, raw, mapping, recorded_by)
+            parsed = parse_row(line, raw, mapping, recorded_by, time_zone)
             if isinstance(parsed, RowError):
                 errors.append(parsed)
             else:
@@ -532,18 +471,51 @@ class Importer:
         return True
 
     def _store_alone(self, chunk: Chunk) -> DecidedChunk:
-        """Decide the chunk on what the database holds and store it, retrying on conflicts."""
-        for attempt in range(5):
+        """Decide the chunk on what the database holds and store it. While other writers keep
+        changing its customers, store it in halves (by customer), down to one customer's
+        rows, which wait their turn; those rows alone fail if their customer never settles.
+        Never aborts the file."""
+        for attempt in range(ATTEMPTS_WHOLE):
             decided = self._decide(chunk, {})
             try:
                 self._write(decided)
             except IntegrityError:
-                # Another writer changed one of the customers; decide the chunk again.
-                if attempt == 4:
-                    raise
+                _back_off(attempt)
                 continue
             return decided
-        raise AssertionError("unreachable")
+        people = list(dict.fromkeys(row.email for row in chunk.rows))
+        if len(people) > 1:
+            half = set(people[: len(people) // 2])
+            first = Chunk([r for r in chunk.rows if r.email in half], chunk.errors, chunk.last_line)
+            rest = Chunk([r for r in chunk.rows if r.email not in half], [], chunk.last_line)
+            return self._merged(self._store_alone(first), self._store_alone(rest))
+        for attempt in range(ATTEMPTS_ONE):
+            decided = self._decide(chunk, {})
+            try:
+                self._write(decided)
+            except IntegrityError:
+                _back_off(ATTEMPTS_WHOLE + attempt)
+                continue
+            return decided
+        busy = "the customer kept changing during the import; import the file again"
+        return DecidedChunk(
+            chunk, {}, [], [], rule_errors=[RowError(r.line, "email", busy) for r in chunk.rows]
+        )
+
+    @staticmethod
+    def _merged(first: DecidedChunk, second: DecidedChunk) -> DecidedChunk:
+        rows = first.chunk.rows + second.chunk.rows
+        chunk = Chunk(rows, first.chunk.errors + second.chunk.errors, first.chunk.last_line)
+        return DecidedChunk(
+            chunk,
+            first.customers | second.customers,
+            [],
+            [],
+            first.recorded + second.recorded,
+            first.duplicates + second.duplicates,
+            first.created + second.created,
+            first.rule_errors + second.rule_errors,
+        )
 
     def _report(
         self, report: ImportReport, decided: DecidedChunk, progress: Progress | None
@@ -558,7 +530,7 @@ class Importer:
         report.last_line = chunk.last_line
         room = MAX_REPORTED_ERRORS - len(report.errors)
         report.errors.extend(errors[: max(room, 0)])
-        self.log.progress(report, errors)
+        self._log(report, errors)
         if progress is not None:
             progress(report)
 
@@ -597,6 +569,10 @@ class Importer:
                 continue
             decided.recorded += 1
         changed = [c for c in customers.values() if c.pending_events]
+        if self._dry_run:
+            for customer in changed:
+                customer.collect_events()
+            return decided
         self.crm.ensure_data_keys(changed)
         to_stored_event = self.crm.mapper.to_stored_event
         interval = self.crm.snapshotting_intervals.get(Customer)
@@ -627,7 +603,8 @@ class Importer:
         claims = {email: identities.email_claim(email) for email in first_rows}
         held = identities.find(list(claims.values()))
         fresh = {claims[e]: uuid4() for e in first_rows if claims[e] not in held}
-        taken = identities.claim_many(fresh)
+        # A dry run claims nothing: whoever is not found would be registered.
+        taken = set(fresh) if self._dry_run else identities.claim_many(fresh)
         if len(taken) < len(fresh):
             held = identities.find(list(claims.values()))
         loaded = self.crm.get_customers([held[c] for c in claims.values() if c not in taken])
@@ -655,3 +632,55 @@ class Importer:
             )
             registered.add(customer_id)
         return customers, registered
+
+
+@dataclass
+class ImportRequest:
+    """One file to import and how: `mapping` None recognises the export by its content."""
+
+    source: str
+    recorded_by: str
+    mapping: str | None = None
+    file_format: str | None = None
+    options: ReportOptions = field(default_factory=lambda: ReportOptions(HELSINKI))
+    dry_run: bool = False
+
+
+def import_file(
+    importer: Importer,
+    stream: IO[bytes],
+    request: ImportRequest,
+    progress: Progress | None = None,
+) -> tuple[ImportReport, bool]:
+    """Import a seekable file; the report, and whether it is an earlier run's (the same file
+    was imported before: nothing is done again). Raises `UnrecognisedFormatError`."""
+    detected = open_import(
+        stream, mapping=request.mapping, file_format=request.file_format, options=request.options
+    )
+    fingerprint = ImportFingerprint(detected.mapping.name)
+    stream.seek(0)
+    while block := stream.read(1 << 20):
+        fingerprint.update(block)
+    import_id = fingerprint.import_id
+    if not request.dry_run:
+        earlier = importer.log.get(import_id)
+        if earlier is not None and earlier.status == "completed":
+            return earlier, True
+    stream.seek(0)
+    opened = open_import(
+        stream,
+        mapping=detected.mapping.name,
+        file_format=detected.file_format,
+        options=request.options,
+    )
+    report = importer.run(
+        opened.rows,
+        import_id=import_id,
+        source=request.source,
+        mapping=opened.mapping,
+        recorded_by=request.recorded_by,
+        progress=progress,
+        time_zone=request.options.time_zone,
+        dry_run=request.dry_run,
+    )
+    return report, False

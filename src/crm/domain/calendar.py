@@ -4,11 +4,21 @@ from __future__ import annotations
 
 import calendar
 from datetime import date, datetime, time
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from crm.domain.errors import InvalidFieldError
 
 TIME_ZONE_NAME = "Europe/Helsinki"
 HELSINKI = ZoneInfo(TIME_ZONE_NAME)
 """The provider's time zone: local times without a zone, days and months are Finnish time."""
+
+
+def zone_named(name: str, field: str = "timezone") -> ZoneInfo:
+    """An IANA time zone by name (`Europe/Helsinki`); an unknown name is an invalid field."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise InvalidFieldError(field, "is not a known time zone (e.g. Europe/Helsinki)") from error
 
 
 def months_after(at: datetime, months: int) -> datetime:

@@ -114,14 +114,9 @@ def check_fields(fields: dict[str, Any]) -> None:
         amount = fields.get(name)
         if isinstance(amount, Decimal) and (not amount.is_finite() or amount < 0):
             raise InvalidFieldError(name, "must be a finite, non-negative number")
-    if "amount" in fields and fields["amount"] == _ZERO:
-        raise InvalidFieldError("amount", "must be greater than zero")
     score = fields.get("score")
     if score is not None and not 0 <= score <= 10:
         raise InvalidFieldError("score", "must be between 0 and 10")
-
-
-_ZERO = Decimal(0)
 
 
 class ProcessingRestrictedError(ConsentRequiredError):

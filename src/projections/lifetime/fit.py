@@ -2,10 +2,13 @@
 
 A fit reads every purchase from the live customer indicators (amounts net of refunds), turns
 them into per-customer (frequency, recency, age, mean repeat spend) in days as in Fader,
-Hardie & Lee (2005): purchases on the same UTC calendar day count as one transaction. It then
-stores the fit date and parameters in `lifetime_fits` and one prediction per customer with
-purchases in `lifetime_predictions` (expected purchases in the next 365 days, probability
-still active, Gamma-Gamma expected average value and expected value over the horizon).
+Hardie & Lee (2005): purchases on the same calendar day (Europe/Helsinki) count as one
+transaction, and a customer's age is the days from the first purchase's day to the
+observation-end date (1997-01-01 to 1997-09-30 is 272 days, as in the paper and
+`lifetimes`). It then stores the fit date and parameters in `lifetime_fits` and one
+prediction per customer with purchases in `lifetime_predictions` (expected purchases in
+the next 365 days, probability still active, Gamma-Gamma expected average value and
+expected value over the horizon).
 Only the newest fit's predictions are kept; every fit's parameters stay for comparison.
 With too little data nothing new is stored and the outcome says why.
 """

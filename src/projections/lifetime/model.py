@@ -12,6 +12,8 @@ import numpy.typing as npt
 from scipy.optimize import minimize
 from scipy.special import betaln, expit, gammaln, hyp2f1
 
+from crm.domain.calendar import local_date
+
 FloatArray = npt.NDArray[np.float64]
 ArrayLike = float | Sequence[float] | FloatArray
 
@@ -90,12 +92,26 @@ class CustomerScore:
 
 
 def _as_day(value: date) -> date:
-    # datetime is a subclass of date; without this, time of day would leak into t_x and T.
-    return value.date() if isinstance(value, datetime) else value
+    """The provider's calendar day of a purchase (Europe/Helsinki for an aware time).
+
+    A purchase made on 1 January in Helsinki is a day-1 purchase even though it is still
+    31 December in UTC: counting the UTC day made every age one day longer than the
+    paper's. datetime is a subclass of date; without this, time of day would also leak
+    into t_x and T.
+    """
+    if isinstance(value, datetime):
+        return local_date(value) if value.tzinfo is not None else value.date()
+    return value
 
 
 def rfm_summary(purchases: Iterable[Purchase], observation_end: date) -> list[CustomerSummary]:
-    """Summarise purchases per customer into (x, t_x, T, mean repeat-day spend) in days."""
+    """Summarise purchases per customer into (x, t_x, T, mean repeat-day spend) in days.
+
+    Ages are measured as Fader, Hardie & Lee (2005) and the `lifetimes` library do: T is the
+    number of days from the first purchase's calendar day to the observation-end date, so a
+    first purchase on 1997-01-01 observed to 1997-09-30 is 272 days old (not 273: the end
+    day is not counted twice). Days are the provider's calendar days (Europe/Helsinki).
+    """
     end = _as_day(observation_end)
     # Insertion-ordered so the output follows the order customers first appear in.
     per_customer: dict[Hashable, dict[date, float]] = {}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -240,118 +239,12 @@ def test_the_dpo_pages_render_audit_history_and_erasures(
     with sign_in(app, new_user(services, Role.DPO)) as dpo:
         audit = dpo.get("/ui/privacy/consent-audit?start=2020-01-01&purpose=newsletter")
         history = dpo.get(f"/ui/privacy/consents/{customer}")
-        erasures = dpo.get("/ui/privacy/erasures?status=all")
+        erasures = dpo.get("/ui/privacy/requests?status=all")
         unknown = dpo.get("/ui/privacy/consents/not-a-customer")
     assert audit.status_code == 200 and "Suostumusauditointi" in audit.text
     assert history.status_code == 200 and "Suostumushistoria" in history.text
     assert erasures.status_code == 200
     assert unknown.status_code == 404
-
-
-def erasable(services: Services) -> tuple[UUID, str]:
-    """A fresh person with a note, to be erased by one test only."""
-    name = unique("Erkki Poistettava")
-    phone = "+358 40 123 4567"
-    return person_with_a_call(services, name, "Private matters", "Erasure", phone), name
-
-
-def erase_form(client: TestClient, customer_id: UUID) -> dict[str, str]:
-    """The erase form's hidden fields, as the customer page hands them out."""
-    page = client.get(f"/ui/customers/{customer_id}").text
-    request_id = re.search(r'name="request_id" value="([^"]+)"', page)
-    assert request_id, "the page has no erase form"
-    return {
-        "customer_id": str(customer_id),
-        "request_id": request_id.group(1),
-        "csrf_token": csrf_of(page),
-    }
-
-
-def test_the_dpo_erases_a_customer_and_gets_a_certificate_without_personal_data(
-    app: FastAPI, services: Services
-) -> None:
-    customer_id, name = erasable(services)
-    dpo_name = new_user(services, Role.DPO)
-    with sign_in(app, dpo_name) as dpo:
-        before = dpo.get(f"/ui/customers/{customer_id}").text
-        assert 'id="erase-form"' in before and "I understand" not in before
-        assert "Ymmärrän, ettei poistoa voi perua" in before and 'for="erase-reason"' in before
-        form = {
-            **erase_form(dpo, customer_id),
-            "reason": "Art. 17 request 2025-14",
-            "confirm": "yes",
-        }
-        response = dpo.post("/ui/privacy/erasures", data=form)
-        assert response.status_code == 303
-        assert response.headers["location"] == f"/ui/privacy/erasures/{form['request_id']}"
-        certificate = dpo.get(response.headers["location"])
-        again = dpo.post("/ui/privacy/erasures", data=form)
-        page = dpo.get(f"/ui/customers/{customer_id}").text
-        fresh = {**form, "request_id": str(uuid.uuid4())}
-        repeated = dpo.post("/ui/privacy/erasures", data=fresh)
-        listed = dpo.get("/ui/privacy/erasures?status=all").text
-    assert certificate.status_code == 200
-    assert "Poistotodistus" in certificate.text and dpo_name in certificate.text
-    assert form["request_id"] in certificate.text and "Art. 17 request 2025-14" in certificate.text
-    assert name not in certificate.text and "example.fi" not in certificate.text
-    # The same form sent twice finishes one erasure and shows its certificate again.
-    assert again.status_code == 303 and again.headers["location"] == response.headers["location"]
-    assert "Henkilötiedot poistettu" in page
-    assert name not in page and "Private matters" not in page and 'id="erase-form"' not in page
-    assert repeated.status_code == 409 and "on jo poistettu" in repeated.text
-    assert (
-        services.privacy is not None
-        and services.privacy.requests.get(UUID(fresh["request_id"])) is None
-    )
-    assert f"/ui/privacy/erasures/{form['request_id']}" in listed
-
-
-def test_an_account_manager_cannot_erase_a_customer(app: FastAPI, services: Services) -> None:
-    customer_id, _ = erasable(services)
-    with sign_in(app, new_user(services, Role.ACCOUNT_MANAGER)) as am:
-        page = am.get(f"/ui/customers/{customer_id}").text
-        form = {
-            "customer_id": str(customer_id),
-            "reason": "Not mine to erase",
-            "confirm": "yes",
-            "csrf_token": csrf_of(page),
-        }
-        response = am.post("/ui/privacy/erasures", data=form)
-    assert 'id="erase-form"' not in page
-    assert response.status_code == 403
-    assert not services.crm.get_customer(customer_id).erased
-
-
-def test_an_erase_form_without_the_sessions_csrf_token_erases_nothing(
-    app: FastAPI, services: Services
-) -> None:
-    customer_id, _ = erasable(services)
-    with sign_in(app, new_user(services, Role.DPO)) as dpo:
-        form = {**erase_form(dpo, customer_id), "reason": "Forged", "confirm": "yes"}
-        response = dpo.post("/ui/privacy/erasures", data={**form, "csrf_token": "forged"})
-    assert response.status_code == 403
-    assert not services.crm.get_customer(customer_id).erased
-    assert services.privacy is not None
-    assert services.privacy.requests.get(UUID(form["request_id"])) is None
-
-
-def test_an_erasure_without_confirmation_or_reason_is_refused_and_erases_nothing(
-    app: FastAPI, services: Services
-) -> None:
-    customer_id, name = erasable(services)
-    with sign_in(app, new_user(services, Role.DPO)) as dpo:
-        form = erase_form(dpo, customer_id)
-        unconfirmed = dpo.post("/ui/privacy/erasures", data={**form, "reason": "Art. 17"})
-        no_reason = dpo.post("/ui/privacy/erasures", data={**form, "reason": " ", "confirm": "yes"})
-        dpo.get("/ui/language/en?next=/ui")
-        english = dpo.post("/ui/privacy/erasures", data={**form, "reason": "Art. 17"})
-    assert unconfirmed.status_code == 422 and "Vahvista poisto" in unconfirmed.text
-    assert name in unconfirmed.text and "Art. 17" in unconfirmed.text  # the form comes back
-    assert no_reason.status_code == 422 and "Kirjoita poiston peruste" in no_reason.text
-    assert english.status_code == 422 and "Tick the box to confirm" in english.text
-    assert not services.crm.get_customer(customer_id).erased
-    assert services.privacy is not None
-    assert services.privacy.requests.get(UUID(form["request_id"])) is None
 
 
 def touch(services: Services, customer_id: UUID, at: datetime, kind: str, **fields: Any) -> int:

@@ -9,6 +9,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import AwareDatetime, BaseModel
 
+from api.http.access_log import AccessLogged
 from api.http.auth import current_user
 from api.http.dependencies import ServicesDep, wait_until_visible
 from api.http.privacy_schemas import ConsentIntervalOut
@@ -52,6 +53,7 @@ def read_consents(
     customer_id: UUID,
     services: ServicesDep,
     user: Annotated[User, Depends(ledger_reader)],
+    access: AccessLogged,
     after: After = None,
     as_of: Annotated[
         AwareDatetime | None, Query(description="The moment the state is evaluated at.")
@@ -83,6 +85,7 @@ def read_consents(
                 evidence=current.evidence if current else None,
             )
         )
+    access.record(user, [customer_id])
     return ConsentsOut(
         customer_id=customer_id,
         as_of=now,

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Response
 
-from api.http.access_log import ReasonHeader, ReasonQuery, record_access
+from api.http.access_log import AccessLogged
 from api.http.auth import require
 from api.http.dependencies import IdempotencyHeader, ServicesDep, client_key, provenance
 from api.http.schemas import (
@@ -21,6 +22,7 @@ from api.http.schemas import (
     RecordedOut,
 )
 from api.permissions import Permission
+from api.services.contacts import visible_contacts
 from api.services.customer_search import find_customer_ids
 from crm.application.users import User
 from crm.domain.customer import Customer
@@ -31,17 +33,16 @@ Writer = Annotated[User, Depends(require(Permission.WRITE_CUSTOMERS))]
 Reader = Annotated[User, Depends(require(Permission.READ_CUSTOMERS))]
 
 
-def customer_out(customer: Customer) -> CustomerOut:
-    from datetime import UTC, datetime
-
+def customer_out(customer: Customer, user: User) -> CustomerOut:
     now = datetime.now(UTC)
+    contacts = visible_contacts(user, customer, now)
     return CustomerOut(
         id=customer.id,
         kind=customer.kind,
         customer_type=customer.customer_type,
         name=customer.name,
-        email=customer.email,
-        phone=customer.phone,
+        email=contacts.email,
+        phone=contacts.phone,
         sector=customer.sector,
         account_manager=customer.account_manager,
         first_seen=customer.first_seen,
@@ -55,6 +56,8 @@ def customer_out(customer: Customer) -> CustomerOut:
         lead_stages=customer.lead_stages,
         membership_tier=customer.membership_tier,
         erased=customer.erased,
+        restricted=customer.restricted,
+        contacts_withheld=contacts.withheld,
         version=customer.version,
     )
 
@@ -65,9 +68,13 @@ def register_customer(
     response: Response,
     services: ServicesDep,
     user: Writer,
+    access: AccessLogged,
     idempotency_key: IdempotencyHeader = None,
 ) -> RecordedOut:
-    """Register a person or organisation; an existing e-mail returns that customer (200)."""
+    """Register a person or organisation; an existing e-mail returns that customer (200).
+
+    Answering with an existing customer confirms that the address is known, so it is logged.
+    """
     recorded = services.crm.register_customer(
         provenance(
             user,
@@ -91,14 +98,15 @@ def register_customer(
     )
     if recorded.duplicate:
         response.status_code = 200
+        access.record(user, [recorded.customer_id])
     return RecordedOut(**vars(recorded))
 
 
 @router.get("")
 def search_customers(
-    request: Request,
     services: ServicesDep,
     user: Reader,
+    access: AccessLogged,
     query: Annotated[
         str,
         Query(
@@ -108,39 +116,36 @@ def search_customers(
         ),
     ],
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    reason: ReasonQuery = None,
-    reason_header: ReasonHeader = None,
 ) -> list[CustomerSummaryOut]:
     """Find customers by e-mail (exact) or by part of a name (each match's access is logged)."""
     results = []
+    now = datetime.now(UTC)
     for customer_id in find_customer_ids(services, query, limit):
         customer = services.crm.get_customer(customer_id)
+        contacts = visible_contacts(user, customer, now)
         results.append(
             CustomerSummaryOut(
                 id=customer.id,
                 kind=customer.kind,
                 name=customer.name,
-                email=customer.email,
+                email=contacts.email,
                 sector=customer.sector,
                 account_manager=customer.account_manager,
+                restricted=customer.restricted,
+                contacts_withheld=contacts.withheld,
             )
         )
-    record_access(request, services, user, [r.id for r in results], reason or reason_header)
+    access.record(user, [r.id for r in results])
     return results
 
 
 @router.get("/{customer_id}")
 def read_customer(
-    customer_id: UUID,
-    request: Request,
-    services: ServicesDep,
-    user: Reader,
-    reason: ReasonQuery = None,
-    reason_header: ReasonHeader = None,
+    customer_id: UUID, services: ServicesDep, user: Reader, access: AccessLogged
 ) -> CustomerOut:
     """A customer's profile, consents, leads and membership as they stand now (access logged)."""
-    customer = customer_out(services.crm.get_customer(customer_id))
-    record_access(request, services, user, [customer_id], reason or reason_header)
+    customer = customer_out(services.crm.get_customer(customer_id), user)
+    access.record(user, [customer_id])
     return customer
 
 

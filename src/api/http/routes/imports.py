@@ -3,29 +3,38 @@
 from __future__ import annotations
 
 import tempfile
-from typing import IO, Annotated, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
-from api.bootstrap.wiring import Services
 from api.http.auth import require
 from api.http.dependencies import ServicesDep
 from api.permissions import Permission
-from crm.adapters.postgres.import_log import PostgresImportLog
 from crm.application.imports import (
-    MAPPINGS,
     Importer,
-    ImportFingerprint,
+    ImportFailedError,
     ImportReport,
-    read_rows,
+    ImportRequest,
+    ReportOptions,
+    import_file,
 )
 from crm.application.users import User
+from crm.domain.calendar import TIME_ZONE_NAME, zone_named
 
 router = APIRouter(prefix="/imports", tags=["imports"])
 Uploader = Annotated[User, Depends(require(Permission.RECORD_TOUCHPOINTS))]
-MappingName = Literal["native", "fair_visitors", "webinar_attendees", "course_completions"]
+MappingName = Literal[
+    "native",
+    "fair_visitors",
+    "webinar_attendees",
+    "course_completions",
+    "zoom_webinar_attendees",
+    "zoom_webinar_registrations",
+    "zoom_meeting_participants",
+    "teams_attendance",
+]
 
 
 class RowErrorOut(BaseModel):
@@ -71,64 +80,61 @@ UPLOAD_BODY = {
     "",
     status_code=201,
     openapi_extra=UPLOAD_BODY,
-    responses={200: {"model": ImportReportOut}, 413: {"description": "Upload too large."}},
+    responses={
+        200: {"model": ImportReportOut},
+        413: {"description": "Upload too large."},
+        422: {"description": "Unrecognised format, unknown time zone or bad parameter."},
+        503: {"description": "The import stopped; it is marked failed with the reason."},
+    },
 )
 async def create_import(
     request: Request,
     response: Response,
     services: ServicesDep,
     user: Uploader,
-    mapping: Annotated[MappingName, Query(description="Column mapping (docs/imports.md).")] = (
-        "native"
-    ),
+    mapping: Annotated[
+        MappingName | None,
+        Query(description="Column mapping (docs/imports.md); recognised from the content."),
+    ] = None,
     file_format: Annotated[
-        Literal["csv", "ndjson"] | None,
-        Query(alias="format", description="Defaults from the Content-Type."),
+        Literal["csv", "ndjson", "xlsx"] | None,
+        Query(alias="format", description="Recognised from the content when left out."),
     ] = None,
     source: Annotated[str, Query(min_length=1, max_length=200)] = "upload",
+    time_zone: Annotated[
+        str, Query(alias="timezone", max_length=64, description="Zone of the report's times.")
+    ] = TIME_ZONE_NAME,
+    dry_run: Annotated[bool, Query(description="Decide every row but store nothing.")] = False,
 ) -> ImportReportOut:
-    """Import a CSV or NDJSON export, streamed: valid rows are committed, invalid ones reported.
+    """Import an export (Zoom, Teams, the provider's lists, native CSV/NDJSON, .xlsx), streamed:
+    valid rows are committed, invalid ones reported with line, field and reason.
 
     The same file again adds nothing (200 with the first report); an interrupted import is
-    resumed by uploading the same file again.
+    resumed by uploading the same file again. A dry run stores nothing.
     """
     content_type = request.headers.get("content-type", "")
-    chosen = file_format or ("ndjson" if "json" in content_type else "csv")
-    log = services.import_log
-    fingerprint = ImportFingerprint(mapping)
+    if file_format is None and "json" in content_type:
+        file_format = "ndjson"
+    import_request = ImportRequest(
+        source,
+        user.name,
+        mapping,
+        file_format,
+        ReportOptions(zone_named(time_zone), tuple(services.settings.staff_email_domains)),
+        dry_run,
+    )
     with tempfile.TemporaryFile() as spool:
         async for chunk in request.stream():
-            fingerprint.update(chunk)
             spool.write(chunk)
-        import_id = fingerprint.import_id
-        earlier = await run_in_threadpool(log.get, import_id)
-        if earlier is not None and earlier.status == "completed":
-            response.status_code = 200
-            return report_out(earlier)
         spool.seek(0)
-        report = await run_in_threadpool(
-            _run, services, log, spool, import_id, source, mapping, chosen, user.name
-        )
+        importer = Importer(services.crm, services.import_log)
+        try:
+            report, earlier = await run_in_threadpool(import_file, importer, spool, import_request)
+        except ImportFailedError as error:
+            raise HTTPException(503, f"{error} (upload the same file again to resume)") from error
+    if earlier:
+        response.status_code = 200
     return report_out(report)
-
-
-def _run(
-    services: Services,
-    log: PostgresImportLog,
-    spool: IO[bytes],
-    import_id: str,
-    source: str,
-    mapping: str,
-    file_format: str,
-    recorded_by: str,
-) -> ImportReport:
-    return Importer(services.crm, log).run(
-        read_rows(spool, file_format),
-        import_id=import_id,
-        source=source,
-        mapping=MAPPINGS[mapping],
-        recorded_by=recorded_by,
-    )
 
 
 @router.get("/{import_id}")

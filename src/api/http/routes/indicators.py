@@ -10,6 +10,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query
 from pydantic import AwareDatetime, BaseModel
 
+from api.http.access_log import AccessLogged
 from api.http.auth import require
 from api.http.dependencies import ServicesDep, wait_until_visible
 from api.permissions import Permission
@@ -88,6 +89,7 @@ def read_indicators(
     customer_id: UUID,
     services: ServicesDep,
     user: Reader,
+    access: AccessLogged,
     after: After = None,
     as_of: Annotated[
         AwareDatetime | None, Query(description="Evaluate time-relative indicators here.")
@@ -102,6 +104,7 @@ def read_indicators(
     if found is None:
         raise CustomerNotFoundError(customer_id)
     row, extra = found
+    access.record(user, [customer_id])
     prediction = prediction_for(view.datastore, customer_id)
     return IndicatorsOut(
         **{name: row[name] for name in IndicatorsOut.model_fields if name in row},

@@ -10,6 +10,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
+from api.http.access_log import AccessLogged
 from api.http.auth import require
 from api.http.dependencies import ServicesDep, wait_until_visible
 from api.http.routes.indicators import After
@@ -79,6 +80,7 @@ def read_rollup(
     organisation_id: UUID,
     services: ServicesDep,
     user: Annotated[User, Depends(require(Permission.READ_CUSTOMERS))],
+    access: AccessLogged,
     after: After = None,
 ) -> RollupOut:
     """The organisation's own indicators plus those of the people currently acting for it."""
@@ -91,6 +93,7 @@ def read_rollup(
         raise CustomerNotFoundError(organisation_id)
     own = FiguresOut(**{k: rollup["own"][k] for k in FiguresOut.model_fields})
     people = FiguresOut(**{k: rollup["people"][k] for k in FiguresOut.model_fields})
+    access.record(user, [organisation_id, *(m["person_id"] for m in rollup["members"])])
     return RollupOut(
         organisation_id=organisation_id,
         own=own,

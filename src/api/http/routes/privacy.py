@@ -6,30 +6,35 @@ from datetime import UTC, datetime
 from typing import Annotated, Literal
 from uuid import UUID, uuid4
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Query, Response
 from fastapi.responses import JSONResponse
+from pydantic import AwareDatetime
 
 from api.bootstrap.wiring import Services
-from api.http.access_log import ReasonHeader, ReasonQuery, record_access
+from api.http.access_log import AccessLogged
 from api.http.auth import require
 from api.http.dependencies import IdempotencyHeader, ServicesDep, client_key, provenance
 from api.http.errors import ViewBehindError
 from api.http.privacy_schemas import (
     AccessOut,
+    AccessPageOut,
     AuditedContactOut,
     ConsentAuditOut,
     ConsentChangeCountOut,
     ConsentGivenOut,
     ConsentsOut,
     ConsentStateOut,
+    DecisionIn,
     ErasureIn,
     ErasureOut,
     ExpiringConsentOut,
+    PrivacyRequestIn,
     RestrictionIn,
     RetentionDecisionOut,
 )
 from api.http.schemas import RecordedOut
 from api.permissions import Permission
+from api.services.access_log import access_csv, access_page, customer_filter
 from api.services.erasures import purged_views
 from api.services.privacy_export import build_export, export_zip
 from crm.application.privacy import ErasureRequest, RequestStatus
@@ -73,20 +78,105 @@ def create_erasure(
 def list_erasures(
     services: ServicesDep,
     user: DPO,
+    access: AccessLogged,
     status: Annotated[RequestStatus, Query()] = "all",
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[ErasureOut]:
     """Erasure requests, oldest first; `overdue` lists open ones past their one-month deadline."""
     now = datetime.now(UTC)
-    return [ErasureOut.of(r, now) for r in services.privacy.list_requests(status, now, limit)]
+    found = services.privacy.list_requests(status, now, limit)
+    access.record(user, [r.customer_id for r in found])
+    return [ErasureOut.of(r, now) for r in found]
 
 
 @router.get("/erasures/{request_id}")
-def read_erasure(request_id: UUID, services: ServicesDep, user: DPO) -> ErasureOut:
-    """One erasure request and its certificate (no personal data)."""
+def read_erasure(
+    request_id: UUID, services: ServicesDep, user: DPO, access: AccessLogged
+) -> ErasureOut:
+    """One erasure request and its certificate (the certificate holds no personal data)."""
     request = services.privacy.requests.get(request_id)
     if request is None:
         raise HTTPException(404, f"No erasure request {request_id}")
+    access.record(user, [request.customer_id])
+    return erasure_out(services, request)
+
+
+@router.post("/requests", status_code=201, responses={200: {"model": ErasureOut}})
+def receive_request(
+    body: PrivacyRequestIn, response: Response, services: ServicesDep, user: DPO
+) -> ErasureOut:
+    """Log a data subject's request on arrival (erasure, access, rectification, restriction,
+    objection); it stays open, due one month after `received_at`, until completed or refused.
+    Repeating a `request_id` returns the request (200)."""
+    request_id = body.request_id or uuid4()
+    known = services.privacy.requests.get(request_id)
+    if known is not None and known.customer_id == body.customer_id:
+        response.status_code = 200
+        return erasure_out(services, known)
+    request = services.privacy.receive_request(
+        body.customer_id,
+        body.kind,
+        received_at=body.received_at,
+        channel=body.channel,
+        identity_check=body.identity_check,
+        details=body.details,
+        handled_by=user.name,
+        request_id=request_id,
+        now=datetime.now(UTC),
+    )
+    return erasure_out(services, request)
+
+
+@router.get("/requests")
+def list_requests(
+    services: ServicesDep,
+    user: DPO,
+    access: AccessLogged,
+    status: Annotated[RequestStatus, Query()] = "open",
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> list[ErasureOut]:
+    """Requests, oldest first: `open`, `due_soon` (within 7 days), `overdue`, `closed`, `all`."""
+    now = datetime.now(UTC)
+    found = services.privacy.list_requests(status, now, limit)
+    access.record(user, [r.customer_id for r in found])
+    return [ErasureOut.of(r, now) for r in found]
+
+
+@router.get("/requests/{request_id}")
+def read_request(
+    request_id: UUID, services: ServicesDep, user: DPO, access: AccessLogged
+) -> ErasureOut:
+    """One request: its text, deadline, decisions and certificate."""
+    request = services.privacy.requests.get(request_id)
+    if request is None:
+        raise HTTPException(404, f"No request {request_id}")
+    access.record(user, [request.customer_id])
+    return erasure_out(services, request)
+
+
+@router.post("/requests/{request_id}/extension")
+def extend_request(
+    request_id: UUID, body: DecisionIn, services: ServicesDep, user: DPO
+) -> ErasureOut:
+    """Extend the deadline once by two months (GDPR art. 12(3)), saying why."""
+    request = services.privacy.extend_request(request_id, body.reason, user.name, datetime.now(UTC))
+    return erasure_out(services, request)
+
+
+@router.post("/requests/{request_id}/refusal")
+def refuse_request(
+    request_id: UUID, body: DecisionIn, services: ServicesDep, user: DPO
+) -> ErasureOut:
+    """Refuse an open request, with the reason the data subject is given."""
+    request = services.privacy.refuse_request(request_id, body.reason, user.name, datetime.now(UTC))
+    return erasure_out(services, request)
+
+
+@router.post("/requests/{request_id}/completion")
+def complete_request(request_id: UUID, services: ServicesDep, user: DPO) -> ErasureOut:
+    """Carry out an open request: erase, restrict, or record access/rectification/objection
+    as done; returns the certificate."""
+    request = services.privacy.complete_request(request_id, user.name, datetime.now(UTC))
     return erasure_out(services, request)
 
 
@@ -96,17 +186,15 @@ def read_erasure(request_id: UUID, services: ServicesDep, user: DPO) -> ErasureO
 )
 def export_customer(
     customer_id: UUID,
-    request: Request,
     services: ServicesDep,
     user: DPO,
+    access: AccessLogged,
     format: Annotated[Literal["json", "csv"], Query(description="csv gives a ZIP bundle")] = "json",
-    reason: ReasonQuery = None,
-    reason_header: ReasonHeader = None,
 ) -> Response:
     """Everything held about the customer: replayed events, consents and the access log."""
     customer = services.crm.get_customer(customer_id)
     journey = list(services.crm.get_journey(customer_id))
-    record_access(request, services, user, [customer_id], reason or reason_header)
+    access.record(user, [customer_id])
     accesses = services.access_log.list(customer_id=customer_id, limit=100_000)
     document = build_export(customer, journey, accesses, datetime.now(UTC))
     if format == "csv":
@@ -178,6 +266,7 @@ def read_consents(
     customer_id: UUID,
     services: ServicesDep,
     user: DPO,
+    access: AccessLogged,
     as_of: Annotated[datetime | None, Query(description="Default: now")] = None,
 ) -> ConsentsOut:
     """Every consent purpose of the customer as it stood at `as_of`, with its evidence."""
@@ -186,6 +275,7 @@ def read_consents(
     at = as_of or datetime.now(UTC)
     journey = list(services.crm.get_journey(customer_id))
     state = consents_as_of(journey, at)
+    access.record(user, [customer_id])
     return ConsentsOut(
         customer_id=customer_id,
         as_of=at,
@@ -206,21 +296,46 @@ def read_consents(
     )
 
 
-@router.get("/access-log")
+@router.get(
+    "/access-log",
+    responses={200: {"content": {"text/csv": {}}, "description": "JSON page, or CSV"}},
+)
 def list_access_log(
     services: ServicesDep,
     user: DPO,
-    customer_id: UUID | None = None,
+    customer_id: Annotated[UUID | None, Query(description="One customer, by id.")] = None,
+    customer: Annotated[
+        str | None,
+        Query(max_length=200, description="A customer id, or part of a name, or an e-mail."),
+    ] = None,
     user_name: Annotated[str | None, Query(alias="user", max_length=200)] = None,
-    start: datetime | None = None,
-    end: datetime | None = None,
+    start: AwareDatetime | None = None,
+    end: AwareDatetime | None = None,
+    offset: Annotated[int, Query(ge=0, le=2**62)] = 0,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 500,
-) -> list[AccessOut]:
-    """Reads of customers' personal data, newest first, per customer and/or per user."""
-    accesses = services.access_log.list(
-        customer_id=customer_id, user_name=user_name, start=start, end=end, limit=limit
+    format: Annotated[Literal["json", "csv"], Query()] = "json",
+) -> Response:
+    """Reads of customers' personal data, newest first, by customer (id or name), user and time.
+
+    The answer says how many reads match in all (`total`) and which slice it holds.
+    """
+    if start and end and start >= end:
+        raise InvalidFieldError("end", "must be after start")
+    chosen = customer_filter(services, str(customer_id) if customer_id else customer or "")
+    page = access_page(services, chosen, user_name, start, end, offset, limit)
+    if format == "csv":
+        return Response(
+            access_csv(page.accesses),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="access-log.csv"'},
+        )
+    body = AccessPageOut(
+        total=page.total,
+        offset=offset,
+        limit=limit,
+        accesses=[AccessOut(**vars(a)) for a in page.accesses],
     )
-    return [AccessOut(**vars(a)) for a in accesses]
+    return JSONResponse(body.model_dump(mode="json"))
 
 
 @router.get("/retention-decisions")
@@ -237,6 +352,7 @@ def list_retention_decisions(
 def audit_consents(
     services: ServicesDep,
     user: DPO,
+    access: AccessLogged,
     start: Annotated[datetime | None, Query(alias="from")] = None,
     end: Annotated[datetime | None, Query(alias="to")] = None,
     purpose: str | None = None,
@@ -265,29 +381,27 @@ def audit_consents(
     except TimeoutError as error:
         raise ViewBehindError(services.projector.head()) from error
     contacts = consent_audit.marketing_contacts(audited, start, end, purpose, limit=limit)
+    given = consent_audit.consents_in_window(ledger, start, end, purpose, limit)
+    expiring = consent_audit.expiring(
+        ledger,
+        datetime.now(UTC),
+        expiring_within_days,
+        services.settings.consent_validity_months,
+        purpose,
+        limit,
+    )
+    violations = [row for row in contacts if row["violation"]]
+    access.record(user, [row["customer_id"] for row in (*violations, *given, *expiring)])
     return ConsentAuditOut(
         start=start,
         end=end,
         purpose=purpose,
         contacts_checked=len(contacts),
-        violations=[AuditedContactOut(**row) for row in contacts if row["violation"]],
+        violations=[AuditedContactOut(**row) for row in violations],
         changes=[
             ConsentChangeCountOut(**row)
             for row in consent_audit.changes_by_purpose_and_channel(ledger, start, end, purpose)
         ],
-        consents=[
-            ConsentGivenOut(**row)
-            for row in consent_audit.consents_in_window(ledger, start, end, purpose, limit)
-        ],
-        expiring=[
-            ExpiringConsentOut(**row)
-            for row in consent_audit.expiring(
-                ledger,
-                datetime.now(UTC),
-                expiring_within_days,
-                services.settings.consent_validity_months,
-                purpose,
-                limit,
-            )
-        ],
+        consents=[ConsentGivenOut(**row) for row in given],
+        expiring=[ExpiringConsentOut(**row) for row in expiring],
     )

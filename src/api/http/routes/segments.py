@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Response
 from pydantic import AwareDatetime, BaseModel, Field
 
 from api.bootstrap.wiring import Services
+from api.http.access_log import AccessLogged
 from api.http.auth import require
 from api.http.dependencies import ServicesDep, wait_until_visible
 from api.permissions import Permission
@@ -316,7 +317,12 @@ def preview_segment(
 
 @router.post("/segments/explain")
 def explain_rule(
-    body: ExplainIn, services: ServicesDep, user: Marketer, as_of: AsOf = None, after: After = None
+    body: ExplainIn,
+    services: ServicesDep,
+    user: Marketer,
+    access: AccessLogged,
+    as_of: AsOf = None,
+    after: After = None,
 ) -> ExplainOut:
     """For one customer: which conditions of the rule held and which did not."""
     rule = checked_rule(body.rule)
@@ -326,6 +332,7 @@ def explain_rule(
     explanation = queries.explain(tables, compiled, body.customer_id)
     if explanation is None:
         raise CustomerNotFoundError(body.customer_id)
+    access.record(user, [body.customer_id])
     return ExplainOut(
         customer_id=body.customer_id,
         as_of=now,
@@ -409,6 +416,10 @@ def read_segment_members(
 
 
 @router.get("/customers/{customer_id}/segments")
-def read_customer_segments(customer_id: UUID, services: ServicesDep, user: Reader) -> list[StayOut]:
+def read_customer_segments(
+    customer_id: UUID, services: ServicesDep, user: Reader, access: AccessLogged
+) -> list[StayOut]:
     """When the customer entered and left each segment (from the daily snapshots)."""
-    return [StayOut(**row) for row in services.segment_store.stays(customer_id)]
+    stays = [StayOut(**row) for row in services.segment_store.stays(customer_id)]
+    access.record(user, [customer_id])
+    return stays

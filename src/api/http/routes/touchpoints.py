@@ -6,11 +6,11 @@ from typing import Annotated
 from uuid import UUID
 
 import orjson
-from fastapi import APIRouter, Body, Depends, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, Query, Response
 from fastapi.concurrency import run_in_threadpool
 from psycopg.rows import DictRow
 
-from api.http.access_log import ReasonHeader, ReasonQuery, record_access
+from api.http.access_log import AccessLogged
 from api.http.auth import require
 from api.http.dependencies import (
     IdempotencyHeader,
@@ -83,9 +83,7 @@ def read_timeline(
     services: ServicesDep,
     user: Annotated[User, Depends(require(Permission.READ_TIMELINES))],
     query: Annotated[TimelineQuery, Query()],
-    request: Request,
-    reason: ReasonQuery = None,
-    reason_header: ReasonHeader = None,
+    access: AccessLogged,
 ) -> Response:
     """The customer's journey in business-time order, filtered and paged (access logged)."""
     unknown = sorted(set(query.kind) - set(ALL_KINDS))
@@ -110,7 +108,7 @@ def read_timeline(
         raise InvalidFieldError("cursor", "not a cursor this service issued") from error
     if not rows and not query.cursor and not services.crm.exists(customer_id):
         raise CustomerNotFoundError(customer_id)
-    record_access(request, services, user, [customer_id], reason or reason_header)
+    access.record(user, [customer_id])
     return Response(timeline_page_json(rows, next_cursor), media_type="application/json")
 
 

@@ -23,6 +23,11 @@ class PostgresImportLog(ImportLog):
                 " SET status = 'running', updated_at = now()",
                 (import_id, source, mapping),
             )
+            # Why an earlier run stopped no longer holds once the import goes on.
+            conn.execute(
+                "DELETE FROM crm_import_errors WHERE import_id = %s AND field = 'file'",
+                (import_id,),
+            )
         report = self.get(import_id)
         assert report is not None
         return report

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
+from uuid import UUID
 
 from fastapi.testclient import TestClient
 
 from api.bootstrap.wiring import Services
 from crm.application.users import Role
-from tests.factories import RoleHeaders, register_over_http, unique
+from projections.engine.runner import wait_until_caught_up
+from tests.factories import RoleHeaders, contact_cast, register_over_http, unique
 
 
 def test_registered_customer_can_be_read_back(client: TestClient, as_role: RoleHeaders) -> None:
@@ -210,3 +213,27 @@ def test_a_json_body_containing_nul_is_refused_and_nothing_is_stored(
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["body"]
     assert services.projector.head() == head
+
+
+def test_marketing_sees_an_email_only_with_a_marketing_consent_and_no_restriction(
+    client: TestClient, services: Services, as_role: RoleHeaders
+) -> None:
+    cast = contact_cast(services.crm, datetime.now(UTC))
+    wait_until_caught_up(services.projector, services.views.refresh())
+    marketing, am = as_role[Role.MARKETING], as_role[Role.ACCOUNT_MANAGER]
+    found = client.get("/customers", params={"query": cast.name}, headers=marketing).json()
+    shown = {UUID(r["id"]): (r["email"], r["restricted"], r["contacts_withheld"]) for r in found}
+    assert shown == {
+        cast.consented: (cast.emails[cast.consented], False, True),  # the phone is held back
+        cast.silent: (None, False, True),
+        cast.restricted: (None, True, True),
+    }
+    for customer_id in (cast.consented, cast.silent, cast.restricted):
+        body = client.get(f"/customers/{customer_id}", headers=marketing).json()
+        assert body["phone"] is None
+        assert body["email"] == (
+            cast.emails[customer_id] if customer_id == cast.consented else None
+        )
+        everything = client.get(f"/customers/{customer_id}", headers=am).json()
+        assert (everything["email"], everything["phone"]) == (cast.emails[customer_id], cast.phone)
+    assert client.get(f"/customers/{cast.restricted}", headers=am).json()["restricted"] is True

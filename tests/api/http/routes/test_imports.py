@@ -14,7 +14,13 @@ from fastapi.testclient import TestClient
 from api.bootstrap.wiring import Services
 from api.http.app import create_app
 from crm.adapters.postgres.import_log import PostgresImportLog
-from crm.application.imports import MAPPINGS, Importer, ImportReport, read_rows
+from crm.application.imports import (
+    MAPPINGS,
+    Importer,
+    ImportFailedError,
+    ImportReport,
+    read_rows,
+)
 from crm.application.users import Role
 from tests.factories import unique
 
@@ -153,7 +159,7 @@ def test_an_import_that_crashed_resumes_and_stores_every_row_once(
     def crash_after_first_chunk(report: ImportReport) -> None:
         raise Crash
 
-    with pytest.raises(Crash):
+    with pytest.raises(ImportFailedError) as failed:
         Importer(services.crm, log, chunk_rows=10).run(
             read_rows(io.BytesIO(body), "csv"),
             import_id=import_id,
@@ -162,6 +168,10 @@ def test_an_import_that_crashed_resumes_and_stores_every_row_once(
             recorded_by="anna.am",
             progress=crash_after_first_chunk,
         )
+    assert isinstance(failed.value.__cause__, Crash)
+    stopped = log.get(import_id)
+    assert stopped is not None and (stopped.status, stopped.last_line) == ("failed", 11)
+    assert [(e.line, e.field) for e in stopped.errors] == [(12, "file")]
     response = client.post(
         "/imports?mapping=fair_visitors",
         content=body,
@@ -171,6 +181,7 @@ def test_an_import_that_crashed_resumes_and_stores_every_row_once(
     report = response.json()
     assert report["import_id"] == import_id
     assert (report["rows"], report["recorded"], report["status"]) == (25, 25, "completed")
+    assert report["errors"] == []
     for email in emails:
         assert journey_kinds(services, email) == ["Registered", "FairVisited"]
 

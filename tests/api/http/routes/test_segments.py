@@ -389,7 +389,7 @@ def test_export_lists_only_consenting_members_with_name_and_email_and_is_recorde
         "/privacy/access-log",
         params={"customer_id": str(cast.ids["a"])},
         headers=as_role[Role.DPO],
-    ).json()
+    ).json()["accesses"]
     assert any(mine[0]["export_id"] in (entry.get("reason") or "") for entry in log), log
     own = client.get(
         f"/segments/{segment['segment_id']}/exports", headers=as_role[Role.MARKETING]

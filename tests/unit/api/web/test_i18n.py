@@ -16,6 +16,7 @@ from typing import ClassVar
 import pytest
 from eventsourcing.domain import Aggregate
 
+from api.web.customer_edits import PROFILE_FIELDS
 from api.web.i18n import LANGUAGES, TEXTS
 from crm.application.users import Role
 from crm.domain import vocabulary
@@ -94,6 +95,7 @@ def family_members() -> dict[str, set[str]]:
         "field": fields,
         "role": {role.value for role in Role},
         "value": vocabulary_values,
+        "customer": set(PROFILE_FIELDS),
     }
 
 

