@@ -68,12 +68,15 @@ class JourneyScenarios:
         marker = unique("Salainen")
         customer_id = register(crm, name=marker)
         crm.record_touchpoint(
-            customer_id, provenance(), "fair_visited", {"notes": marker, "fair_name": "Visit"}
+            customer_id,
+            provenance(),
+            "event_attended",
+            {"notes": marker, "event_name": marker, "organiser": "own", "event_format": "seminar"},
         )
         stored = crm.recorder.select_events(customer_id)
         assert len(stored) == 2
         assert all(marker.encode() not in event.state for event in stored)
-        assert b"Visit" in stored[1].state  # non-personal facts stay readable
+        assert b"seminar" in stored[1].state  # non-personal facts stay readable
 
     def test_destroyed_key_leaves_personal_fields_empty_and_facts_intact(
         self, crm: CRM, fresh_crm: CRM
@@ -97,8 +100,10 @@ class JourneyScenarios:
         registered, purchase = fresh_crm.get_journey(customer_id)
         assert isinstance(registered, ev.Registered) and registered.name is None
         assert isinstance(purchase, ev.PurchaseMade)
-        assert purchase.notes is None
+        assert purchase.notes is None and purchase.offering is None
         assert purchase.amount == Decimal("99.90")
+        # The client-chosen id survives only as its keyed hash, which nothing links back.
+        assert purchase.purchase_id.startswith("h:") and "P9" not in purchase.purchase_id
 
     def test_registering_the_same_email_returns_the_existing_customer(self, crm: CRM) -> None:
         email = f"{unique('dup')}@Example.fi"

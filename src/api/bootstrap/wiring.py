@@ -108,7 +108,7 @@ def view_configurator(settings: Settings, mapper: PersonalDataMapper) -> Callabl
             view.half_life_days = settings.engagement_half_life_days
         if isinstance(view, ConsentLedger):
             view.validity_months = settings.consent_validity_months
-        if isinstance(view, Timeline):
+        if isinstance(view, (Timeline, ConsentLedger)):
             view.mapper = mapper
 
     return configure

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import itertools
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import uuid4
 
 from fastapi import Depends, Header, Request
@@ -16,6 +16,7 @@ from api.http.errors import ViewBehindError
 from crm.application.users import User
 from crm.domain.customer import Provenance
 from crm.domain.errors import InvalidFieldError
+from crm.domain.idempotency import scoped_key
 from projections.engine.view import View
 
 
@@ -58,6 +59,16 @@ def provenance(
         recorded_by=user.name,
         idempotency_key=idempotency_key or f"auto:{PROCESS_KEY}:{os.getpid()}:{next(_auto_keys)}",
     )
+
+
+def client_key(
+    services: Services, user: User, key: str | None, request: Mapping[str, Any]
+) -> str | None:
+    """A client's idempotency key as stored: scoped to the caller and tied to the request
+    (`crm.domain.idempotency`); None when the client gave none."""
+    if key is None:
+        return None
+    return scoped_key(services.crm.identities.blind_index_key, user.name, key, request)
 
 
 def wait_until_visible(services: Services, views: Iterable[View], after: int | None) -> None:

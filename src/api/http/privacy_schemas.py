@@ -185,7 +185,7 @@ class ConsentIntervalOut(BaseModel):
     valid_from: datetime
     valid_to: datetime | None
     lawful_basis: str
-    evidence: str
+    evidence: str | None = Field(description="None once the customer is erased.")
     channel: str
     institution: str
     ended_by: str | None
@@ -204,7 +204,7 @@ class ExpiringConsentOut(BaseModel):
     purpose: str
     valid_from: datetime
     expires_at: datetime
-    evidence: str
+    evidence: str | None = Field(description="None once the customer is erased.")
     channel: str
 
 

@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 NONCE_BYTES = 12
 KEY_BYTES = 32
+EQUALITY_NONCE = bytes(NONCE_BYTES)
 
 
 def master_key_id(master_key: bytes) -> str:
@@ -63,8 +64,9 @@ class KeyRing(ABC):
             raise ValueError("The master key must be 32 bytes (AES-256).")
         self.master_key = master_key
         self.master_key_id = master_key_id(master_key)
-        # customer -> (cipher or None when destroyed, monotonic time the entry expires)
-        self._cache: OrderedDict[UUID, tuple[AESGCM | None, float]] = OrderedDict()
+        # customer -> (cipher or None when destroyed, monotonic time the entry expires,
+        # equality key or None when destroyed)
+        self._cache: OrderedDict[UUID, tuple[AESGCM | None, float, bytes | None]] = OrderedDict()
         self._lock = Lock()
 
     # Storage, one implementation per database ---------------------------------------------
@@ -90,15 +92,28 @@ class KeyRing(ABC):
 
     def cipher_for(self, customer_id: UUID) -> AESGCM | None:
         """The customer's cipher, or None when the key was destroyed (or never existed)."""
+        entry = self._entry(customer_id)
+        return entry[0] if entry else None
+
+    def equality_key(self, customer_id: UUID) -> bytes | None:
+        """A key for keyed hashes of the customer's values, gone with the data key.
+
+        Derived from the data key by encrypting a fixed text under a nonce reserved for it
+        (all-zero; sealing draws random nonces, which meet it with probability 2**-96), so
+        no second key is stored or destroyed; it is cached beside the cipher.
+        """
+        entry = self._entry(customer_id)
+        return entry[2] if entry else None
+
+    def _entry(self, customer_id: UUID) -> tuple[AESGCM | None, float, bytes | None] | None:
         with self._lock:
             entry = self._fresh(customer_id)
             if entry is not None:
                 self._cache.move_to_end(customer_id)
-                return entry[0]
+                return entry
         self.prefetch([customer_id])
         with self._lock:
-            entry = self._cache.get(customer_id)
-            return entry[0] if entry else None
+            return self._cache.get(customer_id)
 
     def prefetch(self, customer_ids: Iterable[UUID]) -> None:
         """Load many customers' keys in one round trip (replays and projections)."""
@@ -190,7 +205,7 @@ class KeyRing(ABC):
             self._remember(customer_id, None)
         return existed
 
-    def _fresh(self, customer_id: UUID) -> tuple[AESGCM | None, float] | None:
+    def _fresh(self, customer_id: UUID) -> tuple[AESGCM | None, float, bytes | None] | None:
         """The cache entry if present and not expired (caller holds the lock)."""
         entry = self._cache.get(customer_id)
         if entry is None or entry[1] < time.monotonic():
@@ -198,7 +213,10 @@ class KeyRing(ABC):
         return entry
 
     def _remember(self, customer_id: UUID, cipher: AESGCM | None) -> None:
-        self._cache[customer_id] = (cipher, time.monotonic() + self.cache_seconds)
+        equality = None
+        if cipher is not None:
+            equality = cipher.encrypt(EQUALITY_NONCE, b"equality", customer_id.bytes)
+        self._cache[customer_id] = (cipher, time.monotonic() + self.cache_seconds, equality)
         self._cache.move_to_end(customer_id)
         while len(self._cache) > self.cache_size:
             self._cache.popitem(last=False)

@@ -2,13 +2,16 @@
 
 Stored state keeps non-personal facts in clear JSON so reports survive erasure; the personal
 fields of one event travel together as one AES-GCM blob under the key `personal`. After the
-key is destroyed, those fields load back as None.
+key is destroyed, those fields load back as None. A hashed field (`hashed_fields`: client-chosen
+ids that rules compare) is sealed the same way and also stored in clear as a keyed hash under
+the customer's data key ("h:" and 32 hex digits), which it loads back as once the key is gone.
 """
 
 from __future__ import annotations
 
 import base64
 import functools
+import hmac
 import os
 from typing import Any
 from uuid import UUID
@@ -20,6 +23,13 @@ from eventsourcing.utils import get_topic
 from crm.adapters.encryption import NONCE_BYTES, KeyRing
 
 PERSONAL = "personal"
+HASH_PREFIX = "h:"
+
+
+def keyed_hash(equality_key: bytes, value: str) -> str:
+    """The clear stand-in of a hashed field's value: equal values give equal hashes within
+    one customer, and nothing links a hash to its value once the customer's key is gone."""
+    return HASH_PREFIX + hmac.digest(equality_key, value.encode(), "sha256").hex()[:32]
 
 
 class PersonalDataError(RuntimeError):
@@ -39,8 +49,18 @@ class PersonalDataMapper(Mapper[UUID]):
         cls = type(domain_event)
         state = dict(vars(domain_event))
         paths = _split_paths(getattr(cls, "personal_fields", ()))
-        if paths:
+        hashed: tuple[str, ...] = getattr(cls, "hashed_fields", ())
+        if paths or hashed:
             personal = {}
+            if hashed:
+                equality_key = self.keys.equality_key(domain_event.originator_id)
+                if equality_key is None:
+                    raise PersonalDataError(f"Customer {domain_event.originator_id} has no key.")
+                for name in hashed:
+                    value = state.get(name)
+                    if value is not None:
+                        personal[name] = value
+                        state[name] = keyed_hash(equality_key, value)
             for path, parents, leaf in paths:
                 node = state
                 for part in parents:
@@ -52,7 +72,7 @@ class PersonalDataMapper(Mapper[UUID]):
                 if value is not None:
                     personal[path] = value
             if personal:
-                state[PERSONAL] = self._seal(domain_event.originator_id, personal)
+                state[PERSONAL] = self.seal(domain_event.originator_id, personal)
         originator_id = state.pop("originator_id")
         originator_version = state.pop("originator_version")
         class_version = getattr(cls, "class_version", 1)
@@ -70,8 +90,9 @@ class PersonalDataMapper(Mapper[UUID]):
             state=stored_state,
         )
 
-    def _seal(self, customer_id: UUID, personal: dict[str, Any]) -> str:
-        """The personal fields encrypted with the customer's data key, as base64 text."""
+    def seal(self, customer_id: UUID, personal: dict[str, Any]) -> str:
+        """Personal fields encrypted with the customer's data key, as base64 text (what
+        `open_sealed` reads back)."""
         cipher = self.keys.cipher_for(customer_id)
         if cipher is None:
             raise PersonalDataError(f"Customer {customer_id} has no data key.")
@@ -82,13 +103,14 @@ class PersonalDataMapper(Mapper[UUID]):
 
     def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
         domain_event = super().to_domain_event(stored_event)
-        paths: tuple[str, ...] = getattr(type(domain_event), "personal_fields", ())
+        paths = sealed_paths(type(domain_event))
         if not paths:
             return domain_event
         state: dict[str, Any] = domain_event.__dict__
         personal = self.open_sealed(domain_event.originator_id, state.pop(PERSONAL, None))
         for path in paths:
-            # A field made personal after an event was stored is still in clear: keep it.
+            # A field made personal after an event was stored is still in clear: keep it; a
+            # hashed field whose key is gone reads as its keyed hash.
             _put_path(state, path, personal.get(path, _get_path(state, path)))
         return domain_event
 
@@ -113,6 +135,12 @@ class PersonalDataMapper(Mapper[UUID]):
         plaintext = cipher.decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], customer_id.bytes)
         personal: dict[str, Any] = self.transcoder.decode(plaintext)
         return personal
+
+
+@functools.cache
+def sealed_paths(cls: type) -> tuple[str, ...]:
+    """Every path an event class seals: its personal fields, then its hashed fields."""
+    return (*getattr(cls, "personal_fields", ()), *getattr(cls, "hashed_fields", ()))
 
 
 def _get_path(state: dict[str, Any], path: str) -> Any:

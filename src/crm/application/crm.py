@@ -29,6 +29,7 @@ from crm.adapters.mapper import PersonalDataMapper
 from crm.domain import events as ev
 from crm.domain.customer import Customer, Provenance
 from crm.domain.errors import CustomerNotFoundError, InvalidFieldError, RuleViolationError
+from crm.domain.idempotency import IdempotencyKeyReusedError
 from crm.domain.identity import IdentityIndex
 from crm.speedups.saving import save_collecting_directly
 from crm.speedups.transcoder import FastJSONTranscoder
@@ -496,7 +497,11 @@ class CRM(Application[UUID]):
         for index in indexes:
             command = commands[index]
             # `recorded_keys` also holds keys decided earlier in this batch.
-            earlier = customer.version_for(command.provenance.idempotency_key)
+            try:
+                earlier = customer.version_for(command.provenance.idempotency_key)
+            except IdempotencyKeyReusedError as error:
+                outcomes[index] = error
+                continue
             if earlier is not None:
                 duplicates[index] = (customer.id, earlier)
                 continue

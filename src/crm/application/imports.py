@@ -171,7 +171,8 @@ def _validated(
     kind_name = mapping.kind or values.get("kind", "")
     kind = ev.TOUCHPOINT_KINDS.get(kind_name)
     if kind is None:
-        raise InvalidFieldError("kind", f"unknown touchpoint kind {kind_name!r}")
+        # Never the value itself: row errors are stored, and a row may hold anything.
+        raise InvalidFieldError("kind", "is not a touchpoint kind")
     if "email" not in values:
         raise InvalidFieldError("email", "is required")
     email = normalise_email(values["email"])

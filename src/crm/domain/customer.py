@@ -26,6 +26,7 @@ from crm.domain.errors import (
     RuleViolationError,
     TaskError,
 )
+from crm.domain.idempotency import IdempotencyKeyReusedError, key_scope
 from crm.domain.in_force import Change, add_change, state_at
 from crm.domain.tasks import TASK_TOUCHPOINTS, touchpoint_fields
 from crm.domain.vocabulary import (
@@ -61,6 +62,7 @@ LEAD_STAGE_AFTER: dict[type[ev.Touchpoint], str] = {
 CHOICES: dict[str, tuple[str, ...]] = {
     "institution": INSTITUTIONS,
     "channel": CHANNELS,
+    "source_channel": CHANNELS,
     "customer_kind": CUSTOMER_KINDS,
     "customer_type": CUSTOMER_TYPES,
     "purpose": PURPOSES,
@@ -179,7 +181,14 @@ class Customer(CopiesMutableStateOnly, Aggregate):
 
     class Snapshot(AggregateSnapshot):
         TOPIC = "crm.customer:Customer.Snapshot"
-        personal_fields = ("state.name", "state.email", "state.phone")
+        # Lead and purchase ids are client-chosen; idempotency keys are stored scoped.
+        personal_fields = (
+            "state.name",
+            "state.email",
+            "state.phone",
+            "state.lead_stages",
+            "state.purchases",
+        )
 
     def __init__(self) -> None:
         self.kind = ""
@@ -247,8 +256,14 @@ class Customer(CopiesMutableStateOnly, Aggregate):
         return cls._create(ev.Registered, id=customer_id, **fields)
 
     def version_for(self, idempotency_key: str) -> int | None:
-        """The version an earlier command with this idempotency key produced, if any."""
-        return self.recorded_keys.get(idempotency_key)
+        """The version an earlier command with this idempotency key produced, if any; a
+        scoped key seen before with another request is refused."""
+        version = self.recorded_keys.get(idempotency_key)
+        if version is None:
+            scope = key_scope(idempotency_key)
+            if scope is not None and scope in self.recorded_keys:
+                raise IdempotencyKeyReusedError()
+        return version
 
     def correct_profile(
         self,
@@ -312,7 +327,7 @@ class Customer(CopiesMutableStateOnly, Aggregate):
         if kind in LEAD_NEXT_STAGES:
             self._check_lead_transition(kind, fields["lead_id"])
         elif kind is ev.PurchaseMade and fields["purchase_id"] in self.purchases:
-            raise PurchaseError(f"Purchase {fields['purchase_id']} is already recorded.")
+            raise PurchaseError("A purchase with this purchase_id is already recorded.")
         elif kind is ev.PurchaseRefunded:
             self._check_refund(fields["purchase_id"], fields["amount"])
         elif kind is ev.PartnerMembershipStarted and self.membership_tier is not None:
@@ -481,15 +496,15 @@ class Customer(CopiesMutableStateOnly, Aggregate):
         if stage not in LEAD_NEXT_STAGES[kind]:
             target = LEAD_STAGE_AFTER[kind]
             where = f"is {stage}" if stage else "was never captured"
-            raise LeadTransitionError(f"Lead {lead_id} {where}, so it cannot become {target}.")
+            raise LeadTransitionError(f"The lead {where}, so it cannot become {target}.")
 
     def _check_refund(self, purchase_id: str, amount: Decimal) -> None:
         if purchase_id not in self.purchases:
-            raise PurchaseError(f"There is no purchase {purchase_id} to refund.")
+            raise PurchaseError("There is no purchase with this purchase_id to refund.")
         paid, refunded = self.purchases[purchase_id]
         if refunded + amount > paid:
             raise PurchaseError(
-                f"A refund of {amount} EUR would exceed purchase {purchase_id}: "
+                f"A refund of {amount} EUR would exceed the purchase: "
                 f"{paid - refunded} EUR of {paid} EUR is left to refund."
             )
 
@@ -505,6 +520,10 @@ class Customer(CopiesMutableStateOnly, Aggregate):
         """What every event leaves besides its rule: its idempotency key and, for a contact,
         an entry that counts until retracted."""
         self.recorded_keys[event.idempotency_key] = event.originator_version
+        scope = key_scope(event.idempotency_key)
+        if scope is not None:
+            # The scope too, so the same key with another request is recognised.
+            self.recorded_keys[scope] = event.originator_version
         if isinstance(event, ev.Touchpoint):
             self.entries[event.originator_version] = event.kind()
 

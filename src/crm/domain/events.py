@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from types import MappingProxyType
 from typing import Any, ClassVar
 from uuid import UUID
 
@@ -24,6 +25,19 @@ ENVELOPE_FIELDS = ("originator_id", "originator_version", "timestamp", "originat
 """Fields the library puts on every event (the topic on creation events only)."""
 PROVENANCE_FIELDS = ("occurred_at", "institution", "channel", "recorded_by", "idempotency_key")
 """Fields every customer event carries: when, where, by whom, under which idempotency key."""
+CLEAR_REASONS = ("vocabulary", "catalogue", "system")
+"""Why a field may be stored in clear: its values come from a closed vocabulary
+(`crm.domain.vocabulary`), from a catalogue the provider maintains, or from the system itself
+(ids it generates, amounts, dates, staff user names, keyed hashes). Everything else a user or
+a client can type is personal by default."""
+
+
+def clear(**reasons: str) -> Mapping[str, str]:
+    """A `clear_fields` declaration: field name -> why it may be stored in clear."""
+    unknown = set(reasons.values()) - set(CLEAR_REASONS)
+    if unknown:
+        raise ValueError(f"not a reason to store a field in clear: {sorted(unknown)}")
+    return MappingProxyType(reasons)
 
 
 @dataclass(frozen=True)
@@ -35,6 +49,12 @@ class EventField:
     required: bool
     """False when the field may hold None."""
     personal: bool
+    """True when the value is sealed with the customer's data key (`personal_fields` and
+    `hashed_fields` alike)."""
+    hashed: bool
+    """True when a keyed hash of the value is also stored in clear, for equality only."""
+    clear_reason: str | None
+    """Why the field is stored in clear (one of CLEAR_REASONS), None when it is personal."""
     role: str
     """"envelope" (the library's), "provenance" (every customer event's) or "own"."""
 
@@ -50,6 +70,22 @@ class CustomerEvent(Aggregate.Event):
 
     personal_fields: ClassVar[tuple[str, ...]] = ()
     """Fields holding personal data: stored encrypted with the customer's own data key."""
+    hashed_fields: ClassVar[tuple[str, ...]] = ()
+    """Client-chosen values that rules and views compare (lead and purchase ids): sealed like
+    personal fields, and stored in clear only as a keyed hash under the customer's data key,
+    so equality survives while the value itself is erased with the key."""
+    clear_fields: ClassVar[Mapping[str, str]] = clear(
+        occurred_at="system",
+        institution="vocabulary",
+        channel="vocabulary",
+        # Staff user names, and idempotency keys as the system stores them: a keyed hash of
+        # the client's key scoped to its caller (`crm.domain.idempotency`) or a key the
+        # system derives itself (imports, retention, erasure).
+        recorded_by="system",
+        idempotency_key="system",
+    )
+    """Fields stored in clear, each with its reason (one of CLEAR_REASONS). A subclass
+    declares its own fields; the declarations of its bases still hold."""
 
     def apply(self, aggregate: Any) -> None:
         aggregate.apply_event(self)
@@ -62,15 +98,27 @@ class CustomerEvent(Aggregate.Event):
 
     @classmethod
     @functools.cache
+    def clear_reasons(cls) -> dict[str, str]:
+        """Every field this kind stores in clear with its reason, bases' declarations included."""
+        reasons: dict[str, str] = {}
+        for base in reversed(cls.__mro__):
+            reasons.update(vars(base).get("clear_fields", {}))
+        return reasons
+
+    @classmethod
+    @functools.cache
     def fields(cls) -> tuple[EventField, ...]:
         """Every field of this kind in declaration order; resolving type hints is slow, so once."""
         hints = typing.get_type_hints(cls)
+        reasons = cls.clear_reasons()
         return tuple(
             EventField(
                 name=f.name,
                 annotation=hints[f.name],
                 required=type(None) not in typing.get_args(hints[f.name]),
-                personal=f.name in cls.personal_fields,
+                personal=f.name in cls.personal_fields or f.name in cls.hashed_fields,
+                hashed=f.name in cls.hashed_fields,
+                clear_reason=reasons.get(f.name),
                 role="envelope"
                 if f.name in ENVELOPE_FIELDS
                 else "provenance"
@@ -99,6 +147,14 @@ class Registered(Aggregate.Created, CustomerEvent):
     account_manager: str | None
 
     personal_fields = ("name", "email", "phone")
+    clear_fields = clear(
+        customer_kind="vocabulary",
+        customer_type="vocabulary",
+        # The sector segments select organisations by, kept in clear as the provider's
+        # sector list; nothing closes that list yet, so a typed sector is not erased.
+        sector="catalogue",
+        account_manager="system",
+    )
 
 
 class ProfileCorrected(CustomerEvent):
@@ -110,12 +166,15 @@ class ProfileCorrected(CustomerEvent):
     sector: str | None
 
     personal_fields = ("name", "email", "phone")
+    clear_fields = clear(sector="catalogue")
 
 
 class AccountManagerAssigned(CustomerEvent):
     """A named account manager became the customer's one point of contact."""
 
     account_manager: str
+
+    clear_fields = clear(account_manager="system")
 
 
 class AffiliationStarted(CustomerEvent):
@@ -125,6 +184,7 @@ class AffiliationStarted(CustomerEvent):
     role: str | None
 
     personal_fields = ("role",)
+    clear_fields = clear(organisation_id="system")
 
 
 class AffiliationEnded(CustomerEvent):
@@ -132,11 +192,15 @@ class AffiliationEnded(CustomerEvent):
 
     organisation_id: UUID
 
+    clear_fields = clear(organisation_id="system")
+
 
 class ConsentExpired(CustomerEvent):
     """A consent lapsed because it was older than the retention period allows."""
 
     purpose: str
+
+    clear_fields = clear(purpose="vocabulary")
 
 
 class Erased(CustomerEvent):
@@ -144,20 +208,27 @@ class Erased(CustomerEvent):
 
     reason: str
 
+    # Sealed with the key the erasure destroys: the erasure register keeps the request.
+    personal_fields = ("reason",)
+
 
 class ProcessingRestricted(CustomerEvent):
     """Processing was restricted (GDPR art. 18): no marketing and no segments until lifted.
 
-    The reason names the ground (e.g. "accuracy contested"); it must not quote personal data.
+    The reason names the ground (e.g. "accuracy contested"); typed by staff, so personal.
     """
 
     reason: str
+
+    personal_fields = ("reason",)
 
 
 class RestrictionLifted(CustomerEvent):
     """A restriction of processing ended; marketing under valid consents may resume."""
 
     reason: str
+
+    personal_fields = ("reason",)
 
 
 class Touchpoint(CustomerEvent):
@@ -187,12 +258,17 @@ class FairVisited(Touchpoint):
 
     fair_name: str
 
+    personal_fields = ("notes", "fair_name")
+
 
 class WebinarRegistered(Touchpoint):
     """The customer registered for a webinar."""
 
     webinar_id: str
     title: str
+
+    personal_fields = ("notes", "title")
+    hashed_fields = ("webinar_id",)
 
 
 class WebinarAttended(Touchpoint):
@@ -201,6 +277,9 @@ class WebinarAttended(Touchpoint):
     webinar_id: str
     title: str
 
+    personal_fields = ("notes", "title")
+    hashed_fields = ("webinar_id",)
+
 
 class EventAttended(Touchpoint):
     """The customer attended an event, seminar, training or taster session."""
@@ -208,6 +287,9 @@ class EventAttended(Touchpoint):
     event_name: str
     organiser: str
     event_format: str
+
+    personal_fields = ("notes", "event_name")
+    clear_fields = clear(organiser="vocabulary", event_format="vocabulary")
 
 
 class CompanyVisited(Touchpoint):
@@ -226,6 +308,7 @@ class PhoneCallMade(Touchpoint):
     marketing_purpose: str | None
 
     personal_fields = ("notes", "topic")
+    clear_fields = clear(direction="vocabulary", marketing_purpose="vocabulary")
     marketing_purpose_field = "marketing_purpose"
 
 
@@ -235,6 +318,8 @@ class MarketingEmailSent(Touchpoint):
     purpose: str
     campaign: str
 
+    personal_fields = ("notes", "campaign")
+    clear_fields = clear(purpose="vocabulary")
     marketing_purpose_field = "purpose"
 
 
@@ -243,6 +328,7 @@ class NewsletterSent(Touchpoint):
 
     newsletter: str
 
+    personal_fields = ("notes", "newsletter")
     fixed_marketing_purpose = "newsletter"
 
 
@@ -251,11 +337,15 @@ class NewsletterSubscribed(Touchpoint):
 
     newsletter: str
 
+    personal_fields = ("notes", "newsletter")
+
 
 class NewsletterUnsubscribed(Touchpoint):
     """The customer unsubscribed from a newsletter."""
 
     newsletter: str
+
+    personal_fields = ("notes", "newsletter")
 
 
 class ChatConversationHeld(Touchpoint):
@@ -271,12 +361,16 @@ class WebServiceVisited(Touchpoint):
 
     page: str
 
+    personal_fields = ("notes", "page")
+
 
 class SocialMediaInteracted(Touchpoint):
     """The customer interacted with the provider on social media."""
 
     platform: str
     interaction: str
+
+    personal_fields = ("notes", "platform", "interaction")
 
 
 class LeadCaptured(Touchpoint):
@@ -287,13 +381,17 @@ class LeadCaptured(Touchpoint):
     target_group: str
     interest: str | None
 
-    personal_fields = ("notes", "interest")
+    personal_fields = ("notes", "target_group", "interest")
+    hashed_fields = ("lead_id",)
+    clear_fields = clear(source_channel="vocabulary")
 
 
 class LeadQualified(Touchpoint):
     """A captured lead was qualified."""
 
     lead_id: str
+
+    hashed_fields = ("lead_id",)
 
 
 class LeadConverted(Touchpoint):
@@ -302,12 +400,17 @@ class LeadConverted(Touchpoint):
     lead_id: str
     purchase_id: str | None
 
+    hashed_fields = ("lead_id", "purchase_id")
+
 
 class LeadLost(Touchpoint):
     """A lead was lost, with the reason."""
 
     lead_id: str
     reason: str
+
+    personal_fields = ("notes", "reason")
+    hashed_fields = ("lead_id",)
 
 
 class PurchaseMade(Touchpoint):
@@ -320,7 +423,9 @@ class PurchaseMade(Touchpoint):
     invoice_reference: str | None
 
     # An invoice reference finds the person in the billing system.
-    personal_fields = ("notes", "invoice_reference")
+    personal_fields = ("notes", "offering", "invoice_reference")
+    hashed_fields = ("purchase_id",)
+    clear_fields = clear(offering_type="vocabulary", amount="system")
 
 
 class PurchaseRefunded(Touchpoint):
@@ -330,6 +435,10 @@ class PurchaseRefunded(Touchpoint):
     amount: Decimal
     reason: str
 
+    personal_fields = ("notes", "reason")
+    hashed_fields = ("purchase_id",)
+    clear_fields = clear(amount="system")
+
 
 class FeedbackGiven(Touchpoint):
     """The customer gave feedback: a 0-10 score and free text."""
@@ -338,7 +447,8 @@ class FeedbackGiven(Touchpoint):
     comment: str | None
     offering: str | None
 
-    personal_fields = ("notes", "comment")
+    personal_fields = ("notes", "comment", "offering")
+    clear_fields = clear(score="system")
 
 
 class ConsentGiven(Touchpoint):
@@ -348,6 +458,9 @@ class ConsentGiven(Touchpoint):
     lawful_basis: str
     evidence: str
 
+    personal_fields = ("notes", "evidence")
+    clear_fields = clear(purpose="vocabulary", lawful_basis="vocabulary")
+
 
 class ConsentWithdrawn(Touchpoint):
     """The customer withdrew a consent."""
@@ -355,11 +468,16 @@ class ConsentWithdrawn(Touchpoint):
     purpose: str
     evidence: str
 
+    personal_fields = ("notes", "evidence")
+    clear_fields = clear(purpose="vocabulary")
+
 
 class PartnerMembershipStarted(Touchpoint):
     """The organisation joined the enriching community as a partner."""
 
     tier: str
+
+    clear_fields = clear(tier="vocabulary")
 
 
 class PartnerMembershipChanged(Touchpoint):
@@ -367,17 +485,23 @@ class PartnerMembershipChanged(Touchpoint):
 
     tier: str
 
+    clear_fields = clear(tier="vocabulary")
+
 
 class PartnerMembershipEnded(Touchpoint):
     """A partner membership ended."""
 
     reason: str
 
+    personal_fields = ("notes", "reason")
+
 
 class AnnualReviewHeld(Touchpoint):
     """A partner's yearly review (vuositarkastus ja vuosihuolto) was held."""
 
     next_review_due: date | None
+
+    clear_fields = clear(next_review_due="system")
 
 
 class CourseCompleted(Touchpoint):
@@ -386,11 +510,16 @@ class CourseCompleted(Touchpoint):
     course: str
     credits: Decimal
 
+    personal_fields = ("notes", "course")
+    clear_fields = clear(credits="system")
+
 
 class RecommendationGiven(Touchpoint):
     """The customer recommended an offering."""
 
     offering: str
+
+    personal_fields = ("notes", "offering")
 
 
 class TaskPlanned(CustomerEvent):

@@ -17,6 +17,7 @@ from abc import ABC, abstractmethod
 from uuid import UUID
 
 from crm.domain.errors import InvalidFieldError
+from crm.domain.idempotency import key_scope
 
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -42,7 +43,9 @@ class IdentityIndex(ABC):
 
     @staticmethod
     def key_claim(idempotency_key: str) -> str:
-        return "registration:" + idempotency_key
+        # A scoped key claims its scope: the same key with another request finds the
+        # customer it registered and is refused there.
+        return "registration:" + (key_scope(idempotency_key) or idempotency_key)
 
     @abstractmethod
     def find(self, claims: list[str]) -> dict[str, UUID]:

@@ -162,10 +162,11 @@ def marketing_contacts(
     if limit is not None:
         page = " OFFSET %(offset)s LIMIT %(limit)s"
         params = {**params, "offset": offset, "limit": limit}
-    return audited.timeline.query(
+    rows = audited.timeline.query(
         f"SELECT * FROM ({sql}) audited {outer} ORDER BY occurred_at, customer_id, version{page}",
         params,
     )
+    return audited.ledger.opened(rows)
 
 
 def changes_by_purpose_and_channel(
@@ -192,10 +193,12 @@ def consents_in_window(
     where, params = _window("i.valid_from", start, end, purpose, "i.purpose")
     params.update(limit=limit, now=now)
     columns = interval_columns("i", ledger.validity_months, "%(now)s")
-    return ledger.query(
-        f"SELECT {columns} FROM {{p}}intervals i WHERE {where}"
-        " ORDER BY i.valid_from, i.customer_id LIMIT %(limit)s",
-        params,
+    return ledger.opened(
+        ledger.query(
+            f"SELECT {columns} FROM {{p}}intervals i WHERE {where}"
+            " ORDER BY i.valid_from, i.customer_id LIMIT %(limit)s",
+            params,
+        )
     )
 
 
@@ -214,7 +217,7 @@ def expiring(
         extra = " AND i.purpose = %(purpose)s"
         params["purpose"] = purpose
     until = valid_until_sql("i", validity_months)
-    return ledger.query(
+    rows = ledger.query(
         "SELECT i.customer_id, i.purpose, i.valid_from, i.evidence, i.channel,"
         f" {until} AS expires_at FROM {{p}}intervals i"
         f" WHERE i.valid_to IS NULL AND i.valid_from <= %(now)s AND {until} > %(now)s"
@@ -223,6 +226,7 @@ def expiring(
         f"{extra} ORDER BY expires_at LIMIT %(limit)s",
         params,
     )
+    return ledger.opened(rows)
 
 
 def _window(

@@ -9,7 +9,9 @@ Because history can be recorded out of order, a batch recomputes the intervals o
 (customer, purpose) it touches from all their changes. A retracted consent (`EntryRetracted`)
 leaves the changes, and the intervals of its purpose are computed again without it.
 "Was consent valid for purpose P at time T" is one query on the (customer, purpose,
-valid_from) index. No personal data is read; on `Erased` the customer is marked erased.
+valid_from) index. Evidence is personal: it is stored sealed with the customer's data key
+(as the event log seals it) and opened on read; on `Erased` the customer is marked erased and
+the sealed evidence is dropped too.
 
 Stored intervals end only where a change closes them; every read ends them at the grant's
 validity too (`crm.domain.consents`, `validity_months` from the settings), so a consent
@@ -25,6 +27,7 @@ from uuid import UUID
 from psycopg import Cursor
 from psycopg.rows import DictRow
 
+from crm.adapters.mapper import PersonalDataMapper
 from crm.domain import events as ev
 from crm.domain.consents import CONSENT_VALIDITY_MONTHS, consent_covers, valid_until_sql
 from crm.domain.in_force import ORDER_SQL, VALID_TO, intervals_window
@@ -56,8 +59,9 @@ class ConsentLedger(View):
     """Consent changes and validity intervals per customer and purpose."""
 
     name = "consents"
-    # 2: changes keep their version, so a retracted consent leaves the ledger.
-    version = 2
+    # 2: changes keep their version, so a retracted consent leaves the ledger; 3: evidence
+    # sealed with the customer's data key, dropped on erasure.
+    version = 3
     topics = (
         ev.ConsentGiven,
         ev.ConsentWithdrawn,
@@ -65,7 +69,10 @@ class ConsentLedger(View):
         ev.EntryRetracted,
         ev.Erased,
     )
-    needs_personal_data = False
+    # The evidence is read to be sealed again for this view's rows.
+    needs_personal_data = True
+    mapper: PersonalDataMapper | None = None
+    """Seals and opens the evidence (set when the view is configured)."""
     validity_months: int = CONSENT_VALIDITY_MONTHS
     """How long a grant stays valid; set from the settings when the view is built."""
 
@@ -81,7 +88,7 @@ class ConsentLedger(View):
             "CREATE TABLE IF NOT EXISTS {p}intervals ("
             " customer_id uuid NOT NULL, purpose text NOT NULL,"
             " valid_from timestamptz NOT NULL, valid_to timestamptz,"
-            " lawful_basis text NOT NULL, evidence text NOT NULL, channel text NOT NULL,"
+            " lawful_basis text NOT NULL, evidence text, channel text NOT NULL,"
             " institution text NOT NULL, given_at_position bigint NOT NULL,"
             " ended_by text,"  # withdrawn, expired, renewed; NULL while open
             " PRIMARY KEY (customer_id, purpose, given_at_position))",
@@ -121,7 +128,7 @@ class ConsentLedger(View):
                     event.occurred_at,
                     change,
                     basis,
-                    evidence,
+                    self.seal_evidence(event.originator_id, evidence),
                     event.channel,
                     event.institution,
                     event.recorded_by,
@@ -175,6 +182,32 @@ class ConsentLedger(View):
                 f"INSERT INTO {p}erased SELECT unnest(%s::uuid[]) ON CONFLICT DO NOTHING",
                 (erased,),
             )
+            for table in ("changes", "intervals"):
+                cursor.execute(
+                    f"UPDATE {p}{table} SET evidence = NULL"
+                    " WHERE customer_id = ANY(%s::uuid[]) AND evidence IS NOT NULL",
+                    (erased,),
+                )
+
+    def seal_evidence(self, customer_id: UUID, evidence: str | None) -> str | None:
+        """Evidence as this view stores it: sealed with the customer's data key."""
+        if evidence is None:
+            return None
+        if self.mapper is None:
+            raise RuntimeError("the consent ledger seals evidence through the data mapper")
+        return self.mapper.seal(customer_id, {"evidence": evidence})
+
+    def opened(self, rows: list[DictRow]) -> list[DictRow]:
+        """Rows with their `customer_id` and sealed `evidence`, the evidence in clear (None
+        once the customer's key is destroyed)."""
+        if self.mapper is None:
+            raise RuntimeError("the consent ledger opens evidence through the data mapper")
+        self.mapper.keys.prefetch({row["customer_id"] for row in rows if row["evidence"]})
+        for row in rows:
+            if row["evidence"] is not None:
+                opened = self.mapper.open_sealed(row["customer_id"], row["evidence"])
+                row["evidence"] = opened.get("evidence")
+        return rows
 
     # Reads --------------------------------------------------------------------------------
 
@@ -191,19 +224,23 @@ class ConsentLedger(View):
     def intervals(self, customer_id: UUID, now: datetime) -> list[DictRow]:
         """Every validity interval of the customer as of `now`, by purpose and start."""
         columns = interval_columns("i", self.validity_months, "%(now)s")
-        return self.query(
-            f"SELECT {columns} FROM {{p}}intervals i WHERE i.customer_id = %(id)s"
-            " ORDER BY i.purpose, i.valid_from, i.given_at_position",
-            {"id": customer_id, "now": now},
+        return self.opened(
+            self.query(
+                f"SELECT {columns} FROM {{p}}intervals i WHERE i.customer_id = %(id)s"
+                " ORDER BY i.purpose, i.valid_from, i.given_at_position",
+                {"id": customer_id, "now": now},
+            )
         )
 
     def changes(self, customer_id: UUID) -> list[DictRow]:
         """Every consent change of the customer in business-time order."""
-        return self.query(
-            "SELECT purpose, occurred_at, change, lawful_basis, evidence, channel, institution,"
-            " recorded_by FROM {p}changes WHERE customer_id = %s"
-            f" ORDER BY {ORDER_SQL}",
-            (customer_id,),
+        return self.opened(
+            self.query(
+                "SELECT customer_id, purpose, occurred_at, change, lawful_basis, evidence,"
+                " channel, institution, recorded_by FROM {p}changes WHERE customer_id = %s"
+                f" ORDER BY {ORDER_SQL}",
+                (customer_id,),
+            )
         )
 
     def open_consents_given_before(self, cutoff: datetime) -> list[UUID]:

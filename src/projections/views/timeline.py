@@ -76,8 +76,9 @@ class Timeline(SqlView):
     """
 
     name = "timeline"
-    # 2: personal fields kept sealed and decrypted on read. 3: retracted_in.
-    version = 3
+    # 2: personal fields kept sealed and decrypted on read; 3: retracted_in; 4: personal by
+    # default (every typed field in the personal part, which erasure clears).
+    version = 4
     events = EventRows(
         EVENT_CLASSES,
         extra=[

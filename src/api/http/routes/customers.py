@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query, Response
 
 from api.http.access_log import AccessLogged
 from api.http.auth import require
-from api.http.dependencies import IdempotencyHeader, ServicesDep, provenance
+from api.http.dependencies import IdempotencyHeader, ServicesDep, client_key, provenance
 from api.http.schemas import (
     AccountManagerIn,
     AffiliationIn,
@@ -83,7 +83,12 @@ def register_customer(
             occurred_at=body.occurred_at,
             institution=body.institution,
             channel=body.channel,
-            idempotency_key=body.idempotency_key or idempotency_key,
+            idempotency_key=client_key(
+                services,
+                user,
+                body.idempotency_key or idempotency_key,
+                {"register": body.model_dump(mode="json")},
+            ),
         ),
         customer_kind=body.kind,
         customer_type=body.customer_type,
@@ -167,7 +172,12 @@ def correct_profile(
             occurred_at=None,
             institution="joint",
             channel="other",
-            idempotency_key=body.idempotency_key or idempotency_key,
+            idempotency_key=client_key(
+                services,
+                user,
+                body.idempotency_key or idempotency_key,
+                {"profile": body.model_dump(mode="json"), "customer_id": str(customer_id)},
+            ),
         ),
         **changes,
     )
@@ -190,7 +200,12 @@ def assign_account_manager(
             occurred_at=None,
             institution="joint",
             channel="other",
-            idempotency_key=body.idempotency_key or idempotency_key,
+            idempotency_key=client_key(
+                services,
+                user,
+                body.idempotency_key or idempotency_key,
+                {"account_manager": body.model_dump(mode="json"), "customer_id": str(customer_id)},
+            ),
         ),
         body.account_manager,
     )
@@ -213,7 +228,12 @@ def start_affiliation(
             occurred_at=body.occurred_at,
             institution="joint",
             channel="other",
-            idempotency_key=body.idempotency_key or idempotency_key,
+            idempotency_key=client_key(
+                services,
+                user,
+                body.idempotency_key or idempotency_key,
+                {"affiliation": body.model_dump(mode="json"), "customer_id": str(customer_id)},
+            ),
         ),
         body.organisation_id,
         body.role,
@@ -237,7 +257,12 @@ def end_affiliation(
             occurred_at=None,
             institution="joint",
             channel="other",
-            idempotency_key=idempotency_key,
+            idempotency_key=client_key(
+                services,
+                user,
+                idempotency_key,
+                {"end_affiliation": str(organisation_id), "customer_id": str(customer_id)},
+            ),
         ),
         organisation_id,
     )

@@ -14,7 +14,7 @@ from pydantic import AwareDatetime
 from api.bootstrap.wiring import Services
 from api.http.access_log import AccessLogged
 from api.http.auth import require
-from api.http.dependencies import IdempotencyHeader, ServicesDep, provenance
+from api.http.dependencies import IdempotencyHeader, ServicesDep, client_key, provenance
 from api.http.errors import ViewBehindError
 from api.http.privacy_schemas import (
     AccessOut,
@@ -223,7 +223,12 @@ def restrict_processing(
             occurred_at=None,
             institution="joint",
             channel="other",
-            idempotency_key=body.idempotency_key or idempotency_key,
+            idempotency_key=client_key(
+                services,
+                user,
+                body.idempotency_key or idempotency_key,
+                {"restriction": body.model_dump(mode="json")},
+            ),
         ),
         body.reason,
     )
@@ -246,7 +251,12 @@ def lift_restriction(
             occurred_at=None,
             institution="joint",
             channel="other",
-            idempotency_key=idempotency_key,
+            idempotency_key=client_key(
+                services,
+                user,
+                idempotency_key,
+                {"lift_restriction": reason, "customer_id": str(customer_id)},
+            ),
         ),
         reason,
     )

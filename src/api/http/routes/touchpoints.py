@@ -12,7 +12,13 @@ from psycopg.rows import DictRow
 
 from api.http.access_log import AccessLogged
 from api.http.auth import require
-from api.http.dependencies import IdempotencyHeader, ServicesDep, provenance, wait_until_visible
+from api.http.dependencies import (
+    IdempotencyHeader,
+    ServicesDep,
+    client_key,
+    provenance,
+    wait_until_visible,
+)
 from api.http.schemas import RecordedOut, TimelinePageOut, TimelineQuery
 from api.http.touchpoint_schemas import TouchpointIn
 from api.permissions import Permission
@@ -50,7 +56,12 @@ async def record_touchpoint(
             occurred_at=touchpoint.occurred_at,
             institution=touchpoint.institution,
             channel=touchpoint.channel,
-            idempotency_key=touchpoint.idempotency_key or idempotency_key,
+            idempotency_key=client_key(
+                services,
+                user,
+                touchpoint.idempotency_key or idempotency_key,
+                {"customer_id": str(customer_id), **touchpoint.model_dump(mode="json")},
+            ),
         ),
         touchpoint.kind,  # type: ignore[attr-defined]  # every concrete model has `kind`
         fields,

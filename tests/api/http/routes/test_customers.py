@@ -115,7 +115,9 @@ def test_rule_violations_are_409_with_a_readable_message(
     assert "no valid consent for newsletter" in no_consent.json()["detail"]
     bad_lead = client.post(url, json={"kind": "lead_qualified", "lead_id": "L7"}, headers=am)
     assert bad_lead.status_code == 409
-    assert bad_lead.json()["detail"] == "Lead L7 was never captured, so it cannot become qualified."
+    assert (
+        bad_lead.json()["detail"] == "The lead was never captured, so it cannot become qualified."
+    )
 
 
 def test_repeated_idempotency_key_returns_first_result_and_stores_one_event(
