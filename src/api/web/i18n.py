@@ -51,14 +51,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "privacy.erasures_title": ("Poistopyynnöt", "Erasure requests"),
     "privacy.received": ("Vastaanotettu", "Received"),
     "privacy.due": ("Määräaika", "Deadline"),
-    "privacy.completed": ("Valmis", "Completed"),
-    "privacy.requested_by": ("Pyytäjä", "Requested by"),
     "privacy.reason": ("Peruste", "Reason"),
-    "privacy.overdue": ("myöhässä", "overdue"),
-    "privacy.open": ("avoin", "open"),
-    "privacy.show_open": ("Avoimet", "Open"),
-    "privacy.show_overdue": ("Myöhässä", "Overdue"),
-    "privacy.show_all": ("Kaikki", "All"),
     "privacy.none": ("Ei pyyntöjä.", "No requests."),
     "privacy.access_title": ("Henkilötietojen käyttöloki", "Personal data access log"),
     "privacy.accessed_at": ("Aika", "When"),
@@ -95,39 +88,11 @@ TEXTS: dict[str, tuple[str, str]] = {
     "privacy.purpose": ("Tarkoitus", "Purpose"),
     "privacy.evidence": ("Näyttö", "Evidence"),
     # Erasing a customer (DPO) and the erasure certificate
-    "erase.title": ("Poista asiakkaan henkilötiedot", "Erase this customer"),
-    "erase.help": (
-        "Asiakkaan salausavain tuhotaan: nimi, yhteystiedot ja vapaat tekstit muuttuvat"
-        " lukukelvottomiksi kaikissa tapahtumissa. Lajit, päivät, summat ja korkeakoulut"
-        " säilyvät raportteja varten.",
-        "The customer's data key is destroyed: the name, contact details and free texts of"
-        " every event become unreadable. Kinds, dates, amounts and institutions stay for"
-        " reports.",
-    ),
-    "erase.reason": ("Poiston peruste", "Reason for the erasure"),
-    "erase.reason_help": (
-        "Älä kirjoita perusteeseen henkilötietoja: se säilyy poistotodistuksessa.",
-        "Write no personal data in the reason: it is kept on the erasure certificate.",
-    ),
     "erase.confirm": ("Ymmärrän, ettei poistoa voi perua", "I understand this cannot be undone"),
-    "erase.submit": ("Poista asiakas", "Erase this customer"),
-    "erase.confirm_missing": (
-        "Vahvista poisto rastittamalla ruutu. Mitään ei poistettu.",
-        "Tick the box to confirm the erasure. Nothing was erased.",
-    ),
-    "erase.reason_missing": (
-        "Kirjoita poiston peruste (enintään 500 merkkiä). Mitään ei poistettu.",
-        "Write the reason for the erasure (at most 500 characters). Nothing was erased.",
-    ),
-    "erase.already": (
-        "Asiakkaan henkilötiedot on jo poistettu.",
-        "This customer's personal data has already been erased.",
-    ),
     "erase.retry": (
         "Asiakkaan tiedot muuttuivat poiston aikana. Yritä uudelleen.",
         "The customer changed during the erasure. Try again.",
     ),
-    "erase.no_request": ("Poistopyyntöä ei löytynyt.", "No such erasure request."),
     "erase.certificate": ("Poistotodistus", "Erasure certificate"),
     "erase.done": (
         "Asiakkaan henkilötiedot on poistettu.",
@@ -162,7 +127,6 @@ TEXTS: dict[str, tuple[str, str]] = {
     "erase.purged": ("tyhjennetty", "purged"),
     "erase.not_purged": ("ei vielä", "not yet"),
     "erase.to_customer": ("Asiakkaan sivulle", "To the customer page"),
-    "erase.open_certificate": ("Todistus", "Certificate"),
     "value.given": ("annettu", "given"),
     "value.withdrawn": ("peruttu", "withdrawn"),
     "value.expired": ("vanhentunut", "expired"),
@@ -497,17 +461,6 @@ TEXTS: dict[str, tuple[str, str]] = {
     "doc.made": ("Laadittu", "Prepared"),
     "doc.request": ("Pyyntö", "Request"),
     "doc.profile": ("Perustiedot", "Your details"),
-    "doc.field.kind": ("Asiakaslaji", "Kind"),
-    "doc.field.customer_type": ("Asiakastyyppi", "Type"),
-    "doc.field.name": ("Nimi", "Name"),
-    "doc.field.email": ("Sähköposti", "E-mail"),
-    "doc.field.phone": ("Puhelin", "Phone"),
-    "doc.field.sector": ("Toimiala", "Sector"),
-    "doc.field.account_manager": ("Yhteyshenkilö", "Your contact person"),
-    "doc.field.first_seen": ("Ensimmäinen kohtaaminen", "First met"),
-    "doc.field.membership_tier": ("Jäsenyys", "Membership"),
-    "doc.field.restricted": ("Käsittely rajoitettu", "Processing restricted"),
-    "doc.field.erased": ("Poistettu", "Erased"),
     "doc.consents": ("Suostumukset", "Your consents"),
     "doc.events": ("Kohtaamiset ja tapahtumat", "Contacts and events"),
     "doc.when": ("Päivä", "Date"),

@@ -48,6 +48,27 @@ def _found(services: Services, request_id: str) -> ErasureRequest | None:
         return None
 
 
+FIELD_PROBLEMS = {
+    "received_at": "request.bad_received_at",
+    "details": "request.bad_details",
+    "kind": "request.bad_kind",
+    "channel": "request.bad_channel",
+    "identity_check": "request.bad_identity_check",
+    "customer_id": "request.bad_customer_id",
+}
+"""The text that names each field a request can be refused on."""
+
+ACTION_PROBLEMS = {
+    ("complete", "confirm"): "request.error.complete.confirm",
+    ("complete", "request_id"): "request.error.complete.request_id",
+    ("extend", "reason"): "request.error.extend.reason",
+    ("extend", "request_id"): "request.error.extend.request_id",
+    ("refuse", "reason"): "request.error.refuse.reason",
+    ("refuse", "request_id"): "request.error.refuse.request_id",
+}
+"""The text for each (action, field) a request's completion, extension or refusal can fail on."""
+
+
 @router.get("/requests")
 def requests_page(
     request: Request, user: DPO, access: AccessLogged, status: str = "open"
@@ -92,7 +113,7 @@ async def receive_request(request: Request, user: DPO, access: AccessLogged) -> 
                 now=datetime.now(UTC),
             )
         except InvalidFieldError as error:
-            errors[error.field] = f"request.bad_{error.field}"
+            errors[error.field] = FIELD_PROBLEMS.get(error.field, "request.bad_details")
     if errors:
         return _customer_page(
             request, user, access, str(customer.id), request_form=form, request_errors=errors,
@@ -165,7 +186,7 @@ async def decide_request(
         else:
             privacy.refuse_request(found.request_id, form.get("reason", ""), user.name, now)
     except InvalidFieldError as error:
-        problem = f"request.error.{action}.{error.field}"
+        problem = ACTION_PROBLEMS.get((action, error.field), "request.error.complete.confirm")
         return _request_page(request, found, access, user, problem, form, status=422)
     except ConcurrencyError:
         return _request_page(request, found, access, user, "erase.retry", form, status=409)

@@ -6,8 +6,6 @@ import calendar
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from crm.domain.errors import InvalidFieldError
-
 TIME_ZONE_NAME = "Europe/Helsinki"
 HELSINKI = ZoneInfo(TIME_ZONE_NAME)
 """The provider's time zone: local times without a zone, days and months are Finnish time."""
@@ -15,6 +13,9 @@ HELSINKI = ZoneInfo(TIME_ZONE_NAME)
 
 def zone_named(name: str, field: str = "timezone") -> ZoneInfo:
     """An IANA time zone by name (`Europe/Helsinki`); an unknown name is an invalid field."""
+    # Imported here: errors format their times with this module, so it cannot import them first.
+    from crm.domain.errors import InvalidFieldError
+
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as error:

@@ -534,6 +534,7 @@ class TaskPlanned(CustomerEvent):
     notes: str | None
 
     personal_fields = ("title", "notes")
+    clear_fields = clear(task_id="system", task_kind="vocabulary", due_on="system", owner="system")
 
 
 class TaskCompleted(CustomerEvent):
@@ -541,6 +542,8 @@ class TaskCompleted(CustomerEvent):
 
     task_id: str
     entry_version: int
+
+    clear_fields = clear(task_id="system", entry_version="system")
 
 
 class TaskCancelled(CustomerEvent):
@@ -550,6 +553,7 @@ class TaskCancelled(CustomerEvent):
     reason: str | None
 
     personal_fields = ("reason",)
+    clear_fields = clear(task_id="system")
 
 
 class EntryRetracted(CustomerEvent):
@@ -562,6 +566,7 @@ class EntryRetracted(CustomerEvent):
     replaced_by: int | None
 
     personal_fields = ("reason",)
+    clear_fields = clear(retracted_version="system", retracted_kind="system", replaced_by="system")
 
 
 TOUCHPOINT_CLASSES: tuple[type[Touchpoint], ...] = (

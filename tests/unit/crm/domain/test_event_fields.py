@@ -62,8 +62,17 @@ def test_a_field_kept_in_clear_as_vocabulary_is_checked_against_the_vocabulary()
 
 def test_a_string_field_a_client_types_is_sealed_unless_it_comes_from_the_system() -> None:
     # Only these strings are kept in clear without a vocabulary: each one is a value the
-    # system holds (staff names, stored idempotency keys) or the provider's sector list.
-    allowed = {"recorded_by", "idempotency_key", "account_manager", "sector"}
+    # system holds (staff names, stored idempotency keys, task ids it generates, the kind of
+    # a retracted entry copied from that entry) or the provider's sector list.
+    allowed = {
+        "recorded_by",
+        "idempotency_key",
+        "account_manager",
+        "sector",
+        "owner",
+        "task_id",
+        "retracted_kind",
+    }
     for cls in ev.CUSTOMER_EVENT_CLASSES:
         for field in cls.fields():
             text = str in (typing.get_args(field.annotation) or (field.annotation,))
