@@ -216,7 +216,7 @@ class MarkedWorld:
 
 
 @pytest.fixture(scope="module")
-def marked(app: FastAPI, services: Services) -> Iterator[MarkedWorld]:
+def marked(app: FastAPI, services: Services, tokens: dict[Role, str]) -> Iterator[MarkedWorld]:
     marker = unique("Zmark")
     email = f"{marker.lower()}@example.fi"
     names = {role: new_user(services, role) for role in Role}
@@ -234,6 +234,24 @@ def marked(app: FastAPI, services: Services) -> Iterator[MarkedWorld]:
     consent = {"notes": None, "purpose": "email_marketing", "lawful_basis": "consent"}
     consent["evidence"] = f"form signed by {marker}"
     record(crm, person, now - timedelta(hours=2), "consent_given", **consent)
+    # A consent about to reach its validity, so the audit page lists it as expiring.
+    expiring = {**consent, "purpose": "newsletter"}
+    record(crm, person, now - timedelta(days=24 * 30.4 - 10), "consent_given", **expiring)
+    # A marketing contact under that consent, so the consent audit has one to list.
+    contact = {"notes": None, "purpose": "email_marketing", "campaign": f"Spring {marker}"}
+    record(crm, person, now - timedelta(hours=1, minutes=30), "marketing_email_sent", **contact)
+    # A task of each account manager's (signed in, and by token), so "my tasks" shows one.
+    api_manager = services.users.by_token(tokens[Role.ACCOUNT_MANAGER])
+    assert api_manager is not None
+    for owner in (names[Role.ACCOUNT_MANAGER], api_manager.name):
+        crm.plan_task(
+            person,
+            provenance(now - timedelta(hours=1)),
+            task_kind="call",
+            due_on=now.date(),
+            owner=owner,
+            title=f"Call {marker}",
+        )
     # The oldest request of all, so lists (oldest first) show it.
     request = services.privacy.receive_request(
         person, "access", received_at=now - timedelta(days=3650), channel="letter",
