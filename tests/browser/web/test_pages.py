@@ -71,8 +71,9 @@ def test_an_account_manager_finds_a_customer_and_records_a_touchpoint(
     expect(timeline).to_contain_text("CTO wants an offer by May")
     shoot(page, screenshots, "customer")
 
-    # Choosing the kind shows its fields (the script submits the choice at once).
+    # Choosing the kind and pressing Valitse shows its fields (choosing alone submits nothing).
     page.get_by_label("Kohtaamisen tyyppi").select_option("company_visited")
+    page.locator("form.kind-choice").get_by_role("button", name="Valitse").click()
     page.wait_for_url("**record_kind=company_visited**")
     form = page.locator("#record-form")
     form.get_by_label("Aihe").fill("Follow-up on the coaching offer")

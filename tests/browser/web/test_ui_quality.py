@@ -38,7 +38,8 @@ def every_page(services: Services) -> list[str]:
     app: FastAPI = create_app(services=services)
     listed = pages(app, "GET")
     assert "/ui/customers/{customer_id}" in listed and "/ui/dashboard" in listed
-    return [path for path in listed if path not in NOT_VISITED]
+    # Downloads (CSV) are files, not pages.
+    return [path for path in listed if path not in NOT_VISITED and not path.endswith(".csv")]
 
 
 @pytest.fixture(scope="module")
