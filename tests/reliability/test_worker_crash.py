@@ -131,7 +131,8 @@ def test_views_survive_repeated_sigkill_of_the_worker(isolated_services: Service
         worker.wait(timeout=30)
 
     for view_class in VIEW_CLASSES:
-        clean = view_class(services.views.datastore, f"v{view_class.version}crash{kills}")
+        # Built as the live views are (configured from settings: mapper, validity, half-life).
+        clean = services.views.build(view_class, f"v{view_class.version}crash{kills}")
         clean.create_table()
         try:
             services.projector.catch_up(clean)
