@@ -94,6 +94,7 @@ def test_every_export_route_neutralises_formula_cells(
          params={"customer": str(customer), "format": "csv"}, headers=dpo)  # fmt: skip
     case("GET", "/ui/privacy/access-log", officer,
          params={"customer": str(customer), "format": "csv"})  # fmt: skip
+    case("GET", "/privacy/consent-audit.csv", api, headers=dpo)
 
     assert export_routes(app) == set(cases), "give every export route a case here"
     for (method, path), call in cases.items():

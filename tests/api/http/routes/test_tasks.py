@@ -105,9 +105,9 @@ def test_completing_a_task_over_http_records_the_call_and_closes_the_task(
         "task_completed",
     ]
     assert entries[-2]["details"]["topic"] == "Soita tarjouksesta"
-    row = services.views.get(Tasks).get(
-        __import__("uuid").UUID(customer_id), str(planned["task_id"])
-    )
+    tasks = services.views.get(Tasks)
+    assert tasks.wait_for(done.json()["position"], 30)
+    row = tasks.get(__import__("uuid").UUID(customer_id), str(planned["task_id"]))
     assert row is not None and row["state"] == "completed"
     cancelled = plan(client, am, customer_id, date.today())
     response = client.post(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from api.bootstrap.wiring import Services
@@ -15,8 +15,10 @@ from projections.views.consent_ledger import ConsentLedger
 from projections.views.indicators import CustomerIndicators
 from tests.factories import provenance, register
 
-NOW = datetime(2030, 6, 15, 3, 0, tzinfo=UTC)
-LONG_AGO = datetime(2025, 1, 10, 9, 0, tzinfo=UTC)
+# A year ahead, so that touchpoints may be recorded up to today (none may lie in the future)
+# while the job decides as of NOW; LONG_AGO is far past the retention and consent limits.
+NOW = datetime.now(UTC).replace(microsecond=0) + timedelta(days=365)
+LONG_AGO = datetime(NOW.year - 5, 1, 10, 9, 0, tzinfo=UTC)
 
 
 def privacy_of(services: Services) -> Privacy:
@@ -36,7 +38,7 @@ def test_inactive_customer_without_contract_is_erased_and_the_decision_logged(
         member, provenance(LONG_AGO), "partner_membership_started", {"notes": None, "tier": "paid"}
     )
     services.crm.record_touchpoint(
-        recent, provenance(datetime(2029, 1, 1, tzinfo=UTC)), "web_service_visited",
+        recent, provenance(datetime.now(UTC) - timedelta(days=1)), "web_service_visited",
         {"notes": None, "page": "/"},
     )  # fmt: skip
     wait_until_caught_up(services.projector, [services.views.get(CustomerIndicators)])
@@ -70,11 +72,11 @@ def test_old_consents_expire_once_at_the_end_of_their_validity(services: Service
     assert customer_id in candidates
     expired = expire_consents(privacy_of(services), [customer_id], NOW)
     assert [(e.purpose, e.expired_at) for e in expired] == [
-        ("newsletter", datetime(2027, 1, 10, 9, 0, tzinfo=UTC))
+        ("newsletter", LONG_AGO.replace(year=LONG_AGO.year + 2))
     ]
     assert expire_consents(privacy_of(services), [customer_id], NOW) == []
     journey = services.crm.get_journey(customer_id)
     assert sum(isinstance(e, ev.ConsentExpired) for e in journey) == 1
     customer = services.crm.get_customer(customer_id)
-    assert customer.has_consent("newsletter", datetime(2026, 1, 1, tzinfo=UTC))
-    assert not customer.has_consent("newsletter", datetime(2027, 2, 1, tzinfo=UTC))
+    assert customer.has_consent("newsletter", datetime(LONG_AGO.year + 1, 1, 1, tzinfo=UTC))
+    assert not customer.has_consent("newsletter", datetime(LONG_AGO.year + 2, 2, 1, tzinfo=UTC))
