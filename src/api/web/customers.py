@@ -26,7 +26,7 @@ from api.web.forms import (
     parse_touchpoint,
     refusal_text,
 )
-from api.web.i18n import translate
+from api.web.i18n import field_problem
 from api.web.insights import engagement_over_time, indicator_cards
 from api.web.organisations import employer_context, organisation_context
 from api.web.session import language_of, page_user
@@ -294,7 +294,7 @@ async def record_touchpoint(
         named = PROBLEMS.get(error.code or "")
         language = language_of(request)
         errors = (
-            {error.field: translate(language, named)}
+            {error.field: field_problem(language, error.field, named)}
             if named
             else field_problems(language, [domain_field_error(error)])
         )

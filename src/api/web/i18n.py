@@ -852,6 +852,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "field.task_id": ("Tehtävän tunniste", "Task id"),
     "field.task_kind": ("Tehtävän laji", "Kind of task"),
     "field.due_on": ("Eräpäivä", "Due date"),
+    "field.window": ("Rajaus", "Choice"),
     "field.owner": ("Vastuuhenkilö", "Owner"),
     "field.entry_version": ("Kirjattu merkintä", "Entry recorded"),
     "field.retracted_version": ("Peruttu merkintä", "Entry retracted"),
@@ -879,21 +880,21 @@ TEXTS: dict[str, tuple[str, str]] = {
     "refused.title": ("Ei tallennettu", "Not saved"),
     "refused.back": ("Takaisin asiakkaan sivulle", "Back to the customer"),
     "problem.future": (
-        "on tulevaisuudessa. Kohtaaminen kirjaa sen, mikä on jo tapahtunut:"
+        "{field}: on tulevaisuudessa. Kohtaaminen kirjaa sen, mikä on jo tapahtunut:"
         " suunnittele tuleva tehtävänä.",
-        "is in the future. A touchpoint records what has happened: plan what is to come as a task.",
+        "{field}: is in the future. A touchpoint records what has happened:"
+        " plan what is to come as a task.",
     ),
-    "problem.required": ("puuttuu", "is required"),
     "problem.date": (
-        "ei ole päivämäärä (esim. 1.12.2027)",
-        "is not a date (e.g. 1.12.2027)",
+        "{field}: ei ole päivämäärä (esim. 1.12.2027).",
+        "{field}: is not a date (e.g. 1.12.2027).",
     ),
-    "problem.window": ("tuntematon rajaus", "unknown choice"),
+    "problem.window": ("{field}: tuntematon rajaus.", "{field}: unknown choice."),
     "problem.not_retractable": (
-        "tätä merkintää ei voi perua: ostot korjataan hyvityksellä, liidit etenevät"
+        "{field}: tätä merkintää ei voi perua: ostot korjataan hyvityksellä, liidit etenevät"
         " vaiheittain, suostumuksen peruutus ja jäsenyydet muutetaan uudella merkinnällä.",
-        "this entry cannot be retracted: a purchase is corrected by a refund, a lead moves on"
-        " by its stages, a withdrawal or a membership by a new entry.",
+        "{field}: this entry cannot be retracted: a purchase is corrected by a refund, a lead"
+        " moves on by its stages, a withdrawal or a membership by a new entry.",
     ),
 }
 

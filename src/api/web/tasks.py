@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, Response
 from api.bootstrap.wiring import Services
 from api.http.access_log import AccessLogged
 from api.http.dependencies import provenance
+from api.web.i18n import field_label, field_problem
 from api.web.session import language_of, page_user
 from api.web.templating import redirect, render, safe_next
 from crm.application.imports import parse_time
@@ -30,11 +31,12 @@ router = APIRouter(prefix="/ui", include_in_schema=False)
 SignedIn = Annotated[User, Depends(page_user)]
 PAGE_SIZE = 50
 PROBLEMS: dict[str, str] = {
-    "future": "problem.future",
-    "not_retractable": "problem.not_retractable",
-    "required": "problem.required",
+    "future": "future",
+    "not_retractable": "not_retractable",
+    "required": "missing",
+    "not_found": "not_found",
 }
-"""The text of each named problem (`InvalidFieldError.code`) in the UI's language."""
+"""The problem text (`problem.<type>`) of each named problem (`InvalidFieldError.code`)."""
 
 
 def _services(request: Request) -> Services:
@@ -60,7 +62,7 @@ def my_tasks(
 ) -> Response:
     """The user's open tasks in a window of due days, soonest first, paged."""
     if window not in WINDOWS:
-        return _refused(request, "window", "problem.window", 422)
+        return _refused(request, "window", "window", 422)
     services = _services(request)
     today, week_end = due_window(datetime.now(UTC))
     chosen: Window = window
@@ -97,7 +99,7 @@ async def plan_task(request: Request, user: SignedIn, customer_id: str) -> Respo
     form = await _form(request)
     due = _date(form.get("due_on", ""))
     if due is None:
-        return _refused(request, "due_on", "problem.date", 422, customer_id)
+        return _refused(request, "due_on", "date", 422, customer_id)
     services = _services(request)
     return _run(
         request,
@@ -162,11 +164,11 @@ async def retract_entry(
     corrected = form.get("occurred_at", "").strip()
     if form.get("action") == "correct":
         if not corrected:
-            return _refused(request, "occurred_at", "problem.required", 422, customer_id)
+            return _refused(request, "occurred_at", "missing", 422, customer_id)
         try:
             at = parse_time(corrected)
         except InvalidFieldError:
-            return _refused(request, "occurred_at", "problem.date", 422, customer_id)
+            return _refused(request, "occurred_at", "date", 422, customer_id)
         return _run(
             request,
             customer_id,
@@ -243,11 +245,12 @@ def _refused(
     customer_id: str | None = None,
     detail: str | None = None,
 ) -> HTMLResponse:
-    context = {
-        "field": field,
-        "problem_key": key,
-        "detail": detail,
-        "customer_id": customer_id,
-        "lang": language_of(request),
-    }
+    language = language_of(request)
+    if key:
+        message = field_problem(language, field, key)
+    elif field:
+        message = f"{field_label(language, field)}: {detail or ''}"
+    else:
+        message = detail or ""
+    context = {"message": message, "customer_id": customer_id, "lang": language}
     return render(request, "refused.html", context, status=status)

@@ -451,7 +451,9 @@ class Customer(CopiesMutableStateOnly, Aggregate):
     def _open_task(self, task_id: str) -> tuple[str, str, str]:
         task = self.tasks.get(task_id)
         if task is None:
-            raise InvalidFieldError("task_id", f"no task {task_id} is planned for the customer")
+            raise InvalidFieldError(
+                "task_id", f"no task {task_id} is planned for the customer", "not_found"
+            )
         if task[2] != "open":
             raise TaskError(f"Task {task_id} is already {task[2]}.")
         return task

@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from uuid import UUID
 
 import pytest
@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api.bootstrap.wiring import Services
-from api.web.i18n import LANGUAGES, TEXTS, translate
+from api.web.i18n import LANGUAGES, TEXTS, field_problem, translate
 from crm.application.users import Role
 from crm.domain.calendar import HELSINKI
 from projections.views.timeline import Timeline
@@ -39,6 +39,10 @@ def label(key: str) -> Callable[[str], str]:
     return lambda language: translate(language, key)
 
 
+def problem(field: str, error_type: str) -> Callable[[str], str]:
+    return lambda language: field_problem(language, field, error_type)
+
+
 BAD_INPUT: dict[str, BadInput] = {
     "/ui/login": BadInput(None, lambda: {"name": "n" * 101, "password": "x"}, label("field.name")),
     "/ui/customers/{customer_id}/touchpoints": BadInput(
@@ -46,8 +50,32 @@ BAD_INPUT: dict[str, BadInput] = {
         lambda: {"kind": "feedback_given", "score": "11", "next_review_due": ""},
         label("field.score"),
     ),
-    "/ui/privacy/erasures": BadInput(
-        Role.DPO, lambda: {"confirm": "yes", "reason": ""}, label("erase.reason_missing")
+    "/ui/privacy/requests": BadInput(
+        Role.DPO,
+        lambda: {"kind": "access", "received_on": "31.2.", "channel": "other"},
+        label("request.bad_date"),
+    ),
+    "/ui/privacy/requests/{request_id}/{action}": BadInput(
+        Role.DPO, lambda: {"reason": ""}, label("request.error.extend.reason")
+    ),
+    "/ui/privacy/restrictions": BadInput(
+        Role.DPO, lambda: {"reason": ""}, label("restrict.reason_missing")
+    ),
+    "/ui/customers/{customer_id}/tasks": BadInput(
+        Role.ACCOUNT_MANAGER,
+        lambda: {"task_kind": "call", "due_on": "31.2.", "title": "Soita"},
+        problem("due_on", "date"),
+    ),
+    "/ui/customers/{customer_id}/tasks/{task_id}/complete": BadInput(
+        Role.ACCOUNT_MANAGER, lambda: {"notes": "n" * 5000}, problem("task_id", "not_found")
+    ),
+    "/ui/customers/{customer_id}/tasks/{task_id}/cancel": BadInput(
+        Role.ACCOUNT_MANAGER, lambda: {"reason": "r" * 5000}, problem("task_id", "not_found")
+    ),
+    "/ui/customers/{customer_id}/entries/{version}/retraction": BadInput(
+        Role.ACCOUNT_MANAGER,
+        lambda: {"action": "correct", "occurred_at": "", "reason": "Väärä aika"},
+        problem("occurred_at", "missing"),
     ),
     "/ui/admin/users": BadInput(
         Role.ADMIN, lambda: {"name": "no spaces allowed", "role": "dpo"}, label("users.bad_name")
@@ -91,9 +119,26 @@ NO_FORM_INPUT = {
 def place(services: Services) -> dict[str, object]:
     """Values for the pages' path parameters: a customer and a segment that exist."""
     segment = services.segment_store.create(unique("Laatu"), {"sector": "ICT"}, None, "test")
+    customer_id = register(services.crm, name=unique("Laatu"))
+    now = datetime.now(UTC)
+    received = services.privacy.receive_request(
+        customer_id,
+        "access",
+        received_at=now,
+        channel="other",
+        identity_check="not_verified",
+        details="Tiedot",
+        handled_by="test",
+        request_id=uuid.uuid4(),
+        now=now,
+    )
     return {
-        "customer_id": register(services.crm, name=unique("Laatu")),
+        "customer_id": customer_id,
         "segment_id": segment.segment_id,
+        "task_id": f"no-such-task-{uuid.uuid4().hex[:8]}",
+        "version": 1,
+        "request_id": received.request_id,
+        "action": "extend",
     }
 
 
@@ -126,7 +171,7 @@ def test_every_form_refuses_bad_input_naming_the_field_in_the_uis_language(
     client = in_language(clients[case.role], language)
     token = csrf_of(client.get("/ui/login").text) if case.role is None else page_csrf(client)
     data = {"csrf_token": token, **case.data()}
-    if "erasures" in path:
+    if path in ("/ui/privacy/requests", "/ui/privacy/restrictions"):
         data["customer_id"] = str(place["customer_id"])
     response = client.post(fill(path, place), data=data)
     assert 400 <= response.status_code < 500, response.text
