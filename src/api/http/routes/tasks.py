@@ -10,9 +10,10 @@ from uuid import UUID, uuid4
 from fastapi import APIRouter, Body, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.bootstrap.wiring import Services
 from api.http.access_log import AccessLogged
 from api.http.auth import require
-from api.http.dependencies import IdempotencyHeader, ServicesDep, provenance
+from api.http.dependencies import IdempotencyHeader, ServicesDep, client_key, provenance
 from api.http.schemas import RecordedOut
 from api.permissions import Permission
 from crm.application.imports import parse_time
@@ -92,14 +93,21 @@ class PlannedOut(RecordedOut):
     task_id: str
 
 
-def recorded_now(user: User, idempotency_key: str | None, institution: str = "joint") -> Provenance:
-    """The provenance of a task or correction command: recorded now, by the caller."""
+def recorded_now(
+    services: Services,
+    user: User,
+    idempotency_key: str | None,
+    request: dict[str, Any],
+    institution: str = "joint",
+) -> Provenance:
+    """The provenance of a task or correction command: recorded now, by the caller. A client's
+    key is stored scoped to the caller and tied to the request, never as given."""
     return provenance(
         user,
         occurred_at=None,
         institution=institution,
         channel="other",
-        idempotency_key=idempotency_key,
+        idempotency_key=client_key(services, user, idempotency_key, request),
     )
 
 
@@ -112,15 +120,17 @@ def plan_task(
     idempotency_key: IdempotencyHeader = None,
 ) -> PlannedOut:
     """Plan a call, visit, meeting or review with the customer, due on a day."""
-    # A repeated request (same idempotency key) names the same task.
+    request = {"customer_id": str(customer_id), **task.model_dump(mode="json")}
+    recorded_by = recorded_now(services, user, idempotency_key, request, task.institution)
+    # A repeated request (same caller, key and request) names the same task.
     task_id = (
-        hashlib.sha256(idempotency_key.encode()).hexdigest()[:32]
+        hashlib.sha256(recorded_by.idempotency_key.encode()).hexdigest()[:32]
         if idempotency_key
         else uuid4().hex
     )
     recorded = services.crm.plan_task(
         customer_id,
-        recorded_now(user, idempotency_key, task.institution),
+        recorded_by,
         task_kind=task.task_kind,
         due_on=task.due_on,
         owner=task.owner or user.name,
@@ -144,7 +154,13 @@ def complete_task(
     done, in one command."""
     recorded = services.crm.complete_task(
         customer_id,
-        recorded_now(user, idempotency_key, done.institution),
+        recorded_now(
+            services,
+            user,
+            idempotency_key,
+            {"customer_id": str(customer_id), "task_id": task_id, **done.model_dump(mode="json")},
+            done.institution,
+        ),
         task_id,
         notes=done.notes,
         next_review_due=done.next_review_due,
@@ -164,7 +180,12 @@ def cancel_task(
     """Record that a planned task will not be done."""
     recorded = services.crm.cancel_task(
         customer_id,
-        recorded_now(user, idempotency_key),
+        recorded_now(
+            services,
+            user,
+            idempotency_key,
+            {"customer_id": str(customer_id), "task_id": task_id, **cancel.model_dump()},
+        ),
         task_id,
         cancel.reason,
     )
@@ -209,7 +230,12 @@ def retract_entry(
     cannot be retracted (422 says what to do instead)."""
     recorded = services.crm.retract_entry(
         customer_id,
-        recorded_now(user, idempotency_key),
+        recorded_now(
+            services,
+            user,
+            idempotency_key,
+            {"customer_id": str(customer_id), "version": version, **retraction.model_dump()},
+        ),
         version,
         retraction.reason,
     )
@@ -232,7 +258,16 @@ def correct_entry(
         changes["occurred_at"] = parse_time(str(changes["occurred_at"]))
     recorded = services.crm.correct_entry(
         customer_id,
-        recorded_now(user, idempotency_key),
+        recorded_now(
+            services,
+            user,
+            idempotency_key,
+            {
+                "customer_id": str(customer_id),
+                "version": version,
+                **correction.model_dump(mode="json"),
+            },
+        ),
         version,
         changes,
         correction.reason,

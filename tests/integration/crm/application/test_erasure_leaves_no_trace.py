@@ -34,6 +34,7 @@ from api.bootstrap.wiring import Services
 from api.http.app import create_app
 from crm.application.users import Role
 from crm.domain import events as ev
+from crm.domain.corrections import why_not_retractable
 from tests.factories import every_touchpoint
 
 pytestmark = pytest.mark.postgres
@@ -86,9 +87,16 @@ def traces(text: str) -> list[str]:
         while start != -1:
             around = text[max(0, start - 300) : start + 300]
             if needle != MARK:
-                around = bytes.fromhex(text[start - start % 2 - 300 : start + 300]).decode(
-                    errors="replace"
-                )
+                # The hex run around the hit, cut to whole bytes, then decoded.
+                hex_digits = "0123456789abcdefABCDEF"
+                first, last = start, start + len(needle)
+                while first > 0 and text[first - 1] in hex_digits and start - first < 600:
+                    first -= 1
+                while last < len(text) and text[last] in hex_digits and last - start < 600:
+                    last += 1
+                first += (start - first) % 2
+                last -= (last - first) % 2
+                around = bytes.fromhex(text[first:last]).decode(errors="replace")
             found.append(around)
             start = text.find(needle, start + 1)
     return found
@@ -176,6 +184,7 @@ def test_a_marker_in_every_typed_field_is_gone_from_every_store_after_erasure(
     assert corrected.status_code == 200, corrected.text
     covered |= {("ProfileCorrected", name) for name in ("name", "email", "phone")}
 
+    retractable: int | None = None
     for number, (kind, template) in enumerate(every_touchpoint()):
         cls = ev.TOUCHPOINT_KINDS[kind]
         fields = {name: plain(value) for name, value in template.items()}
@@ -195,6 +204,42 @@ def test_a_marker_in_every_typed_field_is_gone_from_every_store_after_erasure(
             headers={**am, "Idempotency-Key": marked(number, "key")},
         )
         assert response.status_code == 201, (kind, response.text)
+        if retractable is None and why_not_retractable(cls) is None:
+            retractable = response.json()["version"]
+
+    # A retracted entry: the retraction's reason is typed.
+    assert retractable is not None
+    response = client.post(
+        f"/customers/{customer_id}/entries/{retractable}/retraction",
+        json={"reason": marked("error", "reason")},
+        headers={**am, "Idempotency-Key": marked("retraction", "key")},
+    )
+    assert response.status_code == 201, response.text
+    covered.add(("EntryRetracted", "reason"))
+
+    # Two tasks: one stays open (the tasks view holds it), one is cancelled with a reason.
+    task_ids = []
+    for number in range(2):
+        response = client.post(
+            f"/customers/{customer_id}/tasks",
+            json={
+                "task_kind": "call",
+                "due_on": (date.today() + timedelta(days=number)).isoformat(),
+                "title": marked(number, "title"),
+                "notes": marked(number, "notes"),
+            },
+            headers={**am, "Idempotency-Key": marked(f"task{number}", "key")},
+        )
+        assert response.status_code == 201, response.text
+        task_ids.append(response.json()["task_id"])
+    covered |= {("TaskPlanned", "title"), ("TaskPlanned", "notes")}
+    response = client.post(
+        f"/customers/{customer_id}/tasks/{task_ids[1]}/cancellation",
+        json={"reason": marked(3, "reason")},
+        headers={**am, "Idempotency-Key": marked("cancellation", "key")},
+    )
+    assert response.status_code == 201, response.text
+    covered.add(("TaskCancelled", "reason"))
 
     restricted = client.post(
         "/privacy/restrictions",
@@ -235,6 +280,7 @@ def test_a_marker_in_every_typed_field_is_gone_from_every_store_after_erasure(
         "/privacy/consent-audit",
         f"/imports/{report['import_id']}",
         "/reports/funnel?by=target_group",
+        "/tasks?window=open",
     ]
     for path in reads:
         response = client.get(path, headers=dpo if "privacy" in path else am)
