@@ -14,7 +14,6 @@ from api.bootstrap.wiring import VIEW_CLASSES, Services
 from crm.application.crm import CRM
 from projections.engine.runner import Projector
 from projections.engine.view import View
-from projections.views.consent_ledger import ConsentLedger
 from tests.factories import START, every_touchpoint, provenance, register, times
 from tests.views import view_rows
 
@@ -66,6 +65,15 @@ def record_mixed_history(crm: CRM) -> None:
         "consent_given",
         {"notes": None, "purpose": "event_invitations", "lawful_basis": "consent", "evidence": "x"},
     )
+    for n in range(3):
+        crm.plan_task(
+            person,
+            provenance(START + timedelta(days=n)),
+            task_kind="call",
+            due_on=(START + timedelta(days=n + 7)).date(),
+            owner="ville.am",
+            title=f"Call {n}",
+        )
     restricted = crm.get_customer(organisation)
     restricted.restrict_processing(provenance(START + timedelta(days=20)), "disputed accuracy")
     lifted = crm.get_customer(person)
@@ -107,23 +115,7 @@ def test_incremental_build_and_full_rebuild_give_identical_rows(
     Projector(services.crm, batch_size=1_000_000).catch_up(rebuilt, until=head)
 
     assert incremental.position() == rebuilt.position() == head
+    # `view_rows` opens sealed evidence (sealed under a fresh nonce per row) before comparing.
     expected = view_rows(rebuilt)
     assert any(expected.values()), "the history should put rows into every view"
-    if isinstance(rebuilt, ConsentLedger) and isinstance(incremental, ConsentLedger):
-        # Evidence is sealed under a fresh nonce per row: compare what it opens to.
-        open_evidence(incremental)
-        open_evidence(rebuilt)
-        expected = view_rows(rebuilt)
     assert view_rows(incremental) == expected
-
-
-def open_evidence(ledger: ConsentLedger) -> None:
-    """Replace the ledger's sealed evidence with its clear text (for comparing only)."""
-    for table in ("changes", "intervals"):
-        rows = ledger.query(f"SELECT ctid::text AS at, customer_id, evidence FROM {{p}}{table}")
-        with ledger.datastore.transaction(commit=True) as cursor:
-            for row in ledger.opened(rows):
-                cursor.execute(
-                    f"UPDATE {ledger.prefix}{table} SET evidence = %s WHERE ctid = %s::tid",
-                    (row["evidence"], row["at"]),
-                )
