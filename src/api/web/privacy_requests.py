@@ -76,9 +76,18 @@ def requests_page(
     """Requests by deadline: open, due within a week, overdue, closed, or all."""
     now = datetime.now(UTC)
     shown: RequestStatus = status if status in REQUEST_STATUSES else "open"  # type: ignore[assignment]
-    found = _services(request).privacy.list_requests(shown, now, LIST_LIMIT)
+    # One more than is shown, so a list cut at the limit says so instead of looking whole.
+    found = _services(request).privacy.list_requests(shown, now, LIST_LIMIT + 1)
+    more = len(found) > LIST_LIMIT
+    found = found[:LIST_LIMIT]
     access.record(user, [r.customer_id for r in found])
-    context = {"requests": found, "now": now, "status": shown, "statuses": REQUEST_STATUSES}
+    context = {
+        "requests": found,
+        "more": more,
+        "now": now,
+        "status": shown,
+        "statuses": REQUEST_STATUSES,
+    }
     return render(request, "privacy_requests.html", context)
 
 

@@ -6,10 +6,12 @@ import re
 from datetime import datetime, timedelta
 from uuid import UUID
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api.bootstrap.wiring import Services
+from api.web import privacy_requests
 from crm.application.users import Role
 from crm.domain.calendar import HELSINKI
 from tests.api.web_client import csrf_of, new_user, sign_in
@@ -125,3 +127,17 @@ def test_an_account_manager_can_neither_receive_nor_complete_requests(
         )
     assert 'id="request-form"' not in page
     assert response.status_code == 403
+
+
+def test_a_request_list_cut_at_its_limit_says_so(
+    app: FastAPI, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    customer_id = register(services.crm, name=unique("Lista"))
+    with sign_in(app, new_user(services, Role.DPO)) as dpo:
+        for _ in range(2):
+            assert dpo.post("/ui/privacy/requests", data=request_form(dpo, customer_id)).is_redirect
+        whole = dpo.get("/ui/privacy/requests?status=all").text
+        monkeypatch.setattr(privacy_requests, "LIST_LIMIT", 1)
+        cut = dpo.get("/ui/privacy/requests?status=all").text
+    assert 'id="requests-cut"' not in whole
+    assert "1\u20131 / 1+" in cut and 'id="requests-cut"' in cut
