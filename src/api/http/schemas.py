@@ -8,6 +8,7 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from api.http.parameters import BIGINT_MAX
 from crm.domain.vocabulary import Channel, CustomerKind, CustomerType, Institution
 
 
@@ -145,5 +146,8 @@ class TimelineQuery(BaseModel):
     cursor: str | None = Field(default=None, max_length=200)
     limit: int = Field(default=50, ge=1, le=500)
     after: int | None = Field(
-        default=None, ge=1, description="Wait (briefly) until this log position is visible."
+        default=None,
+        ge=1,
+        le=BIGINT_MAX,
+        description="Wait (briefly) until this log position is visible.",
     )

@@ -19,9 +19,22 @@ from api.web.i18n import field_problem, translate, translate_value
 from crm.domain.calendar import HELSINKI, local_text
 from crm.domain.errors import ConsentRequiredError, InvalidFieldError, RuleViolationError
 
+LINK_POSITION_MAX = 2**40
+"""Offsets and page numbers in a page's links stop here: far past any list's end, and far
+below the database's integers however a page size multiplies them."""
+
 COMMON_FIELDS = ("occurred_at", "institution", "channel")
 NOT_SHOWN = ("kind", "idempotency_key", *COMMON_FIELDS, "notes")
 DEFAULT_KIND = "phone_call_made"
+
+
+def link_position(text: str | None, default: int) -> int:
+    """An offset or page number from a page's query string: a whole number up to
+    `LINK_POSITION_MAX`, else `default` (a hand-edited link shows the first page, never an
+    error page; one past the end shows an empty page that says so)."""
+    if text and text.isdigit() and int(text) <= LINK_POSITION_MAX:
+        return int(text)
+    return default
 
 
 @dataclass(frozen=True)

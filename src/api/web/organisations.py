@@ -11,6 +11,7 @@ from fastapi import Request
 
 from api.bootstrap.wiring import Services
 from api.http.routes.organisations import FiguresOut, combine
+from api.web.forms import link_position
 from crm.domain.customer import Customer
 from projections.views.directory import CustomerDirectory
 from projections.views.indicators import CustomerIndicators
@@ -23,10 +24,7 @@ OPEN_LEAD_STAGES = ("captured", "qualified")
 
 
 def _page_number(request: Request) -> int:
-    try:
-        return max(1, int(request.query_params.get("people_page") or 1))
-    except ValueError:
-        return 1
+    return max(1, link_position(request.query_params.get("people_page"), 1))
 
 
 def organisation_context(

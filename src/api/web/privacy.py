@@ -15,6 +15,7 @@ from api.bootstrap.wiring import Services
 from api.http.access_log import AccessLogged
 from api.services.access_log import access_csv, access_page, customer_filter
 from api.services.consent_audit import audit_csv_lines, caught_up_audit_views
+from api.web.forms import link_position
 from api.web.session import page_user
 from api.web.templating import render
 from crm.application.users import User
@@ -61,7 +62,7 @@ def consent_audit_page(
     services = _services(request)
     since, until = _day(start), _day(end)
     chosen = purpose if purpose in PURPOSES else None
-    first = int(offset) if offset.isdigit() else 0
+    first = link_position(offset, 0)
     audited, behind = caught_up_audit_views(services)
     ledger = audited.ledger
     totals = consent_audit.audit_totals(audited, since, until, chosen)
@@ -179,7 +180,7 @@ def access_log_page(
         until += timedelta(days=1)
     if since and until and since >= until:
         errors["end"] = "access.end_before_start"
-    number = int(page) if page.isdigit() and 0 < int(page) < 2**40 else 1
+    number = max(1, link_position(page, 1))
     chosen = customer_filter(services, customer)
     context: dict[str, Any] = {
         "filters": filters,

@@ -14,6 +14,8 @@ from fastapi.responses import HTMLResponse, Response
 from api.bootstrap.wiring import Services
 from api.http.access_log import AccessLogged
 from api.http.dependencies import provenance
+from api.http.parameters import EntryVersion
+from api.web.forms import link_position
 from api.web.i18n import field_label, field_problem
 from api.web.session import language_of, page_user
 from api.web.templating import redirect, render, safe_next
@@ -58,7 +60,7 @@ def customer_task_context(services: Services, user: User, customer_id: UUID) -> 
 
 @router.get("/tasks")
 def my_tasks(
-    request: Request, user: SignedIn, access: AccessLogged, window: str = "open", offset: int = 0
+    request: Request, user: SignedIn, access: AccessLogged, window: str = "open", offset: str = "0"
 ) -> Response:
     """The user's open tasks in a window of due days, soonest first, paged."""
     if window not in WINDOWS:
@@ -66,9 +68,9 @@ def my_tasks(
     services = _services(request)
     today, week_end = due_window(datetime.now(UTC))
     chosen: Window = window
-    offset = max(offset, 0)
+    first = link_position(offset, 0)
     rows, total = services.views.get(Tasks).owned_by(
-        user.name, chosen, today, week_end, offset=offset, limit=PAGE_SIZE
+        user.name, chosen, today, week_end, offset=first, limit=PAGE_SIZE
     )
     names = services.views.get(CustomerDirectory).names(
         list(dict.fromkeys(row["customer_id"] for row in rows))
@@ -80,14 +82,14 @@ def my_tasks(
         "window": chosen,
         "windows": WINDOWS,
         "total": total,
-        "first": offset + 1 if rows else 0,
-        "last": offset + len(rows),
+        "first": first + 1 if rows else 0,
+        "last": first + len(rows),
         "today": today,
-        "previous": urlencode({"window": chosen, "offset": max(offset - PAGE_SIZE, 0)})
-        if offset
+        "previous": urlencode({"window": chosen, "offset": max(first - PAGE_SIZE, 0)})
+        if first
         else None,
-        "next": urlencode({"window": chosen, "offset": offset + PAGE_SIZE})
-        if offset + len(rows) < total
+        "next": urlencode({"window": chosen, "offset": first + PAGE_SIZE})
+        if first + len(rows) < total
         else None,
     }
     return render(request, "tasks.html", context)
@@ -155,7 +157,7 @@ async def cancel_task(request: Request, user: SignedIn, customer_id: str, task_i
 
 @router.post("/customers/{customer_id}/entries/{version}/retraction")
 async def retract_entry(
-    request: Request, user: SignedIn, customer_id: str, version: int
+    request: Request, user: SignedIn, customer_id: str, version: EntryVersion
 ) -> Response:
     """Retract a timeline entry, or correct its time when one is given."""
     form = await _form(request)

@@ -12,8 +12,8 @@ from pydantic import AwareDatetime, BaseModel
 from api.http.access_log import AccessLogged
 from api.http.auth import current_user
 from api.http.dependencies import ServicesDep, wait_until_visible
+from api.http.parameters import After
 from api.http.privacy_schemas import ConsentIntervalOut
-from api.http.routes.indicators import After
 from api.permissions import Permission, can
 from crm.application.users import User
 from crm.domain.errors import CustomerNotFoundError

@@ -13,6 +13,7 @@ from pydantic import AwareDatetime, BaseModel
 from api.http.access_log import AccessLogged
 from api.http.auth import require
 from api.http.dependencies import ServicesDep, wait_until_visible
+from api.http.parameters import After
 from api.permissions import Permission
 from api.services.indicators import indicators_as_of
 from crm.application.users import User
@@ -22,9 +23,6 @@ from projections.views.indicators import CustomerIndicators
 
 router = APIRouter(tags=["indicators"])
 Reader = Annotated[User, Depends(require(Permission.READ_CUSTOMERS))]
-After = Annotated[
-    int | None, Query(ge=0, description="A log position the answer must include (from a write).")
-]
 
 
 class PredictedLifetimeOut(BaseModel):

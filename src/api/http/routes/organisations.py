@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from api.http.access_log import AccessLogged
 from api.http.auth import require
 from api.http.dependencies import ServicesDep, wait_until_visible
-from api.http.routes.indicators import After
+from api.http.parameters import After
 from api.permissions import Permission
 from crm.application.users import User
 from crm.domain.errors import CustomerNotFoundError

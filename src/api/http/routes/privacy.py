@@ -16,6 +16,7 @@ from api.http.access_log import AccessLogged
 from api.http.auth import require
 from api.http.dependencies import IdempotencyHeader, ServicesDep, client_key, provenance
 from api.http.errors import ViewBehindError
+from api.http.parameters import Offset
 from api.http.privacy_schemas import (
     AccessOut,
     AccessPageOut,
@@ -313,7 +314,7 @@ def list_access_log(
     user_name: Annotated[str | None, Query(alias="user", max_length=200)] = None,
     start: AwareDatetime | None = None,
     end: AwareDatetime | None = None,
-    offset: Annotated[int, Query(ge=0, le=2**62)] = 0,
+    offset: Offset = 0,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 500,
     format: Annotated[Literal["json", "csv"], Query()] = "json",
 ) -> Response:
@@ -373,7 +374,7 @@ def audit_consents(
     end: AuditTo = None,
     purpose: str | None = None,
     expiring_within_days: Annotated[int, Query(ge=0, le=3650)] = 30,
-    offset: Annotated[int, Query(ge=0, description="First violation of the page.")] = 0,
+    offset: Offset = 0,
     limit: Annotated[int, Query(ge=1, le=10_000, description="Violations per page.")] = 1000,
 ) -> ConsentAuditOut:
     """Re-check every marketing contact in [from, to) against the consent ledger.

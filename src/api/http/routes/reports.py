@@ -10,7 +10,7 @@ from pydantic import AwareDatetime, BaseModel
 
 from api.http.auth import require
 from api.http.dependencies import ServicesDep, wait_until_visible
-from api.http.routes.indicators import After
+from api.http.parameters import After
 from api.permissions import Permission
 from crm.application.users import User
 from crm.domain.errors import InvalidFieldError

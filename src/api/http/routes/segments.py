@@ -17,6 +17,7 @@ from api.bootstrap.wiring import Services
 from api.http.access_log import AccessLogged
 from api.http.auth import require
 from api.http.dependencies import ServicesDep, wait_until_visible
+from api.http.parameters import BIGINT_MAX, After
 from api.permissions import Permission
 from api.services.segments import compile_for, export_segment
 from crm.application.users import User
@@ -38,9 +39,6 @@ Description = Annotated[str | None, Field(max_length=2000)]
 AsOf = Annotated[
     AwareDatetime | None, Query(description="Evaluate time-relative conditions here (now).")
 ]
-After = Annotated[
-    int | None, Query(ge=0, description="A log position the answer must include (from a write).")
-]
 
 
 class SegmentIn(BaseModel):
@@ -58,7 +56,10 @@ class SegmentChangeIn(BaseModel):
     name: Name | None = None
     description: Description = None
     expected_version: int | None = Field(
-        None, ge=1, description="Refuse (409) if the segment has moved past this version."
+        None,
+        ge=1,
+        le=BIGINT_MAX,
+        description="Refuse (409) if the segment has moved past this version.",
     )
 
 
@@ -265,7 +266,9 @@ def read_segment(
     segment_id: UUID,
     services: ServicesDep,
     user: Marketer,
-    version: Annotated[int | None, Query(ge=1, description="A past version.")] = None,
+    version: Annotated[
+        int | None, Query(ge=1, le=BIGINT_MAX, description="A past version.")
+    ] = None,
 ) -> SegmentOut:
     """The segment at its latest (or the given) version."""
     with known_segment():

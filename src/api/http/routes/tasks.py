@@ -14,6 +14,7 @@ from api.bootstrap.wiring import Services
 from api.http.access_log import AccessLogged
 from api.http.auth import require
 from api.http.dependencies import IdempotencyHeader, ServicesDep, client_key, provenance
+from api.http.parameters import EntryVersion, Offset
 from api.http.schemas import RecordedOut
 from api.permissions import Permission
 from crm.application.imports import parse_time
@@ -198,7 +199,7 @@ def read_my_tasks(
     user: Recorder,
     access: AccessLogged,
     window: Window = "open",
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> TaskPageOut:
     """The caller's open tasks in a window of due days (overdue, today, this week in Finnish
@@ -219,7 +220,7 @@ def read_my_tasks(
 @router.post("/customers/{customer_id}/entries/{version}/retraction", status_code=201)
 def retract_entry(
     customer_id: UUID,
-    version: int,
+    version: EntryVersion,
     retraction: Annotated[RetractionIn, Body()],
     services: ServicesDep,
     user: Recorder,
@@ -245,7 +246,7 @@ def retract_entry(
 @router.post("/customers/{customer_id}/entries/{version}/correction", status_code=201)
 def correct_entry(
     customer_id: UUID,
-    version: int,
+    version: EntryVersion,
     correction: Annotated[CorrectionIn, Body()],
     services: ServicesDep,
     user: Recorder,
