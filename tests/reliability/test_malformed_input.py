@@ -3,6 +3,7 @@ role, each role on the endpoints the permission matrix lets it reach."""
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,8 +23,9 @@ from crm.application.users import Role
 from tests.conftest import make_settings
 
 pytestmark = pytest.mark.postgres
-EXAMPLES_PER_ROLE = 150
-"""The run-time budget: generated requests per role, shared by the endpoints it can reach."""
+EXAMPLES_PER_ROLE = int(os.environ.get("CRM_FUZZ_EXAMPLES", "150"))
+"""The run-time budget: generated requests per role, shared by the endpoints it can reach
+(`CRM_FUZZ_EXAMPLES=5000` for a deeper search before a release)."""
 MIN_EXAMPLES_PER_ENDPOINT = 2
 
 
