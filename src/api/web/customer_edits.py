@@ -13,6 +13,7 @@ from api.bootstrap.wiring import Services
 from api.http.access_log import AccessLogged, AccessRecorder
 from api.http.dependencies import provenance
 from api.web.customers import account_managers, customer_page_with
+from api.web.forms import form_key
 from api.web.session import page_user
 from api.web.templating import redirect, render
 from crm.application.crm import Recorded
@@ -42,9 +43,9 @@ async def _form(request: Request) -> dict[str, str]:
     return {k: v.strip() for k, v in (await request.form()).items() if isinstance(v, str)}
 
 
-def _by(user: User, form: dict[str, str]) -> Provenance:
+def _by(services: Services, user: User, form: dict[str, str]) -> Provenance:
     """The provenance of a change made now from a form, under the form's idempotency key."""
-    key = f"web:{form.get('idempotency_key') or uuid4()}"
+    key = form_key(services, user, form)
     return provenance(
         user, occurred_at=None, institution="joint", channel="other", idempotency_key=key
     )
@@ -139,7 +140,7 @@ async def register_customer(request: Request, user: SignedIn, access: AccessLogg
         return _new_page(request, user, form, candidates=candidates, status=409)
     try:
         recorded = services.crm.register_customer(
-            _by(user, form),
+            _by(services, user, form),
             customer_kind=kind,
             customer_type=customer_type,
             name=form["name"],
@@ -195,7 +196,7 @@ async def correct_profile(
     try:
         recorded = services.crm.correct_profile(
             customer.id,
-            _by(user, form),
+            _by(services, user, form),
             **changes,
         )
     except InvalidFieldError as error:
@@ -220,7 +221,7 @@ async def assign_owner(
     try:
         recorded = services.crm.assign_account_manager(
             UUID(customer_id),
-            _by(user, form),
+            _by(services, user, form),
             owner,
         )
     except (ValueError, CustomerNotFoundError):
@@ -285,7 +286,7 @@ async def start_affiliation(
     try:
         recorded = services.crm.start_affiliation(
             person_id,
-            _by(user, form),
+            _by(services, user, form),
             organisation_id,
             form.get("role") or None,
         )
@@ -318,7 +319,7 @@ async def end_affiliation(
     try:
         recorded = services.crm.end_affiliation(
             person_id,
-            _by(user, form),
+            _by(services, user, form),
             organisation_id,
         )
     except CustomerNotFoundError:

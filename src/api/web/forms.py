@@ -10,7 +10,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
-from typing import Any, Literal, Union, get_args, get_origin
+from typing import TYPE_CHECKING, Any, Literal, Union, get_args, get_origin
+from uuid import uuid4
 
 from pydantic import BaseModel, ValidationError
 
@@ -18,6 +19,11 @@ from api.http.touchpoint_schemas import TOUCHPOINT_MODELS
 from api.web.i18n import field_problem, translate, translate_value
 from crm.domain.calendar import HELSINKI, local_text
 from crm.domain.errors import ConsentRequiredError, InvalidFieldError, RuleViolationError
+from crm.domain.idempotency import scoped_key
+
+if TYPE_CHECKING:
+    from api.bootstrap.wiring import Services
+    from crm.application.users import User
 
 LINK_POSITION_MAX = 2**40
 """Offsets and page numbers in a page's links stop here: far past any list's end, and far
@@ -26,6 +32,18 @@ below the database's integers however a page size multiplies them."""
 COMMON_FIELDS = ("occurred_at", "institution", "channel")
 NOT_SHOWN = ("kind", "idempotency_key", *COMMON_FIELDS, "notes")
 DEFAULT_KIND = "phone_call_made"
+
+
+def form_key(services: Services, user: User, form: Mapping[str, str]) -> str:
+    """The stored idempotency key of a form submission: the page's hidden one-time token,
+    scoped to the user as client keys are (`crm.domain.idempotency`), never stored as typed.
+
+    A form sent twice (a double click, a reload) is one write. The token alone is the key, not
+    the fields with it, so a repeat is recognised even when the browser resends edited fields.
+    A form without a token is never a repeat.
+    """
+    token = form.get("idempotency_key") or str(uuid4())
+    return scoped_key(services.crm.identities.blind_index_key, user.name, token, {})
 
 
 def link_position(text: str | None, default: int) -> int:

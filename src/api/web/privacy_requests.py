@@ -17,6 +17,7 @@ from api.http.privacy_schemas import ErasureOut
 from api.services.erasures import purged_views
 from api.services.privacy_export import build_export
 from api.web.customers import _customer_page
+from api.web.forms import form_key
 from api.web.i18n import LANGUAGES, translate_value, translator
 from api.web.session import language_of, page_user
 from api.web.templating import local_time, redirect, render
@@ -249,7 +250,7 @@ async def restrict_processing(request: Request, user: DPO, access: AccessLogged)
         occurred_at=None,
         institution="joint",
         channel="other",
-        idempotency_key=f"web:{form.get('idempotency_key') or uuid4()}",
+        idempotency_key=form_key(services, user, form),
     )
     try:
         if form.get("lift") == "yes":

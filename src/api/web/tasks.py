@@ -15,13 +15,14 @@ from api.bootstrap.wiring import Services
 from api.http.access_log import AccessLogged
 from api.http.dependencies import provenance
 from api.http.parameters import EntryVersion
-from api.web.forms import link_position
+from api.web.forms import form_key, link_position
 from api.web.i18n import field_label, field_problem
 from api.web.session import language_of, page_user
 from api.web.templating import redirect, render, safe_next
 from crm.application.imports import parse_time
 from crm.application.users import User
 from crm.domain.corrections import RETRACTABLE_KINDS
+from crm.domain.customer import Provenance
 from crm.domain.errors import CustomerNotFoundError, InvalidFieldError, RuleViolationError
 from crm.domain.tasks import due_window
 from crm.domain.vocabulary import TASK_KINDS
@@ -109,7 +110,7 @@ async def plan_task(request: Request, user: SignedIn, customer_id: str) -> Respo
         form,
         lambda cid: services.crm.plan_task(
             cid,
-            _provenance(user, form),
+            _provenance(services, user, form),
             task_kind=form.get("task_kind", ""),
             due_on=due,
             owner=form.get("owner", "").strip() or user.name,
@@ -133,7 +134,7 @@ async def complete_task(
         customer_id,
         form,
         lambda cid: services.crm.complete_task(
-            cid, _provenance(user, form), task_id, notes=form.get("notes") or None
+            cid, _provenance(services, user, form), task_id, notes=form.get("notes") or None
         ),
         "tasks.completed",
     )
@@ -149,7 +150,7 @@ async def cancel_task(request: Request, user: SignedIn, customer_id: str, task_i
         customer_id,
         form,
         lambda cid: services.crm.cancel_task(
-            cid, _provenance(user, form), task_id, form.get("reason") or None
+            cid, _provenance(services, user, form), task_id, form.get("reason") or None
         ),
         "tasks.cancelled",
     )
@@ -176,7 +177,7 @@ async def retract_entry(
             customer_id,
             form,
             lambda cid: services.crm.correct_entry(
-                cid, _provenance(user, form), version, {"occurred_at": at}, reason
+                cid, _provenance(services, user, form), version, {"occurred_at": at}, reason
             ),
             "corrections.corrected",
         )
@@ -184,7 +185,9 @@ async def retract_entry(
         request,
         customer_id,
         form,
-        lambda cid: services.crm.retract_entry(cid, _provenance(user, form), version, reason),
+        lambda cid: services.crm.retract_entry(
+            cid, _provenance(services, user, form), version, reason
+        ),
         "corrections.retracted",
     )
 
@@ -196,13 +199,13 @@ async def _form(request: Request) -> dict[str, str]:
     return {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
 
 
-def _provenance(user: User, form: dict[str, str]) -> Any:
+def _provenance(services: Services, user: User, form: dict[str, str]) -> Provenance:
     return provenance(
         user,
         occurred_at=None,
         institution="joint",
         channel="other",
-        idempotency_key=f"web:{form.get('idempotency_key') or uuid4()}",
+        idempotency_key=form_key(services, user, form),
     )
 
 

@@ -410,3 +410,25 @@ def test_the_dashboard_counts_customers_per_engagement_band_and_lifecycle_stage(
     }
     bands = ("0-1", "1-5", "5-10", "10-20", "20-50", "50+")
     assert sum(after[band] for band in bands) == sum(after.values()) / 2
+
+
+def test_a_form_sent_twice_is_one_entry_and_its_token_is_stored_only_hashed(
+    am: TestClient, customer: UUID, services: Services
+) -> None:
+    token = unique("form-token")
+    form = {
+        "kind": "company_visited",
+        "topic": "Visit sent twice",
+        "occurred_at": "2025-05-03T09:00",
+        "institution": "TTY",
+        "channel": "company_visit",
+        "idempotency_key": token,
+        "csrf_token": page_csrf(am),
+    }
+    before = len(services.crm.recorder.select_events(customer))
+    first = am.post(f"/ui/customers/{customer}/touchpoints", data=form)
+    again = am.post(f"/ui/customers/{customer}/touchpoints", data=form)
+    assert (first.status_code, again.status_code) == (303, 303)
+    stored = services.crm.recorder.select_events(customer)
+    assert len(stored) == before + 1
+    assert all(token.encode() not in event.state for event in stored)
