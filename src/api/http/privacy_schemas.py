@@ -222,4 +222,10 @@ class ConsentAuditOut(BaseModel):
     violations: list[AuditedContactOut]
     changes: list[ConsentChangeCountOut]
     consents: list[ConsentGivenOut]
+    """The first `limit` consents given in the window, oldest first."""
+    consents_total: int
+    """Every consent given in the window (more than `consents` holds when it is cut)."""
     expiring: list[ExpiringConsentOut]
+    """The first `limit` consents that expire within the days asked, soonest first."""
+    expiring_total: int
+    """Every consent that expires within the days asked."""

@@ -69,7 +69,7 @@ def consent_audit_page(
     violations = consent_audit.marketing_contacts(
         audited, since, until, chosen, violations_only=True, offset=first, limit=AUDIT_PAGE
     )
-    expiring = consent_audit.expiring(
+    expiring, expiring_total = consent_audit.expiring(
         ledger, datetime.now(UTC), 30, services.settings.consent_validity_months, chosen, LIST_LIMIT
     )
     access.record(user, [row["customer_id"] for row in (*violations, *expiring)])
@@ -92,6 +92,7 @@ def consent_audit_page(
         "csv": "/ui/privacy/consent-audit.csv?" + urlencode(filters),
         "changes": consent_audit.changes_by_purpose_and_channel(ledger, since, until, chosen),
         "expiring": expiring,
+        "expiring_total": expiring_total,
     }
     return render(request, "privacy_audit.html", context)
 

@@ -188,17 +188,17 @@ def consents_in_window(
     purpose: str | None,
     now: datetime,
     limit: int = 10_000,
-) -> list[DictRow]:
-    """Each consent given in the window with its evidence and how it ended (as of `now`)."""
+) -> tuple[list[DictRow], int]:
+    """Each consent given in the window with its evidence and how it ended (as of `now`): the
+    first `limit` of them, oldest first, and how many there are in all."""
     where, params = _window("i.valid_from", start, end, purpose, "i.purpose")
     params.update(limit=limit, now=now)
     columns = interval_columns("i", ledger.validity_months, "%(now)s")
-    return ledger.opened(
-        ledger.query(
-            f"SELECT {columns} FROM {{p}}intervals i WHERE {where}"
-            " ORDER BY i.valid_from, i.customer_id LIMIT %(limit)s",
-            params,
-        )
+    return _with_total(
+        ledger,
+        f"SELECT {columns}, count(*) OVER () AS total FROM {{p}}intervals i WHERE {where}"
+        " ORDER BY i.valid_from, i.customer_id LIMIT %(limit)s",
+        params,
     )
 
 
@@ -209,24 +209,37 @@ def expiring(
     validity_months: int,
     purpose: str | None,
     limit: int = 10_000,
-) -> list[DictRow]:
-    """Consents in force now that reach their validity limit within `within_days`."""
+) -> tuple[list[DictRow], int]:
+    """Consents in force now that reach their validity limit within `within_days`: the first
+    `limit` of them, soonest first, and how many there are in all."""
     params: dict[str, Any] = {"now": now, "days": within_days, "limit": limit}
     extra = ""
     if purpose is not None:
         extra = " AND i.purpose = %(purpose)s"
         params["purpose"] = purpose
     until = valid_until_sql("i", validity_months)
-    rows = ledger.query(
+    return _with_total(
+        ledger,
         "SELECT i.customer_id, i.purpose, i.valid_from, i.evidence, i.channel,"
-        f" {until} AS expires_at FROM {{p}}intervals i"
+        f" {until} AS expires_at, count(*) OVER () AS total FROM {{p}}intervals i"
         f" WHERE i.valid_to IS NULL AND i.valid_from <= %(now)s AND {until} > %(now)s"
         f" AND {until} < %(now)s + make_interval(days => %(days)s)"
         " AND NOT EXISTS (SELECT 1 FROM {p}erased e WHERE e.customer_id = i.customer_id)"
         f"{extra} ORDER BY expires_at LIMIT %(limit)s",
         params,
     )
-    return ledger.opened(rows)
+
+
+def _with_total(
+    ledger: ConsentLedger, sql: str, params: dict[str, Any]
+) -> tuple[list[DictRow], int]:
+    """The rows of a query that carries `count(*) OVER () AS total`, without that column, and
+    the total (a limit shows a part; the total says of how much)."""
+    rows = ledger.query(sql, params)
+    total = int(rows[0]["total"]) if rows else 0
+    for row in rows:
+        del row["total"]
+    return ledger.opened(rows), total
 
 
 def _window(

@@ -394,8 +394,8 @@ def audit_consents(
     page = consent_audit.marketing_contacts(
         audited, start, end, purpose, violations_only=True, offset=offset, limit=limit
     )
-    given = consent_audit.consents_in_window(ledger, start, end, purpose, now, limit)
-    expiring = consent_audit.expiring(
+    given, given_total = consent_audit.consents_in_window(ledger, start, end, purpose, now, limit)
+    expiring, expiring_total = consent_audit.expiring(
         ledger, now, expiring_within_days, services.settings.consent_validity_months, purpose, limit
     )
     access.record(user, [row["customer_id"] for row in (*page, *given, *expiring)])
@@ -412,7 +412,9 @@ def audit_consents(
             for row in consent_audit.changes_by_purpose_and_channel(ledger, start, end, purpose)
         ],
         consents=[ConsentGivenOut(**row) for row in given],
+        consents_total=given_total,
         expiring=[ExpiringConsentOut(**row) for row in expiring],
+        expiring_total=expiring_total,
     )
 
 

@@ -221,3 +221,18 @@ def test_overdue_erasure_requests_are_listed(client: TestClient, as_role: RoleHe
     response = client.get("/privacy/erasures?status=overdue", headers=as_role[Role.DPO])
     assert response.status_code == 200
     assert all(r["overdue"] for r in response.json())
+
+
+def test_the_audit_says_how_many_consents_its_cut_sections_hold(
+    client: TestClient, as_role: RoleHeaders
+) -> None:
+    am, dpo = as_role[Role.ACCOUNT_MANAGER], as_role[Role.DPO]
+    for _ in range(3):
+        consent(client, am, register_over_http(client, am, name=unique("Cut")), 300)
+    window = {"from": iso_day(299), "to": iso_day(301), "purpose": "email_marketing"}
+    audit = client.get("/privacy/consent-audit", params={**window, "limit": 2}, headers=dpo)
+    assert audit.status_code == 200, audit.text
+    body = audit.json()
+    assert len(body["consents"]) == 2
+    assert body["consents_total"] >= 3
+    assert body["expiring_total"] >= len(body["expiring"])
