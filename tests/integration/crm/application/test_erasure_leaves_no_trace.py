@@ -5,9 +5,10 @@ classes, through the HTTP API wherever a route records the kind), into an import
 into client idempotency keys. After the customer is erased and the views catch up, a full
 `pg_dump` of the database holds the marker nowhere, and no API read of the customer returns it.
 
-Not covered yet, each a store of its own:
-- the access log's reasons (`crm_access_log`): reads here give no reason;
-- the erasure register's request reason (`erasure_requests`): the erasure here names none;
+The access log's reasons and the erasure request's reason carry the marker too: both are
+sealed under the customer's key.
+
+Not covered, by decision:
 - import source names (`crm_imports.source`), which are staff's names for files, not a
   customer's data;
 - fields kept in clear by declaration (`clear_fields` in `crm.domain.events`): `sector`
@@ -262,9 +263,15 @@ def test_a_marker_in_every_typed_field_is_gone_from_every_store_after_erasure(
     }
     assert expected - covered == set()
 
+    # A read that gives its reason in free text: the access log seals it with the customer.
+    read = client.get(
+        f"/customers/{customer_id}", headers={**am, "X-Access-Reason": marked("call", "reason")}
+    )
+    assert read.status_code == 200, read.text
+
     response = client.post(
         "/privacy/erasures",
-        json={"customer_id": customer_id, "reason": "data subject's request"},
+        json={"customer_id": customer_id, "reason": marked("request", "reason")},
         headers=dpo,
     )
     assert response.status_code == 201, response.text
