@@ -140,6 +140,7 @@ def build_services(settings: Settings) -> Services:
         positions=EventPositions(pool),
         streams=EventStreams(pool),
     )
+    crm.consent_validity_months = settings.consent_validity_months
     datastore = cast(PostgresApplicationRecorder, crm.recorder).datastore
     mapper = cast(PersonalDataMapper, crm.mapper)
     views = LiveViews(datastore, VIEW_CLASSES, configure=view_configurator(settings, mapper))

@@ -25,10 +25,13 @@ class Contacts:
     withheld: bool
 
 
-def visible_contacts(user: User, customer: Customer, now: datetime) -> Contacts:
-    """The customer's e-mail and phone as this user may see them at `now`."""
+def visible_contacts(
+    user: User, customer: Customer, now: datetime, validity_months: int
+) -> Contacts:
+    """The customer's e-mail and phone as this user may see them at `now` (roles without
+    contact details see the e-mail while a consent given within `validity_months` holds)."""
     if can(user, Permission.READ_CONTACT_DETAILS):
         return Contacts(customer.email, customer.phone, False)
-    consented = any(customer.has_consent(purpose, now) for purpose in PURPOSES)
+    consented = any(customer.has_consent(purpose, now, validity_months) for purpose in PURPOSES)
     email = customer.email if consented and not customer.restricted else None
     return Contacts(email, None, email != customer.email or customer.phone is not None)

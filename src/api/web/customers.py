@@ -84,10 +84,11 @@ def search_page(
         results = [services.crm.get_customer(customer_id) for customer_id in ids]
         access.record(user, [c.id for c in results])
     now = datetime.now(UTC)
+    validity = services.settings.consent_validity_months
     context = {
         "query": query,
         "results": results,
-        "contacts": {c.id: visible_contacts(user, c, now) for c in results},
+        "contacts": {c.id: visible_contacts(user, c, now, validity) for c in results},
         "may_write_customers": can(user, Permission.WRITE_CUSTOMERS),
     }
     return render(request, "search.html", context)
@@ -135,7 +136,9 @@ def _customer_page(
     params = request.query_params
     context: dict[str, Any] = {
         "customer": customer,
-        "contacts": visible_contacts(user, customer, datetime.now(UTC)),
+        "contacts": visible_contacts(
+            user, customer, datetime.now(UTC), services.settings.consent_validity_months
+        ),
         # An erased customer has no consent state; the others' grants count until they expire.
         "consents": {}
         if customer.erased

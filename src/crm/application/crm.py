@@ -27,6 +27,7 @@ from eventsourcing.persistence import (
 from crm.adapters.encryption import KeyRing
 from crm.adapters.mapper import PersonalDataMapper
 from crm.domain import events as ev
+from crm.domain.consents import CONSENT_VALIDITY_MONTHS
 from crm.domain.customer import Customer, Provenance
 from crm.domain.errors import CustomerNotFoundError, InvalidFieldError, RuleViolationError
 from crm.domain.idempotency import IdempotencyKeyReusedError
@@ -104,6 +105,8 @@ class CRM(Application[UUID]):
         self.keys = keys
         self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
         """The time of recording: touchpoints dated later than it (beyond the skew) are refused."""
+        self.consent_validity_months = CONSENT_VALIDITY_MONTHS
+        """How long a consent counts for marketing contacts (the setting of the same name)."""
         self.identities = identities
         self._positions = positions
         self._streams = streams
@@ -270,7 +273,11 @@ class CRM(Application[UUID]):
             customer_id,
             provenance,
             lambda customer: customer.record_touchpoint(
-                provenance, touchpoint_class, fields, now=self.clock()
+                provenance,
+                touchpoint_class,
+                fields,
+                now=self.clock(),
+                consent_validity_months=self.consent_validity_months,
             ),
         )
 

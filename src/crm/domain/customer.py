@@ -14,6 +14,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.domain import Snapshot as AggregateSnapshot
 
 from crm.domain import events as ev
+from crm.domain.consents import CONSENT_VALIDITY_MONTHS, in_force
 from crm.domain.corrections import why_not_retractable
 from crm.domain.errors import (
     AffiliationError,
@@ -27,7 +28,7 @@ from crm.domain.errors import (
     TaskError,
 )
 from crm.domain.idempotency import IdempotencyKeyReusedError, key_scope
-from crm.domain.in_force import Change, add_change, state_at
+from crm.domain.in_force import Change, add_change
 from crm.domain.tasks import TASK_TOUCHPOINTS, touchpoint_fields
 from crm.domain.vocabulary import (
     CALL_DIRECTIONS,
@@ -310,9 +311,11 @@ class Customer(CopiesMutableStateOnly, Aggregate):
         fields: dict[str, Any],
         *,
         now: datetime,
+        consent_validity_months: int = CONSENT_VALIDITY_MONTHS,
     ) -> None:
         """Record a contact, checking the rules its kind is subject to; `now` is the time of
-        recording, which the contact must not be later than (beyond the clock skew)."""
+        recording, which the contact must not be later than (beyond the clock skew), and a
+        marketing contact needs a consent given less than `consent_validity_months` before."""
         check_fields(fields)
         check_not_future(provenance.occurred_at, now)
         purpose = kind.required_consent(fields)
@@ -322,7 +325,9 @@ class Customer(CopiesMutableStateOnly, Aggregate):
                 message="Processing of this customer's data is restricted; no marketing contacts "
                 "until the restriction is lifted.",
             )
-        if purpose is not None and not self.has_consent(purpose, provenance.occurred_at):
+        if purpose is not None and not self.has_consent(
+            purpose, provenance.occurred_at, consent_validity_months
+        ):
             raise ConsentRequiredError(purpose, provenance.occurred_at)
         if kind in LEAD_NEXT_STAGES:
             self._check_lead_transition(kind, fields["lead_id"])
@@ -480,9 +485,13 @@ class Customer(CopiesMutableStateOnly, Aggregate):
 
     # Queries ------------------------------------------------------------------------------
 
-    def has_consent(self, purpose: str, at: datetime) -> bool:
-        """Whether a consent for the purpose was in force at the given business time."""
-        return state_at(self.consent_changes.get(purpose, []), at)
+    def has_consent(
+        self, purpose: str, at: datetime, validity_months: int = CONSENT_VALIDITY_MONTHS
+    ) -> bool:
+        """Whether a consent for the purpose was in force at the given business time: given,
+        not withdrawn, and given less than `validity_months` before (`crm.domain.consents`),
+        whether or not the expiry job has recorded the expiry yet."""
+        return in_force(self.consent_changes.get(purpose, []), at, validity_months)
 
     # Rules --------------------------------------------------------------------------------
 

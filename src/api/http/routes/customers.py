@@ -37,7 +37,7 @@ Reader = Annotated[User, Depends(require(Permission.READ_CUSTOMERS))]
 def customer_out(customer: Customer, user: User, validity_months: int) -> CustomerOut:
     """The customer as `user` may see it; consents as of now (none once erased)."""
     now = datetime.now(UTC)
-    contacts = visible_contacts(user, customer, now)
+    contacts = visible_contacts(user, customer, now, validity_months)
     return CustomerOut(
         id=customer.id,
         kind=customer.kind,
@@ -124,7 +124,7 @@ def search_customers(
     now = datetime.now(UTC)
     for customer_id in find_customer_ids(services, query, limit):
         customer = services.crm.get_customer(customer_id)
-        contacts = visible_contacts(user, customer, now)
+        contacts = visible_contacts(user, customer, now, services.settings.consent_validity_months)
         results.append(
             CustomerSummaryOut(
                 id=customer.id,
