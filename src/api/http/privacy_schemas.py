@@ -86,6 +86,15 @@ class ErasureOut(BaseModel):
         )
 
 
+class RequestPageOut(BaseModel):
+    """A page of requests and what it covers: items `offset + 1` to `offset + len(requests)`
+    of `total`, oldest first."""
+
+    requests: list[ErasureOut]
+    total: int
+    offset: int
+
+
 class RestrictionIn(BaseModel):
     """Restrict processing of a customer's data (GDPR art. 18), or lift it."""
 

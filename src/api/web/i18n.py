@@ -400,10 +400,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "request.print": ("Tulosta tai tallenna PDF:ksi", "Print or save as PDF"),
     "request.none": ("Pyyntöä ei löytynyt.", "No such request."),
-    "request.list_cut": (
-        "Lista näyttää vanhimmat; uudempia on lisää. Rajaa tilalla nähdäksesi loput.",
-        "The list shows the oldest; there are more. Choose a status to see the rest.",
-    ),
+    "list.previous": ("Edelliset", "Previous"),
+    "list.next": ("Seuraavat", "Next"),
     "request.bad_date": ("Anna päivä muodossa vvvv-kk-pp.", "Give a date as yyyy-mm-dd."),
     "request.bad_received_at": (
         "Vastaanottopäivä ei voi olla tulevaisuudessa.",

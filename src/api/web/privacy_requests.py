@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time
 from typing import Annotated, Any
+from urllib.parse import urlencode
 from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Depends, Request
@@ -17,7 +18,7 @@ from api.http.privacy_schemas import ErasureOut
 from api.services.erasures import purged_views
 from api.services.privacy_export import build_export
 from api.web.customers import _customer_page
-from api.web.forms import form_key
+from api.web.forms import form_key, link_position
 from api.web.i18n import LANGUAGES, translate_value, translator
 from api.web.session import language_of, page_user
 from api.web.templating import local_time, redirect, render
@@ -30,7 +31,7 @@ from crm.domain.errors import CustomerNotFoundError, InvalidFieldError
 
 router = APIRouter(prefix="/ui/privacy", include_in_schema=False)
 DPO = Annotated[User, Depends(page_user)]
-LIST_LIMIT = 500
+PAGE_SIZE = 50
 
 
 def _services(request: Request) -> Services:
@@ -72,19 +73,26 @@ ACTION_PROBLEMS = {
 
 @router.get("/requests")
 def requests_page(
-    request: Request, user: DPO, access: AccessLogged, status: str = "open"
+    request: Request, user: DPO, access: AccessLogged, status: str = "open", offset: str = "0"
 ) -> HTMLResponse:
-    """Requests by deadline: open, due within a week, overdue, closed, or all."""
+    """Requests by deadline (open, due within a week, overdue, closed, or all), oldest first,
+    a page at a time with their total."""
     now = datetime.now(UTC)
     shown: RequestStatus = status if status in REQUEST_STATUSES else "open"  # type: ignore[assignment]
-    # One more than is shown, so a list cut at the limit says so instead of looking whole.
-    found = _services(request).privacy.list_requests(shown, now, LIST_LIMIT + 1)
-    more = len(found) > LIST_LIMIT
-    found = found[:LIST_LIMIT]
+    first = link_position(offset, 0)
+    found, total = _services(request).privacy.list_requests(shown, now, first, PAGE_SIZE)
     access.record(user, [r.customer_id for r in found])
     context = {
         "requests": found,
-        "more": more,
+        "first": first + 1 if found else 0,
+        "last": first + len(found),
+        "total": total,
+        "previous": urlencode({"status": shown, "offset": max(first - PAGE_SIZE, 0)})
+        if first
+        else None,
+        "next": urlencode({"status": shown, "offset": first + PAGE_SIZE})
+        if first + len(found) < total
+        else None,
         "now": now,
         "status": shown,
         "statuses": REQUEST_STATUSES,

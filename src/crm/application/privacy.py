@@ -103,6 +103,35 @@ class RequestStateError(InvalidFieldError):
     """A request was extended, refused or completed when it no longer could be."""
 
 
+@dataclass(frozen=True)
+class RequestSelection:
+    """Which requests a list holds: open or closed ones, due in a window of time."""
+
+    open_only: bool = False
+    closed_only: bool = False
+    due_from: datetime | None = None
+    due_before: datetime | None = None
+
+    @classmethod
+    def of(cls, status: RequestStatus, now: datetime) -> RequestSelection:
+        """The selection a status names at `now` (`ErasureRequest.status` in list form)."""
+        if status == "due_soon":
+            return cls(open_only=True, due_from=now, due_before=now + timedelta(days=DUE_SOON_DAYS))
+        return cls(
+            open_only=status in ("open", "overdue"),
+            closed_only=status == "closed",
+            due_before=now if status == "overdue" else None,
+        )
+
+    def holds(self, request: ErasureRequest) -> bool:
+        return (
+            not (self.open_only and request.closed)
+            and not (self.closed_only and not request.closed)
+            and (self.due_from is None or request.due_at >= self.due_from)
+            and (self.due_before is None or request.due_at < self.due_before)
+        )
+
+
 class ErasureRegister(ABC):
     """Where erasure requests are kept (a mutable table: they hold no personal data)."""
 
@@ -123,9 +152,10 @@ class ErasureRegister(ABC):
         """One request by id."""
 
     @abstractmethod
-    def list(self, *, open_only: bool = False, due_before: datetime | None = None,
-             limit: int = 500, closed_only: bool = False) -> list[ErasureRequest]:  # fmt: skip
-        """Requests, oldest first; optionally only open ones due before a time, or closed ones."""
+    def list(self, selection: RequestSelection, offset: int = 0,
+             limit: int = 500) -> tuple[list[ErasureRequest], int]:  # fmt: skip
+        """The requests the selection holds, oldest first, from `offset`, at most `limit`,
+        and how many it holds in all."""
 
 
 class InMemoryErasureRegister(ErasureRegister):
@@ -149,16 +179,14 @@ class InMemoryErasureRegister(ErasureRegister):
     def get(self, request_id: UUID) -> ErasureRequest | None:
         return self.requests.get(request_id)
 
-    def list(self, *, open_only: bool = False, due_before: datetime | None = None,
-             limit: int = 500, closed_only: bool = False) -> list[ErasureRequest]:  # fmt: skip
-        found = sorted(self.requests.values(), key=lambda r: r.received_at)
-        if open_only:
-            found = [r for r in found if not r.closed]
-        if closed_only:
-            found = [r for r in found if r.closed]
-        if due_before is not None:
-            found = [r for r in found if r.due_at < due_before]
-        return found[:limit]
+    def list(self, selection: RequestSelection, offset: int = 0,
+             limit: int = 500) -> tuple[list[ErasureRequest], int]:  # fmt: skip
+        found = [
+            r
+            for r in sorted(self.requests.values(), key=lambda r: r.received_at)
+            if selection.holds(r)
+        ]
+        return found[offset : offset + limit], len(found)
 
 
 class Privacy:
@@ -416,25 +444,12 @@ class Privacy:
             Command(customer_id, provenance, lambda c: c.lift_restriction(provenance, reason))
         )
 
-    def overdue_requests(self, now: datetime) -> list[ErasureRequest]:
-        """Open erasure requests whose one-month deadline has passed."""
-        return self.requests.list(open_only=True, due_before=now)
-
     def list_requests(
-        self, status: RequestStatus, now: datetime, limit: int = 500
-    ) -> list[ErasureRequest]:
-        """Requests, oldest first: all, open, due soon, overdue or closed."""
-        if status == "due_soon":
-            found = self.requests.list(
-                open_only=True, due_before=now + timedelta(days=DUE_SOON_DAYS)
-            )
-            return [r for r in found if r.due_soon(now)][:limit]
-        return self.requests.list(
-            open_only=status in ("open", "overdue"),
-            due_before=now if status == "overdue" else None,
-            closed_only=status == "closed",
-            limit=limit,
-        )
+        self, status: RequestStatus, now: datetime, offset: int = 0, limit: int = 500
+    ) -> tuple[list[ErasureRequest], int]:
+        """Requests, oldest first: all, open, due soon, overdue or closed; one page of them
+        and how many there are in all."""
+        return self.requests.list(RequestSelection.of(status, now), offset, limit)
 
     # Mechanism ----------------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import AwareDatetime
 
 from api.bootstrap.wiring import Services
-from api.http.access_log import AccessLogged
+from api.http.access_log import AccessLogged, AccessRecorder
 from api.http.auth import require
 from api.http.dependencies import IdempotencyHeader, ServicesDep, client_key, provenance
 from api.http.errors import ViewBehindError
@@ -31,6 +31,7 @@ from api.http.privacy_schemas import (
     ErasureOut,
     ExpiringConsentOut,
     PrivacyRequestIn,
+    RequestPageOut,
     RestrictionIn,
     RetentionDecisionOut,
 )
@@ -83,13 +84,12 @@ def list_erasures(
     user: DPO,
     access: AccessLogged,
     status: Annotated[RequestStatus, Query()] = "all",
+    offset: Offset = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-) -> list[ErasureOut]:
-    """Erasure requests, oldest first; `overdue` lists open ones past their one-month deadline."""
-    now = datetime.now(UTC)
-    found = services.privacy.list_requests(status, now, limit)
-    access.record(user, [r.customer_id for r in found])
-    return [ErasureOut.of(r, now) for r in found]
+) -> RequestPageOut:
+    """Erasure requests, oldest first, a page at a time with their total; `overdue` lists
+    open ones past their one-month deadline."""
+    return _request_page(services, user, access, status, offset, limit)
 
 
 @router.get("/erasures/{request_id}")
@@ -136,13 +136,28 @@ def list_requests(
     user: DPO,
     access: AccessLogged,
     status: Annotated[RequestStatus, Query()] = "open",
+    offset: Offset = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-) -> list[ErasureOut]:
-    """Requests, oldest first: `open`, `due_soon` (within 7 days), `overdue`, `closed`, `all`."""
+) -> RequestPageOut:
+    """Requests, oldest first, a page at a time with their total: `open`, `due_soon` (within
+    7 days), `overdue`, `closed`, `all`."""
+    return _request_page(services, user, access, status, offset, limit)
+
+
+def _request_page(
+    services: Services,
+    user: User,
+    access: AccessRecorder,
+    status: RequestStatus,
+    offset: int,
+    limit: int,
+) -> RequestPageOut:
     now = datetime.now(UTC)
-    found = services.privacy.list_requests(status, now, limit)
+    found, total = services.privacy.list_requests(status, now, offset, limit)
     access.record(user, [r.customer_id for r in found])
-    return [ErasureOut.of(r, now) for r in found]
+    return RequestPageOut(
+        requests=[ErasureOut.of(r, now) for r in found], total=total, offset=offset
+    )
 
 
 @router.get("/requests/{request_id}")

@@ -12,7 +12,7 @@ from psycopg_pool import ConnectionPool
 
 from crm.adapters.encryption import KeyRing
 from crm.adapters.sealed_text import open_text, seal_text
-from crm.application.privacy import ErasureRegister, ErasureRequest
+from crm.application.privacy import ErasureRegister, ErasureRequest, RequestSelection
 
 
 class PostgresErasureRegister(ErasureRegister):
@@ -87,25 +87,32 @@ class PostgresErasureRegister(ErasureRegister):
             ).fetchone()
         return self._request(row) if row else None
 
-    def list(self, *, open_only: bool = False, due_before: datetime | None = None,
-             limit: int = 500, closed_only: bool = False) -> list[ErasureRequest]:  # fmt: skip
+    def list(self, selection: RequestSelection, offset: int = 0,
+             limit: int = 500) -> tuple[list[ErasureRequest], int]:  # fmt: skip
         where = ["true"]
         params: list[Any] = []
-        if open_only:
+        if selection.open_only:
             where.append("completed_at IS NULL AND refused_at IS NULL")
-        if closed_only:
+        if selection.closed_only:
             where.append("(completed_at IS NOT NULL OR refused_at IS NOT NULL)")
-        if due_before is not None:
+        if selection.due_from is not None:
+            where.append("due_at >= %s")
+            params.append(selection.due_from)
+        if selection.due_before is not None:
             where.append("due_at < %s")
-            params.append(due_before)
+            params.append(selection.due_before)
+        condition = " AND ".join(where)
         with self.pool.connection() as conn, conn.cursor(row_factory=dict_row) as cursor:
             rows = cursor.execute(
-                f"SELECT {self.COLUMNS} FROM erasure_requests WHERE {' AND '.join(where)}"
-                " ORDER BY received_at LIMIT %s",
-                (*params, limit),
+                f"SELECT {self.COLUMNS} FROM erasure_requests WHERE {condition}"
+                " ORDER BY received_at, request_id OFFSET %s LIMIT %s",
+                (*params, offset, limit),
             ).fetchall()
+            counted = cursor.execute(
+                f"SELECT count(*) AS total FROM erasure_requests WHERE {condition}", params
+            ).fetchone()
         self.keys.prefetch({row["customer_id"] for row in rows})
-        return [self._request(row) for row in rows]
+        return [self._request(row) for row in rows], int(counted["total"]) if counted else 0
 
     def _seal(self, customer_id: UUID, text: str | None) -> bytes | None:
         return seal_text(self.keys, customer_id, text)

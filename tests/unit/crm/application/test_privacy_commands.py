@@ -72,7 +72,9 @@ def test_erasure_requests_are_listed_all_open_or_overdue_as_the_dpo_asks(
     due_later = receive(now + timedelta(days=1))
 
     def ids(status: RequestStatus) -> list[UUID]:
-        return [request.request_id for request in privacy.list_requests(status, now)]
+        requests, total = privacy.list_requests(status, now)
+        assert total == len(requests)
+        return [request.request_id for request in requests]
 
     assert ids("all") == [done.request_id, late.request_id, due_later.request_id]
     assert ids("open") == [late.request_id, due_later.request_id]
