@@ -153,6 +153,8 @@ def build_services(settings: Settings) -> Services:
         worker.start()
     vacuum_write_side = ErasureVacuum(database_url)
 
+    import_log = PostgresImportLog(pool)
+
     def vacuum_after_erasure(position: int | None) -> None:
         vacuum_write_side()
         vacuum_views(views, database_url, position, settings.read_wait_timeout)
@@ -166,9 +168,13 @@ def build_services(settings: Settings) -> Services:
         users=users,
         views=views,
         projector=projector,
-        import_log=PostgresImportLog(pool),
+        import_log=import_log,
         privacy=Privacy(
-            crm, PostgresErasureRegister(pool, keys), SnapshotPurger(pool), vacuum_after_erasure
+            crm,
+            PostgresErasureRegister(pool, keys),
+            SnapshotPurger(pool),
+            vacuum_after_erasure,
+            import_log.forget_customer,
         ),
         access_log=AccessLog(pool, keys),
         retention_log=RetentionLog(pool),

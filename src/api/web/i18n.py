@@ -113,6 +113,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "erase.key_destroyed": ("tuhottu", "destroyed"),
     "erase.key_already": ("tuhottu jo aiemmin", "already destroyed"),
     "erase.claims": ("Sähköpostin hakuavaimia poistettu", "E-mail look-up entries deleted"),
+    "erase.import_sources": (
+        "Tuontien lähdenimiä poistettu",
+        "Import source names removed",
+    ),
     "erase.snapshots": ("Tilannevedoksia poistettu", "Snapshots deleted"),
     "erase.unreadable": (
         "Tapahtumia, joiden henkilötiedot ovat nyt lukukelvottomia",

@@ -19,7 +19,7 @@ import random
 import re
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
@@ -82,6 +82,10 @@ class ImportReport:
     errors: list[RowError] = field(default_factory=list)
 
 
+ERASED_SOURCE = ""
+"""An import's source name once a customer it recorded was erased."""
+
+
 class ImportLog(ABC):
     """Where imports keep their progress, so a crashed one can resume."""
 
@@ -90,8 +94,16 @@ class ImportLog(ABC):
         """The import's record, created if new (an existing one is resumed)."""
 
     @abstractmethod
-    def progress(self, report: ImportReport, errors: list[RowError]) -> None:
-        """Store the counts after a committed chunk and that chunk's row errors."""
+    def progress(
+        self, report: ImportReport, errors: list[RowError], customers: Collection[UUID] = ()
+    ) -> None:
+        """Store the counts after a committed chunk, that chunk's row errors and the
+        customers it recorded events for."""
+
+    @abstractmethod
+    def forget_customer(self, customer_id: UUID) -> int:
+        """Remove the source name of every import that recorded events for the customer (an
+        erasure: a file name may name the person); how many imports lost theirs."""
 
     @abstractmethod
     def get(self, import_id: str) -> ImportReport | None:
@@ -428,9 +440,11 @@ class Importer:
                 self._report(report, storing[0], progress)
                 self._release_keys(storing[0], None)
 
-    def _log(self, report: ImportReport, errors: list[RowError]) -> None:
+    def _log(
+        self, report: ImportReport, errors: list[RowError], customers: Collection[UUID] = ()
+    ) -> None:
         if not self._dry_run:
-            self.log.progress(report, errors)
+            self.log.progress(report, errors, customers)
 
     def _chunks(
         self,
@@ -530,7 +544,7 @@ class Importer:
         report.last_line = chunk.last_line
         room = MAX_REPORTED_ERRORS - len(report.errors)
         report.errors.extend(errors[: max(room, 0)])
-        self._log(report, errors)
+        self._log(report, errors, [customer.id for customer in decided.customers.values()])
         if progress is not None:
             progress(report)
 

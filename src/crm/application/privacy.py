@@ -198,11 +198,13 @@ class Privacy:
         requests: ErasureRegister,
         purge_snapshots: Callable[[UUID], int] | None = None,
         vacuum: Callable[[int | None], object] | None = None,
+        forget_import_sources: Callable[[UUID], int] | None = None,
     ) -> None:
         self.crm = crm
         self.requests = requests
         self._purge_snapshots = purge_snapshots
         self._vacuum = vacuum
+        self._forget_import_sources = forget_import_sources
         """Given the `Erased` event's log position: VACUUM what the erasure deleted from."""
 
     def receive_request(
@@ -355,6 +357,9 @@ class Privacy:
         key_destroyed = self.crm.keys.destroy(customer_id)
         claims_released = self.crm.identities.release(customer_id)
         snapshots_deleted = self._purge_snapshots(customer_id) if self._purge_snapshots else 0
+        import_sources = (
+            self._forget_import_sources(customer_id) if self._forget_import_sources else 0
+        )
         self.evict(customer_id)
         if self._vacuum is not None:
             self._vacuum(position)
@@ -372,6 +377,7 @@ class Privacy:
                     "data_key": "destroyed" if key_destroyed else "already destroyed",
                     "identity_claims_deleted": claims_released,
                     "snapshots_deleted": snapshots_deleted,
+                    "import_source_names_removed": import_sources,
                     "events_with_personal_data_now_unreadable": sum(
                         b'"personal"' in event.state for event in stored
                     ),

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from uuid import UUID
+
 from psycopg_pool import ConnectionPool
 
-from crm.application.imports import MAX_REPORTED_ERRORS, ImportLog, ImportReport, RowError
+from crm.application.imports import (
+    ERASED_SOURCE,
+    MAX_REPORTED_ERRORS,
+    ImportLog,
+    ImportReport,
+    RowError,
+)
 
 COUNTS = ("last_line", "rows", "recorded", "duplicates", "invalid", "customers_created")
 
@@ -32,8 +41,16 @@ class PostgresImportLog(ImportLog):
         assert report is not None
         return report
 
-    def progress(self, report: ImportReport, errors: list[RowError]) -> None:
+    def progress(
+        self, report: ImportReport, errors: list[RowError], customers: Collection[UUID] = ()
+    ) -> None:
         with self.pool.connection() as conn, conn.transaction():
+            if customers:
+                conn.execute(
+                    "INSERT INTO crm_import_customers (customer_id, import_id)"
+                    " SELECT unnest(%s::uuid[]), %s ON CONFLICT DO NOTHING",
+                    (list(customers), report.import_id),
+                )
             if errors:
                 with conn.cursor() as cursor:
                     cursor.executemany(
@@ -47,6 +64,16 @@ class PostgresImportLog(ImportLog):
                 " WHERE import_id = %s",
                 (report.status, *(getattr(report, c) for c in COUNTS), report.import_id),
             )
+
+    def forget_customer(self, customer_id: UUID) -> int:
+        with self.pool.connection() as conn, conn.transaction():
+            changed = conn.execute(
+                "UPDATE crm_imports SET source = %s WHERE source <> %s AND import_id IN"
+                " (SELECT import_id FROM crm_import_customers WHERE customer_id = %s)",
+                (ERASED_SOURCE, ERASED_SOURCE, customer_id),
+            ).rowcount
+            conn.execute("DELETE FROM crm_import_customers WHERE customer_id = %s", (customer_id,))
+        return changed
 
     def get(self, import_id: str) -> ImportReport | None:
         with self.pool.connection() as conn:

@@ -17,7 +17,13 @@ from psycopg import sql
 
 from crm.adapters.postgres.event_store import SNAPSHOTS_TABLE
 
-ERASURE_TABLES = ("customer_data_keys", "identity_claims", SNAPSHOTS_TABLE)
+ERASURE_TABLES = (
+    "customer_data_keys",
+    "identity_claims",
+    SNAPSHOTS_TABLE,
+    "crm_imports",
+    "crm_import_customers",
+)
 """The tables an erasure deletes rows from on the write side."""
 
 

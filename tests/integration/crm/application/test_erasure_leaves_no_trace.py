@@ -5,12 +5,11 @@ classes, through the HTTP API wherever a route records the kind), into an import
 into client idempotency keys. After the customer is erased and the views catch up, a full
 `pg_dump` of the database holds the marker nowhere, and no API read of the customer returns it.
 
-The access log's reasons and the erasure request's reason carry the marker too: both are
-sealed under the customer's key.
+The access log's reasons and the erasure request's reason carry the marker too (both are
+sealed under the customer's key), and so does the import's source name (erasure removes the
+name of every import that recorded the customer).
 
 Not covered, by decision:
-- import source names (`crm_imports.source`), which are staff's names for files, not a
-  customer's data;
 - fields kept in clear by declaration (`clear_fields` in `crm.domain.events`): `sector`
   and staff names such as `account_manager` are not marked.
 """
@@ -158,7 +157,7 @@ def test_a_marker_in_every_typed_field_is_gone_from_every_store_after_erasure(
         {"kind": "fair_visited", "email": email, "occurred_at": marked("when", "import")},
     ]
     response = client.post(
-        "/imports?mapping=native&format=ndjson",
+        f"/imports?mapping=native&format=ndjson&source={marked('visitors.ndjson', 'source')}",
         content="\n".join(json.dumps(row) for row in rows).encode(),
         headers={**am, "Content-Type": "application/x-ndjson"},
     )
