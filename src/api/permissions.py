@@ -65,6 +65,7 @@ ENDPOINT_PERMISSIONS: dict[tuple[str, str], Permission | None] = {
     # HTTP API (bearer token)
     ("POST", "/customers"): Permission.WRITE_CUSTOMERS,
     ("GET", "/customers"): Permission.READ_CUSTOMERS,
+    ("POST", "/customers/search"): Permission.READ_CUSTOMERS,
     ("GET", "/customers/{customer_id}"): Permission.READ_CUSTOMERS,
     ("PATCH", "/customers/{customer_id}/profile"): Permission.WRITE_CUSTOMERS,
     ("PUT", "/customers/{customer_id}/account-manager"): Permission.WRITE_CUSTOMERS,
@@ -137,6 +138,7 @@ ENDPOINT_PERMISSIONS: dict[tuple[str, str], Permission | None] = {
     ("GET", "/ui"): AUTHENTICATED,
     ("POST", "/ui/logout"): AUTHENTICATED,
     ("GET", "/ui/customers"): Permission.READ_CUSTOMERS,
+    ("POST", "/ui/customers"): Permission.READ_CUSTOMERS,
     ("GET", "/ui/customers/{customer_id}"): Permission.READ_CUSTOMERS,
     ("POST", "/ui/customers/{customer_id}/touchpoints"): Permission.RECORD_TOUCHPOINTS,
     ("GET", "/ui/customers/new"): Permission.WRITE_CUSTOMERS,

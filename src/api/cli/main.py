@@ -70,6 +70,8 @@ def serve(
         workers=workers,
         log_level="info",
         access_log=False,
+        # Forwarded headers are believed only from CRM_TRUSTED_PROXIES (api.http.proxies).
+        proxy_headers=False,
     )
 
 

@@ -41,6 +41,7 @@ STATUS_MESSAGES = {
     409: "error.conflict",
     413: "error.too_large",
     422: "error.invalid",
+    429: "error.too_many",
     503: "error.unavailable",
 }
 """The error page's text for each status an answer to a page can have; others: `error.internal`."""

@@ -188,6 +188,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "login.failed": ("Tunnus tai salasana on väärä.", "Wrong user name or password."),
     "login.required": ("Kirjaudu sisään jatkaaksesi.", "Sign in to continue."),
     "login.signed_out": ("Olet kirjautunut ulos.", "You have signed out."),
+    "login.too_many": (
+        "Liian monta epäonnistunutta yritystä. Odota hetki ja yritä uudelleen.",
+        "Too many failed attempts. Wait a moment and try again.",
+    ),
     # Errors
     "error.title": ("Virhe", "Error"),
     "error.forbidden": (
@@ -216,6 +220,10 @@ TEXTS: dict[str, tuple[str, str]] = {
         "The action does not fit the customer's current data. Nothing was saved.",
     ),
     "error.too_large": ("Lähetetty tieto on liian suuri.", "What was sent is too large."),
+    "error.too_many": (
+        "Liian monta epäonnistunutta yritystä. Odota hetki ja yritä uudelleen.",
+        "Too many failed attempts. Wait a moment and try again.",
+    ),
     "error.unavailable": (
         "Palvelu ei juuri nyt tavoita tietokantaa. Yritä hetken kuluttua uudelleen.",
         "The service cannot reach its database just now. Try again in a moment.",
@@ -292,6 +300,12 @@ TEXTS: dict[str, tuple[str, str]] = {
     "search.title": ("Asiakashaku", "Customer search"),
     "search.query": ("Nimi tai sähköposti", "Name or e-mail"),
     "search.submit": ("Hae", "Search"),
+    "search.email_in_url": (
+        "Sähköpostiosoitetta ei haeta osoiteriviltä (se jäisi selaimen historiaan ja lokeihin):"
+        " kirjoita se hakukenttään.",
+        "An e-mail address is not searched from the address bar (it would stay in browser"
+        " history and in logs): type it in the search field.",
+    ),
     "search.none": ("Ei osumia.", "Nothing found."),
     "search.hint": (
         "Hae nimen osalla tai koko sähköpostiosoitteella.",
@@ -632,6 +646,7 @@ TEXTS: dict[str, tuple[str, str]] = {
         "User name: 1-100 letters, digits, dots, dashes or underscores.",
     ),
     # Fields
+    "field.q": ("Nimi tai sähköposti", "Name or e-mail"),
     "field.occurred_at": ("Ajankohta", "When it happened"),
     "field.institution": ("Korkeakoulu", "Institution"),
     "field.channel": ("Kanava", "Channel"),

@@ -89,6 +89,7 @@ BAD_INPUT: dict[str, BadInput] = {
         Role.MARKETING, lambda: {"purpose": "spam"}, label("field.purpose")
     ),
     # These forms show their problem under the labelled field (aria-describedby).
+    "/ui/customers": BadInput(Role.MARKETING, lambda: {"q": "q" * 201}, label("field.q")),
     "/ui/customers/new": BadInput(
         Role.ACCOUNT_MANAGER, lambda: {"kind": "person", "name": ""}, label("error.required")
     ),
