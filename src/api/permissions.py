@@ -173,6 +173,9 @@ ENDPOINT_PERMISSIONS: dict[tuple[str, str], Permission | None] = {
     ("GET", "/ui/admin/users"): Permission.MANAGE_USERS,
     ("POST", "/ui/admin/users"): Permission.MANAGE_USERS,
     ("POST", "/ui/admin/users/{name}/revoke"): Permission.MANAGE_USERS,
+    ("POST", "/ui/admin/users/{name}/role"): Permission.MANAGE_USERS,
+    ("GET", "/ui/admin/users/{name}/sessions"): Permission.MANAGE_USERS,
+    ("POST", "/ui/admin/users/{name}/sessions/{number}/revoke"): Permission.MANAGE_USERS,
 }
 """The permission matrix: which permission each endpoint and page needs, by method and path.
 

@@ -56,7 +56,16 @@ class Settings(BaseSettings):
         default=None, description="Base64 of 32 bytes that sign web session cookies."
     )
     session_hours: float = Field(
-        default=8.0, gt=0, le=168, description="How long a web sign-in lasts."
+        default=8.0,
+        gt=0,
+        le=168,
+        description="How long a web sign-in lasts at most, however busy (absolute timeout).",
+    )
+    session_idle_minutes: float = Field(
+        default=60.0,
+        gt=0,
+        le=10_080,
+        description="A web sign-in unused this long ends (idle timeout).",
     )
     trusted_proxies: list[str] = Field(
         default_factory=list,

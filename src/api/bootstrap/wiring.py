@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import cast
 
 import orjson
@@ -33,10 +34,12 @@ from crm.adapters.postgres.retention_log import RetentionLog
 from crm.adapters.postgres.snapshots import SnapshotPurger
 from crm.adapters.postgres.users import PostgresUserStore
 from crm.adapters.postgres.vacuum import ErasureVacuum
+from crm.adapters.postgres.web_sessions import PostgresWebSessionStore
 from crm.application.crm import CRM
 from crm.application.group_commit import GroupCommitter
 from crm.application.privacy import Privacy
 from crm.application.users import Users
+from crm.application.web_sessions import WebSessions
 from projections.engine.generations import LiveViews
 from projections.engine.runner import ProjectionWorker, Projector
 from projections.engine.vacuum import vacuum_views
@@ -76,6 +79,7 @@ class Services:
     key_ring: PostgresKeyRing
     """The CRM's data keys (`crm.keys`), typed as the store that can also rotate them."""
     users: Users
+    web_sessions: WebSessions
     views: LiveViews
     projector: Projector
     import_log: PostgresImportLog
@@ -163,6 +167,11 @@ def build_services(settings: Settings) -> Services:
         crm=crm,
         key_ring=keys,
         users=users,
+        web_sessions=WebSessions(
+            PostgresWebSessionStore(pool),
+            idle=timedelta(minutes=settings.session_idle_minutes),
+            absolute=timedelta(hours=settings.session_hours),
+        ),
         views=views,
         projector=projector,
         import_log=PostgresImportLog(pool),

@@ -198,6 +198,22 @@ def revoke_user(name: Annotated[str, typer.Argument(help="User name.")]) -> None
     console.print(f"{name} revoked")
 
 
+@users_app.command("role")
+def change_role(
+    name: Annotated[str, typer.Argument(help="User name.")],
+    role: Annotated[Role, typer.Argument(help="The new role.")],
+) -> None:
+    """Give an active user another role (the user's web sign-ins end)."""
+    services = build_services(_settings(run_projections=False))
+    try:
+        if not services.users.set_role(name, role):
+            console.print(f"[red]No active user {name}.[/red]")
+            raise typer.Exit(1)
+    finally:
+        services.close()
+    console.print(f"{name}: role {role.value}")
+
+
 @users_app.command("list")
 def list_users() -> None:
     """List users and roles."""

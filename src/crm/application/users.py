@@ -61,7 +61,8 @@ class UserStore(Protocol):
         """Store a new user; False if the name is taken."""
 
     def revoke(self, name: str) -> bool:
-        """Forget an active user's hashes; True if there was one."""
+        """Forget an active user's hashes and end the user's web sessions; True if there was
+        one."""
 
     def by_token_hash(self, token_hash: str) -> tuple[str, str] | None:
         """(name, role) of the active user holding the token."""
@@ -70,7 +71,15 @@ class UserStore(Protocol):
         """(name, role, password hash) of the active user of that name."""
 
     def set_password_hash(self, name: str, password_hash: str) -> bool:
-        """Replace an active user's password hash; True if the user exists."""
+        """Replace an active user's password hash and end the user's web sessions; True if
+        the user exists."""
+
+    def rehash_password(self, name: str, old_hash: str, new_hash: str) -> None:
+        """Replace a password hash by a stronger one of the same password."""
+
+    def set_role(self, name: str, role: str) -> bool:
+        """Change an active user's role (ending the user's web sessions if it changed);
+        True if the user exists."""
 
     def every(self) -> list[tuple[str, str, bool]]:
         """(name, role, revoked) of every user, by name."""
@@ -139,8 +148,14 @@ class Users:
         if found is None or not found[2]:
             return None
         if PASSWORDS.check_needs_rehash(stored):
-            self.set_password(name, password)
+            self.store.rehash_password(name, stored, _hash_password(password))
         return User(found[0], Role(found[1]))
+
+    def set_role(self, name: str, role: Role) -> bool:
+        """Give an active user another role; the user's web sessions end (the next page asks
+        to sign in again). True if the user exists."""
+        self._tokens = {key: entry for key, entry in self._tokens.items() if entry[0].name != name}
+        return self.store.set_role(name, role.value)
 
     def list(self) -> list[tuple[str, str, bool]]:
         """(name, role, revoked) of every user, by name."""
