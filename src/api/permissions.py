@@ -134,6 +134,9 @@ ENDPOINT_PERMISSIONS: dict[tuple[str, str], Permission | None] = {
     ("POST", "/ui/segments/builder"): Permission.MANAGE_SEGMENTS,
     ("POST", "/ui/segments/count"): Permission.MANAGE_SEGMENTS,
     ("POST", "/ui/segments/{segment_id}/export"): Permission.MANAGE_SEGMENTS,
+    ("POST", "/service-tokens"): Permission.MANAGE_USERS,
+    ("GET", "/service-tokens"): Permission.MANAGE_USERS,
+    ("DELETE", "/service-tokens/{number}"): Permission.MANAGE_USERS,
     # Web UI pages (session cookie)
     ("GET", "/ui"): AUTHENTICATED,
     ("POST", "/ui/logout"): AUTHENTICATED,
@@ -175,6 +178,9 @@ ENDPOINT_PERMISSIONS: dict[tuple[str, str], Permission | None] = {
     ("POST", "/ui/admin/users/{name}/revoke"): Permission.MANAGE_USERS,
     ("POST", "/ui/admin/users/{name}/role"): Permission.MANAGE_USERS,
     ("GET", "/ui/admin/users/{name}/sessions"): Permission.MANAGE_USERS,
+    ("GET", "/ui/admin/service-tokens"): Permission.MANAGE_USERS,
+    ("POST", "/ui/admin/service-tokens"): Permission.MANAGE_USERS,
+    ("POST", "/ui/admin/service-tokens/{number}/revoke"): Permission.MANAGE_USERS,
     ("POST", "/ui/admin/users/{name}/sessions/{number}/revoke"): Permission.MANAGE_USERS,
 }
 """The permission matrix: which permission each endpoint and page needs, by method and path.
@@ -197,5 +203,8 @@ def roles_with(permission: Permission | None) -> frozenset[Role]:
 
 
 def can(user: User, permission: Permission) -> bool:
-    """Whether the user's role grants the permission."""
+    """Whether the user's role grants the permission (and, for a service token, whether the
+    token was given it)."""
+    if user.permissions is not None and permission.value not in user.permissions:
+        return False
     return permission in ROLE_PERMISSIONS[user.role]

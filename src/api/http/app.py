@@ -24,6 +24,7 @@ from api.http.routes import (
     privacy,
     reports,
     segments,
+    service_tokens,
     tasks,
     touchpoints,
 )
@@ -76,5 +77,6 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(reports.router)
     app.include_router(segments.router)
     app.include_router(tasks.router)
+    app.include_router(service_tokens.router)
     install_web(app)
     return app

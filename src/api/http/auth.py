@@ -110,7 +110,8 @@ def require(
         route = request.scope.get("route")
         needed = permission_for(request.method, getattr(route, "path", ""), permission)
         if needed is not None and not can(user, needed):
-            raise HTTPException(403, f"The {user.role} role may not {needed.replace('_', ' ')}.")
+            who = "This service token" if user.permissions is not None else f"The {user.role} role"
+            raise HTTPException(403, f"{who} may not {needed.replace('_', ' ')}.")
         return user
 
     check.permission = permission  # type: ignore[attr-defined]  # read by the matrix tests

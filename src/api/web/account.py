@@ -60,7 +60,7 @@ async def login(
         return page
     user: User | None = None
     if token:
-        user = await run_in_threadpool(users.by_token, token.strip())
+        user = await run_in_threadpool(partial(users.by_token, token.strip(), service_tokens=False))
     elif name and password:
         user = await off_the_event_loop(partial(users.authenticate, name.strip(), password))
     if user is None:

@@ -26,8 +26,12 @@ class Role(StrEnum):
 
 @dataclass(frozen=True)
 class User:
+    """Who acts: a person with a role, or an integration's service token (`permissions`
+    then narrows what the role grants; None means the whole role)."""
+
     name: str
     role: Role
+    permissions: frozenset[str] | None = None
 
 
 class UserExistsError(ValueError):
@@ -85,11 +89,19 @@ class UserStore(Protocol):
         """(name, role, revoked) of every user, by name."""
 
 
+class ServiceTokenLookup(Protocol):
+    """Service tokens as bearer tokens (`crm.application.service_tokens`)."""
+
+    def used(self, token_hash: str) -> tuple[str, str, list[str]] | None:
+        """(name, role, permissions) of the unrevoked, unexpired token, recording its use."""
+
+
 class Users:
     """The users' commands and look-ups, with this process's cache of known tokens."""
 
-    def __init__(self, store: UserStore) -> None:
+    def __init__(self, store: UserStore, service_tokens: ServiceTokenLookup | None = None) -> None:
         self.store = store
+        self.service_tokens = service_tokens
         # token hash -> (user, monotonic time until which it is trusted); known tokens only,
         # so unknown tokens cannot grow it.
         self._tokens: dict[str, tuple[User, float]] = {}
@@ -115,14 +127,20 @@ class Users:
             return None
         return entry[0]
 
-    def by_token(self, token: str) -> User | None:
-        """The active user holding the token, looked up (and trusted for a while)."""
+    def by_token(self, token: str, *, service_tokens: bool = True) -> User | None:
+        """The active user holding the token, looked up (and trusted for a while); with
+        `service_tokens`, an integration's unexpired service token too (`service:<name>`)."""
         token_hash = hash_token(token)
         found = self.store.by_token_hash(token_hash)
-        if found is None:
+        user: User | None = User(found[0], Role(found[1])) if found else None
+        if user is None and service_tokens and self.service_tokens is not None:
+            service = self.service_tokens.used(token_hash)
+            if service is not None:
+                name, role, permissions = service
+                user = User(f"service:{name}", Role(role), frozenset(permissions))
+        if user is None:
             self._tokens.pop(token_hash, None)
             return None
-        user = User(found[0], Role(found[1]))
         if len(self._tokens) >= TOKEN_CACHE_SIZE:
             self._tokens = {}
         self._tokens[token_hash] = (user, time.monotonic() + TOKEN_CACHE_SECONDS)

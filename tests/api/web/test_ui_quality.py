@@ -93,6 +93,11 @@ BAD_INPUT: dict[str, BadInput] = {
     "/ui/admin/users/{name}/role": BadInput(
         Role.ADMIN, lambda: {"role": "boss"}, label("users.role_invalid")
     ),
+    "/ui/admin/service-tokens": BadInput(
+        Role.ADMIN,
+        lambda: {"name": "chat", "role": "marketing", "permission": "run_privacy"},
+        label("tokens.bad_permissions"),
+    ),
     "/ui/customers/new": BadInput(
         Role.ACCOUNT_MANAGER, lambda: {"kind": "person", "name": ""}, label("error.required")
     ),
@@ -114,6 +119,7 @@ NO_FORM_INPUT = {
     "/ui/logout": "a button with no fields",
     "/ui/admin/users/{name}/revoke": "a button with no fields",
     "/ui/admin/users/{name}/sessions/{number}/revoke": "a button with no fields",
+    "/ui/admin/service-tokens/{number}/revoke": "a button with no fields",
     "/ui/segments/count": "the builder script's live count, answered as JSON",
     "/ui/customers/{customer_id}/affiliations/{other_id}/end": "a button with no fields",
 }

@@ -13,12 +13,14 @@ CREATE TABLE web_sessions (
 CREATE INDEX web_sessions_open_by_user ON web_sessions (user_name) WHERE ended_at IS NULL;
 
 -- Tokens for integrations (the web service, the chat service, the e-mail tool): named,
--- limited to the permissions they were given, with an expiry and the time of last use.
--- Only the token's SHA-256 is kept; the token itself is shown once.
+-- acting in a role but limited to the permissions they were given (a subset of the role's),
+-- with an expiry and the time of last use. Only the token's SHA-256 is kept; the token
+-- itself is shown once.
 CREATE TABLE service_tokens (
     token_number bigserial PRIMARY KEY,
     name text NOT NULL,
     token_hash text NOT NULL UNIQUE,
+    role text NOT NULL,
     permissions text[] NOT NULL,
     created_by text NOT NULL,
     created_at timestamptz NOT NULL DEFAULT now(),
