@@ -65,6 +65,7 @@ ENDPOINT_PERMISSIONS: dict[tuple[str, str], Permission | None] = {
     # HTTP API (bearer token)
     ("POST", "/customers"): Permission.WRITE_CUSTOMERS,
     ("GET", "/customers"): Permission.READ_CUSTOMERS,
+    ("POST", "/customers/search"): Permission.READ_CUSTOMERS,
     ("GET", "/customers/{customer_id}"): Permission.READ_CUSTOMERS,
     ("PATCH", "/customers/{customer_id}/profile"): Permission.WRITE_CUSTOMERS,
     ("PUT", "/customers/{customer_id}/account-manager"): Permission.WRITE_CUSTOMERS,
@@ -133,10 +134,14 @@ ENDPOINT_PERMISSIONS: dict[tuple[str, str], Permission | None] = {
     ("POST", "/ui/segments/builder"): Permission.MANAGE_SEGMENTS,
     ("POST", "/ui/segments/count"): Permission.MANAGE_SEGMENTS,
     ("POST", "/ui/segments/{segment_id}/export"): Permission.MANAGE_SEGMENTS,
+    ("POST", "/service-tokens"): Permission.MANAGE_USERS,
+    ("GET", "/service-tokens"): Permission.MANAGE_USERS,
+    ("DELETE", "/service-tokens/{number}"): Permission.MANAGE_USERS,
     # Web UI pages (session cookie)
     ("GET", "/ui"): AUTHENTICATED,
     ("POST", "/ui/logout"): AUTHENTICATED,
     ("GET", "/ui/customers"): Permission.READ_CUSTOMERS,
+    ("POST", "/ui/customers"): Permission.READ_CUSTOMERS,
     ("GET", "/ui/customers/{customer_id}"): Permission.READ_CUSTOMERS,
     ("POST", "/ui/customers/{customer_id}/touchpoints"): Permission.RECORD_TOUCHPOINTS,
     ("GET", "/ui/customers/new"): Permission.WRITE_CUSTOMERS,
@@ -171,6 +176,12 @@ ENDPOINT_PERMISSIONS: dict[tuple[str, str], Permission | None] = {
     ("GET", "/ui/admin/users"): Permission.MANAGE_USERS,
     ("POST", "/ui/admin/users"): Permission.MANAGE_USERS,
     ("POST", "/ui/admin/users/{name}/revoke"): Permission.MANAGE_USERS,
+    ("POST", "/ui/admin/users/{name}/role"): Permission.MANAGE_USERS,
+    ("GET", "/ui/admin/users/{name}/sessions"): Permission.MANAGE_USERS,
+    ("GET", "/ui/admin/service-tokens"): Permission.MANAGE_USERS,
+    ("POST", "/ui/admin/service-tokens"): Permission.MANAGE_USERS,
+    ("POST", "/ui/admin/service-tokens/{number}/revoke"): Permission.MANAGE_USERS,
+    ("POST", "/ui/admin/users/{name}/sessions/{number}/revoke"): Permission.MANAGE_USERS,
 }
 """The permission matrix: which permission each endpoint and page needs, by method and path.
 
@@ -192,5 +203,8 @@ def roles_with(permission: Permission | None) -> frozenset[Role]:
 
 
 def can(user: User, permission: Permission) -> bool:
-    """Whether the user's role grants the permission."""
+    """Whether the user's role grants the permission (and, for a service token, whether the
+    token was given it)."""
+    if user.permissions is not None and permission.value not in user.permissions:
+        return False
     return permission in ROLE_PERMISSIONS[user.role]

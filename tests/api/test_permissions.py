@@ -168,6 +168,7 @@ def test_the_matrix_follows_the_issue(app: FastAPI) -> None:
 ACCESS_LOGGED_ROUTES = {
     ("POST", "/customers"),
     ("GET", "/customers"),
+    ("POST", "/customers/search"),
     ("GET", "/customers/{customer_id}"),
     ("GET", "/customers/{customer_id}/timeline"),
     ("GET", "/customers/{customer_id}/indicators"),
@@ -179,6 +180,7 @@ ACCESS_LOGGED_ROUTES = {
     ("GET", "/privacy/consents/{customer_id}"),
     ("GET", "/privacy/consent-audit"),
     ("GET", "/ui/customers"),
+    ("POST", "/ui/customers"),
     ("GET", "/ui/customers/{customer_id}"),
     ("POST", "/ui/customers/{customer_id}/touchpoints"),
     ("GET", "/ui/my-customers"),
@@ -297,12 +299,14 @@ def request_for(
             "name": "Somebody else",
             "email": world.email,
         },
+        ("POST", "/customers/search"): {"query": world.email},
         ("POST", "/segments/explain"): {
             "rule": {"sector": "ICT"},
             "customer_id": str(world.person),
         },
     }
     forms: dict[tuple[str, str], dict[str, str]] = {
+        ("POST", "/ui/customers"): {"q": world.email},
         ("POST", "/ui/customers/{customer_id}/touchpoints"): {"kind": ""},
         ("POST", "/ui/privacy/requests"): {"customer_id": str(world.person)},
         ("POST", "/ui/privacy/restrictions"): {"customer_id": str(world.person)},

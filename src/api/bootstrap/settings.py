@@ -56,7 +56,23 @@ class Settings(BaseSettings):
         default=None, description="Base64 of 32 bytes that sign web session cookies."
     )
     session_hours: float = Field(
-        default=8.0, gt=0, le=168, description="How long a web sign-in lasts."
+        default=8.0,
+        gt=0,
+        le=168,
+        description="How long a web sign-in lasts at most, however busy (absolute timeout).",
+    )
+    session_idle_minutes: float = Field(
+        default=60.0,
+        gt=0,
+        le=10_080,
+        description="A web sign-in unused this long ends (idle timeout).",
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description='Addresses or networks (a JSON list, e.g. ["10.0.0.0/8"]) of the'
+        " TLS-terminating proxies whose X-Forwarded-Proto and X-Forwarded-For are believed:"
+        " behind them the session cookie is Secure, HSTS is sent and rate limits count the"
+        " real client. Empty: no forwarded header is believed.",
     )
     pool_size: int = Field(default=DEFAULT_POOL_SIZE, ge=1, le=100)
     group_commit: bool = Field(

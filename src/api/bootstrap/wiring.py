@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import cast
 
 import orjson
@@ -30,13 +31,17 @@ from crm.adapters.postgres.import_log import PostgresImportLog
 from crm.adapters.postgres.migrations import migrate
 from crm.adapters.postgres.pool import open_pool
 from crm.adapters.postgres.retention_log import RetentionLog
+from crm.adapters.postgres.service_tokens import PostgresServiceTokenStore
 from crm.adapters.postgres.snapshots import SnapshotPurger
 from crm.adapters.postgres.users import PostgresUserStore
 from crm.adapters.postgres.vacuum import ErasureVacuum
+from crm.adapters.postgres.web_sessions import PostgresWebSessionStore
 from crm.application.crm import CRM
 from crm.application.group_commit import GroupCommitter
 from crm.application.privacy import Privacy
+from crm.application.service_tokens import ServiceTokens
 from crm.application.users import Users
+from crm.application.web_sessions import WebSessions
 from projections.engine.generations import LiveViews
 from projections.engine.runner import ProjectionWorker, Projector
 from projections.engine.vacuum import vacuum_views
@@ -76,6 +81,8 @@ class Services:
     key_ring: PostgresKeyRing
     """The CRM's data keys (`crm.keys`), typed as the store that can also rotate them."""
     users: Users
+    service_tokens: ServiceTokens
+    web_sessions: WebSessions
     views: LiveViews
     projector: Projector
     import_log: PostgresImportLog
@@ -123,7 +130,8 @@ def build_services(settings: Settings) -> Services:
     pool = open_pool(database_url, max_size=settings.pool_size * 2)
     # Before anything reads or writes: the library creates only its own tables.
     migrate(pool)
-    users = Users(PostgresUserStore(pool))
+    service_token_store = PostgresServiceTokenStore(pool)
+    users = Users(PostgresUserStore(pool), service_token_store)
     warn_about_key_files_beside_data(settings)
     try:
         keys = open_key_ring(settings, pool)
@@ -166,6 +174,12 @@ def build_services(settings: Settings) -> Services:
         crm=crm,
         key_ring=keys,
         users=users,
+        service_tokens=ServiceTokens(service_token_store),
+        web_sessions=WebSessions(
+            PostgresWebSessionStore(pool),
+            idle=timedelta(minutes=settings.session_idle_minutes),
+            absolute=timedelta(hours=settings.session_hours),
+        ),
         views=views,
         projector=projector,
         import_log=import_log,

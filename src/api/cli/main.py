@@ -70,6 +70,8 @@ def serve(
         workers=workers,
         log_level="info",
         access_log=False,
+        # Forwarded headers are believed only from CRM_TRUSTED_PROXIES (api.http.proxies).
+        proxy_headers=False,
     )
 
 
@@ -194,6 +196,22 @@ def revoke_user(name: Annotated[str, typer.Argument(help="User name.")]) -> None
     finally:
         services.close()
     console.print(f"{name} revoked")
+
+
+@users_app.command("role")
+def change_role(
+    name: Annotated[str, typer.Argument(help="User name.")],
+    role: Annotated[Role, typer.Argument(help="The new role.")],
+) -> None:
+    """Give an active user another role (the user's web sign-ins end)."""
+    services = build_services(_settings(run_projections=False))
+    try:
+        if not services.users.set_role(name, role):
+            console.print(f"[red]No active user {name}.[/red]")
+            raise typer.Exit(1)
+    finally:
+        services.close()
+    console.print(f"{name}: role {role.value}")
 
 
 @users_app.command("list")

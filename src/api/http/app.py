@@ -13,6 +13,7 @@ from api.http.docs import install_docs
 from api.http.errors import install_error_handlers
 from api.http.limits import BodySizeLimit
 from api.http.nul_guard import NulGuard
+from api.http.proxies import TrustedProxyHeaders
 from api.http.routes import (
     consents,
     customers,
@@ -23,9 +24,11 @@ from api.http.routes import (
     privacy,
     reports,
     segments,
+    service_tokens,
     tasks,
     touchpoints,
 )
+from api.http.security_headers import SecurityHeaders
 from api.web import install_web
 from crm.speedups.gc_policy import settle_heap
 
@@ -58,8 +61,11 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     )
     install_docs(app)
     install_error_handlers(app)
+    # The last added runs first: proxy headers set the scheme the others see.
     app.add_middleware(BodySizeLimit)
     app.add_middleware(NulGuard)
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(TrustedProxyHeaders)
     app.include_router(health.router)
     app.include_router(customers.router)
     app.include_router(touchpoints.router)
@@ -71,5 +77,6 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(reports.router)
     app.include_router(segments.router)
     app.include_router(tasks.router)
+    app.include_router(service_tokens.router)
     install_web(app)
     return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
@@ -9,6 +10,7 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from api.http.sign_in_limits import AttemptLimiter
 from api.permissions import Permission, can, permission_for
 from crm.application.users import User
 
@@ -33,10 +35,63 @@ async def authenticate(request: Request, credentials: HTTPAuthorizationCredentia
         raise HTTPException(401, "Authentication required.", {"WWW-Authenticate": "Bearer"})
     users = request.app.state.services.users
     token = credentials.credentials
-    user = users.cached_by_token(token) or await run_in_threadpool(users.by_token, token)
+    user: User | None = users.cached_by_token(token)
+    if user is not None:
+        return user
+    limiter = attempt_limiter(request)
+    keys = limiter.keys(client_address(request), api=True)
+    refuse_while_delayed(limiter, keys)
+    user = await run_in_threadpool(users.by_token, token)
     if user is None:
+        limiter.failed(keys)
         raise HTTPException(401, "Unknown or revoked token.", {"WWW-Authenticate": "Bearer"})
-    return user  # type: ignore[no-any-return]  # app.state is untyped
+    return user
+
+
+class TooManyAttemptsError(HTTPException):
+    """Too many failed sign-ins from this address or for this name: wait (429)."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(
+            429,
+            f"Too many failed attempts; try again in {retry_after} s.",
+            {"Retry-After": str(retry_after)},
+        )
+
+
+def client_address(request: Request) -> str | None:
+    """The client's address (the proxy's client when the proxy is trusted)."""
+    return request.client.host if request.client else None
+
+
+def attempt_limiter(request: Request) -> AttemptLimiter:
+    """This app's failed-attempt counts (`api.http.sign_in_limits`)."""
+    limiter: AttemptLimiter | None = getattr(request.app.state, "attempt_limiter", None)
+    if limiter is None:
+        limiter = request.app.state.attempt_limiter = AttemptLimiter()
+    return limiter
+
+
+def refuse_while_delayed(limiter: AttemptLimiter, keys: list[str]) -> None:
+    """429 while any of the keys still waits out its delay."""
+    wait = limiter.retry_after(keys)
+    if wait > 0:
+        raise TooManyAttemptsError(wait)
+
+
+_PASSWORD_CHECKS = threading.BoundedSemaphore(1)
+
+
+async def off_the_event_loop(check: Callable[[], User | None]) -> User | None:
+    """Run a password check in a worker thread, one at a time per process: argon2 takes a
+    core for ~240 ms by design, and neither the event loop nor the other core may wait on
+    it (`/health` must answer while wrong passwords arrive)."""
+
+    def one_at_a_time() -> User | None:
+        with _PASSWORD_CHECKS:
+            return check()
+
+    return await run_in_threadpool(one_at_a_time)
 
 
 def require(
@@ -55,7 +110,8 @@ def require(
         route = request.scope.get("route")
         needed = permission_for(request.method, getattr(route, "path", ""), permission)
         if needed is not None and not can(user, needed):
-            raise HTTPException(403, f"The {user.role} role may not {needed.replace('_', ' ')}.")
+            who = "This service token" if user.permissions is not None else f"The {user.role} role"
+            raise HTTPException(403, f"{who} may not {needed.replace('_', ' ')}.")
         return user
 
     check.permission = permission  # type: ignore[attr-defined]  # read by the matrix tests

@@ -12,7 +12,8 @@ import json
 from fastapi import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-MARKERS = {b"application/json": b"\\u0000", b"application/x-www-form-urlencoded": b"%00"}
+JSON_MARKER = b"\\u0000"
+MARKERS = {b"application/json": JSON_MARKER, b"application/x-www-form-urlencoded": b"%00"}
 PROBLEM = "text must not contain NUL characters"
 
 
@@ -23,8 +24,16 @@ class NulTextError(HTTPException):
         super().__init__(422, [{"loc": [where], "msg": PROBLEM, "type": "value_error"}])
 
 
+def marker_for(content_type: bytes) -> bytes | None:
+    """How NUL is written in a body of this type (JSON's structured suffix `+json` included:
+    FastAPI parses `application/problem+json` and the like as JSON)."""
+    if content_type.endswith(b"+json"):
+        return JSON_MARKER
+    return MARKERS.get(content_type)
+
+
 class NulGuard:
-    """ASGI middleware: 422 for NUL in the query string, a JSON body or a form body."""
+    """ASGI middleware: 422 for NUL in the path, the query string, a JSON body or a form body."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -36,8 +45,11 @@ class NulGuard:
         if b"%00" in bytes(scope.get("query_string", b"")).lower():
             await _refuse(send, "query")
             return
+        if "\x00" in str(scope.get("path", "")):
+            await _refuse(send, "path")
+            return
         content_type = dict(scope["headers"]).get(b"content-type", b"").split(b";")[0].strip()
-        marker = MARKERS.get(content_type.lower())
+        marker = marker_for(content_type.lower())
         if marker is None:
             await self.app(scope, receive, send)
             return

@@ -68,6 +68,15 @@ class CustomerOut(BaseModel):
     version: int
 
 
+class CustomerSearchIn(BaseModel):
+    """A search sent in the body, so the name or e-mail stays out of URLs and their logs."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    query: str = Field(min_length=1, max_length=200, description="Name or e-mail.")
+    limit: int = Field(default=20, ge=1, le=100)
+
+
 class CustomerSummaryOut(BaseModel):
     """A search result; contact details as the reader's role and the customer's consent allow."""
 

@@ -24,6 +24,7 @@ from api.web import (
     privacy,
     privacy_requests,
     segments,
+    service_tokens,
     tasks,
 )
 from api.web.forms import field_problems
@@ -41,6 +42,7 @@ STATUS_MESSAGES = {
     409: "error.conflict",
     413: "error.too_large",
     422: "error.invalid",
+    429: "error.too_many",
     503: "error.unavailable",
 }
 """The error page's text for each status an answer to a page can have; others: `error.internal`."""
@@ -106,6 +108,7 @@ def install_web(app: FastAPI) -> None:
     app.include_router(customer_edits.router)
     app.include_router(customers.router)
     app.include_router(admin.router)
+    app.include_router(service_tokens.router)
     app.include_router(insights.router)
     app.include_router(privacy.router)
     app.include_router(privacy_requests.router)

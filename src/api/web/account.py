@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from api.http.auth import attempt_limiter, client_address, off_the_event_loop
 from api.web.i18n import LANGUAGES, normalise_language
 from api.web.session import LANGUAGE_COOKIE, check_csrf, page_user, sign_in, sign_out
 from api.web.templating import navigation, redirect, render, safe_next
@@ -47,14 +50,25 @@ async def login(
     """Sign in with a name and password, or with an API token; a fresh session either way."""
     await check_csrf(request)
     users = request.app.state.services.users
+    limiter = attempt_limiter(request)
+    keys = limiter.keys(client_address(request), None if token else name)
+    wait = limiter.retry_after(keys)
+    if wait > 0:
+        context = {"next": safe_next(next), "error": "login.too_many", "name": name}
+        page = render(request, "login.html", context, status=429)
+        page.headers["Retry-After"] = str(wait)
+        return page
     user: User | None = None
     if token:
-        user = users.by_token(token.strip())
+        user = await run_in_threadpool(partial(users.by_token, token.strip(), service_tokens=False))
     elif name and password:
-        user = users.authenticate(name.strip(), password)
+        user = await off_the_event_loop(partial(users.authenticate, name.strip(), password))
     if user is None:
+        if token or (name and password):
+            limiter.failed(keys)
         context = {"next": safe_next(next), "error": "login.failed", "name": name}
         return render(request, "login.html", context, status=401)
+    limiter.succeeded(keys)
     sign_in(request, user)
     return redirect(request, safe_next(next))
 

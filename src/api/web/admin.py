@@ -1,13 +1,16 @@
-"""The administrator's user page: list, add and revoke users."""
+"""The administrator's user pages: list, add, revoke users and change their roles; a user's
+open web sessions, each revocable."""
 
 from __future__ import annotations
 
 import re
 from typing import Annotated
+from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Path, Request
 from fastapi.responses import HTMLResponse, Response
 
+from api.http.parameters import BIGINT_MAX
 from api.web.session import page_user
 from api.web.templating import redirect, render
 from crm.application.users import Role, User, UserExistsError, WeakPasswordError
@@ -29,7 +32,7 @@ def _users_page(
 @router.get("/users")
 def users_page(request: Request, user: Admin, msg: str | None = None) -> HTMLResponse:
     """Every user with role and status, a form to add one and a button to revoke."""
-    message = "users.revoked_done" if msg == "revoked" else None
+    message = {"revoked": "users.revoked_done", "role": "users.role_done"}.get(msg or "")
     return _users_page(request, {"message": message})
 
 
@@ -61,3 +64,42 @@ def revoke_user(request: Request, user: Admin, name: str) -> Response:
     """Revoke a user's token, password and open sessions."""
     request.app.state.services.users.revoke(name)
     return redirect(request, "/ui/admin/users?msg=revoked")
+
+
+@router.post("/users/{name}/role")
+def change_role(
+    request: Request,
+    user: Admin,
+    name: Annotated[str, Path(max_length=100)],
+    role: Annotated[str, Form(max_length=50)] = "",
+) -> Response:
+    """Give a user another role; the user's web sessions end, so the next page is the
+    sign-in form and the new role applies from the first request."""
+    if role not in {r.value for r in Role}:
+        return _users_page(request, {"role_error": "users.role_invalid"}, 422)
+    if not request.app.state.services.users.set_role(name, Role(role)):
+        raise HTTPException(404, f"No active user {name}.")
+    return redirect(request, "/ui/admin/users?msg=role")
+
+
+@router.get("/users/{name}/sessions")
+def sessions_page(
+    request: Request, user: Admin, name: Annotated[str, Path(max_length=100)], msg: str = ""
+) -> HTMLResponse:
+    """The user's web sessions that still sign in: started, last used, and a revoke button."""
+    sessions = request.app.state.services.web_sessions.open_sessions(name)
+    message = "sessions.revoked_done" if msg == "revoked" else None
+    context = {"name": name, "sessions": sessions, "message": message}
+    return render(request, "user_sessions.html", context)
+
+
+@router.post("/users/{name}/sessions/{number}/revoke")
+def revoke_session(
+    request: Request,
+    user: Admin,
+    name: Annotated[str, Path(max_length=100)],
+    number: Annotated[int, Path(ge=1, le=BIGINT_MAX)],
+) -> Response:
+    """End one session of the user at once (in every process)."""
+    request.app.state.services.web_sessions.revoke(name, number)
+    return redirect(request, f"/ui/admin/users/{quote(name)}/sessions?msg=revoked")

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 from uuid import UUID, uuid4
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from api.bootstrap.wiring import Services
@@ -75,9 +75,34 @@ def _services(request: Request) -> Services:
 def search_page(
     request: Request, user: SignedIn, access: AccessLogged, q: str = ""
 ) -> HTMLResponse:
-    """Find customers by part of a name or by a whole e-mail address."""
-    services = _services(request)
+    """Find customers by part of a name; an e-mail comes by the form's POST, never in the URL."""
     query = q.strip()[:200]
+    if "@" in query:
+        return _search_results(request, user, access, "", error="search.email_in_url", status=422)
+    return _search_results(request, user, access, query)
+
+
+@router.post("/customers")
+def search_by_form(
+    request: Request,
+    user: SignedIn,
+    access: AccessLogged,
+    q: Annotated[str, Form(max_length=200)] = "",
+) -> HTMLResponse:
+    """The search form: by part of a name or by a whole e-mail address, kept out of the URL
+    (browser history, proxy logs)."""
+    return _search_results(request, user, access, q.strip())
+
+
+def _search_results(
+    request: Request,
+    user: User,
+    access: AccessLogged,
+    query: str,
+    error: str | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    services = _services(request)
     results: list[Customer] = []
     if query:
         ids = find_customer_ids(services, query, SEARCH_LIMIT)
@@ -87,11 +112,12 @@ def search_page(
     validity = services.settings.consent_validity_months
     context = {
         "query": query,
+        "error": error,
         "results": results,
         "contacts": {c.id: visible_contacts(user, c, now, validity) for c in results},
         "may_write_customers": can(user, Permission.WRITE_CUSTOMERS),
     }
-    return render(request, "search.html", context)
+    return render(request, "search.html", context, status)
 
 
 def account_managers(services: Services) -> list[str]:

@@ -192,6 +192,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "login.failed": ("Tunnus tai salasana on väärä.", "Wrong user name or password."),
     "login.required": ("Kirjaudu sisään jatkaaksesi.", "Sign in to continue."),
     "login.signed_out": ("Olet kirjautunut ulos.", "You have signed out."),
+    "login.too_many": (
+        "Liian monta epäonnistunutta yritystä. Odota hetki ja yritä uudelleen.",
+        "Too many failed attempts. Wait a moment and try again.",
+    ),
     # Errors
     "error.title": ("Virhe", "Error"),
     "error.forbidden": (
@@ -220,6 +224,10 @@ TEXTS: dict[str, tuple[str, str]] = {
         "The action does not fit the customer's current data. Nothing was saved.",
     ),
     "error.too_large": ("Lähetetty tieto on liian suuri.", "What was sent is too large."),
+    "error.too_many": (
+        "Liian monta epäonnistunutta yritystä. Odota hetki ja yritä uudelleen.",
+        "Too many failed attempts. Wait a moment and try again.",
+    ),
     "error.unavailable": (
         "Palvelu ei juuri nyt tavoita tietokantaa. Yritä hetken kuluttua uudelleen.",
         "The service cannot reach its database just now. Try again in a moment.",
@@ -296,6 +304,12 @@ TEXTS: dict[str, tuple[str, str]] = {
     "search.title": ("Asiakashaku", "Customer search"),
     "search.query": ("Nimi tai sähköposti", "Name or e-mail"),
     "search.submit": ("Hae", "Search"),
+    "search.email_in_url": (
+        "Sähköpostiosoitetta ei haeta osoiteriviltä (se jäisi selaimen historiaan ja lokeihin):"
+        " kirjoita se hakukenttään.",
+        "An e-mail address is not searched from the address bar (it would stay in browser"
+        " history and in logs): type it in the search field.",
+    ),
     "search.none": ("Ei osumia.", "Nothing found."),
     "search.hint": (
         "Hae nimen osalla tai koko sähköpostiosoitteella.",
@@ -624,6 +638,57 @@ TEXTS: dict[str, tuple[str, str]] = {
         "User created. The API token is shown only once:",
     ),
     "users.revoked_done": ("Käyttäjä poistettu käytöstä.", "User revoked."),
+    "users.change_role": ("Vaihda rooli", "Change role"),
+    "users.role_invalid": ("Rooli: valitse luettelosta.", "Role: choose one from the list."),
+    "users.role_done": (
+        "Rooli vaihdettu; käyttäjän kirjautumiset päättyivät.",
+        "Role changed; the user's sign-ins have ended.",
+    ),
+    "users.sessions": ("Kirjautumiset", "Sign-ins"),
+    "nav.service_tokens": ("Palvelutunnisteet", "Service tokens"),
+    "tokens.title": ("Palvelutunnisteet", "Service tokens"),
+    "tokens.intro": (
+        "Integraatioiden (verkkopalvelu, chat, sähköpostityökalu) API-tunnisteet: kukin rajattu"
+        " tarvitsemiinsa oikeuksiin ja voimassa määräajan.",
+        "API tokens for integrations (the web service, the chat, the e-mail tool): each limited"
+        " to the permissions it needs and valid for a set time.",
+    ),
+    "tokens.issued": ("Tunniste luotu; se näytetään vain nyt:", "Token issued; shown only now:"),
+    "tokens.name": ("Nimi", "Name"),
+    "tokens.permissions": ("Oikeudet", "Permissions"),
+    "tokens.expires": ("Voimassa asti", "Expires"),
+    "tokens.expired": ("vanhentunut", "expired"),
+    "tokens.last_used": ("Viimeksi käytetty", "Last used"),
+    "tokens.none": ("Ei palvelutunnisteita.", "No service tokens."),
+    "tokens.issue": ("Luo tunniste", "Issue a token"),
+    "tokens.valid_days": ("Voimassa (päivää, enintään 730)", "Valid for (days, at most 730)"),
+    "tokens.revoked_done": ("Tunniste poistettu käytöstä.", "Token revoked."),
+    "tokens.bad_name": (
+        "Nimi: 1-100 merkkiä, kirjaimia, numeroita, välilyönti, piste, viiva tai alaviiva.",
+        "Name: 1-100 letters, digits, spaces, dots, dashes or underscores.",
+    ),
+    "tokens.bad_permissions": (
+        "Oikeudet: valitse vähintään yksi, ja vain valitun roolin oikeuksia.",
+        "Permissions: choose at least one, and only ones the chosen role grants.",
+    ),
+    "permission.read_customers": ("lukee asiakkaita", "read customers"),
+    "permission.read_contact_details": ("lukee yhteystietoja", "read contact details"),
+    "permission.write_customers": ("kirjaa asiakkaita", "write customers"),
+    "permission.read_timelines": ("lukee asiakaspolkuja", "read timelines"),
+    "permission.record_touchpoints": ("kirjaa kohtaamisia", "record touchpoints"),
+    "permission.manage_segments": ("hallitsee segmenttejä", "manage segments"),
+    "permission.run_privacy": ("tietosuojatehtävät", "privacy tasks"),
+    "permission.manage_users": ("hallitsee käyttäjiä", "manage users"),
+    "field.valid_days": ("Voimassa (päivää)", "Valid for (days)"),
+    "sessions.title": ("Voimassa olevat kirjautumiset", "Open sign-ins"),
+    "sessions.back": ("Takaisin käyttäjiin", "Back to users"),
+    "sessions.caption": ("Kirjautumiset, uusin ensin", "Sign-ins, newest first"),
+    "sessions.number": ("Numero", "Number"),
+    "sessions.started": ("Kirjautui", "Signed in"),
+    "sessions.last_seen": ("Viimeksi käytetty", "Last used"),
+    "sessions.revoke": ("Päätä", "End"),
+    "sessions.revoked_done": ("Kirjautuminen päätetty.", "Sign-in ended."),
+    "sessions.none": ("Ei voimassa olevia kirjautumisia.", "No open sign-ins."),
     "users.exists": ("Käyttäjätunnus on jo käytössä.", "That user name is taken."),
     "users.weak": (
         "Salasanassa on oltava vähintään 10 merkkiä.",
@@ -634,6 +699,7 @@ TEXTS: dict[str, tuple[str, str]] = {
         "User name: 1-100 letters, digits, dots, dashes or underscores.",
     ),
     # Fields
+    "field.q": ("Nimi tai sähköposti", "Name or e-mail"),
     "field.occurred_at": ("Ajankohta", "When it happened"),
     "field.institution": ("Korkeakoulu", "Institution"),
     "field.channel": ("Kanava", "Channel"),

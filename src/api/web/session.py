@@ -1,4 +1,5 @@
-"""Web sessions in signed cookies, CSRF tokens per session, and the page permission check."""
+"""Web sessions: a signed cookie carrying a random session id (kept on the server, see
+`crm.application.web_sessions`) and the session's CSRF token; the page permission check."""
 
 from __future__ import annotations
 
@@ -35,9 +36,10 @@ class CsrfError(Exception):
 
 @dataclass
 class WebSession:
-    """What the session cookie holds: the user's name (once signed in) and the CSRF token."""
+    """What the session cookie holds: the server-side session's id (once signed in) and the
+    CSRF token. The cookie is signed so a forged one is refused before any look-up."""
 
-    user_name: str | None = None
+    session_id: str | None = None
     csrf: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     changed: bool = False
     user: User | None = None
@@ -65,22 +67,31 @@ def load_session(request: Request) -> WebSession:
         max_age = int(request.app.state.services.settings.session_hours * 3600)
         try:
             data: dict[str, Any] = _serializer(request).loads(cookie, max_age=max_age)
-            session = WebSession(user_name=data.get("u"), csrf=str(data["c"]))
+            session = WebSession(session_id=data.get("s"), csrf=str(data["c"]))
         except (BadSignature, KeyError, TypeError):
             pass
-    if session.user_name:
-        # Re-read on every request so a revoked user or a changed role takes effect at once.
-        session.user = request.app.state.services.users.by_name(session.user_name)
+    if session.session_id:
+        # Looked up on every request: an ended session, a revoked user or a changed role
+        # takes effect at once, in every process.
+        session.user = request.app.state.services.web_sessions.user_of(session.session_id)
+        if session.user is None:
+            session = WebSession(changed=True)
     request.state.web_session = session
     return session
 
 
 def sign_in(request: Request, user: User) -> None:
-    """Start a fresh session for the user (a new CSRF token, so none issued before applies)."""
-    request.state.web_session = WebSession(user_name=user.name, changed=True, user=user)
+    """Start a fresh session for the user (a new id and a new CSRF token, so nothing issued
+    before signing in applies after it)."""
+    session_id = request.app.state.services.web_sessions.start(user)
+    request.state.web_session = WebSession(session_id=session_id, changed=True, user=user)
 
 
 def sign_out(request: Request) -> None:
+    """End the session on the server (the old cookie stops working everywhere)."""
+    session = load_session(request)
+    if session.session_id:
+        request.app.state.services.web_sessions.end(session.session_id)
     request.state.web_session = WebSession(changed=True)
 
 
@@ -88,7 +99,7 @@ def save_session(request: Request, response: Response) -> Response:
     """Set the session cookie on the response when the session is new or changed."""
     session = load_session(request)
     if session.changed:
-        value = _serializer(request).dumps({"u": session.user_name, "c": session.csrf})
+        value = _serializer(request).dumps({"s": session.session_id, "c": session.csrf})
         response.set_cookie(
             SESSION_COOKIE,
             value,

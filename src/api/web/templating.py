@@ -29,6 +29,7 @@ NAVIGATION: tuple[tuple[str, str, Permission], ...] = (
     ("nav.access_log", "/ui/privacy/access-log", Permission.RUN_PRIVACY),
     ("nav.segments", "/ui/segments", Permission.MANAGE_SEGMENTS),
     ("nav.users", "/ui/admin/users", Permission.MANAGE_USERS),
+    ("nav.service_tokens", "/ui/admin/service-tokens", Permission.MANAGE_USERS),
 )
 """Menu entries; each shows only to roles whose permission opens the page behind it."""
 

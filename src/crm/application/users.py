@@ -26,8 +26,12 @@ class Role(StrEnum):
 
 @dataclass(frozen=True)
 class User:
+    """Who acts: a person with a role, or an integration's service token (`permissions`
+    then narrows what the role grants; None means the whole role)."""
+
     name: str
     role: Role
+    permissions: frozenset[str] | None = None
 
 
 class UserExistsError(ValueError):
@@ -61,7 +65,8 @@ class UserStore(Protocol):
         """Store a new user; False if the name is taken."""
 
     def revoke(self, name: str) -> bool:
-        """Forget an active user's hashes; True if there was one."""
+        """Forget an active user's hashes and end the user's web sessions; True if there was
+        one."""
 
     def by_token_hash(self, token_hash: str) -> tuple[str, str] | None:
         """(name, role) of the active user holding the token."""
@@ -70,17 +75,33 @@ class UserStore(Protocol):
         """(name, role, password hash) of the active user of that name."""
 
     def set_password_hash(self, name: str, password_hash: str) -> bool:
-        """Replace an active user's password hash; True if the user exists."""
+        """Replace an active user's password hash and end the user's web sessions; True if
+        the user exists."""
+
+    def rehash_password(self, name: str, old_hash: str, new_hash: str) -> None:
+        """Replace a password hash by a stronger one of the same password."""
+
+    def set_role(self, name: str, role: str) -> bool:
+        """Change an active user's role (ending the user's web sessions if it changed);
+        True if the user exists."""
 
     def every(self) -> list[tuple[str, str, bool]]:
         """(name, role, revoked) of every user, by name."""
 
 
+class ServiceTokenLookup(Protocol):
+    """Service tokens as bearer tokens (`crm.application.service_tokens`)."""
+
+    def used(self, token_hash: str) -> tuple[str, str, list[str]] | None:
+        """(name, role, permissions) of the unrevoked, unexpired token, recording its use."""
+
+
 class Users:
     """The users' commands and look-ups, with this process's cache of known tokens."""
 
-    def __init__(self, store: UserStore) -> None:
+    def __init__(self, store: UserStore, service_tokens: ServiceTokenLookup | None = None) -> None:
         self.store = store
+        self.service_tokens = service_tokens
         # token hash -> (user, monotonic time until which it is trusted); known tokens only,
         # so unknown tokens cannot grow it.
         self._tokens: dict[str, tuple[User, float]] = {}
@@ -106,14 +127,20 @@ class Users:
             return None
         return entry[0]
 
-    def by_token(self, token: str) -> User | None:
-        """The active user holding the token, looked up (and trusted for a while)."""
+    def by_token(self, token: str, *, service_tokens: bool = True) -> User | None:
+        """The active user holding the token, looked up (and trusted for a while); with
+        `service_tokens`, an integration's unexpired service token too (`service:<name>`)."""
         token_hash = hash_token(token)
         found = self.store.by_token_hash(token_hash)
-        if found is None:
+        user: User | None = User(found[0], Role(found[1])) if found else None
+        if user is None and service_tokens and self.service_tokens is not None:
+            service = self.service_tokens.used(token_hash)
+            if service is not None:
+                name, role, permissions = service
+                user = User(f"service:{name}", Role(role), frozenset(permissions))
+        if user is None:
             self._tokens.pop(token_hash, None)
             return None
-        user = User(found[0], Role(found[1]))
         if len(self._tokens) >= TOKEN_CACHE_SIZE:
             self._tokens = {}
         self._tokens[token_hash] = (user, time.monotonic() + TOKEN_CACHE_SECONDS)
@@ -139,8 +166,14 @@ class Users:
         if found is None or not found[2]:
             return None
         if PASSWORDS.check_needs_rehash(stored):
-            self.set_password(name, password)
+            self.store.rehash_password(name, stored, _hash_password(password))
         return User(found[0], Role(found[1]))
+
+    def set_role(self, name: str, role: Role) -> bool:
+        """Give an active user another role; the user's web sessions end (the next page asks
+        to sign in again). True if the user exists."""
+        self._tokens = {key: entry for key, entry in self._tokens.items() if entry[0].name != name}
+        return self.store.set_role(name, role.value)
 
     def list(self) -> list[tuple[str, str, bool]]:
         """(name, role, revoked) of every user, by name."""

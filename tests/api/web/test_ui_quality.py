@@ -89,6 +89,15 @@ BAD_INPUT: dict[str, BadInput] = {
         Role.MARKETING, lambda: {"purpose": "spam"}, label("field.purpose")
     ),
     # These forms show their problem under the labelled field (aria-describedby).
+    "/ui/customers": BadInput(Role.MARKETING, lambda: {"q": "q" * 201}, label("field.q")),
+    "/ui/admin/users/{name}/role": BadInput(
+        Role.ADMIN, lambda: {"role": "boss"}, label("users.role_invalid")
+    ),
+    "/ui/admin/service-tokens": BadInput(
+        Role.ADMIN,
+        lambda: {"name": "chat", "role": "marketing", "permission": "run_privacy"},
+        label("tokens.bad_permissions"),
+    ),
     "/ui/customers/new": BadInput(
         Role.ACCOUNT_MANAGER, lambda: {"kind": "person", "name": ""}, label("error.required")
     ),
@@ -109,6 +118,8 @@ BAD_INPUT: dict[str, BadInput] = {
 NO_FORM_INPUT = {
     "/ui/logout": "a button with no fields",
     "/ui/admin/users/{name}/revoke": "a button with no fields",
+    "/ui/admin/users/{name}/sessions/{number}/revoke": "a button with no fields",
+    "/ui/admin/service-tokens/{number}/revoke": "a button with no fields",
     "/ui/segments/count": "the builder script's live count, answered as JSON",
     "/ui/customers/{customer_id}/affiliations/{other_id}/end": "a button with no fields",
 }
@@ -133,6 +144,7 @@ def place(services: Services) -> dict[str, object]:
         now=now,
     )
     return {
+        "name": new_user(services, Role.MARKETING),
         "customer_id": customer_id,
         "segment_id": segment.segment_id,
         "task_id": f"no-such-task-{uuid.uuid4().hex[:8]}",

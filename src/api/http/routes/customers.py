@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, HTTPException, Query, Response
 
 from api.http.access_log import AccessLogged
 from api.http.auth import require
@@ -17,6 +17,7 @@ from api.http.schemas import (
     AffiliationOut,
     CustomerIn,
     CustomerOut,
+    CustomerSearchIn,
     CustomerSummaryOut,
     ProfileIn,
     RecordedOut,
@@ -104,6 +105,12 @@ def register_customer(
     return RecordedOut(**vars(recorded))
 
 
+EMAIL_IN_URL = (
+    "an e-mail address must not travel in a URL (logs, browser history):"
+    " send it with POST /customers/search"
+)
+
+
 @router.get("")
 def search_customers(
     services: ServicesDep,
@@ -114,12 +121,30 @@ def search_customers(
         Query(
             min_length=1,
             max_length=200,
-            description="Name or e-mail.",
+            description="Part of a name. An e-mail is refused here: use `POST /customers/search`.",
         ),
     ],
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> list[CustomerSummaryOut]:
-    """Find customers by e-mail (exact) or by part of a name (each match's access is logged)."""
+    """Find customers by part of a name (each match's access is logged)."""
+    if "@" in query:
+        problem = {"loc": ["query", "query"], "msg": EMAIL_IN_URL, "type": "value_error"}
+        raise HTTPException(422, [problem])
+    return _search(services, user, access, query, limit)
+
+
+@router.post("/search")
+def search_customers_by_body(
+    services: ServicesDep, user: Reader, access: AccessLogged, search: CustomerSearchIn
+) -> list[CustomerSummaryOut]:
+    """Find customers by e-mail (exact) or by part of a name, the query in the body so it
+    stays out of URLs (each match's access is logged)."""
+    return _search(services, user, access, search.query, search.limit)
+
+
+def _search(
+    services: ServicesDep, user: User, access: AccessLogged, query: str, limit: int
+) -> list[CustomerSummaryOut]:
     results = []
     now = datetime.now(UTC)
     for customer_id in find_customer_ids(services, query, limit):

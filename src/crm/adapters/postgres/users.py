@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from psycopg_pool import ConnectionPool
 
+from crm.adapters.postgres.web_sessions import end_sessions_of
+from crm.application.web_sessions import EndReason
+
 
 class PostgresUserStore:
-    """Rows of `api_users`; a revoked user keeps its row (and name) with no hashes left."""
+    """Rows of `api_users`; a revoked user keeps its row (and name) with no hashes left.
+
+    Revoking a user and changing a password or a role end the user's web sessions in the
+    same transaction, so no session outlives the credentials or the role it was opened with.
+    """
 
     def __init__(self, pool: ConnectionPool) -> None:
         self.pool = pool
@@ -29,6 +36,7 @@ class PostgresUserStore:
                 " WHERE name = %s AND revoked_at IS NULL",
                 (name,),
             )
+            end_sessions_of(conn, name, EndReason.USER_REVOKED)
             return cursor.rowcount > 0
 
     def by_token_hash(self, token_hash: str) -> tuple[str, str] | None:
@@ -57,7 +65,32 @@ class PostgresUserStore:
                 "UPDATE api_users SET password_hash = %s WHERE name = %s AND revoked_at IS NULL",
                 (password_hash, name),
             )
+            end_sessions_of(conn, name, EndReason.PASSWORD_CHANGED)
             return cursor.rowcount > 0
+
+    def rehash_password(self, name: str, old_hash: str, new_hash: str) -> None:
+        """Store a stronger hash of the same password (sessions stay: nothing changed)."""
+        with self.pool.connection() as conn:
+            conn.execute(
+                "UPDATE api_users SET password_hash = %s WHERE name = %s AND password_hash = %s",
+                (new_hash, name, old_hash),
+            )
+
+    def set_role(self, name: str, role: str) -> bool:
+        """Change an active user's role; True if the user exists."""
+        with self.pool.connection() as conn:
+            cursor = conn.execute(
+                "UPDATE api_users SET role = %s WHERE name = %s AND revoked_at IS NULL"
+                " AND role <> %s",
+                (role, name, role),
+            )
+            if cursor.rowcount > 0:
+                end_sessions_of(conn, name, EndReason.ROLE_CHANGED)
+                return True
+            found = conn.execute(
+                "SELECT 1 FROM api_users WHERE name = %s AND revoked_at IS NULL", (name,)
+            ).fetchone()
+            return found is not None
 
     def every(self) -> list[tuple[str, str, bool]]:
         """(name, role, revoked) of every user, by name."""
