@@ -44,7 +44,8 @@ def every_page(services: Services) -> list[str]:
 
 @pytest.fixture(scope="module")
 def place(services: Services, organisation: UUID, people: dict[Role, str]) -> dict[str, object]:
-    """Real values for every path parameter: a customer, a segment and an erasure request."""
+    """Real values for every path parameter: a customer, a segment, an erasure request and a
+    user."""
     segment = services.segment_store.create(
         unique("Puhelin"), {"sector": "ICT"}, None, people[Role.MARKETING]
     )
@@ -53,7 +54,12 @@ def place(services: Services, organisation: UUID, people: dict[Role, str]) -> di
     services.privacy.erase_customer(
         erased, people[Role.DPO], "Asiakkaan pyyntö", request_id, datetime.now(UTC)
     )
-    return {"customer_id": organisation, "segment_id": segment.segment_id, "request_id": request_id}
+    return {
+        "customer_id": organisation,
+        "segment_id": segment.segment_id,
+        "request_id": request_id,
+        "name": people[Role.ACCOUNT_MANAGER],
+    }
 
 
 @pytest.fixture
