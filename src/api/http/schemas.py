@@ -81,6 +81,15 @@ class CustomerSummaryOut(BaseModel):
     contacts_withheld: bool
 
 
+class CustomerPageOut(BaseModel):
+    """A page of a customer list: the items, how many match in all, and where the page starts."""
+
+    items: list[CustomerSummaryOut]
+    total: int
+    offset: int
+    limit: int
+
+
 class TimelineEntryOut(BaseModel):
     """One event of a customer's journey."""
 
@@ -144,6 +153,9 @@ class TimelineQuery(BaseModel):
     end: AwareDatetime | None = Field(default=None, description="Occurred before.")
     as_of: AwareDatetime | None = Field(default=None, description="The journey as it stood then.")
     cursor: str | None = Field(default=None, max_length=200)
+    order: Literal["oldest", "newest"] = Field(
+        default="oldest", description="Business-time order; a cursor continues in its order."
+    )
     limit: int = Field(default=50, ge=1, le=500)
     after: int | None = Field(
         default=None,

@@ -36,7 +36,7 @@ from crm.application.privacy import IDENTITY_CHECKS, REQUEST_CHANNELS, REQUEST_K
 from crm.application.users import Role, User
 from crm.domain.calendar import HELSINKI, local_date, start_of_day
 from crm.domain.consents import consent_state
-from crm.domain.customer import Customer
+from crm.domain.customer import CHOICES, Customer
 from crm.domain.errors import CustomerNotFoundError, InvalidFieldError, RuleViolationError
 from crm.domain.events import CUSTOMER_EVENT_CLASSES
 from crm.domain.vocabulary import INSTITUTIONS
@@ -63,6 +63,8 @@ MESSAGES = {
     "affiliation_ended": "edit.affiliation_ended",
 }
 """Notices after a redirect, by the `msg` the redirect carries."""
+QUICK_KINDS = ("phone_call_made", "company_visited")
+"""The kinds the customer page offers to log in one step: a call and a meeting."""
 
 
 def _services(request: Request) -> Services:
@@ -178,6 +180,9 @@ def _customer_page(
             record_errors=errors or {},
             record_refusal=refusal,
             idempotency_key=(form or {}).get("idempotency_key") or str(uuid4()),
+            quick_kinds=QUICK_KINDS,
+            call_directions=CHOICES["direction"],
+            now_local=datetime.now(HELSINKI).strftime("%Y-%m-%dT%H:%M"),
         )
         context.update(customer_task_context(services, user, customer.id))
     if can(user, Permission.RUN_PRIVACY) and not customer.erased:
@@ -214,8 +219,12 @@ def _timeline(
     kind = params.get("kind") or ""
     institution = params.get("institution") or ""
     start, end = params.get("start") or "", params.get("end") or ""
+    # Newest first unless asked otherwise: the day's work is at the top.
+    order = "oldest" if params.get("order") == "oldest" else ""
+    include_personal = can(user, Permission.READ_TIMELINES)
+    timeline = services.views.get(Timeline)
     try:
-        rows, next_cursor = services.views.get(Timeline).page(
+        rows, next_cursor = timeline.page(
             customer_id,
             kinds=[kind] if kind in ALL_KINDS else None,
             institutions=[institution] if institution in INSTITUTIONS else None,
@@ -224,11 +233,23 @@ def _timeline(
             cursor=params.get("cursor") or None,
             limit=PAGE_SIZE,
             # Notes and comments only to roles that read whole timelines.
-            include_personal=can(user, Permission.READ_TIMELINES),
+            include_personal=include_personal,
+            newest_first=not order,
         )
     except CursorError:
         rows, next_cursor = [], None
-    filters = {"kind": kind, "institution": institution, "start": start, "end": end}
+    # The entry just saved goes at the top of the first page, marked, wherever its date falls.
+    saved = params.get("entry") or ""
+    saved_entry = (
+        timeline.entry(customer_id, int(saved), include_personal)
+        if saved.isdigit() and len(saved) < 10 and not params.get("cursor")
+        else None
+    )
+    if saved_entry is not None:
+        rows = [saved_entry, *(r for r in rows if r["version"] != saved_entry["version"])]
+    filters = {
+        "kind": kind, "institution": institution, "start": start, "end": end, "order": order,
+    }  # fmt: skip
     # Organisations named in entries (affiliations) are shown by name, not by id.
     named = [
         UUID(r["details"]["organisation_id"]) for r in rows if r["details"].get("organisation_id")
@@ -240,9 +261,11 @@ def _timeline(
         if named
         else {},
         "timeline": rows,
+        "saved_version": saved_entry["version"] if saved_entry is not None else None,
         "next_cursor": next_cursor,
         "filters": filters,
         "filter_query": urlencode({k: v for k, v in filters.items() if v}),
+        "order_query": urlencode({k: v for k, v in filters.items() if v and k != "order"}),
         "paged": bool(params.get("cursor")),
         "all_kinds": ALL_KINDS,
         "institutions": INSTITUTIONS,
@@ -310,7 +333,9 @@ async def record_touchpoint(
         )
     # Read-your-writes: the timeline shows the new touchpoint after the redirect.
     services.views.get(Timeline).wait_for(recorded.position, services.settings.read_wait_timeout)
-    return redirect(request, f"/ui/customers/{customer_id}?msg=saved#timeline")
+    return redirect(
+        request, f"/ui/customers/{customer_id}?msg=saved&entry={recorded.version}#timeline"
+    )
 
 
 @router.get("/my-customers")
