@@ -20,6 +20,7 @@ from api.http.routes import (
     imports,
     indicators,
     organisations,
+    pipeline,
     privacy,
     reports,
     segments,
@@ -71,5 +72,6 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(reports.router)
     app.include_router(segments.router)
     app.include_router(tasks.router)
+    app.include_router(pipeline.router)
     install_web(app)
     return app

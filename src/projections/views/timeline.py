@@ -241,6 +241,26 @@ class Timeline(SqlView):
             (customer_ids, kind, limit),
         )
 
+    def entries_of_kinds(self, customer_ids: list[UUID], kinds: list[str]) -> list[DictRow]:
+        """Every standing (not retracted) entry of the kinds among several customers, with
+        personal fields in clear and `stored_hashes` holding the stored keyed hashes of its
+        hashed fields (what views fed undecoded events compare), oldest first."""
+        rows = self.query(
+            "SELECT customer_id, version, kind, occurred_at, details, personal FROM {p}entries"
+            " WHERE customer_id = ANY(%s) AND kind = ANY(%s) AND retracted_in IS NULL"
+            " ORDER BY occurred_at, version",
+            (customer_ids, kinds),
+        )
+        for row in rows:
+            stored = row["personal"] or {}
+            row["stored_hashes"] = {
+                name: stored.get(name) for name in KINDS[row["kind"]].hashed_fields
+            }
+            row["personal"] = (
+                self.open_personal(row["customer_id"], row["kind"], stored) if stored else None
+            )
+        return rows
+
     def count(self, customer_id: UUID) -> int:
         rows = self.query(
             "SELECT count(*) AS n FROM {p}entries WHERE customer_id = %s", (customer_id,)

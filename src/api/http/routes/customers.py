@@ -10,24 +10,34 @@ from fastapi import APIRouter, Depends, Query, Response
 
 from api.http.access_log import AccessLogged
 from api.http.auth import require
-from api.http.dependencies import IdempotencyHeader, ServicesDep, client_key, provenance
+from api.http.dependencies import (
+    IdempotencyHeader,
+    ServicesDep,
+    client_key,
+    provenance,
+    wait_until_visible,
+)
+from api.http.parameters import After, Offset
 from api.http.schemas import (
     AccountManagerIn,
     AffiliationIn,
     AffiliationOut,
     CustomerIn,
     CustomerOut,
+    CustomerPageOut,
     CustomerSummaryOut,
     ProfileIn,
     RecordedOut,
 )
-from api.permissions import Permission
+from api.permissions import Permission, can
 from api.services.contacts import visible_contacts
-from api.services.customer_search import find_customer_ids
+from api.services.customer_search import find_customers
 from crm.application.users import User
 from crm.domain.consents import consent_state
 from crm.domain.customer import Customer
 from crm.domain.errors import InvalidFieldError
+from crm.domain.vocabulary import CustomerKind
+from projections.views.directory import CustomerDirectory, Sort
 
 router = APIRouter(prefix="/customers", tags=["customers"])
 Writer = Annotated[User, Depends(require(Permission.WRITE_CUSTOMERS))]
@@ -112,18 +122,44 @@ def search_customers(
     query: Annotated[
         str,
         Query(
-            min_length=1,
             max_length=200,
-            description="Name or e-mail.",
+            description="Part of a name, an e-mail, a domain or a phone number, ignoring case"
+            " and accents; an organisation's name also finds its people. Empty: everyone.",
         ),
-    ],
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-) -> list[CustomerSummaryOut]:
-    """Find customers by e-mail (exact) or by part of a name (each match's access is logged)."""
+    ] = "",
+    kind: Annotated[CustomerKind | None, Query(description="Only people or organisations.")] = None,
+    mine: Annotated[bool, Query(description="Only the caller's own customers.")] = False,
+    account_manager: Annotated[
+        str | None, Query(max_length=200, description="Only this account manager's customers.")
+    ] = None,
+    sort: Annotated[
+        Sort,
+        Query(
+            description="relevance (shortest matching name first), name or first_seen;"
+            " a leading minus reverses."
+        ),
+    ] = "relevance",
+    offset: Offset = 0,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    after: After = None,
+) -> CustomerPageOut:
+    """A page of matching customers with the total that match (each listed one's access is
+    logged). Readers who may not see contact details match names, and a whole e-mail."""
+    wait_until_visible(services, [services.views.get(CustomerDirectory)], after)
+    rows, total = find_customers(
+        services,
+        query,
+        by_contacts=can(user, Permission.READ_CONTACT_DETAILS),
+        kind=kind,
+        account_manager=user.name if mine else account_manager,
+        sort=sort,
+        offset=offset,
+        limit=limit,
+    )
     results = []
     now = datetime.now(UTC)
-    for customer_id in find_customer_ids(services, query, limit):
-        customer = services.crm.get_customer(customer_id)
+    for row in rows:
+        customer = services.crm.get_customer(row["customer_id"])
         contacts = visible_contacts(user, customer, now)
         results.append(
             CustomerSummaryOut(
@@ -138,7 +174,7 @@ def search_customers(
             )
         )
     access.record(user, [r.id for r in results])
-    return results
+    return CustomerPageOut(items=results, total=total, offset=offset, limit=limit)
 
 
 @router.get("/{customer_id}")

@@ -89,7 +89,7 @@ def test_timeline_pages_by_cursor_without_gaps_or_repeats(
         seen: list[int] = []
         cursor = None
         while True:
-            params = {
+            params: dict[str, str | int] = {
                 "limit": 4,
                 "after": last,
                 "order": order,
