@@ -166,3 +166,33 @@ def test_losing_a_lead_needs_a_reason_named_in_the_pages_language(
         settle(services)
         lost = client.get("/ui/pipeline?stage=lost").text
         assert lead_id in lost and counts(lost)["lost"] == "1"
+
+
+def test_my_customers_says_what_it_covers_and_pages_on(app: FastAPI, services: Services) -> None:
+    manager = new_user(services, Role.ACCOUNT_MANAGER)
+    tag = unique("Sivutettu").replace("-", "")
+    for n in range(55):
+        services.crm.register_customer(
+            provenance(datetime.now(UTC) - timedelta(days=5)),
+            customer_kind="person",
+            customer_type="individual",
+            name=f"{tag} {n:02d}",
+            email=None,
+            account_manager=manager,
+        )
+    settle(services)
+    with sign_in(app, manager) as client:
+        first = client.get("/ui/my-customers").text
+        assert "1\u201350 / 55" in first and f"{tag} 49" in first and f"{tag} 50" not in first
+        following = re.search(r'rel="next" href="(/ui/my-customers\?[^"]+)"', first)
+        assert following is not None
+        second = client.get(following.group(1).replace("&amp;", "&")).text
+        assert "51\u201355 / 55" in second and f"{tag} 54" in second
+        reverse = client.get("/ui/my-customers", params={"sort": "-name"}).text
+        assert reverse.index(f"{tag} 54") < reverse.index(f"{tag} 53")
+        found = client.get("/ui/my-customers", params={"q": f"{tag} 07".lower()}).text
+        assert "1\u20131 / 1" in found
+        client.cookies.set("crm_lang", "en")
+        client.get("/ui/language/en?next=/ui")
+        searched = client.get("/ui/customers", params={"q": tag, "kind": "person"}).text
+        assert "1\u201350 / 55" in searched
