@@ -32,7 +32,7 @@ def list_page(
 
     return ListPage(
         first=offset + 1 if shown else 0,
-        last=offset + shown,
+        last=offset + shown if shown else 0,
         total=total,
         previous=link(max(offset - size, 0)) if offset else None,
         next=link(offset + size) if offset + shown < total else None,

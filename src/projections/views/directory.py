@@ -32,6 +32,8 @@ ORDER_BY: dict[Sort, str] = {
     "first_seen": "first_seen, customer_id",
     "-first_seen": "first_seen DESC, customer_id",
 }
+COLUMNS = "customer_id, kind, name, email, sector, account_manager, first_seen"
+"""What a list shows of each customer."""
 PHONE_QUERY = re.compile(r"^[\d\s+()./-]+$")
 
 
@@ -191,38 +193,50 @@ class CustomerDirectory(View):
             "offset": offset,
             "limit": limit,
         }
-        where = [
-            "(%(kind)s::text IS NULL OR kind = %(kind)s)",
-            "(%(manager)s::text IS NULL OR account_manager = %(manager)s)",
-        ]
+        filters = (
+            "(%(kind)s::text IS NULL OR kind = %(kind)s)"
+            " AND (%(manager)s::text IS NULL OR account_manager = %(manager)s)"
+        )
         if query.strip():
             params["pattern"] = query_pattern(query)
-            people = ""
+            # One pass over the table: the customers the query names; then the current
+            # people of the organisations among them whose name it matches.
+            found = (
+                f"WITH named AS MATERIALIZED (SELECT {COLUMNS}, name_terms, true AS named"
+                f" FROM {{p}}customers WHERE {terms} LIKE %(pattern)s)"
+            )
             if affiliations is not None:
-                people = (
-                    f" OR customer_id IN (SELECT a.person_id FROM {affiliations.prefix}"
-                    "affiliations a JOIN {p}customers o ON o.customer_id = a.organisation_id"
-                    " WHERE a.active AND o.kind = 'organisation'"
-                    " AND o.name_terms LIKE %(pattern)s)"
+                found += (
+                    f", people AS (SELECT {COLUMNS}, name_terms, false AS named"
+                    " FROM {p}customers WHERE customer_id IN (SELECT a.person_id FROM"
+                    f" {affiliations.prefix}affiliations a WHERE a.active AND a.organisation_id"
+                    " IN (SELECT customer_id FROM named WHERE kind = 'organisation'"
+                    " AND name_terms LIKE %(pattern)s))"
+                    " AND customer_id NOT IN (SELECT customer_id FROM named))"
+                    ", found AS (SELECT * FROM named UNION ALL SELECT * FROM people)"
                 )
-            where.append(f"({terms} LIKE %(pattern)s{people})")
-        elif sort == "relevance":
-            sort = "name"
+            else:
+                found += ", found AS (SELECT * FROM named)"
+            source = f"{found} SELECT {COLUMNS}, count(*) OVER () AS total FROM found"
+        else:
+            if sort == "relevance":
+                sort = "name"
+            source = f"SELECT {COLUMNS}, count(*) OVER () AS total FROM {{p}}customers"
         order = ORDER_BY[sort]
         if sort == "relevance":
             # Customers the query names come before the people of an organisation it names.
-            order = f"({terms} NOT LIKE %(pattern)s), {order}"
-        condition = " AND ".join(where)
-        total_row = self.query(
-            f"SELECT count(*) AS n FROM {{p}}customers WHERE {condition}", params
-        )
+            order = f"NOT named, {order}"
         rows = self.query(
-            "SELECT customer_id, kind, name, email, sector, account_manager, first_seen"
-            f" FROM {{p}}customers WHERE {condition} ORDER BY {order}"
-            " OFFSET %(offset)s LIMIT %(limit)s",
+            f"{source} WHERE {filters} ORDER BY {order} OFFSET %(offset)s LIMIT %(limit)s",
             params,
         )
-        return rows, int(total_row[0]["n"])
+        if rows:
+            return rows, int(rows[0]["total"])
+        if offset == 0:
+            return [], 0
+        # Past the end: the page is empty, but the list still says how long it is.
+        counted = self.query(f"{source} WHERE {filters} LIMIT 1", params)
+        return [], int(counted[0]["total"]) if counted else 0
 
     def similar(self, name: str, limit: int, kind: str | None = None) -> list[DictRow]:
         """Customers (of the kind) whose name contains this one or is contained in it,
