@@ -40,7 +40,7 @@ from crm.domain.consents import consent_state
 from crm.domain.customer import Customer
 from crm.domain.errors import CustomerNotFoundError, InvalidFieldError, RuleViolationError
 from crm.domain.events import CUSTOMER_EVENT_CLASSES
-from crm.domain.vocabulary import CUSTOMER_KINDS, INSTITUTIONS
+from crm.domain.vocabulary import CHANNELS, CUSTOMER_KINDS, INSTITUTIONS
 from projections.views.directory import SORTS, CustomerDirectory, Sort
 from projections.views.funnel import LEAD_SORTS, Funnel, LeadSort
 from projections.views.indicators import CustomerIndicators
@@ -413,6 +413,7 @@ def my_customers(
     sort: str = "",
     offset: str = "",
     leads_sort: str = "",
+    leads_channel: str = "",
     leads_offset: str = "",
 ) -> HTMLResponse:
     """An account manager's own customers (filtered, sorted, paged), open leads to follow up
@@ -437,8 +438,15 @@ def my_customers(
     )
     lead_sort: LeadSort = next((s for s in LEAD_SORTS if s == leads_sort), "captured")
     leads_first = offset_of(leads_offset)
+    channel = leads_channel if leads_channel in CHANNELS else ""
     leads, leads_total = services.views.get(Funnel).leads_owned_by(
-        user.name, indicators, now, sort=lead_sort, offset=leads_first, limit=LIST_SIZE
+        user.name,
+        indicators,
+        now,
+        source_channel=channel or None,
+        sort=lead_sort,
+        offset=leads_first,
+        limit=LIST_SIZE,
     )
     # Review dates are shown as Finnish calendar days.
     reviews = [
@@ -456,6 +464,7 @@ def my_customers(
         "sort": sort if sort in SORTS else "",
         "offset": str(first) if first else "",
         "leads_sort": leads_sort if leads_sort in LEAD_SORTS else "",
+        "leads_channel": channel,
         "leads_offset": str(leads_first) if leads_first else "",
     }
     context = {
@@ -474,6 +483,7 @@ def my_customers(
         "kinds": CUSTOMER_KINDS,
         "lead_sort": lead_sort,
         "lead_sorts": LEAD_SORTS,
+        "channels": CHANNELS,
         "params": params,
     }
     return render(request, "my_customers.html", context)

@@ -164,18 +164,21 @@ class Funnel(View):
             "offset": offset,
             "limit": limit,
         }
-        total = self.query("SELECT count(*) AS n" + condition, params)[0]["n"]
-        rows = self.query(
+        select = (
             "SELECT l.customer_id, l.lead_id, l.source_channel, l.target_group, l.institution,"
             f" l.captured_at, l.qualified_at, l.converted_at, l.lost_at, {STAGE_SQL} AS stage,"
             " floor(extract(epoch FROM coalesce(l.converted_at, l.lost_at, %(now)s::timestamptz)"
-            " - l.captured_at) / 86400)::int AS days_open"
-            + condition
-            + f" ORDER BY {LEAD_ORDER[sort]}, l.customer_id, l.lead_id"
+            " - l.captured_at) / 86400)::int AS days_open, count(*) OVER () AS total" + condition
+        )
+        rows = self.query(
+            select + f" ORDER BY {LEAD_ORDER[sort]}, l.customer_id, l.lead_id"
             " OFFSET %(offset)s LIMIT %(limit)s",
             params,
         )
-        return rows, int(total)
+        if rows or offset == 0:
+            return rows, int(rows[0]["total"]) if rows else 0
+        # Past the end: the page is empty, but the list still says how long it is.
+        return [], int(self.query("SELECT count(*) AS n" + condition, params)[0]["n"])
 
     def stage_counts(self, account_manager: str, indicators: CustomerIndicators) -> dict[str, int]:
         """How many leads of the manager's customers are in each stage."""

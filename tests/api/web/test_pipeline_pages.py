@@ -196,3 +196,38 @@ def test_my_customers_says_what_it_covers_and_pages_on(app: FastAPI, services: S
         client.get("/ui/language/en?next=/ui")
         searched = client.get("/ui/customers", params={"q": tag, "kind": "person"}).text
         assert "1\u201350 / 55" in searched
+
+
+def test_open_leads_on_my_customers_filter_by_source_channel(
+    app: FastAPI, services: Services
+) -> None:
+    manager = new_user(services, Role.ACCOUNT_MANAGER)
+    customer_id = services.crm.register_customer(
+        provenance(datetime.now(UTC) - timedelta(days=9)),
+        customer_kind="person",
+        customer_type="individual",
+        name=unique("Kanava"),
+        email=None,
+        account_manager=manager,
+    ).customer_id
+    leads = {channel: unique(f"L-{channel}") for channel in ("fair", "webinar")}
+    for channel, lead_id in leads.items():
+        services.crm.record_touchpoint(
+            customer_id,
+            provenance(datetime.now(UTC) - timedelta(days=8)),
+            "lead_captured",
+            {
+                "notes": None,
+                "lead_id": lead_id,
+                "source_channel": channel,
+                "target_group": "ICT",
+                "interest": None,
+            },
+        )
+    settle(services)
+    with sign_in(app, manager) as client:
+        every = client.get("/ui/my-customers").text
+        fair = client.get("/ui/my-customers", params={"leads_channel": "fair"}).text
+    assert leads["fair"] in every and leads["webinar"] in every
+    assert leads["fair"] in fair and leads["webinar"] not in fair
+    assert 'id="leads-range">1\u20131 / 1' in fair
