@@ -83,6 +83,7 @@ ENDPOINT_PERMISSIONS: dict[tuple[str, str], Permission | None] = {
         Permission.RECORD_TOUCHPOINTS
     ),
     ("GET", "/tasks"): Permission.RECORD_TOUCHPOINTS,
+    ("GET", "/pipeline"): Permission.RECORD_TOUCHPOINTS,
     ("POST", "/customers/{customer_id}/entries/{version}/retraction"): (
         Permission.RECORD_TOUCHPOINTS
     ),
@@ -154,6 +155,8 @@ ENDPOINT_PERMISSIONS: dict[tuple[str, str], Permission | None] = {
     ),
     ("GET", "/ui/my-customers"): Permission.RECORD_TOUCHPOINTS,
     ("GET", "/ui/tasks"): Permission.RECORD_TOUCHPOINTS,
+    ("GET", "/ui/pipeline"): Permission.RECORD_TOUCHPOINTS,
+    ("POST", "/ui/pipeline/{customer_id}/move"): Permission.RECORD_TOUCHPOINTS,
     ("POST", "/ui/customers/{customer_id}/tasks"): Permission.RECORD_TOUCHPOINTS,
     ("POST", "/ui/customers/{customer_id}/tasks/{task_id}/complete"): (
         Permission.RECORD_TOUCHPOINTS

@@ -224,7 +224,12 @@ def marked(app: FastAPI, services: Services, tokens: dict[Role, str]) -> Iterato
     names = {role: new_user(services, role) for role in Role}
     crm = services.crm
     now = datetime.now(UTC)
-    organisation = register(crm, "organisation", at=now - timedelta(days=3))
+    api_manager = services.users.by_token(tokens[Role.ACCOUNT_MANAGER])
+    assert api_manager is not None
+    # Owned by the account manager with the token, so the pipeline by API has a lead to show.
+    organisation = register(
+        crm, "organisation", at=now - timedelta(days=3), account_manager=api_manager.name
+    )
     person = register(
         crm,
         name=f"Person {marker}",
@@ -242,9 +247,12 @@ def marked(app: FastAPI, services: Services, tokens: dict[Role, str]) -> Iterato
     # A marketing contact under that consent, so the consent audit has one to list.
     contact = {"notes": None, "purpose": "email_marketing", "campaign": f"Spring {marker}"}
     record(crm, person, now - timedelta(hours=1, minutes=30), "marketing_email_sent", **contact)
+    # A lead of each, so each account manager's pipeline shows one.
+    for customer_id in (person, organisation):
+        lead = {"notes": None, "lead_id": unique("L"), "source_channel": "fair"}
+        lead.update(target_group="ICT", interest=f"Training for {marker}")
+        record(crm, customer_id, now - timedelta(hours=3), "lead_captured", **lead)
     # A task of each account manager's (signed in, and by token), so "my tasks" shows one.
-    api_manager = services.users.by_token(tokens[Role.ACCOUNT_MANAGER])
-    assert api_manager is not None
     for owner in (names[Role.ACCOUNT_MANAGER], api_manager.name):
         crm.plan_task(
             person,
@@ -311,6 +319,7 @@ def request_for(
         ("POST", "/ui/privacy/requests"): {"customer_id": str(world.person)},
         ("POST", "/ui/privacy/restrictions"): {"customer_id": str(world.person)},
         ("POST", "/ui/privacy/requests/{request_id}/{action}"): {"reason": ""},
+        ("POST", "/ui/pipeline/{customer_id}/move"): {"move": ""},
     }
     key = (method, path)
     if key in forms:

@@ -21,6 +21,7 @@ from api.http.routes import (
     imports,
     indicators,
     organisations,
+    pipeline,
     privacy,
     reports,
     segments,
@@ -78,5 +79,6 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(segments.router)
     app.include_router(tasks.router)
     app.include_router(service_tokens.router)
+    app.include_router(pipeline.router)
     install_web(app)
     return app

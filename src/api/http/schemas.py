@@ -10,6 +10,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from api.http.parameters import BIGINT_MAX
 from crm.domain.vocabulary import Channel, CustomerKind, CustomerType, Institution
+from projections.views.directory import Sort
 
 
 class CustomerIn(BaseModel):
@@ -73,8 +74,30 @@ class CustomerSearchIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    query: str = Field(min_length=1, max_length=200, description="Name or e-mail.")
-    limit: int = Field(default=20, ge=1, le=100)
+    query: str = Field(
+        default="",
+        max_length=200,
+        description="Part of a name, an e-mail, a domain or a phone number (ignoring case and"
+        " accents); an organisation's name also finds its people. Empty: everyone.",
+    )
+    kind: CustomerKind | None = Field(default=None, description="Only people or organisations.")
+    mine: bool = Field(default=False, description="Only the caller's own customers.")
+    account_manager: str | None = Field(
+        default=None, max_length=200, description="Only this account manager's customers."
+    )
+    sort: Sort = Field(
+        default="relevance",
+        description="relevance (shortest matching name first), name or first_seen; a leading"
+        " minus reverses.",
+    )
+    offset: int = Field(default=0, ge=0, le=BIGINT_MAX)
+    limit: int = Field(default=50, ge=1, le=200)
+    after: int | None = Field(
+        default=None,
+        ge=0,
+        le=BIGINT_MAX,
+        description="A log position the answer must include (from a write).",
+    )
 
 
 class CustomerSummaryOut(BaseModel):
@@ -88,6 +111,15 @@ class CustomerSummaryOut(BaseModel):
     account_manager: str | None
     restricted: bool
     contacts_withheld: bool
+
+
+class CustomerPageOut(BaseModel):
+    """A page of a customer list: the items, how many match in all, and where the page starts."""
+
+    items: list[CustomerSummaryOut]
+    total: int
+    offset: int
+    limit: int
 
 
 class TimelineEntryOut(BaseModel):
@@ -153,6 +185,9 @@ class TimelineQuery(BaseModel):
     end: AwareDatetime | None = Field(default=None, description="Occurred before.")
     as_of: AwareDatetime | None = Field(default=None, description="The journey as it stood then.")
     cursor: str | None = Field(default=None, max_length=200)
+    order: Literal["oldest", "newest"] = Field(
+        default="oldest", description="Business-time order; a cursor continues in its order."
+    )
     limit: int = Field(default=50, ge=1, le=500)
     after: int | None = Field(
         default=None,

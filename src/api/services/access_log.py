@@ -7,7 +7,7 @@ from datetime import datetime
 from uuid import UUID
 
 from api.bootstrap.wiring import Services
-from api.services.customer_search import find_customer_ids
+from api.services.customer_search import find_customers
 from api.services.spreadsheet import csv_text
 from crm.adapters.postgres.access_log import Access, AccessFilter, AccessPage
 
@@ -28,14 +28,16 @@ class CustomerFilter:
 
 
 def customer_filter(services: Services, text: str) -> CustomerFilter:
-    """A UUID filters by that id; anything else by name or e-mail (never silently ignored)."""
+    """A UUID filters by that id; anything else by part of a name, e-mail or phone (the access
+    log is the DPO's, who reads contact details; never silently ignored)."""
     value = text.strip()
     if not value:
         return CustomerFilter("", None, False)
     try:
         return CustomerFilter(value, [UUID(value)], False)
     except ValueError:
-        return CustomerFilter(value, find_customer_ids(services, value, NAME_MATCHES), True)
+        rows, _ = find_customers(services, value, by_contacts=True, limit=NAME_MATCHES)
+        return CustomerFilter(value, [row["customer_id"] for row in rows], True)
 
 
 def access_page(

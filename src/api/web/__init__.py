@@ -21,6 +21,7 @@ from api.web import (
     customer_edits,
     customers,
     insights,
+    pipeline,
     privacy,
     privacy_requests,
     segments,
@@ -114,6 +115,7 @@ def install_web(app: FastAPI) -> None:
     app.include_router(privacy_requests.router)
     app.include_router(segments.router)
     app.include_router(tasks.router)
+    app.include_router(pipeline.router)
 
     @app.exception_handler(LoginRequiredError)
     def login_required(request: Request, error: LoginRequiredError) -> HTMLResponse:

@@ -16,7 +16,7 @@ from api.http.dependencies import provenance
 from api.http.touchpoint_schemas import TOUCHPOINT_MODELS
 from api.permissions import Permission, can
 from api.services.contacts import visible_contacts
-from api.services.customer_search import find_customer_ids
+from api.services.customer_search import find_customers
 from api.web.forms import (
     DEFAULT_KIND,
     domain_field_error,
@@ -30,6 +30,7 @@ from api.web.forms import (
 from api.web.i18n import field_problem
 from api.web.insights import engagement_over_time, indicator_cards
 from api.web.organisations import employer_context, organisation_context
+from api.web.paging import list_page, offset_of
 from api.web.session import language_of, page_user
 from api.web.tasks import PROBLEMS, customer_task_context
 from api.web.templating import redirect, render
@@ -40,9 +41,9 @@ from crm.domain.consents import consent_state
 from crm.domain.customer import Customer
 from crm.domain.errors import CustomerNotFoundError, InvalidFieldError, RuleViolationError
 from crm.domain.events import CUSTOMER_EVENT_CLASSES
-from crm.domain.vocabulary import INSTITUTIONS
-from projections.views.directory import CustomerDirectory
-from projections.views.funnel import Funnel
+from crm.domain.vocabulary import CHANNELS, CUSTOMER_KINDS, INSTITUTIONS
+from projections.views.directory import SORTS, CustomerDirectory, Sort
+from projections.views.funnel import LEAD_SORTS, Funnel, LeadSort
 from projections.views.indicators import CustomerIndicators
 from projections.views.timeline import CursorError, Timeline
 
@@ -50,7 +51,7 @@ router = APIRouter(prefix="/ui", include_in_schema=False)
 SignedIn = Annotated[User, Depends(page_user)]
 ALL_KINDS = [cls.kind() for cls in CUSTOMER_EVENT_CLASSES]
 PAGE_SIZE = 25
-SEARCH_LIMIT = 30
+LIST_SIZE = 50
 REQUEST_VOCABULARY = {
     "kind": REQUEST_KINDS, "channel": REQUEST_CHANNELS, "identity_check": IDENTITY_CHECKS,
 }  # fmt: skip
@@ -64,6 +65,38 @@ MESSAGES = {
     "affiliation_ended": "edit.affiliation_ended",
 }
 """Notices after a redirect, by the `msg` the redirect carries."""
+QUICK_KINDS = ("phone_call_made", "company_visited", "lead_captured")
+"""The kinds the customer page offers to log in one step: a call, a meeting and a new lead."""
+QUICK_LEFT_OUT = ("institution", "channel", "marketing_purpose", "lead_id")
+"""Fields a quick form leaves to their defaults (a marketing call goes through the full form;
+a new lead's id is generated)."""
+LEAD_PICKS: dict[str, tuple[str, ...]] = {
+    "lead_qualified": ("captured",),
+    "lead_converted": ("qualified",),
+    "lead_lost": ("captured", "qualified"),
+}
+"""For each lead kind, the stages a lead may be picked from."""
+
+
+def new_lead_id() -> str:
+    """A lead id the system chooses, short enough to read out on the phone."""
+    return f"L-{uuid4().hex[:8].upper()}"
+
+
+def id_choices(customer: Customer, kind: str) -> dict[str, list[tuple[str, str]]]:
+    """The customer's own leads and purchases a form picks from instead of typing an id."""
+    choices: dict[str, list[tuple[str, str]]] = {}
+    stages = LEAD_PICKS.get(kind)
+    if stages is not None:
+        choices["lead_id"] = [
+            (lead, lead) for lead, stage in customer.lead_stages.items() if stage in stages
+        ]
+    if kind in ("lead_converted", "purchase_refunded"):
+        choices["purchase_id"] = [
+            (purchase, f"{purchase} ({paid} €)")
+            for purchase, (paid, _) in customer.purchases.items()
+        ]
+    return choices
 
 
 def _services(request: Request) -> Services:
@@ -73,13 +106,23 @@ def _services(request: Request) -> Services:
 
 @router.get("/customers")
 def search_page(
-    request: Request, user: SignedIn, access: AccessLogged, q: str = ""
+    request: Request,
+    user: SignedIn,
+    access: AccessLogged,
+    q: str = "",
+    kind: str = "",
+    sort: str = "",
+    offset: str = "",
 ) -> HTMLResponse:
-    """Find customers by part of a name; an e-mail comes by the form's POST, never in the URL."""
+    """Find customers by part of a name, a domain or a phone number, or by their
+    organisation's name; paged, sorted and filtered by kind. An e-mail comes by the form's
+    POST, never in the URL."""
     query = q.strip()[:200]
     if "@" in query:
-        return _search_results(request, user, access, "", error="search.email_in_url", status=422)
-    return _search_results(request, user, access, query)
+        return _search_results(
+            request, user, access, "", "", "", 0, error="search.email_in_url", status=422
+        )
+    return _search_results(request, user, access, query, kind, sort, offset_of(offset))
 
 
 @router.post("/customers")
@@ -88,10 +131,13 @@ def search_by_form(
     user: SignedIn,
     access: AccessLogged,
     q: Annotated[str, Form(max_length=200)] = "",
+    kind: Annotated[str, Form(max_length=40)] = "",
+    sort: Annotated[str, Form(max_length=40)] = "",
+    offset: Annotated[str, Form(max_length=20)] = "",
 ) -> HTMLResponse:
-    """The search form: by part of a name or by a whole e-mail address, kept out of the URL
-    (browser history, proxy logs)."""
-    return _search_results(request, user, access, q.strip())
+    """The search form and its pager: by part of a name, an e-mail, a domain or a phone
+    number, kept out of the URL (browser history, proxy logs)."""
+    return _search_results(request, user, access, q.strip(), kind, sort, offset_of(offset))
 
 
 def _search_results(
@@ -99,21 +145,46 @@ def _search_results(
     user: User,
     access: AccessLogged,
     query: str,
+    kind: str,
+    sort: str,
+    first: int,
     error: str | None = None,
     status: int = 200,
 ) -> HTMLResponse:
     services = _services(request)
+    chosen_kind = kind if kind in CUSTOMER_KINDS else ""
+    chosen_sort: Sort = next((s for s in SORTS if s == sort), "relevance")
     results: list[Customer] = []
-    if query:
-        ids = find_customer_ids(services, query, SEARCH_LIMIT)
-        results = [services.crm.get_customer(customer_id) for customer_id in ids]
+    page = None
+    if query or chosen_kind:
+        rows, total = find_customers(
+            services,
+            query,
+            by_contacts=can(user, Permission.READ_CONTACT_DETAILS),
+            kind=chosen_kind or None,
+            sort=chosen_sort,
+            offset=first,
+            limit=LIST_SIZE,
+        )
+        results = [services.crm.get_customer(row["customer_id"]) for row in rows]
         access.record(user, [c.id for c in results])
+        filters = {"q": query, "kind": chosen_kind, "sort": sort if sort in SORTS else ""}
+        page = list_page(filters, "offset", first, len(results), total, LIST_SIZE)
     now = datetime.now(UTC)
     validity = services.settings.consent_validity_months
     context = {
         "query": query,
         "error": error,
+        "kind": chosen_kind,
+        "sort": chosen_sort,
+        "sorts": SORTS,
+        "kinds": CUSTOMER_KINDS,
         "results": results,
+        "page": page,
+        "previous_offset": max(first - LIST_SIZE, 0)
+        if page and page.previous is not None
+        else None,
+        "next_offset": first + LIST_SIZE if page and page.next is not None else None,
         "contacts": {c.id: visible_contacts(user, c, now, validity) for c in results},
         "may_write_customers": can(user, Permission.WRITE_CUSTOMERS),
     }
@@ -203,11 +274,20 @@ def _customer_page(
         context.update(
             record_kind=kind,
             record_kinds=list(TOUCHPOINT_MODELS),
-            record_fields=form_fields(kind),
+            # A new lead's id is the system's to choose.
+            record_fields=[
+                f for f in form_fields(kind) if (kind, f.name) != ("lead_captured", "lead_id")
+            ],
+            id_choices=id_choices(customer, kind),
             record_values=form or {},
             record_errors=errors or {},
             record_refusal=refusal,
             idempotency_key=(form or {}).get("idempotency_key") or str(uuid4()),
+            quick_kinds={
+                quick: [f for f in form_fields(quick) if f.name not in QUICK_LEFT_OUT]
+                for quick in QUICK_KINDS
+            },
+            now_local=datetime.now(HELSINKI).strftime("%Y-%m-%dT%H:%M"),
         )
         context.update(customer_task_context(services, user, customer.id))
     if can(user, Permission.RUN_PRIVACY) and not customer.erased:
@@ -244,8 +324,12 @@ def _timeline(
     kind = params.get("kind") or ""
     institution = params.get("institution") or ""
     start, end = params.get("start") or "", params.get("end") or ""
+    # Newest first unless asked otherwise: the day's work is at the top.
+    order = "oldest" if params.get("order") == "oldest" else ""
+    include_personal = can(user, Permission.READ_TIMELINES)
+    timeline = services.views.get(Timeline)
     try:
-        rows, next_cursor = services.views.get(Timeline).page(
+        rows, next_cursor = timeline.page(
             customer_id,
             kinds=[kind] if kind in ALL_KINDS else None,
             institutions=[institution] if institution in INSTITUTIONS else None,
@@ -254,11 +338,23 @@ def _timeline(
             cursor=params.get("cursor") or None,
             limit=PAGE_SIZE,
             # Notes and comments only to roles that read whole timelines.
-            include_personal=can(user, Permission.READ_TIMELINES),
+            include_personal=include_personal,
+            newest_first=not order,
         )
     except CursorError:
         rows, next_cursor = [], None
-    filters = {"kind": kind, "institution": institution, "start": start, "end": end}
+    # The entry just saved goes at the top of the first page, marked, wherever its date falls.
+    saved = params.get("entry") or ""
+    saved_entry = (
+        timeline.entry(customer_id, int(saved), include_personal)
+        if saved.isdigit() and len(saved) < 10 and not params.get("cursor")
+        else None
+    )
+    if saved_entry is not None:
+        rows = [saved_entry, *(r for r in rows if r["version"] != saved_entry["version"])]
+    filters = {
+        "kind": kind, "institution": institution, "start": start, "end": end, "order": order,
+    }  # fmt: skip
     # Organisations named in entries (affiliations) are shown by name, not by id.
     named = [
         UUID(r["details"]["organisation_id"]) for r in rows if r["details"].get("organisation_id")
@@ -270,9 +366,11 @@ def _timeline(
         if named
         else {},
         "timeline": rows,
+        "saved_version": saved_entry["version"] if saved_entry is not None else None,
         "next_cursor": next_cursor,
         "filters": filters,
         "filter_query": urlencode({k: v for k, v in filters.items() if v}),
+        "order_query": urlencode({k: v for k, v in filters.items() if v and k != "order"}),
         "paged": bool(params.get("cursor")),
         "all_kinds": ALL_KINDS,
         "institutions": INSTITUTIONS,
@@ -296,6 +394,8 @@ async def record_touchpoint(
     kind = form.get("kind", "")
     if kind not in TOUCHPOINT_MODELS:
         return _customer_page(request, user, access, customer_id, errors={"kind": "?"}, status=422)
+    if kind == "lead_captured" and not form.get("lead_id"):
+        form["lead_id"] = new_lead_id()
     touchpoint, errors = parse_touchpoint(kind, form, language_of(request))
     if touchpoint is None:
         return _customer_page(
@@ -340,18 +440,56 @@ async def record_touchpoint(
         )
     # Read-your-writes: the timeline shows the new touchpoint after the redirect.
     services.views.get(Timeline).wait_for(recorded.position, services.settings.read_wait_timeout)
-    return redirect(request, f"/ui/customers/{customer_id}?msg=saved#timeline")
+    return redirect(
+        request, f"/ui/customers/{customer_id}?msg=saved&entry={recorded.version}#timeline"
+    )
 
 
 @router.get("/my-customers")
-def my_customers(request: Request, user: SignedIn, access: AccessLogged) -> HTMLResponse:
-    """An account manager's own customers, open leads to follow up and partners due a review."""
+def my_customers(
+    request: Request,
+    user: SignedIn,
+    access: AccessLogged,
+    q: str = "",
+    kind: str = "",
+    sort: str = "",
+    offset: str = "",
+    leads_sort: str = "",
+    leads_channel: str = "",
+    leads_offset: str = "",
+) -> HTMLResponse:
+    """An account manager's own customers (filtered, sorted, paged), open leads to follow up
+    (paged, oldest first unless sorted otherwise) and partners due a review."""
     services = _services(request)
     directory = services.views.get(CustomerDirectory)
     indicators = services.views.get(CustomerIndicators)
     now = datetime.now(UTC)
-    owned = directory.owned_by(user.name)
-    leads = services.views.get(Funnel).open_leads_owned_by(user.name, indicators, now)
+    query = q.strip()[:200]
+    chosen_kind = kind if kind in CUSTOMER_KINDS else ""
+    chosen_sort: Sort = next((s for s in SORTS if s == sort), "name")
+    first = offset_of(offset)
+    owned, owned_total = find_customers(
+        services,
+        query,
+        by_contacts=can(user, Permission.READ_CONTACT_DETAILS),
+        kind=chosen_kind or None,
+        account_manager=user.name,
+        sort=chosen_sort,
+        offset=first,
+        limit=LIST_SIZE,
+    )
+    lead_sort: LeadSort = next((s for s in LEAD_SORTS if s == leads_sort), "captured")
+    leads_first = offset_of(leads_offset)
+    channel = leads_channel if leads_channel in CHANNELS else ""
+    leads, leads_total = services.views.get(Funnel).leads_owned_by(
+        user.name,
+        indicators,
+        now,
+        source_channel=channel or None,
+        sort=lead_sort,
+        offset=leads_first,
+        limit=LIST_SIZE,
+    )
     # Review dates are shown as Finnish calendar days.
     reviews = [
         {k: local_date(v) if isinstance(v, datetime) else v for k, v in r.items()}
@@ -362,5 +500,32 @@ def my_customers(request: Request, user: SignedIn, access: AccessLogged) -> HTML
     if missing:
         names.update(directory.names(list(dict.fromkeys(missing))))
     access.record(user, names)
-    context = {"owned": owned, "leads": leads, "reviews": reviews, "names": names}
+    params = {
+        "q": query,
+        "kind": chosen_kind,
+        "sort": sort if sort in SORTS else "",
+        "offset": str(first) if first else "",
+        "leads_sort": leads_sort if leads_sort in LEAD_SORTS else "",
+        "leads_channel": channel,
+        "leads_offset": str(leads_first) if leads_first else "",
+    }
+    context = {
+        "owned": owned,
+        "owned_page": list_page(params, "offset", first, len(owned), owned_total, LIST_SIZE),
+        "leads": leads,
+        "leads_page": list_page(
+            params, "leads_offset", leads_first, len(leads), leads_total, LIST_SIZE
+        ),
+        "reviews": reviews,
+        "names": names,
+        "query": query,
+        "kind": chosen_kind,
+        "sort": chosen_sort,
+        "sorts": [s for s in SORTS if s != "relevance"],
+        "kinds": CUSTOMER_KINDS,
+        "lead_sort": lead_sort,
+        "lead_sorts": LEAD_SORTS,
+        "channels": CHANNELS,
+        "params": params,
+    }
     return render(request, "my_customers.html", context)

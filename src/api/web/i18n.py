@@ -302,7 +302,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "error.back": ("Etusivulle", "Back to the start"),
     # Search
     "search.title": ("Asiakashaku", "Customer search"),
-    "search.query": ("Nimi tai sähköposti", "Name or e-mail"),
+    "search.query": ("Nimi, sähköposti tai puhelin", "Name, e-mail or phone"),
     "search.submit": ("Hae", "Search"),
     "search.email_in_url": (
         "Sähköpostiosoitetta ei haeta osoiteriviltä (se jäisi selaimen historiaan ja lokeihin):"
@@ -312,8 +312,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "search.none": ("Ei osumia.", "Nothing found."),
     "search.hint": (
-        "Hae nimen osalla tai koko sähköpostiosoitteella.",
-        "Search by part of a name or by a whole e-mail address.",
+        "Hae nimen, sähköpostin, verkkotunnuksen tai puhelinnumeron osalla; organisaation nimi"
+        " löytää myös sen henkilöt.",
+        "Search by part of a name, an e-mail, a domain or a phone number; an organisation's"
+        " name finds its people too.",
     ),
     "search.results": ("Hakutulokset", "Results"),
     # Customer
@@ -418,8 +420,6 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "request.print": ("Tulosta tai tallenna PDF:ksi", "Print or save as PDF"),
     "request.none": ("Pyyntöä ei löytynyt.", "No such request."),
-    "list.previous": ("Edelliset", "Previous"),
-    "list.next": ("Seuraavat", "Next"),
     "request.bad_date": ("Anna päivä muodossa vvvv-kk-pp.", "Give a date as yyyy-mm-dd."),
     "request.bad_received_at": (
         "Vastaanottopäivä ei voi olla tulevaisuudessa.",
@@ -590,6 +590,53 @@ TEXTS: dict[str, tuple[str, str]] = {
     "timeline.first": ("Ensimmäinen sivu", "First page"),
     "timeline.when": ("Aika", "When"),
     "timeline.recorded_by": ("Kirjaaja", "Recorded by"),
+    "list.previous": ("Edellinen sivu", "Previous page"),
+    "list.next": ("Seuraava sivu", "Next page"),
+    "list.sort": ("Järjestys", "Sort"),
+    "sort.relevance": ("Osuvin ensin", "Best match first"),
+    "sort.name": ("Nimi A–Ö", "Name A–Z"),  # noqa: RUF001 (a range of letters)
+    "sort.-name": ("Nimi Ö–A", "Name Z–A"),  # noqa: RUF001 (a range of letters)
+    "sort.first_seen": ("Vanhin asiakkuus ensin", "Longest known first"),
+    "sort.-first_seen": ("Uusin asiakkuus ensin", "Newest first"),
+    "sort.lead.captured": ("Vanhin liidi ensin", "Oldest lead first"),
+    "sort.lead.-captured": ("Uusin liidi ensin", "Newest lead first"),
+    "sort.lead.stage": ("Hyväksytyt ensin", "Qualified first"),
+    "mine.filter": (
+        "Rajaa nimellä, sähköpostilla tai puhelinnumerolla",
+        "Filter by name, e-mail or phone",
+    ),
+    "timeline.order": ("Järjestys", "Order"),
+    "timeline.newest_first": ("Uusin ensin", "Newest first"),
+    "timeline.oldest_first": ("Vanhin ensin", "Oldest first"),
+    "timeline.show_newest": ("Näytä uusin ensin", "Show newest first"),
+    "timeline.show_oldest": ("Näytä vanhin ensin", "Show oldest first"),
+    "timeline.just_saved": ("Juuri tallennettu", "Just saved"),
+    "pipeline.title": ("Liidiputki", "Lead pipeline"),
+    "pipeline.stages": ("Vaiheet", "Stages"),
+    "pipeline.covers": (
+        "Kaikki liidit asiakkailta, joiden vastuuhenkilö olet, vaiheittain koko ajalta.",
+        "Every lead of the customers you own, by stage, over all time.",
+    ),
+    "pipeline.lead": ("Liidi", "Lead"),
+    "pipeline.age": ("Ikä", "Age"),
+    "pipeline.days": ("{days} pv", "{days} days"),
+    "pipeline.purchase": ("Kauppa", "Purchase"),
+    "pipeline.no_purchase": ("Ei kauppaa valittuna", "No purchase chosen"),
+    "pipeline.qualify": ("Hyväksy", "Qualify"),
+    "pipeline.convert": ("Kaupaksi", "Convert"),
+    "pipeline.lose": ("Menetetty", "Mark lost"),
+    "pipeline.none": ("Tässä vaiheessa ei ole liidejä.", "No leads in this stage."),
+    "pipeline.unknown_move": ("Tuntematon siirto.", "Unknown move."),
+    "pipeline.not_moved": ("Liidiä ei siirretty:", "The lead was not moved:"),
+    "pipeline.this_lead": ("Tämän liidin siirto ei onnistunut.", "This lead was not moved."),
+    "pipeline.moved_qualify": ("Liidi hyväksytty.", "Lead qualified."),
+    "pipeline.moved_convert": ("Liidi kirjattu kaupaksi.", "Lead converted."),
+    "pipeline.moved_lose": ("Liidi kirjattu menetetyksi.", "Lead marked lost."),
+    "nav.pipeline": ("Liidiputki", "Pipeline"),
+    "quick.title": ("Kirjaa nopeasti", "Quick log"),
+    "quick.phone_call_made": ("Kirjaa puhelu", "Log a call"),
+    "quick.company_visited": ("Kirjaa tapaaminen", "Log a meeting"),
+    "quick.lead_captured": ("Lisää liidi", "Add a lead"),
     # Recording a touchpoint
     "record.title": ("Kirjaa asiakaskohtaaminen", "Record a touchpoint"),
     "record.kind": ("Kohtaamisen tyyppi", "Kind of touchpoint"),
@@ -609,7 +656,6 @@ TEXTS: dict[str, tuple[str, str]] = {
     "mine.title": ("Omat asiakkaat", "My customers"),
     "mine.owned": ("Vastuullani olevat asiakkaat", "Customers I own"),
     "mine.none": ("Ei asiakkaita.", "No customers."),
-    "mine.count": ("asiakasta", "customers"),
     "mine.leads": ("Seurattavat liidit", "Leads to follow up"),
     "mine.leads_none": ("Ei avoimia liidejä.", "No open leads."),
     "mine.lead_id": ("Liidi", "Lead"),

@@ -13,6 +13,7 @@ from fastapi.templating import Jinja2Templates
 
 from api.permissions import Permission, can
 from api.web.i18n import LANGUAGES, translate_value, translator
+from api.web.paging import count_text
 from api.web.session import CSRF_FIELD, WebSession, language_of, load_session, save_session
 from crm.application.users import User
 from crm.domain.calendar import local_text
@@ -23,6 +24,7 @@ NAVIGATION: tuple[tuple[str, str, Permission], ...] = (
     ("nav.search", "/ui/customers", Permission.READ_CUSTOMERS),
     ("nav.my_customers", "/ui/my-customers", Permission.RECORD_TOUCHPOINTS),
     ("nav.my_tasks", "/ui/tasks", Permission.RECORD_TOUCHPOINTS),
+    ("nav.pipeline", "/ui/pipeline", Permission.RECORD_TOUCHPOINTS),
     ("nav.dashboard", "/ui/dashboard", Permission.READ_CUSTOMERS),
     ("nav.consent_audit", "/ui/privacy/consent-audit", Permission.RUN_PRIVACY),
     ("nav.erasures", "/ui/privacy/requests", Permission.RUN_PRIVACY),
@@ -93,6 +95,7 @@ def render(
         "here": str(request.url.path) + (f"?{request.url.query}" if request.url.query else ""),
         "local_time": lambda value: local_time(value, language),
         "tv": lambda value: shown_value(value, language),
+        "number": lambda value: count_text(value, language),
         "may_run_privacy": session.user is not None and can(session.user, Permission.RUN_PRIVACY),
         **(context or {}),
     }

@@ -1,6 +1,8 @@
 """The customer directory: one row per customer for search and lists (personal, erasable).
 
-Name, e-mail and phone are held in clear so that search can match parts of a name. On
+Name, e-mail and phone are held in clear so that search can match parts of a name; the
+search terms are the same three folded for matching (lower case, accents removed, the phone
+as digits in its national and international forms), so they hold nothing the row does not. On
 erasure the customer's row is DELETED, and the erasure use case then VACUUMs this view's
 tables (`projections.engine.vacuum`), so no live or dead row version holds them. What remains
 outside this table: the bytes of the freed row versions until PostgreSQL reuses the space,
@@ -10,7 +12,9 @@ before the erasure, for as long as they are kept.
 
 from __future__ import annotations
 
-from typing import Any
+import re
+import unicodedata
+from typing import Any, Literal
 from uuid import UUID
 
 from psycopg import Cursor
@@ -19,12 +23,62 @@ from psycopg.rows import DictRow
 from crm.domain import events as ev
 from projections.engine.view import Batch, View
 
+Sort = Literal["relevance", "name", "-name", "first_seen", "-first_seen"]
+SORTS: tuple[Sort, ...] = ("relevance", "name", "-name", "first_seen", "-first_seen")
+ORDER_BY: dict[Sort, str] = {
+    "relevance": "length(name), name, customer_id",
+    "name": "lower(name), customer_id",
+    "-name": "lower(name) DESC, customer_id",
+    "first_seen": "first_seen, customer_id",
+    "-first_seen": "first_seen DESC, customer_id",
+}
+COLUMNS = "customer_id, kind, name, email, sector, account_manager, first_seen"
+"""What a list shows of each customer."""
+PHONE_QUERY = re.compile(r"^[\d\s+()./-]+$")
+
+
+def folded(text: str | None) -> str:
+    """Text as search compares it: accents removed and case folded ("Yrjö" is "yrjo")."""
+    if not text:
+        return ""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def phone_digits(phone: str | None) -> list[str]:
+    """A phone number's digits, and its national form when written with the country code."""
+    digits = re.sub(r"\D", "", phone or "")
+    if not digits:
+        return []
+    forms = [digits]
+    if digits.startswith("358"):
+        forms.append("0" + digits[3:])
+    elif digits.startswith("0"):
+        forms.append("358" + digits[1:])
+    return forms
+
+
+def search_terms(name: str | None, email: str | None, phone: str | None) -> str:
+    """The folded name, e-mail and phone digits one search pattern is matched against."""
+    return " ".join(part for part in (folded(name), folded(email), *phone_digits(phone)) if part)
+
+
+def query_pattern(query: str) -> str:
+    """The LIKE pattern of a search query: a phone number as its digits, else folded text."""
+    text = query.strip()
+    if PHONE_QUERY.match(text) and sum(c.isdigit() for c in text) >= 3:
+        digits = phone_digits(text)
+        text = digits[-1] if len(digits) > 1 and digits[0].startswith("358") else digits[0]
+    text = folded(text)
+    return "%" + text.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_") + "%"
+
 
 class CustomerDirectory(View):
     """Names, e-mails and owners of customers, searchable by part of a name."""
 
     name = "directory"
-    version = 2
+    # 3: folded search terms (accents, case, phone digits).
+    version = 3
     topics = (ev.Registered, ev.ProfileCorrected, ev.AccountManagerAssigned, ev.Erased)
     needs_personal_data = True
 
@@ -37,10 +91,13 @@ class CustomerDirectory(View):
             " name text, email text, phone text, sector text,"
             " account_manager text,"
             " institution text NOT NULL,"
-            " first_seen timestamptz NOT NULL)",
+            " first_seen timestamptz NOT NULL,"
+            " name_terms text NOT NULL DEFAULT '',"
+            " search_terms text NOT NULL DEFAULT '')",
             "CREATE INDEX IF NOT EXISTS {p}customers_name"
             " ON {p}customers (lower(name) text_pattern_ops)",
-            "CREATE INDEX IF NOT EXISTS {p}customers_manager ON {p}customers (account_manager)",
+            "CREATE INDEX IF NOT EXISTS {p}customers_manager"
+            " ON {p}customers (account_manager, lower(name))",
         ]
 
     def write(self, cursor: Cursor[DictRow], batch: Batch) -> None:
@@ -56,9 +113,11 @@ class CustomerDirectory(View):
             if isinstance(event, ev.Registered):
                 cursor.execute(
                     f"INSERT INTO {p}customers (customer_id, kind, customer_type, name, email,"
-                    " phone, sector, account_manager, institution, first_seen) VALUES"
-                    " (%(id)s, %(kind)s, %(type)s, %(name)s, %(email)s, %(phone)s, %(sector)s,"
-                    " %(manager)s, %(institution)s, %(at)s) ON CONFLICT DO NOTHING",
+                    " phone, sector, account_manager, institution, first_seen, name_terms,"
+                    " search_terms) VALUES (%(id)s, %(kind)s, %(type)s, %(name)s, %(email)s,"
+                    " %(phone)s, %(sector)s, %(manager)s, %(institution)s, %(at)s,"
+                    " %(name_terms)s, %(terms)s)"
+                    " ON CONFLICT DO NOTHING",
                     {
                         **params,
                         "kind": event.customer_kind,
@@ -70,13 +129,16 @@ class CustomerDirectory(View):
                         "manager": event.account_manager,
                         "institution": event.institution,
                         "at": event.occurred_at,
+                        "name_terms": folded(event.name),
+                        "terms": search_terms(event.name, event.email, event.phone),
                     },
                 )
             elif isinstance(event, ev.ProfileCorrected):
                 cursor.execute(
                     f"UPDATE {p}customers SET name = coalesce(%(name)s, name),"
                     " email = coalesce(%(email)s, email), phone = coalesce(%(phone)s, phone),"
-                    " sector = coalesce(%(sector)s, sector) WHERE customer_id = %(id)s",
+                    " sector = coalesce(%(sector)s, sector) WHERE customer_id = %(id)s"
+                    " RETURNING name, email, phone",
                     {
                         **params,
                         "name": event.name,
@@ -85,6 +147,18 @@ class CustomerDirectory(View):
                         "sector": event.sector,
                     },
                 )
+                # Corrections are rare: one round trip to fold the corrected row's terms.
+                corrected = cursor.fetchone()
+                if corrected is not None:
+                    cursor.execute(
+                        f"UPDATE {p}customers SET name_terms = %(name_terms)s,"
+                        " search_terms = %(terms)s WHERE customer_id = %(id)s",
+                        {
+                            **params,
+                            "name_terms": folded(corrected["name"]),
+                            "terms": search_terms(**corrected),
+                        },
+                    )
             elif isinstance(event, ev.AccountManagerAssigned):
                 cursor.execute(
                     f"UPDATE {p}customers SET account_manager = %(manager)s"
@@ -94,17 +168,75 @@ class CustomerDirectory(View):
             elif isinstance(event, ev.Erased):
                 cursor.execute(f"DELETE FROM {p}customers WHERE customer_id = %(id)s", params)
 
-    def search_names(self, text: str, limit: int) -> list[UUID]:
-        """Customers whose name contains the text (case-insensitive), shortest names first."""
-        pattern = (
-            "%" + text.lower().replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_") + "%"
+    def search(
+        self,
+        query: str,
+        *,
+        affiliations: View | None = None,
+        by_contacts: bool = True,
+        kind: str | None = None,
+        account_manager: str | None = None,
+        sort: Sort = "relevance",
+        offset: int = 0,
+        limit: int = 50,
+    ) -> tuple[list[DictRow], int]:
+        """A page of customers matching the query, and how many match in all.
+
+        The query matches part of the folded name, and with `by_contacts` (for readers who
+        may see contact details) of the e-mail or phone digits; given the `Organisations` view
+        as `affiliations`, an organisation's name also finds its current people. An empty
+        query matches everyone (the kind and owner filters still apply)."""
+        terms = "search_terms" if by_contacts else "name_terms"
+        params: dict[str, Any] = {
+            "kind": kind,
+            "manager": account_manager,
+            "offset": offset,
+            "limit": limit,
+        }
+        filters = (
+            "(%(kind)s::text IS NULL OR kind = %(kind)s)"
+            " AND (%(manager)s::text IS NULL OR account_manager = %(manager)s)"
         )
+        if query.strip():
+            params["pattern"] = query_pattern(query)
+            # One pass over the table: the customers the query names; then the current
+            # people of the organisations among them whose name it matches.
+            found = (
+                f"WITH named AS MATERIALIZED (SELECT {COLUMNS}, name_terms, true AS named"
+                f" FROM {{p}}customers WHERE {terms} LIKE %(pattern)s)"
+            )
+            if affiliations is not None:
+                found += (
+                    f", people AS (SELECT {COLUMNS}, name_terms, false AS named"
+                    " FROM {p}customers WHERE customer_id IN (SELECT a.person_id FROM"
+                    f" {affiliations.prefix}affiliations a WHERE a.active AND a.organisation_id"
+                    " IN (SELECT customer_id FROM named WHERE kind = 'organisation'"
+                    " AND name_terms LIKE %(pattern)s))"
+                    " AND customer_id NOT IN (SELECT customer_id FROM named))"
+                    ", found AS (SELECT * FROM named UNION ALL SELECT * FROM people)"
+                )
+            else:
+                found += ", found AS (SELECT * FROM named)"
+            source = f"{found} SELECT {COLUMNS}, count(*) OVER () AS total FROM found"
+        else:
+            if sort == "relevance":
+                sort = "name"
+            source = f"SELECT {COLUMNS}, count(*) OVER () AS total FROM {{p}}customers"
+        order = ORDER_BY[sort]
+        if sort == "relevance":
+            # Customers the query names come before the people of an organisation it names.
+            order = f"NOT named, {order}"
         rows = self.query(
-            "SELECT customer_id FROM {p}customers WHERE lower(name) LIKE %s"
-            " ORDER BY length(name), name LIMIT %s",
-            (pattern, limit),
+            f"{source} WHERE {filters} ORDER BY {order} OFFSET %(offset)s LIMIT %(limit)s",
+            params,
         )
-        return [row["customer_id"] for row in rows]
+        if rows:
+            return rows, int(rows[0]["total"])
+        if offset == 0:
+            return [], 0
+        # Past the end: the page is empty, but the list still says how long it is.
+        counted = self.query(f"{source} WHERE {filters} LIMIT 1", params)
+        return [], int(counted[0]["total"]) if counted else 0
 
     def similar(self, name: str, limit: int, kind: str | None = None) -> list[DictRow]:
         """Customers (of the kind) whose name contains this one or is contained in it,
@@ -127,12 +259,6 @@ class CustomerDirectory(View):
             (customer_ids,),
         )
         return {row["customer_id"]: row for row in found}
-
-    def owned_by(self, account_manager: str, limit: int = 500) -> list[DictRow]:
-        return self.query(
-            "SELECT * FROM {p}customers WHERE account_manager = %s ORDER BY name LIMIT %s",
-            (account_manager, limit),
-        )
 
     def names(self, customer_ids: list[UUID]) -> dict[UUID, str | None]:
         """The names of the given customers, by id (an erased customer has no entry)."""

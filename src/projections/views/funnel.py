@@ -20,6 +20,21 @@ from crm.domain import events as ev
 from projections.engine.view import Batch, View
 from projections.views.indicators import CustomerIndicators
 
+Stage = Literal["captured", "qualified", "converted", "lost"]
+STAGES: tuple[Stage, ...] = ("captured", "qualified", "converted", "lost")
+OPEN_STAGES: tuple[Stage, ...] = ("captured", "qualified")
+STAGE_SQL = (
+    "(CASE WHEN l.converted_at IS NOT NULL THEN 'converted' WHEN l.lost_at IS NOT NULL"
+    " THEN 'lost' WHEN l.qualified_at IS NOT NULL THEN 'qualified' ELSE 'captured' END)"
+)
+"""A lead's stage: the furthest it reached."""
+LeadSort = Literal["captured", "-captured", "stage"]
+LEAD_SORTS: tuple[LeadSort, ...] = ("captured", "-captured", "stage")
+LEAD_ORDER: dict[LeadSort, str] = {
+    "captured": "l.captured_at",
+    "-captured": "l.captured_at DESC",
+    "stage": "l.qualified_at IS NULL, l.captured_at",
+}
 Dimension = Literal["source_channel", "target_group", "institution"]
 DIMENSIONS: tuple[Dimension, ...] = ("source_channel", "target_group", "institution")
 COLUMNS: dict[str, str] = {
@@ -119,21 +134,59 @@ class Funnel(View):
             {"start": start, "end": end},
         )
 
-    def open_leads_owned_by(
-        self, account_manager: str, indicators: CustomerIndicators, now: datetime, limit: int = 200
-    ) -> list[DictRow]:
-        """Open leads of the manager's customers, oldest capture first, with stage and whole
-        days open at `now`."""
-        return self.query(
-            "SELECT l.customer_id, l.lead_id, l.source_channel, l.target_group, l.institution,"
-            " l.captured_at,"
-            " CASE WHEN l.qualified_at IS NOT NULL THEN 'qualified' ELSE 'captured' END AS stage,"
-            " floor(extract(epoch FROM %(now)s::timestamptz - l.captured_at) / 86400)::int"
-            " AS days_open"
+    def leads_owned_by(
+        self,
+        account_manager: str,
+        indicators: CustomerIndicators,
+        now: datetime,
+        *,
+        stages: tuple[Stage, ...] = OPEN_STAGES,
+        source_channel: str | None = None,
+        sort: LeadSort = "captured",
+        offset: int = 0,
+        limit: int = 50,
+    ) -> tuple[list[DictRow], int]:
+        """A page of the leads of the manager's customers in the stages, with stage and whole
+        days since capture at `now` (until conversion or loss for a closed lead), and how
+        many there are in all."""
+        condition = (
             f" FROM {{p}}leads l JOIN {indicators.prefix}customers c"
             " ON c.customer_id = l.customer_id"
             " WHERE c.account_manager = %(manager)s AND NOT c.erased AND NOT l.erased"
-            " AND l.captured_at IS NOT NULL AND l.converted_at IS NULL AND l.lost_at IS NULL"
-            " ORDER BY l.captured_at, l.customer_id, l.lead_id LIMIT %(limit)s",
-            {"manager": account_manager, "now": now, "limit": limit},
+            f" AND l.captured_at IS NOT NULL AND {STAGE_SQL} = ANY(%(stages)s)"
+            " AND (%(channel)s::text IS NULL OR l.source_channel = %(channel)s)"
         )
+        params = {
+            "manager": account_manager,
+            "now": now,
+            "stages": list(stages),
+            "channel": source_channel,
+            "offset": offset,
+            "limit": limit,
+        }
+        select = (
+            "SELECT l.customer_id, l.lead_id, l.source_channel, l.target_group, l.institution,"
+            f" l.captured_at, l.qualified_at, l.converted_at, l.lost_at, {STAGE_SQL} AS stage,"
+            " floor(extract(epoch FROM coalesce(l.converted_at, l.lost_at, %(now)s::timestamptz)"
+            " - l.captured_at) / 86400)::int AS days_open, count(*) OVER () AS total" + condition
+        )
+        rows = self.query(
+            select + f" ORDER BY {LEAD_ORDER[sort]}, l.customer_id, l.lead_id"
+            " OFFSET %(offset)s LIMIT %(limit)s",
+            params,
+        )
+        if rows or offset == 0:
+            return rows, int(rows[0]["total"]) if rows else 0
+        # Past the end: the page is empty, but the list still says how long it is.
+        return [], int(self.query("SELECT count(*) AS n" + condition, params)[0]["n"])
+
+    def stage_counts(self, account_manager: str, indicators: CustomerIndicators) -> dict[str, int]:
+        """How many leads of the manager's customers are in each stage."""
+        rows = self.query(
+            f"SELECT {STAGE_SQL} AS stage, count(*) AS n FROM {{p}}leads l"
+            f" JOIN {indicators.prefix}customers c ON c.customer_id = l.customer_id"
+            " WHERE c.account_manager = %s AND NOT c.erased AND NOT l.erased"
+            " AND l.captured_at IS NOT NULL GROUP BY 1",
+            (account_manager,),
+        )
+        return dict.fromkeys(STAGES, 0) | {r["stage"]: int(r["n"]) for r in rows}

@@ -155,8 +155,10 @@ class Timeline(SqlView):
         cursor: str | None = None,
         limit: int = 50,
         include_personal: bool = True,
+        newest_first: bool = False,
     ) -> tuple[list[DictRow], str | None]:
-        """A page of the journey in business-time order; returns rows and the next cursor."""
+        """A page of the journey in business-time order (or newest first); returns rows and
+        the next cursor, which continues in the same order."""
         where = ["customer_id = %(id)s"]
         params: dict[str, Any] = {"id": customer_id, "limit": limit + 1}
         if kinds:
@@ -177,23 +179,48 @@ class Timeline(SqlView):
             params["as_of"] = as_of
         if cursor:
             after_time, after_version = decode_cursor(cursor)
-            where.append("(occurred_at, version) > (%(after_time)s, %(after_version)s)")
+            beyond = "<" if newest_first else ">"
+            where.append(f"(occurred_at, version) {beyond} (%(after_time)s, %(after_version)s)")
             params.update(after_time=after_time, after_version=after_version)
-        personal = "personal" if include_personal else "NULL AS personal"
-        rows = self.query(
-            f"SELECT customer_id, version, position, kind, occurred_at, recorded_at, institution,"
-            f" channel, recorded_by, details, {personal}, retracted_in FROM {{p}}entries"
-            f" WHERE {' AND '.join(where)} ORDER BY occurred_at, version LIMIT %(limit)s",
+        order = "occurred_at DESC, version DESC" if newest_first else "occurred_at, version"
+        rows = self._entries(
+            customer_id,
+            f" WHERE {' AND '.join(where)} ORDER BY {order} LIMIT %(limit)s",
             params,
+            include_personal,
         )
-        for row in rows:
-            if row["personal"] is not None:
-                row["personal"] = self.open_personal(customer_id, row["kind"], row["personal"])
         next_cursor = None
         if len(rows) > limit:
             rows = rows[:limit]
             next_cursor = encode_cursor(rows[-1]["occurred_at"], rows[-1]["version"])
         return rows, next_cursor
+
+    def entry(
+        self, customer_id: UUID, version: int, include_personal: bool = True
+    ) -> DictRow | None:
+        """One entry of the journey by its version (None when there is none)."""
+        rows = self._entries(
+            customer_id,
+            " WHERE customer_id = %(id)s AND version = %(version)s",
+            {"id": customer_id, "version": version},
+            include_personal,
+        )
+        return rows[0] if rows else None
+
+    def _entries(
+        self, customer_id: UUID, where_order: str, params: dict[str, Any], include_personal: bool
+    ) -> list[DictRow]:
+        personal = "personal" if include_personal else "NULL AS personal"
+        rows = self.query(
+            f"SELECT customer_id, version, position, kind, occurred_at, recorded_at, institution,"
+            f" channel, recorded_by, details, {personal}, retracted_in FROM {{p}}entries"
+            + where_order,
+            params,
+        )
+        for row in rows:
+            if row["personal"] is not None:
+                row["personal"] = self.open_personal(customer_id, row["kind"], row["personal"])
+        return rows
 
     def open_personal(self, customer_id: UUID, kind: str, stored: dict[str, Any]) -> Any:
         """A row's personal fields in clear (None when all are empty or unreadable)."""
@@ -213,6 +240,26 @@ class Timeline(SqlView):
             " WHERE customer_id = ANY(%s) AND kind = %s ORDER BY occurred_at DESC LIMIT %s",
             (customer_ids, kind, limit),
         )
+
+    def entries_of_kinds(self, customer_ids: list[UUID], kinds: list[str]) -> list[DictRow]:
+        """Every standing (not retracted) entry of the kinds among several customers, with
+        personal fields in clear and `stored_hashes` holding the stored keyed hashes of its
+        hashed fields (what views fed undecoded events compare), oldest first."""
+        rows = self.query(
+            "SELECT customer_id, version, kind, occurred_at, details, personal FROM {p}entries"
+            " WHERE customer_id = ANY(%s) AND kind = ANY(%s) AND retracted_in IS NULL"
+            " ORDER BY occurred_at, version",
+            (customer_ids, kinds),
+        )
+        for row in rows:
+            stored = row["personal"] or {}
+            row["stored_hashes"] = {
+                name: stored.get(name) for name in KINDS[row["kind"]].hashed_fields
+            }
+            row["personal"] = (
+                self.open_personal(row["customer_id"], row["kind"], stored) if stored else None
+            )
+        return rows
 
     def count(self, customer_id: UUID) -> int:
         rows = self.query(

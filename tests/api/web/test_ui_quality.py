@@ -77,6 +77,11 @@ BAD_INPUT: dict[str, BadInput] = {
         lambda: {"action": "correct", "occurred_at": "", "reason": "Väärä aika"},
         problem("occurred_at", "missing"),
     ),
+    "/ui/pipeline/{customer_id}/move": BadInput(
+        Role.ACCOUNT_MANAGER,
+        lambda: {"lead_id": "L-00000000", "move": "lose", "reason": ""},
+        problem("reason", "missing"),
+    ),
     "/ui/admin/users": BadInput(
         Role.ADMIN, lambda: {"name": "no spaces allowed", "role": "dpo"}, label("users.bad_name")
     ),

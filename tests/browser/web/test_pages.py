@@ -59,7 +59,7 @@ def test_an_account_manager_finds_a_customer_and_records_a_touchpoint(
     page: Page, base_url: str, people: dict[Role, str], organisation: UUID, screenshots: Path
 ) -> None:
     sign_in(page, base_url, people[Role.ACCOUNT_MANAGER])
-    page.get_by_label("Nimi tai sähköposti").fill("Pirkanmaan Ohjelmistotalo")
+    page.get_by_label("Nimi, sähköposti tai puhelin").fill("pirkanmaan ohjelmistotalo")
     page.get_by_role("button", name="Hae").click()
     shoot(page, screenshots, "search")
     page.locator(f'a[href="/ui/customers/{organisation}"]').click()

@@ -10,25 +10,35 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Response
 
 from api.http.access_log import AccessLogged
 from api.http.auth import require
-from api.http.dependencies import IdempotencyHeader, ServicesDep, client_key, provenance
+from api.http.dependencies import (
+    IdempotencyHeader,
+    ServicesDep,
+    client_key,
+    provenance,
+    wait_until_visible,
+)
+from api.http.parameters import After, Offset
 from api.http.schemas import (
     AccountManagerIn,
     AffiliationIn,
     AffiliationOut,
     CustomerIn,
     CustomerOut,
+    CustomerPageOut,
     CustomerSearchIn,
     CustomerSummaryOut,
     ProfileIn,
     RecordedOut,
 )
-from api.permissions import Permission
+from api.permissions import Permission, can
 from api.services.contacts import visible_contacts
-from api.services.customer_search import find_customer_ids
+from api.services.customer_search import find_customers
 from crm.application.users import User
 from crm.domain.consents import consent_state
 from crm.domain.customer import Customer
 from crm.domain.errors import InvalidFieldError
+from crm.domain.vocabulary import CustomerKind
+from projections.views.directory import CustomerDirectory, Sort
 
 router = APIRouter(prefix="/customers", tags=["customers"])
 Writer = Annotated[User, Depends(require(Permission.WRITE_CUSTOMERS))]
@@ -119,37 +129,75 @@ def search_customers(
     query: Annotated[
         str,
         Query(
-            min_length=1,
             max_length=200,
-            description="Part of a name. An e-mail is refused here: use `POST /customers/search`.",
+            description="Part of a name, a domain or a phone number, ignoring case and"
+            " accents; an organisation's name also finds its people. Empty: everyone. An"
+            " e-mail is refused here: use `POST /customers/search`.",
         ),
-    ],
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-) -> list[CustomerSummaryOut]:
-    """Find customers by part of a name (each match's access is logged)."""
+    ] = "",
+    kind: Annotated[CustomerKind | None, Query(description="Only people or organisations.")] = None,
+    mine: Annotated[bool, Query(description="Only the caller's own customers.")] = False,
+    account_manager: Annotated[
+        str | None, Query(max_length=200, description="Only this account manager's customers.")
+    ] = None,
+    sort: Annotated[
+        Sort,
+        Query(
+            description="relevance (shortest matching name first), name or first_seen;"
+            " a leading minus reverses."
+        ),
+    ] = "relevance",
+    offset: Offset = 0,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    after: After = None,
+) -> CustomerPageOut:
+    """A page of matching customers with the total that match (each listed one's access is
+    logged). Readers who may not see contact details match names, and a whole e-mail."""
     if "@" in query:
         problem = {"loc": ["query", "query"], "msg": EMAIL_IN_URL, "type": "value_error"}
         raise HTTPException(422, [problem])
-    return _search(services, user, access, query, limit)
+    search = CustomerSearchIn(
+        query=query,
+        kind=kind,
+        mine=mine,
+        account_manager=account_manager,
+        sort=sort,
+        offset=offset,
+        limit=limit,
+        after=after,
+    )
+    return _search(services, user, access, search)
 
 
 @router.post("/search")
 def search_customers_by_body(
     services: ServicesDep, user: Reader, access: AccessLogged, search: CustomerSearchIn
-) -> list[CustomerSummaryOut]:
-    """Find customers by e-mail (exact) or by part of a name, the query in the body so it
-    stays out of URLs (each match's access is logged)."""
-    return _search(services, user, access, search.query, search.limit)
+) -> CustomerPageOut:
+    """The same search with the query in the body, so a name or an e-mail stays out of URLs
+    (each listed customer's access is logged)."""
+    return _search(services, user, access, search)
 
 
 def _search(
-    services: ServicesDep, user: User, access: AccessLogged, query: str, limit: int
-) -> list[CustomerSummaryOut]:
+    services: ServicesDep, user: User, access: AccessLogged, search: CustomerSearchIn
+) -> CustomerPageOut:
+    wait_until_visible(services, [services.views.get(CustomerDirectory)], search.after)
+    rows, total = find_customers(
+        services,
+        search.query,
+        by_contacts=can(user, Permission.READ_CONTACT_DETAILS),
+        kind=search.kind,
+        account_manager=user.name if search.mine else search.account_manager,
+        sort=search.sort,
+        offset=search.offset,
+        limit=search.limit,
+    )
     results = []
     now = datetime.now(UTC)
-    for customer_id in find_customer_ids(services, query, limit):
-        customer = services.crm.get_customer(customer_id)
-        contacts = visible_contacts(user, customer, now, services.settings.consent_validity_months)
+    validity = services.settings.consent_validity_months
+    for row in rows:
+        customer = services.crm.get_customer(row["customer_id"])
+        contacts = visible_contacts(user, customer, now, validity)
         results.append(
             CustomerSummaryOut(
                 id=customer.id,
@@ -163,7 +211,7 @@ def _search(
             )
         )
     access.record(user, [r.id for r in results])
-    return results
+    return CustomerPageOut(items=results, total=total, offset=search.offset, limit=search.limit)
 
 
 @router.get("/{customer_id}")

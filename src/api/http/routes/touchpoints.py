@@ -103,6 +103,7 @@ def read_timeline(
             as_of=query.as_of,
             cursor=query.cursor,
             limit=query.limit,
+            newest_first=query.order == "newest",
         )
     except CursorError as error:
         raise InvalidFieldError("cursor", "not a cursor this service issued") from error

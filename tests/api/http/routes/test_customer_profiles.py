@@ -21,11 +21,15 @@ def test_a_corrected_email_moves_the_look_up_and_the_correction_is_on_the_timeli
     body = client.get(f"/customers/{customer_id}", headers=am).json()
     assert (body["email"], body["phone"]) == (new, "+358 40 2")
     assert body["name"].startswith("Name-"), "fields left out keep their value"
-    found_old = client.post("/customers/search", json={"query": old}, headers=am).json()
-    found_new = client.post("/customers/search", json={"query": new.upper()}, headers=am).json()
+    position = response.json()["position"]
+    found_old = client.post(
+        "/customers/search", json={"query": old, "after": position}, headers=am
+    ).json()["items"]
+    found_new = client.post("/customers/search", json={"query": new.upper()}, headers=am).json()[
+        "items"
+    ]
     assert customer_id not in [c["id"] for c in found_old]
     assert [c["id"] for c in found_new] == [customer_id]
-    position = response.json()["position"]
     timeline = client.get(
         f"/customers/{customer_id}/timeline", params={"after": position}, headers=am
     ).json()

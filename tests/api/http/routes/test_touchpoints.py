@@ -85,16 +85,22 @@ def test_timeline_pages_by_cursor_without_gaps_or_repeats(
             {"kind": "web_service_visited", "page": f"/{day}", "occurred_at": iso_day(day)},
         )
     url = f"/customers/{customer_id}/timeline"
-    seen: list[int] = []
-    cursor = None
-    while True:
-        params = {"limit": 4, "after": last, **({"cursor": cursor} if cursor else {})}
-        page = client.get(url, params=params, headers=am).json()
-        seen.extend(e["version"] for e in page["entries"])
-        cursor = page["next_cursor"]
-        if cursor is None:
-            break
-    assert seen == list(range(1, 13))
+    for order, expected in (("oldest", list(range(1, 13))), ("newest", list(range(12, 0, -1)))):
+        seen: list[int] = []
+        cursor = None
+        while True:
+            params: dict[str, str | int] = {
+                "limit": 4,
+                "after": last,
+                "order": order,
+                **({"cursor": cursor} if cursor else {}),
+            }
+            page = client.get(url, params=params, headers=am).json()
+            seen.extend(e["version"] for e in page["entries"])
+            cursor = page["next_cursor"]
+            if cursor is None:
+                break
+        assert seen == expected
     assert client.get(url, params={"cursor": "garbage!"}, headers=am).status_code == 422
 
 

@@ -24,7 +24,7 @@ def test_erasure_deletes_the_directory_row_and_vacuums_the_tables_it_touched(
     customer_id = registered.customer_id
     directory = services.views.get(CustomerDirectory)
     assert directory.wait_for(registered.position, 5)
-    assert directory.search_names(name, 5) == [customer_id]
+    assert [r["customer_id"] for r in directory.search(name)[0]] == [customer_id]
     started = datetime.now(UTC)
 
     request = services.privacy.erase_customer(
@@ -37,7 +37,7 @@ def test_erasure_deletes_the_directory_row_and_vacuums_the_tables_it_touched(
         "SELECT count(*) AS n FROM {p}customers WHERE customer_id = %s", (customer_id,)
     )
     assert rows[0]["n"] == 0
-    assert directory.search_names(name, 5) == []
+    assert directory.search(name) == ([], 0)
     for table in (f"{directory.prefix}customers", "customer_data_keys", "identity_claims"):
         vacuumed = last_vacuum(services, table)
         assert vacuumed is not None and vacuumed >= started, table
