@@ -682,6 +682,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "field.token": ("API-tunniste", "API token"),
     "field.next": ("Paluuosoite", "Return address"),
     "field.rule": ("Ehdot", "Conditions"),
+    "field.file": ("Tiedosto", "File"),
     "field.customer": ("Asiakas", "Customer"),
     # Vocabulary values
     "value.person": ("henkilö", "person"),
@@ -790,15 +791,37 @@ TEXTS: dict[str, tuple[str, str]] = {
     "segments.preview": ("Laske ja esikatsele", "Count and preview"),
     "segments.explain": ("Selitä", "Explain"),
     "segments.save": ("Tallenna", "Save"),
-    "segments.export": ("Vienti (CSV)", "Export (CSV)"),
+    "segments.export": ("Vienti", "Export"),
     "segments.purpose": ("Markkinoinnin tarkoitus", "Marketing purpose"),
     "segments.export_help": (
         "Vain asiakkaat, joilla on nyt voimassa suostumus tähän tarkoitukseen;"
-        " ei poistettuja eikä rajoitettuja. Sarakkeet: tunniste, nimi, sähköposti.",
+        " ei poistettuja eikä rajoitettuja.",
         "Only customers with a consent for this purpose valid now; never erased or"
-        " restricted ones. Columns: id, name, e-mail.",
+        " restricted ones.",
     ),
-    "segments.download": ("Lataa CSV", "Download CSV"),
+    "segments.file": ("Tiedosto", "File"),
+    "segments.file.excel_csv": (
+        "Excel (CSV, puolipiste): tunniste, nimi, sähköposti",
+        "Excel (CSV, semicolon): id, name, e-mail",
+    ),
+    "segments.file.xlsx": (
+        "Excel-työkirja (.xlsx) ja yhteenveto",
+        "Excel workbook (.xlsx) with a summary",
+    ),
+    "segments.file.audience_csv": (
+        "Sähköpostityökalun yleisö (CSV): sähköposti, nimi, suostumuksen tarkoitus ja aika",
+        "E-mail tool audience (CSV): e-mail, name, consent purpose and time",
+    ),
+    "segments.download": ("Lataa", "Download"),
+    "segments.coverage_caption": (
+        "Segmentin asiakkaat tarkoituksittain: viedään ja jätetään pois syineen",
+        "The segment's customers by purpose: listed, and left out with the reason",
+    ),
+    "segments.selected": ("Segmentissä", "In the segment"),
+    "segments.exported": ("Viedään", "Listed"),
+    "segments.left_restricted": ("Rajoitettu", "Restricted"),
+    "segments.left_no_consent": ("Ei suostumusta", "No consent"),
+    "segments.left_no_email": ("Ei sähköpostia", "No e-mail"),
     "segments.exports": ("Viennit", "Exports"),
     "segments.sizes": ("Koko päivittäin", "Size by day"),
     "segments.explained": ("Selitys", "Explanation"),

@@ -11,7 +11,14 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from api.bootstrap.wiring import Services
-from api.services.segments import compile_for, export_segment
+from api.services.segments import (
+    EXCEL_CSV,
+    ExportFile,
+    compile_for,
+    export_coverages,
+    export_segment,
+)
+from api.services.spreadsheet import XLSX_MEDIA_TYPE
 from api.web.i18n import field_problem
 from api.web.session import language_of, page_user
 from api.web.templating import redirect, render
@@ -59,11 +66,22 @@ def _parse(text: str, language: str) -> tuple[Node | None, list[str]]:
         return None, [f"{item['path']}: {item['msg']}" for item in error.errors]
 
 
+EXPORT_FILES = {
+    "excel_csv": EXCEL_CSV,
+    "xlsx": ExportFile(format="xlsx"),
+    "audience_csv": ExportFile(layout="audience"),
+}
+"""The files the page offers: CSV as Finnish Excel opens it (the default), a workbook, and an
+e-mail tool's audience list."""
+
+
 def _segment_context(services: Services, segment_id: UUID) -> dict[str, Any]:
     segments = services.segment_store
     segment = segments.get(segment_id)
     return {
         "segment": segment,
+        "export_files": list(EXPORT_FILES),
+        "coverages": export_coverages(services, segment),
         "exports": segments.exports(segment_id=segment_id, limit=20),
         "sizes": segments.sizes(segment_id)[-30:],
     }
@@ -213,9 +231,12 @@ async def live_count(request: Request, user: Marketer) -> JSONResponse:
     return JSONResponse({"count": queries.count(tables, compiled), "errors": []})
 
 
-@router.post("/{segment_id}/export", responses={200: {"content": {"text/csv": {}}}})
+@router.post(
+    "/{segment_id}/export",
+    responses={200: {"content": {"text/csv": {}, XLSX_MEDIA_TYPE: {}}}},
+)
 async def export_page(request: Request, user: Marketer, segment_id: str) -> Response:
-    """Download the segment's consent-checked contact list as CSV (recorded as an export)."""
+    """Download the segment's consent-checked contact list (recorded as an export)."""
     services = _services(request)
     form = await request.form()
     purpose = str(form.get("purpose") or "")
@@ -223,20 +244,28 @@ async def export_page(request: Request, user: Marketer, segment_id: str) -> Resp
         segment = services.segment_store.get(UUID(segment_id))
     except (ValueError, SegmentNotFoundError):
         return render(request, "error.html", {"message": "error.not_found"}, status=404)
+    chosen = str(form.get("file") or "excel_csv")
+    problems = []
     if purpose not in PURPOSES:
+        problems.append(field_problem(language_of(request), "purpose", "literal_error"))
+    if chosen not in EXPORT_FILES:
+        problems.append(field_problem(language_of(request), "file", "literal_error"))
+    if problems:
         return _builder(
             request,
             segment_id=segment.segment_id,
             name=segment.name,
             rule_text=json.dumps(segment.rule, indent=2, ensure_ascii=False),
-            errors=[field_problem(language_of(request), "purpose", "literal_error")],
+            errors=problems,
         )
-    export = export_segment(services, segment, purpose, user)
+    export = export_segment(services, segment, purpose, user, file=EXPORT_FILES[chosen])
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     return Response(
-        export.text,
-        media_type="text/csv; charset=utf-8",
+        export.content,
+        media_type=export.file.media_type,
         headers={
-            "Content-Disposition": f'attachment; filename="segment-{segment.segment_id}.csv"',
-            "X-Row-Count": str(len(export.rows)),
+            "Content-Disposition": "attachment;"
+            f' filename="{export.filename(segment.segment_id, stamp)}"',
+            **export.headers(),
         },
     )
