@@ -54,6 +54,8 @@ PUBLIC_PATHS = frozenset(
         "/",
         "/ui/login",
         "/ui/language/{language}",
+        # Signed with the e-mail tool's shared secret instead of a token (api.http.signatures).
+        "/mail-feedback/webhook",
     }
 )
 """Paths anyone may open without credentials."""
@@ -126,6 +128,7 @@ ENDPOINT_PERMISSIONS: dict[tuple[str, str], Permission | None] = {
     ("GET", "/segments/{segment_id}/sizes"): Permission.MANAGE_SEGMENTS,
     ("GET", "/segments/{segment_id}/members"): Permission.MANAGE_SEGMENTS,
     ("GET", "/segment-exports"): Permission.RUN_PRIVACY,
+    ("POST", "/mail-feedback/files"): Permission.MANAGE_SEGMENTS,
     ("GET", "/customers/{customer_id}/segments"): Permission.READ_CUSTOMERS,
     ("GET", "/ui/segments"): Permission.MANAGE_SEGMENTS,
     ("GET", "/ui/segments/new"): Permission.MANAGE_SEGMENTS,
