@@ -160,6 +160,11 @@ ENDPOINT_PERMISSIONS: dict[tuple[str, str], Permission | None] = {
     ("POST", "/ui/customers/{customer_id}/entries/{version}/retraction"): (
         Permission.RECORD_TOUCHPOINTS
     ),
+    ("GET", "/ui/imports"): Permission.RECORD_TOUCHPOINTS,
+    ("POST", "/ui/imports"): Permission.RECORD_TOUCHPOINTS,
+    ("POST", "/ui/imports/run"): Permission.RECORD_TOUCHPOINTS,
+    ("GET", "/ui/imports/{import_id}"): Permission.RECORD_TOUCHPOINTS,
+    ("GET", "/ui/imports/{import_id}/errors.csv"): Permission.RECORD_TOUCHPOINTS,
     ("GET", "/ui/dashboard"): Permission.READ_CUSTOMERS,
     ("GET", "/ui/privacy/consent-audit"): Permission.RUN_PRIVACY,
     ("GET", "/ui/privacy/consent-audit.csv"): Permission.RUN_PRIVACY,

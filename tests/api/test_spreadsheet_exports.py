@@ -19,6 +19,7 @@ from fastapi.testclient import TestClient
 
 from api.bootstrap.wiring import Services
 from api.services.spreadsheet import FORMULA_STARTS, XLSX_MEDIA_TYPE, safe_cell
+from crm.application.imports import Importer, ImportRequest, import_file
 from crm.application.users import Role
 from projections.engine.runner import wait_until_caught_up
 from tests.api.web_client import new_user, page_csrf, sign_in
@@ -91,7 +92,19 @@ def test_every_export_route_neutralises_formula_cells(
     api.get(f"/customers/{customer}", params={"reason": "-read"}, headers=as_role[Role.DPO])
     marketer = sign_in(app, new_user(services, Role.MARKETING))
     officer = sign_in(app, new_user(services, Role.DPO))
-    segment_path = {"segment_id": segment["segment_id"]}
+    # A column named like a formula whose value holds a NUL: its row error names the column.
+    hostile_file = (
+        f"kind,email,occurred_at,{HOSTILE_NAME.replace(',', ';')}\n"
+        f"call_made,x-{unique('e')}@example.fi,2025-01-01T10:00:00+02:00,a\0b\n"
+    ).encode()
+    hostile_import, _ = import_file(
+        Importer(services.crm, services.import_log),
+        io.BytesIO(hostile_file),
+        ImportRequest(unique("hostile"), "test", "native"),
+    )
+    assert hostile_import.invalid == 1
+    manager = sign_in(app, new_user(services, Role.ACCOUNT_MANAGER))
+    segment_path = {"segment_id": segment["segment_id"], "import_id": hostile_import.import_id}
 
     cases: dict[tuple[str, str], list[Callable[[], tuple[bytes, str]]]] = {}
 
@@ -123,6 +136,7 @@ def test_every_export_route_neutralises_formula_cells(
     case("GET", "/ui/privacy/access-log", officer,
          params={"customer": str(customer), "format": "csv"})  # fmt: skip
     case("GET", "/privacy/consent-audit.csv", api, headers=dpo)
+    case("GET", "/ui/imports/{import_id}/errors.csv", manager)
 
     assert export_routes(app) == set(cases), "give every export route a case here"
     for (method, path), calls in cases.items():
@@ -135,3 +149,4 @@ def test_every_export_route_neutralises_formula_cells(
                 assert "'" + HOSTILE_NAME in cells, f"{method} {path}"
     marketer.close()
     officer.close()
+    manager.close()

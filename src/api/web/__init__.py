@@ -20,6 +20,7 @@ from api.web import (
     admin,
     customer_edits,
     customers,
+    imports,
     insights,
     privacy,
     privacy_requests,
@@ -106,6 +107,7 @@ def install_web(app: FastAPI) -> None:
     app.include_router(customer_edits.router)
     app.include_router(customers.router)
     app.include_router(admin.router)
+    app.include_router(imports.router)
     app.include_router(insights.router)
     app.include_router(privacy.router)
     app.include_router(privacy_requests.router)
