@@ -38,6 +38,7 @@ from projections.segments.rules import (
     Sector,
     Touchpoints,
     WebinarsAttended,
+    WorksFor,
     nodes,
 )
 from projections.views.consent_ledger import ConsentLedger, consented_at
@@ -50,6 +51,7 @@ from projections.views.indicators import (
     CustomerIndicators,
     days_since_epoch,
 )
+from projections.views.organisations import Organisations
 from projections.views.restrictions import Restrictions, restricted_at
 from projections.views.touchpoint_index import TouchpointIndex
 
@@ -102,6 +104,7 @@ class Tables:
     touchpoints: TouchpointIndex
     consents: ConsentLedger
     directory: CustomerDirectory
+    organisations: Organisations
 
     @classmethod
     def of(cls, views: LiveViews) -> Tables:
@@ -112,6 +115,7 @@ class Tables:
             views.get(TouchpointIndex),
             views.get(ConsentLedger),
             views.get(CustomerDirectory),
+            views.get(Organisations),
         )
 
     def run(self, sql: str, params: dict[str, Any]) -> list[DictRow]:
@@ -125,7 +129,13 @@ class Tables:
 
     def positions(self) -> int:
         """The lowest log position all the rule's views have applied."""
-        views = (self.indicators, self.restrictions, self.touchpoints, self.consents)
+        views = (
+            self.indicators,
+            self.restrictions,
+            self.touchpoints,
+            self.consents,
+            self.organisations,
+        )
         return min(view.position() for view in views)
 
 
@@ -214,7 +224,24 @@ class Compiler:
             return f"c.institution = {self.bind(rule.institution)}"
         if isinstance(rule, LifecycleStage):
             return f"({FIELD_SQL['lifecycle_stage']}) = {self.bind(rule.lifecycle_stage)}"
+        if isinstance(rule, WorksFor):
+            return self.works_for(rule)
         raise TypeError(f"not a condition: {rule!r}")
+
+    def works_for(self, rule: WorksFor) -> str:
+        """The people currently affiliated with an organisation the inner condition selects.
+        The inner condition is compiled in a scope of its own where `c` is the organisation
+        (with its own RFM join if it asks for one); erased or restricted organisations select
+        no one."""
+        inner = Compiler(self.tables, self.now, self.weights, self.half_life_days, self.params)
+        condition = inner.node(rule.organisation)
+        organisations = from_clause(self.tables, Compiled([], {}, inner.needs_rfm))
+        return (
+            f"c.customer_id IN (SELECT a.person_id FROM {organisations}"
+            f" JOIN {self.tables.organisations.prefix}affiliations a"
+            " ON a.organisation_id = c.customer_id"
+            f" WHERE a.active AND {eligible(self.tables)} AND {condition})"
+        )
 
     def touchpoints(self, kind: str, at_least: int, days: int) -> str:
         return (

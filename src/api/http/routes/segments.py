@@ -226,7 +226,13 @@ def segment_out(segment: Segment) -> SegmentOut:
 
 def caught_up(services: Services, tables: Tables, after: int | None) -> None:
     """Read-your-writes across every view a rule reads."""
-    views = (tables.indicators, tables.restrictions, tables.touchpoints, tables.consents)
+    views = (
+        tables.indicators,
+        tables.restrictions,
+        tables.touchpoints,
+        tables.consents,
+        tables.organisations,
+    )
     wait_until_visible(services, views, after)
 
 

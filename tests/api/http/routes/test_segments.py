@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from api.services.spreadsheet import XLSX_MEDIA_TYPE
 from crm.application.users import Role
 from tests.factories import RoleHeaders
-from tests.segment_data import NOW, Cast, at
+from tests.segment_data import NOW, Cast, Workplaces, at
 
 AS_OF = {"as_of": NOW.isoformat()}
 
@@ -489,3 +489,47 @@ def test_stored_segment_preview_counts_its_latest_version(
     ).json()
     assert body["count"] == 4
     assert "name" not in body["members"][0] and "email" not in body["members"][0]
+
+
+def test_a_person_is_selected_by_the_organisation_they_work_for(
+    client: TestClient, as_role: RoleHeaders, workplaces: Workplaces
+) -> None:
+    def selected(condition: Any) -> set[str]:
+        rule = {"all": [{"sector": workplaces.sector}, condition]}
+        response = client.post(
+            "/segments/preview",
+            json={"rule": rule, "limit": 50},
+            headers=as_role[Role.MARKETING],
+            params={"after": workplaces.position},
+        )
+        assert response.status_code == 200, response.text
+        body = response.json()
+        found = workplaces.letters({uuid.UUID(m["customer_id"]) for m in body["members"]})
+        assert body["count"] == len(found)
+        return found
+
+    public = {"field": "customer_type", "op": "=", "value": "public_organisation"}
+    assert selected({"organisation": public}) == {"p1"}  # p3's affiliation ended
+    assert selected({"not": {"organisation": public}}) == {"p2", "p3", "p4"}
+    assert selected({"organisation": {"lifecycle_stage": "partner"}}) == {"p2"}
+    assert selected({"organisation": {"sector": workplaces.organisation_sector}}) == {"p1"}
+    assert selected(
+        {"organisation": {"any": [public, {"field": "recency_score", "op": ">=", "value": 1}]}}
+    ) == {"p1", "p2"}
+
+    explained = client.post(
+        "/segments/explain",
+        json={"rule": {"all": [{"sector": workplaces.sector}, {"organisation": public}]},
+              "customer_id": str(workplaces.ids["p1"])},
+        headers=as_role[Role.MARKETING],
+    ).json()  # fmt: skip
+    assert explained["member"] is True
+    assert [c["path"] for c in explained["conditions"]] == ["rule", "all.0", "all.1"]
+
+    bad = client.post(
+        "/segments/preview",
+        json={"rule": {"organisation": {"field": "customer_type", "op": ">", "value": "x"}}},
+        headers=as_role[Role.MARKETING],
+    )
+    assert bad.status_code == 422
+    assert bad.json()["detail"][0]["loc"] == ["body", "rule", "organisation", "op"]
