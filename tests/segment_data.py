@@ -146,8 +146,8 @@ def build_cast(services: Services) -> Cast:
 
 @dataclass
 class Workplaces:
-    """People in a sector of their own and the organisations they work for: p1 at a public
-    organisation, p2 at a private partner that bought once, p3 once at the public one (ended),
+    """People in a sector of their own and the organisations they work for: p1 (with an
+    e-mail marketing consent) at a public organisation, p2 at a private partner that bought once, p3 once at the public one (ended),
     p4 nowhere."""
 
     sector: str
@@ -187,6 +187,7 @@ def build_workplaces(services: Services) -> Workplaces:
         name: register(name, "person", "individual", places.sector)
         for name in ["p1", "p2", "p3", "p4"]
     }
+    crm.record_touchpoint(people["p1"], at(8), *EMAIL_CONSENT)
     crm.start_affiliation(people["p1"], at(10), public, "CIO")
     crm.start_affiliation(people["p2"], at(10), private, None)
     crm.start_affiliation(people["p3"], at(10), public, None)
