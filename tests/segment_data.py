@@ -147,8 +147,8 @@ def build_cast(services: Services) -> Cast:
 @dataclass
 class Workplaces:
     """People in a sector of their own and the organisations they work for: p1 (with an
-    e-mail marketing consent) at a public organisation, p2 at a private partner that bought once, p3 once at the public one (ended),
-    p4 nowhere."""
+    e-mail marketing consent) at a public organisation, p2 at a private partner that bought
+    once, p3 once at the public one (ended), p4 nowhere."""
 
     sector: str
     organisation_sector: str
