@@ -27,6 +27,7 @@ from crm.adapters.postgres.event_store import event_store_env
 from crm.adapters.postgres.event_streams import EventPositions, EventStreams
 from crm.adapters.postgres.identity_index import PostgresIdentityIndex
 from crm.adapters.postgres.import_log import PostgresImportLog
+from crm.adapters.postgres.import_mappings import PostgresImportMappings
 from crm.adapters.postgres.migrations import migrate
 from crm.adapters.postgres.pool import open_pool
 from crm.adapters.postgres.retention_log import RetentionLog
@@ -79,6 +80,7 @@ class Services:
     views: LiveViews
     projector: Projector
     import_log: PostgresImportLog
+    import_mappings: PostgresImportMappings
     privacy: Privacy
     access_log: AccessLog
     retention_log: RetentionLog
@@ -166,6 +168,7 @@ def build_services(settings: Settings) -> Services:
         views=views,
         projector=projector,
         import_log=PostgresImportLog(pool),
+        import_mappings=PostgresImportMappings(pool),
         privacy=Privacy(
             crm, PostgresErasureRegister(pool, keys), SnapshotPurger(pool), vacuum_after_erasure
         ),

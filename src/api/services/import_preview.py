@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 from api.bootstrap.wiring import Services
-from crm.application.import_formats import ColumnMapping, RowError, field_for, open_import
+from crm.application.import_formats import ColumnMapping, RowError, open_import
 from crm.application.imports import (
     Importer,
     ImportReport,
@@ -69,7 +69,7 @@ def preview_import(
     preview = ImportPreview(opened.file_format, opened.encoding, opened.mapping)
     for line, raw in itertools.islice(opened.rows, rows):
         if isinstance(raw, dict) and not preview.columns:
-            preview.columns = [(c, field_for(opened.mapping.name, c)) for c in raw if c]
+            preview.columns = [(c, opened.mapping.field_for(c)) for c in raw if c]
         parsed = parse_row(
             line, raw, opened.mapping, request.recorded_by, request.options.time_zone
         )
@@ -81,7 +81,7 @@ def preview_import(
     dry = ImportRequest(
         request.source,
         request.recorded_by,
-        opened.mapping.name,
+        opened.mapping if opened.mapping.saved else opened.mapping.name,
         opened.file_format,
         request.options,
         dry_run=True,

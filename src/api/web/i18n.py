@@ -686,6 +686,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "field.file": ("Tiedosto", "File"),
     "field.mapping": ("Tiedoston muoto", "File format"),
     "field.timezone": ("Aikavyöhyke", "Time zone"),
+    "field.mapping_name": ("Vastaavuuden nimi", "Mapping name"),
+    "field.mapping_kind": ("Kohtaaminen", "Touchpoint"),
     "field.customer": ("Asiakas", "Customer"),
     # Vocabulary values
     "value.person": ("henkilö", "person"),
@@ -775,6 +777,21 @@ TEXTS: dict[str, tuple[str, str]] = {
     "kind.recommendation_given": ("Suositteli", "Recommendation"),
     # Segment builder
     "imports.title": ("Tuo tiedosto", "Import a file"),
+    "imports.map_columns": ("Sarakkeiden vastaavuus", "Column mapping"),
+    "imports.map_help": (
+        "Valitse, mihin kenttään kukin sarake tallennetaan, ja anna vastaavuudelle nimi:"
+        " se tallentuu seuraavia samanlaisia tiedostoja varten.",
+        "Choose the field each column fills and name the mapping: it is saved for the next"
+        " file of this kind.",
+    ),
+    "imports.mapping_kind": ("Jokainen rivi on kohtaaminen", "Every row is a touchpoint"),
+    "imports.mapping_name": ("Tallenna nimellä", "Save under the name"),
+    "imports.map_save": ("Tallenna ja esikatsele", "Save and preview"),
+    "imports.ignore": ("(ei tuoda)", "(not imported)"),
+    "imports.mapping_needs_email": (
+        "Sarakkeet: jonkin sarakkeen on oltava sähköposti (email).",
+        "Columns: one column must be the e-mail address (email).",
+    ),
     "imports.upload": ("Valitse tiedosto", "Choose a file"),
     "imports.file": ("Tiedosto", "File"),
     "imports.file_help": (

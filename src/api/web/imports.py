@@ -4,6 +4,8 @@ row errors to download."""
 
 from __future__ import annotations
 
+import itertools
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -18,7 +20,8 @@ from api.services.upload_staging import UploadStaging
 from api.web.i18n import field_problem, translate
 from api.web.session import language_of, page_user
 from api.web.templating import redirect, render
-from crm.application.import_formats import MAPPINGS, ReportOptions
+from crm.application.import_formats import MAPPINGS, ColumnMapping, ReportOptions, open_import
+from crm.application.import_formats.mappings import SAVED_PREFIX, saved_mapping
 from crm.application.imports import (
     Importer,
     ImportFailedError,
@@ -26,13 +29,15 @@ from crm.application.imports import (
     import_file,
 )
 from crm.application.users import User
-from crm.domain.calendar import TIME_ZONE_NAME, zone_named
+from crm.domain.calendar import HELSINKI, TIME_ZONE_NAME, zone_named
 from crm.domain.errors import InvalidFieldError
+from crm.domain.events import TOUCHPOINT_KINDS
 
 router = APIRouter(prefix="/ui/imports", include_in_schema=False)
 Importing = Annotated[User, Depends(page_user)]
 STAGING = UploadStaging()
 MAX_SOURCE = 200
+MAX_COLUMNS = 100
 
 
 def _services(request: Request) -> Services:
@@ -48,13 +53,30 @@ def _form_values(form: Any) -> dict[str, str]:
     }
 
 
+COMMON_FIELDS = (
+    "email", "name", "first_name", "last_name", "phone", "occurred_at", "institution", "channel",
+    "notes",
+)  # fmt: skip
+MAX_MAPPING_NAME = 100
+
+
+def mappable_fields() -> list[str]:
+    """The fields a column can fill: the person and the time, then every touchpoint field."""
+    own = {f.name for kind in TOUCHPOINT_KINDS.values() for f in kind.own_fields()}
+    return [*COMMON_FIELDS, *sorted(own - set(COMMON_FIELDS))]
+
+
 def _request(
     services: Services, user: User, values: dict[str, str], language: str
 ) -> tuple[ImportRequest | None, list[str]]:
     """The import the form asks for, or the problems with the form."""
     problems = []
-    mapping = values["mapping"] or None
-    if mapping is not None and mapping not in MAPPINGS:
+    mapping: str | ColumnMapping | None = values["mapping"] or None
+    if isinstance(mapping, str) and mapping.startswith(SAVED_PREFIX):
+        mapping = services.import_mappings.get(mapping)
+        if mapping is None:
+            problems.append(field_problem(language, "mapping", "not_found"))
+    elif mapping is not None and mapping not in MAPPINGS:
         problems.append(field_problem(language, "mapping", "literal_error"))
     try:
         zone = zone_named(values["timezone"])
@@ -84,6 +106,10 @@ def _page(
         {
             "values": values,
             "mappings": list(MAPPINGS.values()),
+            "saved_mappings": _services(request).import_mappings.every(),
+            "mappable_fields": mappable_fields(),
+            "touchpoint_kinds": list(TOUCHPOINT_KINDS),
+            "headers": [],
             "errors": errors or [],
             "preview": None,
             "token": "",
@@ -140,9 +166,51 @@ async def _preview(
             if error.field == "mapping"
             else field_problem(language, error.field, "invalid")
         )
-        return _page(request, values, errors=[problem], token=token)
+        headers = await run_in_threadpool(_headers, path)
+        return _page(request, values, errors=[problem], token=token, headers=headers)
     values["mapping"] = preview.mapping.name
-    return _page(request, values, preview=preview, token=token)
+    headers = [column for column, _ in preview.columns] if preview.file_format != "ndjson" else []
+    return _page(request, values, preview=preview, token=token, headers=headers)
+
+
+def _headers(path: Path) -> list[str]:
+    """The file's column names, read as a plain table (for mapping them by hand)."""
+    with path.open("rb") as stream:
+        opened = open_import(stream, mapping="native", options=ReportOptions(HELSINKI))
+        for _, raw in itertools.islice(opened.rows, 50):
+            if isinstance(raw, dict):
+                return [column for column in raw if column][:MAX_COLUMNS]
+    return []
+
+
+def _mapping_from(form: Any, language: str) -> tuple[ColumnMapping | None, list[str]]:
+    """The column mapping chosen on the page, or the problems with it."""
+    problems = []
+    name = str(form.get("mapping_name") or "").strip()
+    kind = str(form.get("mapping_kind") or "")
+    if not name or len(name) > MAX_MAPPING_NAME:
+        problems.append(
+            field_problem(
+                language,
+                "mapping_name",
+                "missing" if not name else "string_too_long",
+                {"max_length": MAX_MAPPING_NAME},
+            )
+        )
+    if kind not in TOUCHPOINT_KINDS:
+        problems.append(field_problem(language, "mapping_kind", "literal_error"))
+    fields = set(mappable_fields())
+    columns: dict[str, str] = {}
+    for index in range(MAX_COLUMNS):
+        column = str(form.get(f"column_{index}") or "")
+        chosen = str(form.get(f"field_{index}") or "")
+        if column and chosen in fields:
+            columns[column] = chosen
+    if "email" not in columns.values():
+        problems.append(translate(language, "imports.mapping_needs_email"))
+    if problems:
+        return None, problems
+    return saved_mapping(name, kind, columns, {}), []
 
 
 @router.post("/run")
@@ -159,6 +227,15 @@ async def run_form(request: Request, user: Importing) -> Response:
         problems.append(translate(language, "imports.expired"))
     if import_request is None or problems or path is None:
         return _page(request, values, errors=problems)
+    if form.get("action") == "map":
+        chosen, mapping_problems = _mapping_from(form, language)
+        if chosen is None:
+            headers = await run_in_threadpool(_headers, path)
+            return _page(request, values, errors=mapping_problems, token=token, headers=headers)
+        services.import_mappings.save(chosen, user.name)
+        values["mapping"] = chosen.name
+        import_request.mapping = chosen
+        return await _preview(request, user, values, token, import_request)
     if form.get("action") == "preview":
         return await _preview(request, user, values, token, import_request)
     importer = Importer(services.crm, services.import_log)

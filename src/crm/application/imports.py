@@ -149,12 +149,15 @@ def parse_row(
         return raw
     values: dict[str, str] = dict(mapping.defaults)
     mapping_name = mapping.name
+    builtin = mapping_name in MAPPINGS
     for column, text in raw.items():
         if column is None or text is None:
             continue
         cleaned = text.strip()
         if cleaned:
-            name = field_for(mapping_name, column)
+            name = field_for(mapping_name, column) if builtin else mapping.field_for(column)
+            if not name:
+                continue
             if "\0" in cleaned:
                 # PostgreSQL text cannot hold NUL, whichever field (a name too) it is in.
                 return RowError(line, name, "contains a NUL character")
@@ -641,7 +644,7 @@ class ImportRequest:
 
     source: str
     recorded_by: str
-    mapping: str | None = None
+    mapping: str | ColumnMapping | None = None
     file_format: str | None = None
     options: ReportOptions = field(default_factory=lambda: ReportOptions(HELSINKI))
     dry_run: bool = False
@@ -670,7 +673,7 @@ def import_file(
     stream.seek(0)
     opened = open_import(
         stream,
-        mapping=detected.mapping.name,
+        mapping=detected.mapping if detected.mapping.saved else detected.mapping.name,
         file_format=detected.file_format,
         options=request.options,
     )

@@ -95,3 +95,56 @@ def test_an_unrecognised_file_and_a_bad_zone_are_named_on_the_page(
     )
     assert zone.status_code == 422 and "Aikavyöhyke" in zone.text
     manager.close()
+
+
+def test_an_unknown_file_is_mapped_by_hand_saved_under_a_name_and_imported(
+    app: FastAPI, services: Services
+) -> None:
+    tag = uuid.uuid4().hex[:8]
+    email = f"kalle-{tag}@example.fi"
+    unknown = (
+        "Osallistuja;Osoite;Päivä;Tapahtuma;Muuta\r\n"
+        f"Kalle Kävijä;{email};14.3.2025 10.00;Rekrymessut;ei tuoda\r\n"
+    ).encode("cp1252")
+    manager = sign_in(app, new_user(services, Role.ACCOUNT_MANAGER))
+    page = manager.post(
+        "/ui/imports",
+        data={"csrf_token": page_csrf(manager), "timezone": "Europe/Helsinki"},
+        files={"file": ("tuntematon.csv", unknown, "text/csv")},
+    )
+    assert page.status_code == 422 and 'id="column-mapping" open' in page.text
+    token = re.search(r'name="token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+    columns = re.findall(r'name="column_(\d+)" value="([^"]+)"', page.text)
+    assert [c for _, c in columns] == ["Osallistuja", "Osoite", "Päivä", "Tapahtuma", "Muuta"]
+    choice = {"Osallistuja": "name", "Osoite": "email", "Päivä": "occurred_at",
+              "Tapahtuma": "fair_name"}  # fmt: skip
+    form = {
+        "csrf_token": page_csrf(manager),
+        "token": token,
+        "timezone": "Europe/Helsinki",
+        "action": "map",
+        "mapping_kind": "fair_visited",
+        "mapping_name": f"Messut {tag}",
+    }
+    for index, column in columns:
+        form[f"column_{index}"] = column
+        form[f"field_{index}"] = choice.get(column, "")
+    without_email = manager.post("/ui/imports/run", data={**form, "field_1": ""})
+    assert without_email.status_code == 422 and "sähköposti" in without_email.text
+    mapped = manager.post("/ui/imports/run", data=form)
+    assert mapped.status_code == 200, mapped.text
+    assert f"saved:Messut {tag}" in mapped.text
+    preview = re.search(r'id="import-preview">(.*?)</table>', mapped.text, re.S)
+    assert preview and "Kalle Kävijä" in preview.group(1) and "Rekrymessut" in preview.group(1)
+    assert "ei tuoda" not in preview.group(1)
+
+    ran = manager.post(
+        "/ui/imports/run",
+        data={"csrf_token": page_csrf(manager), "token": token, "action": "import",
+              "mapping": f"saved:Messut {tag}", "timezone": "Europe/Helsinki"},
+    )  # fmt: skip
+    assert ran.status_code == 303, ran.text
+    assert services.crm.find_by_email(email) is not None
+    # The next such file finds the mapping in the list.
+    assert f'value="saved:Messut {tag}"' in manager.get("/ui/imports").text
+    manager.close()
