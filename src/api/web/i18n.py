@@ -904,6 +904,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "rulefield.sector": ("Toimiala", "Sector"),
     "rulefield.institution": ("Korkeakoulu", "Institution"),
     "rulefield.account_manager": ("Asiakkuusvastaava", "Account manager"),
+    "rulefield.partner_tier": ("Kumppanuustaso", "Partner tier"),
     "rulefield.lifecycle_stage": ("Elinkaaren vaihe", "Lifecycle stage"),
     "ruleop.eq": ("on", "is"),
     "ruleop.ne": ("ei ole", "is not"),

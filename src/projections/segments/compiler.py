@@ -83,6 +83,8 @@ FIELD_SQL: dict[str, str] = {
     "institution": "c.institution",
     "account_manager": "c.account_manager",
     "lifecycle_stage": STAGE_SQL.strip(),
+    # A partner's tier while the membership lasts; none once it ended.
+    "partner_tier": "CASE WHEN c.membership_active THEN c.membership_tier END",
 }
 assert set(FIELD_SQL) == set(FIELDS)
 CASTS = {"number": "numeric", "integer": "numeric", "datetime": "timestamptz", "text": "text"}

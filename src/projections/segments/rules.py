@@ -35,7 +35,13 @@ from pydantic import (
 )
 
 from crm.domain.events import TOUCHPOINT_KINDS
-from crm.domain.vocabulary import CUSTOMER_KINDS, CUSTOMER_TYPES, INSTITUTIONS, PURPOSES
+from crm.domain.vocabulary import (
+    CUSTOMER_KINDS,
+    CUSTOMER_TYPES,
+    INSTITUTIONS,
+    MEMBERSHIP_TIERS,
+    PURPOSES,
+)
 from projections.views.indicators import NPS_LOWEST_SCORES, STAGE_PRECEDENCE
 
 STAGES = STAGE_PRECEDENCE
@@ -74,6 +80,7 @@ FIELDS: dict[str, tuple[FieldType, tuple[str, ...] | None]] = {
     "institution": ("text", INSTITUTIONS),
     "account_manager": ("text", None),
     "lifecycle_stage": ("text", STAGES),
+    "partner_tier": ("text", MEMBERSHIP_TIERS),
 }
 """Indicator fields a comparison may name: (type, allowed values or None for free text)."""
 

@@ -512,6 +512,9 @@ def test_a_person_is_selected_by_the_organisation_they_work_for(
     assert selected({"organisation": public}) == {"p1"}  # p3's affiliation ended
     assert selected({"not": {"organisation": public}}) == {"p2", "p3", "p4"}
     assert selected({"organisation": {"lifecycle_stage": "partner"}}) == {"p2"}
+    paid = {"field": "partner_tier", "op": "=", "value": "paid"}
+    assert selected({"organisation": paid}) == {"p2"}
+    assert selected({"organisation": {**paid, "value": "free"}}) == set()
     assert selected({"organisation": {"sector": workplaces.organisation_sector}}) == {"p1"}
     assert selected(
         {"organisation": {"any": [public, {"field": "recency_score", "op": ">=", "value": 1}]}}
