@@ -836,6 +836,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "imports.errors_csv": ("Lataa rivivirheet (CSV)", "Download the row errors (CSV)"),
     "imports.errors_first": ("ensimmäiset", "the first"),
     "imports.status.completed": ("valmis", "completed"),
+    "imports.progress": (
+        "Sivu päivittyy itsestään. Rivejä käsitelty:",
+        "The page refreshes by itself. Rows handled:",
+    ),
     "imports.status.running": ("käynnissä", "running"),
     "imports.status.failed": ("keskeytyi", "failed"),
     "imports.status.dry_run": ("kuivaharjoitus", "dry run"),

@@ -5,6 +5,8 @@ row errors to download."""
 from __future__ import annotations
 
 import itertools
+import logging
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -24,9 +26,9 @@ from crm.application.import_formats import MAPPINGS, ColumnMapping, ReportOption
 from crm.application.import_formats.mappings import SAVED_PREFIX, saved_mapping
 from crm.application.imports import (
     Importer,
-    ImportFailedError,
     ImportRequest,
     import_file,
+    planned_import,
 )
 from crm.application.users import User
 from crm.domain.calendar import HELSINKI, TIME_ZONE_NAME, zone_named
@@ -36,6 +38,10 @@ from crm.domain.events import TOUCHPOINT_KINDS
 router = APIRouter(prefix="/ui/imports", include_in_schema=False)
 Importing = Annotated[User, Depends(page_user)]
 STAGING = UploadStaging()
+RUNNING = ThreadPoolExecutor(2, thread_name_prefix="web-import")
+"""Imports started from the page run here, two at a time, while their report page refreshes."""
+REFRESH_SECONDS = 2
+log = logging.getLogger(__name__)
 MAX_SOURCE = 200
 MAX_COLUMNS = 100
 
@@ -238,21 +244,40 @@ async def run_form(request: Request, user: Importing) -> Response:
         return await _preview(request, user, values, token, import_request)
     if form.get("action") == "preview":
         return await _preview(request, user, values, token, import_request)
-    importer = Importer(services.crm, services.import_log)
 
-    def run() -> str:
+    def plan() -> tuple[str, str]:
         with path.open("rb") as stream:
-            report, _ = import_file(importer, stream, import_request)
-        return report.import_id
+            import_id, mapping, _ = planned_import(stream, import_request)
+        return import_id, mapping.name
 
     try:
-        import_id = await run_in_threadpool(run)
-    except ImportFailedError as error:
-        return _page(request, values, errors=[str(error)], status=503, token=token)
+        import_id, mapping_name = await run_in_threadpool(plan)
     except InvalidFieldError:
         return _page(request, values, errors=[translate(language, "imports.unrecognised")])
-    STAGING.discard(user.name, token)
+    earlier = services.import_log.get(import_id)
+    if earlier is not None and earlier.status in ("completed", "running"):
+        # The same file again: its import is done, or under way.
+        if earlier.status == "completed":
+            STAGING.discard(user.name, token)
+        return redirect(request, f"/ui/imports/{import_id}")
+    # Recorded before the page answers, so the report page finds it while it runs.
+    services.import_log.start(import_id, import_request.source, mapping_name)
+    RUNNING.submit(_run_staged, services, user.name, token, path, import_request)
     return redirect(request, f"/ui/imports/{import_id}")
+
+
+def _run_staged(
+    services: Services, user_name: str, token: str, path: Path, import_request: ImportRequest
+) -> None:
+    """Import a staged upload (in the background; its progress is in the import log), then
+    discard it. A failure is recorded on the import by the importer."""
+    try:
+        with path.open("rb") as stream:
+            import_file(Importer(services.crm, services.import_log), stream, import_request)
+    except Exception:
+        log.exception("import of a staged upload stopped")
+    finally:
+        STAGING.discard(user_name, token)
 
 
 def _report_or_404(request: Request, import_id: str) -> Any:
@@ -267,7 +292,9 @@ def report_page(request: Request, user: Importing, import_id: str) -> HTMLRespon
     report = _report_or_404(request, import_id)
     if report is None:
         return render(request, "error.html", {"message": "error.not_found"}, status=404)
-    return render(request, "import_report.html", {"report": report})
+    return render(
+        request, "import_report.html", {"report": report, "refresh_seconds": REFRESH_SECONDS}
+    )
 
 
 @router.get("/{import_id}/errors.csv", responses={200: {"content": {"text/csv": {}}}})

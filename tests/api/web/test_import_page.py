@@ -7,14 +7,28 @@ from __future__ import annotations
 import csv
 import io
 import re
+import time
 import uuid
 
 from fastapi import FastAPI
+from fastapi.testclient import TestClient
 
 from api.bootstrap.wiring import Services
 from crm.application.users import Role
 from tests.api.web_client import new_user, page_csrf, sign_in
 from tests.import_files import zoom_attendee_report
+
+
+def finished(client: TestClient, report_url: str) -> str:
+    """The report page once the import (run in the background) is no longer running; while
+    it runs, the page says so and refreshes itself."""
+    for _ in range(300):
+        page = client.get(report_url).text
+        if 'id="import-status">käynnissä' not in page:
+            return page
+        assert 'http-equiv="refresh"' in page
+        time.sleep(0.1)
+    raise AssertionError("the import kept running")
 
 
 def test_an_upload_is_previewed_as_a_dry_run_then_imported_with_a_report_and_error_csv(
@@ -57,8 +71,8 @@ def test_an_upload_is_previewed_as_a_dry_run_then_imported_with_a_report_and_err
     )  # fmt: skip
     assert ran.status_code == 303, ran.text
     report_url = ran.headers["location"]
+    shown = finished(manager, report_url)
     assert services.crm.find_by_email(attendee) is not None
-    shown = manager.get(report_url).text
     assert 'id="import-status">valmis' in shown
     errors = manager.get(report_url + "/errors.csv")
     assert errors.status_code == 200
@@ -144,6 +158,7 @@ def test_an_unknown_file_is_mapped_by_hand_saved_under_a_name_and_imported(
               "mapping": f"saved:Messut {tag}", "timezone": "Europe/Helsinki"},
     )  # fmt: skip
     assert ran.status_code == 303, ran.text
+    finished(manager, ran.headers["location"])
     assert services.crm.find_by_email(email) is not None
     # The next such file finds the mapping in the list.
     assert f'value="saved:Messut {tag}"' in manager.get("/ui/imports").text

@@ -55,7 +55,8 @@ def test_an_account_manager_previews_and_imports_a_zoom_report(
     assert scroll <= 0
 
     page.get_by_role("button", name="Tuo", exact=True).click()
-    expect(page.locator("#import-status")).to_have_text("valmis")
+    # The import runs in the background; its page refreshes until it is done.
+    expect(page.locator("#import-status")).to_have_text("valmis", timeout=60_000)
     assert services.crm.find_by_email(attendee) is not None
     page.screenshot(path=str(screenshots / f"import-report-{width}.png"), full_page=True)
     with page.expect_download() as download_info:
