@@ -24,7 +24,7 @@ from api.bootstrap.settings import Settings
 from api.bootstrap.wiring import Services, build_services
 from api.http.app import create_app
 from crm.application.users import Role
-from tests.segment_data import Cast, build_cast
+from tests.segment_data import Cast, Workplaces, build_cast, build_workplaces
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -92,6 +92,12 @@ def as_role(tokens: dict[Role, str]) -> dict[Role, dict[str, str]]:
 def cast(services: Services) -> Cast:
     """The segment tests' customers with known journeys, in a sector of their own per module."""
     return build_cast(services)
+
+
+@pytest.fixture(scope="module")
+def workplaces(services: Services) -> Workplaces:
+    """People and the organisations they work for, in sectors of their own per module."""
+    return build_workplaces(services)
 
 
 @pytest.fixture

@@ -85,6 +85,7 @@ def wait(services: Services, position: int) -> None:
         tables.touchpoints,
         tables.consents,
         tables.directory,
+        tables.organisations,
     ):
         assert view.wait_for(position, 20), view.name
 
@@ -141,3 +142,56 @@ def build_cast(services: Services) -> Cast:
     cast.position = max(cast.position, services.projector.head())
     wait(services, cast.position)
     return cast
+
+
+@dataclass
+class Workplaces:
+    """People in a sector of their own and the organisations they work for: p1 (with an
+    e-mail marketing consent) at a public organisation, p2 at a private partner that bought
+    once, p3 once at the public one (ended), p4 nowhere."""
+
+    sector: str
+    organisation_sector: str
+    ids: dict[str, UUID] = field(default_factory=dict)
+    position: int = 0
+
+    def letters(self, ids: set[UUID]) -> set[str]:
+        return {name for name, customer_id in self.ids.items() if customer_id in ids}
+
+
+def build_workplaces(services: Services) -> Workplaces:
+    crm = services.crm
+    places = Workplaces(f"People-{uuid.uuid4().hex[:8]}", f"Org-{uuid.uuid4().hex[:8]}")
+
+    def register(name: str, kind: str, customer_type: str, sector: str) -> UUID:
+        recorded = crm.register_customer(
+            at(0),
+            **registration(
+                kind,
+                customer_type=customer_type,
+                name=f"{name.upper()} {places.sector}",
+                email=f"{name}-{uuid.uuid4().hex[:8]}@example.fi",
+                sector=sector,
+            ),
+        )
+        places.ids[name] = recorded.customer_id
+        return recorded.customer_id
+
+    public = register("public", "organisation", "public_organisation", places.organisation_sector)
+    private = register("private", "organisation", "private_organisation", "elsewhere")
+    crm.record_touchpoint(
+        private, at(5), "partner_membership_started", {"tier": "paid", "notes": None}
+    )
+    crm.record_touchpoint(private, at(6), *purchase("500.00"))
+    people = {
+        name: register(name, "person", "individual", places.sector)
+        for name in ["p1", "p2", "p3", "p4"]
+    }
+    crm.record_touchpoint(people["p1"], at(8), *EMAIL_CONSENT)
+    crm.start_affiliation(people["p1"], at(10), public, "CIO")
+    crm.start_affiliation(people["p2"], at(10), private, None)
+    crm.start_affiliation(people["p3"], at(10), public, None)
+    crm.end_affiliation(people["p3"], at(20), public)
+    places.position = services.projector.head()
+    wait(services, places.position)
+    return places

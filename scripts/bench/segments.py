@@ -138,7 +138,7 @@ def bench_export(services: Services, now: datetime, runs: int) -> None:
     )
     print(f"consenting customers per purpose: {sizes}")
     print(
-        f"CSV export ({purpose}): {len(export.rows)} rows, {len(export.text) / 1e6:.2f} MB,"
+        f"CSV export ({purpose}): {len(export.rows)} rows, {len(export.content) / 1e6:.2f} MB,"
         f" median {export_ms:.0f} ms (recorded + access-logged)"
     )
 

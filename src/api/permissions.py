@@ -54,6 +54,8 @@ PUBLIC_PATHS = frozenset(
         "/",
         "/ui/login",
         "/ui/language/{language}",
+        # Signed with the e-mail tool's shared secret instead of a token (api.http.signatures).
+        "/mail-feedback/webhook",
     }
 )
 """Paths anyone may open without credentials."""
@@ -128,6 +130,7 @@ ENDPOINT_PERMISSIONS: dict[tuple[str, str], Permission | None] = {
     ("GET", "/segments/{segment_id}/sizes"): Permission.MANAGE_SEGMENTS,
     ("GET", "/segments/{segment_id}/members"): Permission.MANAGE_SEGMENTS,
     ("GET", "/segment-exports"): Permission.RUN_PRIVACY,
+    ("POST", "/mail-feedback/files"): Permission.MANAGE_SEGMENTS,
     ("GET", "/customers/{customer_id}/segments"): Permission.READ_CUSTOMERS,
     ("GET", "/ui/segments"): Permission.MANAGE_SEGMENTS,
     ("GET", "/ui/segments/new"): Permission.MANAGE_SEGMENTS,
@@ -165,6 +168,11 @@ ENDPOINT_PERMISSIONS: dict[tuple[str, str], Permission | None] = {
     ("POST", "/ui/customers/{customer_id}/entries/{version}/retraction"): (
         Permission.RECORD_TOUCHPOINTS
     ),
+    ("GET", "/ui/imports"): Permission.RECORD_TOUCHPOINTS,
+    ("POST", "/ui/imports"): Permission.RECORD_TOUCHPOINTS,
+    ("POST", "/ui/imports/run"): Permission.RECORD_TOUCHPOINTS,
+    ("GET", "/ui/imports/{import_id}"): Permission.RECORD_TOUCHPOINTS,
+    ("GET", "/ui/imports/{import_id}/errors.csv"): Permission.RECORD_TOUCHPOINTS,
     ("GET", "/ui/dashboard"): Permission.READ_CUSTOMERS,
     ("GET", "/ui/privacy/consent-audit"): Permission.RUN_PRIVACY,
     ("GET", "/ui/privacy/consent-audit.csv"): Permission.RUN_PRIVACY,

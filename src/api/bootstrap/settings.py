@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -12,6 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from crm.adapters.postgres.event_store import DEFAULT_POOL_SIZE
 from crm.application.retention import RETENTION_MONTHS
 from crm.domain.consents import CONSENT_VALIDITY_MONTHS
+from crm.domain.vocabulary import PURPOSES
 from projections.engine.runner import DEFAULT_BATCH_SIZE
 from projections.views.indicators import DEFAULT_HALF_LIFE_DAYS, MIN_HALF_LIFE_DAYS
 
@@ -98,6 +100,22 @@ class Settings(BaseSettings):
         default=["tuni.fi", "tamk.fi"],
         description="E-mail domains of the provider's own staff: their rows in imported"
         " attendance reports are not customers' touchpoints.",
+    )
+    mail_webhook_secret: SecretStr | None = Field(
+        default=None,
+        description="Shared secret the e-mail tool signs its webhook calls with (HMAC-SHA256);"
+        " unset: POST /mail-feedback/webhook answers 404.",
+    )
+    mail_webhook_tolerance_seconds: int = Field(
+        default=300,
+        ge=1,
+        le=3600,
+        description="How far a webhook call's signed timestamp may be from now; older or"
+        " later calls are refused as replays.",
+    )
+    mail_feedback_purpose: Literal[PURPOSES] = Field(  # type: ignore[valid-type]
+        default="newsletter",
+        description="The consent an unsubscribe in the e-mail tool withdraws.",
     )
     read_wait_timeout: float = Field(
         default=2.0, ge=0, le=30, description="Longest a read waits for a given log position."

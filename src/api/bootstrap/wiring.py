@@ -28,6 +28,7 @@ from crm.adapters.postgres.event_store import event_store_env
 from crm.adapters.postgres.event_streams import EventPositions, EventStreams
 from crm.adapters.postgres.identity_index import PostgresIdentityIndex
 from crm.adapters.postgres.import_log import PostgresImportLog
+from crm.adapters.postgres.import_mappings import PostgresImportMappings
 from crm.adapters.postgres.migrations import migrate
 from crm.adapters.postgres.pool import open_pool
 from crm.adapters.postgres.retention_log import RetentionLog
@@ -86,6 +87,7 @@ class Services:
     views: LiveViews
     projector: Projector
     import_log: PostgresImportLog
+    import_mappings: PostgresImportMappings
     privacy: Privacy
     access_log: AccessLog
     retention_log: RetentionLog
@@ -183,6 +185,7 @@ def build_services(settings: Settings) -> Services:
         views=views,
         projector=projector,
         import_log=import_log,
+        import_mappings=PostgresImportMappings(pool),
         privacy=Privacy(
             crm,
             PostgresErasureRegister(pool, keys),

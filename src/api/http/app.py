@@ -20,6 +20,7 @@ from api.http.routes import (
     health,
     imports,
     indicators,
+    mail_feedback,
     organisations,
     pipeline,
     privacy,
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(customers.router)
     app.include_router(touchpoints.router)
     app.include_router(imports.router)
+    app.include_router(mail_feedback.router)
     app.include_router(privacy.router)
     app.include_router(indicators.router)
     app.include_router(consents.router)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-UPLOAD_PATHS = ("/imports",)
+UPLOAD_PATHS = ("/imports", "/mail-feedback/files", "/ui/imports")
 
 
 class RequestTooLargeError(HTTPException):

@@ -20,6 +20,7 @@ from api.web import (
     admin,
     customer_edits,
     customers,
+    imports,
     insights,
     pipeline,
     privacy,
@@ -110,6 +111,7 @@ def install_web(app: FastAPI) -> None:
     app.include_router(customers.router)
     app.include_router(admin.router)
     app.include_router(service_tokens.router)
+    app.include_router(imports.router)
     app.include_router(insights.router)
     app.include_router(privacy.router)
     app.include_router(privacy_requests.router)

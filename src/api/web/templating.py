@@ -30,6 +30,7 @@ NAVIGATION: tuple[tuple[str, str, Permission], ...] = (
     ("nav.erasures", "/ui/privacy/requests", Permission.RUN_PRIVACY),
     ("nav.access_log", "/ui/privacy/access-log", Permission.RUN_PRIVACY),
     ("nav.segments", "/ui/segments", Permission.MANAGE_SEGMENTS),
+    ("nav.imports", "/ui/imports", Permission.RECORD_TOUCHPOINTS),
     ("nav.users", "/ui/admin/users", Permission.MANAGE_USERS),
     ("nav.service_tokens", "/ui/admin/service-tokens", Permission.MANAGE_USERS),
 )

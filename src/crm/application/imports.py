@@ -161,12 +161,15 @@ def parse_row(
         return raw
     values: dict[str, str] = dict(mapping.defaults)
     mapping_name = mapping.name
+    builtin = mapping_name in MAPPINGS
     for column, text in raw.items():
         if column is None or text is None:
             continue
         cleaned = text.strip()
         if cleaned:
-            name = field_for(mapping_name, column)
+            name = field_for(mapping_name, column) if builtin else mapping.field_for(column)
+            if not name:
+                continue
             if "\0" in cleaned:
                 # PostgreSQL text cannot hold NUL, whichever field (a name too) it is in.
                 return RowError(line, name, "contains a NUL character")
@@ -655,10 +658,24 @@ class ImportRequest:
 
     source: str
     recorded_by: str
-    mapping: str | None = None
+    mapping: str | ColumnMapping | None = None
     file_format: str | None = None
     options: ReportOptions = field(default_factory=lambda: ReportOptions(HELSINKI))
     dry_run: bool = False
+
+
+def planned_import(stream: IO[bytes], request: ImportRequest) -> tuple[str, ColumnMapping, str]:
+    """What importing a seekable file would be: its import id (from the mapping and the
+    bytes), its mapping and its file format. Raises `UnrecognisedFormatError`."""
+    detected = open_import(
+        stream, mapping=request.mapping, file_format=request.file_format, options=request.options
+    )
+    fingerprint = ImportFingerprint(detected.mapping.name)
+    stream.seek(0)
+    while block := stream.read(1 << 20):
+        fingerprint.update(block)
+    stream.seek(0)
+    return fingerprint.import_id, detected.mapping, detected.file_format
 
 
 def import_file(
@@ -669,23 +686,15 @@ def import_file(
 ) -> tuple[ImportReport, bool]:
     """Import a seekable file; the report, and whether it is an earlier run's (the same file
     was imported before: nothing is done again). Raises `UnrecognisedFormatError`."""
-    detected = open_import(
-        stream, mapping=request.mapping, file_format=request.file_format, options=request.options
-    )
-    fingerprint = ImportFingerprint(detected.mapping.name)
-    stream.seek(0)
-    while block := stream.read(1 << 20):
-        fingerprint.update(block)
-    import_id = fingerprint.import_id
+    import_id, mapping, file_format = planned_import(stream, request)
     if not request.dry_run:
         earlier = importer.log.get(import_id)
         if earlier is not None and earlier.status == "completed":
             return earlier, True
-    stream.seek(0)
     opened = open_import(
         stream,
-        mapping=detected.mapping.name,
-        file_format=detected.file_format,
+        mapping=mapping if mapping.saved else mapping.name,
+        file_format=file_format,
         options=request.options,
     )
     report = importer.run(

@@ -22,6 +22,7 @@ from uuid import UUID
 
 from psycopg.rows import DictRow
 
+from crm.domain.consents import consent_covers
 from projections.engine.generations import LiveViews
 from projections.segments.rules import (
     FIELDS,
@@ -37,6 +38,7 @@ from projections.segments.rules import (
     Sector,
     Touchpoints,
     WebinarsAttended,
+    WorksFor,
     nodes,
 )
 from projections.views.consent_ledger import ConsentLedger, consented_at
@@ -49,6 +51,7 @@ from projections.views.indicators import (
     CustomerIndicators,
     days_since_epoch,
 )
+from projections.views.organisations import Organisations
 from projections.views.restrictions import Restrictions, restricted_at
 from projections.views.touchpoint_index import TouchpointIndex
 
@@ -80,6 +83,8 @@ FIELD_SQL: dict[str, str] = {
     "institution": "c.institution",
     "account_manager": "c.account_manager",
     "lifecycle_stage": STAGE_SQL.strip(),
+    # A partner's tier while the membership lasts; none once it ended.
+    "partner_tier": "CASE WHEN c.membership_active THEN c.membership_tier END",
 }
 assert set(FIELD_SQL) == set(FIELDS)
 CASTS = {"number": "numeric", "integer": "numeric", "datetime": "timestamptz", "text": "text"}
@@ -101,6 +106,7 @@ class Tables:
     touchpoints: TouchpointIndex
     consents: ConsentLedger
     directory: CustomerDirectory
+    organisations: Organisations
 
     @classmethod
     def of(cls, views: LiveViews) -> Tables:
@@ -111,6 +117,7 @@ class Tables:
             views.get(TouchpointIndex),
             views.get(ConsentLedger),
             views.get(CustomerDirectory),
+            views.get(Organisations),
         )
 
     def run(self, sql: str, params: dict[str, Any]) -> list[DictRow]:
@@ -124,7 +131,13 @@ class Tables:
 
     def positions(self) -> int:
         """The lowest log position all the rule's views have applied."""
-        views = (self.indicators, self.restrictions, self.touchpoints, self.consents)
+        views = (
+            self.indicators,
+            self.restrictions,
+            self.touchpoints,
+            self.consents,
+            self.organisations,
+        )
         return min(view.position() for view in views)
 
 
@@ -213,7 +226,24 @@ class Compiler:
             return f"c.institution = {self.bind(rule.institution)}"
         if isinstance(rule, LifecycleStage):
             return f"({FIELD_SQL['lifecycle_stage']}) = {self.bind(rule.lifecycle_stage)}"
+        if isinstance(rule, WorksFor):
+            return self.works_for(rule)
         raise TypeError(f"not a condition: {rule!r}")
+
+    def works_for(self, rule: WorksFor) -> str:
+        """The people currently affiliated with an organisation the inner condition selects.
+        The inner condition is compiled in a scope of its own where `c` is the organisation
+        (with its own RFM join if it asks for one); erased or restricted organisations select
+        no one."""
+        inner = Compiler(self.tables, self.now, self.weights, self.half_life_days, self.params)
+        condition = inner.node(rule.organisation)
+        organisations = from_clause(self.tables, Compiled([], {}, inner.needs_rfm))
+        return (
+            f"c.customer_id IN (SELECT a.person_id FROM {organisations}"
+            f" JOIN {self.tables.organisations.prefix}affiliations a"
+            " ON a.organisation_id = c.customer_id"
+            f" WHERE a.active AND {eligible(self.tables)} AND {condition})"
+        )
 
     def touchpoints(self, kind: str, at_least: int, days: int) -> str:
         return (
@@ -340,19 +370,66 @@ def explain(tables: Tables, compiled: Compiled, customer_id: UUID) -> Explanatio
     return Explanation(customer_id, bool(row["erased"]), bool(row["restricted"]), held)
 
 
-def export_rows(tables: Tables, compiled: Compiled, purpose: str) -> list[DictRow]:
-    """Members with a consent for `purpose` valid at `now` and an e-mail: id, name, e-mail."""
-    consented = consented_at(
-        f"{tables.consents.prefix}intervals",
-        "%(export_purpose)s",
-        "%(now)s",
-        tables.consents.validity_months,
+def _consented_since(tables: Tables) -> str:
+    """SQL of (customer_id, consented_at): when each consent for `%(export_purpose)s` valid
+    at `now` was given (the latest grant, should two overlap)."""
+    intervals = f"{tables.consents.prefix}intervals"
+    covered = consent_covers("i", "%(now)s", tables.consents.validity_months)
+    return (
+        f"SELECT i.customer_id, max(i.valid_from) AS consented_at FROM {intervals} i"
+        f" WHERE i.purpose = %(export_purpose)s AND {covered} GROUP BY i.customer_id"
     )
+
+
+def export_rows(tables: Tables, compiled: Compiled, purpose: str) -> list[DictRow]:
+    """Members with a consent for `purpose` valid at `now` and an e-mail: id, name, e-mail
+    and when the consent in force was given."""
     return tables.run(
-        f"SELECT c.customer_id, d.name, d.email FROM {from_clause(tables, compiled)}"
+        f"SELECT c.customer_id, d.name, d.email, k.consented_at"
+        f" FROM {from_clause(tables, compiled)}"
         f" JOIN {tables.directory.prefix}customers d ON d.customer_id = c.customer_id"
+        f" JOIN ({_consented_since(tables)}) k ON k.customer_id = c.customer_id"
         f" WHERE {eligible(tables)} AND d.email IS NOT NULL AND {compiled.where}"
-        f" AND c.customer_id IN ({consented})"
         " ORDER BY d.name, c.customer_id",
         {**compiled.params, "export_purpose": purpose},
+    )
+
+
+@dataclass(frozen=True)
+class ExportCoverage:
+    """Of the customers the rule selects (erased ones aside), how many an export for one
+    purpose lists, and how many it leaves out for which reason (each counted once, in
+    this order: restricted, no consent for the purpose, no e-mail address)."""
+
+    purpose: str
+    selected: int
+    exported: int
+    restricted: int
+    no_consent: int
+    no_email: int
+
+
+def export_coverage(tables: Tables, compiled: Compiled, purpose: str) -> ExportCoverage:
+    """How an export of the rule for `purpose` at `now` covers the customers it selects."""
+    rows = tables.run(
+        "SELECT count(*) AS selected,"
+        " count(*) FILTER (WHERE r) AS restricted,"
+        " count(*) FILTER (WHERE NOT r AND k.customer_id IS NULL) AS no_consent,"
+        " count(*) FILTER (WHERE NOT r AND k.customer_id IS NOT NULL AND d.email IS NULL)"
+        " AS no_email"
+        f" FROM (SELECT c.customer_id, {restricted(tables)} AS r"
+        f" FROM {from_clause(tables, compiled)} WHERE NOT c.erased AND {compiled.where}) m"
+        f" LEFT JOIN {tables.directory.prefix}customers d ON d.customer_id = m.customer_id"
+        f" LEFT JOIN ({_consented_since(tables)}) k ON k.customer_id = m.customer_id",
+        {**compiled.params, "export_purpose": purpose},
+    )
+    row = rows[0]
+    left_out = row["restricted"] + row["no_consent"] + row["no_email"]
+    return ExportCoverage(
+        purpose=purpose,
+        selected=row["selected"],
+        exported=row["selected"] - left_out,
+        restricted=row["restricted"],
+        no_consent=row["no_consent"],
+        no_email=row["no_email"],
     )

@@ -9,6 +9,9 @@ A rule is one node. Each node is a JSON object whose single key says what it is:
 - `{"touchpoints": {"kind": K, "at_least": N, "days": D}}`: the same for any touchpoint kind
 - `{"purchased_within_days": D}`: a purchase in the last D days
 - `{"sector": S}` (case-insensitive), `{"institution": I}`, `{"lifecycle_stage": L}`
+- `{"organisation": node}`: the person works for an organisation (a current affiliation)
+  for which the node holds, e.g. `{"organisation": {"field": "customer_type", "op": "=",
+  "value": "public_organisation"}}`
 
 Errors name the path of the offending part, e.g. `all.2.webinars_attended.at_least`.
 The full description lives in docs/segments.md.
@@ -32,7 +35,13 @@ from pydantic import (
 )
 
 from crm.domain.events import TOUCHPOINT_KINDS
-from crm.domain.vocabulary import CUSTOMER_KINDS, CUSTOMER_TYPES, INSTITUTIONS, PURPOSES
+from crm.domain.vocabulary import (
+    CUSTOMER_KINDS,
+    CUSTOMER_TYPES,
+    INSTITUTIONS,
+    MEMBERSHIP_TIERS,
+    PURPOSES,
+)
 from projections.views.indicators import NPS_LOWEST_SCORES, STAGE_PRECEDENCE
 
 STAGES = STAGE_PRECEDENCE
@@ -71,6 +80,7 @@ FIELDS: dict[str, tuple[FieldType, tuple[str, ...] | None]] = {
     "institution": ("text", INSTITUTIONS),
     "account_manager": ("text", None),
     "lifecycle_stage": ("text", STAGES),
+    "partner_tier": ("text", MEMBERSHIP_TIERS),
 }
 """Indicator fields a comparison may name: (type, allowed values or None for free text)."""
 
@@ -222,6 +232,13 @@ class LifecycleStage(Node):
     lifecycle_stage: Stage
 
 
+class WorksFor(Node):
+    """The person has a current affiliation with an organisation for which the condition
+    holds (evaluated on the organisation's own indicators, consents and history)."""
+
+    organisation: Rule
+
+
 NODE_KEYS: dict[str, type[Node]] = {
     "all": AllOf,
     "any": AnyOf,
@@ -234,6 +251,7 @@ NODE_KEYS: dict[str, type[Node]] = {
     "sector": Sector,
     "institution": InstitutionIs,
     "lifecycle_stage": LifecycleStage,
+    "organisation": WorksFor,
 }
 
 
@@ -257,7 +275,8 @@ Rule = Annotated[
     | Annotated[PurchasedWithin, Tag("purchased_within_days")]
     | Annotated[Sector, Tag("sector")]
     | Annotated[InstitutionIs, Tag("institution")]
-    | Annotated[LifecycleStage, Tag("lifecycle_stage")],
+    | Annotated[LifecycleStage, Tag("lifecycle_stage")]
+    | Annotated[WorksFor, Tag("organisation")],
     Discriminator(
         node_tag,
         custom_error_type="unknown_condition",
@@ -266,7 +285,7 @@ Rule = Annotated[
         ),
     ),
 ]
-for _model in (AllOf, AnyOf, Not):
+for _model in (AllOf, AnyOf, Not, WorksFor):
     _model.model_rebuild()
 
 RULE = TypeAdapter(Rule)
@@ -290,18 +309,26 @@ def _path(loc: tuple[int | str, ...]) -> list[int | str]:
             continue
         path.append(part)
         if state == "field":
-            state = "tag" if part == "not" else "index" if part in ("all", "any") else "rest"
+            nested = part in ("not", "organisation")
+            state = "tag" if nested else "index" if part in ("all", "any") else "rest"
         elif state == "index":
             state = "tag" if isinstance(part, int) else "rest"
     return path
 
 
 def nodes(rule: Node) -> list[Node]:
-    """The rule's nodes in pre-order (the order explain reports them in)."""
+    """The rule's nodes in pre-order (the order explain reports them in). An organisation
+    condition is one node: what it asks of the organisation is not about this customer."""
     found: list[Node] = [rule]
     for child in children(rule):
         found.extend(nodes(child))
     return found
+
+
+def size(rule: Node) -> int:
+    """How many conditions the rule has, those asked of organisations included."""
+    inner = size(rule.organisation) if isinstance(rule, WorksFor) else 0
+    return 1 + inner + sum(size(child) for child in children(rule))
 
 
 def children(rule: Node) -> list[Node]:
@@ -315,7 +342,8 @@ def children(rule: Node) -> list[Node]:
 
 
 def depth(rule: Node) -> int:
-    return 1 + max((depth(child) for child in children(rule)), default=0)
+    inner = [rule.organisation] if isinstance(rule, WorksFor) else []
+    return 1 + max((depth(child) for child in [*children(rule), *inner]), default=0)
 
 
 def parse_rule(data: Any) -> Node:
@@ -334,7 +362,7 @@ def parse_rule(data: Any) -> Node:
                 for item in error.errors(include_url=False)
             ]
         ) from None
-    if len(nodes(rule)) > MAX_NODES:
+    if size(rule) > MAX_NODES:
         raise RuleError(
             [
                 {

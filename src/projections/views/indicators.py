@@ -122,6 +122,7 @@ CUSTOMER_COLUMNS: dict[str, str] = {
     "first_lead_at": "timestamptz",
     "membership_changed_at": "timestamptz",
     "membership_active": "boolean",
+    "membership_tier": "text",
     "partner_since": "timestamptz",
     "last_annual_review": "timestamptz",
 }
@@ -157,6 +158,9 @@ MERGE: dict[str, str] = {
     "membership_active": "CASE WHEN x.membership_changed_at IS NOT NULL AND"
     " (t.membership_changed_at IS NULL OR x.membership_changed_at >= t.membership_changed_at)"
     " THEN x.membership_active ELSE t.membership_active END",
+    "membership_tier": "CASE WHEN x.membership_changed_at IS NOT NULL AND"
+    " (t.membership_changed_at IS NULL OR x.membership_changed_at >= t.membership_changed_at)"
+    " THEN x.membership_tier ELSE t.membership_tier END",
     "partner_since": "greatest(t.partner_since, x.partner_since)",
     "last_annual_review": "greatest(t.last_annual_review, x.last_annual_review)",
 }
@@ -221,6 +225,8 @@ BATCH: dict[str, str] = {
     "membership_active": last(
         f"NOT {of(ev.PartnerMembershipEnded)}", *MEMBERSHIP, order="e.occurred_at"
     ),
+    # The tier of the latest membership change (an ending has none).
+    "membership_tier": last("e.state ->> 'tier'", *MEMBERSHIP, order="e.occurred_at"),
     "partner_since": f"max(e.occurred_at) FILTER (WHERE {of(ev.PartnerMembershipStarted)})",
     "last_annual_review": f"max(e.occurred_at) FILTER (WHERE {of(ev.AnnualReviewHeld)})",
 }
@@ -369,7 +375,8 @@ class CustomerIndicators(SqlView):
 
     name = "indicators"
     # 2: last_annual_review and the account-manager index. 3: retracted entries don't count.
-    version = 3
+    # 4: membership_tier, for segments' partner tier.
+    version = 4
     topics = TOPICS
     needs_personal_data = False
     half_life_days = DEFAULT_HALF_LIFE_DAYS

@@ -93,6 +93,12 @@ BAD_INPUT: dict[str, BadInput] = {
     "/ui/segments/{segment_id}/export": BadInput(
         Role.MARKETING, lambda: {"purpose": "spam"}, label("field.purpose")
     ),
+    "/ui/imports": BadInput(
+        Role.ACCOUNT_MANAGER, lambda: {"timezone": "Mars/Olympus"}, label("field.timezone")
+    ),
+    "/ui/imports/run": BadInput(
+        Role.ACCOUNT_MANAGER, lambda: {"token": "no-such-upload"}, label("imports.expired")
+    ),
     # These forms show their problem under the labelled field (aria-describedby).
     "/ui/customers": BadInput(Role.MARKETING, lambda: {"q": "q" * 201}, label("field.q")),
     "/ui/admin/users/{name}/role": BadInput(

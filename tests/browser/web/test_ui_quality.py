@@ -4,6 +4,7 @@ the API docs work with no internet."""
 
 from __future__ import annotations
 
+import io
 import os
 import uuid
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ from playwright.sync_api import Browser, Page, Route, ViewportSize, expect
 from api.bootstrap.wiring import Services
 from api.http.app import create_app
 from api.permissions import ENDPOINT_PERMISSIONS, PUBLIC_PATHS, roles_with
+from crm.application.imports import Importer, ImportRequest, import_file
 from crm.application.users import Role
 from tests.browser.conftest import sign_in
 from tests.factories import register, unique
@@ -54,11 +56,21 @@ def place(services: Services, organisation: UUID, people: dict[Role, str]) -> di
     services.privacy.erase_customer(
         erased, people[Role.DPO], "Asiakkaan pyyntö", request_id, datetime.now(UTC)
     )
+    imported, _ = import_file(
+        Importer(services.crm, services.import_log),
+        io.BytesIO(
+            b"kind,email,occurred_at,fair_name\n"
+            + f"fair_visited,{unique('m')}@example.fi,2025-03-14T10:00:00+02:00,Messut\n".encode()
+            + b"fair_visited,,2025-03-14T10:00:00+02:00,Messut\n"
+        ),
+        ImportRequest(unique("Messut"), people[Role.ACCOUNT_MANAGER], "native"),
+    )
     return {
         "customer_id": organisation,
         "segment_id": segment.segment_id,
         "request_id": request_id,
         "name": people[Role.ACCOUNT_MANAGER],
+        "import_id": imported.import_id,
     }
 
 

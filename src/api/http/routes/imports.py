@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from api.http.auth import require
 from api.http.dependencies import ServicesDep
 from api.permissions import Permission
+from crm.application.import_formats import ColumnMapping
 from crm.application.imports import (
     Importer,
     ImportFailedError,
@@ -105,6 +106,10 @@ async def create_import(
         str, Query(alias="timezone", max_length=64, description="Zone of the report's times.")
     ] = TIME_ZONE_NAME,
     dry_run: Annotated[bool, Query(description="Decide every row but store nothing.")] = False,
+    saved_mapping: Annotated[
+        str | None,
+        Query(max_length=100, description="A column mapping saved on the import page, by name."),
+    ] = None,
 ) -> ImportReportOut:
     """Import an export (Zoom, Teams, the provider's lists, native CSV/NDJSON, .xlsx), streamed:
     valid rows are committed, invalid ones reported with line, field and reason.
@@ -115,10 +120,19 @@ async def create_import(
     content_type = request.headers.get("content-type", "")
     if file_format is None and "json" in content_type:
         file_format = "ndjson"
+    chosen: str | ColumnMapping | None = mapping
+    if saved_mapping is not None:
+        chosen = services.import_mappings.get(saved_mapping)
+        if chosen is None:
+            raise HTTPException(
+                422,
+                [{"loc": ["query", "saved_mapping"], "msg": "no mapping is saved under this"
+                  " name", "type": "value_error"}],
+            )  # fmt: skip
     import_request = ImportRequest(
         source,
         user.name,
-        mapping,
+        chosen,
         file_format,
         ReportOptions(zone_named(time_zone), tuple(services.settings.staff_email_domains)),
         dry_run,

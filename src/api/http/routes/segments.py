@@ -19,7 +19,8 @@ from api.http.auth import require
 from api.http.dependencies import ServicesDep, wait_until_visible
 from api.http.parameters import BIGINT_MAX, After
 from api.permissions import Permission
-from api.services.segments import compile_for, export_segment
+from api.services.segments import ExportFile, compile_for, export_segment
+from api.services.spreadsheet import XLSX_MEDIA_TYPE
 from crm.application.users import User
 from crm.domain.errors import CustomerNotFoundError
 from crm.domain.vocabulary import PURPOSES
@@ -135,9 +136,23 @@ class ExplainOut(BaseModel):
 
 
 class ExportIn(BaseModel):
-    """The marketing purpose the export is for: only consents for it count."""
+    """The marketing purpose the export is for (only consents for it count), and the file."""
 
     purpose: PurposeName
+    layout: Literal["contacts", "audience"] = Field(
+        "contacts",
+        description="contacts: customer_id, name, email; audience (for an e-mail tool):"
+        " email, name, consent_purpose, consent_given_at, customer_id.",
+    )
+    format: Literal["csv", "xlsx"] = Field(
+        "csv", description="CSV, or an .xlsx workbook with a summary sheet."
+    )
+    delimiter: Literal[",", ";"] = Field(
+        ",", description="CSV separator; `;` is what Excel expects in a Finnish locale."
+    )
+    byte_order_mark: bool = Field(
+        False, description="Begin the CSV with a UTF-8 byte-order mark, as Excel needs."
+    )
 
 
 class ExportOut(BaseModel):
@@ -211,7 +226,13 @@ def segment_out(segment: Segment) -> SegmentOut:
 
 def caught_up(services: Services, tables: Tables, after: int | None) -> None:
     """Read-your-writes across every view a rule reads."""
-    views = (tables.indicators, tables.restrictions, tables.touchpoints, tables.consents)
+    views = (
+        tables.indicators,
+        tables.restrictions,
+        tables.touchpoints,
+        tables.consents,
+        tables.organisations,
+    )
     wait_until_visible(services, views, after)
 
 
@@ -349,27 +370,39 @@ def explain_rule(
     )
 
 
+EXPORT_HEADERS = (
+    "X-Row-Count (rows), X-Selected-Count and X-Left-Out-Restricted / -No-Consent /"
+    " -No-Email (members of the segment not listed, by reason)"
+)
+
+
 @router.post(
     "/segments/{segment_id}/exports",
     response_class=Response,
-    responses={200: {"content": {"text/csv": {}}, "description": "customer_id,name,email"}},
+    responses={
+        200: {
+            "content": {"text/csv": {}, XLSX_MEDIA_TYPE: {}},
+            "description": f"The file; headers {EXPORT_HEADERS}",
+        }
+    },
 )
-def export_segment_csv(
+def export_segment_file(
     segment_id: UUID, body: ExportIn, services: ServicesDep, user: Marketer
 ) -> Response:
-    """CSV of the members with a consent for the purpose valid now (never erased or
-    restricted ones): id, name and e-mail. The export is recorded and access-logged."""
+    """The members with a consent for the purpose valid now (never erased or restricted
+    ones), as CSV or .xlsx. The export is recorded and access-logged; its headers say how
+    many members were left out and why."""
     with known_segment():
         segment = services.segment_store.get(segment_id)
-    export = export_segment(services, segment, body.purpose, user)
+    file = ExportFile(body.layout, body.format, body.delimiter, body.byte_order_mark)
+    export = export_segment(services, segment, body.purpose, user, file=file)
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     return Response(
-        export.text,
-        media_type="text/csv; charset=utf-8",
+        export.content,
+        media_type=file.media_type,
         headers={
-            "Content-Disposition": f'attachment; filename="segment-{segment_id}-{stamp}.csv"',
-            "X-Export-Id": str(export.export_id),
-            "X-Row-Count": str(len(export.rows)),
+            "Content-Disposition": f'attachment; filename="{export.filename(segment_id, stamp)}"',
+            **export.headers(),
         },
     )
 

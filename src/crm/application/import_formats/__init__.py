@@ -103,11 +103,12 @@ def _rows(name: str, found: Iterable[Record | RowError], options: ReportOptions)
 def open_import(
     stream: IO[bytes],
     *,
-    mapping: str | None = None,
+    mapping: str | ColumnMapping | None = None,
     file_format: str | None = None,
     options: ReportOptions,
 ) -> OpenedImport:
-    """Read a seekable binary stream as the export it is (or as `mapping` says it is)."""
+    """Read a seekable binary stream as the export it is (or as `mapping` says it is: a name
+    from `MAPPINGS`, or a saved mapping, which reads the file as a plain table)."""
     sample = stream.read(SAMPLE_BYTES)
     stream.seek(0)
     if file_format == "xlsx" or (file_format is None and sample.startswith(XLSX_MAGIC)):
@@ -117,7 +118,8 @@ def open_import(
     lines = Lines(open_text(stream, encoding), encoding)
     decoded = sample.decode(encoding, errors="replace")
     if file_format == "ndjson" or (file_format is None and decoded.lstrip().startswith("{")):
-        return OpenedImport("ndjson", encoding, MAPPINGS[mapping or "native"], ndjson_rows(lines))
+        chosen = mapping if isinstance(mapping, ColumnMapping) else MAPPINGS[mapping or "native"]
+        return OpenedImport("ndjson", encoding, chosen, ndjson_rows(lines))
     delimiter = sniff_delimiter(decoded.splitlines()[:DETECT_RECORDS])
     return _opened("csv", encoding, records(lines, delimiter), mapping, options)
 
@@ -126,9 +128,11 @@ def _opened(
     file_format: str,
     encoding: str,
     found: Iterator[Record | RowError],
-    mapping: str | None,
+    mapping: str | ColumnMapping | None,
     options: ReportOptions,
 ) -> OpenedImport:
+    if isinstance(mapping, ColumnMapping):
+        return OpenedImport(file_format, encoding, mapping, table_rows(found))
     head: list[Record | RowError] = list(itertools.islice(found, DETECT_RECORDS))
     name = mapping or _detect([r for r in head if isinstance(r, Record)])
     if name is None:

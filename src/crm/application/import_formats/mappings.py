@@ -20,7 +20,34 @@ class ColumnMapping:
     """Field values used when a row leaves them empty."""
 
     def field_for(self, column: str) -> str:
-        return field_for(self.name, column)
+        if self.name in MAPPINGS:
+            return field_for(self.name, column)
+        # A saved mapping names every column it reads; the file's others are left out.
+        lowered = {c.strip().lower(): f for c, f in self.columns.items()}
+        return lowered.get(column.strip().lower(), "")
+
+    @property
+    def saved(self) -> bool:
+        """Whether people saved this mapping (rather than it being one of `MAPPINGS`)."""
+        return self.name.startswith(SAVED_PREFIX)
+
+
+SAVED_PREFIX = "saved:"
+"""Saved mappings' names carry this prefix wherever the import names its mapping."""
+
+
+def saved_mapping(
+    name: str, kind: str, columns: dict[str, str], defaults: dict[str, str]
+) -> ColumnMapping:
+    """A mapping people saved: every row is a `kind`, columns as they chose (columns not
+    listed are ignored, so a file's other columns cannot fill fields by accident)."""
+    return ColumnMapping(
+        SAVED_PREFIX + name.removeprefix(SAVED_PREFIX),
+        f"Saved column mapping for {kind}.",
+        kind,
+        dict(columns),
+        {"channel": "import", **defaults},
+    )
 
 
 MAPPINGS: dict[str, ColumnMapping] = {

@@ -35,8 +35,9 @@ def sniff_encoding(sample: bytes) -> str:
     try:
         sample.decode("utf-8")
     except UnicodeDecodeError as error:
-        # A character cut in two by the sample's end is still UTF-8.
-        if error.start < len(sample) - 3:
+        # A character cut in two by the sample's end is still UTF-8; a lone Windows-1252
+        # letter near the end ("ä\r\n") is not a cut character.
+        if error.reason != "unexpected end of data":
             return "cp1252"
     return "utf-8"
 

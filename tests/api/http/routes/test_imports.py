@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from api.bootstrap.wiring import Services
 from api.http.app import create_app
 from crm.adapters.postgres.import_log import PostgresImportLog
+from crm.application.import_formats.mappings import saved_mapping
 from crm.application.imports import (
     MAPPINGS,
     Importer,
@@ -207,3 +208,27 @@ def test_oversized_uploads_and_bodies_are_refused_with_413(
         body = {"kind": "person", "customer_type": "individual", "name": "x" * 600}
         refused = client.post("/customers", json=body, headers=as_role[Role.ACCOUNT_MANAGER])
         assert refused.status_code == 413
+
+
+def test_a_mapping_saved_under_a_name_reads_a_file_no_format_recognises(
+    client: TestClient, as_role: dict[Role, dict[str, str]], services: Services
+) -> None:
+    name = unique("Rekry")
+    services.import_mappings.save(
+        saved_mapping(name, "fair_visited", {"Osoite": "email", "Päivä": "occurred_at",
+                                             "Tapahtuma": "fair_name"}, {}),
+        "test",
+    )  # fmt: skip
+    email = f"{unique('map')}@example.fi"
+    body = f"Osoite,Päivä,Tapahtuma,Salainen\n{email},14.3.2025,Rekry,x\n".encode()
+    headers = {**as_role[Role.ACCOUNT_MANAGER], **CSV}
+    assert client.post("/imports", content=body, headers=headers).status_code == 422
+    response = client.post("/imports", params={"saved_mapping": name}, content=body,
+                           headers=headers)  # fmt: skip
+    assert response.status_code == 201, response.text
+    assert response.json()["mapping"] == f"saved:{name}" and response.json()["recorded"] == 1
+    assert journey_kinds(services, email) == ["Registered", "FairVisited"]
+    unknown = client.post("/imports", params={"saved_mapping": unique("none")}, content=body,
+                          headers=headers)  # fmt: skip
+    assert unknown.status_code == 422
+    assert unknown.json()["detail"][0]["loc"] == ["query", "saved_mapping"]

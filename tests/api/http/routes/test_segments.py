@@ -5,14 +5,17 @@ from __future__ import annotations
 import csv
 import io
 import uuid
+from datetime import datetime
 from typing import Any
 
+import openpyxl
 import pytest
 from fastapi.testclient import TestClient
 
+from api.services.spreadsheet import XLSX_MEDIA_TYPE
 from crm.application.users import Role
 from tests.factories import RoleHeaders
-from tests.segment_data import NOW, Cast
+from tests.segment_data import NOW, Cast, Workplaces, at
 
 AS_OF = {"as_of": NOW.isoformat()}
 
@@ -397,6 +400,70 @@ def test_export_lists_only_consenting_members_with_name_and_email_and_is_recorde
     assert [e["export_id"] for e in own] == [mine[0]["export_id"]]
 
 
+def test_export_says_who_it_left_out_and_why_and_comes_as_excel_opens_it(
+    client: TestClient, as_role: RoleHeaders, cast: Cast
+) -> None:
+    segment = create(client, as_role, f"Excel {uuid.uuid4().hex[:6]}", {"sector": cast.sector})
+    url = f"/segments/{segment['segment_id']}/exports"
+
+    def export(**body: Any) -> Any:
+        response = client.post(
+            url, json={"purpose": "email_marketing", **body}, headers=as_role[Role.MARKETING]
+        )
+        assert response.status_code == 200, response.text
+        return response
+
+    excel = export(delimiter=";", byte_order_mark=True)
+    # a is listed; d is restricted; b, c and f hold no e-mail consent; e is erased (no member).
+    assert {
+        name: excel.headers[name]
+        for name in (
+            "X-Row-Count",
+            "X-Selected-Count",
+            "X-Left-Out-Restricted",
+            "X-Left-Out-No-Consent",
+            "X-Left-Out-No-Email",
+        )
+    } == {
+        "X-Row-Count": "1",
+        "X-Selected-Count": "5",
+        "X-Left-Out-Restricted": "1",
+        "X-Left-Out-No-Consent": "3",
+        "X-Left-Out-No-Email": "0",
+    }
+    assert excel.content.startswith(b"\xef\xbb\xbfcustomer_id;name;email\r\n")
+    assert excel.content.decode("utf-8-sig").splitlines()[1].startswith(f"{cast.ids['a']};")
+
+    audience = export(layout="audience")
+    [row] = list(csv.DictReader(io.StringIO(audience.text)))
+    assert list(row) == ["email", "name", "consent_purpose", "consent_given_at", "customer_id"]
+    assert row["consent_purpose"] == "email_marketing"
+    assert datetime.fromisoformat(row["consent_given_at"]) == at(10).occurred_at
+
+    workbook = export(format="xlsx", layout="audience")
+    assert workbook.headers["content-type"] == XLSX_MEDIA_TYPE
+    assert workbook.headers["content-disposition"].endswith('.xlsx"')
+    book = openpyxl.load_workbook(io.BytesIO(workbook.content), read_only=True)
+    assert book.sheetnames == ["audience", "summary"]
+    sheet = [list(r) for r in book["audience"].iter_rows(values_only=True)]
+    assert sheet[0][0] == "email" and sheet[1][4] == str(cast.ids["a"])
+    assert isinstance(sheet[1][3], datetime)
+    summary = {row[0]: row[1] for row in book["summary"].iter_rows(values_only=True)}
+    assert summary["left_out_no_consent"] == 3 and summary["left_out_restricted"] == 1
+    assert summary["exported"] == 1 and summary["selected"] == 5
+
+    bad = client.post(
+        url,
+        json={"purpose": "newsletter", "format": "pdf", "delimiter": "|"},
+        headers=as_role[Role.MARKETING],
+    )
+    assert bad.status_code == 422
+    assert {tuple(e["loc"]) for e in bad.json()["detail"]} == {
+        ("body", "format"),
+        ("body", "delimiter"),
+    }
+
+
 def test_export_needs_a_known_purpose_and_segment(client: TestClient, as_role: RoleHeaders) -> None:
     marketing = as_role[Role.MARKETING]
     segment = create(client, as_role, f"Purpose {uuid.uuid4().hex[:6]}", {"sector": "x"})
@@ -422,3 +489,50 @@ def test_stored_segment_preview_counts_its_latest_version(
     ).json()
     assert body["count"] == 4
     assert "name" not in body["members"][0] and "email" not in body["members"][0]
+
+
+def test_a_person_is_selected_by_the_organisation_they_work_for(
+    client: TestClient, as_role: RoleHeaders, workplaces: Workplaces
+) -> None:
+    def selected(condition: Any) -> set[str]:
+        rule = {"all": [{"sector": workplaces.sector}, condition]}
+        response = client.post(
+            "/segments/preview",
+            json={"rule": rule, "limit": 50},
+            headers=as_role[Role.MARKETING],
+            params={"after": workplaces.position},
+        )
+        assert response.status_code == 200, response.text
+        body = response.json()
+        found = workplaces.letters({uuid.UUID(m["customer_id"]) for m in body["members"]})
+        assert body["count"] == len(found)
+        return found
+
+    public = {"field": "customer_type", "op": "=", "value": "public_organisation"}
+    assert selected({"organisation": public}) == {"p1"}  # p3's affiliation ended
+    assert selected({"not": {"organisation": public}}) == {"p2", "p3", "p4"}
+    assert selected({"organisation": {"lifecycle_stage": "partner"}}) == {"p2"}
+    paid = {"field": "partner_tier", "op": "=", "value": "paid"}
+    assert selected({"organisation": paid}) == {"p2"}
+    assert selected({"organisation": {**paid, "value": "free"}}) == set()
+    assert selected({"organisation": {"sector": workplaces.organisation_sector}}) == {"p1"}
+    assert selected(
+        {"organisation": {"any": [public, {"field": "recency_score", "op": ">=", "value": 1}]}}
+    ) == {"p1", "p2"}
+
+    explained = client.post(
+        "/segments/explain",
+        json={"rule": {"all": [{"sector": workplaces.sector}, {"organisation": public}]},
+              "customer_id": str(workplaces.ids["p1"])},
+        headers=as_role[Role.MARKETING],
+    ).json()  # fmt: skip
+    assert explained["member"] is True
+    assert [c["path"] for c in explained["conditions"]] == ["rule", "all.0", "all.1"]
+
+    bad = client.post(
+        "/segments/preview",
+        json={"rule": {"organisation": {"field": "customer_type", "op": ">", "value": "x"}}},
+        headers=as_role[Role.MARKETING],
+    )
+    assert bad.status_code == 422
+    assert bad.json()["detail"][0]["loc"] == ["body", "rule", "organisation", "op"]

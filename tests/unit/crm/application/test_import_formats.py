@@ -14,6 +14,7 @@ from crm.application.import_formats import (
     UnrecognisedFormatError,
     open_import,
 )
+from crm.application.import_formats.text import sniff_encoding
 from crm.application.imports import MAPPINGS, ImportRow, parse_row
 from crm.domain.calendar import HELSINKI
 from tests.import_files import (
@@ -233,3 +234,8 @@ def test_a_zoom_registration_report_records_registrations() -> None:
             },
         )
     ]
+
+
+def test_a_windows_1252_letter_at_the_end_of_a_short_file_is_not_taken_for_cut_utf8() -> None:
+    assert sniff_encoding("email;nimi\r\na@b.fi;ä\r\n".encode("cp1252")) == "cp1252"
+    assert sniff_encoding("email;nimi\r\na@b.fi;ä".encode()[:-1]) == "utf-8"
