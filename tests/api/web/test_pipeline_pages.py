@@ -231,3 +231,44 @@ def test_open_leads_on_my_customers_filter_by_source_channel(
     assert leads["fair"] in every and leads["webinar"] in every
     assert leads["fair"] in fair and leads["webinar"] not in fair
     assert 'id="leads-range">1\u20131 / 1' in fair
+
+
+def test_the_record_form_picks_the_customers_own_leads_and_purchases_instead_of_typing(
+    app: FastAPI, services: Services
+) -> None:
+    manager = new_user(services, Role.ACCOUNT_MANAGER)
+    customer_id = services.crm.register_customer(
+        provenance(datetime.now(UTC) - timedelta(days=9)),
+        customer_kind="person",
+        customer_type="individual",
+        name=unique("Valinta"),
+        email=None,
+        account_manager=manager,
+    ).customer_id
+    captured, qualified = unique("L-a"), unique("L-b")
+    for lead_id in (captured, qualified):
+        services.crm.record_touchpoint(
+            customer_id,
+            provenance(datetime.now(UTC) - timedelta(days=8)),
+            "lead_captured",
+            {"notes": None, "lead_id": lead_id, "source_channel": "fair",
+             "target_group": "ICT", "interest": None},
+        )  # fmt: skip
+    services.crm.record_touchpoint(
+        customer_id,
+        provenance(datetime.now(UTC) - timedelta(days=7)),
+        "lead_qualified",
+        {"notes": None, "lead_id": qualified},
+    )
+    with sign_in(app, manager) as client:
+        url = f"/ui/customers/{customer_id}"
+        capture = client.get(url, params={"record_kind": "lead_captured"}).text
+        qualify = client.get(url, params={"record_kind": "lead_qualified"}).text
+        convert = client.get(url, params={"record_kind": "lead_converted"}).text
+    form = capture.split('id="record-form"')[1].split("</form>")[0]
+    assert 'name="lead_id"' not in form and 'id="tp-source_channel"' in form
+    picker = qualify.split('<select id="tp-lead_id"')[1].split("</select>")[0]
+    assert captured in picker and qualified not in picker
+    picker = convert.split('<select id="tp-lead_id"')[1].split("</select>")[0]
+    assert qualified in picker and captured not in picker
+    assert '<select id="tp-purchase_id"' in convert
