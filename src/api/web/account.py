@@ -59,10 +59,12 @@ async def login(
         page.headers["Retry-After"] = str(wait)
         return page
     user: User | None = None
-    if token:
-        user = await run_in_threadpool(partial(users.by_token, token.strip(), service_tokens=False))
-    elif name and password:
-        user = await off_the_event_loop(partial(users.authenticate, name.strip(), password))
+    with limiter.checking(keys):
+        if token:
+            by_token = partial(users.by_token, token.strip(), service_tokens=False)
+            user = await run_in_threadpool(by_token)
+        elif name and password:
+            user = await off_the_event_loop(partial(users.authenticate, name.strip(), password))
     if user is None:
         if token or (name and password):
             limiter.failed(keys)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,10 +46,19 @@ class WebSession:
     user: User | None = None
 
 
+_SERIALIZER_LOCK = threading.Lock()
+
+
 def _serializer(request: Request) -> URLSafeTimedSerializer:
     state = request.app.state
     serializer: URLSafeTimedSerializer | None = getattr(state, "web_serializer", None)
-    if serializer is None:
+    if serializer is not None:
+        return serializer
+    # Pages run on several threads: only one may create the key file on the first requests.
+    with _SERIALIZER_LOCK:
+        serializer = getattr(state, "web_serializer", None)
+        if serializer is not None:
+            return serializer  # type: ignore[no-any-return]  # app.state is untyped
         settings = state.services.settings
         key = load_secret(settings.session_secret, settings.data_dir / "secrets" / "session.key")
         serializer = URLSafeTimedSerializer(key, salt="asiakassilma-web-session")
