@@ -53,7 +53,12 @@ def place(services: Services, organisation: UUID, people: dict[Role, str]) -> di
     services.privacy.erase_customer(
         erased, people[Role.DPO], "Asiakkaan pyyntö", request_id, datetime.now(UTC)
     )
-    return {"customer_id": organisation, "segment_id": segment.segment_id, "request_id": request_id}
+    return {
+        "customer_id": organisation,
+        "segment_id": segment.segment_id,
+        "request_id": request_id,
+        "name": people[Role.MARKETING],
+    }
 
 
 @pytest.fixture
