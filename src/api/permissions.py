@@ -53,6 +53,8 @@ PUBLIC_PATHS = frozenset(
         "/static",
         "/",
         "/ui/login",
+        "/ui/sso",
+        "/ui/sso/callback",
         "/ui/language/{language}",
     }
 )

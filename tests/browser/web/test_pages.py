@@ -147,7 +147,7 @@ def test_an_admin_adds_a_user_and_sees_the_token_once(
 ) -> None:
     sign_in(page, base_url, people[Role.ADMIN])
     page.get_by_label("Käyttäjätunnus").fill(f"leena.am-{people[Role.ADMIN][-4:]}")
-    page.get_by_label("Rooli").select_option("account_manager")
+    page.get_by_label("Rooli", exact=True).select_option("account_manager")
     page.get_by_label("Salasana").fill("a long password")
     page.get_by_role("button", name="Lisää käyttäjä").click()
     expect(page.get_by_role("status")).to_contain_text("API-tunniste näytetään vain kerran")

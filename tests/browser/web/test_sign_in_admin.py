@@ -78,7 +78,7 @@ def test_an_admin_issues_a_service_token_shown_once(
     page.get_by_role("link", name="Palvelutunnisteet").click()
     name = unique("verkkopalvelu")
     page.get_by_label("Nimi").fill(name)
-    page.get_by_label("Rooli").select_option("account_manager")
+    page.get_by_label("Rooli", exact=True).select_option("account_manager")
     page.get_by_label("kirjaa kohtaamisia").check()
     page.get_by_role("button", name="Luo tunniste").click()
     token = page.locator("code.token").inner_text()
