@@ -58,7 +58,7 @@ def test_the_dpo_receives_an_erasure_then_completes_it_and_prints_the_certificat
     assert done.status_code == 303
     assert services.crm.get_customer(customer_id).erased
     assert 'id="certificate"' in certificate and dpo_name in certificate
-    assert "window.print()" in certificate and "WAL" in certificate
+    assert "data-print" in certificate and "WAL" in certificate
     assert name not in certificate and "Erkki" not in certificate
     assert 'id="complete-form"' not in certificate
 
