@@ -53,6 +53,8 @@ PUBLIC_PATHS = frozenset(
         "/static",
         "/",
         "/ui/login",
+        "/ui/sso",
+        "/ui/sso/callback",
         "/ui/language/{language}",
         # Signed with the e-mail tool's shared secret instead of a token (api.http.signatures).
         "/mail-feedback/webhook",

@@ -195,5 +195,8 @@ def sign_in(page: Page, base_url: str, name: str) -> None:
     page.goto(f"{base_url}/ui/login")
     page.get_by_label("Käyttäjätunnus").fill(name)
     page.get_by_label("Salasana").fill(PASSWORD)
-    page.get_by_role("button", name="Kirjaudu").first.click()
+    # Wait for the answer: a password check may take a moment, and a page opened before
+    # it arrives would cancel the sign-in.
+    with page.expect_navigation():
+        page.get_by_role("button", name="Kirjaudu").first.click()
     page.wait_for_load_state()

@@ -76,6 +76,28 @@ class Settings(BaseSettings):
         " behind them the session cookie is Secure, HSTS is sent and rate limits count the"
         " real client. Empty: no forwarded header is believed.",
     )
+    oidc_issuer: str | None = Field(
+        default=None,
+        description="OpenID Connect issuer URL (its /.well-known/openid-configuration is"
+        " read); unset: no single sign-on.",
+    )
+    oidc_client_id: str | None = Field(default=None, description="This service's client id.")
+    oidc_client_secret: SecretStr | None = Field(
+        default=None, description="This service's client secret at the provider."
+    )
+    oidc_roles_claim: str = Field(
+        default="roles",
+        description="The ID-token claim (a list or a string: app roles, groups) that grants roles.",
+    )
+    oidc_role_map: dict[str, str] = Field(
+        default_factory=dict,
+        description='Claim value -> role (JSON, e.g. {"crm-dpo": "dpo"}); a value that'
+        " is itself a role's name grants that role too.",
+    )
+    oidc_username_claim: str = Field(
+        default="preferred_username",
+        description="The claim that names the user here (falls back to `sub`).",
+    )
     pool_size: int = Field(default=DEFAULT_POOL_SIZE, ge=1, le=100)
     group_commit: bool = Field(
         default=True,

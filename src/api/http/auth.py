@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import os
 import threading
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
@@ -79,19 +83,25 @@ def refuse_while_delayed(limiter: AttemptLimiter, keys: list[str]) -> None:
         raise TooManyAttemptsError(wait)
 
 
-_PASSWORD_CHECKS = threading.BoundedSemaphore(1)
+def _lowest_cpu_priority() -> None:
+    """Run this thread (and the threads argon2 starts from it) at the lowest CPU priority:
+    a password check then takes only the CPU nothing else wants."""
+    # Not Linux: the check still runs, at normal priority.
+    with contextlib.suppress(AttributeError, OSError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+
+
+_PASSWORD_CHECKS = ThreadPoolExecutor(
+    max_workers=1, thread_name_prefix="password-check", initializer=_lowest_cpu_priority
+)
 
 
 async def off_the_event_loop(check: Callable[[], User | None]) -> User | None:
-    """Run a password check in a worker thread, one at a time per process: argon2 takes a
-    core for ~240 ms by design, and neither the event loop nor the other core may wait on
-    it (`/health` must answer while wrong passwords arrive)."""
-
-    def one_at_a_time() -> User | None:
-        with _PASSWORD_CHECKS:
-            return check()
-
-    return await run_in_threadpool(one_at_a_time)
+    """Run a password check on its own thread, one at a time per process, at the lowest CPU
+    priority: argon2 keeps every core busy for a quarter of a second by design, and neither
+    the event loop nor other requests may wait on it (`/health` must answer while wrong
+    passwords arrive)."""
+    return await asyncio.get_running_loop().run_in_executor(_PASSWORD_CHECKS, check)
 
 
 def require(

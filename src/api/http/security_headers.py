@@ -9,14 +9,18 @@ error naming a field), so none is kept by browsers or shared caches.
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 PAGE_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:;"
-    " connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none';"
-    " object-src 'none'"
+    " connect-src 'self'; form-action 'self'{sign_out}; frame-ancestors 'none';"
+    " base-uri 'none'; object-src 'none'"
 )
+"""`{sign_out}`: the identity provider's origin when single sign-on is on (signing out is a
+form whose answer redirects there, and browsers hold redirects of forms to `form-action`)."""
 DOCS_POLICY = (
     "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline';"
     " img-src 'self' data:; worker-src 'self' blob:; frame-ancestors 'none'; base-uri 'none';"
@@ -27,11 +31,12 @@ CACHEABLE_PREFIXES = ("/static/", "/docs/assets/")
 HSTS = "max-age=31536000; includeSubDomains"
 
 
-def headers_for(path: str, scheme: str) -> dict[str, str]:
+def headers_for(path: str, scheme: str, provider_origin: str | None = None) -> dict[str, str]:
     """The security headers an answer to `path` carries."""
     is_docs = path in DOCS_PATHS or path == "/docs/oauth2-redirect"
+    page_policy = PAGE_POLICY.format(sign_out=f" {provider_origin}" if provider_origin else "")
     headers = {
-        "Content-Security-Policy": DOCS_POLICY if is_docs else PAGE_POLICY,
+        "Content-Security-Policy": DOCS_POLICY if is_docs else page_policy,
         "X-Content-Type-Options": "nosniff",
         "X-Frame-Options": "DENY",
         "Referrer-Policy": "no-referrer",
@@ -55,7 +60,8 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        extra = headers_for(str(scope["path"]), str(scope.get("scheme", "http")))
+        issuer = scope["app"].state.services.settings.oidc_issuer
+        extra = headers_for(str(scope["path"]), str(scope.get("scheme", "http")), origin_of(issuer))
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -66,3 +72,11 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def origin_of(url: str | None) -> str | None:
+    """`scheme://host[:port]` of a URL (what a policy names), or None."""
+    if not url:
+        return None
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else None

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 
@@ -28,14 +30,17 @@ class Budget:
     how long without failures clears the count."""
 
     free: int
+    at_once: int
+    """Checks of one key that may be under way together; more wait (429, Retry-After: 1), so
+    a burst cannot queue up checks before its failures are counted."""
     first_delay: float = 1.0
     longest_delay: float = 900.0
     forget_after: float = 900.0
 
 
-PER_NAME = Budget(free=5)
-PER_ADDRESS = Budget(free=20)
-PER_ADDRESS_API = Budget(free=100)
+PER_NAME = Budget(free=5, at_once=1)
+PER_ADDRESS = Budget(free=20, at_once=4)
+PER_ADDRESS_API = Budget(free=100, at_once=1000)
 """Wrong API bearer tokens: a token is 256 random bits (no guessing it) and its check is a
 cheap look-up, so only a flood is slowed down."""
 MAX_TRACKED = 100_000
@@ -55,6 +60,7 @@ class AttemptLimiter:
         self.budgets = {"name": per_name, "address": per_address, "api-address": per_address_api}
         self.clock = clock
         self._failures: dict[str, _Failures] = {}
+        self._under_way: Counter[str] = Counter()
 
     @staticmethod
     def keys(address: str | None, name: str | None = None, *, api: bool = False) -> list[str]:
@@ -73,7 +79,24 @@ class AttemptLimiter:
             entry = self._failures.get(key)
             if entry is not None and entry.blocked_until > now:
                 wait = max(wait, entry.blocked_until - now)
+            if self._under_way[key] >= self._budget(key).at_once:
+                wait = max(wait, 1.0)
         return math.ceil(wait)
+
+    @contextmanager
+    def checking(self, keys: list[str]) -> Iterator[None]:
+        """Count a check as under way for its keys while it runs."""
+        self._under_way.update(keys)
+        try:
+            yield
+        finally:
+            self._under_way.subtract(keys)
+            for key in keys:
+                if self._under_way[key] <= 0:
+                    del self._under_way[key]
+
+    def _budget(self, key: str) -> Budget:
+        return self.budgets[key.split(":", 1)[0]]
 
     def failed(self, keys: list[str]) -> None:
         """Count a failure against every key; past the budget, the key waits twice as long."""
@@ -81,7 +104,7 @@ class AttemptLimiter:
         if len(self._failures) >= MAX_TRACKED:
             self._forget_quiet(now)
         for key in keys:
-            budget = self.budgets[key.split(":", 1)[0]]
+            budget = self._budget(key)
             entry = self._failures.get(key)
             if entry is None or now - entry.last > budget.forget_after:
                 entry = _Failures(0, 0.0, now)

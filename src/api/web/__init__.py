@@ -27,6 +27,7 @@ from api.web import (
     privacy_requests,
     segments,
     service_tokens,
+    single_sign_on,
     tasks,
 )
 from api.web.forms import field_problems
@@ -106,6 +107,7 @@ def install_web(app: FastAPI) -> None:
     app.add_exception_handler(Exception, _server_error)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(account.router)
+    app.include_router(single_sign_on.router)
     # Before the customer pages: "/ui/customers/new" is not a customer id.
     app.include_router(customer_edits.router)
     app.include_router(customers.router)

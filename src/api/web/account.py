@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from functools import partial
 from typing import Annotated
 
@@ -11,11 +12,21 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.http.auth import attempt_limiter, client_address, off_the_event_loop
 from api.web.i18n import LANGUAGES, normalise_language
-from api.web.session import LANGUAGE_COOKIE, check_csrf, page_user, sign_in, sign_out
+from api.web.session import (
+    LANGUAGE_COOKIE,
+    check_csrf,
+    load_session,
+    page_user,
+    save_session,
+    sign_in,
+    sign_out,
+)
+from api.web.single_sign_on import provider
 from api.web.templating import navigation, redirect, render, safe_next
 from crm.application.users import User
 
 router = APIRouter(include_in_schema=False)
+log = logging.getLogger(__name__)
 SignedIn = Annotated[User, Depends(page_user)]
 
 
@@ -59,10 +70,12 @@ async def login(
         page.headers["Retry-After"] = str(wait)
         return page
     user: User | None = None
-    if token:
-        user = await run_in_threadpool(partial(users.by_token, token.strip(), service_tokens=False))
-    elif name and password:
-        user = await off_the_event_loop(partial(users.authenticate, name.strip(), password))
+    with limiter.checking(keys):
+        if token:
+            by_token = partial(users.by_token, token.strip(), service_tokens=False)
+            user = await run_in_threadpool(by_token)
+        elif name and password:
+            user = await off_the_event_loop(partial(users.authenticate, name.strip(), password))
     if user is None:
         if token or (name and password):
             limiter.failed(keys)
@@ -75,8 +88,20 @@ async def login(
 
 @router.post("/ui/logout")
 def logout(request: Request, user: SignedIn) -> Response:
-    """End the session."""
+    """End the session here and, after a single sign-on, at the provider too (where it
+    offers that)."""
+    through_provider = load_session(request).provider_signed_in
     sign_out(request)
+    found = provider(request) if through_provider else None
+    if found is not None:
+        after = str(request.url_for("login_page")) + "?msg=signed_out"
+        try:
+            there = found.sign_out_url(after)
+        except Exception:  # the provider unreachable: signed out here all the same
+            log.warning("single sign-on: could not end the sign-in at the provider")
+            there = None
+        if there:
+            return save_session(request, RedirectResponse(there, status_code=303))
     return redirect(request, "/ui/login?msg=signed_out")
 
 

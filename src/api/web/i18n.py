@@ -193,6 +193,16 @@ TEXTS: dict[str, tuple[str, str]] = {
     "login.failed": ("Tunnus tai salasana on väärä.", "Wrong user name or password."),
     "login.required": ("Kirjaudu sisään jatkaaksesi.", "Sign in to continue."),
     "login.signed_out": ("Olet kirjautunut ulos.", "You have signed out."),
+    "login.sso": ("Kirjaudu organisaation tunnuksella", "Sign in with your organisation's account"),
+    "login.or_password": ("tai paikallisella tunnuksella:", "or with a local account:"),
+    "login.sso_failed": (
+        "Kirjautuminen organisaation tunnuksella ei onnistunut. Yritä uudelleen.",
+        "Signing in with your organisation's account did not succeed. Try again.",
+    ),
+    "login.sso_no_role": (
+        "Organisaatiosi ei ole antanut sinulle roolia tähän palveluun.",
+        "Your organisation has not given you a role in this service.",
+    ),
     "login.too_many": (
         "Liian monta epäonnistunutta yritystä. Odota hetki ja yritä uudelleen.",
         "Too many failed attempts. Wait a moment and try again.",

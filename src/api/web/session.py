@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,17 +44,36 @@ class WebSession:
     csrf: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     changed: bool = False
     user: User | None = None
+    provider_signed_in: bool = False
+    """Signed in through the identity provider (signing out then ends the sign-in there too)."""
+
+
+_SERIALIZER_LOCK = threading.Lock()
 
 
 def _serializer(request: Request) -> URLSafeTimedSerializer:
     state = request.app.state
     serializer: URLSafeTimedSerializer | None = getattr(state, "web_serializer", None)
-    if serializer is None:
+    if serializer is not None:
+        return serializer
+    # Pages run on several threads: only one may create the key file on the first requests.
+    with _SERIALIZER_LOCK:
+        serializer = getattr(state, "web_serializer", None)
+        if serializer is not None:
+            return serializer  # type: ignore[no-any-return]  # app.state is untyped
         settings = state.services.settings
         key = load_secret(settings.session_secret, settings.data_dir / "secrets" / "session.key")
         serializer = URLSafeTimedSerializer(key, salt="asiakassilma-web-session")
+        state.web_session_key = key
         state.web_serializer = serializer
     return serializer
+
+
+def session_key(request: Request) -> bytes:
+    """The key that signs the web cookies (each use with a salt of its own)."""
+    _serializer(request)
+    key: bytes = request.app.state.web_session_key
+    return key
 
 
 def load_session(request: Request) -> WebSession:
@@ -67,7 +87,11 @@ def load_session(request: Request) -> WebSession:
         max_age = int(request.app.state.services.settings.session_hours * 3600)
         try:
             data: dict[str, Any] = _serializer(request).loads(cookie, max_age=max_age)
-            session = WebSession(session_id=data.get("s"), csrf=str(data["c"]))
+            session = WebSession(
+                session_id=data.get("s"),
+                csrf=str(data["c"]),
+                provider_signed_in=bool(data.get("p")),
+            )
         except (BadSignature, KeyError, TypeError):
             pass
     if session.session_id:
@@ -80,11 +104,13 @@ def load_session(request: Request) -> WebSession:
     return session
 
 
-def sign_in(request: Request, user: User) -> None:
+def sign_in(request: Request, user: User, *, provider_signed_in: bool = False) -> None:
     """Start a fresh session for the user (a new id and a new CSRF token, so nothing issued
     before signing in applies after it)."""
     session_id = request.app.state.services.web_sessions.start(user)
-    request.state.web_session = WebSession(session_id=session_id, changed=True, user=user)
+    request.state.web_session = WebSession(
+        session_id=session_id, changed=True, user=user, provider_signed_in=provider_signed_in
+    )
 
 
 def sign_out(request: Request) -> None:
@@ -99,7 +125,10 @@ def save_session(request: Request, response: Response) -> Response:
     """Set the session cookie on the response when the session is new or changed."""
     session = load_session(request)
     if session.changed:
-        value = _serializer(request).dumps({"s": session.session_id, "c": session.csrf})
+        data: dict[str, object] = {"s": session.session_id, "c": session.csrf}
+        if session.provider_signed_in:
+            data["p"] = True
+        value = _serializer(request).dumps(data)
         response.set_cookie(
             SESSION_COOKIE,
             value,

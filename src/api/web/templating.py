@@ -98,6 +98,7 @@ def render(
         "tv": lambda value: shown_value(value, language),
         "number": lambda value: count_text(value, language),
         "may_run_privacy": session.user is not None and can(session.user, Permission.RUN_PRIVACY),
+        "single_sign_on": bool(request.app.state.services.settings.oidc_issuer),
         **(context or {}),
     }
     response = TEMPLATES.TemplateResponse(request, template, page_context, status_code=status)

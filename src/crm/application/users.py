@@ -61,7 +61,9 @@ def hash_token(token: str) -> str:
 class UserStore(Protocol):
     """Where users are kept (`crm.adapters.postgres.users.PostgresUserStore`)."""
 
-    def insert(self, name: str, role: str, token_hash: str, password_hash: str | None) -> bool:
+    def insert(
+        self, name: str, role: str, token_hash: str | None, password_hash: str | None
+    ) -> bool:
         """Store a new user; False if the name is taken."""
 
     def revoke(self, name: str) -> bool:
@@ -174,6 +176,22 @@ class Users:
         to sign in again). True if the user exists."""
         self._tokens = {key: entry for key, entry in self._tokens.items() if entry[0].name != name}
         return self.store.set_role(name, role.value)
+
+    def provisioned(self, name: str, role: Role | None) -> User | None:
+        """The user an identity provider vouches for, created on first sign-in (with no token
+        or password here) and given the role the provider grants now; with no role granted
+        any more, the user is revoked (sessions end) and None returned. A user revoked here
+        stays revoked (an administrator's decision outranks the provider's)."""
+        found = self.store.credentials(name)
+        if role is None:
+            if found is not None:
+                self.revoke(name)
+            return None
+        if found is None:
+            return User(name, role) if self.store.insert(name, role.value, None, None) else None
+        if found[1] != role.value:
+            self.set_role(name, role)
+        return User(name, role)
 
     def list(self) -> list[tuple[str, str, bool]]:
         """(name, role, revoked) of every user, by name."""

@@ -224,3 +224,34 @@ def test_the_delay_is_forgotten_after_quiet_time() -> None:
     assert limiter.retry_after(keys) == 0
     limiter.failed(keys)
     assert limiter.retry_after(keys) == 0, "the count started again"
+
+
+def test_a_second_check_of_a_name_already_being_checked_waits(services: Services) -> None:
+    """A burst cannot queue up password checks before its failures are counted."""
+    app = fresh_app(services)
+    name = new_user(services, Role.DPO)
+    users = services.users
+    original = users.authenticate
+    started, release = threading.Event(), threading.Event()
+
+    def slow_authenticate(*args: object) -> object:
+        started.set()
+        release.wait(10)
+        return original(*args)  # type: ignore[arg-type]
+
+    with TestClient(app, follow_redirects=False) as first:
+        second = TestClient(app, follow_redirects=False)
+        users.authenticate = slow_authenticate  # type: ignore[method-assign,assignment]
+        try:
+            token = csrf_of(first.get("/ui/login").text)
+            form = {"name": name, "password": "wrong password", "csrf_token": token}
+            login = threading.Thread(target=lambda: first.post("/ui/login", data=form))
+            login.start()
+            assert started.wait(10)
+            status, _, headers = login_attempt(second, name, PASSWORD)
+            assert status == 429 and headers["retry-after"] == "1"
+        finally:
+            release.set()
+            login.join(10)
+            users.authenticate = original  # type: ignore[method-assign]
+    assert login_attempt(second, name, PASSWORD)[0] == 303

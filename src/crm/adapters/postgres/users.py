@@ -18,7 +18,9 @@ class PostgresUserStore:
     def __init__(self, pool: ConnectionPool) -> None:
         self.pool = pool
 
-    def insert(self, name: str, role: str, token_hash: str, password_hash: str | None) -> bool:
+    def insert(
+        self, name: str, role: str, token_hash: str | None, password_hash: str | None
+    ) -> bool:
         """Store a new user; False if the name is taken (by an active or revoked user)."""
         with self.pool.connection() as conn:
             row = conn.execute(
