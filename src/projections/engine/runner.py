@@ -78,6 +78,7 @@ class Projector:
                 return read
             start = min(positions[id(view)] for view in behind)
             decoded: list[tuple[int, CustomerEvent]] = []
+            decoded_for: dict[bool, list[tuple[int, CustomerEvent]]] = {}
             if any(not isinstance(view, SqlView) for view in behind):
                 # A topic filter skips events in SQL; bound the scan so a batch stays small.
                 stop = min(target, start + self.batch_size * 4) if topics else target
@@ -86,8 +87,16 @@ class Projector:
                 )
                 # A short batch means nothing else (that matches) exists up to `stop`.
                 reached = notifications[-1].id if len(notifications) == self.batch_size else stop
-                personal = any(v.needs_personal_data for v in behind if v in decoding)
-                decoded = self.decode(notifications, personal)
+                # Each view gets the events it declares: a view without personal data must
+                # see hashed fields (client-chosen ids) as their hashes in every batch, or its
+                # keys would differ from batch to batch and clear ids would outlive erasure.
+                wanting = [v for v in behind if v in decoding]
+                decoded_for = {
+                    personal: self.decode(_wanted_by(notifications, kinds), personal)
+                    for personal in (True, False)
+                    if (kinds := [v for v in wanting if v.needs_personal_data == personal])
+                }
+                decoded = decoded_for.get(True) or decoded_for.get(False) or []
             else:
                 reached = min(target, start + self.batch_size)
             due = [view for view in behind if positions[id(view)] < reached]
@@ -107,7 +116,7 @@ class Projector:
                         view.apply_batch(
                             [
                                 (position, event)
-                                for position, event in decoded
+                                for position, event in decoded_for[view.needs_personal_data]
                                 if position > after and (not wanted or isinstance(event, wanted))
                             ],
                             reached,
@@ -206,3 +215,11 @@ def wait_until_caught_up(projector: Projector, views: list[View], timeout: float
     for view in views:
         if not view.wait_for(head, max(0.0, deadline - time.monotonic())):
             raise TimeoutError(f"view {view.name} did not reach position {head}")
+
+
+def _wanted_by(notifications: Sequence[Notification], views: Sequence[View]) -> list[Notification]:
+    """The notifications of a topic one of the views reads (all, if one reads every topic)."""
+    if any(not view.topics for view in views):
+        return list(notifications)
+    names = {name for view in views for name in view.topic_names()}
+    return [n for n in notifications if n.topic in names]

@@ -60,9 +60,11 @@ class Funnel(View):
     """Leads from capture to conversion or loss."""
 
     name = "funnel"
-    version = 1
+    version = 2
     topics = (ev.LeadCaptured, ev.LeadQualified, ev.LeadConverted, ev.LeadLost, ev.Erased)
-    needs_personal_data = False
+    # Lead ids (client-chosen) and target groups (typed text) are personal: the pipeline
+    # shows them, and an erasure replaces the ids and clears the target groups.
+    needs_personal_data = True
 
     def ddl(self) -> list[str]:
         columns = ", ".join(f"{name} {kind}" for name, kind in COLUMNS.items())
@@ -104,7 +106,9 @@ class Funnel(View):
             )
         if erased:
             cursor.execute(
-                f"UPDATE {p}leads SET erased = true WHERE customer_id = ANY(%s)", (erased,)
+                f"UPDATE {p}leads SET erased = true, target_group = NULL,"
+                " lead_id = 'erased-' || gen_random_uuid() WHERE customer_id = ANY(%s)",
+                (erased,),
             )
 
     # Reads --------------------------------------------------------------------------------

@@ -5,11 +5,18 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import uuid
+
+from psycopg import Cursor
+from psycopg.rows import DictRow
 
 from api.bootstrap.wiring import Services
+from crm.domain import events as ev
 from projections.engine.generations import LiveViews
+from projections.engine.view import Batch, View
+from projections.views.funnel import Funnel
 from projections.views.timeline import Timeline
-from tests.factories import register
+from tests.factories import provenance, register
 from tests.processes import crm_environment
 from tests.views import view_rows
 
@@ -112,3 +119,52 @@ def test_a_leftover_generation_of_an_older_version_is_dropped_at_start_up(
     assert restarted.tag == live.tag
     assert not table_exists(services, leftover)
     assert all(table_exists(services, table) for table in live.table_names())
+
+
+class LeadIdsSeen(View):
+    """A view without personal data that keeps the lead ids it is given, to look at."""
+
+    name = "lead_ids_seen"
+    version = 1
+    topics = (ev.LeadCaptured,)
+    needs_personal_data = False
+
+    def ddl(self) -> list[str]:
+        return ["CREATE TABLE IF NOT EXISTS {p}seen (lead_id text)"]
+
+    def write(self, cursor: Cursor[DictRow], batch: Batch) -> None:
+        for _, event in batch:
+            cursor.execute(
+                f"INSERT INTO {self.prefix}seen VALUES (%s)",
+                (event.lead_id,),  # type: ignore[attr-defined]
+            )
+
+
+def test_a_view_without_personal_data_gets_hashed_ids_whatever_catches_up_with_it(
+    isolated_services: Services,
+) -> None:
+    """Caught up beside a view that opens personal data, a view that declares none still gets
+    client-chosen ids as their keyed hashes, as it does alone: its keys never mix clear ids
+    with hashes, and no clear id reaches a view that an erasure does not purge."""
+    services = isolated_services
+    customer = register(services.crm)
+    lead = f"lead-{uuid.uuid4().hex[:8]}"
+    fields = {"notes": None, "lead_id": lead, "source_channel": "fair"}
+    services.crm.record_touchpoint(
+        customer, provenance(), "lead_captured", {**fields, "target_group": None, "interest": None}
+    )
+    public = services.views.build(LeadIdsSeen, "v1r0")
+    together = [public, services.views.build(Funnel, "v1together")]
+    for view in together:
+        view.create_table()
+    try:
+        services.projector.catch_up_all(together)
+        seen = [row["lead_id"] for row in public.query("SELECT lead_id FROM {p}seen")]
+        funnel = together[1].query(
+            "SELECT lead_id FROM {p}leads WHERE customer_id = %s", [customer]
+        )
+    finally:
+        for view in together:
+            view.drop_tables()
+    assert seen and lead not in seen and all(found.startswith("h:") for found in seen)
+    assert [row["lead_id"] for row in funnel] == [lead]  # the funnel opens personal data
