@@ -17,6 +17,10 @@ class Permission(StrEnum):
     MANAGE_SEGMENTS = "manage_segments"
     RUN_PRIVACY = "run_privacy"
     MANAGE_USERS = "manage_users"
+    MANAGE_OFFERINGS = "manage_offerings"
+    """Add, revise, retire and reinstate offerings of the catalogue (everyone reads it)."""
+    RUN_FINANCE = "run_finance"
+    """Invoices, payments, credits, receivables, revenue and the accounting export."""
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -29,7 +33,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.RECORD_TOUCHPOINTS,
         }
     ),
-    Role.MARKETING: frozenset({Permission.READ_CUSTOMERS, Permission.MANAGE_SEGMENTS}),
+    Role.MARKETING: frozenset(
+        {Permission.READ_CUSTOMERS, Permission.MANAGE_SEGMENTS, Permission.MANAGE_OFFERINGS}
+    ),
     Role.DPO: frozenset(
         {
             Permission.READ_CUSTOMERS,
@@ -38,7 +44,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.RUN_PRIVACY,
         }
     ),
-    Role.ADMIN: frozenset({Permission.MANAGE_USERS}),
+    Role.FINANCE: frozenset({Permission.RUN_FINANCE}),
+    Role.ADMIN: frozenset({Permission.MANAGE_USERS, Permission.MANAGE_OFFERINGS}),
 }
 
 
@@ -133,6 +140,16 @@ ENDPOINT_PERMISSIONS: dict[tuple[str, str], Permission | None] = {
     ("POST", "/ui/segments/builder"): Permission.MANAGE_SEGMENTS,
     ("POST", "/ui/segments/count"): Permission.MANAGE_SEGMENTS,
     ("POST", "/ui/segments/{segment_id}/export"): Permission.MANAGE_SEGMENTS,
+    # The offering catalogue: everyone reads; admins and marketing maintain it.
+    ("GET", "/offerings"): AUTHENTICATED,
+    ("GET", "/offerings/{code}"): AUTHENTICATED,
+    ("POST", "/offerings"): Permission.MANAGE_OFFERINGS,
+    ("PUT", "/offerings/{code}"): Permission.MANAGE_OFFERINGS,
+    ("POST", "/offerings/{code}/retirement"): Permission.MANAGE_OFFERINGS,
+    ("DELETE", "/offerings/{code}/retirement"): Permission.MANAGE_OFFERINGS,
+    ("GET", "/ui/offerings"): AUTHENTICATED,
+    ("POST", "/ui/offerings"): Permission.MANAGE_OFFERINGS,
+    ("POST", "/ui/offerings/{code}/state"): Permission.MANAGE_OFFERINGS,
     # Web UI pages (session cookie)
     ("GET", "/ui"): AUTHENTICATED,
     ("POST", "/ui/logout"): AUTHENTICATED,

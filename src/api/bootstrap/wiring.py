@@ -33,6 +33,7 @@ from crm.adapters.postgres.retention_log import RetentionLog
 from crm.adapters.postgres.snapshots import SnapshotPurger
 from crm.adapters.postgres.users import PostgresUserStore
 from crm.adapters.postgres.vacuum import ErasureVacuum
+from crm.application.catalogue import Catalogue
 from crm.application.crm import CRM
 from crm.application.group_commit import GroupCommitter
 from crm.application.privacy import Privacy
@@ -46,6 +47,7 @@ from projections.views.consent_ledger import ConsentLedger
 from projections.views.directory import CustomerDirectory
 from projections.views.funnel import Funnel
 from projections.views.indicators import CustomerIndicators
+from projections.views.offerings import Offerings
 from projections.views.organisations import Organisations
 from projections.views.restrictions import Restrictions
 from projections.views.tasks import Tasks
@@ -62,6 +64,7 @@ VIEW_CLASSES: list[type[View]] = [
     Restrictions,
     TouchpointIndex,
     Tasks,
+    Offerings,
 ]
 
 
@@ -73,6 +76,7 @@ class Services:
     database_url: str
     pool: ConnectionPool
     crm: CRM
+    catalogue: Catalogue
     key_ring: PostgresKeyRing
     """The CRM's data keys (`crm.keys`), typed as the store that can also rotate them."""
     users: Users
@@ -161,6 +165,7 @@ def build_services(settings: Settings) -> Services:
         database_url=database_url,
         pool=pool,
         crm=crm,
+        catalogue=Catalogue(crm),
         key_ring=keys,
         users=users,
         views=views,

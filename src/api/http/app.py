@@ -19,6 +19,7 @@ from api.http.routes import (
     health,
     imports,
     indicators,
+    offerings,
     organisations,
     privacy,
     reports,
@@ -71,5 +72,6 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(reports.router)
     app.include_router(segments.router)
     app.include_router(tasks.router)
+    app.include_router(offerings.router)
     install_web(app)
     return app

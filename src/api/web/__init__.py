@@ -21,6 +21,7 @@ from api.web import (
     customer_edits,
     customers,
     insights,
+    offerings,
     privacy,
     privacy_requests,
     segments,
@@ -29,7 +30,7 @@ from api.web import (
 from api.web.forms import field_problems
 from api.web.session import CsrfError, LoginRequiredError, PageForbiddenError, language_of
 from api.web.templating import error_page, render, safe_next
-from crm.domain.errors import CustomerNotFoundError
+from crm.domain.errors import NotFoundError
 
 STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
 log = logging.getLogger(__name__)
@@ -72,7 +73,7 @@ def _pages_answer_with_pages(handler: Handler) -> Handler:
         if isinstance(error, RequestValidationError):
             problems = list(field_problems(language_of(request), error.errors()).values())
         message = STATUS_MESSAGES.get(status, "error.internal")
-        if isinstance(error, CustomerNotFoundError):
+        if isinstance(error, NotFoundError):
             message = "error.not_found"
         page = await run_in_threadpool(
             error_page, request, message, status, problems=problems, anonymous=status >= 500
@@ -111,6 +112,7 @@ def install_web(app: FastAPI) -> None:
     app.include_router(privacy_requests.router)
     app.include_router(segments.router)
     app.include_router(tasks.router)
+    app.include_router(offerings.router)
 
     @app.exception_handler(LoginRequiredError)
     def login_required(request: Request, error: LoginRequiredError) -> HTMLResponse:

@@ -19,7 +19,7 @@ from crm.domain.calendar import local_text
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parents[1] / "templates")
 
-NAVIGATION: tuple[tuple[str, str, Permission], ...] = (
+NAVIGATION: tuple[tuple[str, str, Permission | None], ...] = (
     ("nav.search", "/ui/customers", Permission.READ_CUSTOMERS),
     ("nav.my_customers", "/ui/my-customers", Permission.RECORD_TOUCHPOINTS),
     ("nav.my_tasks", "/ui/tasks", Permission.RECORD_TOUCHPOINTS),
@@ -28,6 +28,7 @@ NAVIGATION: tuple[tuple[str, str, Permission], ...] = (
     ("nav.erasures", "/ui/privacy/requests", Permission.RUN_PRIVACY),
     ("nav.access_log", "/ui/privacy/access-log", Permission.RUN_PRIVACY),
     ("nav.segments", "/ui/segments", Permission.MANAGE_SEGMENTS),
+    ("nav.offerings", "/ui/offerings", None),
     ("nav.users", "/ui/admin/users", Permission.MANAGE_USERS),
 )
 """Menu entries; each shows only to roles whose permission opens the page behind it."""
@@ -37,7 +38,11 @@ def navigation(user: User | None) -> list[tuple[str, str]]:
     """The (label key, url) menu entries the user may open."""
     if user is None:
         return []
-    return [(label, url) for label, url, permission in NAVIGATION if can(user, permission)]
+    return [
+        (label, url)
+        for label, url, permission in NAVIGATION
+        if permission is None or can(user, permission)
+    ]
 
 
 def local_time(value: datetime | date | str | None, language: str = "fi") -> str:

@@ -31,6 +31,7 @@ from crm.domain.customer import Customer, Provenance
 from crm.domain.errors import CustomerNotFoundError, InvalidFieldError, RuleViolationError
 from crm.domain.idempotency import IdempotencyKeyReusedError
 from crm.domain.identity import IdentityIndex
+from crm.domain.offering import normal_code, offering_id
 from crm.speedups.saving import save_collecting_directly
 from crm.speedups.transcoder import FastJSONTranscoder
 
@@ -266,6 +267,8 @@ class CRM(Application[UUID]):
         touchpoint_class = ev.TOUCHPOINT_KINDS.get(kind)
         if touchpoint_class is None:
             raise InvalidFieldError("kind", f"unknown touchpoint kind {kind!r}")
+        if fields.get("offering_code") is not None:
+            fields = {**fields, "offering_code": self.catalogued_code(fields["offering_code"])}
         return Command(
             customer_id,
             provenance,
@@ -273,6 +276,18 @@ class CRM(Application[UUID]):
                 provenance, touchpoint_class, fields, now=self.clock()
             ),
         )
+
+    def catalogued_code(self, code: object) -> str:
+        """The code as the catalogue stores it, refused unless an offering has it."""
+        try:
+            normal = normal_code(str(code))
+        except InvalidFieldError as error:
+            raise InvalidFieldError("offering_code", error.problem) from None
+        if not self.recorder.select_events(offering_id(normal), limit=1):
+            raise InvalidFieldError(
+                "offering_code", "is not in the offering catalogue", code="not_in_catalogue"
+            )
+        return normal
 
     def plan_task(
         self,

@@ -266,9 +266,13 @@ class WebinarRegistered(Touchpoint):
 
     webinar_id: str
     title: str
+    offering_code: str | None = None
+    """The offering's code in the provider's catalogue (`crm.domain.offering`), when known;
+    the free-text name stays for legacy entries and imports."""
 
     personal_fields = ("notes", "title")
     hashed_fields = ("webinar_id",)
+    clear_fields = clear(offering_code="catalogue")
 
 
 class WebinarAttended(Touchpoint):
@@ -276,9 +280,13 @@ class WebinarAttended(Touchpoint):
 
     webinar_id: str
     title: str
+    offering_code: str | None = None
+    """The offering's code in the provider's catalogue (`crm.domain.offering`), when known;
+    the free-text name stays for legacy entries and imports."""
 
     personal_fields = ("notes", "title")
     hashed_fields = ("webinar_id",)
+    clear_fields = clear(offering_code="catalogue")
 
 
 class EventAttended(Touchpoint):
@@ -287,9 +295,14 @@ class EventAttended(Touchpoint):
     event_name: str
     organiser: str
     event_format: str
+    offering_code: str | None = None
+    """The offering's code in the provider's catalogue (`crm.domain.offering`), when known;
+    the free-text name stays for legacy entries and imports."""
 
     personal_fields = ("notes", "event_name")
-    clear_fields = clear(organiser="vocabulary", event_format="vocabulary")
+    clear_fields = clear(
+        offering_code="catalogue", organiser="vocabulary", event_format="vocabulary"
+    )
 
 
 class CompanyVisited(Touchpoint):
@@ -421,11 +434,14 @@ class PurchaseMade(Touchpoint):
     offering_type: str
     amount: Decimal
     invoice_reference: str | None
+    offering_code: str | None = None
+    """The offering's code in the provider's catalogue (`crm.domain.offering`), when known;
+    the free-text name stays for legacy entries and imports."""
 
     # An invoice reference finds the person in the billing system.
     personal_fields = ("notes", "offering", "invoice_reference")
     hashed_fields = ("purchase_id",)
-    clear_fields = clear(offering_type="vocabulary", amount="system")
+    clear_fields = clear(offering_code="catalogue", offering_type="vocabulary", amount="system")
 
 
 class PurchaseRefunded(Touchpoint):
@@ -446,9 +462,12 @@ class FeedbackGiven(Touchpoint):
     score: int
     comment: str | None
     offering: str | None
+    offering_code: str | None = None
+    """The offering's code in the provider's catalogue (`crm.domain.offering`), when known;
+    the free-text name stays for legacy entries and imports."""
 
     personal_fields = ("notes", "comment", "offering")
-    clear_fields = clear(score="system")
+    clear_fields = clear(offering_code="catalogue", score="system")
 
 
 class ConsentGiven(Touchpoint):
@@ -509,17 +528,24 @@ class CourseCompleted(Touchpoint):
 
     course: str
     credits: Decimal
+    offering_code: str | None = None
+    """The offering's code in the provider's catalogue (`crm.domain.offering`), when known;
+    the free-text name stays for legacy entries and imports."""
 
     personal_fields = ("notes", "course")
-    clear_fields = clear(credits="system")
+    clear_fields = clear(offering_code="catalogue", credits="system")
 
 
 class RecommendationGiven(Touchpoint):
     """The customer recommended an offering."""
 
     offering: str
+    offering_code: str | None = None
+    """The offering's code in the provider's catalogue (`crm.domain.offering`), when known;
+    the free-text name stays for legacy entries and imports."""
 
     personal_fields = ("notes", "offering")
+    clear_fields = clear(offering_code="catalogue")
 
 
 class TaskPlanned(CustomerEvent):

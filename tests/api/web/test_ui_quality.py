@@ -103,6 +103,21 @@ BAD_INPUT: dict[str, BadInput] = {
         lambda: {"other": f"no-such-{uuid.uuid4().hex[:8]}", "role": "CTO"},
         label("error.no_match"),
     ),
+    "/ui/offerings": BadInput(
+        Role.MARKETING,
+        lambda: {
+            "code": f"Q-{uuid.uuid4().hex[:8]}",
+            "name_fi": "Laatu",
+            "name_en": "Quality",
+            "offering_type": "open_training",
+            "institution": "TAMK",
+            "list_price": "paljon",
+        },
+        problem("list_price", "decimal_parsing"),
+    ),
+    "/ui/offerings/{code}/state": BadInput(
+        Role.ADMIN, lambda: {"action": "explode"}, label("field.action")
+    ),
 }
 """A bad submission for every form of the web UI."""
 
@@ -139,6 +154,7 @@ def place(services: Services) -> dict[str, object]:
         "version": 1,
         "request_id": received.request_id,
         "action": "extend",
+        "code": "NO-SUCH-OFFERING",
     }
 
 
