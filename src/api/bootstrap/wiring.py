@@ -49,6 +49,7 @@ from projections.views.funnel import Funnel
 from projections.views.indicators import CustomerIndicators
 from projections.views.offerings import Offerings
 from projections.views.organisations import Organisations
+from projections.views.receivables import Receivables
 from projections.views.restrictions import Restrictions
 from projections.views.tasks import Tasks
 from projections.views.timeline import Timeline
@@ -65,6 +66,7 @@ VIEW_CLASSES: list[type[View]] = [
     TouchpointIndex,
     Tasks,
     Offerings,
+    Receivables,
 ]
 
 

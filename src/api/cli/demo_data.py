@@ -748,6 +748,30 @@ class _Generator:
 
     # Episodes -----------------------------------------------------------------------------
 
+    def invoice(self, plan: _Plan, day: float, purchase_id: str, amount: Decimal) -> None:
+        """The purchase's invoice and what became of it: mostly paid around the due date,
+        some paid late or in part, a few credited, the newest still open."""
+        # A stream of its own, so the demo's other facts stay what they were before invoices.
+        rng = random.Random(purchase_id)
+        invoiced = day + rng.uniform(0.5, 12)
+        number = f"{2023_000000 + int(purchase_id.rsplit('-', 1)[-1])}"
+        term = rng.choice((14, 14, 21, 30))
+        invoice_date = _day(invoiced)
+        due_date = invoice_date + timedelta(days=term)
+        plan.add(invoiced, "invoice", (purchase_id, number, invoice_date, due_date, amount))
+        fate = rng.random()
+        if fate < 0.04:
+            credited = invoiced + rng.uniform(1, 30)
+            reason = rng.choice(REFUND_REASONS)
+            plan.add(credited, "credit", (number, _day(credited), amount, reason))
+            return
+        paid = invoiced + term + rng.choice((-10, -5, -2, 0, 3, 12, 45, 100)) + rng.random()
+        if fate < 0.12:
+            part = (amount * Decimal("0.5")).quantize(Decimal("0.01"))
+            plan.add(paid, "pay", (number, _day(paid), part))
+        elif fate < 0.97:
+            plan.add(max(paid, invoiced + 0.1), "pay", (number, _day(max(paid, invoiced)), amount))
+
     def touch(
         self,
         plan: _Plan,
@@ -1001,6 +1025,7 @@ class _Generator:
             invoice_reference=invoice,
             offering_code=CATALOGUE[name][0],
         )
+        self.invoice(plan, day, purchase_id, amount)
         after = day
         if offering_type == "open_training" and rng.random() < 0.7:
             after = self.later(day, 28, 150)
@@ -1200,7 +1225,39 @@ class _Generator:
             elif action == "assign":
                 account_manager = payload
                 customer.assign_account_manager(self.provenance(day, "joint", "other", by), payload)
+            elif action == "invoice":
+                purchase_id, number, invoice_date, due_date, amount = payload
+                customer.invoice_purchase(
+                    self.provenance(day, "joint", "other", "fiona.finance"),
+                    purchase_id=purchase_id,
+                    invoice_number=number,
+                    invoice_date=invoice_date,
+                    due_date=due_date,
+                    amount=amount,
+                )
+            elif action == "pay":
+                number, paid_on, amount = payload
+                customer.pay_invoice(
+                    self.provenance(day, "joint", "other", "fiona.finance"),
+                    invoice_number=number,
+                    paid_on=paid_on,
+                    amount=amount,
+                )
+            elif action == "credit":
+                number, credited_on, amount, reason = payload
+                customer.credit_invoice(
+                    self.provenance(day, "joint", "other", "fiona.finance"),
+                    invoice_number=number,
+                    credited_on=credited_on,
+                    amount=amount,
+                    reason=reason,
+                )
         return customer
+
+
+def _day(offset: float) -> date:
+    """The day in Finnish time `offset` days after the demo's start."""
+    return (START + timedelta(days=offset)).date()
 
 
 def generate(scale: float = 1.0, seed: int = 2026) -> Iterator[Customer]:

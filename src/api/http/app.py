@@ -16,6 +16,7 @@ from api.http.nul_guard import NulGuard
 from api.http.routes import (
     consents,
     customers,
+    finance,
     health,
     imports,
     indicators,
@@ -73,5 +74,6 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(segments.router)
     app.include_router(tasks.router)
     app.include_router(offerings.router)
+    app.include_router(finance.router)
     install_web(app)
     return app

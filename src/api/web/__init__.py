@@ -20,6 +20,7 @@ from api.web import (
     admin,
     customer_edits,
     customers,
+    finance,
     insights,
     offerings,
     privacy,
@@ -113,6 +114,7 @@ def install_web(app: FastAPI) -> None:
     app.include_router(segments.router)
     app.include_router(tasks.router)
     app.include_router(offerings.router)
+    app.include_router(finance.router)
 
     @app.exception_handler(LoginRequiredError)
     def login_required(request: Request, error: LoginRequiredError) -> HTMLResponse:

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Sequence
 from copy import deepcopy
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any, ClassVar
 from uuid import UUID, uuid4
 
@@ -343,6 +344,72 @@ class CRM(Application[UUID]):
             customer_id,
             provenance,
             lambda customer: customer.cancel_task(provenance, task_id, reason),
+        )
+
+    def invoice_purchase(
+        self,
+        customer_id: UUID,
+        provenance: Provenance,
+        *,
+        purchase_id: str,
+        invoice_number: str,
+        invoice_date: date,
+        due_date: date,
+        amount: Decimal,
+    ) -> Recorded:
+        """Record an invoice of one of the customer's purchases."""
+        return self._command(
+            customer_id,
+            provenance,
+            lambda customer: customer.invoice_purchase(
+                provenance,
+                purchase_id=purchase_id,
+                invoice_number=invoice_number,
+                invoice_date=invoice_date,
+                due_date=due_date,
+                amount=amount,
+            ),
+        )
+
+    def pay_invoice(
+        self,
+        customer_id: UUID,
+        provenance: Provenance,
+        *,
+        invoice_number: str,
+        paid_on: date,
+        amount: Decimal,
+    ) -> Recorded:
+        """Record a payment received against one of the customer's invoices."""
+        return self._command(
+            customer_id,
+            provenance,
+            lambda customer: customer.pay_invoice(
+                provenance, invoice_number=invoice_number, paid_on=paid_on, amount=amount
+            ),
+        )
+
+    def credit_invoice(
+        self,
+        customer_id: UUID,
+        provenance: Provenance,
+        *,
+        invoice_number: str,
+        credited_on: date,
+        amount: Decimal,
+        reason: str,
+    ) -> Recorded:
+        """Record a credit note against one of the customer's invoices."""
+        return self._command(
+            customer_id,
+            provenance,
+            lambda customer: customer.credit_invoice(
+                provenance,
+                invoice_number=invoice_number,
+                credited_on=credited_on,
+                amount=amount,
+                reason=reason,
+            ),
         )
 
     def retract_entry(

@@ -86,3 +86,7 @@ class OfferingNotFoundError(NotFoundError):
 
 class OfferingExistsError(RuleViolationError):
     """An offering with the code is in the catalogue already."""
+
+
+class InvoiceError(RuleViolationError):
+    """An invoice, payment or credit does not fit the purchases and invoices recorded."""

@@ -595,6 +595,52 @@ class EntryRetracted(CustomerEvent):
     clear_fields = clear(retracted_version="system", retracted_kind="system", replaced_by="system")
 
 
+class PurchaseInvoiced(CustomerEvent):
+    """A purchase was invoiced: the invoice's number, date, due date and amount (EUR)."""
+
+    purchase_id: str
+    invoice_number: str
+    invoice_date: date
+    due_date: date
+    amount: Decimal
+
+    # An invoice number finds the person in the accounting system: sealed, and compared by
+    # its keyed hash.
+    hashed_fields = ("purchase_id", "invoice_number")
+    clear_fields = clear(invoice_date="system", due_date="system", amount="system")
+
+
+class InvoicePaid(CustomerEvent):
+    """A payment was received against an invoice (EUR)."""
+
+    invoice_number: str
+    paid_on: date
+    amount: Decimal
+
+    hashed_fields = ("invoice_number",)
+    clear_fields = clear(paid_on="system", amount="system")
+
+
+class InvoiceCredited(CustomerEvent):
+    """Part or all of an invoice was credited (a credit note, EUR), with the reason."""
+
+    invoice_number: str
+    credited_on: date
+    amount: Decimal
+    reason: str
+
+    personal_fields = ("reason",)
+    hashed_fields = ("invoice_number",)
+    clear_fields = clear(credited_on="system", amount="system")
+
+
+FINANCE_CLASSES: tuple[type[CustomerEvent], ...] = (
+    PurchaseInvoiced,
+    InvoicePaid,
+    InvoiceCredited,
+)
+
+
 TOUCHPOINT_CLASSES: tuple[type[Touchpoint], ...] = (
     FairVisited,
     WebinarRegistered,
@@ -641,6 +687,7 @@ CUSTOMER_EVENT_CLASSES: tuple[type[CustomerEvent], ...] = (
     TaskCompleted,
     TaskCancelled,
     EntryRetracted,
+    *FINANCE_CLASSES,
 )
 TASK_CLASSES: tuple[type[CustomerEvent], ...] = (TaskPlanned, TaskCompleted, TaskCancelled)
 

@@ -118,6 +118,29 @@ BAD_INPUT: dict[str, BadInput] = {
     "/ui/offerings/{code}/state": BadInput(
         Role.ADMIN, lambda: {"action": "explode"}, label("field.action")
     ),
+    "/ui/finance/invoices": BadInput(
+        Role.FINANCE,
+        lambda: {
+            "customer_id": str(uuid.uuid4()),
+            "purchase_id": "P-1",
+            "invoice_number": "1",
+            "invoice_date": "31.2.2026",
+            "due_date": "2026-03-15",
+            "amount": "100",
+        },
+        problem("invoice_date", "date"),
+    ),
+    "/ui/finance/payments": BadInput(
+        Role.FINANCE,
+        lambda: {
+            "customer_id": str(uuid.uuid4()),
+            "invoice_number": "1",
+            "action": "pay",
+            "on": "2026-03-15",
+            "amount": "-100",
+        },
+        label("field.amount"),
+    ),
 }
 """A bad submission for every form of the web UI."""
 

@@ -62,6 +62,17 @@ def record_mixed_history(crm: CRM) -> None:
                 "invoice_reference": None,
             },
         )
+    crm.invoice_purchase(
+        other, provenance(), purchase_id="P0", invoice_number="I0",
+        invoice_date=START.date(), due_date=START.date(), amount=Decimal(100),
+    )  # fmt: skip
+    crm.pay_invoice(
+        other, provenance(), invoice_number="I0", paid_on=START.date(), amount=Decimal(40)
+    )
+    crm.credit_invoice(
+        other, provenance(), invoice_number="I0", credited_on=START.date(),
+        amount=Decimal(10), reason="late",
+    )  # fmt: skip
     crm.record_touchpoint(
         organisation,
         provenance(START + timedelta(days=9)),
