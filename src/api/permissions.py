@@ -150,6 +150,12 @@ ENDPOINT_PERMISSIONS: dict[tuple[str, str], Permission | None] = {
     ("GET", "/ui/offerings"): AUTHENTICATED,
     ("POST", "/ui/offerings"): Permission.MANAGE_OFFERINGS,
     ("POST", "/ui/offerings/{code}/state"): Permission.MANAGE_OFFERINGS,
+    # The completion registry: the roles that read timelines.
+    ("GET", "/completions"): Permission.READ_TIMELINES,
+    ("GET", "/completions/transcript.csv"): Permission.READ_TIMELINES,
+    ("GET", "/completions/staff-report.csv"): Permission.READ_TIMELINES,
+    ("GET", "/ui/completions"): Permission.READ_TIMELINES,
+    ("GET", "/ui/completions/report.csv"): Permission.READ_TIMELINES,
     # Finance follow-up
     ("POST", "/customers/{customer_id}/invoices"): Permission.RUN_FINANCE,
     ("POST", "/customers/{customer_id}/payments"): Permission.RUN_FINANCE,

@@ -193,6 +193,11 @@ ACCESS_LOGGED_ROUTES = {
     ("GET", "/finance/export.csv"),
     ("GET", "/ui/finance"),
     ("GET", "/ui/finance/export.csv"),
+    ("GET", "/completions"),
+    ("GET", "/completions/transcript.csv"),
+    ("GET", "/completions/staff-report.csv"),
+    ("GET", "/ui/completions"),
+    ("GET", "/ui/completions/report.csv"),
 }
 """Routes the issue named as returning personal data: each must stay declared."""
 
@@ -272,6 +277,9 @@ def marked(app: FastAPI, services: Services, tokens: dict[Role, str]) -> Iterato
         invoice_number=f"INV-{marker}", invoice_date=OLD_INVOICE_DAY,
         due_date=OLD_INVOICE_DAY, amount=Decimal(500),
     )  # fmt: skip
+    # A completion today, so the registry (newest first) lists it.
+    record(crm, person, now - timedelta(minutes=30), "course_completed", notes=None,
+           course=f"Course {marker}", credits=Decimal(5), grade="4")  # fmt: skip
     # The oldest request of all, so lists (oldest first) show it.
     request = services.privacy.receive_request(
         person, "access", received_at=now - timedelta(days=3650), channel="letter",
@@ -313,6 +321,9 @@ def request_for(
             "start": str(OLD_INVOICE_DAY),
             "end": str(OLD_INVOICE_DAY),
         },
+        ("GET", "/completions/transcript.csv"): {"person": str(world.person)},
+        ("GET", "/completions/staff-report.csv"): {"organisation": str(world.organisation)},
+        ("GET", "/ui/completions/report.csv"): {"person": str(world.person)},
         ("GET", "/ui/finance/export.csv"): {
             "start": str(OLD_INVOICE_DAY),
             "end": str(OLD_INVOICE_DAY),

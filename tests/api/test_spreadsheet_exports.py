@@ -76,6 +76,13 @@ def test_every_export_route_neutralises_formula_cells(
         customer, provenance(now), purchase_id="-p", invoice_number="=1+1",
         invoice_date=invoice_day, due_date=invoice_day, amount=Decimal(10),
     )  # fmt: skip
+    # A completion whose course would be a formula, by a person on an organisation's staff.
+    record(
+        services.crm, customer, now - timedelta(minutes=50), "course_completed", notes=None,
+        course="=course", credits=Decimal(5), grade="+5",
+    )  # fmt: skip
+    employer = register(services.crm, "organisation", at=now - timedelta(days=2))
+    services.crm.start_affiliation(customer, provenance(now - timedelta(days=1)), employer, None)
     wait_until_caught_up(services.projector, services.views.refresh())
     api = TestClient(app)
     marketing, dpo = as_role[Role.MARKETING], as_role[Role.DPO]
@@ -112,6 +119,12 @@ def test_every_export_route_neutralises_formula_cells(
     case("GET", "/privacy/consent-audit.csv", api, headers=dpo)
     case("GET", "/finance/export.csv", api, params=period, headers=as_role[Role.FINANCE])
     case("GET", "/ui/finance/export.csv", accountant, params=period)
+    manager = sign_in(app, new_user(services, Role.ACCOUNT_MANAGER))
+    am = as_role[Role.ACCOUNT_MANAGER]
+    case("GET", "/completions/transcript.csv", api, params={"person": str(customer)}, headers=am)
+    case("GET", "/completions/staff-report.csv", api, params={"organisation": str(employer)},
+         headers=am)  # fmt: skip
+    case("GET", "/ui/completions/report.csv", manager, params={"person": str(customer)})
 
     assert export_routes(app) == set(cases), "give every export route a case here"
     for (method, path), call in cases.items():
@@ -124,6 +137,9 @@ def test_every_export_route_neutralises_formula_cells(
             assert "'" + HOSTILE_NAME in cells, f"{method} {path}"
         if "finance" in path:
             assert "'=1+1" in cells, f"{method} {path}"
+        if "completions" in path:
+            assert {"'=course", "'+5", "'" + HOSTILE_NAME} <= set(cells), f"{method} {path}"
     marketer.close()
     officer.close()
     accountant.close()
+    manager.close()

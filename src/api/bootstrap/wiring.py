@@ -43,6 +43,7 @@ from projections.engine.runner import ProjectionWorker, Projector
 from projections.engine.vacuum import vacuum_views
 from projections.engine.view import View
 from projections.segments.store import SegmentStore
+from projections.views.completions import Completions
 from projections.views.consent_ledger import ConsentLedger
 from projections.views.directory import CustomerDirectory
 from projections.views.funnel import Funnel
@@ -67,6 +68,7 @@ VIEW_CLASSES: list[type[View]] = [
     Tasks,
     Offerings,
     Receivables,
+    Completions,
 ]
 
 

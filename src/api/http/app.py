@@ -14,6 +14,7 @@ from api.http.errors import install_error_handlers
 from api.http.limits import BodySizeLimit
 from api.http.nul_guard import NulGuard
 from api.http.routes import (
+    completions,
     consents,
     customers,
     finance,
@@ -75,5 +76,6 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(tasks.router)
     app.include_router(offerings.router)
     app.include_router(finance.router)
+    app.include_router(completions.router)
     install_web(app)
     return app

@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException
 from api.web import (
     account,
     admin,
+    completions,
     customer_edits,
     customers,
     finance,
@@ -115,6 +116,7 @@ def install_web(app: FastAPI) -> None:
     app.include_router(tasks.router)
     app.include_router(offerings.router)
     app.include_router(finance.router)
+    app.include_router(completions.router)
 
     @app.exception_handler(LoginRequiredError)
     def login_required(request: Request, error: LoginRequiredError) -> HTMLResponse:

@@ -28,6 +28,7 @@ NAVIGATION: tuple[tuple[str, str, Permission | None], ...] = (
     ("nav.erasures", "/ui/privacy/requests", Permission.RUN_PRIVACY),
     ("nav.access_log", "/ui/privacy/access-log", Permission.RUN_PRIVACY),
     ("nav.segments", "/ui/segments", Permission.MANAGE_SEGMENTS),
+    ("nav.completions", "/ui/completions", Permission.READ_TIMELINES),
     ("nav.finance", "/ui/finance", Permission.RUN_FINANCE),
     ("nav.offerings", "/ui/offerings", None),
     ("nav.users", "/ui/admin/users", Permission.MANAGE_USERS),

@@ -531,8 +531,10 @@ class CourseCompleted(Touchpoint):
     offering_code: str | None = None
     """The offering's code in the provider's catalogue (`crm.domain.offering`), when known;
     the free-text name stays for legacy entries and imports."""
+    grade: str | None = None
+    """The grade where the course gives one ("5", "hyväksytty"): the learner's, so personal."""
 
-    personal_fields = ("notes", "course")
+    personal_fields = ("notes", "course", "grade")
     clear_fields = clear(offering_code="catalogue", credits="system")
 
 

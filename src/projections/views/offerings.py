@@ -125,3 +125,10 @@ class Offerings(View):
             "SELECT code, name_fi, name_en, offering_type, credits FROM {p}offerings"
             " WHERE active ORDER BY code"
         )
+
+    def names(self, codes: list[str]) -> dict[str, DictRow]:
+        """The Finnish and English names of the given codes, by code (unknown codes absent)."""
+        rows = self.query(
+            "SELECT code, name_fi, name_en FROM {p}offerings WHERE code = ANY(%s)", (codes,)
+        )
+        return {row["code"]: row for row in rows}

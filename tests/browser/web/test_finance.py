@@ -58,9 +58,7 @@ def test_finance_invoices_a_purchase_and_records_the_payment(
     )  # fmt: skip
     assert services.views.get(Receivables).wait_for(recorded.position, 10)
     number = f"B-{uuid.uuid4().hex[:6]}"
-    context = browser.new_context(
-        viewport={"width": WIDTHS[screen], "height": 900}, locale="fi-FI"
-    )
+    context = browser.new_context(viewport={"width": WIDTHS[screen], "height": 900}, locale="fi-FI")
     page = context.new_page()
     try:
         sign_in(page, base_url, people[Role.FINANCE])
