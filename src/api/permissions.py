@@ -19,6 +19,8 @@ class Permission(StrEnum):
     MANAGE_USERS = "manage_users"
     MANAGE_OFFERINGS = "manage_offerings"
     """Add, revise, retire and reinstate offerings of the catalogue (everyone reads it)."""
+    MAP_OFFERINGS = "map_offerings"
+    """Read the legacy free-text offering names (personal data) to map them to the catalogue."""
     RUN_FINANCE = "run_finance"
     """Invoices, payments, credits, receivables, revenue and the accounting export."""
 
@@ -45,7 +47,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         }
     ),
     Role.FINANCE: frozenset({Permission.RUN_FINANCE}),
-    Role.ADMIN: frozenset({Permission.MANAGE_USERS, Permission.MANAGE_OFFERINGS}),
+    Role.ADMIN: frozenset(
+        {Permission.MANAGE_USERS, Permission.MANAGE_OFFERINGS, Permission.MAP_OFFERINGS}
+    ),
 }
 
 
@@ -147,6 +151,8 @@ ENDPOINT_PERMISSIONS: dict[tuple[str, str], Permission | None] = {
     ("PUT", "/offerings/{code}"): Permission.MANAGE_OFFERINGS,
     ("POST", "/offerings/{code}/retirement"): Permission.MANAGE_OFFERINGS,
     ("DELETE", "/offerings/{code}/retirement"): Permission.MANAGE_OFFERINGS,
+    ("GET", "/offering-mapping"): Permission.MAP_OFFERINGS,
+    ("GET", "/ui/offerings/mapping"): Permission.MAP_OFFERINGS,
     ("GET", "/ui/offerings"): AUTHENTICATED,
     ("POST", "/ui/offerings"): Permission.MANAGE_OFFERINGS,
     ("POST", "/ui/offerings/{code}/state"): Permission.MANAGE_OFFERINGS,

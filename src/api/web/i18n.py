@@ -84,6 +84,19 @@ TEXTS: dict[str, tuple[str, str]] = {
     "offerings.reinstate": ("Palauta myyntiin", "Reinstate"),
     "offerings.retired": ("Tuote poistettu myynnistä.", "Offering retired."),
     "offerings.reinstated": ("Tuote palautettu myyntiin.", "Offering reinstated."),
+    "offerings.mapping": (
+        "Vapaatekstinimien vastaavuus luetteloon",
+        "Free-text names against the catalogue",
+    ),
+    "mapping.title": (
+        "Vanhojen vapaatekstinimien vastaavuus luetteloon",
+        "Legacy free-text offerings against the catalogue",
+    ),
+    "mapping.covers": ("Luettuja merkintöjä (uusimmat)", "Entries read (newest)"),
+    "mapping.text": ("Kirjoitettu nimi", "Name as typed"),
+    "mapping.entries": ("Merkintöjä", "Entries"),
+    "mapping.unmatched": ("ei vastinetta", "no match"),
+    "mapping.none": ("Kaikki merkinnät nimeävät tuotekoodin.", "Every entry names a code."),
     # Privacy pages
     "privacy.audit_title": ("Suostumusauditointi", "Consent audit"),
     "privacy.checked": ("Tarkistettuja markkinointikontakteja", "Marketing contacts checked"),

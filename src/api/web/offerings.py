@@ -11,8 +11,10 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 
 from api.bootstrap.wiring import Services
+from api.http.access_log import AccessLogged
 from api.http.routes.offerings import OfferingIn
 from api.permissions import Permission, can
+from api.services.offering_mapping import mapping_report
 from api.web.forms import domain_field_error, field_problems, link_position
 from api.web.session import language_of, page_user
 from api.web.templating import redirect, render
@@ -53,6 +55,14 @@ def catalogue_page(
         "state": state,
     }
     return _page(request, user, filters, offset)
+
+
+@router.get("/offerings/mapping")
+def mapping_page(request: Request, user: SignedIn, access: AccessLogged) -> Response:
+    """The mapping report of legacy free-text offering names to the catalogue."""
+    report = mapping_report(_services(request))
+    access.record(user, report.customers)
+    return render(request, "offering_mapping.html", {"report": report})
 
 
 @router.post("/offerings")
@@ -162,6 +172,7 @@ def _page(
         if first + len(rows) < total
         else None,
         "may_maintain": can(user, Permission.MANAGE_OFFERINGS),
+        "may_map": can(user, Permission.MAP_OFFERINGS),
         "form": form or {},
         "problems": problems or {},
     }

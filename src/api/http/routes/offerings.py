@@ -10,10 +10,12 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Body, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.http.access_log import AccessLogged
 from api.http.auth import current_user, require
 from api.http.dependencies import ServicesDep, wait_until_visible
 from api.http.parameters import After, Offset
 from api.permissions import Permission
+from api.services.offering_mapping import mapping_report
 from crm.application.users import User
 from crm.domain.errors import OfferingNotFoundError
 from crm.domain.offering import MAX_CREDITS, MAX_NAME_LENGTH, MAX_PRICE, OfferingTerms, normal_code
@@ -23,6 +25,7 @@ from projections.views.offerings import Offerings
 router = APIRouter(tags=["offerings"])
 Reader = Annotated[User, Depends(current_user)]
 Maintainer = Annotated[User, Depends(require(Permission.MANAGE_OFFERINGS))]
+Mapper = Annotated[User, Depends(require(Permission.MAP_OFFERINGS))]
 Code = Annotated[str, Field(min_length=2, max_length=40, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$")]
 
 
@@ -77,6 +80,21 @@ class OfferingPageOut(BaseModel):
     offset: int
 
 
+class MappedTextOut(BaseModel):
+    text: str
+    entries: int
+    code: str | None
+
+
+class MappingReportOut(BaseModel):
+    """Free-text offering names of the newest `scanned` of `total` entries that name no
+    catalogue code, unmatched first."""
+
+    texts: list[MappedTextOut]
+    scanned: int
+    total: int
+
+
 class CatalogueRecordedOut(BaseModel):
     code: str
     position: int | None
@@ -122,6 +140,21 @@ def read_offering(
     if row is None:
         raise OfferingNotFoundError(code[:40])
     return OfferingOut.model_validate(dict(row))
+
+
+@router.get("/offering-mapping")
+def read_offering_mapping(
+    services: ServicesDep, user: Mapper, access: AccessLogged
+) -> MappingReportOut:
+    """Which legacy free-text offering names (purchases, completions, recommendations,
+    feedback without a code) match a catalogue code or name, and which do not."""
+    report = mapping_report(services)
+    access.record(user, report.customers)
+    return MappingReportOut(
+        texts=[MappedTextOut(**vars(text)) for text in report.texts],
+        scanned=report.scanned,
+        total=report.total,
+    )
 
 
 @router.post("/offerings", status_code=201)

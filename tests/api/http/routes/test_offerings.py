@@ -153,3 +153,35 @@ def test_a_purchase_names_a_catalogue_code_and_an_unknown_code_is_refused(
         headers=am,
     )
     assert legacy.status_code == 201, "free text alone is still accepted"
+
+
+def test_the_mapping_report_matches_legacy_free_text_to_codes_and_names(
+    client: TestClient, as_role: RoleHeaders
+) -> None:
+    code = new_code()
+    name_en = f"Legacy course {uuid.uuid4().hex[:6]}"
+    add(client, as_role[Role.ADMIN], code, name_en=name_en)
+    am = as_role[Role.ACCOUNT_MANAGER]
+    customer_id = register_over_http(client, am)
+    unmatched = f"Vanha kurssi {uuid.uuid4().hex[:6]}"
+    for text in (f"  {name_en.upper()} ", unmatched, unmatched):
+        body = {"kind": "purchase_made", "purchase_id": uuid.uuid4().hex, "offering": text,
+                "offering_type": "open_training", "amount": "10"}  # fmt: skip
+        response = client.post(f"/customers/{customer_id}/touchpoints", json=body, headers=am)
+        assert response.status_code == 201
+    coded = {"kind": "course_completed", "course": f"Koodattu {uuid.uuid4().hex[:6]}",
+             "credits": "5", "offering_code": code}  # fmt: skip
+    position = client.post(f"/customers/{customer_id}/touchpoints", json=coded, headers=am)
+    timeline = client.get(
+        f"/customers/{customer_id}/timeline",
+        params={"after": position.json()["position"]},
+        headers=am,
+    )
+    assert timeline.status_code == 200, "the timeline holds every entry before the report"
+    report = client.get("/offering-mapping", headers=as_role[Role.ADMIN])
+    assert report.status_code == 200, report.text
+    texts = {t["text"]: t for t in report.json()["texts"]}
+    assert texts[name_en.upper()]["code"] == code
+    assert texts[unmatched] == {"text": unmatched, "entries": 2, "code": None}
+    assert coded["course"] not in texts, "entries naming a code are mapped already"
+    assert client.get("/offering-mapping", headers=as_role[Role.MARKETING]).status_code == 403
