@@ -30,10 +30,11 @@ NAVIGATION: tuple[tuple[str, str, Permission | None], ...] = (
     ("nav.segments", "/ui/segments", Permission.MANAGE_SEGMENTS),
     ("nav.completions", "/ui/completions", Permission.READ_TIMELINES),
     ("nav.finance", "/ui/finance", Permission.RUN_FINANCE),
-    ("nav.offerings", "/ui/offerings", None),
     ("nav.users", "/ui/admin/users", Permission.MANAGE_USERS),
+    ("nav.offerings", "/ui/offerings", None),
 )
-"""Menu entries; each shows only to roles whose permission opens the page behind it."""
+"""Menu entries; each shows only to roles whose permission opens the page behind it (None:
+every role). A role's first entry is its start page."""
 
 
 def navigation(user: User | None) -> list[tuple[str, str]]:

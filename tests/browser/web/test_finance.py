@@ -13,6 +13,8 @@ from playwright.sync_api import Browser, expect
 
 from api.bootstrap.wiring import Services
 from crm.application.users import Role
+from crm.domain.offering import OfferingTerms
+from projections.views.offerings import Offerings
 from projections.views.receivables import Receivables
 from tests.browser.conftest import sign_in
 from tests.factories import provenance
@@ -57,6 +59,14 @@ def test_finance_invoices_a_purchase_and_records_the_payment(
          "invoice_reference": None},
     )  # fmt: skip
     assert services.views.get(Receivables).wait_for(recorded.position, 10)
+    offering = f"SHOT-{uuid.uuid4().hex[:6].upper()}"
+    added = services.catalogue.add_offering(
+        offering,
+        OfferingTerms("Esihenkilövalmennus", "Supervisor coaching", "coaching", "TAMK",
+                      Decimal("2400"), None),
+        "test",
+    )  # fmt: skip
+    assert services.views.get(Offerings).wait_for(added.position, 10)
     number = f"B-{uuid.uuid4().hex[:6]}"
     context = browser.new_context(viewport={"width": WIDTHS[screen], "height": 900}, locale="fi-FI")
     page = context.new_page()
@@ -81,5 +91,12 @@ def test_finance_invoices_a_purchase_and_records_the_payment(
         invoice.get_by_role("button", name="Kirjaa maksu").click()
         expect(page.get_by_role("status")).to_contain_text("Maksu kirjattu")
         expect(page.locator("li.card", has_text=number)).to_have_count(0)
+        # The catalogue is open to every role; finance reads it without the maintenance forms.
+        page.get_by_role("link", name="Tuotteet ja palvelut").first.click()
+        expect(page.get_by_role("heading", name="Tuote- ja palveluluettelo")).to_be_visible()
+        expect(page.locator("#offering-form")).to_have_count(0)
+        expect(page.get_by_role("row", name=offering)).to_contain_text("Esihenkilövalmennus")
+        page.screenshot(path=str(screenshots / f"offerings-{screen}.png"), full_page=False)
+        assert no_sideways_scroll(page), f"{screen}: the catalogue scrolls sideways"
     finally:
         context.close()

@@ -23,6 +23,7 @@ START_PAGES = {
     Role.ACCOUNT_MANAGER: "/ui/customers",
     Role.MARKETING: "/ui/customers",
     Role.DPO: "/ui/customers",
+    Role.FINANCE: "/ui/finance",
     Role.ADMIN: "/ui/admin/users",
 }
 
