@@ -162,6 +162,9 @@ ENDPOINT_PERMISSIONS: dict[tuple[str, str], Permission | None] = {
     ("GET", "/completions/staff-report.csv"): Permission.READ_TIMELINES,
     ("GET", "/ui/completions"): Permission.READ_TIMELINES,
     ("GET", "/ui/completions/report.csv"): Permission.READ_TIMELINES,
+    ("GET", "/ui/completions/report.pdf"): Permission.READ_TIMELINES,
+    ("GET", "/completions/transcript.pdf"): Permission.READ_TIMELINES,
+    ("GET", "/completions/staff-report.pdf"): Permission.READ_TIMELINES,
     # Finance follow-up
     ("POST", "/customers/{customer_id}/invoices"): Permission.RUN_FINANCE,
     ("POST", "/customers/{customer_id}/payments"): Permission.RUN_FINANCE,

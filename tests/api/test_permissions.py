@@ -198,6 +198,9 @@ ACCESS_LOGGED_ROUTES = {
     ("GET", "/completions/staff-report.csv"),
     ("GET", "/ui/completions"),
     ("GET", "/ui/completions/report.csv"),
+    ("GET", "/ui/completions/report.pdf"),
+    ("GET", "/completions/transcript.pdf"),
+    ("GET", "/completions/staff-report.pdf"),
 }
 """Routes the issue named as returning personal data: each must stay declared."""
 
@@ -324,6 +327,9 @@ def request_for(
         ("GET", "/completions/transcript.csv"): {"person": str(world.person)},
         ("GET", "/completions/staff-report.csv"): {"organisation": str(world.organisation)},
         ("GET", "/ui/completions/report.csv"): {"person": str(world.person)},
+        ("GET", "/ui/completions/report.pdf"): {"person": str(world.person)},
+        ("GET", "/completions/transcript.pdf"): {"person": str(world.person)},
+        ("GET", "/completions/staff-report.pdf"): {"organisation": str(world.organisation)},
         ("GET", "/ui/finance/export.csv"): {
             "start": str(OLD_INVOICE_DAY),
             "end": str(OLD_INVOICE_DAY),

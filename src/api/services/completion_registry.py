@@ -101,9 +101,11 @@ def _named(services: Services, rows: list[Any], total: int, credits: Decimal) ->
     return Lookup(rows, total, credits, learners, offerings)
 
 
-def report_csv(services: Services, where: CompletionFilter, language: str) -> tuple[str, Lookup]:
-    """A transcript (one learner) or staff report (several) as CSV in the language, oldest
-    completion first per learner, with the credits in all on the last line."""
+def report_lines(
+    services: Services, where: CompletionFilter, language: str
+) -> tuple[list[str], list[list[Any]], Lookup]:
+    """A transcript (one learner) or staff report (several): headings in the language and one
+    line per completion, oldest first per learner, with the credits in all on the last line."""
     rows = services.views.get(Completions).all_of(where, REPORT_LIMIT + 1)
     if len(rows) > REPORT_LIMIT:
         raise InvalidFieldError("start", f"the report would hold over {REPORT_LIMIT} rows")
@@ -126,4 +128,10 @@ def report_csv(services: Services, where: CompletionFilter, language: str) -> tu
     ]
     total = "Yhteensä" if language == "fi" else "Total"
     lines.append([total, "", "", "", "", f"{found.credits:g}", "", ""])
+    return header, lines, found
+
+
+def report_csv(services: Services, where: CompletionFilter, language: str) -> tuple[str, Lookup]:
+    """The report as spreadsheet-safe CSV."""
+    header, lines, found = report_lines(services, where, language)
     return csv_text(header, lines), found

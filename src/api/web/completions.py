@@ -13,7 +13,9 @@ from fastapi.responses import Response
 
 from api.bootstrap.wiring import Services
 from api.http.access_log import AccessLogged
-from api.services.completion_registry import completion_filter, look_up, report_csv
+from api.services.completion_documents import report_pdf
+from api.services.completion_registry import completion_filter, look_up, report_lines
+from api.services.spreadsheet import csv_text
 from api.web.forms import field_problems, link_position, parse_local_date
 from api.web.session import language_of, page_user
 from api.web.templating import render
@@ -88,28 +90,44 @@ def registry_page(request: Request, user: SignedIn, access: AccessLogged) -> Res
 def report_page(request: Request, user: SignedIn, access: AccessLogged) -> Response:
     """A learner's transcript (`person`) or an organisation's staff report (`organisation`),
     in the UI's language."""
+    return _report(request, user, access, "csv")
+
+
+@router.get("/completions/report.pdf", responses={200: {"content": {"application/pdf": {}}}})
+def printable_report(request: Request, user: SignedIn, access: AccessLogged) -> Response:
+    """The transcript or staff report as a printable PDF, in the UI's language."""
+    return _report(request, user, access, "pdf")
+
+
+def _report(request: Request, user: User, access: Any, form: str) -> Response:
     query = {name: request.query_params.get(name, "").strip() for name in FIELDS}
     parsed, problems = _parse(request, query)
     if not problems and not (parsed.get("person") or parsed.get("organisation")):
         problems["person"] = _problem(request, "person", "missing")
     services = _services(request)
     if not problems:
+        language = language_of(request)
         try:
-            text, found = report_csv(
-                services, completion_filter(services, **parsed), language_of(request)
+            header, lines, found = report_lines(
+                services, completion_filter(services, **parsed), language
             )
         except InvalidFieldError as error:
             problems[error.field] = _problem(request, error.field, "value_error", error.problem)
         else:
-            access.record(
-                user, [*found.shown, *([parsed["person"]] if parsed.get("person") else [])]
-            )
+            subject: UUID = parsed.get("person") or parsed["organisation"]
+            access.record(user, [*found.shown, subject])
             name = "transcript" if parsed.get("person") else "staff-completions"
-            return Response(
-                text,
-                media_type="text/csv; charset=utf-8",
-                headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
-            )
+            disposition = {"Content-Disposition": f'attachment; filename="{name}.{form}"'}
+            if form == "csv":
+                return Response(
+                    csv_text(header, lines),
+                    media_type="text/csv; charset=utf-8",
+                    headers=disposition,
+                )
+            title = services.views.get(CustomerDirectory).names([subject]).get(subject)
+            kind = "transcript" if parsed.get("person") else "staff"
+            document = report_pdf(header, lines, language, kind, title)
+            return Response(document, media_type="application/pdf", headers=disposition)
     context = {"filters": query, "problems": problems, "rows": [], "total": 0, "first": 0,
                "last": 0, "offerings": services.views.get(Offerings).active_choices()}  # fmt: skip
     return render(request, "completions.html", context, status=422)

@@ -28,6 +28,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "completions.filter": ("Rajaa suorituksia", "Filter completions"),
     "completions.completed_on": ("Suoritettu", "Completed on"),
     "completions.none": ("Ei suorituksia tällä rajauksella.", "No completions match."),
+    "completions.report_pdf": ("Tulostettava PDF", "Printable PDF"),
     "completions.report": (
         "Lataa opintosuoritusote tai henkilöstöraportti (CSV)",
         "Download the transcript or staff report (CSV)",

@@ -18,9 +18,17 @@ from api.http.auth import require
 from api.http.dependencies import ServicesDep, wait_until_visible
 from api.http.parameters import After, Offset
 from api.permissions import Permission
-from api.services.completion_registry import HEADERS, completion_filter, look_up, report_csv
+from api.services.completion_documents import report_pdf
+from api.services.completion_registry import (
+    HEADERS,
+    completion_filter,
+    look_up,
+    report_csv,
+    report_lines,
+)
 from crm.application.users import User
 from projections.views.completions import Completions
+from projections.views.directory import CustomerDirectory
 
 router = APIRouter(tags=["completions"])
 Reader = Annotated[User, Depends(require(Permission.READ_TIMELINES))]
@@ -127,6 +135,51 @@ def read_staff_report(
     text, found = report_csv(services, where, language)
     access.record(user, found.shown)
     return _csv(text, f"staff-completions-{organisation}.csv")
+
+
+PDF_ANSWER: dict[int | str, dict[str, Any]] = {200: {"content": {"application/pdf": {}}}}
+
+
+@router.get("/completions/transcript.pdf", responses=PDF_ANSWER)
+def print_transcript(
+    services: ServicesDep,
+    user: Reader,
+    access: AccessLogged,
+    person: UUID,
+    language: Language = "fi",
+) -> Response:
+    """The learner's transcript as a printable PDF."""
+    header, lines, _ = report_lines(services, completion_filter(services, person=person), language)
+    name = services.views.get(CustomerDirectory).names([person]).get(person)
+    access.record(user, [person])
+    return _pdf(report_pdf(header, lines, language, "transcript", name), f"transcript-{person}")
+
+
+@router.get("/completions/staff-report.pdf", responses=PDF_ANSWER)
+def print_staff_report(
+    services: ServicesDep,
+    user: Reader,
+    access: AccessLogged,
+    organisation: UUID,
+    start: date | None = None,
+    end: date | None = None,
+    language: Language = "fi",
+) -> Response:
+    """The organisation's staff report as a printable PDF."""
+    where = completion_filter(services, organisation=organisation, start=start, end=end)
+    header, lines, found = report_lines(services, where, language)
+    name = services.views.get(CustomerDirectory).names([organisation]).get(organisation)
+    access.record(user, found.shown)
+    document = report_pdf(header, lines, language, "staff", name)
+    return _pdf(document, f"staff-completions-{organisation}")
+
+
+def _pdf(document: bytes, filename: str) -> Response:
+    return Response(
+        document,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{filename}.pdf"'},
+    )
 
 
 def _csv(text: str, filename: str) -> Response:

@@ -12,6 +12,7 @@ from typing import Any
 from uuid import UUID
 
 from fastapi.testclient import TestClient
+from pypdf import PdfReader
 
 from api.bootstrap.wiring import Services
 from crm.application.users import Role
@@ -24,6 +25,11 @@ def completed(services: Services, person: UUID, days_ago: int, **fields: Any) ->
     at = datetime.now(UTC) - timedelta(days=days_ago)
     body = {"notes": None, "course": "Kurssi", "credits": Decimal(5), **fields}
     return services.crm.record_touchpoint(person, provenance(at), "course_completed", body).version
+
+
+def pdf_text(document: bytes) -> str:
+    """The text a PDF reader extracts from every page."""
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(document)).pages)
 
 
 def rows_of(text: str) -> list[list[str]]:
@@ -93,6 +99,20 @@ def test_the_registry_finds_completions_by_learner_staff_offering_and_period(
     finnish = rows_of(report.text)
     assert finnish[0][:2] == ["Henkilö", "Suorituspäivä"] and finnish[-1][0] == "Yhteensä"
     assert len(finnish) == 1 + 3 + 1
+    pdf = client.get(
+        "/completions/transcript.pdf", params={"person": str(staff[0]), "language": "en"},
+        headers=am,
+    )  # fmt: skip
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    text = pdf_text(pdf.content)
+    assert "Transcript of completions" in text and "Johtaminen I (Leadership)" in text
+    assert "Excel" in text and "Total" in text and "7.5" in text
+    staff_pdf = client.get(
+        "/completions/staff-report.pdf", params={"organisation": str(employer)}, headers=am
+    )
+    finnish_text = pdf_text(staff_pdf.content)
+    assert "Henkilöstön suoritukset" in finnish_text and "hyväksytty" in finnish_text
+    assert "Yhteensä" in finnish_text
     assert client.get("/completions", headers=as_role[Role.MARKETING]).status_code == 403
     assert client.get("/completions", headers=as_role[Role.FINANCE]).status_code == 403
 
