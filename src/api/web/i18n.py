@@ -29,6 +29,11 @@ TEXTS: dict[str, tuple[str, str]] = {
     "completions.completed_on": ("Suoritettu", "Completed on"),
     "completions.none": ("Ei suorituksia tällä rajauksella.", "No completions match."),
     "completions.report_pdf": ("Tulostettava PDF", "Printable PDF"),
+    "completions.transcript_link": ("Opintosuoritukset", "Completions"),
+    "completions.staff_link": (
+        "Henkilöstön suoritukset rekisterissä, raportti CSV:nä ja PDF:nä",
+        "Staff completions in the registry, with the report as CSV and PDF",
+    ),
     "completions.report": (
         "Lataa opintosuoritusote tai henkilöstöraportti (CSV)",
         "Download the transcript or staff report (CSV)",

@@ -26,6 +26,8 @@ def test_an_account_manager_reads_a_learners_completions_and_transcript(
     )  # fmt: skip
     wait_until_caught_up(services.projector, services.views.refresh())
     with sign_in(app, new_user(services, Role.ACCOUNT_MANAGER)) as am:
+        customer_page = am.get(f"/ui/customers/{person}")
+        assert f"/ui/completions?person={person}" in customer_page.text
         page = am.get("/ui/completions", params={"person": str(person)})
         assert page.status_code == 200
         assert name in page.text and "Tietoturva" in page.text and "1\u20131 / 1" in page.text
