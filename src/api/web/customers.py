@@ -43,6 +43,7 @@ from crm.domain.vocabulary import INSTITUTIONS
 from projections.views.directory import CustomerDirectory
 from projections.views.funnel import Funnel
 from projections.views.indicators import CustomerIndicators
+from projections.views.offerings import Offerings
 from projections.views.timeline import CursorError, Timeline
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
@@ -178,6 +179,7 @@ def _customer_page(
             record_errors=errors or {},
             record_refusal=refusal,
             idempotency_key=(form or {}).get("idempotency_key") or str(uuid4()),
+            offering_choices=services.views.get(Offerings).active_choices(),
         )
         context.update(customer_task_context(services, user, customer.id))
     if can(user, Permission.RUN_PRIVACY) and not customer.erased:

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 
 from fastapi import FastAPI
 
 from api.bootstrap.wiring import Services
 from crm.application.users import Role
+from crm.domain.offering import OfferingTerms
+from projections.views.offerings import Offerings
 from tests.api.web_client import new_user, page_csrf, sign_in
+from tests.factories import register, unique
 
 
 def test_marketing_adds_and_retires_an_offering_and_finance_reads_it(
@@ -53,3 +57,18 @@ def test_marketing_adds_and_retires_an_offering_and_finance_reads_it(
         assert "AI basics" in page.text and "1\u20131 / 1" in page.text
         assert 'id="offering-form"' not in page.text, "finance reads but does not maintain"
         assert "Retire" not in page.text and "Reinstate" not in page.text
+
+
+def test_the_record_form_offers_the_catalogue_codes(app: FastAPI, services: Services) -> None:
+    code = f"FORM-{uuid.uuid4().hex[:8].upper()}"
+    terms = OfferingTerms(
+        "Uravalmennus", "Career coaching", "coaching", "joint", Decimal(900), None
+    )
+    added = services.catalogue.add_offering(code, terms, "test")
+    assert services.views.get(Offerings).wait_for(added.position, 10)
+    customer = register(services.crm, name=unique("Ostaja"))
+    with sign_in(app, new_user(services, Role.ACCOUNT_MANAGER)) as am:
+        page = am.get(f"/ui/customers/{customer}", params={"record_kind": "purchase_made"})
+        assert page.status_code == 200
+        assert 'list="offering-codes"' in page.text
+        assert f'<option value="{code}">Uravalmennus</option>' in page.text
