@@ -24,6 +24,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "nav.offerings": ("Tuotteet ja palvelut", "Offerings"),
     "nav.finance": ("Laskutus ja saatavat", "Invoicing and receivables"),
     "nav.completions": ("Suoritusrekisteri", "Completion registry"),
+    "dashboard.receivables": (
+        "Avoimet saatavat erääntymisen mukaan (€)",
+        "Open receivables by days late (EUR)",
+    ),
     "completions.title": ("Suoritusrekisteri", "Completion registry"),
     "completions.filter": ("Rajaa suorituksia", "Filter completions"),
     "completions.completed_on": ("Suoritettu", "Completed on"),

@@ -87,3 +87,13 @@ def test_finance_invoices_a_purchase_and_records_its_payment_from_the_page(
         assert export.status_code == 200 and number in export.text and name in export.text
         bad = finance.get("/ui/finance", params={"start": "2026-02-01", "end": "2026-01-01"})
         assert bad.status_code == 422 and "To:" in bad.text
+
+
+def test_the_dashboard_shows_open_receivables_by_days_late(
+    app: FastAPI, services: Services
+) -> None:
+    with sign_in(app, new_user(services, Role.ACCOUNT_MANAGER)) as am:
+        page = am.get("/ui/dashboard")
+        assert page.status_code == 200
+        assert "Avoimet saatavat erääntymisen mukaan" in page.text
+        assert "yli 90 päivää myöhässä" in page.text
