@@ -235,6 +235,28 @@ def add_tasks_and_a_retraction(customer: Customer) -> None:
     customer.retract_entry(provenance(), last_contact, "Kirjattu väärälle asiakkaalle")
 
 
+def add_an_invoice_paid_and_credited(customer: Customer, purchase_id: str = "P1") -> None:
+    """The purchase invoiced, paid in part and credited in part."""
+    customer.invoice_purchase(
+        provenance(),
+        purchase_id=purchase_id,
+        invoice_number="2025-0001",
+        invoice_date=date(2025, 2, 1),
+        due_date=date(2025, 2, 15),
+        amount=Decimal("100.00"),
+    )
+    customer.pay_invoice(
+        provenance(), invoice_number="2025-0001", paid_on=date(2025, 2, 10), amount=Decimal(60)
+    )
+    customer.credit_invoice(
+        provenance(),
+        invoice_number="2025-0001",
+        credited_on=date(2025, 2, 11),
+        amount=Decimal(10),
+        reason="Hinnanalennus",
+    )
+
+
 def customer_journey(visits: int = 0) -> Customer:
     """A person, in memory and unsaved, with an event of every kind but erasure (consents,
     leads, purchases, memberships, an affiliation, a restriction), then `visits` web visits."""
@@ -259,6 +281,7 @@ def customer_journey(visits: int = 0) -> Customer:
             provenance(at), ev.TOUCHPOINT_KINDS[kind], fields, now=datetime.now(UTC)
         )
     add_tasks_and_a_retraction(person)
+    add_an_invoice_paid_and_credited(person)
     person.restrict_processing(provenance(), "Asked to restrict")
     person.lift_restriction(provenance(), "Resolved")
     person.expire_consent(provenance(), "email_marketing")

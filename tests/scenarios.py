@@ -24,6 +24,7 @@ from crm.domain.errors import (
 )
 from tests.factories import (
     START,
+    add_an_invoice_paid_and_credited,
     add_tasks_and_a_retraction,
     every_touchpoint,
     provenance,
@@ -52,6 +53,7 @@ class JourneyScenarios:
             crm.record_touchpoint(customer_id, provenance(at), kind, fields)
         customer = crm.get_customer(customer_id)
         add_tasks_and_a_retraction(customer)
+        add_an_invoice_paid_and_credited(customer)
         customer.expire_consent(provenance(START + timedelta(days=60)), "email_marketing")
         customer.restrict_processing(provenance(START + timedelta(days=60)), "accuracy contested")
         customer.lift_restriction(provenance(START + timedelta(days=60)), "accuracy verified")

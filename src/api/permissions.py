@@ -17,6 +17,12 @@ class Permission(StrEnum):
     MANAGE_SEGMENTS = "manage_segments"
     RUN_PRIVACY = "run_privacy"
     MANAGE_USERS = "manage_users"
+    MANAGE_OFFERINGS = "manage_offerings"
+    """Add, revise, retire and reinstate offerings of the catalogue (everyone reads it)."""
+    MAP_OFFERINGS = "map_offerings"
+    """Read the legacy free-text offering names (personal data) to map them to the catalogue."""
+    RUN_FINANCE = "run_finance"
+    """Invoices, payments, credits, receivables, revenue and the accounting export."""
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -29,7 +35,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.RECORD_TOUCHPOINTS,
         }
     ),
-    Role.MARKETING: frozenset({Permission.READ_CUSTOMERS, Permission.MANAGE_SEGMENTS}),
+    Role.MARKETING: frozenset(
+        {Permission.READ_CUSTOMERS, Permission.MANAGE_SEGMENTS, Permission.MANAGE_OFFERINGS}
+    ),
     Role.DPO: frozenset(
         {
             Permission.READ_CUSTOMERS,
@@ -38,7 +46,10 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.RUN_PRIVACY,
         }
     ),
-    Role.ADMIN: frozenset({Permission.MANAGE_USERS}),
+    Role.FINANCE: frozenset({Permission.RUN_FINANCE}),
+    Role.ADMIN: frozenset(
+        {Permission.MANAGE_USERS, Permission.MANAGE_OFFERINGS, Permission.MAP_OFFERINGS}
+    ),
 }
 
 
@@ -143,6 +154,38 @@ ENDPOINT_PERMISSIONS: dict[tuple[str, str], Permission | None] = {
     ("POST", "/service-tokens"): Permission.MANAGE_USERS,
     ("GET", "/service-tokens"): Permission.MANAGE_USERS,
     ("DELETE", "/service-tokens/{number}"): Permission.MANAGE_USERS,
+    # The offering catalogue: everyone reads; admins and marketing maintain it.
+    ("GET", "/offerings"): AUTHENTICATED,
+    ("GET", "/offerings/{code}"): AUTHENTICATED,
+    ("POST", "/offerings"): Permission.MANAGE_OFFERINGS,
+    ("PUT", "/offerings/{code}"): Permission.MANAGE_OFFERINGS,
+    ("POST", "/offerings/{code}/retirement"): Permission.MANAGE_OFFERINGS,
+    ("DELETE", "/offerings/{code}/retirement"): Permission.MANAGE_OFFERINGS,
+    ("GET", "/offering-mapping"): Permission.MAP_OFFERINGS,
+    ("GET", "/ui/offerings/mapping"): Permission.MAP_OFFERINGS,
+    ("GET", "/ui/offerings"): AUTHENTICATED,
+    ("POST", "/ui/offerings"): Permission.MANAGE_OFFERINGS,
+    ("POST", "/ui/offerings/{code}/state"): Permission.MANAGE_OFFERINGS,
+    # The completion registry: the roles that read timelines.
+    ("GET", "/completions"): Permission.READ_TIMELINES,
+    ("GET", "/completions/transcript.csv"): Permission.READ_TIMELINES,
+    ("GET", "/completions/staff-report.csv"): Permission.READ_TIMELINES,
+    ("GET", "/ui/completions"): Permission.READ_TIMELINES,
+    ("GET", "/ui/completions/report.csv"): Permission.READ_TIMELINES,
+    ("GET", "/ui/completions/report.pdf"): Permission.READ_TIMELINES,
+    ("GET", "/completions/transcript.pdf"): Permission.READ_TIMELINES,
+    ("GET", "/completions/staff-report.pdf"): Permission.READ_TIMELINES,
+    # Finance follow-up
+    ("POST", "/customers/{customer_id}/invoices"): Permission.RUN_FINANCE,
+    ("POST", "/customers/{customer_id}/payments"): Permission.RUN_FINANCE,
+    ("POST", "/customers/{customer_id}/credits"): Permission.RUN_FINANCE,
+    ("GET", "/finance/receivables"): Permission.RUN_FINANCE,
+    ("GET", "/finance/revenue"): Permission.RUN_FINANCE,
+    ("GET", "/finance/export.csv"): Permission.RUN_FINANCE,
+    ("GET", "/ui/finance"): Permission.RUN_FINANCE,
+    ("GET", "/ui/finance/export.csv"): Permission.RUN_FINANCE,
+    ("POST", "/ui/finance/invoices"): Permission.RUN_FINANCE,
+    ("POST", "/ui/finance/payments"): Permission.RUN_FINANCE,
     # Web UI pages (session cookie)
     ("GET", "/ui"): AUTHENTICATED,
     ("POST", "/ui/logout"): AUTHENTICATED,

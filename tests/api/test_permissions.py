@@ -10,7 +10,8 @@ import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -190,6 +191,18 @@ ACCESS_LOGGED_ROUTES = {
     ("GET", "/ui/privacy/requests/{request_id}"),
     ("GET", "/privacy/requests"),
     ("GET", "/privacy/requests/{request_id}"),
+    ("GET", "/finance/receivables"),
+    ("GET", "/finance/export.csv"),
+    ("GET", "/ui/finance"),
+    ("GET", "/ui/finance/export.csv"),
+    ("GET", "/completions"),
+    ("GET", "/completions/transcript.csv"),
+    ("GET", "/completions/staff-report.csv"),
+    ("GET", "/ui/completions"),
+    ("GET", "/ui/completions/report.csv"),
+    ("GET", "/ui/completions/report.pdf"),
+    ("GET", "/completions/transcript.pdf"),
+    ("GET", "/completions/staff-report.pdf"),
 }
 """Routes the issue named as returning personal data: each must stay declared."""
 
@@ -203,6 +216,10 @@ def logs_access(route: APIRoute) -> bool:
             return True
         stack.extend(dependant.dependencies)
     return False
+
+
+OLD_INVOICE_DAY = date(1990, 1, 1)
+"""The marked person's invoice's date and due date: older than any other test's."""
 
 
 @dataclass(frozen=True)
@@ -262,6 +279,20 @@ def marked(app: FastAPI, services: Services, tokens: dict[Role, str]) -> Iterato
             owner=owner,
             title=f"Call {marker}",
         )
+    # A purchase invoiced long ago and never paid: the oldest open invoice, which the
+    # receivables (oldest due first) and the accounting export of its day list.
+    purchase = {"notes": None, "purchase_id": f"P-{marker}", "offering": "Lean",
+                "offering_type": "company_training", "amount": Decimal(500),
+                "invoice_reference": None}  # fmt: skip
+    record(crm, person, now - timedelta(hours=3), "purchase_made", **purchase)
+    crm.invoice_purchase(
+        person, provenance(now - timedelta(hours=2)), purchase_id=f"P-{marker}",
+        invoice_number=f"INV-{marker}", invoice_date=OLD_INVOICE_DAY,
+        due_date=OLD_INVOICE_DAY, amount=Decimal(500),
+    )  # fmt: skip
+    # A completion today, so the registry (newest first) lists it.
+    record(crm, person, now - timedelta(minutes=30), "course_completed", notes=None,
+           course=f"Course {marker}", credits=Decimal(5), grade="4")  # fmt: skip
     # The oldest request of all, so lists (oldest first) show it.
     request = services.privacy.receive_request(
         person, "access", received_at=now - timedelta(days=3650), channel="letter",
@@ -299,6 +330,20 @@ def request_for(
         ("GET", "/privacy/requests"): {"status": "all"},
         ("GET", "/privacy/erasures"): {"status": "all"},
         ("GET", "/ui/privacy/requests"): {"status": "all"},
+        ("GET", "/finance/export.csv"): {
+            "start": str(OLD_INVOICE_DAY),
+            "end": str(OLD_INVOICE_DAY),
+        },
+        ("GET", "/completions/transcript.csv"): {"person": str(world.person)},
+        ("GET", "/completions/staff-report.csv"): {"organisation": str(world.organisation)},
+        ("GET", "/ui/completions/report.csv"): {"person": str(world.person)},
+        ("GET", "/ui/completions/report.pdf"): {"person": str(world.person)},
+        ("GET", "/completions/transcript.pdf"): {"person": str(world.person)},
+        ("GET", "/completions/staff-report.pdf"): {"organisation": str(world.organisation)},
+        ("GET", "/ui/finance/export.csv"): {
+            "start": str(OLD_INVOICE_DAY),
+            "end": str(OLD_INVOICE_DAY),
+        },
     }
     bodies: dict[tuple[str, str], dict[str, Any]] = {
         ("POST", "/customers"): {

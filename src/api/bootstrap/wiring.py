@@ -37,6 +37,7 @@ from crm.adapters.postgres.snapshots import SnapshotPurger
 from crm.adapters.postgres.users import PostgresUserStore
 from crm.adapters.postgres.vacuum import ErasureVacuum
 from crm.adapters.postgres.web_sessions import PostgresWebSessionStore
+from crm.application.catalogue import Catalogue
 from crm.application.crm import CRM
 from crm.application.group_commit import GroupCommitter
 from crm.application.privacy import Privacy
@@ -48,11 +49,14 @@ from projections.engine.runner import ProjectionWorker, Projector
 from projections.engine.vacuum import vacuum_views
 from projections.engine.view import View
 from projections.segments.store import SegmentStore
+from projections.views.completions import Completions
 from projections.views.consent_ledger import ConsentLedger
 from projections.views.directory import CustomerDirectory
 from projections.views.funnel import Funnel
 from projections.views.indicators import CustomerIndicators
+from projections.views.offerings import Offerings
 from projections.views.organisations import Organisations
+from projections.views.receivables import Receivables
 from projections.views.restrictions import Restrictions
 from projections.views.tasks import Tasks
 from projections.views.timeline import Timeline
@@ -68,6 +72,9 @@ VIEW_CLASSES: list[type[View]] = [
     Restrictions,
     TouchpointIndex,
     Tasks,
+    Offerings,
+    Receivables,
+    Completions,
 ]
 
 
@@ -79,6 +86,7 @@ class Services:
     database_url: str
     pool: ConnectionPool
     crm: CRM
+    catalogue: Catalogue
     key_ring: PostgresKeyRing
     """The CRM's data keys (`crm.keys`), typed as the store that can also rotate them."""
     users: Users
@@ -174,6 +182,7 @@ def build_services(settings: Settings) -> Services:
         database_url=database_url,
         pool=pool,
         crm=crm,
+        catalogue=Catalogue(crm),
         key_ring=keys,
         users=users,
         service_tokens=ServiceTokens(service_token_store),

@@ -37,6 +37,8 @@ from crm.application.users import Role, UserExistsError
 from crm.domain import events as ev
 from crm.domain.calendar import HELSINKI
 from crm.domain.customer import Customer, Provenance
+from crm.domain.errors import OfferingExistsError
+from crm.domain.offering import OfferingTerms
 
 REFERENCE = datetime(2026, 11, 1, tzinfo=HELSINKI)
 """Every demo fact happens in the three years before this moment (never 'now')."""
@@ -56,6 +58,7 @@ DEMO_USERS: dict[str, Role] = {
     "leena.am": Role.ACCOUNT_MANAGER,
     "mikko.marketing": Role.MARKETING,
     "dora.dpo": Role.DPO,
+    "fiona.finance": Role.FINANCE,
     "aino.admin": Role.ADMIN,
 }
 
@@ -152,6 +155,144 @@ OFFERINGS: tuple[tuple[str, str, tuple[int, int, int]], ...] = (
     ("Tutkimusyhteistyöhanke", "research_service", (15000, 160000, 5000)),
     ("Käytettävyystutkimus", "research_service", (4000, 30000, 500)),
 )
+# The provider's catalogue: Finnish name (as in OFFERINGS) -> code, English name, institution,
+# list price in EUR, credits. The last entries are sold in the catalogue but not in the demo's
+# purchases.
+CATALOGUE: dict[str, tuple[str, str, str, int, str | None]] = {
+    "Projektinhallinnan perusteet": ("TAMK-PM-01", "Project management basics", "TAMK", 490, "5"),
+    "Tekoäly työelämässä": ("TTY-AI-01", "AI at work", "TTY", 290, "3"),
+    "Johtamisen erikoistumiskoulutus": (
+        "TAY-JOHT-30",
+        "Specialisation in leadership",
+        "TaY",
+        3900,
+        "30",
+    ),
+    "Python-ohjelmoinnin perusteet": ("TTY-PY-01", "Python programming basics", "TTY", 350, "5"),
+    "Kestävä kehitys ja kiertotalous": (
+        "TAY-KEST-01",
+        "Sustainability and circular economy",
+        "TaY",
+        390,
+        "5",
+    ),
+    "Hoitotyön täydennyskoulutus": ("TAMK-HOI-10", "Nursing further training", "TAMK", 780, "10"),
+    "Avoin AMK: liiketalouden opinnot": (
+        "TAMK-AVO-LT",
+        "Open UAS: business studies",
+        "TAMK",
+        225,
+        "15",
+    ),
+    "Avoin yliopisto: kasvatustiede": (
+        "TAY-AVO-KT",
+        "Open university: education",
+        "TaY",
+        180,
+        "25",
+    ),
+    "Lean-koulutus tuotantoon": ("TTY-LEAN-YR", "Lean for production", "TTY", 16000, None),
+    "Kyberturvallisuus yrityksille": (
+        "TTY-KYBER-YR",
+        "Cyber security for companies",
+        "TTY",
+        9000,
+        None,
+    ),
+    "Esihenkilövalmennus": ("TAMK-ESI-YR", "Supervisor training", "TAMK", 24000, None),
+    "Työhyvinvointi ja palautuminen": (
+        "TAMK-TYHY-YR",
+        "Wellbeing at work and recovery",
+        "TAMK",
+        6000,
+        None,
+    ),
+    "Digitaaliset palvelut julkishallinnossa": (
+        "TAY-DIGI-JH",
+        "Digital services in public administration",
+        "TaY",
+        20000,
+        None,
+    ),
+    "Uravalmennus": ("JOINT-URA-VAL", "Career coaching (personal)", "joint", 1200, None),
+    "Työyhteisövalmennus": (
+        "JOINT-TYV-RYH",
+        "Work community coaching (group)",
+        "joint",
+        8000,
+        None,
+    ),
+    "Johtajuuscoaching": ("TAY-COACH-JOHT", "Leadership coaching", "TaY", 3500, None),
+    "Urasuunnittelun ohjaus": ("JOINT-URA-OHJ", "Career guidance", "joint", 360, None),
+    "Osaamiskartoitus": ("JOINT-OSAAMIS", "Competence mapping", "joint", 500, None),
+    "Digimentorointi": ("JOINT-DIGIMENTOR", "Digimentor mentoring", "joint", 900, None),
+    "Digimentor-ohjelma pk-yrityksille": (
+        "JOINT-DIGIMENTOR-PK",
+        "Digimentor programme for SMEs",
+        "joint",
+        3600,
+        None,
+    ),
+    "Tuotekehityksen konsultointi": (
+        "TTY-TK-KONS",
+        "Product development consulting",
+        "TTY",
+        18000,
+        None,
+    ),
+    "Digitalisaatiokartoitus": ("TAMK-DIGI-KART", "Digitalisation survey", "TAMK", 7500, None),
+    "Energiatehokkuusselvitys": ("TTY-ENERGIA", "Energy efficiency study", "TTY", 12000, None),
+    "Materiaalitestaus": ("TTY-MATTEST", "Materials testing", "TTY", 9000, None),
+    "Tutkimusyhteistyöhanke": ("TAY-TUTK-YHT", "Joint research project", "TaY", 80000, None),
+    "Käytettävyystutkimus": ("TAY-KAYT-TUTK", "Usability study", "TaY", 15000, None),
+    "Thomas-henkilöanalyysi": (
+        "JOINT-THOMAS-PPA",
+        "Thomas personal profile analysis",
+        "joint",
+        390,
+        None,
+    ),
+    "Thomas-tiimianalyysi": ("JOINT-THOMAS-TEAM", "Thomas team analysis", "joint", 1900, None),
+    "Henkilökohtainen valmennus": ("JOINT-COACH-HKL", "Personal coaching", "joint", 1500, None),
+    "Ryhmävalmennus": ("JOINT-COACH-RYH", "Group coaching", "joint", 4500, None),
+    "HR-konsultointi": ("TAMK-HR-KONS", "HR consulting", "TAMK", 6500, None),
+    "Tutkimuspalvelu: kyselytutkimus": (
+        "TAY-TUTK-KYS",
+        "Research service: survey study",
+        "TaY",
+        11000,
+        None,
+    ),
+}
+EXTRA_CATALOGUE_TYPES = {
+    "Thomas-henkilöanalyysi": "career_guidance",
+    "Thomas-tiimianalyysi": "career_guidance",
+    "Henkilökohtainen valmennus": "coaching",
+    "Ryhmävalmennus": "coaching",
+    "HR-konsultointi": "consulting",
+    "Tutkimuspalvelu: kyselytutkimus": "research_service",
+}
+"""Offering types of the catalogue entries the demo's purchases do not use."""
+
+
+def catalogue_entries() -> Iterator[tuple[str, OfferingTerms]]:
+    """The demo catalogue as (code, terms)."""
+    types = {name: offering_type for name, offering_type, _ in OFFERINGS}
+    types.update(EXTRA_CATALOGUE_TYPES)
+    for name_fi, (code, name_en, institution, price, credits) in CATALOGUE.items():
+        yield (
+            code,
+            OfferingTerms(
+                name_fi,
+                name_en,
+                types[name_fi],
+                institution,
+                Decimal(price),
+                Decimal(credits) if credits else None,
+            ),
+        )
+
+
 PERSON_OFFERING_TYPES = ("open_training", "coaching", "career_guidance", "mentoring")
 ORGANISATION_OFFERING_TYPES = (
     "company_training",
@@ -607,6 +748,32 @@ class _Generator:
 
     # Episodes -----------------------------------------------------------------------------
 
+    def invoice(self, plan: _Plan, day: float, purchase_id: str, amount: Decimal) -> None:
+        """The purchase's invoice and what became of it: mostly paid around the due date,
+        some paid late or in part, a few credited, the newest still open."""
+        # A stream of its own, so the demo's other facts stay what they were before invoices.
+        rng = random.Random(purchase_id)
+        if day > LAST_DAY - 45 and rng.random() < 0.5:
+            return  # the newest purchases are partly still to invoice
+        invoiced = day + rng.uniform(0.5, 12)
+        number = f"{2023_000000 + int(purchase_id.rsplit('-', 1)[-1])}"
+        term = rng.choice((14, 14, 21, 30))
+        invoice_date = _day(invoiced)
+        due_date = invoice_date + timedelta(days=term)
+        plan.add(invoiced, "invoice", (purchase_id, number, invoice_date, due_date, amount))
+        fate = rng.random()
+        if fate < 0.04:
+            credited = invoiced + rng.uniform(1, 30)
+            reason = rng.choice(REFUND_REASONS)
+            plan.add(credited, "credit", (number, _day(credited), amount, reason))
+            return
+        paid = invoiced + term + rng.choice((-10, -5, -2, 0, 3, 12, 45, 100)) + rng.random()
+        if fate < 0.12:
+            part = (amount * Decimal("0.5")).quantize(Decimal("0.01"))
+            plan.add(paid, "pay", (number, _day(paid), part))
+        elif fate < 0.97:
+            plan.add(max(paid, invoiced + 0.1), "pay", (number, _day(max(paid, invoiced)), amount))
+
     def touch(
         self,
         plan: _Plan,
@@ -754,6 +921,7 @@ class _Generator:
             score=score,
             comment=comment,
             offering=offering,
+            offering_code=CATALOGUE[offering][0] if offering in CATALOGUE else None,
         )
 
     def consent(self, plan: _Plan, purpose: str) -> None:
@@ -857,7 +1025,9 @@ class _Generator:
             offering_type=offering_type,
             amount=amount,
             invoice_reference=invoice,
+            offering_code=CATALOGUE[name][0],
         )
+        self.invoice(plan, day, purchase_id, amount)
         after = day
         if offering_type == "open_training" and rng.random() < 0.7:
             after = self.later(day, 28, 150)
@@ -870,6 +1040,7 @@ class _Generator:
                 institution,
                 course=name,
                 credits=credits,
+                offering_code=CATALOGUE[name][0],
             )
         if rng.random() < 0.45:
             after = self.later(after, 0, 14)
@@ -882,6 +1053,7 @@ class _Generator:
                 rng.choice(("social_media", "web_service")),
                 institution,
                 offering=name,
+                offering_code=CATALOGUE[name][0],
             )
         if rng.random() < 0.05:
             if rng.random() < 0.4:
@@ -1055,7 +1227,39 @@ class _Generator:
             elif action == "assign":
                 account_manager = payload
                 customer.assign_account_manager(self.provenance(day, "joint", "other", by), payload)
+            elif action == "invoice":
+                purchase_id, number, invoice_date, due_date, amount = payload
+                customer.invoice_purchase(
+                    self.provenance(day, "joint", "other", "fiona.finance"),
+                    purchase_id=purchase_id,
+                    invoice_number=number,
+                    invoice_date=invoice_date,
+                    due_date=due_date,
+                    amount=amount,
+                )
+            elif action == "pay":
+                number, paid_on, amount = payload
+                customer.pay_invoice(
+                    self.provenance(day, "joint", "other", "fiona.finance"),
+                    invoice_number=number,
+                    paid_on=paid_on,
+                    amount=amount,
+                )
+            elif action == "credit":
+                number, credited_on, amount, reason = payload
+                customer.credit_invoice(
+                    self.provenance(day, "joint", "other", "fiona.finance"),
+                    invoice_number=number,
+                    credited_on=credited_on,
+                    amount=amount,
+                    reason=reason,
+                )
         return customer
+
+
+def _day(offset: float) -> date:
+    """The day in Finnish time `offset` days after the demo's start."""
+    return (START + timedelta(days=offset)).date()
 
 
 def generate(scale: float = 1.0, seed: int = 2026) -> Iterator[Customer]:
@@ -1154,6 +1358,15 @@ def save_customers(
     return saved_customers, saved_events
 
 
+def load_catalogue(services: Services) -> None:
+    """The provider's catalogue, added by the demo administrator (codes known are kept)."""
+    for code, terms in catalogue_entries():
+        try:
+            services.catalogue.add_offering(code, terms, "aino.admin")
+        except OfferingExistsError:
+            continue
+
+
 def _create_users(services: Services) -> dict[str, str]:
     tokens: dict[str, str] = {}
     for name, role in DEMO_USERS.items():
@@ -1187,6 +1400,7 @@ def load_demo(
     """
     tokens = _create_users(services)
     _write_tokens(services.settings.data_dir, tokens)
+    load_catalogue(services)
     organisations, people = demo_size(scale)
     total = organisations + people
     started = time.monotonic()

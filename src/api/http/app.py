@@ -15,12 +15,15 @@ from api.http.limits import BodySizeLimit
 from api.http.nul_guard import NulGuard
 from api.http.proxies import TrustedProxyHeaders
 from api.http.routes import (
+    completions,
     consents,
     customers,
+    finance,
     health,
     imports,
     indicators,
     mail_feedback,
+    offerings,
     organisations,
     pipeline,
     privacy,
@@ -82,5 +85,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(tasks.router)
     app.include_router(service_tokens.router)
     app.include_router(pipeline.router)
+    app.include_router(offerings.router)
+    app.include_router(finance.router)
+    app.include_router(completions.router)
     install_web(app)
     return app

@@ -14,7 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from crm.application.group_commit import CommitUnavailableError
-from crm.domain.errors import CustomerNotFoundError, InvalidFieldError, RuleViolationError
+from crm.domain.errors import InvalidFieldError, NotFoundError, RuleViolationError
 
 log = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = "2"
@@ -57,8 +57,8 @@ def install_error_handlers(app: FastAPI) -> None:
             },
         )
 
-    @app.exception_handler(CustomerNotFoundError)
-    async def not_found(request: Request, error: CustomerNotFoundError) -> JSONResponse:
+    @app.exception_handler(NotFoundError)
+    async def not_found(request: Request, error: NotFoundError) -> JSONResponse:
         return JSONResponse(status_code=404, content={"detail": str(error)})
 
     @app.exception_handler(RuleViolationError)

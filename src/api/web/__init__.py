@@ -18,10 +18,13 @@ from starlette.exceptions import HTTPException
 from api.web import (
     account,
     admin,
+    completions,
     customer_edits,
     customers,
+    finance,
     imports,
     insights,
+    offerings,
     pipeline,
     privacy,
     privacy_requests,
@@ -33,7 +36,7 @@ from api.web import (
 from api.web.forms import field_problems
 from api.web.session import CsrfError, LoginRequiredError, PageForbiddenError, language_of
 from api.web.templating import error_page, render, safe_next
-from crm.domain.errors import CustomerNotFoundError
+from crm.domain.errors import NotFoundError
 
 STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
 log = logging.getLogger(__name__)
@@ -77,7 +80,7 @@ def _pages_answer_with_pages(handler: Handler) -> Handler:
         if isinstance(error, RequestValidationError):
             problems = list(field_problems(language_of(request), error.errors()).values())
         message = STATUS_MESSAGES.get(status, "error.internal")
-        if isinstance(error, CustomerNotFoundError):
+        if isinstance(error, NotFoundError):
             message = "error.not_found"
         page = await run_in_threadpool(
             error_page, request, message, status, problems=problems, anonymous=status >= 500
@@ -120,6 +123,9 @@ def install_web(app: FastAPI) -> None:
     app.include_router(segments.router)
     app.include_router(tasks.router)
     app.include_router(pipeline.router)
+    app.include_router(offerings.router)
+    app.include_router(finance.router)
+    app.include_router(completions.router)
 
     @app.exception_handler(LoginRequiredError)
     def login_required(request: Request, error: LoginRequiredError) -> HTMLResponse:

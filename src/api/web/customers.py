@@ -45,6 +45,7 @@ from crm.domain.vocabulary import CHANNELS, CUSTOMER_KINDS, INSTITUTIONS
 from projections.views.directory import SORTS, CustomerDirectory, Sort
 from projections.views.funnel import LEAD_SORTS, Funnel, LeadSort
 from projections.views.indicators import CustomerIndicators
+from projections.views.offerings import Offerings
 from projections.views.timeline import CursorError, Timeline
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
@@ -288,6 +289,7 @@ def _customer_page(
                 for quick in QUICK_KINDS
             },
             now_local=datetime.now(HELSINKI).strftime("%Y-%m-%dT%H:%M"),
+            offering_choices=services.views.get(Offerings).active_choices(),
         )
         context.update(customer_task_context(services, user, customer.id))
     if can(user, Permission.RUN_PRIVACY) and not customer.erased:

@@ -25,6 +25,7 @@ from crm.application.users import User
 from crm.domain.calendar import HELSINKI
 from projections.views.funnel import Funnel
 from projections.views.indicators import CustomerIndicators
+from projections.views.receivables import Receivables
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 SignedIn = Annotated[User, Depends(page_user)]
@@ -57,6 +58,16 @@ def band_labels(lower_bounds: list[float]) -> list[str]:
         f"{low:g}-{high:g}" if high is not None else f"{low:g}+"
         for low, high in zip(lower_bounds, ends, strict=True)
     ]
+
+
+AGEING_LABELS = {
+    "not_due": "finance.not_due",
+    "1_30": "finance.late_1_30",
+    "31_60": "finance.late_31_60",
+    "61_90": "finance.late_61_90",
+    "over_90": "finance.late_over_90",
+}
+"""The label of each ageing bucket of open receivables."""
 
 
 @router.get("/dashboard")
@@ -108,6 +119,15 @@ def dashboard(request: Request, user: SignedIn) -> HTMLResponse:
         "lifecycle_chart": bar_chart(
             [(label, float(n)) for _, label, n in lifecycle],
             translate(language, "dashboard.lifecycle"),
+        ),
+        "receivables_chart": bar_chart(
+            [
+                (translate(language, AGEING_LABELS[bucket]), float(amount))
+                for bucket, (_, amount) in services.views.get(Receivables)
+                .ageing(datetime.now(HELSINKI).date())
+                .items()
+            ],
+            translate(language, "dashboard.receivables"),
         ),
     }
     return render(request, "dashboard.html", context)

@@ -20,7 +20,7 @@ from crm.domain.calendar import local_text
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parents[1] / "templates")
 
-NAVIGATION: tuple[tuple[str, str, Permission], ...] = (
+NAVIGATION: tuple[tuple[str, str, Permission | None], ...] = (
     ("nav.search", "/ui/customers", Permission.READ_CUSTOMERS),
     ("nav.my_customers", "/ui/my-customers", Permission.RECORD_TOUCHPOINTS),
     ("nav.my_tasks", "/ui/tasks", Permission.RECORD_TOUCHPOINTS),
@@ -31,17 +31,25 @@ NAVIGATION: tuple[tuple[str, str, Permission], ...] = (
     ("nav.access_log", "/ui/privacy/access-log", Permission.RUN_PRIVACY),
     ("nav.segments", "/ui/segments", Permission.MANAGE_SEGMENTS),
     ("nav.imports", "/ui/imports", Permission.RECORD_TOUCHPOINTS),
+    ("nav.completions", "/ui/completions", Permission.READ_TIMELINES),
+    ("nav.finance", "/ui/finance", Permission.RUN_FINANCE),
     ("nav.users", "/ui/admin/users", Permission.MANAGE_USERS),
     ("nav.service_tokens", "/ui/admin/service-tokens", Permission.MANAGE_USERS),
+    ("nav.offerings", "/ui/offerings", None),
 )
-"""Menu entries; each shows only to roles whose permission opens the page behind it."""
+"""Menu entries; each shows only to roles whose permission opens the page behind it (None:
+every role). A role's first entry is its start page."""
 
 
 def navigation(user: User | None) -> list[tuple[str, str]]:
     """The (label key, url) menu entries the user may open."""
     if user is None:
         return []
-    return [(label, url) for label, url, permission in NAVIGATION if can(user, permission)]
+    return [
+        (label, url)
+        for label, url, permission in NAVIGATION
+        if permission is None or can(user, permission)
+    ]
 
 
 def local_time(value: datetime | date | str | None, language: str = "fi") -> str:

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Sequence
 from copy import deepcopy
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any, ClassVar
 from uuid import UUID, uuid4
 
@@ -32,6 +33,7 @@ from crm.domain.customer import Customer, Provenance
 from crm.domain.errors import CustomerNotFoundError, InvalidFieldError, RuleViolationError
 from crm.domain.idempotency import IdempotencyKeyReusedError
 from crm.domain.identity import IdentityIndex
+from crm.domain.offering import normal_code, offering_id
 from crm.speedups.saving import save_collecting_directly
 from crm.speedups.transcoder import FastJSONTranscoder
 
@@ -269,6 +271,8 @@ class CRM(Application[UUID]):
         touchpoint_class = ev.TOUCHPOINT_KINDS.get(kind)
         if touchpoint_class is None:
             raise InvalidFieldError("kind", f"unknown touchpoint kind {kind!r}")
+        if fields.get("offering_code") is not None:
+            fields = {**fields, "offering_code": self.catalogued_code(fields["offering_code"])}
         return Command(
             customer_id,
             provenance,
@@ -280,6 +284,18 @@ class CRM(Application[UUID]):
                 consent_validity_months=self.consent_validity_months,
             ),
         )
+
+    def catalogued_code(self, code: object) -> str:
+        """The code as the catalogue stores it, refused unless an offering has it."""
+        try:
+            normal = normal_code(str(code))
+        except InvalidFieldError as error:
+            raise InvalidFieldError("offering_code", error.problem) from None
+        if not self.recorder.select_events(offering_id(normal), limit=1):
+            raise InvalidFieldError(
+                "offering_code", "is not in the offering catalogue", code="not_in_catalogue"
+            )
+        return normal
 
     def plan_task(
         self,
@@ -335,6 +351,72 @@ class CRM(Application[UUID]):
             customer_id,
             provenance,
             lambda customer: customer.cancel_task(provenance, task_id, reason),
+        )
+
+    def invoice_purchase(
+        self,
+        customer_id: UUID,
+        provenance: Provenance,
+        *,
+        purchase_id: str,
+        invoice_number: str,
+        invoice_date: date,
+        due_date: date,
+        amount: Decimal,
+    ) -> Recorded:
+        """Record an invoice of one of the customer's purchases."""
+        return self._command(
+            customer_id,
+            provenance,
+            lambda customer: customer.invoice_purchase(
+                provenance,
+                purchase_id=purchase_id,
+                invoice_number=invoice_number,
+                invoice_date=invoice_date,
+                due_date=due_date,
+                amount=amount,
+            ),
+        )
+
+    def pay_invoice(
+        self,
+        customer_id: UUID,
+        provenance: Provenance,
+        *,
+        invoice_number: str,
+        paid_on: date,
+        amount: Decimal,
+    ) -> Recorded:
+        """Record a payment received against one of the customer's invoices."""
+        return self._command(
+            customer_id,
+            provenance,
+            lambda customer: customer.pay_invoice(
+                provenance, invoice_number=invoice_number, paid_on=paid_on, amount=amount
+            ),
+        )
+
+    def credit_invoice(
+        self,
+        customer_id: UUID,
+        provenance: Provenance,
+        *,
+        invoice_number: str,
+        credited_on: date,
+        amount: Decimal,
+        reason: str,
+    ) -> Recorded:
+        """Record a credit note against one of the customer's invoices."""
+        return self._command(
+            customer_id,
+            provenance,
+            lambda customer: customer.credit_invoice(
+                provenance,
+                invoice_number=invoice_number,
+                credited_on=credited_on,
+                amount=amount,
+                reason=reason,
+            ),
         )
 
     def retract_entry(

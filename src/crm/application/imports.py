@@ -199,9 +199,11 @@ def _validated(
     occurred_at = parse_time(values["occurred_at"], zone=zone)
     fields = _event_fields(kind, values)
     # The key depends on what the row says, not where it sits, so re-runs store nothing.
-    content = key_content(
-        [mapping.name, kind_name, email, values["occurred_at"], sorted(fields.items())]
-    )
+    # A field added to a kind later (with a default) counts only when the row fills it, so
+    # rows stored before it existed keep their keys.
+    added_later = later_fields(kind)
+    keyed = sorted((n, v) for n, v in fields.items() if v is not None or n not in added_later)
+    content = key_content([mapping.name, kind_name, email, values["occurred_at"], keyed])
     common: dict[str, Any] = {
         "occurred_at": occurred_at,
         "institution": values.get("institution", "joint"),
@@ -212,6 +214,14 @@ def _validated(
     provenance = Provenance(**common)
     check_fields(common | fields)
     return ImportRow(line, email, name, values.get("phone"), kind, provenance, fields)
+
+
+@functools.cache
+def later_fields(kind: type[ev.Touchpoint]) -> frozenset[str]:
+    """The kind's fields that have a default: those added after its events were first stored."""
+    return frozenset(
+        f.name for f in dataclasses.fields(kind) if f.default is not dataclasses.MISSING
+    )
 
 
 _KEY_CONTENT = json.JSONEncoder(default=str)

@@ -21,6 +21,7 @@ class Role(StrEnum):
     ACCOUNT_MANAGER = "account_manager"
     MARKETING = "marketing"
     DPO = "dpo"
+    FINANCE = "finance"
     ADMIN = "admin"
 
 

@@ -21,6 +21,7 @@ from crm.domain.errors import (
     ConsentRequiredError,
     CustomerErasedError,
     InvalidFieldError,
+    InvoiceError,
     LeadTransitionError,
     MembershipError,
     PurchaseError,
@@ -138,6 +139,11 @@ def check_fields(fields: dict[str, Any]) -> None:
         raise InvalidFieldError("score", "must be between 0 and 10")
 
 
+def _check_positive(amount: Decimal) -> None:
+    if not amount.is_finite() or amount <= 0:
+        raise InvalidFieldError("amount", "must be more than 0")
+
+
 class ProcessingRestrictedError(ConsentRequiredError):
     """A marketing contact was attempted while processing is restricted (GDPR art. 18)."""
 
@@ -171,6 +177,7 @@ class Customer(CopiesMutableStateOnly, Aggregate):
         "entries": dict,
         "consent_log": _copy_consent_log,
         "tasks": dict,
+        "invoices": dict,
     }
 
     # Stored with every snapshot and in every `Registered` event: part of the stored format,
@@ -189,6 +196,7 @@ class Customer(CopiesMutableStateOnly, Aggregate):
             "state.phone",
             "state.lead_stages",
             "state.purchases",
+            "state.invoices",
         )
 
     def __init__(self) -> None:
@@ -221,6 +229,8 @@ class Customer(CopiesMutableStateOnly, Aggregate):
         self.consent_log: dict[str, list[tuple[int, datetime, bool]]] = {}
         # Task id -> (task kind, title, state: open, completed or cancelled).
         self.tasks: dict[str, tuple[str, str, str]] = {}
+        # Invoice number -> (amount, settled so far: paid and credited).
+        self.invoices: dict[str, tuple[Decimal, Decimal]] = {}
 
     # Commands -----------------------------------------------------------------------------
 
@@ -398,6 +408,87 @@ class Customer(CopiesMutableStateOnly, Aggregate):
         """Record that a planned task will not be done."""
         self._open_task(task_id)
         self._record(ev.TaskCancelled, provenance, task_id=task_id, reason=reason)
+
+    def invoice_purchase(
+        self,
+        provenance: Provenance,
+        *,
+        purchase_id: str,
+        invoice_number: str,
+        invoice_date: date,
+        due_date: date,
+        amount: Decimal,
+    ) -> None:
+        """Invoice a recorded purchase (in one or several invoices, each with its own number)."""
+        if purchase_id not in self.purchases:
+            raise InvoiceError("There is no purchase with this purchase_id to invoice.")
+        if not invoice_number.strip():
+            raise InvalidFieldError("invoice_number", "must not be empty", code="required")
+        if invoice_number in self._invoices():
+            raise InvoiceError("An invoice with this number is already recorded.")
+        if due_date < invoice_date:
+            raise InvalidFieldError("due_date", "must not be before the invoice date")
+        _check_positive(amount)
+        self._record(
+            ev.PurchaseInvoiced,
+            provenance,
+            purchase_id=purchase_id,
+            invoice_number=invoice_number,
+            invoice_date=invoice_date,
+            due_date=due_date,
+            amount=amount,
+        )
+
+    def pay_invoice(
+        self, provenance: Provenance, *, invoice_number: str, paid_on: date, amount: Decimal
+    ) -> None:
+        """Record a payment; more than is open on the invoice is refused."""
+        self._check_settlement(invoice_number, amount)
+        self._record(
+            ev.InvoicePaid,
+            provenance,
+            invoice_number=invoice_number,
+            paid_on=paid_on,
+            amount=amount,
+        )
+
+    def credit_invoice(
+        self,
+        provenance: Provenance,
+        *,
+        invoice_number: str,
+        credited_on: date,
+        amount: Decimal,
+        reason: str,
+    ) -> None:
+        """Credit part or all of what is open on an invoice, with the reason."""
+        if not reason.strip():
+            raise InvalidFieldError("reason", "must not be empty", code="required")
+        self._check_settlement(invoice_number, amount)
+        self._record(
+            ev.InvoiceCredited,
+            provenance,
+            invoice_number=invoice_number,
+            credited_on=credited_on,
+            amount=amount,
+            reason=reason,
+        )
+
+    def _invoices(self) -> dict[str, tuple[Decimal, Decimal]]:
+        # Customers restored from a snapshot taken before invoices existed have none.
+        invoices: dict[str, tuple[Decimal, Decimal]] = self.__dict__.setdefault("invoices", {})
+        return invoices
+
+    def _check_settlement(self, invoice_number: str, amount: Decimal) -> None:
+        _check_positive(amount)
+        invoice = self._invoices().get(invoice_number)
+        if invoice is None:
+            raise InvoiceError("There is no invoice with this number.")
+        total, settled = invoice
+        if settled + amount > total:
+            raise InvoiceError(
+                f"{amount} EUR is more than the {total - settled} EUR open on the invoice."
+            )
 
     def retract_entry(
         self, provenance: Provenance, version: int, reason: str, replaced_by: int | None = None
@@ -619,6 +710,15 @@ class Customer(CopiesMutableStateOnly, Aggregate):
     def _(self, event: ev.PurchaseRefunded) -> None:
         paid, refunded = self.purchases[event.purchase_id]
         self.purchases[event.purchase_id] = (paid, refunded + event.amount)
+
+    @when.register
+    def _(self, event: ev.PurchaseInvoiced) -> None:
+        self._invoices()[event.invoice_number] = (event.amount, Decimal(0))
+
+    @when.register
+    def _(self, event: ev.InvoicePaid | ev.InvoiceCredited) -> None:
+        total, settled = self._invoices()[event.invoice_number]
+        self._invoices()[event.invoice_number] = (total, settled + event.amount)
 
     @when.register
     def _(self, event: ev.PartnerMembershipStarted | ev.PartnerMembershipChanged) -> None:

@@ -22,7 +22,11 @@ class InvalidFieldError(CRMError, ValueError):
         """A stable name for the problem (e.g. "future"), for texts in the UI's language."""
 
 
-class CustomerNotFoundError(CRMError, LookupError):
+class NotFoundError(CRMError, LookupError):
+    """A command or read named something that does not exist."""
+
+
+class CustomerNotFoundError(NotFoundError):
     """No customer has the given id."""
 
     def __init__(self, customer_id: object) -> None:
@@ -70,3 +74,19 @@ class CustomerErasedError(RuleViolationError):
 
 class TaskError(RuleViolationError):
     """A task was planned twice, or completed or cancelled when no longer open."""
+
+
+class OfferingNotFoundError(NotFoundError):
+    """No offering in the catalogue has the given code."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(f"No offering with code {code}")
+        self.code = code
+
+
+class OfferingExistsError(RuleViolationError):
+    """An offering with the code is in the catalogue already."""
+
+
+class InvoiceError(RuleViolationError):
+    """An invoice, payment or credit does not fit the purchases and invoices recorded."""

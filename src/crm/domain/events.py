@@ -266,9 +266,13 @@ class WebinarRegistered(Touchpoint):
 
     webinar_id: str
     title: str
+    offering_code: str | None = None
+    """The offering's code in the provider's catalogue (`crm.domain.offering`), when known;
+    the free-text name stays for legacy entries and imports."""
 
     personal_fields = ("notes", "title")
     hashed_fields = ("webinar_id",)
+    clear_fields = clear(offering_code="catalogue")
 
 
 class WebinarAttended(Touchpoint):
@@ -276,9 +280,13 @@ class WebinarAttended(Touchpoint):
 
     webinar_id: str
     title: str
+    offering_code: str | None = None
+    """The offering's code in the provider's catalogue (`crm.domain.offering`), when known;
+    the free-text name stays for legacy entries and imports."""
 
     personal_fields = ("notes", "title")
     hashed_fields = ("webinar_id",)
+    clear_fields = clear(offering_code="catalogue")
 
 
 class EventAttended(Touchpoint):
@@ -287,9 +295,14 @@ class EventAttended(Touchpoint):
     event_name: str
     organiser: str
     event_format: str
+    offering_code: str | None = None
+    """The offering's code in the provider's catalogue (`crm.domain.offering`), when known;
+    the free-text name stays for legacy entries and imports."""
 
     personal_fields = ("notes", "event_name")
-    clear_fields = clear(organiser="vocabulary", event_format="vocabulary")
+    clear_fields = clear(
+        offering_code="catalogue", organiser="vocabulary", event_format="vocabulary"
+    )
 
 
 class CompanyVisited(Touchpoint):
@@ -421,11 +434,14 @@ class PurchaseMade(Touchpoint):
     offering_type: str
     amount: Decimal
     invoice_reference: str | None
+    offering_code: str | None = None
+    """The offering's code in the provider's catalogue (`crm.domain.offering`), when known;
+    the free-text name stays for legacy entries and imports."""
 
     # An invoice reference finds the person in the billing system.
     personal_fields = ("notes", "offering", "invoice_reference")
     hashed_fields = ("purchase_id",)
-    clear_fields = clear(offering_type="vocabulary", amount="system")
+    clear_fields = clear(offering_code="catalogue", offering_type="vocabulary", amount="system")
 
 
 class PurchaseRefunded(Touchpoint):
@@ -446,9 +462,12 @@ class FeedbackGiven(Touchpoint):
     score: int
     comment: str | None
     offering: str | None
+    offering_code: str | None = None
+    """The offering's code in the provider's catalogue (`crm.domain.offering`), when known;
+    the free-text name stays for legacy entries and imports."""
 
     personal_fields = ("notes", "comment", "offering")
-    clear_fields = clear(score="system")
+    clear_fields = clear(offering_code="catalogue", score="system")
 
 
 class ConsentGiven(Touchpoint):
@@ -509,17 +528,26 @@ class CourseCompleted(Touchpoint):
 
     course: str
     credits: Decimal
+    offering_code: str | None = None
+    """The offering's code in the provider's catalogue (`crm.domain.offering`), when known;
+    the free-text name stays for legacy entries and imports."""
+    grade: str | None = None
+    """The grade where the course gives one ("5", "hyväksytty"): the learner's, so personal."""
 
-    personal_fields = ("notes", "course")
-    clear_fields = clear(credits="system")
+    personal_fields = ("notes", "course", "grade")
+    clear_fields = clear(offering_code="catalogue", credits="system")
 
 
 class RecommendationGiven(Touchpoint):
     """The customer recommended an offering."""
 
     offering: str
+    offering_code: str | None = None
+    """The offering's code in the provider's catalogue (`crm.domain.offering`), when known;
+    the free-text name stays for legacy entries and imports."""
 
     personal_fields = ("notes", "offering")
+    clear_fields = clear(offering_code="catalogue")
 
 
 class TaskPlanned(CustomerEvent):
@@ -569,6 +597,52 @@ class EntryRetracted(CustomerEvent):
     clear_fields = clear(retracted_version="system", retracted_kind="system", replaced_by="system")
 
 
+class PurchaseInvoiced(CustomerEvent):
+    """A purchase was invoiced: the invoice's number, date, due date and amount (EUR)."""
+
+    purchase_id: str
+    invoice_number: str
+    invoice_date: date
+    due_date: date
+    amount: Decimal
+
+    # An invoice number finds the person in the accounting system: sealed, and compared by
+    # its keyed hash.
+    hashed_fields = ("purchase_id", "invoice_number")
+    clear_fields = clear(invoice_date="system", due_date="system", amount="system")
+
+
+class InvoicePaid(CustomerEvent):
+    """A payment was received against an invoice (EUR)."""
+
+    invoice_number: str
+    paid_on: date
+    amount: Decimal
+
+    hashed_fields = ("invoice_number",)
+    clear_fields = clear(paid_on="system", amount="system")
+
+
+class InvoiceCredited(CustomerEvent):
+    """Part or all of an invoice was credited (a credit note, EUR), with the reason."""
+
+    invoice_number: str
+    credited_on: date
+    amount: Decimal
+    reason: str
+
+    personal_fields = ("reason",)
+    hashed_fields = ("invoice_number",)
+    clear_fields = clear(credited_on="system", amount="system")
+
+
+FINANCE_CLASSES: tuple[type[CustomerEvent], ...] = (
+    PurchaseInvoiced,
+    InvoicePaid,
+    InvoiceCredited,
+)
+
+
 TOUCHPOINT_CLASSES: tuple[type[Touchpoint], ...] = (
     FairVisited,
     WebinarRegistered,
@@ -615,6 +689,7 @@ CUSTOMER_EVENT_CLASSES: tuple[type[CustomerEvent], ...] = (
     TaskCompleted,
     TaskCancelled,
     EntryRetracted,
+    *FINANCE_CLASSES,
 )
 TASK_CLASSES: tuple[type[CustomerEvent], ...] = (TaskPlanned, TaskCompleted, TaskCancelled)
 

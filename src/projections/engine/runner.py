@@ -22,8 +22,9 @@ from eventsourcing.postgres import PostgresApplicationRecorder
 from crm.adapters.mapper import PersonalDataMapper, PublicDataMapper
 from crm.application.crm import CRM
 from crm.domain.events import CustomerEvent
+from crm.domain.offering import Offering
 from projections.engine.generations import LiveViews
-from projections.engine.view import SqlView, View
+from projections.engine.view import Batch, ProjectedEvent, SqlView, View
 
 log = logging.getLogger(__name__)
 
@@ -77,8 +78,8 @@ class Projector:
             if not behind:
                 return read
             start = min(positions[id(view)] for view in behind)
-            decoded: list[tuple[int, CustomerEvent]] = []
-            decoded_for: dict[bool, list[tuple[int, CustomerEvent]]] = {}
+            decoded: list[tuple[int, ProjectedEvent]] = []
+            decoded_for: dict[bool, list[tuple[int, ProjectedEvent]]] = {}
             if any(not isinstance(view, SqlView) for view in behind):
                 # A topic filter skips events in SQL; bound the scan so a batch stays small.
                 stop = min(target, start + self.batch_size * 4) if topics else target
@@ -113,12 +114,17 @@ class Projector:
                 for view in due:
                     after, wanted = positions[id(view)], view.topics
                     if not isinstance(view, SqlView):
+                        # The topic filter hands each view only the classes it declared.
                         view.apply_batch(
-                            [
-                                (position, event)
-                                for position, event in decoded_for[view.needs_personal_data]
-                                if position > after and (not wanted or isinstance(event, wanted))
-                            ],
+                            cast(
+                                Batch,
+                                [
+                                    (position, event)
+                                    for position, event in decoded_for[view.needs_personal_data]
+                                    if position > after
+                                    and (not wanted or isinstance(event, wanted))
+                                ],
+                            ),
                             reached,
                         )
                     elif not pending:
@@ -135,7 +141,7 @@ class Projector:
 
     def decode(
         self, notifications: Sequence[Notification], personal_data: bool
-    ) -> list[tuple[int, CustomerEvent]]:
+    ) -> list[tuple[int, ProjectedEvent]]:
         """Stored events to domain events; personal fields are decrypted only when needed."""
         if personal_data:
             self.crm.keys.prefetch({cast(UUID, n.originator_id) for n in notifications})
@@ -145,7 +151,7 @@ class Projector:
         batch = []
         for notification in notifications:
             event = mapper.to_domain_event(notification)
-            if isinstance(event, CustomerEvent):
+            if isinstance(event, (CustomerEvent, Offering.Event)):
                 batch.append((notification.id, event))
         return batch
 

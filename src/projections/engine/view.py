@@ -15,7 +15,7 @@ import re
 import time
 from abc import abstractmethod
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
@@ -25,12 +25,16 @@ from psycopg.rows import DictRow
 from psycopg.sql import SQL
 
 from crm.domain.events import CustomerEvent
+from crm.domain.offering import Offering
 
 APPLICATION_NAME = "crm"
 IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
 
 Batch = Sequence[tuple[int, CustomerEvent]]
 """Events with their log positions, in log order."""
+ProjectedEvent = CustomerEvent | Offering.Event
+"""What views consume: customers' events and the offering catalogue's. A view is handed only
+the classes of its `topics`; the catalogue's view declares catalogue events only."""
 
 
 class View(PostgresTrackingRecorder):
@@ -38,7 +42,7 @@ class View(PostgresTrackingRecorder):
 
     name: ClassVar[str]
     version: ClassVar[int] = 1
-    topics: ClassVar[tuple[type[CustomerEvent], ...]] = ()
+    topics: ClassVar[tuple[type[ProjectedEvent], ...]] = ()
     """Event classes the view consumes; empty means all."""
     needs_personal_data: ClassVar[bool] = False
     """Whether the view reads personal fields (their keys are then fetched per batch)."""
@@ -162,8 +166,9 @@ class ViewProjection(Projection[View]):
             return
         batch: Batch = []
         wanted = self.view.topics
-        if isinstance(domain_event, CustomerEvent) and (
+        if isinstance(domain_event, (CustomerEvent, Offering.Event)) and (
             not wanted or isinstance(domain_event, wanted)
         ):
-            batch = [(tracking.notification_id, domain_event)]
+            # The topic filter hands a view only the classes it declared.
+            batch = cast(Batch, [(tracking.notification_id, domain_event)])
         self.view.apply_batch(batch, tracking.notification_id)

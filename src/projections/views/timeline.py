@@ -261,6 +261,26 @@ class Timeline(SqlView):
             )
         return rows
 
+    def free_text_offerings(
+        self, kinds: list[str], limit: int
+    ) -> tuple[list[tuple[UUID, str]], int]:
+        """(customer, free text) of the newest `limit` counted entries of the kinds that name
+        an offering only in free text (no catalogue code), and how many such entries exist."""
+        rows = self.query(
+            "SELECT customer_id, kind, personal, count(*) OVER () AS total FROM {p}entries"
+            " WHERE kind = ANY(%s) AND retracted_in IS NULL"
+            " AND coalesce(details ->> 'offering_code', '') = ''"
+            " ORDER BY occurred_at DESC, customer_id, version LIMIT %s",
+            (kinds, limit),
+        )
+        found = []
+        for row in rows:
+            opened = self.open_personal(row["customer_id"], row["kind"], row["personal"]) or {}
+            text = opened.get("offering") or opened.get("course")
+            if text:
+                found.append((row["customer_id"], str(text)))
+        return found, int(rows[0]["total"]) if rows else 0
+
     def count(self, customer_id: UUID) -> int:
         rows = self.query(
             "SELECT count(*) AS n FROM {p}entries WHERE customer_id = %s", (customer_id,)

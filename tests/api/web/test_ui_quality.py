@@ -123,6 +123,44 @@ BAD_INPUT: dict[str, BadInput] = {
         lambda: {"other": f"no-such-{uuid.uuid4().hex[:8]}", "role": "CTO"},
         label("error.no_match"),
     ),
+    "/ui/offerings": BadInput(
+        Role.MARKETING,
+        lambda: {
+            "code": f"Q-{uuid.uuid4().hex[:8]}",
+            "name_fi": "Laatu",
+            "name_en": "Quality",
+            "offering_type": "open_training",
+            "institution": "TAMK",
+            "list_price": "paljon",
+        },
+        problem("list_price", "decimal_parsing"),
+    ),
+    "/ui/offerings/{code}/state": BadInput(
+        Role.ADMIN, lambda: {"action": "explode"}, label("field.action")
+    ),
+    "/ui/finance/invoices": BadInput(
+        Role.FINANCE,
+        lambda: {
+            "customer_id": str(uuid.uuid4()),
+            "purchase_id": "P-1",
+            "invoice_number": "1",
+            "invoice_date": "31.2.2026",
+            "due_date": "2026-03-15",
+            "amount": "100",
+        },
+        problem("invoice_date", "date"),
+    ),
+    "/ui/finance/payments": BadInput(
+        Role.FINANCE,
+        lambda: {
+            "customer_id": str(uuid.uuid4()),
+            "invoice_number": "1",
+            "action": "pay",
+            "on": "2026-03-15",
+            "amount": "-100",
+        },
+        label("field.amount"),
+    ),
 }
 """A bad submission for every form of the web UI."""
 
@@ -162,6 +200,7 @@ def place(services: Services) -> dict[str, object]:
         "version": 1,
         "request_id": received.request_id,
         "action": "extend",
+        "code": "NO-SUCH-OFFERING",
     }
 
 

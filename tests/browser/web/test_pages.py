@@ -23,6 +23,7 @@ START_PAGES = {
     Role.ACCOUNT_MANAGER: "/ui/customers",
     Role.MARKETING: "/ui/customers",
     Role.DPO: "/ui/customers",
+    Role.FINANCE: "/ui/finance",
     Role.ADMIN: "/ui/admin/users",
 }
 
@@ -155,12 +156,13 @@ def test_an_admin_adds_a_user_and_sees_the_token_once(
     shoot(page, screenshots, "users")
 
 
-def test_the_dashboard_draws_revenue_funnel_engagement_and_lifecycle_charts_without_script(
+def test_the_dashboard_draws_every_chart_without_script(
     page: Page, base_url: str, people: dict[Role, str], organisation: UUID, screenshots: Path
 ) -> None:
     sign_in(page, base_url, people[Role.MARKETING])
     page.get_by_role("link", name="Johdon näkymä").click()
-    expect(page.locator("svg.chart")).to_have_count(5)
+    expect(page.locator("svg.chart")).to_have_count(6)
+    expect(page.get_by_role("img", name="Avoimet saatavat erääntymisen mukaan (€)")).to_be_visible()
     expect(page.get_by_role("img", name="Aktiivisuuspisteiden jakauma")).to_be_visible()
     expect(page.get_by_role("img", name="Elinkaaren vaiheet")).to_be_visible()
     expect(page.get_by_role("img", name="Myynti korkeakouluittain (EUR, netto)")).to_be_visible()

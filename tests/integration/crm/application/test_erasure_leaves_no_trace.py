@@ -115,7 +115,7 @@ def test_a_marker_in_every_typed_field_is_gone_from_every_store_after_erasure(
     services, client = isolated_services, app_client
     tokens = {
         role: services.users.add(f"{role.value}-{uuid.uuid4().hex[:6]}", role)
-        for role in (Role.ACCOUNT_MANAGER, Role.DPO)
+        for role in (Role.ACCOUNT_MANAGER, Role.DPO, Role.FINANCE)
     }
     am = {"Authorization": f"Bearer {tokens[Role.ACCOUNT_MANAGER]}"}
     dpo = {"Authorization": f"Bearer {tokens[Role.DPO]}"}
@@ -252,6 +252,31 @@ def test_a_marker_in_every_typed_field_is_gone_from_every_store_after_erasure(
     )
     assert lifted.status_code == 200, lifted.text
     covered |= {("ProcessingRestricted", "reason"), ("RestrictionLifted", "reason")}
+
+    # The purchase invoiced, paid in part and credited in part with a reason.
+    finance = {"Authorization": f"Bearer {tokens[Role.FINANCE]}"}
+    number = marked("2025-1", "invoice_number")
+    settlements = [
+        ("invoices", {"purchase_id": marked("P1", "purchase_id"), "invoice_number": number,
+                      "invoice_date": "2025-02-01", "due_date": "2025-02-15", "amount": "100"}),
+        ("payments", {"invoice_number": number, "paid_on": "2025-02-10", "amount": "60"}),
+        ("credits", {"invoice_number": number, "credited_on": "2025-02-11", "amount": "10",
+                     "reason": marked("discount", "reason")}),
+    ]  # fmt: skip
+    for path, body in settlements:
+        response = client.post(
+            f"/customers/{customer_id}/{path}",
+            json=body,
+            headers={**finance, "Idempotency-Key": marked(path, "key")},
+        )
+        assert response.status_code == 201, (path, response.text)
+    covered |= {
+        ("PurchaseInvoiced", "invoice_number"),
+        ("PurchaseInvoiced", "purchase_id"),
+        ("InvoicePaid", "invoice_number"),
+        ("InvoiceCredited", "invoice_number"),
+        ("InvoiceCredited", "reason"),
+    }
 
     # Every typed field of every kind got its marker (Erased's reason: the erasure below).
     expected = {

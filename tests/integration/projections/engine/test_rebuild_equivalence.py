@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -11,7 +12,9 @@ from typing import Any
 import pytest
 
 from api.bootstrap.wiring import VIEW_CLASSES, Services
+from crm.application.catalogue import Catalogue
 from crm.application.crm import CRM
+from crm.domain.offering import OfferingTerms
 from projections.engine.runner import Projector
 from projections.engine.view import View
 from tests.factories import START, every_touchpoint, provenance, register, times
@@ -59,6 +62,17 @@ def record_mixed_history(crm: CRM) -> None:
                 "invoice_reference": None,
             },
         )
+    crm.invoice_purchase(
+        other, provenance(), purchase_id="P0", invoice_number="I0",
+        invoice_date=START.date(), due_date=START.date(), amount=Decimal(100),
+    )  # fmt: skip
+    crm.pay_invoice(
+        other, provenance(), invoice_number="I0", paid_on=START.date(), amount=Decimal(40)
+    )
+    crm.credit_invoice(
+        other, provenance(), invoice_number="I0", credited_on=START.date(),
+        amount=Decimal(10), reason="late",
+    )  # fmt: skip
     crm.record_touchpoint(
         organisation,
         provenance(START + timedelta(days=9)),
@@ -83,6 +97,16 @@ def record_mixed_history(crm: CRM) -> None:
     customer = crm.get_customer(other)
     customer.erase(provenance(START + timedelta(days=50)), "equivalence test")
     crm.save(customer)
+    # The catalogue: added, revised, retired and reinstated, and one left retired.
+    catalogue = Catalogue(crm)
+    terms = OfferingTerms("Valmennus", "Coaching", "coaching", "joint", Decimal(900), None)
+    kept, gone = (f"EQ-{uuid.uuid4().hex[:8].upper()}" for _ in range(2))
+    for code in (kept, gone):
+        catalogue.add_offering(code, terms, "aino.admin")
+    catalogue.revise_offering(kept, replace(terms, list_price=Decimal(950)), "aino.admin")
+    catalogue.retire_offering(kept, "aino.admin")
+    catalogue.reinstate_offering(kept, "aino.admin")
+    catalogue.retire_offering(gone, "aino.admin")
 
 
 @pytest.fixture(scope="module")
