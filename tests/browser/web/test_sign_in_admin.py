@@ -99,7 +99,7 @@ def test_an_email_search_keeps_the_address_out_of_the_url(
     register(services.crm, name=unique("Sähköposti"), email=email)
     sign_in(page, base_url, people[Role.ACCOUNT_MANAGER])
     page.goto(f"{base_url}/ui/customers")
-    page.get_by_label("Nimi tai sähköposti").fill(email)
+    page.get_by_label("Nimi, sähköposti tai puhelin").fill(email)
     page.get_by_role("button", name="Hae").click()
     expect(page.locator("table.list tbody tr")).to_have_count(1)
     assert email not in page.url and "%40" not in page.url
@@ -111,6 +111,7 @@ def test_the_segment_builders_live_count_works_under_the_policy(
     blocked = csp_reports(page)
     sign_in(page, base_url, people[Role.MARKETING])
     page.goto(f"{base_url}/ui/segments/new")
-    page.get_by_label("Ehdot (JSON)").fill(json.dumps({"sector": "no-such-sector"}))
+    page.locator("#rule-json summary").click()
+    page.get_by_label("Ehdot (JSON)", exact=True).fill(json.dumps({"sector": "no-such-sector"}))
     expect(page.locator("#live-count")).to_have_text("0")
     assert blocked == []
