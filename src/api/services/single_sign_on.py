@@ -25,7 +25,7 @@ from authlib.jose.errors import JoseError
 from api.bootstrap.settings import Settings
 from crm.application.users import Role
 
-ROLE_PRECEDENCE = (Role.ADMIN, Role.DPO, Role.ACCOUNT_MANAGER, Role.MARKETING)
+ROLE_PRECEDENCE = (Role.ADMIN, Role.DPO, Role.FINANCE, Role.ACCOUNT_MANAGER, Role.MARKETING)
 """Which role a user granted several gets (one user, one role)."""
 SCOPES = "openid profile email"
 LEEWAY_SECONDS = 60

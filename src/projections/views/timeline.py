@@ -275,7 +275,10 @@ class Timeline(SqlView):
         )
         found = []
         for row in rows:
-            opened = self.open_personal(row["customer_id"], row["kind"], row["personal"]) or {}
+            stored = row["personal"]
+            opened = (
+                self.open_personal(row["customer_id"], row["kind"], stored) or {} if stored else {}
+            )
             text = opened.get("offering") or opened.get("course")
             if text:
                 found.append((row["customer_id"], str(text)))

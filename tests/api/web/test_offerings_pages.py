@@ -70,5 +70,5 @@ def test_the_record_form_offers_the_catalogue_codes(app: FastAPI, services: Serv
     with sign_in(app, new_user(services, Role.ACCOUNT_MANAGER)) as am:
         page = am.get(f"/ui/customers/{customer}", params={"record_kind": "purchase_made"})
         assert page.status_code == 200
-        assert 'list="offering-codes"' in page.text
+        assert 'list="tp-offering_code-codes"' in page.text
         assert f'<option value="{code}">Uravalmennus</option>' in page.text

@@ -40,6 +40,7 @@ START_PAGE = {
     Role.MARKETING: "/ui/segments",
     Role.DPO: "/ui/privacy/consent-audit",
     Role.ADMIN: "/ui/admin/users",
+    Role.FINANCE: "/ui/finance",
 }
 
 
