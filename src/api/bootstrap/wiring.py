@@ -185,7 +185,7 @@ def build_services(settings: Settings) -> Services:
         catalogue=Catalogue(crm),
         key_ring=keys,
         users=users,
-        service_tokens=ServiceTokens(service_token_store),
+        service_tokens=ServiceTokens(service_token_store, forget=users.forget),
         web_sessions=WebSessions(
             PostgresWebSessionStore(pool),
             idle=timedelta(minutes=settings.session_idle_minutes),

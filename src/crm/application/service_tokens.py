@@ -10,6 +10,7 @@ authenticate through `Users.by_token`, the one bearer-token look-up, as a `User`
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -55,8 +56,8 @@ class ServiceTokenStore(Protocol):
     def used(self, token_hash: str) -> tuple[str, str, list[str]] | None:
         """(name, role, permissions) of the unrevoked, unexpired token, recording its use."""
 
-    def revoke(self, number: int) -> bool:
-        """Revoke an active token; True if there was one."""
+    def revoke(self, number: int) -> str | None:
+        """Revoke an active token; its name, or None if there was none."""
 
     def every(self, offset: int, limit: int) -> tuple[list[ServiceToken], int]:
         """A page of every token, newest first, and how many there are."""
@@ -65,8 +66,12 @@ class ServiceTokenStore(Protocol):
 class ServiceTokens:
     """Issue, list and revoke service tokens."""
 
-    def __init__(self, store: ServiceTokenStore) -> None:
+    def __init__(
+        self, store: ServiceTokenStore, forget: Callable[[str], None] = lambda name: None
+    ) -> None:
         self.store = store
+        self.forget = forget
+        """Called with a revoked token's user name, so this process stops trusting it at once."""
 
     def issue(
         self,
@@ -89,7 +94,11 @@ class ServiceTokens:
         return issued, token
 
     def revoke(self, number: int) -> bool:
-        return self.store.revoke(number)
+        """Revoke a token: refused at once in this process, elsewhere within 5 s."""
+        name = self.store.revoke(number)
+        if name is not None:
+            self.forget(f"{SERVICE_PREFIX}{name}")
+        return name is not None
 
     def page(self, offset: int = 0, limit: int = 50) -> tuple[list[ServiceToken], int]:
         return self.store.every(offset, limit)

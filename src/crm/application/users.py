@@ -119,8 +119,12 @@ class Users:
 
     def revoke(self, name: str) -> bool:
         """Revoke a user's token and password; True if the user existed."""
-        self._tokens = {key: entry for key, entry in self._tokens.items() if entry[0].name != name}
+        self.forget(name)
         return self.store.revoke(name)
+
+    def forget(self, name: str) -> None:
+        """Drop this process's trust in the tokens of `name` (they are looked up again)."""
+        self._tokens = {key: entry for key, entry in self._tokens.items() if entry[0].name != name}
 
     def cached_by_token(self, token: str) -> User | None:
         """The token's user if this process looked it up less than TOKEN_CACHE_SECONDS ago
@@ -175,7 +179,7 @@ class Users:
     def set_role(self, name: str, role: Role) -> bool:
         """Give an active user another role; the user's web sessions end (the next page asks
         to sign in again). True if the user exists."""
-        self._tokens = {key: entry for key, entry in self._tokens.items() if entry[0].name != name}
+        self.forget(name)
         return self.store.set_role(name, role.value)
 
     def provisioned(self, name: str, role: Role | None) -> User | None:

@@ -99,11 +99,12 @@ def test_health_answers_while_a_password_is_checked(app: FastAPI, services: Serv
         token = csrf_of(client.get("/ui/login").text)
         users = services.users
         original = users.authenticate
-        started, release = threading.Event(), threading.Event()
+        started, release, finished = threading.Event(), threading.Event(), threading.Event()
 
         def slow_authenticate(*args: object) -> object:
             started.set()
-            release.wait(10)
+            release.wait(5)
+            finished.set()
             return original(*args)  # type: ignore[arg-type]
 
         users.authenticate = slow_authenticate  # type: ignore[method-assign,assignment]
@@ -113,7 +114,8 @@ def test_health_answers_while_a_password_is_checked(app: FastAPI, services: Serv
             login.start()
             assert started.wait(10)
             health = client.get("/health")
-            assert health.status_code == 200, "answered while the check is still running"
+            assert health.status_code == 200
+            assert not finished.is_set(), "answered while the check was still running"
         finally:
             release.set()
             login.join(10)

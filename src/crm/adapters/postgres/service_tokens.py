@@ -46,14 +46,14 @@ class PostgresServiceTokenStore:
             ).fetchone()
         return (row[0], row[1], list(row[2])) if row else None
 
-    def revoke(self, number: int) -> bool:
+    def revoke(self, number: int) -> str | None:
         with self.pool.connection() as conn:
-            cursor = conn.execute(
+            row = conn.execute(
                 "UPDATE service_tokens SET revoked_at = now()"
-                " WHERE token_number = %s AND revoked_at IS NULL",
+                " WHERE token_number = %s AND revoked_at IS NULL RETURNING name",
                 (number,),
-            )
-            return cursor.rowcount > 0
+            ).fetchone()
+        return str(row[0]) if row else None
 
     def every(self, offset: int, limit: int) -> tuple[list[ServiceToken], int]:
         with self.pool.connection() as conn:
