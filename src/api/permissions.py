@@ -17,6 +17,9 @@ class Permission(StrEnum):
     MANAGE_SEGMENTS = "manage_segments"
     RUN_PRIVACY = "run_privacy"
     MANAGE_USERS = "manage_users"
+    MERGE_CUSTOMERS = "merge_customers"
+    """List probable duplicates and merge them: account managers their own customers,
+    admins any."""
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -27,6 +30,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.WRITE_CUSTOMERS,
             Permission.READ_TIMELINES,
             Permission.RECORD_TOUCHPOINTS,
+            Permission.MERGE_CUSTOMERS,
         }
     ),
     Role.MARKETING: frozenset({Permission.READ_CUSTOMERS, Permission.MANAGE_SEGMENTS}),
@@ -38,7 +42,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.RUN_PRIVACY,
         }
     ),
-    Role.ADMIN: frozenset({Permission.MANAGE_USERS}),
+    Role.ADMIN: frozenset({Permission.MANAGE_USERS, Permission.MERGE_CUSTOMERS}),
 }
 
 
@@ -82,6 +86,7 @@ ENDPOINT_PERMISSIONS: dict[tuple[str, str], Permission | None] = {
         Permission.RECORD_TOUCHPOINTS
     ),
     ("GET", "/tasks"): Permission.RECORD_TOUCHPOINTS,
+    ("GET", "/duplicates"): Permission.MERGE_CUSTOMERS,
     ("POST", "/customers/{customer_id}/entries/{version}/retraction"): (
         Permission.RECORD_TOUCHPOINTS
     ),
@@ -149,6 +154,7 @@ ENDPOINT_PERMISSIONS: dict[tuple[str, str], Permission | None] = {
     ),
     ("GET", "/ui/my-customers"): Permission.RECORD_TOUCHPOINTS,
     ("GET", "/ui/tasks"): Permission.RECORD_TOUCHPOINTS,
+    ("GET", "/ui/duplicates"): Permission.MERGE_CUSTOMERS,
     ("POST", "/ui/customers/{customer_id}/tasks"): Permission.RECORD_TOUCHPOINTS,
     ("POST", "/ui/customers/{customer_id}/tasks/{task_id}/complete"): (
         Permission.RECORD_TOUCHPOINTS

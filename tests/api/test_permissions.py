@@ -252,6 +252,15 @@ def marked(app: FastAPI, services: Services, tokens: dict[Role, str]) -> Iterato
             owner=owner,
             title=f"Call {marker}",
         )
+    # A probable duplicate of the person (one local part on another domain) owned by the
+    # account manager signing in with a token, so both managers and the admin list the pair.
+    register(
+        crm,
+        name=f"Person {marker}",
+        email=f"{marker.lower()}2@example.org",
+        account_manager=api_manager.name,
+        at=now - timedelta(days=3),
+    )
     # The oldest request of all, so lists (oldest first) show it.
     request = services.privacy.receive_request(
         person, "access", received_at=now - timedelta(days=3650), channel="letter",
@@ -289,6 +298,8 @@ def request_for(
         ("GET", "/privacy/requests"): {"status": "all"},
         ("GET", "/privacy/erasures"): {"status": "all"},
         ("GET", "/ui/privacy/requests"): {"status": "all"},
+        ("GET", "/duplicates"): {"customer_id": str(world.person)},
+        ("GET", "/ui/duplicates"): {"customer": str(world.person)},
     }
     bodies: dict[tuple[str, str], dict[str, Any]] = {
         ("POST", "/customers"): {

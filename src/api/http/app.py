@@ -16,6 +16,7 @@ from api.http.nul_guard import NulGuard
 from api.http.routes import (
     consents,
     customers,
+    duplicates,
     health,
     imports,
     indicators,
@@ -71,5 +72,6 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(reports.router)
     app.include_router(segments.router)
     app.include_router(tasks.router)
+    app.include_router(duplicates.router)
     install_web(app)
     return app

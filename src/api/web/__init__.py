@@ -20,6 +20,7 @@ from api.web import (
     admin,
     customer_edits,
     customers,
+    duplicates,
     insights,
     privacy,
     privacy_requests,
@@ -111,6 +112,7 @@ def install_web(app: FastAPI) -> None:
     app.include_router(privacy_requests.router)
     app.include_router(segments.router)
     app.include_router(tasks.router)
+    app.include_router(duplicates.router)
 
     @app.exception_handler(LoginRequiredError)
     def login_required(request: Request, error: LoginRequiredError) -> HTMLResponse:

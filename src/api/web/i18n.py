@@ -820,6 +820,46 @@ TEXTS: dict[str, tuple[str, str]] = {
     "segments.last_activity": ("Viimeksi aktiivinen", "Last active"),
     # Tasks
     "nav.my_tasks": ("Omat tehtävät", "My tasks"),
+    "nav.duplicates": ("Kaksoiskappaleet", "Duplicates"),
+    "duplicates.title": ("Todennäköiset kaksoiskappaleet", "Probable duplicates"),
+    "duplicates.intro": (
+        "Asiakkaat, jotka ovat todennäköisesti sama henkilö tai organisaatio,"
+        " ja mikä niissä täsmää.",
+        "Customers that are probably one person or organisation, and what matched.",
+    ),
+    "duplicates.compared": ("verrattu asiakkaita", "customers compared"),
+    "duplicates.left_out": (
+        "liian monen yhteisiä tunnisteita jätetty pois",
+        "keys shared by too many customers left out",
+    ),
+    "duplicates.score": ("Osuma", "Score"),
+    "duplicates.other_owner": (
+        "Toinen asiakkaista on toisen asiakkuusvastaavan:"
+        " yhdistäminen vaatii omistajan tai ylläpitäjän.",
+        "One of the two is another account manager's customer:"
+        " their owner or an admin can merge them.",
+    ),
+    "duplicates.none": ("Ei todennäköisiä kaksoiskappaleita.", "No probable duplicates."),
+    "duplicates.previous": ("Edelliset", "Previous"),
+    "duplicates.next": ("Seuraavat", "Next"),
+    "duplicates.evidence.same_name_same_organisation": (
+        "sama nimi samassa organisaatiossa",
+        "same name in the same organisation",
+    ),
+    "duplicates.evidence.email_local_part_variant": (
+        "sähköpostin alkuosan muunnelma",
+        "variant of one e-mail local part",
+    ),
+    "duplicates.evidence.same_local_part_other_domain": (
+        "sama sähköpostin alkuosa eri verkkotunnuksessa",
+        "same local part on another domain",
+    ),
+    "duplicates.evidence.same_phone": ("sama puhelinnumero", "same phone number"),
+    "duplicates.evidence.name_matches_email": (
+        "nimi vastaa sähköpostiosoitetta",
+        "name agrees with e-mail",
+    ),
+    "duplicates.evidence.same_name": ("sama nimi", "same name"),
     "tasks.title": ("Omat tehtävät", "My tasks"),
     "tasks.windows": ("Tehtävien rajaus", "Which tasks"),
     "tasks.overdue": ("Myöhässä", "Overdue"),

@@ -23,6 +23,7 @@ NAVIGATION: tuple[tuple[str, str, Permission], ...] = (
     ("nav.search", "/ui/customers", Permission.READ_CUSTOMERS),
     ("nav.my_customers", "/ui/my-customers", Permission.RECORD_TOUCHPOINTS),
     ("nav.my_tasks", "/ui/tasks", Permission.RECORD_TOUCHPOINTS),
+    ("nav.duplicates", "/ui/duplicates", Permission.MERGE_CUSTOMERS),
     ("nav.dashboard", "/ui/dashboard", Permission.READ_CUSTOMERS),
     ("nav.consent_audit", "/ui/privacy/consent-audit", Permission.RUN_PRIVACY),
     ("nav.erasures", "/ui/privacy/requests", Permission.RUN_PRIVACY),

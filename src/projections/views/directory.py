@@ -128,6 +128,15 @@ class CustomerDirectory(View):
         )
         return {row["customer_id"]: row for row in found}
 
+    def matching_rows(self, account_manager: str | None) -> list[DictRow]:
+        """What duplicate matching reads: every customer's kind, name, e-mail and phone, or
+        only those the account manager owns."""
+        return self.query(
+            "SELECT customer_id, kind, name, email, phone, account_manager FROM {p}customers"
+            " WHERE %(manager)s::text IS NULL OR account_manager = %(manager)s",
+            {"manager": account_manager},
+        )
+
     def owned_by(self, account_manager: str, limit: int = 500) -> list[DictRow]:
         return self.query(
             "SELECT * FROM {p}customers WHERE account_manager = %s ORDER BY name LIMIT %s",

@@ -1,0 +1,115 @@
+"""Probable duplicates over HTTP: an account manager's own pairs, an admin's every pair."""
+
+from __future__ import annotations
+
+from uuid import uuid4
+
+from fastapi.testclient import TestClient
+
+from api.bootstrap.wiring import Services
+from crm.application.users import Role
+from projections.views.directory import CustomerDirectory
+from tests.factories import register, unique
+
+WAIT = 10.0
+
+
+def manager_with_token(services: Services) -> tuple[str, dict[str, str]]:
+    name = unique("am")
+    return name, {"Authorization": f"Bearer {services.users.add(name, Role.ACCOUNT_MANAGER)}"}
+
+
+def pairs_of(client: TestClient, headers: dict[str, str], limit: int = 200) -> list[dict]:  # type: ignore[type-arg]
+    response = client.get("/duplicates", params={"limit": limit}, headers=headers)
+    assert response.status_code == 200, response.text
+    candidates: list[dict] = response.json()["candidates"]  # type: ignore[type-arg]
+    return candidates
+
+
+def test_an_account_manager_sees_pairs_of_own_customers_with_evidence_and_an_admin_all(
+    client: TestClient, services: Services, as_role: dict[Role, dict[str, str]]
+) -> None:
+    manager, headers = manager_with_token(services)
+    local = unique("tapio.virtanen").replace("-", ".")
+    work = register(
+        services.crm, name="Tapio Virtanen", email=f"{local}@yritys.fi", account_manager=manager
+    )
+    private = register(
+        services.crm, name="Tapio Virtanen", email=f"{local}2@gmail.com", account_manager=manager
+    )
+    # The same person under another account manager: not the caller's to merge.
+    elsewhere = register(services.crm, name="Tapio Virtanen", email=f"{local}@other.fi")
+    assert services.views.get(CustomerDirectory).wait_for(services.projector.head(), WAIT)
+
+    mine = {
+        frozenset({p["first"]["customer_id"], p["second"]["customer_id"]}): p
+        for p in pairs_of(client, headers)
+    }
+    # Every pair with one of the caller's customers; only the pair of two is theirs to merge.
+    assert set(mine) == {
+        frozenset({str(work), str(private)}),
+        frozenset({str(work), str(elsewhere)}),
+        frozenset({str(private), str(elsewhere)}),
+    }
+    pair = mine[frozenset({str(work), str(private)})]
+    assert "email_local_part_variant" in pair["evidence"] and pair["score"] > 0.4
+    assert {pair["first"]["name"], pair["second"]["name"]} == {"Tapio Virtanen"}
+    assert pair["mergeable"]
+    assert not mine[frozenset({str(work), str(elsewhere)})]["mergeable"]
+    # One customer's pairs only.
+    response = client.get("/duplicates", params={"customer_id": str(private)}, headers=headers)
+    assert {
+        frozenset({p["first"]["customer_id"], p["second"]["customer_id"]})
+        for p in response.json()["candidates"]
+    } == {frozenset({str(work), str(private)}), frozenset({str(private), str(elsewhere)})}
+
+    everyone = client.get("/duplicates", params={"limit": 200}, headers=as_role[Role.ADMIN])
+    assert everyone.status_code == 200
+    body = everyone.json()
+    assert body["customers_compared"] >= 3 and body["total"] >= 3
+    # An admin pages through every pair; ours are among them.
+    found: set[frozenset[str]] = set()
+    offset = 0
+    while offset < body["total"]:
+        page = client.get(
+            "/duplicates", params={"limit": 200, "offset": offset}, headers=as_role[Role.ADMIN]
+        ).json()
+        found |= {
+            frozenset({p["first"]["customer_id"], p["second"]["customer_id"]})
+            for p in page["candidates"]
+        }
+        offset += 200
+    assert frozenset({str(work), str(elsewhere)}) in found
+    admin_pair = client.get(
+        "/duplicates", params={"customer_id": str(elsewhere)}, headers=as_role[Role.ADMIN]
+    ).json()["candidates"]
+    assert all(p["mergeable"] for p in admin_pair) and len(admin_pair) == 2
+
+
+def test_roles_that_do_not_merge_get_403_and_limits_are_bounded(
+    client: TestClient, as_role: dict[Role, dict[str, str]]
+) -> None:
+    for role in (Role.MARKETING, Role.DPO):
+        assert client.get("/duplicates", headers=as_role[role]).status_code == 403
+    response = client.get(
+        "/duplicates", params={"limit": 201}, headers=as_role[Role.ACCOUNT_MANAGER]
+    )
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["query", "limit"]
+
+
+def test_the_list_is_logged_as_a_read_of_the_listed_customers(
+    client: TestClient, services: Services
+) -> None:
+    manager, headers = manager_with_token(services)
+    phone = "040 " + str(uuid4().int % 10_000_000).zfill(7)
+    a = register(services.crm, name=unique("Liisa"), phone=phone, account_manager=manager)
+    b = register(services.crm, name=unique("Lisa"), phone=phone, account_manager=manager)
+    assert services.views.get(CustomerDirectory).wait_for(services.projector.head(), WAIT)
+    [pair] = pairs_of(client, headers)
+    assert pair["evidence"] == ["same_phone"]
+    logged = services.access_log.list(user_name=manager, limit=10)
+    assert {(row.customer_id, row.endpoint) for row in logged} == {
+        (a, "GET /duplicates"),
+        (b, "GET /duplicates"),
+    }
