@@ -4,18 +4,12 @@ admin every pair; optionally only the pairs of one customer."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from uuid import UUID
 
 from api.bootstrap.wiring import Services
 from crm.application.users import Role, User
-from projections.duplicates.candidates import (
-    Candidate,
-    Candidates,
-    CustomerRow,
-    find_candidates,
-)
+from projections.duplicates.candidates import Candidate, Candidates, candidates_in_views
 from projections.views.directory import CustomerDirectory
 from projections.views.organisations import Organisations
 
@@ -36,20 +30,12 @@ def duplicate_candidates(
     services: Services, user: User, customer_id: UUID | None = None
 ) -> VisibleCandidates:
     """Scored pairs the user may see, best first."""
-    rows = services.views.get(CustomerDirectory).matching_rows(None)
-    organisations_of: dict[UUID, list[UUID]] = defaultdict(list)
-    for link in services.views.get(Organisations).current_links(None):
-        organisations_of[link["person_id"]].append(link["organisation_id"])
-    found = find_candidates(
-        (
-            CustomerRow(row["customer_id"], row["kind"], row["name"], row["email"], row["phone"])
-            for row in rows
-        ),
-        organisations_of,
+    found, owners = candidates_in_views(
+        services.views.get(CustomerDirectory), services.views.get(Organisations)
     )
     owned = None
     if user.role is not Role.ADMIN:
-        owned = frozenset(row["customer_id"] for row in rows if row["account_manager"] == user.name)
+        owned = frozenset(customer for customer, owner in owners.items() if owner == user.name)
         found.pairs = [p for p in found.pairs if p.first in owned or p.second in owned]
     if customer_id is not None:
         found.pairs = [p for p in found.pairs if customer_id in (p.first, p.second)]

@@ -19,6 +19,9 @@ from enum import StrEnum
 from itertools import combinations
 from uuid import UUID
 
+from projections.views.directory import CustomerDirectory
+from projections.views.organisations import Organisations
+
 MAX_GROUP = 25
 """The most customers one key may pair among themselves."""
 
@@ -45,6 +48,7 @@ SUPPORTING_ONLY = frozenset({Evidence.SAME_NAME, Evidence.SAME_LOCAL_PART_OTHER_
 
 _SEPARATORS = re.compile(r"[\s._\-'\u2019,]+")
 _TRAILING_DIGITS = re.compile(r"\d+$")
+_NOT_DIGITS = re.compile(r"\D")
 
 
 def normalised_name(name: str | None) -> str | None:
@@ -78,7 +82,7 @@ def normalised_phone(phone: str | None) -> str | None:
     """The digits, the Finnish country code folded to a leading 0; None when too short."""
     if not phone:
         return None
-    digits = re.sub(r"\D", "", phone)
+    digits = _NOT_DIGITS.sub("", phone)
     if phone.strip().startswith("+358") or (digits.startswith("358") and len(digits) > 10):
         digits = "0" + digits[3:]
     elif digits.startswith("00358"):
@@ -116,73 +120,119 @@ class Candidates:
     keys_left_out: int = 0
 
 
+@dataclass(frozen=True)
+class _Keys:
+    """What one customer is compared by, each value folded."""
+
+    kind: str
+    name: str | None
+    name_stem: str | None
+    email: tuple[str, str, str] | None
+    phone: str | None
+    organisations: frozenset[UUID]
+
+
+def _keys(row: CustomerRow, organisations: Iterable[UUID]) -> _Keys:
+    name = normalised_name(row.name)
+    stem = name.replace(" ", "") if name else None
+    return _Keys(
+        kind=row.kind,
+        name=name,
+        name_stem=stem if stem and len(stem) >= 5 else None,
+        email=email_parts(row.email),
+        phone=normalised_phone(row.phone),
+        organisations=frozenset(organisations),
+    )
+
+
+def _evidence(a: _Keys, b: _Keys) -> set[Evidence]:
+    """Everything two customers agree on."""
+    found: set[Evidence] = set()
+    same_name = a.name is not None and a.name == b.name
+    if same_name:
+        found.add(Evidence.SAME_NAME)
+        if a.organisations & b.organisations:
+            found.add(Evidence.SAME_NAME_SAME_ORGANISATION)
+    if a.phone is not None and a.phone == b.phone:
+        found.add(Evidence.SAME_PHONE)
+    if a.email and b.email:
+        if a.email[1] == b.email[1]:
+            found.add(Evidence.EMAIL_LOCAL_PART_VARIANT)
+        if a.email[0] == b.email[0] and a.email[2] != b.email[2]:
+            found.add(Evidence.SAME_LOCAL_PART_OTHER_DOMAIN)
+    if (a.name_stem and b.email and a.name_stem == b.email[1]) or (
+        b.name_stem and a.email and b.name_stem == a.email[1]
+    ):
+        found.add(Evidence.NAME_MATCHES_EMAIL)
+    return found
+
+
 def find_candidates(
     customers: Iterable[CustomerRow],
     organisations_of: Mapping[UUID, Iterable[UUID]],
     max_group: int = MAX_GROUP,
 ) -> Candidates:
     """Score every pair that shares a key; `organisations_of` holds each person's current
-    organisations."""
-    groups: dict[tuple[str, ...], list[UUID]] = defaultdict(list)
-    emails: dict[UUID, tuple[str, str, str]] = {}
-    name_stems: dict[UUID, str] = {}
-    counted = 0
-    for row in customers:
-        counted += 1
-        name = normalised_name(row.name)
-        if name:
-            groups[("name", row.kind, name)].append(row.customer_id)
-            for organisation in organisations_of.get(row.customer_id, ()):
-                groups[("org", row.kind, name, str(organisation))].append(row.customer_id)
-            stem = name_stem(row.name)
-            if stem and len(stem) >= 5:
-                name_stems[row.customer_id] = stem
-                groups[("stem", row.kind, stem)].append(row.customer_id)
-        parts = email_parts(row.email)
-        if parts:
-            emails[row.customer_id] = parts
-            groups[("stem", row.kind, parts[1])].append(row.customer_id)
-            groups[("local", row.kind, parts[0])].append(row.customer_id)
-        phone = normalised_phone(row.phone)
-        if phone:
-            groups[("phone", row.kind, phone)].append(row.customer_id)
+    organisations.
 
-    found: dict[tuple[UUID, UUID], set[Evidence]] = defaultdict(set)
-    email_stem = {customer: parts[1] for customer, parts in emails.items()}
+    Pairs come only from keys that are evidence on their own (a name in an organisation, an
+    e-mail stem, a phone, a name against an e-mail stem); what else the two agree on is then
+    read from both customers, so a name shared by hundreds pairs nobody by itself."""
+    keys: dict[UUID, _Keys] = {}
+    groups: dict[tuple[str, ...], list[UUID]] = defaultdict(list)
+    name_stems: dict[tuple[str, str], list[UUID]] = defaultdict(list)
+    for row in customers:
+        own = keys[row.customer_id] = _keys(row, organisations_of.get(row.customer_id, ()))
+        if own.name:
+            for organisation in own.organisations:
+                groups[("org", own.kind, own.name, str(organisation))].append(row.customer_id)
+        if own.name_stem:
+            name_stems[(own.kind, own.name_stem)].append(row.customer_id)
+        if own.email:
+            groups[("stem", own.kind, own.email[1])].append(row.customer_id)
+        if own.phone:
+            groups[("phone", own.kind, own.phone)].append(row.customer_id)
+
+    pairs_to_score: set[tuple[UUID, UUID]] = set()
     left_out = 0
     for key, members in groups.items():
-        members = list(dict.fromkeys(members))
-        if len(members) < 2:
-            continue
         if len(members) > max_group:
             left_out += 1
             continue
-        for a, b in combinations(sorted(members), 2):
-            evidence = found[(a, b)]
-            match key[0]:
-                case "name":
-                    evidence.add(Evidence.SAME_NAME)
-                case "org":
-                    evidence.add(Evidence.SAME_NAME_SAME_ORGANISATION)
-                case "phone":
-                    evidence.add(Evidence.SAME_PHONE)
-                case "local":
-                    if emails[a][2] != emails[b][2]:
-                        evidence.add(Evidence.SAME_LOCAL_PART_OTHER_DOMAIN)
-                case "stem":
-                    # A stem comes from an e-mail's local part or from a name.
-                    stem = key[2]
-                    if email_stem.get(a) == stem == email_stem.get(b):
-                        evidence.add(Evidence.EMAIL_LOCAL_PART_VARIANT)
-                    if (name_stems.get(a) == stem == email_stem.get(b)) or (
-                        name_stems.get(b) == stem == email_stem.get(a)
-                    ):
-                        evidence.add(Evidence.NAME_MATCHES_EMAIL)
+        if len(members) > 1:
+            pairs_to_score.update(combinations(sorted(members), 2))
+        if key[0] == "stem":
+            # Whose name spells this stem: the name of one agrees with the e-mail of another.
+            named = name_stems.get((key[1], key[2]), [])
+            if len(named) > max_group:
+                left_out += 1
+                continue
+            pairs_to_score.update((min(a, b), max(a, b)) for a in members for b in named if a != b)
+
     pairs = []
-    for (a, b), evidence in found.items():
+    for a, b in pairs_to_score:
+        evidence = _evidence(keys[a], keys[b])
         if not evidence - SUPPORTING_ONLY:
             continue
         score = min(1.0, round(sum(WEIGHTS[e] for e in evidence), 2))
         pairs.append(Candidate(a, b, score, tuple(sorted(evidence))))
-    pairs.sort(key=lambda c: (-c.score, str(c.first), str(c.second)))
-    return Candidates(pairs, counted, left_out)
+    pairs.sort(key=lambda c: (-c.score, c.first, c.second))
+    return Candidates(pairs, len(keys), left_out)
+
+
+def candidates_in_views(
+    directory: CustomerDirectory, organisations: Organisations
+) -> tuple[Candidates, dict[UUID, str | None]]:
+    """Every candidate pair among the directory's customers, with each customer's owner."""
+    rows = directory.matching_rows(None)
+    organisations_of: dict[UUID, list[UUID]] = defaultdict(list)
+    for link in organisations.current_links(None):
+        organisations_of[link["person_id"]].append(link["organisation_id"])
+    found = find_candidates(
+        (
+            CustomerRow(row["customer_id"], row["kind"], row["name"], row["email"], row["phone"])
+            for row in rows
+        ),
+        organisations_of,
+    )
+    return found, {row["customer_id"]: row["account_manager"] for row in rows}
