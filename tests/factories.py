@@ -235,6 +235,23 @@ def add_tasks_and_a_retraction(customer: Customer) -> None:
     customer.retract_entry(provenance(), last_contact, "Kirjattu väärälle asiakkaalle")
 
 
+def merge_and_undo_both_ways(person: Customer) -> None:
+    """The person absorbs a duplicate and the merge is undone; then the person is merged into
+    another record and that merge is undone (each side's events only, in memory)."""
+    fields = {"customer_kind": "person", "customer_type": "individual", "account_manager": None}
+    duplicate, other = (
+        Customer.register(
+            customer_id=uuid.uuid4(), provenance=provenance(), name=person.name, phone=None,
+            email=f"{unique('dup')}@example.fi", sector=None, **fields,
+        )
+        for _ in range(2)
+    )  # fmt: skip
+    person.absorb(provenance(), duplicate, {"email"}, "Sama henkilö, kaksi osoitetta")
+    person.undo_merge(provenance(), duplicate.id, "Eri henkilöt")
+    person.merge_into(provenance(), other, "Sama henkilö")
+    person.undo_merge(provenance(), other.id, "Eri henkilöt")
+
+
 def customer_journey(visits: int = 0) -> Customer:
     """A person, in memory and unsaved, with an event of every kind but erasure (consents,
     leads, purchases, memberships, an affiliation, a restriction), then `visits` web visits."""
@@ -261,6 +278,7 @@ def customer_journey(visits: int = 0) -> Customer:
     add_tasks_and_a_retraction(person)
     person.restrict_processing(provenance(), "Asked to restrict")
     person.lift_restriction(provenance(), "Resolved")
+    merge_and_undo_both_ways(person)
     person.expire_consent(provenance(), "email_marketing")
     for at in times(visits, START + timedelta(days=len(touchpoints))):
         person.record_touchpoint(

@@ -27,6 +27,7 @@ from tests.factories import (
     add_tasks_and_a_retraction,
     every_touchpoint,
     provenance,
+    merge_and_undo_both_ways,
     register,
     times,
     unique,
@@ -55,6 +56,7 @@ class JourneyScenarios:
         customer.expire_consent(provenance(START + timedelta(days=60)), "email_marketing")
         customer.restrict_processing(provenance(START + timedelta(days=60)), "accuracy contested")
         customer.lift_restriction(provenance(START + timedelta(days=60)), "accuracy verified")
+        merge_and_undo_both_ways(customer)
         customer.erase(provenance(START + timedelta(days=61)), "test of the erasure hook")
         crm.save(customer)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -19,9 +19,11 @@ from crm.domain.errors import (
     AffiliationError,
     ConsentRequiredError,
     CustomerErasedError,
+    CustomerMergedError,
     InvalidFieldError,
     LeadTransitionError,
     MembershipError,
+    MergeError,
     PurchaseError,
     RuleViolationError,
     TaskError,
@@ -78,6 +80,10 @@ CHOICES: dict[str, tuple[str, ...]] = {
 MAX_CLOCK_SKEW = timedelta(minutes=5)
 """How far past the recording clock a touchpoint's business time may lie: clocks of devices
 and services disagree by a little; anything later is planned work, which is a task."""
+
+
+PROFILE_FIELDS = ("name", "email", "phone", "sector")
+"""The profile values a merge chooses between the two customers."""
 
 
 def check_not_future(occurred_at: datetime, now: datetime) -> None:
@@ -170,6 +176,7 @@ class Customer(CopiesMutableStateOnly, Aggregate):
         "entries": dict,
         "consent_log": _copy_consent_log,
         "tasks": dict,
+        "absorbed": dict,
     }
 
     # Stored with every snapshot and in every `Registered` event: part of the stored format,
@@ -188,6 +195,7 @@ class Customer(CopiesMutableStateOnly, Aggregate):
             "state.phone",
             "state.lead_stages",
             "state.purchases",
+            "state.absorbed",
         )
 
     def __init__(self) -> None:
@@ -220,6 +228,11 @@ class Customer(CopiesMutableStateOnly, Aggregate):
         self.consent_log: dict[str, list[tuple[int, datetime, bool]]] = {}
         # Task id -> (task kind, title, state: open, completed or cancelled).
         self.tasks: dict[str, tuple[str, str, str]] = {}
+        # The survivor this record was merged into, while merged.
+        self.merged_into: UUID | None = None
+        # Absorbed customer id -> (profile values before the merge, values the merge chose),
+        # each in PROFILE_FIELDS order: what undoing the merge returns to.
+        self.absorbed: dict[str, tuple[tuple[str | None, ...], tuple[str | None, ...]]] = {}
 
     # Commands -----------------------------------------------------------------------------
 
@@ -466,6 +479,51 @@ class Customer(CopiesMutableStateOnly, Aggregate):
         """Record that the customer's personal data was destroyed."""
         self._record(ev.Erased, provenance, reason=reason)
 
+    def merge_into(self, provenance: Provenance, survivor: Customer, reason: str) -> None:
+        """Record that this record duplicates the survivor and was merged into it."""
+        check_merge(survivor, self)
+        self._record(ev.MergedInto, provenance, survivor_id=survivor.id, reason=reason)
+
+    def absorb(
+        self,
+        provenance: Provenance,
+        absorbed: Customer,
+        take_from_absorbed: Collection[str],
+        reason: str,
+    ) -> None:
+        """Take in a duplicate record, with each profile value chosen from this customer or
+        from the absorbed one (`take_from_absorbed` names the fields taken from it)."""
+        unknown = sorted(set(take_from_absorbed) - set(PROFILE_FIELDS))
+        if unknown:
+            raise InvalidFieldError(
+                "take_from_absorbed", f"{unknown[0]!r} is not one of {', '.join(PROFILE_FIELDS)}"
+            )
+        check_merge(self, absorbed)
+        values = {
+            field: getattr(absorbed if field in take_from_absorbed else self, field)
+            for field in PROFILE_FIELDS
+        }
+        self._record(ev.Absorbed, provenance, absorbed_id=absorbed.id, reason=reason, **values)
+
+    def undo_merge(self, provenance: Provenance, other_id: UUID, reason: str) -> None:
+        """Undo a merge on either side: the absorbed record accepts events again; the
+        survivor returns to its profile values from before the merge, except those
+        corrected since."""
+        values: dict[str, str | None] = dict.fromkeys(PROFILE_FIELDS)
+        if self.merged_into is not None:
+            if self.merged_into != other_id:
+                raise MergeError(
+                    f"This customer was merged into {self.merged_into}, not {other_id}."
+                )
+        elif str(other_id) in self.absorbed:
+            before, chosen = self.absorbed[str(other_id)]
+            for field, old, new in zip(PROFILE_FIELDS, before, chosen, strict=True):
+                current = getattr(self, field)
+                values[field] = old if current == new else current
+        else:
+            raise MergeError(f"Customer {other_id} is not merged with this customer.")
+        self._record(ev.MergeUndone, provenance, other_id=other_id, reason=reason, **values)
+
     def restrict_processing(self, provenance: Provenance, reason: str) -> None:
         """Restrict processing (GDPR art. 18): no marketing, no segments until lifted."""
         if self.restricted:
@@ -489,6 +547,8 @@ class Customer(CopiesMutableStateOnly, Aggregate):
     def _record(self, kind: type[ev.CustomerEvent], provenance: Provenance, **fields: Any) -> None:
         if self.erased:
             raise CustomerErasedError("The customer was erased and accepts no new events.")
+        if self.merged_into is not None and kind not in (ev.MergeUndone, ev.Erased):
+            raise CustomerMergedError(self.merged_into)
         all_fields = {**provenance.as_fields(), **fields}
         check_fields(all_fields)
         self.trigger_event(kind, **all_fields)
@@ -625,6 +685,25 @@ class Customer(CopiesMutableStateOnly, Aggregate):
         self.name = self.email = self.phone = None
 
     @when.register
+    def _(self, event: ev.MergedInto) -> None:
+        self.merged_into = event.survivor_id
+
+    @when.register
+    def _(self, event: ev.Absorbed) -> None:
+        before = tuple(getattr(self, field) for field in PROFILE_FIELDS)
+        chosen = tuple(getattr(event, field) for field in PROFILE_FIELDS)
+        self.absorbed[str(event.absorbed_id)] = (before, chosen)
+        self.name, self.email, self.phone, self.sector = chosen
+
+    @when.register
+    def _(self, event: ev.MergeUndone) -> None:
+        if self.merged_into == event.other_id:
+            self.merged_into = None
+        elif self.absorbed.pop(str(event.other_id), None) is not None:
+            self.name, self.email, self.phone = event.name, event.email, event.phone
+            self.sector = event.sector
+
+    @when.register
     def _(self, event: ev.ProcessingRestricted) -> None:
         self.restricted = True
 
@@ -638,6 +717,23 @@ class Customer(CopiesMutableStateOnly, Aggregate):
         add_change(self.consent_changes.setdefault(event.purpose, []), event.occurred_at, granted)
         self.consent_log.setdefault(event.purpose, []).append(
             (event.originator_version, event.occurred_at, granted)
+        )
+
+
+def check_merge(survivor: Customer, absorbed: Customer) -> None:
+    """Whether the absorbed customer may be merged into the survivor."""
+    if survivor.id == absorbed.id:
+        raise MergeError("A customer cannot be merged into itself.")
+    if survivor.kind != absorbed.kind:
+        raise MergeError("A person and an organisation cannot be merged.")
+    for customer in (survivor, absorbed):
+        if customer.erased:
+            raise CustomerErasedError("The customer was erased and accepts no new events.")
+        if customer.merged_into is not None:
+            raise CustomerMergedError(customer.merged_into)
+    if absorbed.absorbed:
+        raise MergeError(
+            "The customer to absorb has absorbed others itself; undo those merges first."
         )
 
 

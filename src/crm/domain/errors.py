@@ -68,5 +68,20 @@ class CustomerErasedError(RuleViolationError):
     """The customer was erased and accepts no new events."""
 
 
+class CustomerMergedError(RuleViolationError):
+    """The customer was merged into another (the survivor) and accepts no new events."""
+
+    def __init__(self, survivor_id: object) -> None:
+        super().__init__(
+            f"The customer was merged into customer {survivor_id} and accepts no new events;"
+            " record them on that customer, or undo the merge."
+        )
+        self.survivor_id = survivor_id
+
+
+class MergeError(RuleViolationError):
+    """Two customers cannot be merged, or a merge cannot be undone, as asked."""
+
+
 class TaskError(RuleViolationError):
     """A task was planned twice, or completed or cancelled when no longer open."""
