@@ -238,11 +238,11 @@ def add_tasks_and_a_retraction(customer: Customer) -> None:
 def merge_and_undo_both_ways(person: Customer) -> None:
     """The person absorbs a duplicate and the merge is undone; then the person is merged into
     another record and that merge is undone (each side's events only, in memory)."""
-    fields = {"customer_kind": "person", "customer_type": "individual", "account_manager": None}
     duplicate, other = (
         Customer.register(
-            customer_id=uuid.uuid4(), provenance=provenance(), name=person.name, phone=None,
-            email=f"{unique('dup')}@example.fi", sector=None, **fields,
+            customer_id=uuid.uuid4(), provenance=provenance(), customer_kind="person",
+            customer_type="individual", name=person.name, phone=None,
+            email=f"{unique('dup')}@example.fi", sector=None, account_manager=None,
         )
         for _ in range(2)
     )  # fmt: skip

@@ -87,6 +87,8 @@ ENDPOINT_PERMISSIONS: dict[tuple[str, str], Permission | None] = {
     ),
     ("GET", "/tasks"): Permission.RECORD_TOUCHPOINTS,
     ("GET", "/duplicates"): Permission.MERGE_CUSTOMERS,
+    ("POST", "/customers/{customer_id}/merges"): Permission.MERGE_CUSTOMERS,
+    ("POST", "/customers/{customer_id}/merges/{absorbed_id}/undo"): Permission.MERGE_CUSTOMERS,
     ("POST", "/customers/{customer_id}/entries/{version}/retraction"): (
         Permission.RECORD_TOUCHPOINTS
     ),
@@ -155,6 +157,9 @@ ENDPOINT_PERMISSIONS: dict[tuple[str, str], Permission | None] = {
     ("GET", "/ui/my-customers"): Permission.RECORD_TOUCHPOINTS,
     ("GET", "/ui/tasks"): Permission.RECORD_TOUCHPOINTS,
     ("GET", "/ui/duplicates"): Permission.MERGE_CUSTOMERS,
+    ("GET", "/ui/duplicates/compare"): Permission.MERGE_CUSTOMERS,
+    ("POST", "/ui/duplicates/merge"): Permission.MERGE_CUSTOMERS,
+    ("POST", "/ui/customers/{customer_id}/merges/{absorbed_id}/undo"): (Permission.MERGE_CUSTOMERS),
     ("POST", "/ui/customers/{customer_id}/tasks"): Permission.RECORD_TOUCHPOINTS,
     ("POST", "/ui/customers/{customer_id}/tasks/{task_id}/complete"): (
         Permission.RECORD_TOUCHPOINTS

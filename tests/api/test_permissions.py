@@ -300,6 +300,10 @@ def request_for(
         ("GET", "/ui/privacy/requests"): {"status": "all"},
         ("GET", "/duplicates"): {"customer_id": str(world.person)},
         ("GET", "/ui/duplicates"): {"customer": str(world.person)},
+        ("GET", "/ui/duplicates/compare"): {
+            "first": str(world.person),
+            "second": str(world.organisation),
+        },
     }
     bodies: dict[tuple[str, str], dict[str, Any]] = {
         ("POST", "/customers"): {

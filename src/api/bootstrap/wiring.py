@@ -38,6 +38,7 @@ from crm.application.group_commit import GroupCommitter
 from crm.application.privacy import Privacy
 from crm.application.users import Users
 from projections.engine.generations import LiveViews
+from projections.engine.merges import MergeMap
 from projections.engine.runner import ProjectionWorker, Projector
 from projections.engine.vacuum import vacuum_views
 from projections.engine.view import View
@@ -62,6 +63,7 @@ VIEW_CLASSES: list[type[View]] = [
     Restrictions,
     TouchpointIndex,
     Tasks,
+    MergeMap,
 ]
 
 

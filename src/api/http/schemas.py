@@ -84,6 +84,8 @@ class CustomerSummaryOut(BaseModel):
 class TimelineEntryOut(BaseModel):
     """One event of a customer's journey."""
 
+    customer_id: UUID
+    """The stream the event is on: the customer's own, or a record merged into it."""
     version: int
     position: int
     kind: str

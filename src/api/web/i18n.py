@@ -863,6 +863,44 @@ TEXTS: dict[str, tuple[str, str]] = {
         "name agrees with e-mail",
     ),
     "duplicates.evidence.same_name": ("sama nimi", "same name"),
+    "duplicates.compare": ("Vertaa ja yhdistä", "Compare and merge"),
+    "merge.title": ("Vertaa ja yhdistä asiakkaat", "Compare and merge customers"),
+    "merge.intro": (
+        "Valitse, kumpi asiakas jää voimaan ja mitkä tiedot se saa. Molempien historia säilyy,"
+        " ja yhdistämisen voi perua.",
+        "Choose which customer remains and which values it keeps. Both histories are kept,"
+        " and the merge can be undone.",
+    ),
+    "merge.survivor": ("Voimaan jäävä asiakas", "Customer that remains"),
+    "merge.entries": ("merkintöjä", "entries"),
+    "merge.values_hint": (
+        "Kummankin asiakkaan tapahtumat pysyvät omilla avaimillaan salattuina.",
+        "Each customer's events stay encrypted under that customer's own key.",
+    ),
+    "merge.reason": ("Perustelu", "Reason"),
+    "merge.submit": ("Yhdistä asiakkaat", "Merge customers"),
+    "merge.reason_missing": ("Perustelu: kerro, miksi.", "Reason: say why."),
+    "merge.reason_too_long": (
+        "Perustelu: enintään 2000 merkkiä.",
+        "Reason: at most 2000 characters.",
+    ),
+    "merge.survivor_missing": (
+        "Voimaan jäävä asiakas: valitse toinen asiakkaista.",
+        "Customer that remains: choose one of the two.",
+    ),
+    "merge.refused": ("Yhdistämistä ei tehty.", "The customers were not merged."),
+    "merge.not_yours": (
+        "Asiakkuusvastaava voi yhdistää vain omia asiakkaitaan; pyydä ylläpitäjää.",
+        "An account manager merges only their own customers; ask an admin.",
+    ),
+    "merge.merged": ("Asiakkaat yhdistetty.", "Customers merged."),
+    "merge.undone": ("Yhdistäminen peruttu.", "Merge undone."),
+    "merge.merged_into": (
+        "Tämä asiakastieto on yhdistetty asiakkaaseen",
+        "This record was merged into",
+    ),
+    "merge.merged_records": ("Tähän yhdistetyt asiakastiedot", "Records merged into this one"),
+    "merge.undo": ("Peru yhdistäminen", "Undo merge"),
     "tasks.title": ("Omat tehtävät", "My tasks"),
     "tasks.windows": ("Tehtävien rajaus", "Which tasks"),
     "tasks.overdue": ("Myöhässä", "Overdue"),

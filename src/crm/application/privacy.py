@@ -322,12 +322,22 @@ class Privacy:
         if request.completed_at is not None:
             return request
         customer_id = customer.id
+        # A merged person is several records: each is erased with its own key.
+        linked = [self.crm.get_customer(other) for other in self._merged_records(customer)]
         erased_event, position = self._record_erased(customer, request, now)
         # The event comes first: saving a customer creates a data key when it has none.
         key_destroyed = self.crm.keys.destroy(customer_id)
         claims_released = self.crm.identities.release(customer_id)
         snapshots_deleted = self._purge_snapshots(customer_id) if self._purge_snapshots else 0
         self.evict(customer_id)
+        for record in linked:
+            _, linked_position = self._record_erased(record, request, now)
+            position = max(position or 0, linked_position or 0) or None
+            self.crm.keys.destroy(record.id)
+            claims_released += self.crm.identities.release(record.id)
+            if self._purge_snapshots:
+                snapshots_deleted += self._purge_snapshots(record.id)
+            self.evict(record.id)
         if self._vacuum is not None:
             self._vacuum(position)
         stored = self.crm.recorder.select_events(customer_id)
@@ -348,12 +358,23 @@ class Privacy:
                         b'"personal"' in event.state for event in stored
                     ),
                 },
+                "merged_records_erased": [str(record.id) for record in linked],
                 "kept": "non-personal facts (kinds, dates, amounts, institutions, channels)",
                 "backups": BACKUPS_NOTE,
             }
         )
         self.requests.complete(request.request_id, now, certificate)
         return self._stored(request.request_id)
+
+    def _merged_records(self, customer: Customer) -> list[UUID]:
+        """The person's other records: those merged into it, or, for a record merged into
+        a survivor, the survivor and the survivor's other merged records."""
+        if customer.merged_into is not None:
+            survivor = self.crm.get_customer(customer.merged_into)
+            others = [survivor.id, *(UUID(a) for a in survivor.absorbed)]
+        else:
+            others = [UUID(a) for a in customer.absorbed]
+        return [other for other in others if other != customer.id]
 
     def _certificate(
         self, request: ErasureRequest, now: datetime, handled_by: str

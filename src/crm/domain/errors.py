@@ -83,5 +83,9 @@ class MergeError(RuleViolationError):
     """Two customers cannot be merged, or a merge cannot be undone, as asked."""
 
 
+class MergeNotAllowedError(CRMError, PermissionError):
+    """The user may not merge these customers (an account manager merges only their own)."""
+
+
 class TaskError(RuleViolationError):
     """A task was planned twice, or completed or cancelled when no longer open."""

@@ -20,12 +20,30 @@ from crm.domain import events as ev
 from projections.engine.view import Batch, View
 
 
+def _profile(event: ev.Absorbed | ev.MergeUndone) -> dict[str, str | None]:
+    return {
+        "name": event.name,
+        "email": event.email,
+        "phone": event.phone,
+        "sector": event.sector,
+    }
+
+
 class CustomerDirectory(View):
     """Names, e-mails and owners of customers, searchable by part of a name."""
 
     name = "directory"
-    version = 2
-    topics = (ev.Registered, ev.ProfileCorrected, ev.AccountManagerAssigned, ev.Erased)
+    # 3: merges (a merged record points at its survivor; the survivor takes chosen values).
+    version = 3
+    topics = (
+        ev.Registered,
+        ev.ProfileCorrected,
+        ev.AccountManagerAssigned,
+        ev.Erased,
+        ev.MergedInto,
+        ev.Absorbed,
+        ev.MergeUndone,
+    )
     needs_personal_data = True
 
     def ddl(self) -> list[str]:
@@ -37,7 +55,8 @@ class CustomerDirectory(View):
             " name text, email text, phone text, sector text,"
             " account_manager text,"
             " institution text NOT NULL,"
-            " first_seen timestamptz NOT NULL)",
+            " first_seen timestamptz NOT NULL,"
+            " merged_into uuid)",
             "CREATE INDEX IF NOT EXISTS {p}customers_name"
             " ON {p}customers (lower(name) text_pattern_ops)",
             "CREATE INDEX IF NOT EXISTS {p}customers_manager ON {p}customers (account_manager)",
@@ -91,6 +110,32 @@ class CustomerDirectory(View):
                     " WHERE customer_id = %(id)s",
                     {**params, "manager": event.account_manager},
                 )
+            elif isinstance(event, ev.MergedInto):
+                cursor.execute(
+                    f"UPDATE {p}customers SET merged_into = %(survivor)s"
+                    " WHERE customer_id = %(id)s",
+                    {**params, "survivor": event.survivor_id},
+                )
+            elif isinstance(event, ev.Absorbed):
+                # The survivor takes the values the merge chose.
+                cursor.execute(
+                    f"UPDATE {p}customers SET name = %(name)s, email = %(email)s,"
+                    " phone = %(phone)s, sector = %(sector)s WHERE customer_id = %(id)s",
+                    {**params, **_profile(event)},
+                )
+            elif isinstance(event, ev.MergeUndone):
+                # On the absorbed record (still pointing at the other) the pointer ends; on
+                # the survivor, its values return to those the undo carries.
+                cursor.execute(
+                    f"UPDATE {p}customers SET"
+                    " merged_into = CASE WHEN merged_into = %(other)s THEN NULL::uuid END,"
+                    " name = CASE WHEN merged_into = %(other)s THEN name ELSE %(name)s END,"
+                    " email = CASE WHEN merged_into = %(other)s THEN email ELSE %(email)s END,"
+                    " phone = CASE WHEN merged_into = %(other)s THEN phone ELSE %(phone)s END,"
+                    " sector = CASE WHEN merged_into = %(other)s THEN sector ELSE %(sector)s END"
+                    " WHERE customer_id = %(id)s",
+                    {**params, **_profile(event), "other": event.other_id},
+                )
             elif isinstance(event, ev.Erased):
                 cursor.execute(f"DELETE FROM {p}customers WHERE customer_id = %(id)s", params)
 
@@ -101,7 +146,7 @@ class CustomerDirectory(View):
         )
         rows = self.query(
             "SELECT customer_id FROM {p}customers WHERE lower(name) LIKE %s"
-            " ORDER BY length(name), name LIMIT %s",
+            " AND merged_into IS NULL ORDER BY length(name), name LIMIT %s",
             (pattern, limit),
         )
         return [row["customer_id"] for row in rows]
@@ -114,7 +159,7 @@ class CustomerDirectory(View):
         return self.query(
             "SELECT customer_id, kind, name, email, account_manager FROM {p}customers"
             " WHERE (lower(name) LIKE %s OR (length(name) >= 5 AND strpos(%s, lower(name)) > 0))"
-            " AND (%s::text IS NULL OR kind = %s)"
+            " AND (%s::text IS NULL OR kind = %s) AND merged_into IS NULL"
             " ORDER BY length(name), name LIMIT %s",
             (pattern, text, kind, kind, limit),
         )
@@ -130,16 +175,18 @@ class CustomerDirectory(View):
 
     def matching_rows(self, account_manager: str | None) -> list[DictRow]:
         """What duplicate matching reads: every customer's kind, name, e-mail and phone, or
-        only those the account manager owns."""
+        only those the account manager owns (records merged into others are left out)."""
         return self.query(
             "SELECT customer_id, kind, name, email, phone, account_manager FROM {p}customers"
-            " WHERE %(manager)s::text IS NULL OR account_manager = %(manager)s",
+            " WHERE merged_into IS NULL"
+            " AND (%(manager)s::text IS NULL OR account_manager = %(manager)s)",
             {"manager": account_manager},
         )
 
     def owned_by(self, account_manager: str, limit: int = 500) -> list[DictRow]:
         return self.query(
-            "SELECT * FROM {p}customers WHERE account_manager = %s ORDER BY name LIMIT %s",
+            "SELECT * FROM {p}customers WHERE account_manager = %s AND merged_into IS NULL"
+            " ORDER BY name LIMIT %s",
             (account_manager, limit),
         )
 

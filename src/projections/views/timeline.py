@@ -6,6 +6,7 @@ import base64
 import functools
 import json
 import typing
+from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -155,10 +156,13 @@ class Timeline(SqlView):
         cursor: str | None = None,
         limit: int = 50,
         include_personal: bool = True,
+        merged: Sequence[UUID] = (),
     ) -> tuple[list[DictRow], str | None]:
-        """A page of the journey in business-time order; returns rows and the next cursor."""
-        where = ["customer_id = %(id)s"]
-        params: dict[str, Any] = {"id": customer_id, "limit": limit + 1}
+        """A page of the journey in business-time order; returns rows and the next cursor.
+        `merged`: records merged into the customer, whose entries the journey includes
+        (each opened with its own stream's key)."""
+        where = ["customer_id = ANY(%(ids)s)"]
+        params: dict[str, Any] = {"ids": [customer_id, *merged], "limit": limit + 1}
         if kinds:
             where.append("kind = ANY(%(kinds)s)")
             params["kinds"] = kinds
@@ -176,23 +180,26 @@ class Timeline(SqlView):
             where.append("occurred_at <= %(as_of)s")
             params["as_of"] = as_of
         if cursor:
-            after_time, after_version = decode_cursor(cursor)
-            where.append("(occurred_at, version) > (%(after_time)s, %(after_version)s)")
-            params.update(after_time=after_time, after_version=after_version)
+            # Log positions order entries of one time across merged streams too.
+            after_time, after_position = decode_cursor(cursor)
+            where.append("(occurred_at, position) > (%(after_time)s, %(after_position)s)")
+            params.update(after_time=after_time, after_position=after_position)
         personal = "personal" if include_personal else "NULL AS personal"
         rows = self.query(
             f"SELECT customer_id, version, position, kind, occurred_at, recorded_at, institution,"
             f" channel, recorded_by, details, {personal}, retracted_in FROM {{p}}entries"
-            f" WHERE {' AND '.join(where)} ORDER BY occurred_at, version LIMIT %(limit)s",
+            f" WHERE {' AND '.join(where)} ORDER BY occurred_at, position LIMIT %(limit)s",
             params,
         )
         for row in rows:
             if row["personal"] is not None:
-                row["personal"] = self.open_personal(customer_id, row["kind"], row["personal"])
+                row["personal"] = self.open_personal(
+                    row["customer_id"], row["kind"], row["personal"]
+                )
         next_cursor = None
         if len(rows) > limit:
             rows = rows[:limit]
-            next_cursor = encode_cursor(rows[-1]["occurred_at"], rows[-1]["version"])
+            next_cursor = encode_cursor(rows[-1]["occurred_at"], rows[-1]["position"])
         return rows, next_cursor
 
     def open_personal(self, customer_id: UUID, kind: str, stored: dict[str, Any]) -> Any:

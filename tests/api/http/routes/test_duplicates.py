@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 from fastapi.testclient import TestClient
 
 from api.bootstrap.wiring import Services
 from crm.application.users import Role
 from projections.views.directory import CustomerDirectory
-from tests.factories import register, unique
+from tests.factories import day, record, register, unique
 
 WAIT = 10.0
 
@@ -113,3 +113,109 @@ def test_the_list_is_logged_as_a_read_of_the_listed_customers(
         (a, "GET /duplicates"),
         (b, "GET /duplicates"),
     }
+
+
+def journey_kinds(
+    client: TestClient, headers: dict[str, str], customer_id: UUID, after: int
+) -> list[tuple[str, str]]:
+    response = client.get(
+        f"/customers/{customer_id}/timeline", params={"after": after, "limit": 500}, headers=headers
+    )
+    assert response.status_code == 200, response.text
+    return [(e["customer_id"], e["kind"]) for e in response.json()["entries"]]
+
+
+def test_a_merge_is_recorded_on_both_streams_and_an_undo_returns_both_as_they_were(
+    client: TestClient, services: Services, as_role: dict[Role, dict[str, str]]
+) -> None:
+    manager, headers = manager_with_token(services)
+    local = unique("aino.lehto").replace("-", ".")
+    work_email, private_email = f"{local}@yritys.fi", f"{local}2@gmail.com"
+    survivor = register(
+        services.crm, name="Aino Lehto", email=work_email, phone=None, account_manager=manager
+    )
+    absorbed = register(
+        services.crm,
+        name="Aino Lehto",
+        email=private_email,
+        phone="040 111 2222",
+        account_manager=manager,
+    )
+    record(services.crm, survivor, day(1), "company_visited", topic="Tarpeet")
+    record(services.crm, absorbed, day(2), "fair_visited", fair_name="Studia")
+    before = services.projector.head()
+    timeline_before = journey_kinds(client, headers, survivor, before)
+
+    # Another account manager's customer is not this manager's to merge.
+    other = register(services.crm, name="Aino Lehto", email=f"{local}@other.fi")
+    refused = client.post(
+        f"/customers/{survivor}/merges",
+        json={"absorbed_id": str(other), "reason": "sama"},
+        headers=headers,
+    )
+    assert refused.status_code == 403
+
+    merged = client.post(
+        f"/customers/{survivor}/merges",
+        json={"absorbed_id": str(absorbed), "take_from_absorbed": ["phone"], "reason": "sama"},
+        headers=headers,
+    )
+    assert merged.status_code == 201, merged.text
+    position = merged.json()["position"]
+    kinds = journey_kinds(client, headers, survivor, position)
+    assert (str(absorbed), "fair_visited") in kinds
+    assert (str(survivor), "absorbed") in kinds and (str(absorbed), "merged_into") in kinds
+    # The absorbed record accepts no new events; either e-mail finds the survivor.
+    late = client.post(
+        f"/customers/{absorbed}/touchpoints",
+        json={"kind": "web_service_visited", "page": "/x"},
+        headers=headers,
+    )
+    assert late.status_code == 409 and str(survivor) in late.json()["detail"]
+    for email in (work_email, private_email):
+        found = client.get("/customers", params={"query": email}, headers=headers).json()
+        assert [c["id"] for c in found] == [str(survivor)]
+    survivor_now = services.crm.get_customer(survivor)
+    assert (survivor_now.email, survivor_now.phone) == (work_email, "040 111 2222")
+    # Recorded on the survivor after the merge: stays with it after the undo.
+    after_merge = record(services.crm, survivor, day(3), "web_service_visited", page="/k")
+
+    undone = client.post(
+        f"/customers/{survivor}/merges/{absorbed}/undo", json={"reason": "eri"}, headers=headers
+    )
+    assert undone.status_code == 201, undone.text
+    kinds = journey_kinds(client, headers, survivor, undone.json()["position"])
+    assert all(customer == str(survivor) for customer, _ in kinds)
+    assert [
+        k for k in kinds if k[1] not in ("absorbed", "merge_undone", "web_service_visited")
+    ] == list(timeline_before)
+    assert after_merge and (str(survivor), "web_service_visited") in kinds
+    assert services.crm.get_customer(survivor).phone is None
+    assert client.get("/customers", params={"query": private_email}, headers=headers).json()[0][
+        "id"
+    ] == str(absorbed)
+    again = client.post(
+        f"/customers/{absorbed}/touchpoints",
+        json={"kind": "web_service_visited", "page": "/x"},
+        headers=headers,
+    )
+    assert again.status_code == 201
+
+
+def test_merging_refuses_bad_pairs_with_a_clear_answer(
+    client: TestClient, services: Services, as_role: dict[Role, dict[str, str]]
+) -> None:
+    admin = as_role[Role.ADMIN]
+    person = register(services.crm)
+    organisation = register(services.crm, "organisation")
+    cases = [
+        ({"absorbed_id": str(person), "reason": "x"}, 409),  # itself
+        ({"absorbed_id": str(organisation), "reason": "x"}, 409),  # a person and an organisation
+        ({"absorbed_id": str(uuid4()), "reason": "x"}, 404),
+        ({"absorbed_id": str(organisation), "reason": ""}, 422),
+        ({"absorbed_id": str(organisation), "reason": "x", "take_from_absorbed": ["notes"]}, 422),
+    ]
+    for body, status in cases:
+        response = client.post(f"/customers/{person}/merges", json=body, headers=admin)
+        assert response.status_code == status, (body, response.text)
+    assert len(services.crm.get_journey(person)) == 1

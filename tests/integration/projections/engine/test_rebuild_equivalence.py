@@ -80,6 +80,13 @@ def record_mixed_history(crm: CRM) -> None:
     lifted.restrict_processing(provenance(START + timedelta(days=21)), "objection")
     lifted.lift_restriction(provenance(START + timedelta(days=22)), "resolved")
     crm.save(restricted, lifted)
+    # One duplicate merged in and left merged, one merged in and the merge undone.
+    kept, undone = register(crm, "person"), register(crm, "person")
+    for duplicate in (kept, undone):
+        crm.merge_customers(
+            person, duplicate, provenance(), take_from_absorbed={"email"}, reason="x", owner=None
+        )
+    crm.undo_merge(person, undone, provenance(), reason="y", owner=None)
     customer = crm.get_customer(other)
     customer.erase(provenance(START + timedelta(days=50)), "equivalence test")
     crm.save(customer)
