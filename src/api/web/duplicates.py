@@ -102,11 +102,18 @@ def _compare(
         return error_page(request, "error.not_found", 404)
     timeline = services.views.get(Timeline)
     access.record(user, [customer.id for customer in pair])
+    # Each value defaults to the first customer's, or the second's where the first has none.
+    defaults = {
+        f"value_{field}": "second"
+        if not getattr(pair[0], field) and getattr(pair[1], field)
+        else "first"
+        for field in MERGED_FIELDS
+    }
     context = {
         "pair": pair,
         "entries": [timeline.count(customer.id) for customer in pair],
         "fields": MERGED_FIELDS,
-        "form": form or {},
+        "form": {"survivor": "first", **defaults, **(form or {})},
         "problems": problems or [],
         "idempotency_key": (form or {}).get("idempotency_key") or str(uuid4()),
     }
