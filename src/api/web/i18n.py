@@ -944,6 +944,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "field.survivor_id": ("Yhdistetty asiakkaaseen", "Merged into"),
     "field.absorbed_id": ("Yhdistetty asiakas", "Customer merged in"),
     "field.other_id": ("Toinen asiakas", "Other customer"),
+    "field.absorbed_consents": ("Yhdistetyn suostumusmuutokset", "Consent changes merged in"),
     "field.retracted_kind": ("Perutun merkinnän laji", "Kind of entry retracted"),
     "field.replaced_by": ("Korjattu merkintä", "Corrected entry"),
     "field.version": ("Merkintä", "Entry"),

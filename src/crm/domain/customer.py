@@ -230,9 +230,9 @@ class Customer(CopiesMutableStateOnly, Aggregate):
         self.tasks: dict[str, tuple[str, str, str]] = {}
         # The survivor this record was merged into, while merged.
         self.merged_into: UUID | None = None
-        # Absorbed customer id -> (profile values before the merge, values the merge chose),
-        # each in PROFILE_FIELDS order: what undoing the merge returns to.
-        self.absorbed: dict[str, tuple[tuple[str | None, ...], tuple[str | None, ...]]] = {}
+        # Absorbed customer id -> (profile values before the merge, values the merge chose,
+        # the absorbed record's consent changes): what undoing the merge returns to.
+        self.absorbed: dict[str, tuple[Any, Any, Any]] = {}
 
     # Commands -----------------------------------------------------------------------------
 
@@ -326,6 +326,8 @@ class Customer(CopiesMutableStateOnly, Aggregate):
     ) -> None:
         """Record a contact, checking the rules its kind is subject to; `now` is the time of
         recording, which the contact must not be later than (beyond the clock skew)."""
+        if self.merged_into is not None:
+            raise CustomerMergedError(self.merged_into)
         check_fields(fields)
         check_not_future(provenance.occurred_at, now)
         purpose = kind.required_consent(fields)
@@ -503,7 +505,19 @@ class Customer(CopiesMutableStateOnly, Aggregate):
             field: getattr(absorbed if field in take_from_absorbed else self, field)
             for field in PROFILE_FIELDS
         }
-        self._record(ev.Absorbed, provenance, absorbed_id=absorbed.id, reason=reason, **values)
+        consents = tuple(
+            (purpose, at.isoformat(), "given" if granted else "withdrawn")
+            for purpose, log in sorted(absorbed.consent_log.items())
+            for _, at, granted in log
+        )
+        self._record(
+            ev.Absorbed,
+            provenance,
+            absorbed_id=absorbed.id,
+            reason=reason,
+            absorbed_consents=consents,
+            **values,
+        )
 
     def undo_merge(self, provenance: Provenance, other_id: UUID, reason: str) -> None:
         """Undo a merge on either side: the absorbed record accepts events again; the
@@ -516,7 +530,7 @@ class Customer(CopiesMutableStateOnly, Aggregate):
                     f"This customer was merged into {self.merged_into}, not {other_id}."
                 )
         elif str(other_id) in self.absorbed:
-            before, chosen = self.absorbed[str(other_id)]
+            before, chosen, _ = self.absorbed[str(other_id)]
             for field, old, new in zip(PROFILE_FIELDS, before, chosen, strict=True):
                 current = getattr(self, field)
                 values[field] = old if current == new else current
@@ -653,10 +667,7 @@ class Customer(CopiesMutableStateOnly, Aggregate):
         for purpose, log in self.consent_log.items():
             if any(version == event.retracted_version for version, _, _ in log):
                 log[:] = [change for change in log if change[0] != event.retracted_version]
-                history: list[Change] = []
-                for _, at, granted in log:
-                    add_change(history, at, granted)
-                self.consent_changes[purpose] = history
+                self._rebuild_consents(purpose)
 
     @when.register
     def _(self, event: ev.LeadCaptured | ev.LeadQualified | ev.LeadConverted | ev.LeadLost) -> None:
@@ -692,16 +703,22 @@ class Customer(CopiesMutableStateOnly, Aggregate):
     def _(self, event: ev.Absorbed) -> None:
         before = tuple(getattr(self, field) for field in PROFILE_FIELDS)
         chosen = tuple(getattr(event, field) for field in PROFILE_FIELDS)
-        self.absorbed[str(event.absorbed_id)] = (before, chosen)
+        self.absorbed[str(event.absorbed_id)] = (before, chosen, event.absorbed_consents)
         self.name, self.email, self.phone, self.sector = chosen
+        for purpose in {purpose for purpose, _, _ in event.absorbed_consents}:
+            self._rebuild_consents(purpose)
 
     @when.register
     def _(self, event: ev.MergeUndone) -> None:
         if self.merged_into == event.other_id:
             self.merged_into = None
-        elif self.absorbed.pop(str(event.other_id), None) is not None:
-            self.name, self.email, self.phone = event.name, event.email, event.phone
-            self.sector = event.sector
+        else:
+            undone = self.absorbed.pop(str(event.other_id), None)
+            if undone is not None:
+                self.name, self.email, self.phone = event.name, event.email, event.phone
+                self.sector = event.sector
+                for purpose in {purpose for purpose, _, _ in undone[2]}:
+                    self._rebuild_consents(purpose)
 
     @when.register
     def _(self, event: ev.ProcessingRestricted) -> None:
@@ -710,6 +727,18 @@ class Customer(CopiesMutableStateOnly, Aggregate):
     @when.register
     def _(self, event: ev.RestrictionLifted) -> None:
         self.restricted = False
+
+    def _rebuild_consents(self, purpose: str) -> None:
+        """The purpose's changes in the rule's order: this record's own, then those of the
+        records merged into it (ties keep that order)."""
+        history: list[Change] = []
+        for _, at, granted in self.consent_log.get(purpose, []):
+            add_change(history, at, granted)
+        for _, _, consents in self.absorbed.values():
+            for changed, at_text, change in consents:
+                if changed == purpose:
+                    add_change(history, datetime.fromisoformat(at_text), change == "given")
+        self.consent_changes[purpose] = history
 
     def _change_consent(
         self, event: ev.ConsentGiven | ev.ConsentWithdrawn | ev.ConsentExpired, *, granted: bool

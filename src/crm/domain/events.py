@@ -235,9 +235,18 @@ class Absorbed(CustomerEvent):
     phone: str | None
     sector: str | None
     reason: str
+    absorbed_consents: tuple[tuple[str, str, str], ...]
+    """The absorbed record's consent changes, each (purpose, ISO time, "given" or
+    "withdrawn"): the survivor's consent rule counts them while merged, so a withdrawal on
+    either record keeps its effect."""
 
     personal_fields = ("name", "email", "phone", "reason")
-    clear_fields = clear(absorbed_id="system", sector="catalogue")
+    clear_fields = clear(absorbed_id="system", sector="catalogue", absorbed_consents="system")
+
+    def __post_init__(self) -> None:
+        # Stored as JSON lists; kept as tuples so the event stays immutable.
+        changes = tuple(tuple(change) for change in self.absorbed_consents)
+        object.__setattr__(self, "absorbed_consents", changes)
 
 
 class MergeUndone(CustomerEvent):
