@@ -475,6 +475,16 @@ class CRM(Application[UUID]):
         found = self.identities.find([claim]).get(claim)
         return None if found is None else self.survivor_of(found)
 
+    def other_records(self, customer: Customer) -> list[UUID]:
+        """The person's other records: those merged into it, or, for a record merged into
+        a survivor, the survivor and the survivor's other merged records."""
+        if customer.merged_into is not None:
+            survivor = self.get_customer(customer.merged_into)
+            others = [survivor.id, *(UUID(a) for a in survivor.absorbed)]
+        else:
+            others = [UUID(a) for a in customer.absorbed]
+        return [other for other in others if other != customer.id]
+
     def survivor_of(self, customer_id: UUID) -> UUID:
         """The customer a record stands for: the survivor while it is merged, else itself."""
         customer = self._find(customer_id)

@@ -323,7 +323,7 @@ class Privacy:
             return request
         customer_id = customer.id
         # A merged person is several records: each is erased with its own key.
-        linked = [self.crm.get_customer(other) for other in self._merged_records(customer)]
+        linked = [self.crm.get_customer(other) for other in self.crm.other_records(customer)]
         erased_event, position = self._record_erased(customer, request, now)
         # The event comes first: saving a customer creates a data key when it has none.
         key_destroyed = self.crm.keys.destroy(customer_id)
@@ -365,16 +365,6 @@ class Privacy:
         )
         self.requests.complete(request.request_id, now, certificate)
         return self._stored(request.request_id)
-
-    def _merged_records(self, customer: Customer) -> list[UUID]:
-        """The person's other records: those merged into it, or, for a record merged into
-        a survivor, the survivor and the survivor's other merged records."""
-        if customer.merged_into is not None:
-            survivor = self.crm.get_customer(customer.merged_into)
-            others = [survivor.id, *(UUID(a) for a in survivor.absorbed)]
-        else:
-            others = [UUID(a) for a in customer.absorbed]
-        return [other for other in others if other != customer.id]
 
     def _certificate(
         self, request: ErasureRequest, now: datetime, handled_by: str

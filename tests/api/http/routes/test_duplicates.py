@@ -175,6 +175,13 @@ def test_a_merge_is_recorded_on_both_streams_and_an_undo_returns_both_as_they_we
     for email in (work_email, private_email):
         found = client.get("/customers", params={"query": email}, headers=headers).json()
         assert [c["id"] for c in found] == [str(survivor)]
+    # The DPO's export of the person holds both histories, each from its own record.
+    export = client.get(f"/privacy/exports/{absorbed}", headers=as_role[Role.DPO]).json()
+    assert [r["customer_id"] for r in export["merged_records"]] == [str(survivor)]
+    export = client.get(f"/privacy/exports/{survivor}", headers=as_role[Role.DPO]).json()
+    [other] = export["merged_records"]
+    assert other["customer_id"] == str(absorbed) and other["profile"]["email"] == private_email
+    assert "fair_visited" in [e["kind"] for e in other["events"]]
     survivor_now = services.crm.get_customer(survivor)
     assert (survivor_now.email, survivor_now.phone) == (work_email, "040 111 2222")
     # Recorded on the survivor after the merge: stays with it after the undo.
