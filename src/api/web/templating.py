@@ -23,13 +23,14 @@ NAVIGATION: tuple[tuple[str, str, Permission], ...] = (
     ("nav.search", "/ui/customers", Permission.READ_CUSTOMERS),
     ("nav.my_customers", "/ui/my-customers", Permission.RECORD_TOUCHPOINTS),
     ("nav.my_tasks", "/ui/tasks", Permission.RECORD_TOUCHPOINTS),
-    ("nav.duplicates", "/ui/duplicates", Permission.MERGE_CUSTOMERS),
     ("nav.dashboard", "/ui/dashboard", Permission.READ_CUSTOMERS),
     ("nav.consent_audit", "/ui/privacy/consent-audit", Permission.RUN_PRIVACY),
     ("nav.erasures", "/ui/privacy/requests", Permission.RUN_PRIVACY),
     ("nav.access_log", "/ui/privacy/access-log", Permission.RUN_PRIVACY),
     ("nav.segments", "/ui/segments", Permission.MANAGE_SEGMENTS),
     ("nav.users", "/ui/admin/users", Permission.MANAGE_USERS),
+    # Last: an admin's start page stays the users page.
+    ("nav.duplicates", "/ui/duplicates", Permission.MERGE_CUSTOMERS),
 )
 """Menu entries; each shows only to roles whose permission opens the page behind it."""
 
