@@ -175,6 +175,10 @@ def test_a_merge_is_recorded_on_both_streams_and_an_undo_returns_both_as_they_we
     for email in (work_email, private_email):
         found = client.get("/customers", params={"query": email}, headers=headers).json()
         assert [c["id"] for c in found] == [str(survivor)]
+    profile = client.get(f"/customers/{absorbed}", headers=headers).json()
+    assert profile["merged_into"] == str(survivor)
+    profile = client.get(f"/customers/{survivor}", headers=headers).json()
+    assert profile["merged_records"] == [str(absorbed)]
     # The DPO's export of the person holds both histories, each from its own record.
     export = client.get(f"/privacy/exports/{absorbed}", headers=as_role[Role.DPO]).json()
     assert [r["customer_id"] for r in export["merged_records"]] == [str(survivor)]
