@@ -257,6 +257,23 @@ def add_an_invoice_paid_and_credited(customer: Customer, purchase_id: str = "P1"
     )
 
 
+def merge_and_undo_both_ways(person: Customer) -> None:
+    """The person absorbs a duplicate and the merge is undone; then the person is merged into
+    another record and that merge is undone (each side's events only, in memory)."""
+    duplicate, other = (
+        Customer.register(
+            customer_id=uuid.uuid4(), provenance=provenance(), customer_kind="person",
+            customer_type="individual", name=person.name, phone=None,
+            email=f"{unique('dup')}@example.fi", sector=None, account_manager=None,
+        )
+        for _ in range(2)
+    )  # fmt: skip
+    person.absorb(provenance(), duplicate, {"email"}, "Sama henkilö, kaksi osoitetta")
+    person.undo_merge(provenance(), duplicate.id, "Eri henkilöt")
+    person.merge_into(provenance(), other, "Sama henkilö")
+    person.undo_merge(provenance(), other.id, "Eri henkilöt")
+
+
 def customer_journey(visits: int = 0) -> Customer:
     """A person, in memory and unsaved, with an event of every kind but erasure (consents,
     leads, purchases, memberships, an affiliation, a restriction), then `visits` web visits."""
@@ -284,6 +301,7 @@ def customer_journey(visits: int = 0) -> Customer:
     add_an_invoice_paid_and_credited(person)
     person.restrict_processing(provenance(), "Asked to restrict")
     person.lift_restriction(provenance(), "Resolved")
+    merge_and_undo_both_ways(person)
     person.expire_consent(provenance(), "email_marketing")
     for at in times(visits, START + timedelta(days=len(touchpoints))):
         person.record_touchpoint(

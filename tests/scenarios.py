@@ -27,6 +27,7 @@ from tests.factories import (
     add_an_invoice_paid_and_credited,
     add_tasks_and_a_retraction,
     every_touchpoint,
+    merge_and_undo_both_ways,
     provenance,
     register,
     times,
@@ -57,6 +58,7 @@ class JourneyScenarios:
         customer.expire_consent(provenance(START + timedelta(days=60)), "email_marketing")
         customer.restrict_processing(provenance(START + timedelta(days=60)), "accuracy contested")
         customer.lift_restriction(provenance(START + timedelta(days=60)), "accuracy verified")
+        merge_and_undo_both_ways(customer)
         customer.erase(provenance(START + timedelta(days=61)), "test of the erasure hook")
         crm.save(customer)
 

@@ -23,6 +23,9 @@ class Permission(StrEnum):
     """Read the legacy free-text offering names (personal data) to map them to the catalogue."""
     RUN_FINANCE = "run_finance"
     """Invoices, payments, credits, receivables, revenue and the accounting export."""
+    MERGE_CUSTOMERS = "merge_customers"
+    """List probable duplicates and merge them: account managers their own customers,
+    admins any."""
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -33,6 +36,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.WRITE_CUSTOMERS,
             Permission.READ_TIMELINES,
             Permission.RECORD_TOUCHPOINTS,
+            Permission.MERGE_CUSTOMERS,
         }
     ),
     Role.MARKETING: frozenset(
@@ -48,7 +52,12 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     ),
     Role.FINANCE: frozenset({Permission.RUN_FINANCE}),
     Role.ADMIN: frozenset(
-        {Permission.MANAGE_USERS, Permission.MANAGE_OFFERINGS, Permission.MAP_OFFERINGS}
+        {
+            Permission.MANAGE_USERS,
+            Permission.MANAGE_OFFERINGS,
+            Permission.MAP_OFFERINGS,
+            Permission.MERGE_CUSTOMERS,
+        }
     ),
 }
 
@@ -99,6 +108,9 @@ ENDPOINT_PERMISSIONS: dict[tuple[str, str], Permission | None] = {
     ),
     ("GET", "/tasks"): Permission.RECORD_TOUCHPOINTS,
     ("GET", "/pipeline"): Permission.RECORD_TOUCHPOINTS,
+    ("GET", "/duplicates"): Permission.MERGE_CUSTOMERS,
+    ("POST", "/customers/{customer_id}/merges"): Permission.MERGE_CUSTOMERS,
+    ("POST", "/customers/{customer_id}/merges/{absorbed_id}/undo"): Permission.MERGE_CUSTOMERS,
     ("POST", "/customers/{customer_id}/entries/{version}/retraction"): (
         Permission.RECORD_TOUCHPOINTS
     ),
@@ -205,6 +217,10 @@ ENDPOINT_PERMISSIONS: dict[tuple[str, str], Permission | None] = {
     ("GET", "/ui/tasks"): Permission.RECORD_TOUCHPOINTS,
     ("GET", "/ui/pipeline"): Permission.RECORD_TOUCHPOINTS,
     ("POST", "/ui/pipeline/{customer_id}/move"): Permission.RECORD_TOUCHPOINTS,
+    ("GET", "/ui/duplicates"): Permission.MERGE_CUSTOMERS,
+    ("GET", "/ui/duplicates/compare"): Permission.MERGE_CUSTOMERS,
+    ("POST", "/ui/duplicates/merge"): Permission.MERGE_CUSTOMERS,
+    ("POST", "/ui/customers/{customer_id}/merges/{absorbed_id}/undo"): (Permission.MERGE_CUSTOMERS),
     ("POST", "/ui/customers/{customer_id}/tasks"): Permission.RECORD_TOUCHPOINTS,
     ("POST", "/ui/customers/{customer_id}/tasks/{task_id}/complete"): (
         Permission.RECORD_TOUCHPOINTS

@@ -293,6 +293,15 @@ def marked(app: FastAPI, services: Services, tokens: dict[Role, str]) -> Iterato
     # A completion today, so the registry (newest first) lists it.
     record(crm, person, now - timedelta(minutes=30), "course_completed", notes=None,
            course=f"Course {marker}", credits=Decimal(5), grade="4")  # fmt: skip
+    # A probable duplicate of the person (one local part on another domain) owned by the
+    # account manager signing in with a token, so both managers and the admin list the pair.
+    register(
+        crm,
+        name=f"Person {marker}",
+        email=f"{marker.lower()}2@example.org",
+        account_manager=api_manager.name,
+        at=now - timedelta(days=3),
+    )
     # The oldest request of all, so lists (oldest first) show it.
     request = services.privacy.receive_request(
         person, "access", received_at=now - timedelta(days=3650), channel="letter",
@@ -343,6 +352,12 @@ def request_for(
         ("GET", "/ui/finance/export.csv"): {
             "start": str(OLD_INVOICE_DAY),
             "end": str(OLD_INVOICE_DAY),
+        },
+        ("GET", "/duplicates"): {"customer_id": str(world.person)},
+        ("GET", "/ui/duplicates"): {"customer": str(world.person)},
+        ("GET", "/ui/duplicates/compare"): {
+            "first": str(world.person),
+            "second": str(world.organisation),
         },
     }
     bodies: dict[tuple[str, str], dict[str, Any]] = {

@@ -45,6 +45,7 @@ from crm.application.service_tokens import ServiceTokens
 from crm.application.users import Users
 from crm.application.web_sessions import WebSessions
 from projections.engine.generations import LiveViews
+from projections.engine.merges import MergeMap
 from projections.engine.runner import ProjectionWorker, Projector
 from projections.engine.vacuum import vacuum_views
 from projections.engine.view import View
@@ -75,6 +76,7 @@ VIEW_CLASSES: list[type[View]] = [
     Offerings,
     Receivables,
     Completions,
+    MergeMap,
 ]
 
 

@@ -18,6 +18,7 @@ from api.http.routes import (
     completions,
     consents,
     customers,
+    duplicates,
     finance,
     health,
     imports,
@@ -88,5 +89,6 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(offerings.router)
     app.include_router(finance.router)
     app.include_router(completions.router)
+    app.include_router(duplicates.router)
     install_web(app)
     return app

@@ -14,7 +14,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from crm.application.group_commit import CommitUnavailableError
-from crm.domain.errors import InvalidFieldError, NotFoundError, RuleViolationError
+from crm.domain.errors import (
+    InvalidFieldError,
+    MergeNotAllowedError,
+    NotFoundError,
+    RuleViolationError,
+)
 
 log = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = "2"
@@ -60,6 +65,10 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(NotFoundError)
     async def not_found(request: Request, error: NotFoundError) -> JSONResponse:
         return JSONResponse(status_code=404, content={"detail": str(error)})
+
+    @app.exception_handler(MergeNotAllowedError)
+    async def merge_not_allowed(request: Request, error: MergeNotAllowedError) -> JSONResponse:
+        return JSONResponse(status_code=403, content={"detail": str(error)})
 
     @app.exception_handler(RuleViolationError)
     async def rule_violation(request: Request, error: RuleViolationError) -> JSONResponse:

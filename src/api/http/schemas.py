@@ -66,6 +66,10 @@ class CustomerOut(BaseModel):
     """Processing restricted (GDPR art. 18): no marketing contacts, segments or exports."""
     contacts_withheld: bool
     """Contact details held back from this reader (no marketing consent, or restricted)."""
+    merged_into: UUID | None = None
+    """The survivor this record was merged into (it then accepts no new events)."""
+    merged_records: list[UUID] = []
+    """Records merged into this customer, whose histories its timeline includes."""
     version: int
 
 
@@ -125,6 +129,8 @@ class CustomerPageOut(BaseModel):
 class TimelineEntryOut(BaseModel):
     """One event of a customer's journey."""
 
+    customer_id: UUID
+    """The stream the event is on: the customer's own, or a record merged into it."""
     version: int
     position: int
     kind: str

@@ -42,6 +42,7 @@ from crm.domain.customer import Customer
 from crm.domain.errors import CustomerNotFoundError, InvalidFieldError, RuleViolationError
 from crm.domain.events import CUSTOMER_EVENT_CLASSES
 from crm.domain.vocabulary import CHANNELS, CUSTOMER_KINDS, INSTITUTIONS
+from projections.engine.merges import MergeMap
 from projections.views.directory import SORTS, CustomerDirectory, Sort
 from projections.views.funnel import LEAD_SORTS, Funnel, LeadSort
 from projections.views.indicators import CustomerIndicators
@@ -61,6 +62,8 @@ MESSAGES = {
     "created": "edit.created",
     "corrected": "edit.corrected",
     "unchanged": "edit.unchanged",
+    "merged": "merge.merged",
+    "merge_undone": "merge.undone",
     "owner": "edit.owner_saved",
     "affiliated": "edit.affiliated",
     "affiliation_ended": "edit.affiliation_ended",
@@ -250,7 +253,17 @@ def _customer_page(
         "uuid": lambda: str(uuid4()),
         **(extra or {}),
     }
-    shown = [customer.id]
+    merged = services.views.get(MergeMap).absorbed_into(customer.id)
+    context["merged_records"] = services.views.get(CustomerDirectory).names(merged)
+    context["merged_ids"] = merged
+    if customer.merged_into is not None:
+        context["survivor_name"] = (
+            services.views.get(CustomerDirectory)
+            .names([customer.merged_into])
+            .get(customer.merged_into)
+        )
+    context["may_merge"] = can(user, Permission.MERGE_CUSTOMERS)
+    shown = [customer.id, *merged]
     if customer.kind == "organisation":
         relations = organisation_context(services, request, customer)
         shown.extend(relations.pop("shown_ids"))
@@ -267,7 +280,7 @@ def _customer_page(
             services, customer.id, language_of(request)
         )
     if can(user, Permission.READ_TIMELINES):
-        context.update(_timeline(services, user, customer.id, request))
+        context.update(_timeline(services, user, customer.id, request, merged))
     if can(user, Permission.RECORD_TOUCHPOINTS):
         kind = (form or {}).get("kind") or params.get("record_kind") or DEFAULT_KIND
         if kind not in TOUCHPOINT_MODELS:
@@ -320,7 +333,7 @@ def customer_page_with(
 
 
 def _timeline(
-    services: Services, user: User, customer_id: UUID, request: Request
+    services: Services, user: User, customer_id: UUID, request: Request, merged: list[UUID]
 ) -> dict[str, Any]:
     params = request.query_params
     kind = params.get("kind") or ""
@@ -333,6 +346,7 @@ def _timeline(
     try:
         rows, next_cursor = timeline.page(
             customer_id,
+            merged=merged,
             kinds=[kind] if kind in ALL_KINDS else None,
             institutions=[institution] if institution in INSTITUTIONS else None,
             start=_day(start),

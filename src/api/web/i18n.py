@@ -974,6 +974,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     "kind.consent_expired": ("Suostumus vanheni", "Consent expired"),
     "kind.erased": ("Henkilötiedot poistettu", "Erased"),
     "kind.processing_restricted": ("Käsittelyä rajoitettu", "Processing restricted"),
+    "kind.merged_into": ("Yhdistetty toiseen asiakkaaseen", "Merged into another customer"),
+    "kind.absorbed": ("Kaksoiskappale yhdistetty tähän", "Duplicate merged into this one"),
+    "kind.merge_undone": ("Yhdistäminen peruttu", "Merge undone"),
     "kind.restriction_lifted": ("Rajoitus poistettu", "Restriction lifted"),
     "kind.fair_visited": ("Messukäynti", "Fair visit"),
     "kind.webinar_registered": ("Ilmoittautui webinaariin", "Webinar registration"),
@@ -1222,6 +1225,84 @@ TEXTS: dict[str, tuple[str, str]] = {
     "segments.last_activity": ("Viimeksi aktiivinen", "Last active"),
     # Tasks
     "nav.my_tasks": ("Omat tehtävät", "My tasks"),
+    "nav.duplicates": ("Kaksoiskappaleet", "Duplicates"),
+    "duplicates.title": ("Todennäköiset kaksoiskappaleet", "Probable duplicates"),
+    "duplicates.intro": (
+        "Asiakkaat, jotka ovat todennäköisesti sama henkilö tai organisaatio,"
+        " ja mikä niissä täsmää.",
+        "Customers that are probably one person or organisation, and what matched.",
+    ),
+    "duplicates.compared": ("verrattu asiakkaita", "customers compared"),
+    "duplicates.left_out": (
+        "liian monen yhteisiä tunnisteita jätetty pois",
+        "keys shared by too many customers left out",
+    ),
+    "duplicates.score": ("Osuma", "Score"),
+    "duplicates.other_owner": (
+        "Toinen asiakkaista on toisen asiakkuusvastaavan:"
+        " yhdistäminen vaatii omistajan tai ylläpitäjän.",
+        "One of the two is another account manager's customer:"
+        " their owner or an admin can merge them.",
+    ),
+    "duplicates.none": ("Ei todennäköisiä kaksoiskappaleita.", "No probable duplicates."),
+    "duplicates.previous": ("Edelliset", "Previous"),
+    "duplicates.next": ("Seuraavat", "Next"),
+    "duplicates.evidence.same_name_same_organisation": (
+        "sama nimi samassa organisaatiossa",
+        "same name in the same organisation",
+    ),
+    "duplicates.evidence.email_local_part_variant": (
+        "sähköpostin alkuosan muunnelma",
+        "variant of one e-mail local part",
+    ),
+    "duplicates.evidence.same_local_part_other_domain": (
+        "sama sähköpostin alkuosa eri verkkotunnuksessa",
+        "same local part on another domain",
+    ),
+    "duplicates.evidence.same_phone": ("sama puhelinnumero", "same phone number"),
+    "duplicates.evidence.name_matches_email": (
+        "nimi vastaa sähköpostiosoitetta",
+        "name agrees with e-mail",
+    ),
+    "duplicates.evidence.same_name": ("sama nimi", "same name"),
+    "duplicates.compare": ("Vertaa ja yhdistä", "Compare and merge"),
+    "merge.title": ("Vertaa ja yhdistä asiakkaat", "Compare and merge customers"),
+    "merge.intro": (
+        "Valitse, kumpi asiakas jää voimaan ja mitkä tiedot se saa. Molempien historia säilyy,"
+        " ja yhdistämisen voi perua.",
+        "Choose which customer remains and which values it keeps. Both histories are kept,"
+        " and the merge can be undone.",
+    ),
+    "merge.survivor": ("Voimaan jäävä asiakas", "Customer that remains"),
+    "merge.entries": ("merkintöjä", "entries"),
+    "merge.values_hint": (
+        "Kummankin asiakkaan tapahtumat pysyvät omilla avaimillaan salattuina.",
+        "Each customer's events stay encrypted under that customer's own key.",
+    ),
+    "merge.reason": ("Perustelu", "Reason"),
+    "merge.submit": ("Yhdistä asiakkaat", "Merge customers"),
+    "merge.reason_missing": ("Perustelu: kerro, miksi.", "Reason: say why."),
+    "merge.reason_too_long": (
+        "Perustelu: enintään 2000 merkkiä.",
+        "Reason: at most 2000 characters.",
+    ),
+    "merge.survivor_missing": (
+        "Voimaan jäävä asiakas: valitse toinen asiakkaista.",
+        "Customer that remains: choose one of the two.",
+    ),
+    "merge.refused": ("Yhdistämistä ei tehty.", "The customers were not merged."),
+    "merge.not_yours": (
+        "Asiakkuusvastaava voi yhdistää vain omia asiakkaitaan; pyydä ylläpitäjää.",
+        "An account manager merges only their own customers; ask an admin.",
+    ),
+    "merge.merged": ("Asiakkaat yhdistetty.", "Customers merged."),
+    "merge.undone": ("Yhdistäminen peruttu.", "Merge undone."),
+    "merge.merged_into": (
+        "Tämä asiakastieto on yhdistetty asiakkaaseen",
+        "This record was merged into",
+    ),
+    "merge.merged_records": ("Tähän yhdistetyt asiakastiedot", "Records merged into this one"),
+    "merge.undo": ("Peru yhdistäminen", "Undo merge"),
     "tasks.title": ("Omat tehtävät", "My tasks"),
     "tasks.windows": ("Tehtävien rajaus", "Which tasks"),
     "tasks.overdue": ("Myöhässä", "Overdue"),
@@ -1265,6 +1346,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "field.owner": ("Vastuuhenkilö", "Owner"),
     "field.entry_version": ("Kirjattu merkintä", "Entry recorded"),
     "field.retracted_version": ("Peruttu merkintä", "Entry retracted"),
+    "field.survivor_id": ("Yhdistetty asiakkaaseen", "Merged into"),
+    "field.absorbed_id": ("Yhdistetty asiakas", "Customer merged in"),
+    "field.other_id": ("Toinen asiakas", "Other customer"),
+    "field.absorbed_consents": ("Yhdistetyn suostumusmuutokset", "Consent changes merged in"),
     "field.retracted_kind": ("Perutun merkinnän laji", "Kind of entry retracted"),
     "field.replaced_by": ("Korjattu merkintä", "Corrected entry"),
     "field.version": ("Merkintä", "Entry"),

@@ -16,7 +16,7 @@ from api.http.access_log import AccessLogged, AccessRecorder
 from api.http.dependencies import provenance
 from api.http.privacy_schemas import ErasureOut
 from api.services.erasures import purged_views
-from api.services.privacy_export import build_export
+from api.services.privacy_export import person_export
 from api.web.customers import _customer_page
 from api.web.forms import form_key, link_position
 from api.web.i18n import LANGUAGES, translate_value, translator
@@ -220,11 +220,9 @@ def access_document(
     found = _found(services, request_id)
     if found is None or found.kind != "access":
         return render(request, "error.html", {"message": "request.none"}, status=404)
-    customer = services.crm.get_customer(found.customer_id)
-    journey = list(services.crm.get_journey(found.customer_id))
-    access.record(user, [found.customer_id])
-    accesses = services.access_log.list(customer_id=found.customer_id, limit=100_000)
-    document = build_export(customer, journey, accesses, datetime.now(UTC))
+    customer, document = person_export(
+        services, found.customer_id, datetime.now(UTC), lambda shown: access.record(user, shown)
+    )
     chosen = language if language in LANGUAGES else language_of(request)
     context = {
         "req": found,

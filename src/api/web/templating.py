@@ -36,6 +36,8 @@ NAVIGATION: tuple[tuple[str, str, Permission | None], ...] = (
     ("nav.users", "/ui/admin/users", Permission.MANAGE_USERS),
     ("nav.service_tokens", "/ui/admin/service-tokens", Permission.MANAGE_USERS),
     ("nav.offerings", "/ui/offerings", None),
+    # Last: an admin's start page stays the users page.
+    ("nav.duplicates", "/ui/duplicates", Permission.MERGE_CUSTOMERS),
 )
 """Menu entries; each shows only to roles whose permission opens the page behind it (None:
 every role). A role's first entry is its start page."""

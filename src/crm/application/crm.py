@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import random
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from copy import deepcopy
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -30,7 +30,13 @@ from crm.adapters.mapper import PersonalDataMapper
 from crm.domain import events as ev
 from crm.domain.consents import CONSENT_VALIDITY_MONTHS
 from crm.domain.customer import Customer, Provenance
-from crm.domain.errors import CustomerNotFoundError, InvalidFieldError, RuleViolationError
+from crm.domain.errors import (
+    CustomerNotFoundError,
+    InvalidFieldError,
+    MergeError,
+    MergeNotAllowedError,
+    RuleViolationError,
+)
 from crm.domain.idempotency import IdempotencyKeyReusedError
 from crm.domain.identity import IdentityIndex
 from crm.domain.offering import normal_code, offering_id
@@ -168,6 +174,10 @@ class CRM(Application[UUID]):
             if held:
                 customer_id = held.get(key_claim) or next(iter(held.values()))
                 existing = self._find(customer_id)
+                if existing is not None and existing.merged_into is not None:
+                    # A record merged into another stands for the survivor.
+                    customer_id = existing.merged_into
+                    existing = self._find(customer_id)
                 if existing is not None:
                     version = existing.version_for(provenance.idempotency_key) or existing.version
                     return Recorded(
@@ -459,6 +469,81 @@ class CRM(Application[UUID]):
             ),
         )
 
+    def merge_customers(
+        self,
+        survivor_id: UUID,
+        absorbed_id: UUID,
+        provenance: Provenance,
+        *,
+        take_from_absorbed: Collection[str],
+        reason: str,
+        owner: str | None,
+    ) -> Recorded:
+        """Merge a duplicate record into the survivor: `MergedInto` on the absorbed stream
+        and `Absorbed` (with the chosen profile values) on the survivor's, saved together.
+        `owner`: both customers must be this account manager's (None: any two, an admin).
+        Each stream keeps its events and its own data key."""
+
+        def merge(survivor: Customer, absorbed: Customer) -> None:
+            survivor.absorb(provenance, absorbed, take_from_absorbed, reason)
+            absorbed.merge_into(provenance, survivor, reason)
+
+        return self._pair_command(survivor_id, absorbed_id, provenance, owner, merge)
+
+    def undo_merge(
+        self,
+        survivor_id: UUID,
+        absorbed_id: UUID,
+        provenance: Provenance,
+        *,
+        reason: str,
+        owner: str | None,
+    ) -> Recorded:
+        """Undo a merge: `MergeUndone` on both streams, saved together; the survivor keeps
+        the events recorded on it since the merge."""
+
+        def undo(survivor: Customer, absorbed: Customer) -> None:
+            absorbed.undo_merge(provenance, survivor_id, reason)
+            survivor.undo_merge(provenance, absorbed_id, reason)
+
+        return self._pair_command(survivor_id, absorbed_id, provenance, owner, undo)
+
+    def _pair_command(
+        self,
+        survivor_id: UUID,
+        absorbed_id: UUID,
+        provenance: Provenance,
+        owner: str | None,
+        decide: Callable[[Customer, Customer], None],
+    ) -> Recorded:
+        """Decide on two customers and save both in one transaction; the answer names the
+        survivor's new version."""
+        if survivor_id == absorbed_id:
+            raise MergeError("A customer cannot be merged into itself.")
+        for attempt in range(MAX_ATTEMPTS):
+            survivor = self.get_customer(survivor_id)
+            absorbed = self.get_customer(absorbed_id)
+            if owner is not None and {survivor.account_manager, absorbed.account_manager} != {
+                owner
+            }:
+                raise MergeNotAllowedError(
+                    "An account manager merges only their own customers; ask an admin."
+                )
+            earlier = survivor.version_for(provenance.idempotency_key)
+            if earlier is not None:
+                return Recorded(survivor_id, earlier, self._position_of(survivor_id, earlier), True)
+            decide(survivor, absorbed)
+            try:
+                recordings = self.save(survivor, absorbed)
+            except IntegrityError:
+                time.sleep(random.uniform(0, min(0.005 * 2**attempt, 0.25)))
+                continue
+            survivor_recordings = [
+                r for r in recordings if r.domain_event.originator_id == survivor_id
+            ]
+            return self._recorded(survivor, survivor_recordings or recordings)
+        raise ConcurrencyError("The customers kept changing under this command; try again.")
+
     # Queries ------------------------------------------------------------------------------
 
     def get_customer(self, customer_id: UUID) -> Customer:
@@ -473,9 +558,26 @@ class CRM(Application[UUID]):
         return bool(self.recorder.select_events(customer_id, limit=1))
 
     def find_by_email(self, email: str) -> UUID | None:
-        """The customer registered with this e-mail address, if any."""
+        """The customer registered with this e-mail address, if any; for a record merged
+        into another, the survivor (so either e-mail finds it)."""
         claim = self.identities.email_claim(email)
-        return self.identities.find([claim]).get(claim)
+        found = self.identities.find([claim]).get(claim)
+        return None if found is None else self.survivor_of(found)
+
+    def other_records(self, customer: Customer) -> list[UUID]:
+        """The person's other records: those merged into it, or, for a record merged into
+        a survivor, the survivor and the survivor's other merged records."""
+        if customer.merged_into is not None:
+            survivor = self.get_customer(customer.merged_into)
+            others = [survivor.id, *(UUID(a) for a in survivor.absorbed)]
+        else:
+            others = [UUID(a) for a in customer.absorbed]
+        return [other for other in others if other != customer.id]
+
+    def survivor_of(self, customer_id: UUID) -> UUID:
+        """The customer a record stands for: the survivor while it is merged, else itself."""
+        customer = self._find(customer_id)
+        return customer.merged_into if customer and customer.merged_into else customer_id
 
     def get_journey(self, customer_id: UUID) -> Sequence[ev.CustomerEvent]:
         """Every event of the customer in the order recorded."""

@@ -636,6 +636,11 @@ class Importer:
         if len(taken) < len(fresh):
             held = identities.find(list(claims.values()))
         loaded = self.crm.get_customers([held[c] for c in claims.values() if c not in taken])
+        # A record merged into another stands for the survivor: its rows go there.
+        merged = {cid: c.merged_into for cid, c in loaded.items() if c.merged_into is not None}
+        if merged:
+            survivors = self.crm.get_customers(list(dict.fromkeys(merged.values())))
+            loaded.update({cid: survivors[s] for cid, s in merged.items() if s in survivors})
         registered: set[UUID] = set()
         for email, row in first_rows.items():
             claim = claims[email]

@@ -352,6 +352,8 @@ class Privacy:
         if request.completed_at is not None:
             return request
         customer_id = customer.id
+        # A merged person is several records: each is erased with its own key.
+        linked = [self.crm.get_customer(other) for other in self.crm.other_records(customer)]
         erased_event, position = self._record_erased(customer, request, now)
         # The event comes first: saving a customer creates a data key when it has none.
         key_destroyed = self.crm.keys.destroy(customer_id)
@@ -361,6 +363,14 @@ class Privacy:
             self._forget_import_sources(customer_id) if self._forget_import_sources else 0
         )
         self.evict(customer_id)
+        for record in linked:
+            _, linked_position = self._record_erased(record, request, now)
+            position = max(position or 0, linked_position or 0) or None
+            self.crm.keys.destroy(record.id)
+            claims_released += self.crm.identities.release(record.id)
+            if self._purge_snapshots:
+                snapshots_deleted += self._purge_snapshots(record.id)
+            self.evict(record.id)
         if self._vacuum is not None:
             self._vacuum(position)
         stored = self.crm.recorder.select_events(customer_id)
@@ -382,6 +392,7 @@ class Privacy:
                         b'"personal"' in event.state for event in stored
                     ),
                 },
+                "merged_records_erased": [str(record.id) for record in linked],
                 "kept": "non-personal facts (kinds, dates, amounts, institutions, channels)",
                 "backups": BACKUPS_NOTE,
             }

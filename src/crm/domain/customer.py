@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -20,10 +20,12 @@ from crm.domain.errors import (
     AffiliationError,
     ConsentRequiredError,
     CustomerErasedError,
+    CustomerMergedError,
     InvalidFieldError,
     InvoiceError,
     LeadTransitionError,
     MembershipError,
+    MergeError,
     PurchaseError,
     RuleViolationError,
     TaskError,
@@ -80,6 +82,10 @@ CHOICES: dict[str, tuple[str, ...]] = {
 MAX_CLOCK_SKEW = timedelta(minutes=5)
 """How far past the recording clock a touchpoint's business time may lie: clocks of devices
 and services disagree by a little; anything later is planned work, which is a task."""
+
+
+PROFILE_FIELDS = ("name", "email", "phone", "sector")
+"""The profile values a merge chooses between the two customers."""
 
 
 def check_not_future(occurred_at: datetime, now: datetime) -> None:
@@ -178,6 +184,7 @@ class Customer(CopiesMutableStateOnly, Aggregate):
         "consent_log": _copy_consent_log,
         "tasks": dict,
         "invoices": dict,
+        "absorbed": dict,
     }
 
     # Stored with every snapshot and in every `Registered` event: part of the stored format,
@@ -197,6 +204,7 @@ class Customer(CopiesMutableStateOnly, Aggregate):
             "state.lead_stages",
             "state.purchases",
             "state.invoices",
+            "state.absorbed",
         )
 
     def __init__(self) -> None:
@@ -231,6 +239,11 @@ class Customer(CopiesMutableStateOnly, Aggregate):
         self.tasks: dict[str, tuple[str, str, str]] = {}
         # Invoice number -> (amount, settled so far: paid and credited).
         self.invoices: dict[str, tuple[Decimal, Decimal]] = {}
+        # The survivor this record was merged into, while merged.
+        self.merged_into: UUID | None = None
+        # Absorbed customer id -> (profile values before the merge, values the merge chose,
+        # the absorbed record's consent changes): what undoing the merge returns to.
+        self.absorbed: dict[str, tuple[Any, Any, Any]] = {}
 
     # Commands -----------------------------------------------------------------------------
 
@@ -326,6 +339,8 @@ class Customer(CopiesMutableStateOnly, Aggregate):
         """Record a contact, checking the rules its kind is subject to; `now` is the time of
         recording, which the contact must not be later than (beyond the clock skew), and a
         marketing contact needs a consent given less than `consent_validity_months` before."""
+        if self.merged_into is not None:
+            raise CustomerMergedError(self.merged_into)
         check_fields(fields)
         check_not_future(provenance.occurred_at, now)
         purpose = kind.required_consent(fields)
@@ -562,6 +577,63 @@ class Customer(CopiesMutableStateOnly, Aggregate):
         """Record that the customer's personal data was destroyed."""
         self._record(ev.Erased, provenance, reason=reason)
 
+    def merge_into(self, provenance: Provenance, survivor: Customer, reason: str) -> None:
+        """Record that this record duplicates the survivor and was merged into it."""
+        check_merge(survivor, self)
+        self._record(ev.MergedInto, provenance, survivor_id=survivor.id, reason=reason)
+
+    def absorb(
+        self,
+        provenance: Provenance,
+        absorbed: Customer,
+        take_from_absorbed: Collection[str],
+        reason: str,
+    ) -> None:
+        """Take in a duplicate record, with each profile value chosen from this customer or
+        from the absorbed one (`take_from_absorbed` names the fields taken from it)."""
+        unknown = sorted(set(take_from_absorbed) - set(PROFILE_FIELDS))
+        if unknown:
+            raise InvalidFieldError(
+                "take_from_absorbed", f"{unknown[0]!r} is not one of {', '.join(PROFILE_FIELDS)}"
+            )
+        check_merge(self, absorbed)
+        values = {
+            field: getattr(absorbed if field in take_from_absorbed else self, field)
+            for field in PROFILE_FIELDS
+        }
+        consents = tuple(
+            (purpose, at.isoformat(), "given" if granted else "withdrawn")
+            for purpose, log in sorted(absorbed.consent_log.items())
+            for _, at, granted in log
+        )
+        self._record(
+            ev.Absorbed,
+            provenance,
+            absorbed_id=absorbed.id,
+            reason=reason,
+            absorbed_consents=consents,
+            **values,
+        )
+
+    def undo_merge(self, provenance: Provenance, other_id: UUID, reason: str) -> None:
+        """Undo a merge on either side: the absorbed record accepts events again; the
+        survivor returns to its profile values from before the merge, except those
+        corrected since."""
+        values: dict[str, str | None] = dict.fromkeys(PROFILE_FIELDS)
+        if self.merged_into is not None:
+            if self.merged_into != other_id:
+                raise MergeError(
+                    f"This customer was merged into {self.merged_into}, not {other_id}."
+                )
+        elif str(other_id) in self.absorbed:
+            before, chosen, _ = self.absorbed[str(other_id)]
+            for field, old, new in zip(PROFILE_FIELDS, before, chosen, strict=True):
+                current = getattr(self, field)
+                values[field] = old if current == new else current
+        else:
+            raise MergeError(f"Customer {other_id} is not merged with this customer.")
+        self._record(ev.MergeUndone, provenance, other_id=other_id, reason=reason, **values)
+
     def restrict_processing(self, provenance: Provenance, reason: str) -> None:
         """Restrict processing (GDPR art. 18): no marketing, no segments until lifted."""
         if self.restricted:
@@ -589,6 +661,8 @@ class Customer(CopiesMutableStateOnly, Aggregate):
     def _record(self, kind: type[ev.CustomerEvent], provenance: Provenance, **fields: Any) -> None:
         if self.erased:
             raise CustomerErasedError("The customer was erased and accepts no new events.")
+        if self.merged_into is not None and kind not in (ev.MergeUndone, ev.Erased):
+            raise CustomerMergedError(self.merged_into)
         all_fields = {**provenance.as_fields(), **fields}
         check_fields(all_fields)
         self.trigger_event(kind, **all_fields)
@@ -693,10 +767,7 @@ class Customer(CopiesMutableStateOnly, Aggregate):
         for purpose, log in self.consent_log.items():
             if any(version == event.retracted_version for version, _, _ in log):
                 log[:] = [change for change in log if change[0] != event.retracted_version]
-                history: list[Change] = []
-                for _, at, granted in log:
-                    add_change(history, at, granted)
-                self.consent_changes[purpose] = history
+                self._rebuild_consents(purpose)
 
     @when.register
     def _(self, event: ev.LeadCaptured | ev.LeadQualified | ev.LeadConverted | ev.LeadLost) -> None:
@@ -734,6 +805,31 @@ class Customer(CopiesMutableStateOnly, Aggregate):
         self.name = self.email = self.phone = None
 
     @when.register
+    def _(self, event: ev.MergedInto) -> None:
+        self.merged_into = event.survivor_id
+
+    @when.register
+    def _(self, event: ev.Absorbed) -> None:
+        before = tuple(getattr(self, field) for field in PROFILE_FIELDS)
+        chosen = tuple(getattr(event, field) for field in PROFILE_FIELDS)
+        self.absorbed[str(event.absorbed_id)] = (before, chosen, event.absorbed_consents)
+        self.name, self.email, self.phone, self.sector = chosen
+        for purpose in {purpose for purpose, _, _ in event.absorbed_consents}:
+            self._rebuild_consents(purpose)
+
+    @when.register
+    def _(self, event: ev.MergeUndone) -> None:
+        if self.merged_into == event.other_id:
+            self.merged_into = None
+        else:
+            undone = self.absorbed.pop(str(event.other_id), None)
+            if undone is not None:
+                self.name, self.email, self.phone = event.name, event.email, event.phone
+                self.sector = event.sector
+                for purpose in {purpose for purpose, _, _ in undone[2]}:
+                    self._rebuild_consents(purpose)
+
+    @when.register
     def _(self, event: ev.ProcessingRestricted) -> None:
         self.restricted = True
 
@@ -741,12 +837,41 @@ class Customer(CopiesMutableStateOnly, Aggregate):
     def _(self, event: ev.RestrictionLifted) -> None:
         self.restricted = False
 
+    def _rebuild_consents(self, purpose: str) -> None:
+        """The purpose's changes in the rule's order: this record's own, then those of the
+        records merged into it (ties keep that order)."""
+        history: list[Change] = []
+        for _, at, granted in self.consent_log.get(purpose, []):
+            add_change(history, at, granted)
+        for _, _, consents in self.absorbed.values():
+            for changed, at_text, change in consents:
+                if changed == purpose:
+                    add_change(history, datetime.fromisoformat(at_text), change == "given")
+        self.consent_changes[purpose] = history
+
     def _change_consent(
         self, event: ev.ConsentGiven | ev.ConsentWithdrawn | ev.ConsentExpired, *, granted: bool
     ) -> None:
         add_change(self.consent_changes.setdefault(event.purpose, []), event.occurred_at, granted)
         self.consent_log.setdefault(event.purpose, []).append(
             (event.originator_version, event.occurred_at, granted)
+        )
+
+
+def check_merge(survivor: Customer, absorbed: Customer) -> None:
+    """Whether the absorbed customer may be merged into the survivor."""
+    if survivor.id == absorbed.id:
+        raise MergeError("A customer cannot be merged into itself.")
+    if survivor.kind != absorbed.kind:
+        raise MergeError("A person and an organisation cannot be merged.")
+    for customer in (survivor, absorbed):
+        if customer.erased:
+            raise CustomerErasedError("The customer was erased and accepts no new events.")
+        if customer.merged_into is not None:
+            raise CustomerMergedError(customer.merged_into)
+    if absorbed.absorbed:
+        raise MergeError(
+            "The customer to absorb has absorbed others itself; undo those merges first."
         )
 
 

@@ -72,6 +72,25 @@ class CustomerErasedError(RuleViolationError):
     """The customer was erased and accepts no new events."""
 
 
+class CustomerMergedError(RuleViolationError):
+    """The customer was merged into another (the survivor) and accepts no new events."""
+
+    def __init__(self, survivor_id: object) -> None:
+        super().__init__(
+            f"The customer was merged into customer {survivor_id} and accepts no new events;"
+            " record them on that customer, or undo the merge."
+        )
+        self.survivor_id = survivor_id
+
+
+class MergeError(RuleViolationError):
+    """Two customers cannot be merged, or a merge cannot be undone, as asked."""
+
+
+class MergeNotAllowedError(CRMError, PermissionError):
+    """The user may not merge these customers (an account manager merges only their own)."""
+
+
 class TaskError(RuleViolationError):
     """A task was planned twice, or completed or cancelled when no longer open."""
 

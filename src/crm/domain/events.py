@@ -212,6 +212,61 @@ class Erased(CustomerEvent):
     personal_fields = ("reason",)
 
 
+class MergedInto(CustomerEvent):
+    """This record duplicated another customer and was merged into it (the survivor); it
+    accepts no new events until the merge is undone. Its events stay on its own stream,
+    sealed with its own key."""
+
+    survivor_id: UUID
+    reason: str
+
+    personal_fields = ("reason",)
+    clear_fields = clear(survivor_id="system")
+
+
+class Absorbed(CustomerEvent):
+    """A duplicate record (the absorbed customer) was merged into this customer, which takes
+    the profile values chosen for it. A value chosen from the absorbed record is copied here,
+    under this customer's key: this event is the record of that copy."""
+
+    absorbed_id: UUID
+    name: str | None
+    email: str | None
+    phone: str | None
+    sector: str | None
+    reason: str
+    absorbed_consents: tuple[tuple[str, str, str], ...]
+    """The absorbed record's consent changes, each (purpose, ISO time, "given" or
+    "withdrawn"): the survivor's consent rule counts them while merged, so a withdrawal on
+    either record keeps its effect."""
+
+    personal_fields = ("name", "email", "phone", "reason")
+    clear_fields = clear(absorbed_id="system", sector="catalogue", absorbed_consents="system")
+
+    def __post_init__(self) -> None:
+        # Stored as JSON lists; kept as tuples so the event stays immutable.
+        changes = tuple(tuple(change) for change in self.absorbed_consents)
+        object.__setattr__(self, "absorbed_consents", changes)
+
+
+class MergeUndone(CustomerEvent):
+    """A merge was undone: the two customers stand apart again. On the survivor it carries
+    the profile values it returns to (those before the merge, where not corrected since)."""
+
+    other_id: UUID
+    name: str | None
+    email: str | None
+    phone: str | None
+    sector: str | None
+    reason: str
+
+    personal_fields = ("name", "email", "phone", "reason")
+    clear_fields = clear(other_id="system", sector="catalogue")
+
+
+MERGE_CLASSES = (MergedInto, Absorbed, MergeUndone)
+
+
 class ProcessingRestricted(CustomerEvent):
     """Processing was restricted (GDPR art. 18): no marketing and no segments until lifted.
 
@@ -684,6 +739,9 @@ CUSTOMER_EVENT_CLASSES: tuple[type[CustomerEvent], ...] = (
     Erased,
     ProcessingRestricted,
     RestrictionLifted,
+    MergedInto,
+    Absorbed,
+    MergeUndone,
     *TOUCHPOINT_CLASSES,
     TaskPlanned,
     TaskCompleted,

@@ -32,7 +32,7 @@ ORDER_BY: dict[Sort, str] = {
     "first_seen": "first_seen, customer_id",
     "-first_seen": "first_seen DESC, customer_id",
 }
-COLUMNS = "customer_id, kind, name, email, sector, account_manager, first_seen"
+COLUMNS = "customer_id, kind, name, email, sector, account_manager, first_seen, merged_into"
 """What a list shows of each customer."""
 PHONE_QUERY = re.compile(r"^[\d\s+()./-]+$")
 
@@ -73,13 +73,31 @@ def query_pattern(query: str) -> str:
     return "%" + text.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_") + "%"
 
 
+def _profile(event: ev.Absorbed | ev.MergeUndone) -> dict[str, str | None]:
+    return {
+        "name": event.name,
+        "email": event.email,
+        "phone": event.phone,
+        "sector": event.sector,
+    }
+
+
 class CustomerDirectory(View):
     """Names, e-mails and owners of customers, searchable by part of a name."""
 
     name = "directory"
-    # 3: folded search terms (accents, case, phone digits).
-    version = 3
-    topics = (ev.Registered, ev.ProfileCorrected, ev.AccountManagerAssigned, ev.Erased)
+    # 3: folded search terms (accents, case, phone digits). 4: merges (a merged record
+    # points at its survivor; the survivor takes the chosen values).
+    version = 4
+    topics = (
+        ev.Registered,
+        ev.ProfileCorrected,
+        ev.AccountManagerAssigned,
+        ev.Erased,
+        ev.MergedInto,
+        ev.Absorbed,
+        ev.MergeUndone,
+    )
     needs_personal_data = True
 
     def ddl(self) -> list[str]:
@@ -93,7 +111,8 @@ class CustomerDirectory(View):
             " institution text NOT NULL,"
             " first_seen timestamptz NOT NULL,"
             " name_terms text NOT NULL DEFAULT '',"
-            " search_terms text NOT NULL DEFAULT '')",
+            " search_terms text NOT NULL DEFAULT '',"
+            " merged_into uuid)",
             "CREATE INDEX IF NOT EXISTS {p}customers_name"
             " ON {p}customers (lower(name) text_pattern_ops)",
             "CREATE INDEX IF NOT EXISTS {p}customers_manager"
@@ -137,8 +156,7 @@ class CustomerDirectory(View):
                 cursor.execute(
                     f"UPDATE {p}customers SET name = coalesce(%(name)s, name),"
                     " email = coalesce(%(email)s, email), phone = coalesce(%(phone)s, phone),"
-                    " sector = coalesce(%(sector)s, sector) WHERE customer_id = %(id)s"
-                    " RETURNING name, email, phone",
+                    " sector = coalesce(%(sector)s, sector) WHERE customer_id = %(id)s",
                     {
                         **params,
                         "name": event.name,
@@ -147,26 +165,58 @@ class CustomerDirectory(View):
                         "sector": event.sector,
                     },
                 )
-                # Corrections are rare: one round trip to fold the corrected row's terms.
-                corrected = cursor.fetchone()
-                if corrected is not None:
-                    cursor.execute(
-                        f"UPDATE {p}customers SET name_terms = %(name_terms)s,"
-                        " search_terms = %(terms)s WHERE customer_id = %(id)s",
-                        {
-                            **params,
-                            "name_terms": folded(corrected["name"]),
-                            "terms": search_terms(**corrected),
-                        },
-                    )
+                self._refold(cursor, params)
             elif isinstance(event, ev.AccountManagerAssigned):
                 cursor.execute(
                     f"UPDATE {p}customers SET account_manager = %(manager)s"
                     " WHERE customer_id = %(id)s",
                     {**params, "manager": event.account_manager},
                 )
+            elif isinstance(event, ev.MergedInto):
+                cursor.execute(
+                    f"UPDATE {p}customers SET merged_into = %(survivor)s"
+                    " WHERE customer_id = %(id)s",
+                    {**params, "survivor": event.survivor_id},
+                )
+            elif isinstance(event, ev.Absorbed):
+                # The survivor takes the values the merge chose.
+                cursor.execute(
+                    f"UPDATE {p}customers SET name = %(name)s, email = %(email)s,"
+                    " phone = %(phone)s, sector = %(sector)s WHERE customer_id = %(id)s",
+                    {**params, **_profile(event)},
+                )
+                self._refold(cursor, params)
+            elif isinstance(event, ev.MergeUndone):
+                # On the absorbed record (still pointing at the other) the pointer ends; on
+                # the survivor, its values return to those the undo carries.
+                cursor.execute(
+                    f"UPDATE {p}customers SET"
+                    " merged_into = CASE WHEN merged_into = %(other)s THEN NULL::uuid END,"
+                    " name = CASE WHEN merged_into = %(other)s THEN name ELSE %(name)s END,"
+                    " email = CASE WHEN merged_into = %(other)s THEN email ELSE %(email)s END,"
+                    " phone = CASE WHEN merged_into = %(other)s THEN phone ELSE %(phone)s END,"
+                    " sector = CASE WHEN merged_into = %(other)s THEN sector ELSE %(sector)s END"
+                    " WHERE customer_id = %(id)s",
+                    {**params, **_profile(event), "other": event.other_id},
+                )
+                self._refold(cursor, params)
             elif isinstance(event, ev.Erased):
                 cursor.execute(f"DELETE FROM {p}customers WHERE customer_id = %(id)s", params)
+
+    def _refold(self, cursor: Cursor[DictRow], params: dict[str, Any]) -> None:
+        """Fold a changed row's search terms again (corrections and merges are rare: one
+        more round trip each)."""
+        cursor.execute(
+            f"SELECT name, email, phone FROM {self.prefix}customers WHERE customer_id = %(id)s",
+            params,
+        )
+        changed = cursor.fetchone()
+        if changed is not None:
+            cursor.execute(
+                f"UPDATE {self.prefix}customers SET name_terms = %(name_terms)s,"
+                " search_terms = %(terms)s WHERE customer_id = %(id)s",
+                {**params, "name_terms": folded(changed["name"]), "terms": search_terms(**changed)},
+            )
 
     def search(
         self,
@@ -196,6 +246,7 @@ class CustomerDirectory(View):
         filters = (
             "(%(kind)s::text IS NULL OR kind = %(kind)s)"
             " AND (%(manager)s::text IS NULL OR account_manager = %(manager)s)"
+            " AND merged_into IS NULL"
         )
         if query.strip():
             params["pattern"] = query_pattern(query)
@@ -246,7 +297,7 @@ class CustomerDirectory(View):
         return self.query(
             "SELECT customer_id, kind, name, email, account_manager FROM {p}customers"
             " WHERE (lower(name) LIKE %s OR (length(name) >= 5 AND strpos(%s, lower(name)) > 0))"
-            " AND (%s::text IS NULL OR kind = %s)"
+            " AND (%s::text IS NULL OR kind = %s) AND merged_into IS NULL"
             " ORDER BY length(name), name LIMIT %s",
             (pattern, text, kind, kind, limit),
         )
@@ -259,6 +310,16 @@ class CustomerDirectory(View):
             (customer_ids,),
         )
         return {row["customer_id"]: row for row in found}
+
+    def matching_rows(self, account_manager: str | None) -> list[DictRow]:
+        """What duplicate matching reads: every customer's kind, name, e-mail and phone, or
+        only those the account manager owns (records merged into others are left out)."""
+        return self.query(
+            "SELECT customer_id, kind, name, email, phone, account_manager FROM {p}customers"
+            " WHERE merged_into IS NULL"
+            " AND (%(manager)s::text IS NULL OR account_manager = %(manager)s)",
+            {"manager": account_manager},
+        )
 
     def names(self, customer_ids: list[UUID]) -> dict[UUID, str | None]:
         """The names of the given customers, by id (an erased customer has no entry)."""

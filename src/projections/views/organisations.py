@@ -108,6 +108,14 @@ class Organisations(View):
             (organisation_id,),
         )
 
+    def current_links(self, person_ids: list[UUID] | None) -> list[DictRow]:
+        """Each (person, organisation) link in force, for every person or the given ones."""
+        return self.query(
+            "SELECT person_id, organisation_id FROM {p}affiliations"
+            " WHERE active AND (%(all)s OR person_id = ANY(%(ids)s))",
+            {"all": person_ids is None, "ids": person_ids or []},
+        )
+
     def people(
         self, organisation_id: UUID, directory: CustomerDirectory, limit: int, offset: int = 0
     ) -> list[DictRow]:

@@ -6,6 +6,7 @@ import base64
 import functools
 import json
 import typing
+from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -156,11 +157,13 @@ class Timeline(SqlView):
         limit: int = 50,
         include_personal: bool = True,
         newest_first: bool = False,
+        merged: Sequence[UUID] = (),
     ) -> tuple[list[DictRow], str | None]:
         """A page of the journey in business-time order (or newest first); returns rows and
-        the next cursor, which continues in the same order."""
-        where = ["customer_id = %(id)s"]
-        params: dict[str, Any] = {"id": customer_id, "limit": limit + 1}
+        the next cursor, which continues in the same order. `merged`: records merged into the
+        customer, whose entries the journey includes (each opened with its own stream's key)."""
+        where = ["customer_id = ANY(%(ids)s)"]
+        params: dict[str, Any] = {"ids": [customer_id, *merged], "limit": limit + 1}
         if kinds:
             where.append("kind = ANY(%(kinds)s)")
             params["kinds"] = kinds
@@ -178,13 +181,13 @@ class Timeline(SqlView):
             where.append("occurred_at <= %(as_of)s")
             params["as_of"] = as_of
         if cursor:
-            after_time, after_version = decode_cursor(cursor)
+            # Log positions order entries of one time across merged streams too.
+            after_time, after_position = decode_cursor(cursor)
             beyond = "<" if newest_first else ">"
-            where.append(f"(occurred_at, version) {beyond} (%(after_time)s, %(after_version)s)")
-            params.update(after_time=after_time, after_version=after_version)
-        order = "occurred_at DESC, version DESC" if newest_first else "occurred_at, version"
+            where.append(f"(occurred_at, position) {beyond} (%(after_time)s, %(after_position)s)")
+            params.update(after_time=after_time, after_position=after_position)
+        order = "occurred_at DESC, position DESC" if newest_first else "occurred_at, position"
         rows = self._entries(
-            customer_id,
             f" WHERE {' AND '.join(where)} ORDER BY {order} LIMIT %(limit)s",
             params,
             include_personal,
@@ -192,7 +195,7 @@ class Timeline(SqlView):
         next_cursor = None
         if len(rows) > limit:
             rows = rows[:limit]
-            next_cursor = encode_cursor(rows[-1]["occurred_at"], rows[-1]["version"])
+            next_cursor = encode_cursor(rows[-1]["occurred_at"], rows[-1]["position"])
         return rows, next_cursor
 
     def entry(
@@ -200,7 +203,6 @@ class Timeline(SqlView):
     ) -> DictRow | None:
         """One entry of the journey by its version (None when there is none)."""
         rows = self._entries(
-            customer_id,
             " WHERE customer_id = %(id)s AND version = %(version)s",
             {"id": customer_id, "version": version},
             include_personal,
@@ -208,7 +210,7 @@ class Timeline(SqlView):
         return rows[0] if rows else None
 
     def _entries(
-        self, customer_id: UUID, where_order: str, params: dict[str, Any], include_personal: bool
+        self, where_order: str, params: dict[str, Any], include_personal: bool
     ) -> list[DictRow]:
         personal = "personal" if include_personal else "NULL AS personal"
         rows = self.query(
@@ -219,7 +221,9 @@ class Timeline(SqlView):
         )
         for row in rows:
             if row["personal"] is not None:
-                row["personal"] = self.open_personal(customer_id, row["kind"], row["personal"])
+                row["personal"] = self.open_personal(
+                    row["customer_id"], row["kind"], row["personal"]
+                )
         return rows
 
     def open_personal(self, customer_id: UUID, kind: str, stored: dict[str, Any]) -> Any:

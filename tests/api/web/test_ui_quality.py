@@ -82,6 +82,14 @@ BAD_INPUT: dict[str, BadInput] = {
         lambda: {"lead_id": "L-00000000", "move": "lose", "reason": ""},
         problem("reason", "missing"),
     ),
+    "/ui/duplicates/merge": BadInput(
+        Role.ACCOUNT_MANAGER,
+        lambda: {"survivor": "first", "reason": ""},
+        label("merge.reason_missing"),
+    ),
+    "/ui/customers/{customer_id}/merges/{absorbed_id}/undo": BadInput(
+        Role.ACCOUNT_MANAGER, lambda: {"reason": ""}, label("merge.reason_missing")
+    ),
     "/ui/admin/users": BadInput(
         Role.ADMIN, lambda: {"name": "no spaces allowed", "role": "dpo"}, label("users.bad_name")
     ),
@@ -197,6 +205,7 @@ def place(services: Services) -> dict[str, object]:
         "customer_id": customer_id,
         "segment_id": segment.segment_id,
         "task_id": f"no-such-task-{uuid.uuid4().hex[:8]}",
+        "absorbed_id": uuid.uuid4(),
         "version": 1,
         "request_id": received.request_id,
         "action": "extend",

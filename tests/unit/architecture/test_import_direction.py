@@ -30,6 +30,7 @@ ROOM_RANKS: dict[str, int] = {
     "projections.audits": 12,
     "projections.segments": 12,
     "projections.lifetime": 12,
+    "projections.duplicates": 12,
     # Modules directly in `api/`: users, roles and the permission matrix.
     "api": 20,
     "api.bootstrap": 21,

@@ -69,6 +69,8 @@ def customer_out(customer: Customer, user: User, validity_months: int) -> Custom
         lead_stages=customer.lead_stages,
         membership_tier=customer.membership_tier,
         erased=customer.erased,
+        merged_into=customer.merged_into,
+        merged_records=[UUID(absorbed) for absorbed in customer.absorbed],
         restricted=customer.restricted,
         contacts_withheld=contacts.withheld,
         version=customer.version,

@@ -40,7 +40,7 @@ from api.permissions import Permission
 from api.services.access_log import access_csv, access_page, customer_filter
 from api.services.consent_audit import audit_csv_lines, caught_up_audit_views
 from api.services.erasures import purged_views
-from api.services.privacy_export import build_export, export_zip
+from api.services.privacy_export import export_zip, person_export
 from crm.application.privacy import ErasureRequest, RequestStatus
 from crm.application.users import User
 from crm.domain import events as ev
@@ -210,11 +210,9 @@ def export_customer(
     format: Annotated[Literal["json", "csv"], Query(description="csv gives a ZIP bundle")] = "json",
 ) -> Response:
     """Everything held about the customer: replayed events, consents and the access log."""
-    customer = services.crm.get_customer(customer_id)
-    journey = list(services.crm.get_journey(customer_id))
-    access.record(user, [customer_id])
-    accesses = services.access_log.list(customer_id=customer_id, limit=100_000)
-    document = build_export(customer, journey, accesses, datetime.now(UTC))
+    _, document = person_export(
+        services, customer_id, datetime.now(UTC), lambda shown: access.record(user, shown)
+    )
     if format == "csv":
         return Response(
             export_zip(document),

@@ -25,6 +25,7 @@ from api.permissions import Permission
 from crm.application.users import User
 from crm.domain.errors import CustomerNotFoundError, InvalidFieldError
 from crm.domain.events import CUSTOMER_EVENT_CLASSES
+from projections.engine.merges import MergeMap
 from projections.views.timeline import CursorError, Timeline
 
 router = APIRouter(prefix="/customers/{customer_id}", tags=["touchpoints"])
@@ -92,10 +93,13 @@ def read_timeline(
     if query.start and query.end and query.start >= query.end:
         raise InvalidFieldError("end", "must be after start")
     timeline = services.views.get(Timeline)
-    wait_until_visible(services, [timeline], query.after)
+    merges = services.views.get(MergeMap)
+    wait_until_visible(services, [timeline, merges], query.after)
+    merged = merges.absorbed_into(customer_id)
     try:
         rows, next_cursor = timeline.page(
             customer_id,
+            merged=merged,
             kinds=query.kind or None,
             institutions=list(query.institution) or None,
             start=query.start,
@@ -109,7 +113,7 @@ def read_timeline(
         raise InvalidFieldError("cursor", "not a cursor this service issued") from error
     if not rows and not query.cursor and not services.crm.exists(customer_id):
         raise CustomerNotFoundError(customer_id)
-    access.record(user, [customer_id])
+    access.record(user, [customer_id, *merged])
     return Response(timeline_page_json(rows, next_cursor), media_type="application/json")
 
 
@@ -122,6 +126,7 @@ def timeline_page_json(rows: list[DictRow], next_cursor: str | None) -> bytes:
     """
     entries = [
         {
+            "customer_id": row["customer_id"],
             "version": row["version"],
             "position": row["position"],
             "kind": row["kind"],

@@ -115,10 +115,12 @@ def test_a_marker_in_every_typed_field_is_gone_from_every_store_after_erasure(
     services, client = isolated_services, app_client
     tokens = {
         role: services.users.add(f"{role.value}-{uuid.uuid4().hex[:6]}", role)
-        for role in (Role.ACCOUNT_MANAGER, Role.DPO, Role.FINANCE)
+        for role in (Role.ACCOUNT_MANAGER, Role.DPO, Role.FINANCE, Role.ADMIN)
     }
     am = {"Authorization": f"Bearer {tokens[Role.ACCOUNT_MANAGER]}"}
     dpo = {"Authorization": f"Bearer {tokens[Role.DPO]}"}
+    # Admins merge any two customers (these have no account manager).
+    admin = {"Authorization": f"Bearer {tokens[Role.ADMIN]}"}
     covered: set[tuple[str, str]] = set()
     email = f"{MARK}@example.fi"
 
@@ -277,6 +279,41 @@ def test_a_marker_in_every_typed_field_is_gone_from_every_store_after_erasure(
         ("InvoiceCredited", "invoice_number"),
         ("InvoiceCredited", "reason"),
     }
+    # A duplicate record of the same person, merged in (taking its values), the merge undone,
+    # and merged in again: the person erased below is a merged person of two streams.
+    duplicate = client.post(
+        "/customers",
+        json={
+            "kind": "person",
+            "customer_type": "individual",
+            "name": marked("Maija D", "name"),
+            "email": f"{MARK}.2@example.fi",
+            "phone": marked("+357", "phone"),
+        },
+        headers=am,
+    ).json()["customer_id"]
+    merge_body = {
+        "absorbed_id": duplicate,
+        "take_from_absorbed": ["name", "email", "phone"],
+        "reason": marked("same person", "reason"),
+    }
+    merged = client.post(f"/customers/{customer_id}/merges", json=merge_body, headers=admin)
+    assert merged.status_code == 201, merged.text
+    undone = client.post(
+        f"/customers/{customer_id}/merges/{duplicate}/undo",
+        json={"reason": marked("not the same", "reason")},
+        headers=admin,
+    )
+    assert undone.status_code == 201, undone.text
+    merged = client.post(
+        f"/customers/{customer_id}/merges",
+        json={**merge_body, "reason": marked("same after all", "reason")},
+        headers={**admin, "Idempotency-Key": marked("merge", "key")},
+    )
+    assert merged.status_code == 201, merged.text
+    merge_fields = ("name", "email", "phone", "reason")
+    covered |= {(kind, name) for kind in ("Absorbed", "MergeUndone") for name in merge_fields}
+    covered.add(("MergedInto", "reason"))
 
     # Every typed field of every kind got its marker (Erased's reason: the erasure below).
     expected = {
@@ -299,10 +336,14 @@ def test_a_marker_in_every_typed_field_is_gone_from_every_store_after_erasure(
         headers=dpo,
     )
     assert response.status_code == 201, response.text
+    # Erasing the merged person erased both of its records.
+    assert services.crm.get_customer(uuid.UUID(duplicate)).erased
     services.projector.catch_up_all(services.views.refresh(force=True))
 
     reads = [
         f"/customers/{customer_id}",
+        f"/customers/{duplicate}",
+        f"/customers/{duplicate}/timeline",
         f"/customers/{customer_id}/timeline",
         f"/customers/{customer_id}/consents",
         f"/customers/{customer_id}/indicators",

@@ -94,18 +94,25 @@ def record_mixed_history(crm: CRM) -> None:
     lifted.restrict_processing(provenance(START + timedelta(days=21)), "objection")
     lifted.lift_restriction(provenance(START + timedelta(days=22)), "resolved")
     crm.save(restricted, lifted)
+    # One duplicate merged in and left merged, one merged in and the merge undone.
+    kept, undone = register(crm, "person"), register(crm, "person")
+    for duplicate in (kept, undone):
+        crm.merge_customers(
+            person, duplicate, provenance(), take_from_absorbed={"email"}, reason="x", owner=None
+        )
+    crm.undo_merge(person, undone, provenance(), reason="y", owner=None)
     customer = crm.get_customer(other)
     customer.erase(provenance(START + timedelta(days=50)), "equivalence test")
     crm.save(customer)
     # The catalogue: added, revised, retired and reinstated, and one left retired.
     catalogue = Catalogue(crm)
     terms = OfferingTerms("Valmennus", "Coaching", "coaching", "joint", Decimal(900), None)
-    kept, gone = (f"EQ-{uuid.uuid4().hex[:8].upper()}" for _ in range(2))
-    for code in (kept, gone):
+    current, gone = (f"EQ-{uuid.uuid4().hex[:8].upper()}" for _ in range(2))
+    for code in (current, gone):
         catalogue.add_offering(code, terms, "aino.admin")
-    catalogue.revise_offering(kept, replace(terms, list_price=Decimal(950)), "aino.admin")
-    catalogue.retire_offering(kept, "aino.admin")
-    catalogue.reinstate_offering(kept, "aino.admin")
+    catalogue.revise_offering(current, replace(terms, list_price=Decimal(950)), "aino.admin")
+    catalogue.retire_offering(current, "aino.admin")
+    catalogue.reinstate_offering(current, "aino.admin")
     catalogue.retire_offering(gone, "aino.admin")
 
 

@@ -74,6 +74,10 @@ TRICKY_TEXT = 'ä€ "quoted" back\\slash\n\t\r\x00\x01\x1f\x7f\u2028\u2029 😀
 
 def sample_value(hint: Any, name: str) -> Any:
     """A value of the field's declared type, with text that needs escaping."""
+    if typing.get_origin(hint) is tuple:
+        return (
+            tuple(sample_value(arg, name) for arg in typing.get_args(typing.get_args(hint)[0])),
+        )
     args = [a for a in getattr(hint, "__args__", ()) if a is not type(None)]
     hint = args[0] if args else hint
     samples: dict[Any, Any] = {

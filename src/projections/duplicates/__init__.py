@@ -1,0 +1,1 @@
+"""Probable duplicates among customers, found from what the directory already holds."""
