@@ -28,7 +28,9 @@ def find_customers(
     blind index holds only `customer_id`) and how many match in all. `by_contacts`: the
     reader may see contact details (`Permission.READ_CONTACT_DETAILS`), so parts of them
     match too."""
-    if not by_contacts and "@" in query:
+    # A whole address goes through the blind index first: it finds the customer for every
+    # role, and a merged record's address finds its survivor.
+    if "@" in query:
         try:
             found = services.crm.find_by_email(query.strip())
         except InvalidFieldError:

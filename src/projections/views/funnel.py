@@ -105,9 +105,15 @@ class Funnel(View):
                 [[row[n] for row in rows] for n in names],
             )
         if erased:
+            # Each lead keeps a row under an id that says nothing: the customer's hash and
+            # the lead's place in capture order (the same in a rebuild).
             cursor.execute(
-                f"UPDATE {p}leads SET erased = true, target_group = NULL,"
-                " lead_id = 'erased-' || gen_random_uuid() WHERE customer_id = ANY(%s)",
+                f"UPDATE {p}leads l SET erased = true, target_group = NULL,"
+                " lead_id = 'erased-' || md5(l.customer_id::text) || '-' || r.n"
+                " FROM (SELECT customer_id, lead_id, row_number() OVER (PARTITION BY customer_id"
+                f" ORDER BY captured_at, lead_id) AS n FROM {p}leads"
+                " WHERE customer_id = ANY(%s) AND NOT erased) r"
+                " WHERE l.customer_id = r.customer_id AND l.lead_id = r.lead_id",
                 (erased,),
             )
 
