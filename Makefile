@@ -23,7 +23,8 @@ run-sso: install  ## like run, with single sign-on through a local test identity
 	  --user-claims '{"sub": "anna", "preferred_username": "anna.sso", "roles": ["account_manager"]}' \
 	  --user-claims '{"sub": "mikko", "preferred_username": "mikko.sso", "roles": ["marketing"]}' \
 	  --user-claims '{"sub": "dora", "preferred_username": "dora.sso", "roles": ["dpo"]}' \
-	  --user-claims '{"sub": "aino", "preferred_username": "aino.sso", "roles": ["admin"]}' & \
+	  --user-claims '{"sub": "aino", "preferred_username": "aino.sso", "roles": ["admin"]}' \
+	  --user-claims '{"sub": "fanni", "preferred_username": "fanni.sso", "roles": ["finance"]}' & \
 	provider=$$!; trap "kill $$provider" EXIT; \
 	CRM_OIDC_ISSUER=http://127.0.0.1:$(SSO_PORT) CRM_OIDC_CLIENT_ID=asiakassilma \
 	CRM_OIDC_CLIENT_SECRET=local-test-secret \

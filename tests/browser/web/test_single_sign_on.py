@@ -28,12 +28,14 @@ START_HEADING = {
     Role.MARKETING: "Asiakashaku",
     Role.DPO: "Asiakashaku",
     Role.ADMIN: "Käyttäjät",
+    Role.FINANCE: "Laskutus ja saatavat",
 }
 ROLE_MENU_ENTRY = {
     Role.ACCOUNT_MANAGER: "Omat asiakkaat",
     Role.MARKETING: "Segmentit",
     Role.DPO: "Suostumusauditointi",
     Role.ADMIN: "Palvelutunnisteet",
+    Role.FINANCE: "Laskutus ja saatavat",
 }
 
 
