@@ -13,14 +13,22 @@ Each figure is the median of `--runs` warm runs.
 from __future__ import annotations
 
 import argparse
+from typing import cast
 
 import psycopg
 from eventsourcing.postgres import PostgresDatastore
 from psycopg.conninfo import conninfo_to_dict
 
 from api.bootstrap.embedded_database import with_database
+from api.bootstrap.key_files import open_key_ring
+from api.bootstrap.settings import Settings
+from api.bootstrap.wiring import view_configurator
 from api.services.consent_audit import audit_csv_lines
+from crm.adapters.mapper import PersonalDataMapper
 from crm.adapters.postgres.event_store import STORED_EVENTS
+from crm.adapters.postgres.pool import open_pool
+from crm.application.crm import CRM
+from crm.domain.identity import InMemoryIdentityIndex
 from projections.audits.consent_audit import AuditViews, audit_totals, marketing_contacts
 from projections.engine.generations import LiveViews
 from projections.views.consent_ledger import ConsentLedger
@@ -42,7 +50,9 @@ def loaded_database(server: str, scale: float, seed: int) -> str | None:
     return url if row and row[0] else None
 
 
-def audit_views(url: str) -> AuditViews:
+def audit_views(url: str, settings: Settings) -> AuditViews:
+    """The audit's three views of the benchmark database, opening sealed evidence with the
+    data set's own keys (`settings`: where its key files are)."""
     parts = conninfo_to_dict(url)
     datastore = PostgresDatastore(
         dbname=str(parts.get("dbname")),
@@ -51,7 +61,20 @@ def audit_views(url: str) -> AuditViews:
         user=str(parts.get("user") or "postgres"),
         password=str(parts.get("password") or ""),
     )
-    return AuditViews.of(LiveViews(datastore, [Timeline, ConsentLedger, Restrictions]))
+    pool = open_pool(url, max_size=2)
+    # The application's own mapper (its transcodings), over the data set's keys.
+    crm = CRM(
+        {"PERSISTENCE_MODULE": "eventsourcing.popo"},
+        keys=open_key_ring(settings, pool),
+        identities=InMemoryIdentityIndex(bytes(32)),
+    )
+    mapper = cast(PersonalDataMapper, crm.mapper)
+    views = LiveViews(
+        datastore,
+        [Timeline, ConsentLedger, Restrictions],
+        configure=view_configurator(settings, mapper),
+    )
+    return AuditViews.of(views)
 
 
 def main() -> None:
@@ -68,7 +91,9 @@ def main() -> None:
         print(f"benchmark data set not loaded: generating scale {args.fallback_scale} instead")
         settings = bench_settings(args.fallback_scale, args.seed, args.server)
         url = str(settings.database_url)
-    audited = audit_views(url)
+    else:
+        settings = bench_settings(args.scale, args.seed, args.server)
+    audited = audit_views(url, settings)
     timeline = audited.timeline
     [sizes] = timeline.query(
         f"SELECT (SELECT count(*) FROM {STORED_EVENTS}) AS events,"
