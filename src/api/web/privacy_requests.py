@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time
 from typing import Annotated, Any
-from urllib.parse import urlencode
 from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Depends, Request
@@ -20,6 +19,7 @@ from api.services.privacy_export import person_export
 from api.web.customers import _customer_page
 from api.web.forms import form_key, link_position
 from api.web.i18n import LANGUAGES, translate_value, translator
+from api.web.paging import list_page
 from api.web.session import language_of, page_user
 from api.web.templating import local_time, redirect, render
 from crm.application.crm import ConcurrencyError
@@ -84,15 +84,7 @@ def requests_page(
     access.record(user, [r.customer_id for r in found])
     context = {
         "requests": found,
-        "first": first + 1 if found else 0,
-        "last": first + len(found),
-        "total": total,
-        "previous": urlencode({"status": shown, "offset": max(first - PAGE_SIZE, 0)})
-        if first
-        else None,
-        "next": urlencode({"status": shown, "offset": first + PAGE_SIZE})
-        if first + len(found) < total
-        else None,
+        **vars(list_page({"status": shown}, "offset", first, len(found), total, PAGE_SIZE)),
         "now": now,
         "status": shown,
         "statuses": REQUEST_STATUSES,

@@ -17,6 +17,7 @@ from api.http.dependencies import provenance
 from api.http.parameters import EntryVersion
 from api.web.forms import form_key, link_position
 from api.web.i18n import field_label, field_problem
+from api.web.paging import list_page
 from api.web.session import language_of, page_user
 from api.web.templating import redirect, render, safe_next
 from crm.application.imports import parse_time
@@ -82,16 +83,8 @@ def my_tasks(
         "names": names,
         "window": chosen,
         "windows": WINDOWS,
-        "total": total,
-        "first": first + 1 if rows else 0,
-        "last": first + len(rows),
         "today": today,
-        "previous": urlencode({"window": chosen, "offset": max(first - PAGE_SIZE, 0)})
-        if first
-        else None,
-        "next": urlencode({"window": chosen, "offset": first + PAGE_SIZE})
-        if first + len(rows) < total
-        else None,
+        **vars(list_page({"window": chosen}, "offset", first, len(rows), total, PAGE_SIZE)),
     }
     return render(request, "tasks.html", context)
 

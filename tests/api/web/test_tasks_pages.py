@@ -137,3 +137,10 @@ def test_retracting_a_purchase_from_the_page_is_refused_with_422_saying_to_refun
     )
     assert response.status_code == 422
     assert "hyvityksellä" in response.text
+
+
+def test_a_page_past_the_end_of_my_tasks_says_it_shows_none_of_them(am: TestClient) -> None:
+    page = am.get("/ui/tasks", params={"window": "open", "offset": 100_000})
+    assert page.status_code == 200
+    covered = page.text.split('id="tasks-covered">', 1)[1].split("</p>", 1)[0]
+    assert ": 0\u20130 / " in covered
