@@ -3,7 +3,9 @@ touchpoint kind in an order the rules accept. Random suffixes keep runs apart in
 
 from __future__ import annotations
 
+import os
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -12,10 +14,12 @@ from uuid import UUID
 
 from fastapi.testclient import TestClient
 
+from crm.adapters.encryption import InMemoryKeyRing
 from crm.application.crm import CRM, Command
 from crm.application.users import Role
 from crm.domain import events as ev
 from crm.domain.customer import Customer, Provenance
+from crm.domain.identity import InMemoryIdentityIndex
 
 START = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
 HTTP_START = datetime(2025, 3, 1, 12, tzinfo=UTC)
@@ -49,6 +53,17 @@ def registration(kind: str = "person", **overrides: Any) -> dict[str, Any]:
         "email": f"{unique('p')}@example.fi",
         **overrides,
     }
+
+
+def in_memory_crm(clock: Callable[[], datetime] | None = None) -> CRM:
+    """The application on the library's in-memory store, with fresh keys (unit tests);
+    `clock` is its time of recording."""
+    return CRM(
+        {"PERSISTENCE_MODULE": "eventsourcing.popo"},
+        keys=InMemoryKeyRing(os.urandom(32)),
+        identities=InMemoryIdentityIndex(os.urandom(32)),
+        clock=clock,
+    )
 
 
 def register(crm: CRM, kind: str = "person", *, at: datetime = START, **overrides: Any) -> UUID:

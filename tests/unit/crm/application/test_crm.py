@@ -3,26 +3,19 @@
 from __future__ import annotations
 
 import copy
-import os
 from datetime import UTC, datetime
 
 import pytest
 
-from crm.adapters.encryption import InMemoryKeyRing
 from crm.application.crm import CRM
 from crm.domain import events as ev
-from crm.domain.identity import InMemoryIdentityIndex
-from tests.factories import provenance, register
+from tests.factories import in_memory_crm, provenance, register
 from tests.scenarios import JourneyScenarios
 
 
 @pytest.fixture
 def crm() -> CRM:
-    return CRM(
-        {"PERSISTENCE_MODULE": "eventsourcing.popo"},
-        keys=InMemoryKeyRing(os.urandom(32)),
-        identities=InMemoryIdentityIndex(os.urandom(32)),
-    )
+    return in_memory_crm()
 
 
 @pytest.fixture

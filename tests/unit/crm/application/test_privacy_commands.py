@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -11,26 +10,18 @@ from uuid import UUID, uuid4
 import pytest
 from eventsourcing.persistence import IntegrityError
 
-from crm.adapters.encryption import InMemoryKeyRing
-from crm.application.crm import CRM
 from crm.application.privacy import (
     ErasureRequest,
     InMemoryErasureRegister,
     Privacy,
     RequestStatus,
 )
-from crm.domain.identity import InMemoryIdentityIndex
-from tests.factories import provenance, register
+from tests.factories import in_memory_crm, provenance, register
 
 
 @pytest.fixture
 def privacy() -> Privacy:
-    crm = CRM(
-        {"PERSISTENCE_MODULE": "eventsourcing.popo"},
-        keys=InMemoryKeyRing(os.urandom(32)),
-        identities=InMemoryIdentityIndex(os.urandom(32)),
-    )
-    return Privacy(crm, InMemoryErasureRegister())
+    return Privacy(in_memory_crm(), InMemoryErasureRegister())
 
 
 def test_a_restriction_that_loses_a_write_race_backs_off_before_deciding_again(

@@ -3,18 +3,15 @@ the expiry job has recorded the expiry yet (in-memory store)."""
 
 from __future__ import annotations
 
-import os
 from datetime import timedelta
 from uuid import UUID
 
 import pytest
 
-from crm.adapters.encryption import InMemoryKeyRing
 from crm.application.crm import CRM
 from crm.domain.calendar import months_after
 from crm.domain.errors import ConsentRequiredError
-from crm.domain.identity import InMemoryIdentityIndex
-from tests.factories import START, day, provenance, register
+from tests.factories import START, day, in_memory_crm, provenance, register
 
 NOW = START + timedelta(days=1000)
 CONSENT = {
@@ -28,12 +25,7 @@ EMAIL = {"purpose": "email_marketing", "campaign": "Syksy", "notes": None}
 
 @pytest.fixture
 def crm() -> CRM:
-    return CRM(
-        {"PERSISTENCE_MODULE": "eventsourcing.popo"},
-        keys=InMemoryKeyRing(os.urandom(32)),
-        identities=InMemoryIdentityIndex(os.urandom(32)),
-        clock=lambda: NOW,
-    )
+    return in_memory_crm(lambda: NOW)
 
 
 @pytest.fixture

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import os
 from datetime import date, timedelta
 from decimal import Decimal
 from uuid import UUID
 
 import pytest
 
-from crm.adapters.encryption import InMemoryKeyRing
 from crm.application.crm import CRM
 from crm.domain import events as ev
 from crm.domain.corrections import NOT_RETRACTABLE, RETRACTABLE
 from crm.domain.customer import MAX_CLOCK_SKEW
 from crm.domain.errors import ConsentRequiredError, InvalidFieldError, TaskError
-from crm.domain.identity import InMemoryIdentityIndex
-from tests.factories import START, day, provenance, register
+from tests.factories import START, day, in_memory_crm, provenance, register
 
 NOW = START + timedelta(days=30)
 VISIT = {"topic": "Koulutustarpeet", "notes": None}
@@ -31,12 +28,7 @@ EMAIL = {"purpose": "email_marketing", "campaign": "Syksy", "notes": None}
 
 @pytest.fixture
 def crm() -> CRM:
-    return CRM(
-        {"PERSISTENCE_MODULE": "eventsourcing.popo"},
-        keys=InMemoryKeyRing(os.urandom(32)),
-        identities=InMemoryIdentityIndex(os.urandom(32)),
-        clock=lambda: NOW,
-    )
+    return in_memory_crm(lambda: NOW)
 
 
 @pytest.fixture
