@@ -29,6 +29,8 @@ from projections.engine.view import Batch, ProjectedEvent, SqlView, View
 log = logging.getLogger(__name__)
 
 DEFAULT_BATCH_SIZE = 5000
+ANALYZE_AFTER = 50_000
+"""A catch-up that applies at least this many events refreshes its views' statistics."""
 SQL_VIEWS_AT_ONCE = 4
 Progress = Callable[[int, int], None]
 """Called with (events applied so far, log position reached)."""
@@ -40,6 +42,7 @@ class Projector:
     def __init__(self, crm: CRM, batch_size: int = DEFAULT_BATCH_SIZE) -> None:
         self.crm = crm
         self.batch_size = batch_size
+        self.analyze_after = ANALYZE_AFTER
         self.personal_mapper = cast(PersonalDataMapper, crm.mapper)
         self.public_mapper = PublicDataMapper(self.personal_mapper)
         self._pool = ThreadPoolExecutor(SQL_VIEWS_AT_ONCE, thread_name_prefix="sql-views")
@@ -76,6 +79,9 @@ class Projector:
         while True:
             behind = [view for view in views if positions[id(view)] < target]
             if not behind:
+                if read >= self.analyze_after:
+                    for view in views:
+                        view.analyze()
                 return read
             start = min(positions[id(view)] for view in behind)
             decoded: list[tuple[int, ProjectedEvent]] = []

@@ -118,6 +118,15 @@ class View(PostgresTrackingRecorder):
             cursor.execute(sql.replace("{p}", self.prefix), params)
             return cursor.fetchall()
 
+    def analyze(self) -> None:
+        """Refresh the planner's statistics of this generation's tables. After a large
+        catch-up they describe empty tables until autovacuum runs, and a server may run
+        without it: then a list query over an owner's customers took 200-600 ms instead of
+        1.5 ms, by a plan made for tables of a few rows."""
+        with self.datastore.transaction(commit=True) as cursor:
+            for table in self.table_names():
+                cursor.execute(f'ANALYZE "{table}"')
+
     def drop_tables(self) -> None:
         with self.datastore.transaction(commit=True) as cursor:
             for table in self.table_names():

@@ -13,6 +13,7 @@ from psycopg.rows import DictRow
 from api.bootstrap.wiring import Services
 from crm.domain import events as ev
 from projections.engine.generations import LiveViews
+from projections.engine.runner import ANALYZE_AFTER
 from projections.engine.view import Batch, View
 from projections.views.funnel import Funnel
 from projections.views.timeline import Timeline
@@ -168,3 +169,32 @@ def test_a_view_without_personal_data_gets_hashed_ids_whatever_catches_up_with_i
             view.drop_tables()
     assert seen and lead not in seen and all(found.startswith("h:") for found in seen)
     assert [row["lead_id"] for row in funnel] == [lead]  # the funnel opens personal data
+
+
+def test_a_large_catch_up_refreshes_its_views_statistics(isolated_services: Services) -> None:
+    """Without statistics the planner takes freshly filled tables for empty ones; a catch-up
+    past `analyze_after` events analyses its views (reltuples is -1 until a table is)."""
+    services = isolated_services
+    for _ in range(3):
+        register(services.crm)
+    small, large = (services.views.build(Timeline, tag) for tag in ("v1small", "v1large"))
+
+    def analysed(view: View) -> bool:
+        with services.pool.connection() as conn:
+            row = conn.execute(
+                "SELECT reltuples >= 0 FROM pg_class WHERE oid = to_regclass(%s)",
+                (f'"{view.prefix}entries"',),
+            ).fetchone()
+        return bool(row and row[0])
+
+    for view in (small, large):
+        view.create_table()
+    try:
+        services.projector.catch_up(small)
+        services.projector.analyze_after = 1
+        services.projector.catch_up(large)
+        assert (analysed(small), analysed(large)) == (False, True)
+    finally:
+        services.projector.analyze_after = ANALYZE_AFTER
+        for view in (small, large):
+            view.drop_tables()
