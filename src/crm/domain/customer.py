@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import singledispatchmethod
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
@@ -206,6 +206,21 @@ class Customer(CopiesMutableStateOnly, Aggregate):
             "state.invoices",
             "state.absorbed",
         )
+
+        def mutate(self, _: None) -> Customer:
+            """The customer as snapshotted, with what a snapshot of an older release lacks:
+            an attribute added since (or a sealed one its stored state never held, which
+            reads back as None) takes the value a new customer starts with."""
+            customer = cast(Customer, super().mutate(_))
+            state = customer.__dict__
+            new = object.__new__(Customer)
+            Customer.__init__(new)  # the attributes alone, without recording a creation
+            for name, start in vars(new).items():
+                if state.get(name) is None and start is not None:
+                    state[name] = start
+                else:
+                    state.setdefault(name, start)
+            return customer
 
     def __init__(self) -> None:
         self.kind = ""
