@@ -294,6 +294,7 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Liian monta epäonnistunutta yritystä. Odota hetki ja yritä uudelleen.",
         "Too many failed attempts. Wait a moment and try again.",
     ),
+    "login.try_again": ("Takaisin kirjautumiseen", "Back to sign-in"),
     # Errors
     "error.title": ("Virhe", "Error"),
     "error.forbidden": (

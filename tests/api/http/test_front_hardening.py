@@ -60,6 +60,54 @@ def test_a_user_name_is_delayed_after_its_free_failures_with_429_in_the_uis_lang
     assert login_attempt(client, new_user(services, Role.DPO), PASSWORD)[0] == 303
 
 
+def test_a_delayed_address_is_refused_before_its_form_is_read(services: Services) -> None:
+    """The refusal costs no routing, no session, no CSRF check and no rendering: even a form
+    without a session or a token is answered 429, in the UI's language, with Retry-After."""
+    app = fresh_app(services)
+    client = TestClient(app, follow_redirects=False, client=("192.0.2.50", 1000))
+    for index in range(PER_ADDRESS.free + 1):
+        assert login_attempt(client, f"guess-{index}", "wrong password")[0] == 401
+    stranger = TestClient(app, follow_redirects=False, client=("192.0.2.50", 1001))
+    stranger.cookies.set("crm_lang", "en")
+    refused = stranger.post("/ui/login", data={"name": "anyone", "password": "x"})
+    assert refused.status_code == 429, "refused before the CSRF check (403)"
+    assert int(refused.headers["retry-after"]) >= 1
+    assert translate("en", "login.too_many") in refused.text
+    assert "set-cookie" not in refused.headers, "no session started for a refusal"
+    assert refused.headers["cache-control"] == "no-store"
+    assert "frame-ancestors 'none'" in refused.headers["content-security-policy"]
+
+
+def test_a_delayed_name_is_refused_before_routing_from_any_address(services: Services) -> None:
+    app = fresh_app(services)
+    name = new_user(services, Role.DPO)
+    client = TestClient(app, follow_redirects=False, client=("192.0.2.51", 1000))
+    for _ in range(PER_NAME.free + 1):
+        assert login_attempt(client, name, "wrong password")[0] == 401
+    stranger = TestClient(app, follow_redirects=False, client=("192.0.2.52", 1000))
+    refused = stranger.post("/ui/login", data={"name": f" {name.upper()} ", "password": PASSWORD})
+    assert refused.status_code == 429, "refused before the CSRF check (403)"
+    assert translate("fi", "login.too_many") in refused.text
+    # A multipart form passes the gate unread; the route refuses it all the same.
+    token = csrf_of(stranger.get("/ui/login").text)
+    fields = {"name": name, "password": PASSWORD, "csrf_token": token}
+    multipart = stranger.post("/ui/login", data=fields, files={"unused": ("a.txt", b"a")})
+    assert multipart.status_code == 429
+    # A token sign-in is not held to the name's delay.
+    with_token = stranger.post("/ui/login", data={**fields, "token": "not-a-token"})
+    assert with_token.status_code == 401
+
+
+def test_a_sign_in_form_with_nul_is_422_after_the_gate_read_it(client: TestClient) -> None:
+    token = csrf_of(client.get("/ui/login").text)
+    response = client.post(
+        "/ui/login",
+        content=f"name=a%00b&password=x&csrf_token={token}".encode(),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert response.status_code == 422, response.text
+
+
 def test_delays_grow_with_each_further_failure() -> None:
     limiter = AttemptLimiter(clock=lambda: 1000.0)
     limiter_keys = limiter.keys(None, "someone")[1:]
