@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from markupsafe import escape
 
 import api
 from api.bootstrap.wiring import Services
@@ -18,7 +19,8 @@ from api.http.app import create_app
 from api.http.sign_in_limits import PER_ADDRESS, PER_NAME, AttemptLimiter
 from api.web.i18n import translate
 from crm.application.users import Role
-from tests.api.web_client import PASSWORD, csrf_of, new_user, sign_in
+from tests.api.web_client import PASSWORD, csrf_of, new_user, page_csrf, sign_in
+from tests.import_files import zoom_attendee_report
 
 pytestmark = pytest.mark.postgres
 
@@ -251,6 +253,28 @@ def test_nul_in_a_structured_json_body_is_422(
     )
     assert response.status_code == 422, response.text
     assert response.json()["detail"][0]["loc"] == ["body"]
+
+
+def test_nul_in_a_multipart_text_field_is_422_while_a_file_may_hold_nul(
+    app: FastAPI, services: Services
+) -> None:
+    manager = sign_in(app, new_user(services, Role.ACCOUNT_MANAGER))
+    manager.cookies.set("crm_lang", "en")
+    fields = {"csrf_token": page_csrf(manager), "timezone": "Europe/Helsinki"}
+    report = zoom_attendee_report("a@example.fi", "b@example.fi", "c@example.fi", "s@tuni.fi")
+    refused = manager.post(
+        "/ui/imports",
+        data={**fields, "source": "webinar\x00list"},
+        files={"file": ("attendees.csv", report, "text/csv")},
+    )
+    assert refused.status_code == 422, refused.text
+    assert translate("en", "error.invalid") in refused.text
+    # NUL in an uploaded file is the file's business (a spreadsheet is full of them).
+    binary = manager.post(
+        "/ui/imports", data=fields, files={"file": ("x.csv", b"a,b\n1,\x00\n", "text/csv")}
+    )
+    assert binary.status_code == 422 and translate("en", "error.invalid") not in binary.text
+    assert escape(translate("en", "imports.unrecognised")) in binary.text, "the page answered"
 
 
 def test_an_email_search_by_url_is_refused_on_pages_too(app: FastAPI, services: Services) -> None:
