@@ -183,6 +183,22 @@ def test_every_answer_carries_the_security_headers(client: TestClient) -> None:
         assert "strict-transport-security" not in headers, "plain http: no HSTS"
 
 
+def test_an_unexpected_error_answers_with_the_security_headers_too(services: Services) -> None:
+    """Starlette's last-resort handler answers outside every middleware."""
+    app = fresh_app(services)
+
+    def fail() -> None:
+        raise RuntimeError("a bug")
+
+    for path in ("/ui/failing-for-the-test", "/failing-for-the-test"):
+        app.add_api_route(path, fail)
+        answer = TestClient(app, raise_server_exceptions=False).get(path)
+        assert answer.status_code == 500, path
+        assert "frame-ancestors 'none'" in answer.headers["content-security-policy"], path
+        assert answer.headers["x-content-type-options"] == "nosniff", path
+        assert answer.headers["cache-control"] == "no-store", path
+
+
 def test_no_template_carries_inline_script_or_style() -> None:
     """The policy forbids them, so a browser would silently drop them."""
     templates = Path(api.__file__).resolve().parent / "templates"
