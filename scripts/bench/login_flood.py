@@ -127,11 +127,30 @@ def _load(load: Load, ready: threading.Event, go: threading.Event) -> dict[int, 
     return dict(answers)
 
 
+def _cpu_seconds(stat_path: str) -> float:
+    """User + system CPU time of a process or thread from /proc (0 where there is none)."""
+    try:
+        with open(stat_path) as stat:
+            fields = stat.read().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _server_cpu(pid: int) -> tuple[float, float]:
+    """CPU seconds the server has used: in all, and on its main thread (the event loop)."""
+    return _cpu_seconds(f"/proc/{pid}/stat"), _cpu_seconds(f"/proc/{pid}/task/{pid}/stat")
+
+
 @dataclass
 class Window:
     label: str
     latencies: list[float]
     answers: dict[int, int]
+    cpu: float = 0.0
+    """Server CPU seconds during the window, all threads."""
+    loop_cpu: float = 0.0
+    """Server CPU seconds during the window on the event loop's thread."""
 
     @property
     def p50(self) -> float:
@@ -143,22 +162,32 @@ class Window:
 
 
 def _window(
-    label: str, base: str, args: argparse.Namespace, pool: ProcessPoolExecutor, load: Load | None
+    label: str,
+    base: str,
+    server: int,
+    args: argparse.Namespace,
+    pool: ProcessPoolExecutor,
+    load: Load | None,
 ) -> Window:
     """Probe `/health` for one window, with the load process sending `load` meanwhile."""
     print(f"{label} ...", flush=True)
     if load is None:
-        return Window(label, _probe(base, args.seconds, args.probe_rate), {})
+        before = _server_cpu(server)
+        latencies = _probe(base, args.seconds, args.probe_rate)
+        after = _server_cpu(server)
+        return Window(label, latencies, {}, after[0] - before[0], after[1] - before[1])
     with multiprocessing.Manager() as manager:
         ready, go = manager.Event(), manager.Event()
         sent = pool.submit(_load, load, ready, go)
         if not ready.wait(60):
             sent.result()  # raises what stopped the load process
             raise RuntimeError("the load process did not start")
+        before = _server_cpu(server)
         go.set()
         latencies = _probe(base, args.seconds, args.probe_rate)
         answers = sent.result()
-    return Window(label, latencies, answers)
+        after = _server_cpu(server)
+    return Window(label, latencies, answers, after[0] - before[0], after[1] - before[1])
 
 
 def _report(windows: list[Window], args: argparse.Namespace) -> None:
@@ -166,7 +195,8 @@ def _report(windows: list[Window], args: argparse.Namespace) -> None:
         answers = f", answers {dict(sorted(window.answers.items()))}" if window.answers else ""
         print(
             f"  {window.label:8} {len(window.latencies):5,} probes, p50 {window.p50:6.1f} ms,"
-            f" p99 {window.p99:6.1f} ms{answers}"
+            f" p99 {window.p99:6.1f} ms; server CPU {window.cpu:5.2f} s, event loop"
+            f" {window.loop_cpu:5.2f} s{answers}"
         )
     quiet = [window.p99 for window in windows if window.label.startswith("quiet")]
     flood = next(window for window in windows if window.label == "flood")
@@ -177,6 +207,15 @@ def _report(windows: list[Window], args: argparse.Namespace) -> None:
     print(f"flood p99 / quiet median: {flood.p99 / baseline:.2f}x")
     print(f"control p99 / quiet median: {control.p99 / baseline:.2f}x")
     print(f"flood p99 / control p99: {flood.p99 / control.p99:.2f}x")
+    quiet_cpu = statistics.median(w.cpu for w in windows if w.label.startswith("quiet"))
+    quiet_loop = statistics.median(w.loop_cpu for w in windows if w.label.startswith("quiet"))
+    for window in (flood, control):
+        requests = max(1, sum(window.answers.values()))
+        print(
+            f"{window.label} costs the server {(window.cpu - quiet_cpu) / requests * 1000:.2f} ms"
+            f" CPU a request over quiet, {(window.loop_cpu - quiet_loop) / requests * 1000:.2f}"
+            " ms of it on the event loop"
+        )
     where = "inside" if flood.p99 <= high else f"{flood.p99 - high:.1f} ms above"
     print(f"flood p99 is {where} the quiet band; load average {os.getloadavg()[0]:.1f} at the end")
 
@@ -222,7 +261,7 @@ def main(argv: list[str] | None = None) -> None:
                 f" {args.control_path}/s"
             )
             windows = [
-                _window(label, base, args, pool, load)
+                _window(label, base, server.pid, args, pool, load)
                 for label, load in (
                     ("quiet 1", None),
                     ("flood", flood),
