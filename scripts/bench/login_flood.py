@@ -1,8 +1,8 @@
 """`/health` latency while wrong passwords arrive at `/ui/login`, against quiet windows and a
 control flood of harmless requests at the same rate, all in one run.
 
-Starts `uvicorn api.main:app` in a subprocess on a throwaway database and probes `/health` at
-a steady rate (open loop) through five windows of equal length, in this order:
+Starts `uvicorn api.http.main:app` in a subprocess on a throwaway database and probes
+`/health` at a steady rate (open loop) through five windows of equal length, in this order:
 
     quiet 1 | flood | quiet 2 | control | quiet 3
 
