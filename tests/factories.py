@@ -361,3 +361,37 @@ def contact_cast(crm: CRM, now: datetime) -> ContactCast:
     )
     emails = {cid: str(crm.get_customer(cid).email) for cid in ids.values()}
     return ContactCast(name, ids["consented"], ids["silent"], ids["restricted"], emails, phone)
+
+
+PARTNER_TIER_TERMS: dict[str, dict[str, Any]] = {
+    "free": {
+        "name_fi": "Kumppani (maksuton)",
+        "name_en": "Partner (free)",
+        "annual_fee": "0.00",
+        "benefits": ["partner_search"],
+        "discount_percent": None,
+    },
+    "paid": {
+        "name_fi": "Kumppani (maksullinen)",
+        "name_en": "Partner (paid)",
+        "annual_fee": "2500.00",
+        "benefits": ["programme_discount", "targeted_training", "visibility", "partner_search"],
+        "discount_percent": "15.00",
+    },
+}
+"""The tiers the tests expect, entered once per database and kept so."""
+
+
+def ensure_partner_tiers(client: TestClient, admin: dict[str, str]) -> int:
+    """Enter the free and paid tiers with the terms the tests expect (revised back to them
+    if another test changed them); the log position to read them at (0 when unchanged)."""
+    position = 0
+    for code, terms in PARTNER_TIER_TERMS.items():
+        added = client.post("/partner-tiers", json={"code": code, **terms}, headers=admin)
+        if added.status_code == 409:
+            added = client.put(f"/partner-tiers/{code}", json=terms, headers=admin)
+            assert added.status_code == 200, added.text
+        else:
+            assert added.status_code == 201, added.text
+        position = max(position, added.json()["position"] or 0)
+    return position
