@@ -38,9 +38,9 @@ from crm.adapters.postgres.users import PostgresUserStore
 from crm.adapters.postgres.vacuum import ErasureVacuum
 from crm.adapters.postgres.web_sessions import PostgresWebSessionStore
 from crm.application.catalogue import Catalogue
-from crm.application.partners import PartnerNetwork
 from crm.application.crm import CRM
 from crm.application.group_commit import GroupCommitter
+from crm.application.partners import PartnerNetwork
 from crm.application.privacy import Privacy
 from crm.application.service_tokens import ServiceTokens
 from crm.application.users import Users
@@ -57,9 +57,9 @@ from projections.views.directory import CustomerDirectory
 from projections.views.funnel import Funnel
 from projections.views.indicators import CustomerIndicators
 from projections.views.offerings import Offerings
+from projections.views.organisations import Organisations
 from projections.views.partner_tiers import PartnerTiers
 from projections.views.partners import Partners
-from projections.views.organisations import Organisations
 from projections.views.receivables import Receivables
 from projections.views.restrictions import Restrictions
 from projections.views.tasks import Tasks

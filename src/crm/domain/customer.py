@@ -18,13 +18,13 @@ from crm.domain.consents import CONSENT_VALIDITY_MONTHS, in_force
 from crm.domain.corrections import why_not_retractable
 from crm.domain.errors import (
     AffiliationError,
+    BenefitNotIncludedError,
     ConsentRequiredError,
     CustomerErasedError,
     CustomerMergedError,
     InvalidFieldError,
     InvoiceError,
     LeadTransitionError,
-    BenefitNotIncludedError,
     MembershipError,
     MergeError,
     ProgrammeError,
@@ -496,12 +496,18 @@ class Customer(CopiesMutableStateOnly, Aggregate):
         if tier is None:
             raise BenefitNotIncludedError(
                 f"The customer had no partner membership on {at.date().isoformat()}, "
-                "so no benefit of one can be recorded."
+                "so no benefit of one can be recorded.",
+                benefit,
+                None,
+                at,
             )
         if benefit not in tier_benefits(tier, at):
             raise BenefitNotIncludedError(
                 f"The {tier} tier did not include the benefit {benefit} on "
-                f"{at.date().isoformat()}."
+                f"{at.date().isoformat()}.",
+                benefit,
+                tier,
+                at,
             )
         self._record(ev.PartnerBenefitUsed, provenance, tier=tier, **fields)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from crm.domain.calendar import local_text
 
@@ -113,6 +114,14 @@ class InvoiceError(RuleViolationError):
 
 class BenefitNotIncludedError(MembershipError):
     """The organisation had no membership whose tier included the benefit at that time."""
+
+    def __init__(
+        self, message: str, benefit: str = "", tier: str | None = None, at: Any = None
+    ) -> None:
+        super().__init__(message)
+        self.benefit = benefit
+        self.tier = tier
+        self.at = at
 
 
 class ProgrammeError(RuleViolationError):

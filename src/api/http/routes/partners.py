@@ -503,9 +503,7 @@ def read_programme(
     members, members_total = partners.programme_members(
         programme, directory, offset=members_offset, limit=limit
     )
-    events, events_total = partners.programme_events(
-        programme, offset=events_offset, limit=limit
-    )
+    events, events_total = partners.programme_events(programme, offset=events_offset, limit=limit)
     taking_part = {c for event in events for c in event["participants"]}
     names = directory.names(list(taking_part))
     access.record(user, [*(m["customer_id"] for m in members), *taking_part])
@@ -514,8 +512,10 @@ def read_programme(
     )
     return ProgrammeOut(
         programme=programme,
-        members=[ProgrammeMemberOut(**{k: m[k] for k in ("customer_id", "name", "since")})
-                 for m in members],  # fmt: skip
+        members=[
+            ProgrammeMemberOut(**{k: m[k] for k in ("customer_id", "name", "since")})
+            for m in members
+        ],
         members_total=members_total,
         members_offset=members_offset,
         events=[

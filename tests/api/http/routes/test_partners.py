@@ -45,12 +45,8 @@ def partner(
     return organisation
 
 
-def benefit(
-    client: TestClient, headers: dict[str, str], customer_id: str, **body: Any
-) -> Any:
-    return client.post(
-        f"/customers/{customer_id}/partner-benefits", json=body, headers=headers
-    )
+def benefit(client: TestClient, headers: dict[str, str], customer_id: str, **body: Any) -> Any:
+    return client.post(f"/customers/{customer_id}/partner-benefits", json=body, headers=headers)
 
 
 def test_every_role_reads_the_tiers_and_only_an_admin_revises_them(
@@ -64,7 +60,9 @@ def test_every_role_reads_the_tiers_and_only_an_admin_revises_them(
         assert response.json()["total"] == 2
         assert "programme_discount" in tiers["paid"]["benefits"]
         assert "programme_discount" not in tiers["free"]["benefits"]
-    terms = {k: v for k, v in tiers["paid"].items() if k not in ("code", "changed_at", "changed_by")}
+    terms = {
+        k: v for k, v in tiers["paid"].items() if k not in ("code", "changed_at", "changed_by")
+    }
     refused = client.put("/partner-tiers/paid", json=terms, headers=as_role[Role.MARKETING])
     assert refused.status_code == 403
     again = client.post(
@@ -220,7 +218,8 @@ def test_the_review_gathers_the_partner_and_its_people_since_the_last_review(
     ).json()
     assert [e["kind"] for e in page_two["entries"]][-1] == "purchase_made"
     whole = client.get(
-        f"/partners/{organisation}/review", params={"since": str(date.today() - timedelta(days=400))},
+        f"/partners/{organisation}/review",
+        params={"since": str(date.today() - timedelta(days=400))},
         headers=am,
     ).json()
     assert whole["since_basis"] == "given" and whole["total_entries"] == 7
