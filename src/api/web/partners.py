@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, TypeVar
 from urllib.parse import urlencode
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
@@ -239,6 +239,7 @@ def _review_page(
         "since_value": chosen_since,
         "outcomes": REVIEW_OUTCOMES,
         "may_record": can(user, Permission.RECORD_TOUCHPOINTS),
+        "uuid": lambda: str(uuid4()),
         "form": form or {},
         "problems": problems or {},
         "refusal": refusal,
