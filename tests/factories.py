@@ -272,6 +272,28 @@ def add_an_invoice_paid_and_credited(customer: Customer, purchase_id: str = "P1"
     )
 
 
+def add_partner_benefits_and_a_programme(
+    customer: Customer, at: list[datetime], touchpoints: list[tuple[str, dict[str, Any]]]
+) -> None:
+    """A benefit used while the journey's membership was paid, and Digi Fellow joined and
+    left then."""
+    kinds = [kind for kind, _ in touchpoints]
+    paid = at[kinds.index("partner_membership_changed")] + timedelta(minutes=30)
+    benefits = {"paid": ("programme_discount", "visibility")}
+    customer.use_partner_benefit(
+        provenance(paid),
+        benefit="programme_discount",
+        tier_benefits=lambda tier, _: benefits.get(tier, ()),
+        now=datetime.now(UTC),
+        purchase_id="P1",
+        discount_percent=Decimal(15),
+        notes="Kevään ohjelma",
+    )
+    customer.join_programme(provenance(paid), "digi_fellow", "Mukaan", now=datetime.now(UTC))
+    later = paid + timedelta(minutes=10)
+    customer.leave_programme(provenance(later), "digi_fellow", "Ei aikaa", now=datetime.now(UTC))
+
+
 def merge_and_undo_both_ways(person: Customer) -> None:
     """The person absorbs a duplicate and the merge is undone; then the person is merged into
     another record and that merge is undone (each side's events only, in memory)."""
@@ -314,6 +336,7 @@ def customer_journey(visits: int = 0) -> Customer:
         )
     add_tasks_and_a_retraction(person)
     add_an_invoice_paid_and_credited(person)
+    add_partner_benefits_and_a_programme(person, times(len(touchpoints)), touchpoints)
     person.restrict_processing(provenance(), "Asked to restrict")
     person.lift_restriction(provenance(), "Resolved")
     merge_and_undo_both_ways(person)

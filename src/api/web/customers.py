@@ -29,7 +29,7 @@ from api.web.forms import (
 )
 from api.web.i18n import field_problem
 from api.web.insights import engagement_over_time, indicator_cards
-from api.web.organisations import employer_context, organisation_context
+from api.web.organisations import employer_context, organisation_context, partner_context
 from api.web.paging import list_page, offset_of
 from api.web.session import language_of, page_user
 from api.web.tasks import PROBLEMS, customer_task_context
@@ -46,8 +46,8 @@ from projections.engine.merges import MergeMap
 from projections.views.directory import SORTS, CustomerDirectory, Sort
 from projections.views.funnel import LEAD_SORTS, Funnel, LeadSort
 from projections.views.indicators import CustomerIndicators
-from projections.views.partners import Partners
 from projections.views.offerings import Offerings
+from projections.views.partners import Partners
 from projections.views.timeline import CursorError, Timeline
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
@@ -267,6 +267,7 @@ def _customer_page(
         )
     context["may_merge"] = can(user, Permission.MERGE_CUSTOMERS)
     shown = [customer.id, *merged]
+    context.update(partner_context(services, customer.id))
     if customer.kind == "organisation":
         relations = organisation_context(services, request, customer)
         shown.extend(relations.pop("shown_ids"))

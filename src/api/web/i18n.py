@@ -1444,7 +1444,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "review.recorded": ("Vuositarkastus kirjattu.", "The review was recorded."),
     "review.period": ("Edellisen tarkastuksen jälkeen", "Since the last review"),
     "review.covers": (
-        "Ajalta {since}–{until}: organisaatio ja sen {people} henkilöä.",
+        "Ajalta {since} - {until}: organisaatio ja sen {people} henkilöä.",
         "From {since} to {until}: the organisation and its {people} people.",
     ),
     "review.since.last_review": ("alkaen edellisestä tarkastuksesta", "from the last review"),
@@ -1464,8 +1464,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "review.section.used": ("Käytetyt edut", "Benefits used"),
     "review.section.recommended": ("Suositukset", "Recommended"),
     "review.totals_note": (
-        "Summat kattavat koko jakson kaikki kirjaukset: ostot ostohinnoin, edut annettuina alennussummina.",
-        "Totals cover every entry of the whole period: purchases at their price, benefits as discounts given in EUR.",
+        "Summat kattavat koko jakson kaikki kirjaukset: ostot ostohinnoin,"
+        " edut annettuina alennussummina.",
+        "Totals cover every entry of the whole period: purchases at their price,"
+        " benefits as discounts given in EUR.",
     ),
     "review.entries_title": ("Jakson kirjaukset", "The period's entries"),
     "review.day": ("Päivä", "Day"),

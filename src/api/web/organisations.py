@@ -80,7 +80,6 @@ def organisation_context(
                 if stage in OPEN_LEAD_STAGES
             },
         },
-        **partner_context(services, organisation.id),
         "shown_ids": [*person_ids, *completion_names],
     }
 

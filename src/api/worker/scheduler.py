@@ -90,7 +90,9 @@ def due_reviews(services: Services, now: datetime) -> list[DueReview]:
     rows, _ = services.views.get(Partners).due_reviews(
         services.views.get(CustomerIndicators), None, local_date(now), limit=None
     )
-    return [DueReview(row["customer_id"], row["review_due"], row["account_manager"]) for row in rows]
+    return [
+        DueReview(row["customer_id"], row["review_due"], row["account_manager"]) for row in rows
+    ]
 
 
 def run_review_tasks(services: Services, now: datetime | None = None) -> int:

@@ -535,14 +535,12 @@ class Customer(CopiesMutableStateOnly, Aggregate):
     def join_programme(
         self, provenance: Provenance, programme: str, notes: str | None, *, now: datetime
     ) -> None:
-        """Record that the organisation joined a programme; it must be a partner member then
-        and not in the programme already."""
+        """Record that a partner (an organisation, as the pages offer it) joined a programme;
+        it must be a partner member then and not in the programme already."""
         if self.merged_into is not None:
             raise CustomerMergedError(self.merged_into)
         check_fields({"programme": programme, "notes": notes})
         check_not_future(provenance.occurred_at, now)
-        if self.kind != "organisation":
-            raise ProgrammeError("Only an organisation can join a programme.")
         if self.membership_tier_at(provenance.occurred_at) is None:
             raise ProgrammeError(
                 "Only a partner member can join a programme; start a membership first."
