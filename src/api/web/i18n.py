@@ -1440,6 +1440,23 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Organisaatiolla ei ollut kumppanuutta {day}, joten etua {benefit} ei voi kirjata.",
         "The organisation had no partner membership on {day}, so {benefit} cannot be recorded.",
     ),
+    "partner.refused_not_member": (
+        "Ohjelmaan {programme} voi liittyä vain kumppani; aloita ensin kumppanuus.",
+        "Only a partner member can join {programme}; start a membership first.",
+    ),
+    "partner.refused_already_in": (
+        "Organisaatio on jo ohjelmassa {programme}.",
+        "The organisation is in {programme} already.",
+    ),
+    "partner.refused_not_in": (
+        "Organisaatio ei ole ohjelmassa {programme}.",
+        "The organisation is not in {programme}.",
+    ),
+    "partner.refused_not_in_then": (
+        "Asiakas ei kuulunut silloin ohjelmaan {programme}; sen tapahtumiin osallistuvat vain"
+        " jäsenet.",
+        "The customer was not in {programme} then; only its members take part in its events.",
+    ),
     "review.title": ("Vuositarkastus ja vuosihuolto", "Yearly review"),
     "review.recorded": ("Vuositarkastus kirjattu.", "The review was recorded."),
     "review.period": ("Edellisen tarkastuksen jälkeen", "Since the last review"),

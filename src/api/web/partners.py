@@ -34,8 +34,8 @@ from api.web.forms import (
     form_key,
     parse_local_date,
     parse_local_datetime,
+    refusal_text,
 )
-from api.web.i18n import translate, translate_value
 from api.web.paging import list_page, offset_of
 from api.web.session import language_of, page_user
 from api.web.templating import redirect, render
@@ -43,7 +43,6 @@ from crm.application.crm import Recorded
 from crm.application.users import User
 from crm.domain.calendar import HELSINKI
 from crm.domain.errors import (
-    BenefitNotIncludedError,
     CustomerNotFoundError,
     InvalidFieldError,
     RuleViolationError,
@@ -113,15 +112,8 @@ def _validated(
 
 
 def _refusal(language: str, error: RuleViolationError) -> str:
-    """A refusal in the page's language where the domain says what was refused."""
-    if isinstance(error, BenefitNotIncludedError) and error.benefit:
-        key = "partner.refused_tier" if error.tier else "partner.refused_no_membership"
-        return translate(language, key).format(
-            benefit=translate_value(language, error.benefit),
-            tier=translate_value(language, error.tier or ""),
-            day=error.at.astimezone(HELSINKI).strftime("%-d.%-m.%Y") if error.at else "",
-        )
-    return str(error)
+    """A refusal in the page's language (the shared translation of refused commands)."""
+    return refusal_text(language, error)
 
 
 def _by(services: Services, user: User, form: dict[str, str], when: str | None) -> Any:

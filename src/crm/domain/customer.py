@@ -543,10 +543,16 @@ class Customer(CopiesMutableStateOnly, Aggregate):
         check_not_future(provenance.occurred_at, now)
         if self.membership_tier_at(provenance.occurred_at) is None:
             raise ProgrammeError(
-                "Only a partner member can join a programme; start a membership first."
+                "Only a partner member can join a programme; start a membership first.",
+                "not_member",
+                programme,
             )
         if self._in_programme_now(programme):
-            raise ProgrammeError(f"The organisation is in the programme {programme} already.")
+            raise ProgrammeError(
+                f"The organisation is in the programme {programme} already.",
+                "already_in",
+                programme,
+            )
         self._record(ev.ProgrammeJoined, provenance, programme=programme, notes=notes)
 
     def leave_programme(
@@ -558,7 +564,9 @@ class Customer(CopiesMutableStateOnly, Aggregate):
         check_fields({"programme": programme, "reason": reason})
         check_not_future(provenance.occurred_at, now)
         if not self._in_programme_now(programme):
-            raise ProgrammeError(f"The organisation is not in the programme {programme}.")
+            raise ProgrammeError(
+                f"The organisation is not in the programme {programme}.", "not_in", programme
+            )
         self._record(ev.ProgrammeLeft, provenance, programme=programme, reason=reason)
 
     def _in_programme_now(self, programme: str) -> bool:
@@ -569,7 +577,9 @@ class Customer(CopiesMutableStateOnly, Aggregate):
         if not self.in_programme_at(programme, at):
             raise ProgrammeError(
                 f"The customer did not belong to the programme {programme} on "
-                f"{at.date().isoformat()}; only its members take part in its events."
+                f"{at.date().isoformat()}; only its members take part in its events.",
+                "not_in_then",
+                programme,
             )
 
     def _check_discount(

@@ -125,7 +125,13 @@ class BenefitNotIncludedError(MembershipError):
 
 
 class ProgrammeError(RuleViolationError):
-    """A programme change or a programme event does not fit the organisation's programmes."""
+    """A programme change or a programme event does not fit the organisation's programmes;
+    `reason` says which rule: not_member, already_in, not_in, not_in_then."""
+
+    def __init__(self, message: str, reason: str = "", programme: str = "") -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.programme = programme
 
 
 class PartnerTierNotFoundError(NotFoundError):
