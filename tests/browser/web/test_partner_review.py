@@ -15,6 +15,7 @@ from playwright.sync_api import Browser, Page, expect
 from api.bootstrap.wiring import Services
 from api.cli.demo_data import PARTNER_TIERS
 from crm.application.users import Role
+from crm.domain.offering import OfferingTerms
 from crm.domain.partner_tier import PartnerTierExistsError
 from projections.views.partner_tiers import PartnerTiers
 from projections.views.partners import Partners
@@ -65,8 +66,21 @@ def a_partner_due_a_review(services: Services, owner: str) -> tuple[str, str]:
                          discount_amount=Decimal("960"))  # fmt: skip
     record(person, provenance(now - timedelta(days=60)), "webinar_attended",
            {"notes": None, "webinar_id": "W1", "title": "Tekoäly johtamisessa"})  # fmt: skip
-    last = record(person, provenance(now - timedelta(days=30)), "recommendation_given",
-                  {"notes": None, "offering": "Johtamisen valmennus"})  # fmt: skip
+    record(person, provenance(now - timedelta(days=30)), "recommendation_given",
+           {"notes": None, "offering": "Johtamisen valmennus"})  # fmt: skip
+    # In Digi Fellow since ten months, with a workshop of the programme attended.
+    workshop = f"DF-{uuid.uuid4().hex[:6].upper()}"
+    services.catalogue.add_offering(
+        workshop,
+        OfferingTerms("Digi Fellow -työpaja", "Digi Fellow workshop", "company_training",
+                      "joint", Decimal(0), None),
+        "test",
+    )  # fmt: skip
+    partners.join_programme(organisation, provenance(now - timedelta(days=300)), "digi_fellow")
+    last = record(organisation, provenance(now - timedelta(days=20)), "event_attended",
+                  {"notes": None, "event_name": "Työpaja", "organiser": "own",
+                   "event_format": "event", "offering_code": workshop,
+                   "programme": "digi_fellow"})  # fmt: skip
     for view in (Partners, Timeline):
         assert services.views.get(view).wait_for(last.position, 10)
     return name, str(organisation)
@@ -100,10 +114,10 @@ def test_the_account_manager_reviews_a_partner_due_a_review(
         totals = page.locator("#review-totals")
         expect(totals.locator("tr", has_text="Ostot")).to_contain_text("6\u00a0400,00\u00a0€")
         expect(totals.locator("tr", has_text="Käytetyt edut")).to_contain_text("960,00\u00a0€")
-        expect(totals.locator("tr", has_text="Osallistumiset")).to_contain_text("1")
+        expect(totals.locator("tr", has_text="Osallistumiset")).to_contain_text("2")
         expect(totals.locator("tr", has_text="Suositukset")).to_contain_text("1")
         expect(page.locator("#review-covers")).to_contain_text("1 henkilöä")
-        expect(page.locator("#review-entries tbody tr")).to_have_count(4)
+        expect(page.locator("#review-entries tbody tr")).to_have_count(5)
         assert no_sideways_scroll(page), f"{screen}: the review page scrolls sideways"
         page.screenshot(path=str(screenshots / f"partner-review-{screen}.png"), full_page=True)
 
@@ -130,5 +144,18 @@ def test_the_account_manager_reviews_a_partner_due_a_review(
         expect(page.locator("#partner")).to_contain_text("alennus koulutusohjelmista \u00d7 1")
         assert no_sideways_scroll(page), f"{screen}: the partner section scrolls sideways"
         page.locator("#partner").screenshot(path=str(screenshots / f"partner-card-{screen}.png"))
+
+        # The tiers and the programme, from the menu.
+        page.goto(f"{base_url}/ui/partner-tiers")
+        expect(page.get_by_role("heading", name="Kumppani (maksullinen)")).to_be_visible()
+        assert no_sideways_scroll(page), f"{screen}: the tiers page scrolls sideways"
+        page.screenshot(path=str(screenshots / f"partner-tiers-{screen}.png"), full_page=True)
+        page.goto(f"{base_url}/ui/programmes/digi_fellow")
+        expect(page.get_by_role("heading", name="Digi Fellow", exact=True)).to_be_visible()
+        event = page.locator("#programme-events tr", has_text=name)
+        expect(event).to_contain_text("Digi Fellow -työpaja")
+        expect(page.locator("#programme-members")).to_contain_text(name)
+        assert no_sideways_scroll(page), f"{screen}: the programme page scrolls sideways"
+        page.screenshot(path=str(screenshots / f"digi-fellow-{screen}.png"), full_page=True)
     finally:
         context.close()
