@@ -197,8 +197,10 @@ def _review_page(
 ) -> HTMLResponse:
     services = _services(request)
     try:
-        organisation = services.crm.get_customer(UUID(organisation_id))
-    except (ValueError, CustomerNotFoundError):
+        organisation = {"id": UUID(organisation_id)}
+    except ValueError:
+        return render(request, "error.html", {"message": "error.not_found"}, status=404)
+    if not services.crm.exists(organisation["id"]):
         return render(request, "error.html", {"message": "error.not_found"}, status=404)
     start = None
     chosen_since = ""
@@ -210,17 +212,17 @@ def _review_page(
             start = None
     first = offset_of(offset)
     review = partner_review(
-        services, organisation.id, since=start, offset=first, limit=ENTRIES_PAGE
+        services, organisation["id"], since=start, offset=first, limit=ENTRIES_PAGE
     )
     directory = services.views.get(CustomerDirectory)
-    names = directory.names(list({organisation.id, *(e["customer_id"] for e in review.entries)}))
+    names = directory.names(list({organisation["id"], *(e["customer_id"] for e in review.entries)}))
     access.record(user, review.customer_ids)
     codes = [e["details"].get("offering_code") for e in review.entries]
     catalogue = services.views.get(Offerings).names([str(c) for c in codes if c])
     params = {"since": chosen_since, "offset": str(first) if first else ""}
     context: dict[str, Any] = {
         "organisation": organisation,
-        "organisation_name": names.get(organisation.id),
+        "organisation_name": names.get(organisation["id"]),
         "review": review,
         "sections": SECTIONS,
         "names": names,

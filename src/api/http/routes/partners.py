@@ -26,7 +26,7 @@ from api.permissions import Permission
 from api.services.partner_review import partner_review
 from crm.application.users import User
 from crm.domain.calendar import HELSINKI
-from crm.domain.errors import PartnerTierNotFoundError
+from crm.domain.errors import CustomerNotFoundError, PartnerTierNotFoundError
 from crm.domain.partner_tier import MAX_FEE, MAX_NAME_LENGTH, TierTerms, tier_code
 from crm.domain.vocabulary import (
     Institution,
@@ -384,7 +384,8 @@ def read_partner_review(
     review (or `since`), with totals over the whole period and a page of the entries."""
     views = services.views
     wait_until_visible(services, [views.get(Partners), views.get(Timeline)], after)
-    services.crm.get_customer(organisation_id)  # 404 for an unknown customer
+    if not services.crm.exists(organisation_id):
+        raise CustomerNotFoundError(organisation_id)
     start = datetime.combine(since, datetime.min.time(), HELSINKI) if since else None
     review = partner_review(services, organisation_id, since=start, offset=offset, limit=limit)
     access.record(user, review.customer_ids)
