@@ -16,15 +16,9 @@ from uuid import uuid4
 from pydantic import BaseModel, ValidationError
 
 from api.http.touchpoint_schemas import TOUCHPOINT_MODELS
-from api.web.i18n import field_problem, translate, translate_value
+from api.web.i18n import TEXTS, field_problem, translate, translate_value
 from crm.domain.calendar import HELSINKI, local_text
-from crm.domain.errors import (
-    BenefitNotIncludedError,
-    ConsentRequiredError,
-    InvalidFieldError,
-    ProgrammeError,
-    RuleViolationError,
-)
+from crm.domain.errors import InvalidFieldError, RuleViolationError
 from crm.domain.idempotency import scoped_key
 
 if TYPE_CHECKING:
@@ -194,31 +188,15 @@ def domain_field_error(error: InvalidFieldError) -> dict[str, Any]:
     return {"loc": (error.field,), "type": "value_error", "ctx": {"error": error.problem}}
 
 
-PROGRAMME_REFUSALS = {
-    "not_member": "partner.refused_not_member",
-    "already_in": "partner.refused_already_in",
-    "not_in": "partner.refused_not_in",
-    "not_in_then": "partner.refused_not_in_then",
-}
-"""The text of each programme rule a command broke, by the error's `reason`."""
-
-
 def refusal_text(language: str, error: RuleViolationError) -> str:
-    """A refused command in the language; a consent refusal names the purpose and the moment
-    in Finnish time. Other refusals keep the domain's own text."""
-    if isinstance(error, BenefitNotIncludedError) and error.benefit:
-        key = "partner.refused_tier" if error.tier else "partner.refused_no_membership"
-        return translate(language, key).format(
-            benefit=translate_value(language, error.benefit),
-            tier=translate_value(language, error.tier or ""),
-            day=local_text(error.at, language).split(" ")[0] if error.at else "",
-        )
-    if isinstance(error, ProgrammeError) and error.reason in PROGRAMME_REFUSALS:
-        return translate(language, PROGRAMME_REFUSALS[error.reason]).format(
-            programme=translate_value(language, error.programme)
-        )
-    if isinstance(error, ConsentRequiredError) and error.at is not None:
-        return translate(language, "refusal.consent").format(
-            purpose=translate_value(language, error.purpose), at=local_text(error.at, language)
-        )
-    return str(error)
+    """A refused command in the language (`refusal.<code>`), its moments in Finnish time and
+    its vocabulary values translated; the domain's English text only for a code without one."""
+    key = f"refusal.{error.code}"
+    if key not in TEXTS:
+        return str(error)
+    values = {
+        name: local_text(value, language) if isinstance(value, datetime | date)
+        else translate_value(language, value)
+        for name, value in error.params.items()
+    }  # fmt: skip
+    return translate(language, key).format(**values)

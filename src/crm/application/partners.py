@@ -53,7 +53,9 @@ class PartnerNetwork:
             recordings = self.crm.save(tier)
         except IntegrityError as error:
             raise PartnerTierExistsError(
-                f"The tier {tier.code} is in the catalogue already; revise it instead."
+                f"The tier {tier.code} is in the catalogue already; revise it instead.",
+                code="tier_exists",
+                tier=tier.code,
             ) from error
         return TierRecorded(tier.code, recordings[-1].notification.id)
 
