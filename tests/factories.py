@@ -272,6 +272,28 @@ def add_an_invoice_paid_and_credited(customer: Customer, purchase_id: str = "P1"
     )
 
 
+def add_partner_benefits_and_a_programme(
+    customer: Customer, at: list[datetime], touchpoints: list[tuple[str, dict[str, Any]]]
+) -> None:
+    """A benefit used while the journey's membership was paid, and Digi Fellow joined and
+    left then."""
+    kinds = [kind for kind, _ in touchpoints]
+    paid = at[kinds.index("partner_membership_changed")] + timedelta(minutes=30)
+    benefits = {"paid": ("programme_discount", "visibility")}
+    customer.use_partner_benefit(
+        provenance(paid),
+        benefit="programme_discount",
+        tier_benefits=lambda tier, _: benefits.get(tier, ()),
+        now=datetime.now(UTC),
+        purchase_id="P1",
+        discount_percent=Decimal(15),
+        notes="Kevään ohjelma",
+    )
+    customer.join_programme(provenance(paid), "digi_fellow", "Mukaan", now=datetime.now(UTC))
+    later = paid + timedelta(minutes=10)
+    customer.leave_programme(provenance(later), "digi_fellow", "Ei aikaa", now=datetime.now(UTC))
+
+
 def merge_and_undo_both_ways(person: Customer) -> None:
     """The person absorbs a duplicate and the merge is undone; then the person is merged into
     another record and that merge is undone (each side's events only, in memory)."""
@@ -314,6 +336,7 @@ def customer_journey(visits: int = 0) -> Customer:
         )
     add_tasks_and_a_retraction(person)
     add_an_invoice_paid_and_credited(person)
+    add_partner_benefits_and_a_programme(person, times(len(touchpoints)), touchpoints)
     person.restrict_processing(provenance(), "Asked to restrict")
     person.lift_restriction(provenance(), "Resolved")
     merge_and_undo_both_ways(person)
@@ -361,3 +384,37 @@ def contact_cast(crm: CRM, now: datetime) -> ContactCast:
     )
     emails = {cid: str(crm.get_customer(cid).email) for cid in ids.values()}
     return ContactCast(name, ids["consented"], ids["silent"], ids["restricted"], emails, phone)
+
+
+PARTNER_TIER_TERMS: dict[str, dict[str, Any]] = {
+    "free": {
+        "name_fi": "Kumppani (maksuton)",
+        "name_en": "Partner (free)",
+        "annual_fee": "0.00",
+        "benefits": ["partner_search"],
+        "discount_percent": None,
+    },
+    "paid": {
+        "name_fi": "Kumppani (maksullinen)",
+        "name_en": "Partner (paid)",
+        "annual_fee": "2500.00",
+        "benefits": ["programme_discount", "targeted_training", "visibility", "partner_search"],
+        "discount_percent": "15.00",
+    },
+}
+"""The tiers the tests expect, entered once per database and kept so."""
+
+
+def ensure_partner_tiers(client: TestClient, admin: dict[str, str]) -> int:
+    """Enter the free and paid tiers with the terms the tests expect (revised back to them
+    if another test changed them); the log position to read them at (0 when unchanged)."""
+    position = 0
+    for code, terms in PARTNER_TIER_TERMS.items():
+        added = client.post("/partner-tiers", json={"code": code, **terms}, headers=admin)
+        if added.status_code == 409:
+            added = client.put(f"/partner-tiers/{code}", json=terms, headers=admin)
+            assert added.status_code == 200, added.text
+        else:
+            assert added.status_code == 201, added.text
+        position = max(position, added.json()["position"] or 0)
+    return position

@@ -25,6 +25,7 @@ from crm.domain.errors import (
 from tests.factories import (
     START,
     add_an_invoice_paid_and_credited,
+    add_partner_benefits_and_a_programme,
     add_tasks_and_a_retraction,
     every_touchpoint,
     merge_and_undo_both_ways,
@@ -55,6 +56,7 @@ class JourneyScenarios:
         customer = crm.get_customer(customer_id)
         add_tasks_and_a_retraction(customer)
         add_an_invoice_paid_and_credited(customer)
+        add_partner_benefits_and_a_programme(customer, times(40), every_touchpoint())
         customer.expire_consent(provenance(START + timedelta(days=60)), "email_marketing")
         customer.restrict_processing(provenance(START + timedelta(days=60)), "accuracy contested")
         customer.lift_restriction(provenance(START + timedelta(days=60)), "accuracy verified")

@@ -23,6 +23,8 @@ class Permission(StrEnum):
     """Read the legacy free-text offering names (personal data) to map them to the catalogue."""
     RUN_FINANCE = "run_finance"
     """Invoices, payments, credits, receivables, revenue and the accounting export."""
+    MANAGE_PARTNER_TIERS = "manage_partner_tiers"
+    """Enter and revise the partner tiers and their benefits (everyone reads them)."""
     MERGE_CUSTOMERS = "merge_customers"
     """List probable duplicates and merge them: account managers their own customers,
     admins any."""
@@ -56,6 +58,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.MANAGE_USERS,
             Permission.MANAGE_OFFERINGS,
             Permission.MAP_OFFERINGS,
+            Permission.MANAGE_PARTNER_TIERS,
             Permission.MERGE_CUSTOMERS,
         }
     ),
@@ -198,6 +201,29 @@ ENDPOINT_PERMISSIONS: dict[tuple[str, str], Permission | None] = {
     ("GET", "/ui/finance/export.csv"): Permission.RUN_FINANCE,
     ("POST", "/ui/finance/invoices"): Permission.RUN_FINANCE,
     ("POST", "/ui/finance/payments"): Permission.RUN_FINANCE,
+    # The partner network: everyone reads the tiers, admins maintain them; account managers
+    # record benefits, reviews and programme changes and read the reviews; the roles that
+    # read customers read a programme's members and events.
+    ("GET", "/partner-tiers"): AUTHENTICATED,
+    ("GET", "/partner-tiers/{code}"): AUTHENTICATED,
+    ("POST", "/partner-tiers"): Permission.MANAGE_PARTNER_TIERS,
+    ("PUT", "/partner-tiers/{code}"): Permission.MANAGE_PARTNER_TIERS,
+    ("POST", "/customers/{customer_id}/partner-benefits"): Permission.RECORD_TOUCHPOINTS,
+    ("POST", "/customers/{customer_id}/programmes"): Permission.RECORD_TOUCHPOINTS,
+    ("POST", "/customers/{customer_id}/programmes/{programme}/departure"): (
+        Permission.RECORD_TOUCHPOINTS
+    ),
+    ("GET", "/partners/due-reviews"): Permission.RECORD_TOUCHPOINTS,
+    ("GET", "/partners/{organisation_id}/review"): Permission.READ_TIMELINES,
+    ("POST", "/partners/{organisation_id}/reviews"): Permission.RECORD_TOUCHPOINTS,
+    ("GET", "/programmes/{programme}"): Permission.READ_CUSTOMERS,
+    ("GET", "/ui/partner-tiers"): AUTHENTICATED,
+    ("POST", "/ui/partner-tiers"): Permission.MANAGE_PARTNER_TIERS,
+    ("GET", "/ui/partners/{organisation_id}/review"): Permission.READ_TIMELINES,
+    ("POST", "/ui/partners/{organisation_id}/review"): Permission.RECORD_TOUCHPOINTS,
+    ("POST", "/ui/customers/{customer_id}/partner-benefits"): Permission.RECORD_TOUCHPOINTS,
+    ("POST", "/ui/customers/{customer_id}/programmes"): Permission.RECORD_TOUCHPOINTS,
+    ("GET", "/ui/programmes/{programme}"): Permission.READ_CUSTOMERS,
     # Web UI pages (session cookie)
     ("GET", "/ui"): AUTHENTICATED,
     ("POST", "/ui/logout"): AUTHENTICATED,

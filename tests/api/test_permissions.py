@@ -203,6 +203,11 @@ ACCESS_LOGGED_ROUTES = {
     ("GET", "/ui/completions/report.pdf"),
     ("GET", "/completions/transcript.pdf"),
     ("GET", "/completions/staff-report.pdf"),
+    ("GET", "/partners/due-reviews"),
+    ("GET", "/partners/{organisation_id}/review"),
+    ("GET", "/programmes/{programme}"),
+    ("GET", "/ui/partners/{organisation_id}/review"),
+    ("GET", "/ui/programmes/{programme}"),
 }
 """Routes the issue named as returning personal data: each must stay declared."""
 
@@ -302,6 +307,11 @@ def marked(app: FastAPI, services: Services, tokens: dict[Role, str]) -> Iterato
         account_manager=api_manager.name,
         at=now - timedelta(days=3),
     )
+    # A paid partner since two years, never reviewed (so due a review), in Digi Fellow.
+    record(crm, organisation, now - timedelta(days=730), "partner_membership_started",
+           tier="paid")  # fmt: skip
+    services.partners.join_programme(organisation, provenance(now - timedelta(days=1)),
+                                     "digi_fellow")  # fmt: skip
     # The oldest request of all, so lists (oldest first) show it.
     request = services.privacy.receive_request(
         person, "access", received_at=now - timedelta(days=3650), channel="letter",
@@ -322,6 +332,7 @@ def filled(path: str, world: MarkedWorld) -> str:
         "organisation_id": world.organisation,
         "request_id": world.request,
         "action": "extend",
+        "programme": "digi_fellow",
     }
     return PARAMETER.sub(lambda m: str(values.get(m.group(1), uuid.uuid4())), path)
 

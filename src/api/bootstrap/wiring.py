@@ -40,6 +40,7 @@ from crm.adapters.postgres.web_sessions import PostgresWebSessionStore
 from crm.application.catalogue import Catalogue
 from crm.application.crm import CRM
 from crm.application.group_commit import GroupCommitter
+from crm.application.partners import PartnerNetwork
 from crm.application.privacy import Privacy
 from crm.application.service_tokens import ServiceTokens
 from crm.application.users import Users
@@ -57,6 +58,8 @@ from projections.views.funnel import Funnel
 from projections.views.indicators import CustomerIndicators
 from projections.views.offerings import Offerings
 from projections.views.organisations import Organisations
+from projections.views.partner_tiers import PartnerTiers
+from projections.views.partners import Partners
 from projections.views.receivables import Receivables
 from projections.views.restrictions import Restrictions
 from projections.views.tasks import Tasks
@@ -77,6 +80,8 @@ VIEW_CLASSES: list[type[View]] = [
     Receivables,
     Completions,
     MergeMap,
+    PartnerTiers,
+    Partners,
 ]
 
 
@@ -89,6 +94,7 @@ class Services:
     pool: ConnectionPool
     crm: CRM
     catalogue: Catalogue
+    partners: PartnerNetwork
     key_ring: PostgresKeyRing
     """The CRM's data keys (`crm.keys`), typed as the store that can also rotate them."""
     users: Users
@@ -185,6 +191,7 @@ def build_services(settings: Settings) -> Services:
         pool=pool,
         crm=crm,
         catalogue=Catalogue(crm),
+        partners=PartnerNetwork(crm),
         key_ring=keys,
         users=users,
         service_tokens=ServiceTokens(service_token_store, forget=users.forget),

@@ -39,6 +39,8 @@ from crm.domain.calendar import HELSINKI
 from crm.domain.customer import Customer, Provenance
 from crm.domain.errors import OfferingExistsError
 from crm.domain.offering import OfferingTerms
+from crm.domain.partner_tier import PartnerTierExistsError, TierTerms
+from crm.domain.vocabulary import PARTNER_BENEFITS, REVIEW_OUTCOMES
 
 REFERENCE = datetime(2026, 11, 1, tzinfo=HELSINKI)
 """Every demo fact happens in the three years before this moment (never 'now')."""
@@ -226,6 +228,21 @@ CATALOGUE: dict[str, tuple[str, str, str, int, str | None]] = {
     "Urasuunnittelun ohjaus": ("JOINT-URA-OHJ", "Career guidance", "joint", 360, None),
     "Osaamiskartoitus": ("JOINT-OSAAMIS", "Competence mapping", "joint", 500, None),
     "Digimentorointi": ("JOINT-DIGIMENTOR", "Digimentor mentoring", "joint", 900, None),
+    "Digi Fellow -työpaja": ("JOINT-DIGIFELLOW-TYOPAJA", "Digi Fellow workshop", "joint", 0, None),
+    "Digi Fellow -seminaari": (
+        "JOINT-DIGIFELLOW-SEMINAARI",
+        "Digi Fellow seminar",
+        "joint",
+        0,
+        None,
+    ),
+    "Kumppanien kohdennettu koulutus: tekoäly": (
+        "JOINT-KUMPPANI-AI",
+        "Targeted training for partners: AI",
+        "joint",
+        0,
+        None,
+    ),
     "Digimentor-ohjelma pk-yrityksille": (
         "JOINT-DIGIMENTOR-PK",
         "Digimentor programme for SMEs",
@@ -271,8 +288,26 @@ EXTRA_CATALOGUE_TYPES = {
     "Ryhmävalmennus": "coaching",
     "HR-konsultointi": "consulting",
     "Tutkimuspalvelu: kyselytutkimus": "research_service",
+    "Digi Fellow -työpaja": "company_training",
+    "Digi Fellow -seminaari": "company_training",
+    "Kumppanien kohdennettu koulutus: tekoäly": "company_training",
 }
 """Offering types of the catalogue entries the demo's purchases do not use."""
+PARTNER_TIERS: dict[str, TierTerms] = {
+    "free": TierTerms(
+        "Kumppani (maksuton)", "Partner (free)", Decimal(0), ("partner_search",), None
+    ),
+    "paid": TierTerms(
+        "Kumppani (maksullinen)",
+        "Partner (paid)",
+        Decimal(2500),
+        ("programme_discount", "targeted_training", "visibility", "partner_search"),
+        Decimal(15),
+    ),
+}
+"""The demo's partner tiers, entered in the tier catalogue by the demo administrator."""
+DIGI_FELLOW_EVENTS = ("JOINT-DIGIFELLOW-TYOPAJA", "JOINT-DIGIFELLOW-SEMINAARI")
+TARGETED_TRAININGS = ("JOINT-KUMPPANI-AI",)
 
 
 def catalogue_entries() -> Iterator[tuple[str, OfferingTerms]]:
@@ -501,6 +536,7 @@ class _Org:
 class _Generator:
     def __init__(self, scale: float, seed: int) -> None:
         self.rng = random.Random(seed)
+        self.partner_rng = random.Random(seed + 16)
         self.fake = Faker("fi_FI")
         self.fake.seed_instance(seed)
         self.seed = seed
@@ -1176,8 +1212,43 @@ class _Generator:
                 "joint",
                 next_review_due=due,
                 notes=self.note(0.4),
+                outcome=self.partner_rng.choices(REVIEW_OUTCOMES[:3], (8, 1, 1))[0],
             )
             review = self.later(review, 340, 390)
+        self.partner_extras(plan, day, end)
+
+    def partner_extras(self, plan: _Plan, start: float, end: float) -> None:
+        """Benefits used through the membership and, for some, Digi Fellow with its events.
+        A separate random stream, so the rest of the data set is what it was without them."""
+        rng = self.partner_rng
+        last = min(end, LAST_DAY) - 1
+        if last <= start + 2:
+            return
+        for _ in range(rng.choice((0, 1, 2, 3, 4))):
+            day = rng.uniform(start + 1, last)
+            benefit = rng.choice(PARTNER_BENEFITS)
+            plan.add(day, "benefit", (benefit, rng.random() < 0.5, rng.choice(TARGETED_TRAININGS)))
+        if rng.random() < 0.3:
+            joined = rng.uniform(start + 1, last)
+            plan.add(joined, "programme", ("digi_fellow", True))
+            for _ in range(rng.choice((1, 2, 3))):
+                held = rng.randrange(int(joined) + 1, int(last) + 2)
+                # Every member attends the same few sessions: a workshop on the 10th of a
+                # month, a seminar on the 20th.
+                code = rng.choice(DIGI_FELLOW_EVENTS)
+                on = (
+                    (START + timedelta(days=held))
+                    .date()
+                    .replace(day=10 if code.endswith("TYOPAJA") else 20)
+                )
+                at = (datetime.combine(on, datetime.min.time(), HELSINKI) - START).days + 0.55
+                if joined < at < last:
+                    self.touch(plan, at, ev.EventAttended, "own_event", "joint",
+                               event_name="Digi Fellow", organiser="own",
+                               event_format="event" if code.endswith("TYOPAJA") else "seminar",
+                               offering_code=code, programme="digi_fellow")  # fmt: skip
+            if rng.random() < 0.15:
+                plan.add(rng.uniform(joined + 1, last + 1), "programme", ("digi_fellow", False))
 
     # Events -------------------------------------------------------------------------------
 
@@ -1189,6 +1260,11 @@ class _Generator:
             recorded_by=by,
             idempotency_key=self.key(),
         )
+
+    def use_benefit(self, customer: Customer, day: float, by: str, payload: Any) -> None:
+        benefit, as_amount, training = payload
+        _use_benefit(customer, self.provenance(day, "joint", "other", by), benefit, as_amount,
+                     training)  # fmt: skip
 
     def recorder(self, account_manager: str | None) -> str:
         if account_manager is None or self.rng.random() < 0.15:
@@ -1209,6 +1285,11 @@ class _Generator:
             by = self.recorder(account_manager)
             if action == "touch":
                 kind, institution, channel, fields = payload
+                programme = fields.get("programme")
+                if programme and not customer.in_programme_at(
+                    programme, START + timedelta(days=day)
+                ):
+                    continue  # only the programme's members take part in its events
                 purpose = kind.required_consent(fields)
                 if purpose is not None and not customer.has_consent(
                     purpose, START + timedelta(days=day)
@@ -1237,6 +1318,17 @@ class _Generator:
                     due_date=due_date,
                     amount=amount,
                 )
+            elif action == "benefit":
+                self.use_benefit(customer, day, by, payload)
+            elif action == "programme":
+                programme, joining = payload
+                if customer.membership_tier_at(START + timedelta(days=day)) is None:
+                    continue
+                when = self.provenance(day, "joint", "other", by)
+                if joining and not customer.in_programme_at(programme, when.occurred_at):
+                    customer.join_programme(when, programme, None, now=REFERENCE)
+                elif not joining and customer.in_programme_at(programme, when.occurred_at):
+                    customer.leave_programme(when, programme, None, now=REFERENCE)
             elif action == "pay":
                 number, paid_on, amount = payload
                 customer.pay_invoice(
@@ -1255,6 +1347,38 @@ class _Generator:
                     reason=reason,
                 )
         return customer
+
+
+def _tier_benefits(tier: str, _: datetime) -> tuple[str, ...]:
+    return PARTNER_TIERS[tier].benefits
+
+
+def _use_benefit(
+    customer: Customer, when: Provenance, benefit: str, as_amount: bool, training: str
+) -> None:
+    """One benefit of the membership used, when the tier of that day includes it."""
+    tier = customer.membership_tier_at(when.occurred_at)
+    if tier is None or benefit not in PARTNER_TIERS[tier].benefits:
+        return
+    fields: dict[str, Any] = {}
+    if benefit == "programme_discount":
+        if not customer.purchases:
+            return
+        purchase_id = sorted(customer.purchases)[-1]
+        amount = customer.purchases[purchase_id][0]
+        if amount <= 0:
+            return
+        percent = PARTNER_TIERS[tier].discount_percent or Decimal(10)
+        fields["purchase_id"] = purchase_id
+        if as_amount:
+            fields["discount_amount"] = (amount * percent / 100).quantize(Decimal("0.01"))
+        else:
+            fields["discount_percent"] = percent
+    elif benefit == "targeted_training":
+        fields["offering_code"] = training
+    customer.use_partner_benefit(
+        when, benefit=benefit, tier_benefits=_tier_benefits, now=REFERENCE, **fields
+    )
 
 
 def _day(offset: float) -> date:
@@ -1359,11 +1483,17 @@ def save_customers(
 
 
 def load_catalogue(services: Services) -> None:
-    """The provider's catalogue, added by the demo administrator (codes known are kept)."""
+    """The provider's catalogues (offerings, partner tiers), added by the demo administrator
+    (entries known are kept)."""
     for code, terms in catalogue_entries():
         try:
             services.catalogue.add_offering(code, terms, "aino.admin")
         except OfferingExistsError:
+            continue
+    for tier, tier_terms in PARTNER_TIERS.items():
+        try:
+            services.partners.add_tier(tier, tier_terms, "aino.admin")
+        except PartnerTierExistsError:
             continue
 
 

@@ -26,6 +26,7 @@ from api.http.routes import (
     mail_feedback,
     offerings,
     organisations,
+    partners,
     pipeline,
     privacy,
     reports,
@@ -93,5 +94,6 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(finance.router)
     app.include_router(completions.router)
     app.include_router(duplicates.router)
+    app.include_router(partners.router)
     install_web(app)
     return app

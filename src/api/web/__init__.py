@@ -27,6 +27,7 @@ from api.web import (
     imports,
     insights,
     offerings,
+    partners,
     pipeline,
     privacy,
     privacy_requests,
@@ -130,6 +131,7 @@ def install_web(app: FastAPI) -> None:
     app.include_router(finance.router)
     app.include_router(completions.router)
     app.include_router(duplicates.router)
+    app.include_router(partners.router)
 
     @app.exception_handler(LoginRequiredError)
     def login_required(request: Request, error: LoginRequiredError) -> HTMLResponse:

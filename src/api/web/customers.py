@@ -29,7 +29,7 @@ from api.web.forms import (
 )
 from api.web.i18n import field_problem
 from api.web.insights import engagement_over_time, indicator_cards
-from api.web.organisations import employer_context, organisation_context
+from api.web.organisations import employer_context, organisation_context, partner_context
 from api.web.paging import list_page, offset_of
 from api.web.session import language_of, page_user
 from api.web.tasks import PROBLEMS, customer_task_context
@@ -47,6 +47,7 @@ from projections.views.directory import SORTS, CustomerDirectory, Sort
 from projections.views.funnel import LEAD_SORTS, Funnel, LeadSort
 from projections.views.indicators import CustomerIndicators
 from projections.views.offerings import Offerings
+from projections.views.partners import Partners
 from projections.views.timeline import CursorError, Timeline
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
@@ -67,6 +68,8 @@ MESSAGES = {
     "owner": "edit.owner_saved",
     "affiliated": "edit.affiliated",
     "affiliation_ended": "edit.affiliation_ended",
+    "benefit_used": "partner.benefit_used",
+    "programme_changed": "partner.programme_changed",
 }
 """Notices after a redirect, by the `msg` the redirect carries."""
 QUICK_KINDS = ("phone_call_made", "company_visited", "lead_captured")
@@ -264,6 +267,7 @@ def _customer_page(
         )
     context["may_merge"] = can(user, Permission.MERGE_CUSTOMERS)
     shown = [customer.id, *merged]
+    context.update(partner_context(services, customer.id))
     if customer.kind == "organisation":
         relations = organisation_context(services, request, customer)
         shown.extend(relations.pop("shown_ids"))
@@ -286,6 +290,7 @@ def _customer_page(
         if kind not in TOUCHPOINT_MODELS:
             kind = DEFAULT_KIND
         context.update(
+            may_record_partner=True,
             record_kind=kind,
             record_kinds=list(TOUCHPOINT_MODELS),
             # A new lead's id is the system's to choose.
@@ -473,9 +478,11 @@ def my_customers(
     leads_sort: str = "",
     leads_channel: str = "",
     leads_offset: str = "",
+    reviews_offset: str = "",
 ) -> HTMLResponse:
     """An account manager's own customers (filtered, sorted, paged), open leads to follow up
-    (paged, oldest first unless sorted otherwise) and partners due a review."""
+    (paged, oldest first unless sorted otherwise) and partners due a review (paged, soonest
+    due first)."""
     services = _services(request)
     directory = services.views.get(CustomerDirectory)
     indicators = services.views.get(CustomerIndicators)
@@ -506,11 +513,10 @@ def my_customers(
         offset=leads_first,
         limit=LIST_SIZE,
     )
-    # Review dates are shown as Finnish calendar days.
-    reviews = [
-        {k: local_date(v) if isinstance(v, datetime) else v for k, v in r.items()}
-        for r in indicators.partners_due_review(user.name, now)
-    ]
+    reviews_first = offset_of(reviews_offset)
+    reviews, reviews_total = services.views.get(Partners).due_reviews(
+        indicators, user.name, local_date(now), offset=reviews_first, limit=LIST_SIZE
+    )
     names = {row["customer_id"]: row["name"] for row in owned}
     missing = [r["customer_id"] for r in [*leads, *reviews] if r["customer_id"] not in names]
     if missing:
@@ -524,6 +530,7 @@ def my_customers(
         "leads_sort": leads_sort if leads_sort in LEAD_SORTS else "",
         "leads_channel": channel,
         "leads_offset": str(leads_first) if leads_first else "",
+        "reviews_offset": str(reviews_first) if reviews_first else "",
     }
     context = {
         "owned": owned,
@@ -533,6 +540,9 @@ def my_customers(
             params, "leads_offset", leads_first, len(leads), leads_total, LIST_SIZE
         ),
         "reviews": reviews,
+        "reviews_page": list_page(
+            params, "reviews_offset", reviews_first, len(reviews), reviews_total, LIST_SIZE
+        ),
         "names": names,
         "query": query,
         "kind": chosen_kind,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
 from fastapi import Request
 
@@ -13,9 +14,12 @@ from api.bootstrap.wiring import Services
 from api.http.routes.organisations import FiguresOut, combine
 from api.web.forms import link_position
 from crm.domain.customer import Customer
+from crm.domain.vocabulary import PARTNER_BENEFITS, PROGRAMMES
 from projections.views.directory import CustomerDirectory
 from projections.views.indicators import CustomerIndicators
 from projections.views.organisations import Organisations
+from projections.views.partner_tiers import PartnerTiers
+from projections.views.partners import Partners
 from projections.views.timeline import Timeline
 
 PEOPLE_PAGE = 50
@@ -86,3 +90,20 @@ def employer_context(services: Services, person: Customer) -> dict[str, Any]:
         person.id, services.views.get(CustomerDirectory)
     )
     return {"employers": employers}
+
+
+def partner_context(services: Services, customer_id: UUID) -> dict[str, Any]:
+    """What the organisation page shows of the partnership: membership and review state, the
+    tier's benefits, programmes, and the choices of the benefit form."""
+    partners = services.views.get(Partners)
+    partner = partners.partner(customer_id)
+    tiers = services.views.get(PartnerTiers)
+    tier = tiers.get(partner["tier"]) if partner and partner["tier"] else None
+    return {
+        "partner": partner,
+        "partner_tier": tier,
+        "partner_programmes": partners.programmes_of(customer_id),
+        "partner_benefits_used": partners.benefits_used(customer_id),
+        "benefit_choices": PARTNER_BENEFITS,
+        "programme_choices": PROGRAMMES,
+    }

@@ -36,6 +36,8 @@ NAVIGATION: tuple[tuple[str, str, Permission | None], ...] = (
     ("nav.users", "/ui/admin/users", Permission.MANAGE_USERS),
     ("nav.service_tokens", "/ui/admin/service-tokens", Permission.MANAGE_USERS),
     ("nav.offerings", "/ui/offerings", None),
+    ("nav.partner_tiers", "/ui/partner-tiers", None),
+    ("nav.digi_fellow", "/ui/programmes/digi_fellow", Permission.READ_CUSTOMERS),
     # Last: an admin's start page stays the users page.
     ("nav.duplicates", "/ui/duplicates", Permission.MERGE_CUSTOMERS),
 )

@@ -29,6 +29,7 @@ from crm.domain.calendar import HELSINKI, local_date, months_before
 from projections.lifetime.fit import fit_lifetime
 from projections.views.consent_ledger import ConsentLedger
 from projections.views.indicators import CustomerIndicators
+from projections.views.partners import Partners
 
 log = logging.getLogger(__name__)
 
@@ -86,11 +87,12 @@ def run_segment_snapshots(services: Services, now: datetime | None = None) -> in
 
 
 def due_reviews(services: Services, now: datetime) -> list[DueReview]:
-    """Owned partners due an annual review (last one over the notice period ago, or none)."""
-    rows = services.views.get(CustomerIndicators).partners_due_review(None, now)
+    """Owned partners due a yearly review within the notice period, or overdue (every one)."""
+    rows, _ = services.views.get(Partners).due_reviews(
+        services.views.get(CustomerIndicators), None, local_date(now), limit=None
+    )
     return [
-        DueReview(row["customer_id"], local_date(row["review_due"]), row["account_manager"])
-        for row in rows
+        DueReview(row["customer_id"], row["review_due"], row["account_manager"]) for row in rows
     ]
 
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import singledispatchmethod
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar, TypeVar, cast
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
@@ -18,6 +18,7 @@ from crm.domain.consents import CONSENT_VALIDITY_MONTHS, in_force
 from crm.domain.corrections import why_not_retractable
 from crm.domain.errors import (
     AffiliationError,
+    BenefitNotIncludedError,
     ConsentRequiredError,
     CustomerErasedError,
     CustomerMergedError,
@@ -26,6 +27,7 @@ from crm.domain.errors import (
     LeadTransitionError,
     MembershipError,
     MergeError,
+    ProgrammeError,
     PurchaseError,
     RuleViolationError,
     TaskError,
@@ -44,7 +46,10 @@ from crm.domain.vocabulary import (
     LAWFUL_BASES,
     MEMBERSHIP_TIERS,
     OFFERING_TYPES,
+    PARTNER_BENEFITS,
+    PROGRAMMES,
     PURPOSES,
+    REVIEW_OUTCOMES,
     TASK_KINDS,
 )
 from crm.speedups.aggregate_copy import CopiesMutableStateOnly
@@ -78,6 +83,9 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "event_format": EVENT_FORMATS,
     "direction": CALL_DIRECTIONS,
     "task_kind": TASK_KINDS,
+    "benefit": PARTNER_BENEFITS,
+    "programme": PROGRAMMES,
+    "outcome": REVIEW_OUTCOMES,
 }
 MAX_CLOCK_SKEW = timedelta(minutes=5)
 """How far past the recording clock a touchpoint's business time may lie: clocks of devices
@@ -195,6 +203,8 @@ class Customer(CopiesMutableStateOnly, Aggregate):
         "tasks": dict,
         "invoices": dict,
         "absorbed": dict,
+        "membership_changes": tuple,
+        "programmes": dict,
     }
 
     # Stored with every snapshot and in every `Registered` event: part of the stored format,
@@ -248,6 +258,11 @@ class Customer(CopiesMutableStateOnly, Aggregate):
         # Per purchase id: [amount, refunded so far].
         self.purchases: dict[str, tuple[Decimal, Decimal]] = {}
         self.membership_tier: str | None = None
+        # (business time, tier or None when ended) of every membership change, in business
+        # time order: the tier a benefit was used under is the one in force at its time.
+        self.membership_changes: tuple[tuple[datetime, str | None], ...] = ()
+        # Programme -> (business time, joined or left) of each change, in business time order.
+        self.programmes: dict[str, tuple[tuple[datetime, bool], ...]] = {}
         self.erased = False
         # The status the latest recorded restriction or lift left: it guards commands (no
         # marketing contact of any date while restricted). Restriction as of a business
@@ -405,6 +420,8 @@ class Customer(CopiesMutableStateOnly, Aggregate):
             raise MembershipError(
                 "The customer is not a partner member.", code="membership_missing"
             )
+        elif kind is ev.EventAttended and fields.get("programme") is not None:
+            self._check_in_programme(fields["programme"], provenance.occurred_at)
         self._record(kind, provenance, **fields)
 
     def plan_task(
@@ -458,6 +475,162 @@ class Customer(CopiesMutableStateOnly, Aggregate):
         )
         self.record_touchpoint(touchpoint, kind, fields, now=now)
         self._record(ev.TaskCompleted, provenance, task_id=task_id, entry_version=self.version)
+
+    def use_partner_benefit(
+        self,
+        provenance: Provenance,
+        *,
+        benefit: str,
+        tier_benefits: Callable[[str, datetime], Collection[str]],
+        now: datetime,
+        purchase_id: str | None = None,
+        discount_amount: Decimal | None = None,
+        discount_percent: Decimal | None = None,
+        offering_code: str | None = None,
+        notes: str | None = None,
+    ) -> None:
+        """Record a benefit of the partner membership used; refused unless the membership in
+        force at that time had a tier whose benefits (`tier_benefits(tier, time)`, from the
+        tier catalogue) included it. A discount names a purchase of this customer and an
+        amount (at most the purchase's) or a percentage; a targeted training names the
+        training's offering code."""
+        if self.merged_into is not None:
+            raise CustomerMergedError(self.merged_into)
+        fields: dict[str, Any] = {
+            "benefit": benefit,
+            "purchase_id": purchase_id,
+            "discount_amount": discount_amount,
+            "discount_percent": discount_percent,
+            "offering_code": offering_code,
+            "notes": notes,
+        }
+        check_fields(fields)
+        check_not_future(provenance.occurred_at, now)
+        if benefit == "programme_discount":
+            self._check_discount(purchase_id, discount_amount, discount_percent)
+        else:
+            for name in ("purchase_id", "discount_amount", "discount_percent"):
+                if fields[name] is not None:
+                    raise InvalidFieldError(name, "is given only with a programme discount")
+        if benefit == "targeted_training" and not offering_code:
+            raise InvalidFieldError(
+                "offering_code", "names the targeted training attended", code="required"
+            )
+        at = provenance.occurred_at
+        tier = self.membership_tier_at(at)
+        if tier is None:
+            raise BenefitNotIncludedError(
+                f"The customer had no partner membership on {at.date().isoformat()}, "
+                "so no benefit of one can be recorded.",
+                code="benefit_without_membership",
+                benefit=benefit,
+                at=at,
+            )
+        if benefit not in tier_benefits(tier, at):
+            raise BenefitNotIncludedError(
+                f"The {tier} tier did not include the benefit {benefit} on "
+                f"{at.date().isoformat()}.",
+                code="benefit_not_in_tier",
+                tier=tier,
+                benefit=benefit,
+                at=at,
+            )
+        self._record(ev.PartnerBenefitUsed, provenance, tier=tier, **fields)
+
+    def membership_tier_at(self, when: datetime) -> str | None:
+        """The partner tier in force at `when` (None when not a member then)."""
+        if not self.membership_changes:
+            # A snapshot of a release before the history was kept knows only the tier now.
+            return self.membership_tier
+        tier: str | None = None
+        for at, changed_to in self.membership_changes:
+            if at > when:
+                break
+            tier = changed_to
+        return tier
+
+    def in_programme_at(self, programme: str, when: datetime) -> bool:
+        """Whether the customer belonged to the programme at `when`."""
+        member = False
+        for at, joined in self.programmes.get(programme, ()):
+            if at > when:
+                break
+            member = joined
+        return member
+
+    def join_programme(
+        self, provenance: Provenance, programme: str, notes: str | None, *, now: datetime
+    ) -> None:
+        """Record that a partner (an organisation, as the pages offer it) joined a programme;
+        it must be a partner member then and not in the programme already."""
+        if self.merged_into is not None:
+            raise CustomerMergedError(self.merged_into)
+        check_fields({"programme": programme, "notes": notes})
+        check_not_future(provenance.occurred_at, now)
+        if self.membership_tier_at(provenance.occurred_at) is None:
+            raise ProgrammeError(
+                "Only a partner member can join a programme; start a membership first.",
+                code="programme_needs_membership",
+                programme=programme,
+            )
+        if self._in_programme_now(programme):
+            raise ProgrammeError(
+                f"The organisation is in the programme {programme} already.",
+                code="programme_joined_already",
+                programme=programme,
+            )
+        self._record(ev.ProgrammeJoined, provenance, programme=programme, notes=notes)
+
+    def leave_programme(
+        self, provenance: Provenance, programme: str, reason: str | None, *, now: datetime
+    ) -> None:
+        """Record that the organisation left a programme it was in."""
+        if self.merged_into is not None:
+            raise CustomerMergedError(self.merged_into)
+        check_fields({"programme": programme, "reason": reason})
+        check_not_future(provenance.occurred_at, now)
+        if not self._in_programme_now(programme):
+            raise ProgrammeError(
+                f"The organisation is not in the programme {programme}.",
+                code="programme_not_joined",
+                programme=programme,
+            )
+        self._record(ev.ProgrammeLeft, provenance, programme=programme, reason=reason)
+
+    def _in_programme_now(self, programme: str) -> bool:
+        changes = self.programmes.get(programme, ())
+        return bool(changes) and changes[-1][1]
+
+    def _check_in_programme(self, programme: str, at: datetime) -> None:
+        if not self.in_programme_at(programme, at):
+            raise ProgrammeError(
+                f"The customer did not belong to the programme {programme} on "
+                f"{at.date().isoformat()}; only its members take part in its events.",
+                code="programme_event_needs_member",
+                programme=programme,
+                at=at,
+            )
+
+    def _check_discount(
+        self, purchase_id: str | None, amount: Decimal | None, percent: Decimal | None
+    ) -> None:
+        if not purchase_id:
+            raise InvalidFieldError("purchase_id", "names the purchase discounted", code="required")
+        if purchase_id not in self.purchases:
+            raise InvalidFieldError(
+                "purchase_id", "is not a purchase of this customer", code="not_found"
+            )
+        if (amount is None) == (percent is None):
+            raise InvalidFieldError(
+                "discount_amount", "give either the amount or the percentage of the discount"
+            )
+        paid, _ = self.purchases[purchase_id]
+        if amount is not None and (not amount.is_finite() or not 0 < amount <= paid):
+            raise InvalidFieldError(
+                "discount_amount", f"must be above 0 and at most the purchase's {paid} EUR"
+            )
+        if percent is not None and (not percent.is_finite() or not 0 < percent <= 100):
+            raise InvalidFieldError("discount_percent", "must be above 0 and at most 100")
 
     def cancel_task(self, provenance: Provenance, task_id: str, reason: str | None) -> None:
         """Record that a planned task will not be done."""
@@ -878,10 +1051,18 @@ class Customer(CopiesMutableStateOnly, Aggregate):
     @when.register
     def _(self, event: ev.PartnerMembershipStarted | ev.PartnerMembershipChanged) -> None:
         self.membership_tier = event.tier
+        self.membership_changes = _inserted(self.membership_changes, event.occurred_at, event.tier)
 
     @when.register
     def _(self, event: ev.PartnerMembershipEnded) -> None:
         self.membership_tier = None
+        self.membership_changes = _inserted(self.membership_changes, event.occurred_at, None)
+
+    @when.register
+    def _(self, event: ev.ProgrammeJoined | ev.ProgrammeLeft) -> None:
+        changes = self.programmes.get(event.programme, ())
+        joined = isinstance(event, ev.ProgrammeJoined)
+        self.programmes[event.programme] = _inserted(changes, event.occurred_at, joined)
 
     @when.register
     def _(self, event: ev.Erased) -> None:
@@ -940,6 +1121,21 @@ class Customer(CopiesMutableStateOnly, Aggregate):
         self.consent_log.setdefault(event.purpose, []).append(
             (event.originator_version, event.occurred_at, granted)
         )
+
+
+T = TypeVar("T")
+
+
+def _inserted(
+    changes: Sequence[tuple[datetime, T]], at: datetime, value: T
+) -> tuple[tuple[datetime, T], ...]:
+    """The changes with one more in business time order (after those of the same time)."""
+    ordered = [(when, was) for when, was in changes]
+    index = len(ordered)
+    while index and ordered[index - 1][0] > at:
+        index -= 1
+    ordered.insert(index, (at, value))
+    return tuple(ordered)
 
 
 def check_merge(survivor: Customer, absorbed: Customer) -> None:

@@ -130,3 +130,19 @@ class OfferingExistsError(RuleViolationError):
 
 class InvoiceError(RuleViolationError):
     """An invoice, payment or credit does not fit the purchases and invoices recorded."""
+
+
+class BenefitNotIncludedError(MembershipError):
+    """The organisation had no membership whose tier included the benefit at that time."""
+
+
+class ProgrammeError(RuleViolationError):
+    """A programme change or a programme event does not fit the organisation's programmes."""
+
+
+class PartnerTierNotFoundError(NotFoundError):
+    """No partner tier with this code is in the catalogue."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(f"No partner tier {code!r} is in the catalogue.")
+        self.code = code

@@ -353,10 +353,16 @@ class EventAttended(Touchpoint):
     offering_code: str | None = None
     """The offering's code in the provider's catalogue (`crm.domain.offering`), when known;
     the free-text name stays for legacy entries and imports."""
+    programme: str | None = None
+    """The programme the event was held for (`crm.domain.vocabulary.Programme`), if any: an
+    event of the Digi Fellow programme, attended by a member organisation."""
 
     personal_fields = ("notes", "event_name")
     clear_fields = clear(
-        offering_code="catalogue", organiser="vocabulary", event_format="vocabulary"
+        offering_code="catalogue",
+        organiser="vocabulary",
+        event_format="vocabulary",
+        programme="vocabulary",
     )
 
 
@@ -571,11 +577,15 @@ class PartnerMembershipEnded(Touchpoint):
 
 
 class AnnualReviewHeld(Touchpoint):
-    """A partner's yearly review (vuositarkastus ja vuosihuolto) was held."""
+    """A partner's yearly review (vuositarkastus ja vuosihuolto) was held: what it concluded
+    and when the next one is due."""
 
     next_review_due: date | None
+    outcome: str | None = None
+    """What the review concluded (`crm.domain.vocabulary.ReviewOutcome`); reviews recorded
+    before outcomes were asked for have none."""
 
-    clear_fields = clear(next_review_due="system")
+    clear_fields = clear(next_review_due="system", outcome="vocabulary")
 
 
 class CourseCompleted(Touchpoint):
@@ -691,6 +701,61 @@ class InvoiceCredited(CustomerEvent):
     clear_fields = clear(credited_on="system", amount="system")
 
 
+class PartnerBenefitUsed(CustomerEvent):
+    """A partner organisation used a benefit its membership tier includes: a discount applied
+    to one of its purchases, a targeted training attended, its visibility or the partner
+    search. `tier` is the tier the benefit came with at the time."""
+
+    benefit: str
+    tier: str
+    purchase_id: str | None
+    """The purchase a discount was applied to (a discount names one)."""
+    discount_amount: Decimal | None
+    """The discount in EUR, when given as an amount."""
+    discount_percent: Decimal | None
+    """The discount as a percentage of the purchase, when given so."""
+    offering_code: str | None
+    """The training attended (a targeted training names the catalogue's entry)."""
+    notes: str | None
+
+    personal_fields = ("notes",)
+    hashed_fields = ("purchase_id",)
+    clear_fields = clear(
+        benefit="vocabulary",
+        tier="vocabulary",
+        discount_amount="system",
+        discount_percent="system",
+        offering_code="catalogue",
+    )
+
+
+class ProgrammeJoined(CustomerEvent):
+    """A partner organisation joined a programme (Digi Fellow)."""
+
+    programme: str
+    notes: str | None
+
+    personal_fields = ("notes",)
+    clear_fields = clear(programme="vocabulary")
+
+
+class ProgrammeLeft(CustomerEvent):
+    """An organisation left a programme, with the reason where one was given."""
+
+    programme: str
+    reason: str | None
+
+    personal_fields = ("reason",)
+    clear_fields = clear(programme="vocabulary")
+
+
+PARTNER_CLASSES: tuple[type[CustomerEvent], ...] = (
+    PartnerBenefitUsed,
+    ProgrammeJoined,
+    ProgrammeLeft,
+)
+
+
 FINANCE_CLASSES: tuple[type[CustomerEvent], ...] = (
     PurchaseInvoiced,
     InvoicePaid,
@@ -748,6 +813,7 @@ CUSTOMER_EVENT_CLASSES: tuple[type[CustomerEvent], ...] = (
     TaskCancelled,
     EntryRetracted,
     *FINANCE_CLASSES,
+    *PARTNER_CLASSES,
 )
 TASK_CLASSES: tuple[type[CustomerEvent], ...] = (TaskPlanned, TaskCompleted, TaskCancelled)
 

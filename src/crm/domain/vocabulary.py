@@ -40,6 +40,13 @@ EventOrganiser = Literal["own", "third_party"]
 EventFormat = Literal["event", "seminar", "training", "taster_session"]
 CallDirection = Literal["inbound", "outbound"]
 TaskKind = Literal["call", "visit", "meeting", "review"]
+PartnerBenefit = Literal["programme_discount", "targeted_training", "visibility", "partner_search"]
+"""The kinds of benefit a partner tier may include; which tier includes which is catalogue
+data (`crm.domain.partner_tier`)."""
+Programme = Literal["digi_fellow"]
+"""Programmes a partner organisation can belong to."""
+ReviewOutcome = Literal["continues", "tier_raised", "tier_lowered", "ending"]
+"""What a partner's yearly review concluded about the partnership."""
 
 CUSTOMER_KINDS: tuple[str, ...] = get_args(CustomerKind)
 CUSTOMER_TYPES: tuple[str, ...] = get_args(CustomerType)
@@ -53,3 +60,6 @@ EVENT_ORGANISERS: tuple[str, ...] = get_args(EventOrganiser)
 EVENT_FORMATS: tuple[str, ...] = get_args(EventFormat)
 CALL_DIRECTIONS: tuple[str, ...] = get_args(CallDirection)
 TASK_KINDS: tuple[str, ...] = get_args(TaskKind)
+PARTNER_BENEFITS: tuple[str, ...] = get_args(PartnerBenefit)
+PROGRAMMES: tuple[str, ...] = get_args(Programme)
+REVIEW_OUTCOMES: tuple[str, ...] = get_args(ReviewOutcome)

@@ -21,10 +21,8 @@ from eventsourcing.postgres import PostgresApplicationRecorder
 
 from crm.adapters.mapper import PersonalDataMapper, PublicDataMapper
 from crm.application.crm import CRM
-from crm.domain.events import CustomerEvent
-from crm.domain.offering import Offering
 from projections.engine.generations import LiveViews
-from projections.engine.view import Batch, ProjectedEvent, SqlView, View
+from projections.engine.view import PROJECTED_CLASSES, Batch, ProjectedEvent, SqlView, View
 
 log = logging.getLogger(__name__)
 
@@ -157,7 +155,7 @@ class Projector:
         batch = []
         for notification in notifications:
             event = mapper.to_domain_event(notification)
-            if isinstance(event, (CustomerEvent, Offering.Event)):
+            if isinstance(event, PROJECTED_CLASSES):
                 batch.append((notification.id, event))
         return batch
 

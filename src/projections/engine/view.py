@@ -26,15 +26,18 @@ from psycopg.sql import SQL
 
 from crm.domain.events import CustomerEvent
 from crm.domain.offering import Offering
+from crm.domain.partner_tier import PartnerTier
 
 APPLICATION_NAME = "crm"
 IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
 
 Batch = Sequence[tuple[int, CustomerEvent]]
 """Events with their log positions, in log order."""
-ProjectedEvent = CustomerEvent | Offering.Event
-"""What views consume: customers' events and the offering catalogue's. A view is handed only
-the classes of its `topics`; the catalogue's view declares catalogue events only."""
+ProjectedEvent = CustomerEvent | Offering.Event | PartnerTier.Event
+"""What views consume: customers' events and the catalogues' (offerings, partner tiers). A
+view is handed only the classes of its `topics`; a catalogue's view declares its own only."""
+PROJECTED_CLASSES = (CustomerEvent, Offering.Event, PartnerTier.Event)
+"""The classes of `ProjectedEvent`, for isinstance checks."""
 
 
 class View(PostgresTrackingRecorder):
@@ -175,7 +178,7 @@ class ViewProjection(Projection[View]):
             return
         batch: Batch = []
         wanted = self.view.topics
-        if isinstance(domain_event, (CustomerEvent, Offering.Event)) and (
+        if isinstance(domain_event, PROJECTED_CLASSES) and (
             not wanted or isinstance(domain_event, wanted)
         ):
             # The topic filter hands a view only the classes it declared.

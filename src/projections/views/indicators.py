@@ -35,9 +35,8 @@ Definitions:
   entered LAPSE_MONTHS after the last purchase), repeat_customer (two or more purchases;
   entered at the second purchase), customer (one purchase; entered at it), lead (a lead was
   captured; entered at the first capture), prospect (otherwise; entered at first_seen).
-- last_annual_review: the latest business time of an annual review. A partner is due a review
-  when the last one is more than REVIEW_NOTICE_MONTHS months old or there is none; the review
-  is due REVIEW_INTERVAL_MONTHS after the last one (or after the membership start).
+- last_annual_review: the latest business time of an annual review (who is due a review is
+  the partner network's view, `projections.views.partners`).
 - engagement distribution: customers (not erased) per band of ENGAGEMENT_BANDS, banded in SQL
   with the formula above, so the dashboard reads counts rather than one score per customer.
 """
@@ -62,8 +61,6 @@ EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
 DEFAULT_HALF_LIFE_DAYS = 90.0
 MIN_HALF_LIFE_DAYS = 30.0
 LAPSE_MONTHS = 24
-REVIEW_INTERVAL_MONTHS = 12
-REVIEW_NOTICE_MONTHS = 11
 # Lower bounds of the engagement bands after the first, which starts at 0.
 ENGAGEMENT_BANDS: tuple[float, ...] = (1.0, 5.0, 10.0, 20.0, 50.0)
 STAGES: tuple[str, ...] = ("prospect", "lead", "customer", "repeat_customer", "partner", "lapsed")
@@ -500,22 +497,6 @@ class CustomerIndicators(SqlView):
             " sum(amount) AS gross, sum(refunded) AS refunded, sum(amount - refunded) AS net"
             " FROM {p}purchases GROUP BY institution, offering_type"
             " ORDER BY institution, offering_type"
-        )
-
-    def partners_due_review(self, account_manager: str | None, now: datetime) -> list[DictRow]:
-        """The manager's (None: every owned) active partners whose last annual review is
-        more than REVIEW_NOTICE_MONTHS months old or missing, with the due date and owner,
-        soonest due first."""
-        owner = "account_manager = %(manager)s" if account_manager else "account_manager <> ''"
-        return self.query(
-            "SELECT customer_id, account_manager, partner_since, last_annual_review,"
-            f" coalesce(last_annual_review, partner_since)"
-            f" + interval '{REVIEW_INTERVAL_MONTHS} months' AS review_due"
-            f" FROM {{p}}customers WHERE {owner} AND NOT erased"
-            " AND membership_active AND (last_annual_review IS NULL"
-            f" OR last_annual_review < %(now)s - interval '{REVIEW_NOTICE_MONTHS} months')"
-            " ORDER BY review_due, customer_id",
-            {"manager": account_manager, "now": now},
         )
 
     def engagement_distribution(

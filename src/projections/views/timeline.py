@@ -265,6 +265,62 @@ class Timeline(SqlView):
             )
         return rows
 
+    def entries_between(
+        self,
+        customer_ids: list[UUID],
+        kinds: list[str],
+        start: datetime,
+        end: datetime,
+        *,
+        offset: int = 0,
+        limit: int = 50,
+    ) -> tuple[list[DictRow], int]:
+        """A page of the standing entries of the kinds among several customers with business
+        time in [start, end), newest first, personal fields in clear; and how many match."""
+        params: dict[str, Any] = {
+            "ids": customer_ids,
+            "kinds": kinds,
+            "start": start,
+            "end": end,
+            "offset": offset,
+            "limit": limit,
+        }
+        where = (
+            " WHERE customer_id = ANY(%(ids)s) AND kind = ANY(%(kinds)s)"
+            " AND occurred_at >= %(start)s AND occurred_at < %(end)s AND retracted_in IS NULL"
+        )
+        rows = self.query(
+            "SELECT customer_id, version, position, kind, occurred_at, details, personal,"
+            f" count(*) OVER () AS total FROM {{p}}entries{where}"
+            " ORDER BY occurred_at DESC, position DESC OFFSET %(offset)s LIMIT %(limit)s",
+            params,
+        )
+        for row in rows:
+            if row["personal"] is not None:
+                row["personal"] = self.open_personal(
+                    row["customer_id"], row["kind"], row["personal"]
+                )
+        if rows or offset == 0:
+            return rows, int(rows[0]["total"]) if rows else 0
+        counted = self.query(f"SELECT count(*) AS n FROM {{p}}entries{where}", params)
+        return [], int(counted[0]["n"])
+
+    def kind_totals(
+        self, customer_ids: list[UUID], kinds: list[str], start: datetime, end: datetime
+    ) -> dict[str, tuple[int, Decimal]]:
+        """Per kind, how many standing entries the customers have with business time in
+        [start, end), and the sum of their amounts in EUR (purchases' amounts, discounts
+        given as amounts; 0 for kinds without one)."""
+        rows = self.query(
+            "SELECT kind, count(*) AS entries, coalesce(sum(coalesce("
+            " (details ->> 'amount')::numeric, (details ->> 'discount_amount')::numeric)), 0)"
+            " AS amount FROM {p}entries WHERE customer_id = ANY(%(ids)s)"
+            " AND kind = ANY(%(kinds)s) AND occurred_at >= %(start)s AND occurred_at < %(end)s"
+            " AND retracted_in IS NULL GROUP BY kind",
+            {"ids": customer_ids, "kinds": kinds, "start": start, "end": end},
+        )
+        return {row["kind"]: (int(row["entries"]), Decimal(row["amount"])) for row in rows}
+
     def free_text_offerings(
         self, kinds: list[str], limit: int
     ) -> tuple[list[tuple[UUID, str]], int]:

@@ -169,6 +169,31 @@ BAD_INPUT: dict[str, BadInput] = {
         },
         label("field.amount"),
     ),
+    "/ui/partner-tiers": BadInput(
+        Role.ADMIN,
+        lambda: {
+            "code": "paid",
+            "name_fi": "Maksullinen",
+            "name_en": "Paid",
+            "annual_fee": "paljon",
+        },
+        problem("annual_fee", "decimal_parsing"),
+    ),
+    "/ui/partners/{organisation_id}/review": BadInput(
+        Role.ACCOUNT_MANAGER,
+        lambda: {"outcome": "continues", "next_review_due": "31.2.2027"},
+        problem("next_review_due", "date_parsing"),
+    ),
+    "/ui/customers/{customer_id}/partner-benefits": BadInput(
+        Role.ACCOUNT_MANAGER,
+        lambda: {"benefit": "programme_discount", "purchase_id": "P-1", "discount_amount": "x"},
+        problem("discount_amount", "decimal_parsing"),
+    ),
+    "/ui/customers/{customer_id}/programmes": BadInput(
+        Role.ACCOUNT_MANAGER,
+        lambda: {"action": "explode", "programme": "digi_fellow"},
+        label("field.action"),
+    ),
 }
 """A bad submission for every form of the web UI."""
 
@@ -210,6 +235,7 @@ def place(services: Services) -> dict[str, object]:
         "request_id": received.request_id,
         "action": "extend",
         "code": "NO-SUCH-OFFERING",
+        "organisation_id": customer_id,
     }
 
 

@@ -67,6 +67,8 @@ def place(services: Services, organisation: UUID, people: dict[Role, str]) -> di
     )
     return {
         "customer_id": organisation,
+        "organisation_id": organisation,
+        "programme": "digi_fellow",
         "segment_id": segment.segment_id,
         "request_id": request_id,
         "name": people[Role.ACCOUNT_MANAGER],

@@ -35,7 +35,8 @@ from api.http.app import create_app
 from crm.application.users import Role
 from crm.domain import events as ev
 from crm.domain.corrections import why_not_retractable
-from tests.factories import every_touchpoint
+from projections.views.partner_tiers import PartnerTiers
+from tests.factories import PARTNER_TIER_TERMS, every_touchpoint
 
 pytestmark = pytest.mark.postgres
 
@@ -315,6 +316,47 @@ def test_a_marker_in_every_typed_field_is_gone_from_every_store_after_erasure(
     covered |= {(kind, name) for kind in ("Absorbed", "MergeUndone") for name in merge_fields}
     covered.add(("MergedInto", "reason"))
 
+    # A partner benefit used while the person's membership was paid (between the change to
+    # paid and the end, recorded an hour apart above), on the marked purchase; and a partner
+    # organisation that joins and leaves Digi Fellow (erased below as well).
+    kinds = [kind for kind, _ in every_touchpoint()]
+    paid_at = start + timedelta(hours=kinds.index("partner_membership_changed"), minutes=30)
+    for code, terms in PARTNER_TIER_TERMS.items():
+        added = client.post("/partner-tiers", json={"code": code, **terms}, headers=admin)
+        assert added.status_code == 201, added.text
+    services.views.get(PartnerTiers).wait_for(added.json()["position"], 20)
+    used = client.post(
+        f"/customers/{customer_id}/partner-benefits",
+        json={"benefit": "programme_discount", "purchase_id": marked("P1", "purchase_id"),
+              "discount_amount": "10", "occurred_at": paid_at.isoformat(),
+              "notes": marked("discount", "notes")},
+        headers=am,
+    )  # fmt: skip
+    assert used.status_code == 201, used.text
+    partner = client.post(
+        "/customers",
+        json={"kind": "organisation", "customer_type": "private_organisation", "name": "Oy"},
+        headers=am,
+    ).json()["customer_id"]
+    member = {"kind": "partner_membership_started", "tier": "paid", "notes": None,
+              "occurred_at": (start + timedelta(days=1)).isoformat(), "institution": "joint",
+              "channel": "other"}  # fmt: skip
+    assert client.post(f"/customers/{partner}/touchpoints", json=member, headers=am).is_success
+    joined = client.post(
+        f"/customers/{partner}/programmes",
+        json={"programme": "digi_fellow", "notes": marked("fellow", "notes")},
+        headers=am,
+    )
+    assert joined.status_code == 201, joined.text
+    left = client.post(
+        f"/customers/{partner}/programmes/digi_fellow/departure",
+        json={"reason": marked("no time", "reason")},
+        headers=am,
+    )
+    assert left.status_code == 201, left.text
+    covered |= {("PartnerBenefitUsed", "notes"), ("PartnerBenefitUsed", "purchase_id"),
+                ("ProgrammeJoined", "notes"), ("ProgrammeLeft", "reason")}  # fmt: skip
+
     # Every typed field of every kind got its marker (Erased's reason: the erasure below).
     expected = {
         (cls.__name__, name)
@@ -333,6 +375,12 @@ def test_a_marker_in_every_typed_field_is_gone_from_every_store_after_erasure(
     response = client.post(
         "/privacy/erasures",
         json={"customer_id": customer_id, "reason": marked("request", "reason")},
+        headers=dpo,
+    )
+    assert response.status_code == 201, response.text
+    response = client.post(
+        "/privacy/erasures",
+        json={"customer_id": partner, "reason": marked("request", "reason")},
         headers=dpo,
     )
     assert response.status_code == 201, response.text

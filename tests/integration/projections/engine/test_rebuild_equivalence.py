@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Iterator
 from dataclasses import replace
@@ -12,9 +13,12 @@ from typing import Any
 import pytest
 
 from api.bootstrap.wiring import VIEW_CLASSES, Services
+from api.cli.demo_data import PARTNER_TIERS
 from crm.application.catalogue import Catalogue
 from crm.application.crm import CRM
+from crm.application.partners import PartnerNetwork
 from crm.domain.offering import OfferingTerms
+from crm.domain.partner_tier import PartnerTierExistsError
 from projections.engine.runner import Projector
 from projections.engine.view import View
 from tests.factories import START, every_touchpoint, provenance, register, times
@@ -114,6 +118,13 @@ def record_mixed_history(crm: CRM) -> None:
     catalogue.retire_offering(current, "aino.admin")
     catalogue.reinstate_offering(current, "aino.admin")
     catalogue.retire_offering(gone, "aino.admin")
+    # The partner tiers: entered (unless an earlier history did) and revised twice.
+    network = PartnerNetwork(crm)
+    for code, tier_terms in PARTNER_TIERS.items():
+        with contextlib.suppress(PartnerTierExistsError):
+            network.add_tier(code, tier_terms, "aino.admin")
+        network.revise_tier(code, replace(tier_terms, annual_fee=Decimal(1)), "aino.admin")
+        network.revise_tier(code, tier_terms, "aino.admin")
 
 
 @pytest.fixture(scope="module")
