@@ -97,6 +97,11 @@ ENDPOINT_PERMISSIONS: dict[tuple[str, str], Permission | None] = {
     ("DELETE", "/customers/{customer_id}/affiliations/{organisation_id}"): (
         Permission.WRITE_CUSTOMERS
     ),
+    ("POST", "/customers/{customer_id}/digimentor-roles"): Permission.WRITE_CUSTOMERS,
+    ("DELETE", "/customers/{customer_id}/digimentor-roles/{organisation_id}"): (
+        Permission.WRITE_CUSTOMERS
+    ),
+    ("GET", "/digimentors"): Permission.READ_CUSTOMERS,
     ("POST", "/customers/{customer_id}/touchpoints"): Permission.RECORD_TOUCHPOINTS,
     ("GET", "/customers/{customer_id}/timeline"): Permission.READ_TIMELINES,
     ("POST", "/customers/{customer_id}/tasks"): Permission.RECORD_TOUCHPOINTS,
@@ -213,6 +218,11 @@ ENDPOINT_PERMISSIONS: dict[tuple[str, str], Permission | None] = {
     ("POST", "/ui/customers/{customer_id}/affiliations/{other_id}/end"): (
         Permission.WRITE_CUSTOMERS
     ),
+    ("POST", "/ui/customers/{customer_id}/digimentor-roles"): Permission.WRITE_CUSTOMERS,
+    ("POST", "/ui/customers/{customer_id}/digimentor-roles/{organisation_id}/end"): (
+        Permission.WRITE_CUSTOMERS
+    ),
+    ("GET", "/ui/digimentors"): Permission.READ_CUSTOMERS,
     ("GET", "/ui/my-customers"): Permission.RECORD_TOUCHPOINTS,
     ("GET", "/ui/tasks"): Permission.RECORD_TOUCHPOINTS,
     ("GET", "/ui/pipeline"): Permission.RECORD_TOUCHPOINTS,

@@ -21,6 +21,7 @@ from api.web import (
     completions,
     customer_edits,
     customers,
+    digimentors,
     duplicates,
     finance,
     imports,
@@ -128,6 +129,7 @@ def install_web(app: FastAPI) -> None:
     app.include_router(finance.router)
     app.include_router(completions.router)
     app.include_router(duplicates.router)
+    app.include_router(digimentors.router)
 
     @app.exception_handler(LoginRequiredError)
     def login_required(request: Request, error: LoginRequiredError) -> HTMLResponse:

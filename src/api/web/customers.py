@@ -66,6 +66,8 @@ MESSAGES = {
     "merge_undone": "merge.undone",
     "owner": "edit.owner_saved",
     "affiliated": "edit.affiliated",
+    "digimentor_named": "digimentor.named",
+    "digimentor_ended": "digimentor.ended",
     "affiliation_ended": "edit.affiliation_ended",
 }
 """Notices after a redirect, by the `msg` the redirect carries."""
