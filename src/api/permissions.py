@@ -219,7 +219,7 @@ ENDPOINT_PERMISSIONS: dict[tuple[str, str], Permission | None] = {
         Permission.WRITE_CUSTOMERS
     ),
     ("POST", "/ui/customers/{customer_id}/digimentor-roles"): Permission.WRITE_CUSTOMERS,
-    ("POST", "/ui/customers/{customer_id}/digimentor-roles/{organisation_id}/end"): (
+    ("POST", "/ui/customers/{customer_id}/digimentor-roles/{other_id}/end"): (
         Permission.WRITE_CUSTOMERS
     ),
     ("GET", "/ui/digimentors"): Permission.READ_CUSTOMERS,
