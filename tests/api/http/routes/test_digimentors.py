@@ -176,8 +176,6 @@ def test_the_segment_condition_selects_current_digimentors(
     )
     assert explained.status_code == 200, explained.text
     assert explained.json()["member"] is True
-    bad = client.post(
-        "/segments/preview", json={"rule": {"digimentor": False}}, headers=marketing
-    )
+    bad = client.post("/segments/preview", json={"rule": {"digimentor": False}}, headers=marketing)
     assert bad.status_code == 422
     assert bad.json()["detail"][0]["loc"] == ["body", "rule", "digimentor"]
