@@ -183,6 +183,8 @@ ENDPOINT_PERMISSIONS: dict[tuple[str, str], Permission | None] = {
     ("GET", "/ui/offerings"): AUTHENTICATED,
     ("POST", "/ui/offerings"): Permission.MANAGE_OFFERINGS,
     ("POST", "/ui/offerings/{code}/state"): Permission.MANAGE_OFFERINGS,
+    ("GET", "/ui/offerings/{code}/edit"): Permission.MANAGE_OFFERINGS,
+    ("POST", "/ui/offerings/{code}"): Permission.MANAGE_OFFERINGS,
     # The completion registry: the roles that read timelines.
     ("GET", "/completions"): Permission.READ_TIMELINES,
     ("GET", "/completions/transcript.csv"): Permission.READ_TIMELINES,

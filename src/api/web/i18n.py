@@ -120,6 +120,15 @@ TEXTS: dict[str, tuple[str, str]] = {
     "offerings.reinstate": ("Palauta myyntiin", "Reinstate"),
     "offerings.retired": ("Tuote poistettu myynnistä.", "Offering retired."),
     "offerings.reinstated": ("Tuote palautettu myyntiin.", "Offering reinstated."),
+    "offerings.revise": ("Muokkaa", "Revise"),
+    "offerings.revise_title": ("Muokkaa tuotetta", "Revise an offering"),
+    "offerings.revise_save": ("Tallenna muutokset", "Save the changes"),
+    "offerings.revised": ("Tuotteen tiedot päivitetty.", "Offering revised."),
+    "offerings.code_stays": (
+        "Koodi pysyy samana: kirjaukset viittaavat siihen.",
+        "The code stays: entries refer to it.",
+    ),
+    "offerings.back": ("Takaisin luetteloon", "Back to the catalogue"),
     "offerings.mapping": (
         "Vapaatekstinimien vastaavuus luetteloon",
         "Free-text names against the catalogue",
