@@ -8,7 +8,7 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import Response
 
 from api.bootstrap.wiring import Services
 from api.http.access_log import AccessLogged
@@ -43,16 +43,19 @@ def digimentor_list(
     organisation: str = "",
     owner: str = "",
     offset: str = "",
-) -> HTMLResponse:
+) -> Response:
     """Current digimentors with their organisations, owners and last contact; filtered by
     organisation or by the organisation's account manager; paged."""
     services = _services(request)
     try:
         organisation_id = UUID(organisation) if organisation else None
     except ValueError:
-        organisation_id = None
+        return render(request, "error.html", {"message": "error.not_found"}, status=404)
+    # Any name: an organisation may still be owned by an account manager no longer active.
+    chosen_owner = owner.strip()[:200]
     owners = account_managers(services)
-    chosen_owner = owner if owner in owners else ""
+    if chosen_owner and chosen_owner not in owners:
+        owners = [chosen_owner, *owners]
     first = offset_of(offset)
     rows, total = digimentor_page(
         services,
