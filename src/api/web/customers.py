@@ -201,8 +201,8 @@ def account_managers(services: Services) -> list[str]:
     """Names of the account managers who may own customers (for the owner picker)."""
     return sorted(
         name
-        for name, role, active in services.users.list()
-        if active and role == Role.ACCOUNT_MANAGER.value
+        for name, role, revoked in services.users.list()
+        if not revoked and role == Role.ACCOUNT_MANAGER.value
     )
 
 
