@@ -11,8 +11,10 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
 from api.bootstrap.wiring import Services
+from api.cli.main import app as cli
 from crm.application.users import Role
 from crm.domain import events as ev
 from crm.domain.offering import OfferingTerms
@@ -24,6 +26,7 @@ from tests.import_files import (
     moodle_completion_report,
     moodle_grades_workbook,
 )
+from tests.processes import crm_environment
 
 pytestmark = pytest.mark.postgres
 
@@ -175,3 +178,17 @@ def test_an_unknown_offering_code_parameter_is_refused_naming_it(
         )
         assert response.status_code == 422
         assert response.json()["detail"][0]["loc"] == ["query", "offering_code"]
+
+
+def test_the_cli_imports_a_renamed_moodle_report_for_the_course_it_names(
+    services: Services,
+) -> None:
+    code = course(services)
+    done = emails("mcli", 1)
+    path = services.settings.data_dir / f"{unique('raportti')}.csv"
+    path.write_bytes(moodle_completion_report(done, emails("mcw", 1)[0]))
+    env = crm_environment(services.settings, run_projections="false")
+    result = CliRunner().invoke(cli, ["import", str(path), "--offering-code", code], env=env)
+    assert result.exit_code == 0, result.output
+    assert "(moodle_course_completion)" in " ".join(result.output.split())
+    assert completions(services, done[0])[0].offering_code == code
