@@ -213,26 +213,38 @@ def parse_row(
                 return RowError(line, name, "contains a NUL character")
             values[name] = cleaned
     try:
+        derived: frozenset[str] = frozenset()
         if catalogue is not None and "offering_code" in values:
-            _catalogued(values, mapping.kind or values.get("kind", ""), catalogue)
-        return _validated(line, values, mapping, recorded_by, time_zone)
+            derived = _catalogued(values, mapping.kind or values.get("kind", ""), catalogue)
+        return _validated(line, values, mapping, recorded_by, time_zone, derived)
     except InvalidFieldError as error:
         return RowError(line, error.field, error.problem)
 
 
-def _catalogued(values: dict[str, str], kind: str, catalogue: CatalogueLookup) -> None:
+def _catalogued(values: dict[str, str], kind: str, catalogue: CatalogueLookup) -> frozenset[str]:
     """The row's offering code as the catalogue has it; a completion's course name (Finnish)
-    and credits from the catalogue where the row leaves them out."""
+    and credits from the catalogue where the row leaves them out. Returns the fields taken
+    from the catalogue."""
     code, terms = catalogue(values["offering_code"])
     values["offering_code"] = code
+    taken: dict[str, str] = {}
     if kind == "course_completed":
-        values.setdefault("course", terms.name_fi)
+        taken["course"] = terms.name_fi
         if terms.credits is not None:
-            values.setdefault("credits", str(terms.credits))
+            taken["credits"] = str(terms.credits)
+    derived = frozenset(name for name in taken if name not in values)
+    for name in derived:
+        values[name] = taken[name]
+    return derived
 
 
 def _validated(
-    line: int, values: dict[str, str], mapping: ColumnMapping, recorded_by: str, zone: tzinfo
+    line: int,
+    values: dict[str, str],
+    mapping: ColumnMapping,
+    recorded_by: str,
+    zone: tzinfo,
+    derived: frozenset[str] = frozenset(),
 ) -> ImportRow:
     kind_name = mapping.kind or values.get("kind", "")
     kind = ev.TOUCHPOINT_KINDS.get(kind_name)
@@ -253,7 +265,13 @@ def _validated(
     # A field added to a kind later (with a default) counts only when the row fills it, so
     # rows stored before it existed keep their keys.
     added_later = later_fields(kind)
-    keyed = sorted((n, v) for n, v in fields.items() if v is not None or n not in added_later)
+    # Values the catalogue supplied are left out: a revised entry must not make the same row
+    # another completion.
+    keyed = sorted(
+        (n, v)
+        for n, v in fields.items()
+        if n not in derived and (v is not None or n not in added_later)
+    )
     content = key_content([mapping.name, kind_name, email, values["occurred_at"], keyed])
     common: dict[str, Any] = {
         "occurred_at": occurred_at,

@@ -192,3 +192,30 @@ def test_the_cli_imports_a_renamed_moodle_report_for_the_course_it_names(
     assert result.exit_code == 0, result.output
     assert "(moodle_course_completion)" in " ".join(result.output.split())
     assert completions(services, done[0])[0].offering_code == code
+
+
+def test_an_updated_export_after_the_catalogue_entry_was_revised_adds_only_new_learners(
+    client: TestClient, as_role: RoleHeaders, services: Services
+) -> None:
+    code = course(services)
+    first, later, waiting = emails("ma", 1), emails("mb", 1), emails("mz", 1)[0]
+    source = f"completion-{code.lower()}.csv"
+    upload(client, as_role, moodle_completion_report(first, waiting), source=source)
+    services.catalogue.revise_offering(
+        code,
+        OfferingTerms(
+            "Digiliiketoiminta",
+            "Digital business",
+            "open_training",
+            "TAMK",
+            Decimal(400),
+            Decimal(4),
+        ),
+        "test",
+    )
+    again = upload(client, as_role, moodle_completion_report(first + later, waiting),
+                   source=source)  # fmt: skip
+    assert (again["recorded"], again["duplicates"]) == (1, 1)
+    assert len(completions(services, first[0])) == 1
+    (new,) = completions(services, later[0])
+    assert (new.course, new.credits) == ("Digiliiketoiminta", Decimal(4))
