@@ -1077,6 +1077,14 @@ TEXTS: dict[str, tuple[str, str]] = {
     "imports.detect": ("Tunnista sisällöstä", "Recognise from the content"),
     "imports.timezone": ("Raportin aikavyöhyke", "The report's time zone"),
     "imports.source": ("Lähde (esim. tapahtuman nimi)", "Source (e.g. the event's name)"),
+    "imports.offering_code": ("Kurssin koodi luettelossa", "The course's catalogue code"),
+    "imports.offering_code_help": (
+        "Moodlen suoritus- ja arvosanaraporteille: kurssi luetaan tiedoston nimestä"
+        " (completion-KOODI.csv, KOODI Grades.csv); kirjoita koodi, jos tiedosto on nimetty"
+        " uudelleen.",
+        "For Moodle's completion and grades reports: the course is read from the file's name"
+        " (completion-CODE.csv, CODE Grades.csv); type the code if the file was renamed.",
+    ),
     "imports.preview": ("Esikatsele", "Preview"),
     "imports.preview_again": ("Esikatsele uudelleen", "Preview again"),
     "imports.run": ("Tuo", "Import"),
