@@ -15,9 +15,9 @@ from api.http.access_log import AccessLogged
 from api.http.dependencies import provenance
 from api.services.digimentors import digimentor_page
 from api.web.customers import account_managers, customer_page_with
-from api.web.forms import form_key
+from api.web.forms import form_key, refusal_text
 from api.web.paging import list_page, offset_of
-from api.web.session import page_user
+from api.web.session import language_of, page_user
 from api.web.templating import redirect, render
 from crm.application.users import User
 from crm.domain.errors import CustomerNotFoundError, RuleViolationError
@@ -136,7 +136,8 @@ async def _change(
     except CustomerNotFoundError:
         return render(request, "error.html", {"message": "error.not_found"}, status=404)
     except RuleViolationError as error:
-        edit = {"section": "digimentor", "form": {}, "errors": {}, "refusal": str(error)}
+        refusal = refusal_text(language_of(request), error)
+        edit = {"section": "digimentor", "form": {}, "errors": {}, "refusal": refusal}
         return customer_page_with(request, user, access, customer_id, {"edit": edit}, status=409)
     for view in (Digimentors, Timeline):
         services.views.get(view).wait_for(recorded.position, services.settings.read_wait_timeout)

@@ -82,14 +82,14 @@ def test_refusals_are_pages_in_the_ui_language_naming_what_is_wrong(
     outsider = register(services.crm, name=unique("Ulkopuolinen"))
     refused = post(am, f"/ui/customers/{outsider}/digimentor-roles", other_id=str(organisation))
     assert refused.status_code == 409
-    assert "does not act for this organisation" in refused.text
+    assert "ei toimi tässä organisaatiossa" in refused.text
     unpicked = post(am, f"/ui/customers/{person}/digimentor-roles", other_id="ei-tunniste")
     assert unpicked.status_code == 422
     missing = post(am, f"/ui/customers/{uuid.uuid4()}/digimentor-roles", other_id=str(person))
     assert missing.status_code == 404
     never = post(am, f"/ui/customers/{person}/digimentor-roles/{organisation}/end")
     assert never.status_code == 409
-    assert "not digimentor" in never.text
+    assert "ei ole tämän organisaation digimentori" in never.text
 
 
 def test_marketing_reads_the_list_but_gets_no_buttons_and_finance_is_refused(
