@@ -205,3 +205,67 @@ def zoom_registration_report(registrant: str) -> bytes:
         f'Outi,Ojala,{registrant},Kunta,"02/22/2025 09:30:00 AM",approved',
     ]
     return ("\n".join(lines) + "\n").encode("utf-8-sig")
+
+
+def moodle_completion_report(
+    completed: list[str], incomplete: str, *, excel: bool = False
+) -> bytes:
+    """Moodle's course completion report (report/completion, "Download in spreadsheet
+    format"): ID, Name, the identity column Email address, an activity criterion with its
+    completion date, a grade criterion, and Course complete last (empty while not completed).
+    `excel` saves it as Moodle's "Excel-compatible" download does: UTF-16 with tabs."""
+    header = [
+        "ID",
+        "Name",
+        "Email address",
+        "Tehtävä 1",
+        "Tehtävä 1 - Completion date",
+        "Course grade",
+        "Course complete",
+    ]
+    rows = [header]
+    for number, email in enumerate(completed, start=3):
+        date = f"{number:02d}/06/25, 14:3{number % 10}"
+        rows.append(
+            [str(100 + number), f"Liisa Lähde{number}", email, "Completed", date, date, date]
+        )
+    rows.append(["199", "Keskeneräinen Kalle", incomplete, "Not completed", "", "", ""])
+    if excel:
+        text = "\r\n".join("\t".join(f'"{v}"' for v in row) for row in rows) + "\r\n"
+        return text.encode("utf-16")
+    return ("\n".join(",".join(f'"{v}"' for v in row) for row in rows) + "\n").encode()
+
+
+MOODLE_EXPORTED_AT = 1749045600
+"""The grades export's `Last downloaded from this course`: 2025-06-04 14:00 UTC."""
+
+
+def moodle_grades_workbook(graded: list[str], ungraded: str) -> bytes:
+    """Moodle's grades export to Excel (.xlsx): the user fields, Suspended, an assignment and
+    the course total as real and letter, and the time of the export."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(
+        ["First name", "Last name", "ID number", "Institution", "Department", "Email address",
+         "Assignment: Essee (Real)", "Course total (Real)", "Course total (Letter)",
+         "Last downloaded from this course"]
+    )  # fmt: skip
+    for number, email in enumerate(graded):
+        sheet.append(["Maija", f"Meikäläinen{number}", "", "Yritys Oy", "", email, "8,00",
+                      "84,00", "4", MOODLE_EXPORTED_AT])  # fmt: skip
+    sheet.append(["Ville", "Vailla", "", "", "", ungraded, "-", "-", "-", MOODLE_EXPORTED_AT])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def lms_completion_list(rows: list[tuple[str, str, str, str, str]]) -> bytes:
+    """A learning platform's completion list as Finnish Excel saves CSV: semicolons, a
+    byte-order mark, Finnish headers and decimal commas. Each row: (e-mail, course code,
+    completion day d.m.yyyy, credits, grade)."""
+    lines = ["Sähköposti;Opintojakson tunnus;Suorituspäivä;Opintopisteet;Arvosana"]
+    lines += [";".join(row) for row in rows]
+    return ("\ufeff" + "\r\n".join(lines) + "\r\n").encode()

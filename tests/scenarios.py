@@ -50,6 +50,8 @@ class JourneyScenarios:
         crm.correct_profile(customer_id, provenance(), phone="+358 40 123 4567")
         crm.assign_account_manager(customer_id, provenance(), "ville.am")
         crm.start_affiliation(customer_id, provenance(), organisation_id, "HR manager")
+        crm.name_digimentor(customer_id, provenance(), organisation_id)
+        crm.end_digimentor_role(customer_id, provenance(), organisation_id)
         crm.end_affiliation(customer_id, provenance(), organisation_id)
         for (kind, fields), at in zip(every_touchpoint(), times(40), strict=False):
             crm.record_touchpoint(customer_id, provenance(at), kind, fields)

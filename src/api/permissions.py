@@ -100,6 +100,11 @@ ENDPOINT_PERMISSIONS: dict[tuple[str, str], Permission | None] = {
     ("DELETE", "/customers/{customer_id}/affiliations/{organisation_id}"): (
         Permission.WRITE_CUSTOMERS
     ),
+    ("POST", "/customers/{customer_id}/digimentor-roles"): Permission.WRITE_CUSTOMERS,
+    ("DELETE", "/customers/{customer_id}/digimentor-roles/{organisation_id}"): (
+        Permission.WRITE_CUSTOMERS
+    ),
+    ("GET", "/digimentors"): Permission.READ_CUSTOMERS,
     ("POST", "/customers/{customer_id}/touchpoints"): Permission.RECORD_TOUCHPOINTS,
     ("GET", "/customers/{customer_id}/timeline"): Permission.READ_TIMELINES,
     ("POST", "/customers/{customer_id}/tasks"): Permission.RECORD_TOUCHPOINTS,
@@ -181,6 +186,8 @@ ENDPOINT_PERMISSIONS: dict[tuple[str, str], Permission | None] = {
     ("GET", "/ui/offerings"): AUTHENTICATED,
     ("POST", "/ui/offerings"): Permission.MANAGE_OFFERINGS,
     ("POST", "/ui/offerings/{code}/state"): Permission.MANAGE_OFFERINGS,
+    ("GET", "/ui/offerings/{code}/edit"): Permission.MANAGE_OFFERINGS,
+    ("POST", "/ui/offerings/{code}"): Permission.MANAGE_OFFERINGS,
     # The completion registry: the roles that read timelines.
     ("GET", "/completions"): Permission.READ_TIMELINES,
     ("GET", "/completions/transcript.csv"): Permission.READ_TIMELINES,
@@ -239,6 +246,11 @@ ENDPOINT_PERMISSIONS: dict[tuple[str, str], Permission | None] = {
     ("POST", "/ui/customers/{customer_id}/affiliations/{other_id}/end"): (
         Permission.WRITE_CUSTOMERS
     ),
+    ("POST", "/ui/customers/{customer_id}/digimentor-roles"): Permission.WRITE_CUSTOMERS,
+    ("POST", "/ui/customers/{customer_id}/digimentor-roles/{other_id}/end"): (
+        Permission.WRITE_CUSTOMERS
+    ),
+    ("GET", "/ui/digimentors"): Permission.READ_CUSTOMERS,
     ("GET", "/ui/my-customers"): Permission.RECORD_TOUCHPOINTS,
     ("GET", "/ui/tasks"): Permission.RECORD_TOUCHPOINTS,
     ("GET", "/ui/pipeline"): Permission.RECORD_TOUCHPOINTS,

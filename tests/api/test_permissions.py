@@ -208,6 +208,8 @@ ACCESS_LOGGED_ROUTES = {
     ("GET", "/programmes/{programme}"),
     ("GET", "/ui/partners/{organisation_id}/review"),
     ("GET", "/ui/programmes/{programme}"),
+    ("GET", "/digimentors"),
+    ("GET", "/ui/digimentors"),
 }
 """Routes the issue named as returning personal data: each must stay declared."""
 
@@ -260,6 +262,8 @@ def marked(app: FastAPI, services: Services, tokens: dict[Role, str]) -> Iterato
         at=now - timedelta(days=3),
     )
     crm.start_affiliation(person, provenance(now - timedelta(days=2)), organisation, "buyer")
+    # The organisation's digimentor, so the digimentor list (by organisation) shows them.
+    crm.name_digimentor(person, provenance(now - timedelta(days=2)), organisation)
     consent = {"notes": None, "purpose": "email_marketing", "lawful_basis": "consent"}
     consent["evidence"] = f"form signed by {marker}"
     record(crm, person, now - timedelta(hours=2), "consent_given", **consent)
@@ -365,6 +369,8 @@ def request_for(
             "end": str(OLD_INVOICE_DAY),
         },
         ("GET", "/duplicates"): {"customer_id": str(world.person)},
+        ("GET", "/digimentors"): {"organisation": str(world.organisation)},
+        ("GET", "/ui/digimentors"): {"organisation": str(world.organisation)},
         ("GET", "/ui/duplicates"): {"customer": str(world.person)},
         ("GET", "/ui/duplicates/compare"): {
             "first": str(world.person),

@@ -53,6 +53,7 @@ from projections.engine.view import View
 from projections.segments.store import SegmentStore
 from projections.views.completions import Completions
 from projections.views.consent_ledger import ConsentLedger
+from projections.views.digimentors import Digimentors
 from projections.views.directory import CustomerDirectory
 from projections.views.funnel import Funnel
 from projections.views.indicators import CustomerIndicators
@@ -79,6 +80,7 @@ VIEW_CLASSES: list[type[View]] = [
     Offerings,
     Receivables,
     Completions,
+    Digimentors,
     MergeMap,
     PartnerTiers,
     Partners,

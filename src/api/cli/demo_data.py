@@ -355,6 +355,15 @@ OWN_EVENTS = (
     ("Kiertotalousseminaari", "seminar"),
     ("Johtamisen iltapäivä", "training"),
 )
+DIGIMENTOR_EVENTS = (  # name, format
+    ("Digimentorien kevättyöpaja", "digimentor_workshop"),
+    ("Tekoäly työssä -työpaja digimentoreille", "digimentor_workshop"),
+    ("Digimentoriseminaari", "digimentor_seminar"),
+    ("Datatalous-seminaari digimentoreille", "digimentor_seminar"),
+    ("Digimentorin yritystapaaminen", "digimentor_company_meeting"),
+)
+DIGIMENTOR_SHARE = 0.12
+"""Of people who act for an organisation, the share named its digimentor."""
 THIRD_PARTY_EVENTS = (
     ("Slush", "event"),
     ("Tampereen kauppakamarin jäsenilta", "event"),
@@ -537,6 +546,9 @@ class _Generator:
     def __init__(self, scale: float, seed: int) -> None:
         self.rng = random.Random(seed)
         self.partner_rng = random.Random(seed + 16)
+        # Digimentors draw from their own generator, so the rest of the data set is the
+        # same as before they were added.
+        self.digi = random.Random(seed + 1)
         self.fake = Faker("fi_FI")
         self.fake.seed_instance(seed)
         self.seed = seed
@@ -700,6 +712,8 @@ class _Generator:
             plan.add(day, "affiliate", (org.customer, rng.choice(roles)))
             if rng.random() < 0.08:
                 plan.add(self.later(day, 60, 700), "unaffiliate", org.customer.id)
+            if self.digi.random() < DIGIMENTOR_SHARE:
+                self.digimentor(plan, day, org.customer.id)
         self.person_journey(plan, account_manager)
         return self.build(
             plan,
@@ -901,6 +915,25 @@ class _Generator:
         )
         if rng.random() < 0.2:
             self.feedback(plan, self.later(day, 0, 3), name, institution)
+
+    def digimentor(self, plan: _Plan, affiliated: float, organisation_id: UUID) -> None:
+        """Named digimentor for the organisation some weeks after joining it, then at the
+        provider's digimentor workshops, seminars and company meetings through the years;
+        now and then the role ends."""
+        digi = self.digi
+        named = affiliated + digi.uniform(14, 200)
+        plan.add(named, "digimentor", organisation_id)
+        for _ in range(digi.randint(1, 6)):
+            name, event_format = digi.choice(DIGIMENTOR_EVENTS)
+            day = int(named + digi.uniform(7, 800)) + digi.uniform(9 / 24, 15 / 24)
+            channel = (
+                "company_visit" if event_format == "digimentor_company_meeting" else "own_event"
+            )
+            plan.add(day, "touch", (ev.EventAttended, "joint", channel, {
+                "notes": None, "event_name": name, "organiser": "own",
+                "event_format": event_format}))  # fmt: skip
+        if digi.random() < 0.15:
+            plan.add(named + digi.uniform(180, 700), "end_digimentor", organisation_id)
 
     def webinar(self, plan: _Plan) -> None:
         rng = self.rng
@@ -1305,6 +1338,15 @@ class _Generator:
                 )
             elif action == "unaffiliate":
                 customer.end_affiliation(self.provenance(day, "joint", "other", by), payload)
+            elif action == "digimentor":
+                # Only while the person still acts for the organisation.
+                if str(payload) in customer.affiliations:
+                    customer.name_digimentor(self.provenance(day, "joint", "other", by), payload)
+            elif action == "end_digimentor":
+                if str(payload) in customer.digimentor_for:
+                    customer.end_digimentor_role(
+                        self.provenance(day, "joint", "other", by), payload
+                    )
             elif action == "assign":
                 account_manager = payload
                 customer.assign_account_manager(self.provenance(day, "joint", "other", by), payload)

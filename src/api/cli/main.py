@@ -280,6 +280,13 @@ def import_file(
     dry_run: Annotated[bool, typer.Option(help="Decide every row but store nothing.")] = False,
     recorded_by: Annotated[str, typer.Option(help="User name stored with each row.")] = "import",
     chunk_rows: Annotated[int, typer.Option(help="Rows per transaction.")] = 1000,
+    offering_code: Annotated[
+        str | None,
+        typer.Option(
+            help="The catalogue code of the course a Moodle export is of (default: from its"
+            " file name, completion-CODE.csv or CODE Grades.csv)."
+        ),
+    ] = None,
 ) -> None:
     """Import touchpoints from a file (re-running adds nothing; a crashed run resumes)."""
     from crm.application.imports import (
@@ -315,7 +322,7 @@ def import_file(
         recorded_by,
         mapping,
         file_format,
-        ReportOptions(zone, tuple(settings.staff_email_domains)),
+        ReportOptions(zone, tuple(settings.staff_email_domains), offering_code),
         dry_run,
     )
     try:

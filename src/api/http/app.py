@@ -18,6 +18,7 @@ from api.http.routes import (
     completions,
     consents,
     customers,
+    digimentors,
     duplicates,
     finance,
     health,
@@ -95,5 +96,6 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(completions.router)
     app.include_router(duplicates.router)
     app.include_router(partners.router)
+    app.include_router(digimentors.router)
     install_web(app)
     return app

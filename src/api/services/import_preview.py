@@ -14,6 +14,7 @@ from crm.application.imports import (
     ImportReport,
     ImportRequest,
     ImportRow,
+    catalogue_lookup,
     import_file,
     parse_row,
 )
@@ -64,14 +65,18 @@ def preview_import(
     """Recognise the file, read its first rows as the import would record them, and dry-run
     the whole of it. Raises the import's InvalidFieldError for an unrecognised file."""
     opened = open_import(
-        stream, mapping=request.mapping, file_format=request.file_format, options=request.options
+        stream,
+        mapping=request.mapping,
+        file_format=request.file_format,
+        options=request.report_options(),
     )
+    catalogue = catalogue_lookup(services.crm)
     preview = ImportPreview(opened.file_format, opened.encoding, opened.mapping)
     for line, raw in itertools.islice(opened.rows, rows):
         if isinstance(raw, dict) and not preview.columns:
             preview.columns = [(c, opened.mapping.field_for(c)) for c in raw if c]
         parsed = parse_row(
-            line, raw, opened.mapping, request.recorded_by, request.options.time_zone
+            line, raw, opened.mapping, request.recorded_by, request.options.time_zone, catalogue
         )
         if isinstance(parsed, RowError):
             preview.rows.append(PreviewRow(line, None, parsed))

@@ -86,6 +86,8 @@
       case "sector": return { value: "" };
       case "institution": return { value: first("institution") };
       case "lifecycle_stage": return { value: first("lifecycle_stage") };
+      // A condition without a value to pick: the person is a digimentor, or (with "not") isn't.
+      case "digimentor": return { value: true };
       case "organisation":
         return { group: group("all", [{ type: "cond", key: "field", not: false,
           field: "customer_type", op: "=", value: "public_organisation" }], true) };

@@ -22,6 +22,7 @@ from api.web import (
     completions,
     customer_edits,
     customers,
+    digimentors,
     duplicates,
     finance,
     imports,
@@ -132,6 +133,7 @@ def install_web(app: FastAPI) -> None:
     app.include_router(completions.router)
     app.include_router(duplicates.router)
     app.include_router(partners.router)
+    app.include_router(digimentors.router)
 
     @app.exception_handler(LoginRequiredError)
     def login_required(request: Request, error: LoginRequiredError) -> HTMLResponse:

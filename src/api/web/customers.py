@@ -67,6 +67,8 @@ MESSAGES = {
     "merge_undone": "merge.undone",
     "owner": "edit.owner_saved",
     "affiliated": "edit.affiliated",
+    "digimentor_named": "digimentor.named",
+    "digimentor_ended": "digimentor.ended",
     "affiliation_ended": "edit.affiliation_ended",
     "benefit_used": "partner.benefit_used",
     "programme_changed": "partner.programme_changed",
@@ -202,8 +204,8 @@ def account_managers(services: Services) -> list[str]:
     """Names of the account managers who may own customers (for the owner picker)."""
     return sorted(
         name
-        for name, role, active in services.users.list()
-        if active and role == Role.ACCOUNT_MANAGER.value
+        for name, role, revoked in services.users.list()
+        if not revoked and role == Role.ACCOUNT_MANAGER.value
     )
 
 

@@ -25,6 +25,31 @@ TEXTS: dict[str, tuple[str, str]] = {
     "nav.offerings": ("Tuotteet ja palvelut", "Offerings"),
     "nav.finance": ("Laskutus ja saatavat", "Invoicing and receivables"),
     "nav.completions": ("Suoritusrekisteri", "Completion registry"),
+    "nav.digimentors": ("Digimentorit", "Digimentors"),
+    # Digimentors
+    "digimentor.title": ("Digimentorit", "Digimentors"),
+    "digimentor.intro": (
+        "Asiakas- ja sidosryhmäyritysten nimetyt digimentorit, heidän organisaationsa ja"
+        " viimeisin yhteydenotto.",
+        "The named digimentors of customer and stakeholder companies, their organisations"
+        " and the last contact.",
+    ),
+    "digimentor.filter": ("Rajaa digimentoreita", "Filter digimentors"),
+    "digimentor.organisation": ("Organisaatio", "Organisation"),
+    "digimentor.any_organisation": ("Kaikki organisaatiot", "Any organisation"),
+    "digimentor.owner": ("Organisaation vastuuhenkilö", "Organisation's account manager"),
+    "digimentor.since": ("Nimetty", "Named"),
+    "digimentor.last_contact": ("Viimeisin yhteys", "Last contact"),
+    "digimentor.none": ("Ei digimentoreita tällä rajauksella.", "No digimentors match."),
+    "digimentor.role": ("Digimentori", "Digimentor"),
+    "digimentor.name": ("Nimeä digimentoriksi", "Name digimentor"),
+    "digimentor.end": ("Päätä digimentorin rooli", "End digimentor role"),
+    "digimentor.named": ("Nimetty digimentoriksi.", "Named digimentor."),
+    "digimentor.ended": ("Digimentorin rooli päätetty.", "Digimentor role ended."),
+    "digimentor.of_organisation": (
+        "Organisaation digimentorit listassa",
+        "The organisation's digimentors in the list",
+    ),
     "dashboard.receivables": (
         "Avoimet saatavat erääntymisen mukaan (€)",
         "Open receivables by days late (EUR)",
@@ -95,6 +120,15 @@ TEXTS: dict[str, tuple[str, str]] = {
     "offerings.reinstate": ("Palauta myyntiin", "Reinstate"),
     "offerings.retired": ("Tuote poistettu myynnistä.", "Offering retired."),
     "offerings.reinstated": ("Tuote palautettu myyntiin.", "Offering reinstated."),
+    "offerings.revise": ("Muokkaa", "Revise"),
+    "offerings.revise_title": ("Muokkaa tuotetta", "Revise an offering"),
+    "offerings.revise_save": ("Tallenna muutokset", "Save the changes"),
+    "offerings.revised": ("Tuotteen tiedot päivitetty.", "Offering revised."),
+    "offerings.code_stays": (
+        "Koodi pysyy samana: kirjaukset viittaavat siihen.",
+        "The code stays: entries refer to it.",
+    ),
+    "offerings.back": ("Takaisin luetteloon", "Back to the catalogue"),
     "offerings.mapping": (
         "Vapaatekstinimien vastaavuus luetteloon",
         "Free-text names against the catalogue",
@@ -786,6 +820,22 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Henkilö on jo liitetty tähän organisaatioon.",
         "The person is already affiliated with this organisation.",
     ),
+    "refusal.digimentor_not_person": (
+        "Vain henkilön voi nimetä digimentoriksi.",
+        "Only a person can be named digimentor.",
+    ),
+    "refusal.digimentor_not_affiliated": (
+        "Henkilö ei toimi tässä organisaatiossa: lisää ensin hänen roolinsa organisaatiossa.",
+        "The person does not act for this organisation: add the role in the organisation first.",
+    ),
+    "refusal.digimentor_exists": (
+        "Henkilö on jo tämän organisaation digimentori.",
+        "The person is already digimentor for this organisation.",
+    ),
+    "refusal.digimentor_missing": (
+        "Henkilö ei ole tämän organisaation digimentori.",
+        "The person is not digimentor for this organisation.",
+    ),
     "refusal.affiliation_missing": (
         "Henkilöä ei ole liitetty tähän organisaatioon.",
         "The person is not affiliated with this organisation.",
@@ -1106,6 +1156,12 @@ TEXTS: dict[str, tuple[str, str]] = {
     "value.third_party": ("muu järjestäjä", "third party"),
     "value.event": ("tapahtuma", "event"),
     "value.seminar": ("seminaari", "seminar"),
+    "value.digimentor_workshop": ("digimentorien työpaja", "digimentor workshop"),
+    "value.digimentor_seminar": ("digimentorien seminaari", "digimentor seminar"),
+    "value.digimentor_company_meeting": (
+        "digimentorin yritystapaaminen",
+        "digimentor company meeting",
+    ),
     "value.inbound": ("saapuva", "inbound"),
     "value.outbound": ("lähtevä", "outbound"),
     "value.captured": ("löydetty", "captured"),
@@ -1118,6 +1174,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "kind.account_manager_assigned": ("Asiakkuusvastaava nimetty", "Account manager assigned"),
     "kind.affiliation_started": ("Liittyi organisaatioon", "Affiliation started"),
     "kind.affiliation_ended": ("Organisaatiosuhde päättyi", "Affiliation ended"),
+    "kind.digimentor_named": ("Nimettiin digimentoriksi", "Named digimentor"),
+    "kind.digimentor_role_ended": ("Digimentorin rooli päättyi", "Digimentor role ended"),
     "kind.consent_expired": ("Suostumus vanheni", "Consent expired"),
     "kind.erased": ("Henkilötiedot poistettu", "Erased"),
     "kind.processing_restricted": ("Käsittelyä rajoitettu", "Processing restricted"),
@@ -1182,6 +1240,14 @@ TEXTS: dict[str, tuple[str, str]] = {
     "imports.detect": ("Tunnista sisällöstä", "Recognise from the content"),
     "imports.timezone": ("Raportin aikavyöhyke", "The report's time zone"),
     "imports.source": ("Lähde (esim. tapahtuman nimi)", "Source (e.g. the event's name)"),
+    "imports.offering_code": ("Kurssin koodi luettelossa", "The course's catalogue code"),
+    "imports.offering_code_help": (
+        "Moodlen suoritus- ja arvosanaraporteille: kurssi luetaan tiedoston nimestä"
+        " (completion-KOODI.csv, KOODI Grades.csv); kirjoita koodi, jos tiedosto on nimetty"
+        " uudelleen.",
+        "For Moodle's completion and grades reports: the course is read from the file's name"
+        " (completion-CODE.csv, CODE Grades.csv); type the code if the file was renamed.",
+    ),
     "imports.preview": ("Esikatsele", "Preview"),
     "imports.preview_again": ("Esikatsele uudelleen", "Preview again"),
     "imports.run": ("Tuo", "Import"),
@@ -1260,6 +1326,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "rulecond.sector": ("Toimiala", "Sector"),
     "rulecond.institution": ("Korkeakoulu", "Institution"),
     "rulecond.lifecycle_stage": ("Elinkaaren vaihe", "Lifecycle stage"),
+    "rulecond.digimentor": ("On digimentori", "Is a digimentor"),
     "rulecond.organisation": ("Työpaikka (organisaatio)", "Works for an organisation"),
     "rulefield.revenue": ("Myynti (€)", "Revenue (EUR)"),
     "rulefield.purchase_count": ("Ostojen määrä", "Purchases"),

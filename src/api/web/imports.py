@@ -56,6 +56,9 @@ def _form_values(form: Any) -> dict[str, str]:
         "mapping": str(form.get("mapping") or ""),
         "timezone": str(form.get("timezone") or TIME_ZONE_NAME).strip()[:64],
         "source": str(form.get("source") or "").strip()[:MAX_SOURCE],
+        # The course a Moodle export is of, when its file name no longer says (catalogue
+        # codes are at most 40 characters; each row is checked against the catalogue).
+        "offering_code": str(form.get("offering_code") or "").strip()[:40],
     }
 
 
@@ -92,9 +95,8 @@ def _request(
     if problems or zone is None:
         return None, problems
     staff = tuple(services.settings.staff_email_domains)
-    request = ImportRequest(
-        values["source"] or "web upload", user.name, mapping, None, ReportOptions(zone, staff)
-    )
+    options = ReportOptions(zone, staff, values["offering_code"] or None)
+    request = ImportRequest(values["source"] or "web upload", user.name, mapping, None, options)
     return request, []
 
 

@@ -1,5 +1,6 @@
-"""The offering catalogue page: everyone reads it; admins and marketing add offerings and
-retire or reinstate them. Every write is a catalogue command, as through the API."""
+"""The offering catalogue page: everyone reads it; admins and marketing add offerings, revise
+an entry on its own page, and retire or reinstate them. Every write is a catalogue command,
+as through the API."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pydantic import ValidationError
 
 from api.bootstrap.wiring import Services
 from api.http.access_log import AccessLogged
-from api.http.routes.offerings import OfferingIn
+from api.http.routes.offerings import OfferingIn, OfferingTermsIn
 from api.permissions import Permission, can
 from api.services.offering_mapping import mapping_report
 from api.web.forms import domain_field_error, field_problems, link_position, refusal_text
@@ -70,12 +71,7 @@ async def add_offering(request: Request, user: SignedIn) -> Response:
     """Add an offering from the page's form."""
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     language = language_of(request)
-    data = {name: form.get(name, "").strip() for name in TERMS}
-    if not data["credits"]:
-        data.pop("credits")
-    for name in ("list_price", "credits"):
-        if name in data:
-            data[name] = data[name].replace(",", ".").replace(" ", "")
+    data = _form_terms(form, TERMS)
     problems: dict[str, str] = {}
     status = 422
     services = _services(request)
@@ -94,6 +90,73 @@ async def add_offering(request: Request, user: SignedIn) -> Response:
     services.views.get(Offerings).wait_for(recorded.position, services.settings.read_wait_timeout)
     shown = {"text": recorded.code, "done": "offerings.added"}
     return redirect(request, f"/ui/offerings?{urlencode(shown)}")
+
+
+def _form_terms(form: dict[str, str], names: tuple[str, ...]) -> dict[str, str]:
+    """The form's catalogue terms, trimmed, decimals with a comma or spaces read as numbers,
+    and no credits when left empty."""
+    data = {name: form.get(name, "").strip() for name in names}
+    if not data["credits"]:
+        data.pop("credits")
+    for name in ("list_price", "credits"):
+        if name in data:
+            data[name] = data[name].replace(",", ".").replace(" ", "")
+    return data
+
+
+@router.get("/offerings/{code}/edit")
+def edit_page(request: Request, user: SignedIn, code: str) -> Response:
+    """An entry's revise form, filled with its terms, with its retire or reinstate button."""
+    try:
+        offering = _services(request).catalogue.get_offering(code)
+    except (InvalidFieldError, NotFoundError):
+        return render(request, "error.html", {"message": "error.not_found"}, status=404)
+    assert offering.terms is not None
+    form = {k: "" if v is None else str(v) for k, v in offering.terms.as_fields().items()}
+    return _edit(request, offering.code, offering.active, form, {})
+
+
+@router.post("/offerings/{code}")
+async def revise_offering(request: Request, user: SignedIn, code: str) -> Response:
+    """Revise an entry's names, type, institution, price or credits from its page."""
+    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    services = _services(request)
+    try:
+        offering = services.catalogue.get_offering(code)
+    except (InvalidFieldError, NotFoundError):
+        return render(request, "error.html", {"message": "error.not_found"}, status=404)
+    data = _form_terms(form, TERMS[1:])
+    try:
+        terms = OfferingTermsIn.model_validate(data)
+        recorded = services.catalogue.revise_offering(offering.code, terms.terms(), user.name)
+    except ValidationError as error:
+        problems = field_problems(language_of(request), error.errors())
+        return _edit(request, offering.code, offering.active, data, problems, status=422)
+    except InvalidFieldError as error:
+        problems = field_problems(language_of(request), [domain_field_error(error)])
+        return _edit(request, offering.code, offering.active, data, problems, status=422)
+    services.views.get(Offerings).wait_for(recorded.position, services.settings.read_wait_timeout)
+    shown = {"text": recorded.code, "state": "all", "done": "offerings.revised"}
+    return redirect(request, f"/ui/offerings?{urlencode(shown)}")
+
+
+def _edit(
+    request: Request,
+    code: str,
+    active: bool,
+    form: dict[str, str],
+    problems: dict[str, str],
+    status: int = 200,
+) -> Response:
+    context = {
+        "code": code,
+        "active": active,
+        "form": form,
+        "problems": problems,
+        "offering_types": OFFERING_TYPES,
+        "institutions": INSTITUTIONS,
+    }
+    return render(request, "offering_edit.html", context, status=status)
 
 
 @router.post("/offerings/{code}/state")

@@ -15,6 +15,7 @@ from api.http.routes.organisations import FiguresOut, combine
 from api.web.forms import link_position
 from crm.domain.customer import Customer
 from crm.domain.vocabulary import PARTNER_BENEFITS, PROGRAMMES
+from projections.views.digimentors import Digimentors
 from projections.views.directory import CustomerDirectory
 from projections.views.indicators import CustomerIndicators
 from projections.views.organisations import Organisations
@@ -73,6 +74,7 @@ def organisation_context(
             "more_completions": len(completions) > COMPLETIONS_SHOWN,
             "completion_names": completion_names,
             "reviews": reviews,
+            "digimentors": services.views.get(Digimentors).of_organisation(organisation.id),
             "last_review": rollup["own"].get("last_annual_review"),
             "open_leads": {
                 lead: stage

@@ -23,6 +23,7 @@ TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parents[1] / "tem
 NAVIGATION: tuple[tuple[str, str, Permission | None], ...] = (
     ("nav.search", "/ui/customers", Permission.READ_CUSTOMERS),
     ("nav.my_customers", "/ui/my-customers", Permission.RECORD_TOUCHPOINTS),
+    ("nav.digimentors", "/ui/digimentors", Permission.READ_CUSTOMERS),
     ("nav.my_tasks", "/ui/tasks", Permission.RECORD_TOUCHPOINTS),
     ("nav.pipeline", "/ui/pipeline", Permission.RECORD_TOUCHPOINTS),
     ("nav.dashboard", "/ui/dashboard", Permission.READ_CUSTOMERS),

@@ -266,6 +266,26 @@ class CRM(Application[UUID]):
             lambda person: person.end_affiliation(provenance, organisation_id),
         )
 
+    def name_digimentor(
+        self, person_id: UUID, provenance: Provenance, organisation_id: UUID
+    ) -> Recorded:
+        """Name a person digimentor for an organisation they act for."""
+        return self._command(
+            person_id,
+            provenance,
+            lambda person: person.name_digimentor(provenance, organisation_id),
+        )
+
+    def end_digimentor_role(
+        self, person_id: UUID, provenance: Provenance, organisation_id: UUID
+    ) -> Recorded:
+        """End a person's role as digimentor for an organisation."""
+        return self._command(
+            person_id,
+            provenance,
+            lambda person: person.end_digimentor_role(provenance, organisation_id),
+        )
+
     def record_touchpoint(
         self, customer_id: UUID, provenance: Provenance, kind: str, fields: dict[str, Any]
     ) -> Recorded:

@@ -27,6 +27,7 @@ from decimal import Decimal, InvalidOperation
 from typing import IO, Any, NamedTuple
 from uuid import UUID, uuid4
 
+from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError, StoredEvent
 
 from crm.adapters.postgres.event_store import EventRecorder
@@ -37,6 +38,7 @@ from crm.application.import_formats import (
     ReportOptions,
     Row,
     RowError,
+    course_code_in,
     field_for,
     open_import,
 )
@@ -45,11 +47,14 @@ from crm.domain.calendar import HELSINKI
 from crm.domain.customer import Customer, Provenance, check_fields
 from crm.domain.errors import CRMError, InvalidFieldError
 from crm.domain.identity import normalise_email
+from crm.domain.offering import Offering, OfferingTerms, normal_code, offering_id
 from crm.speedups.gc_policy import spaced_collections
 
 __all__ = ["MAPPINGS", "ColumnMapping", "ReportOptions", "Row", "RowError"]
 
 CHUNK_ROWS = 1000
+COURSE_NAMED_MAPPINGS = frozenset({"moodle_course_completion", "moodle_grades"})
+"""Mappings whose course comes from outside the file (`ReportOptions.course_code`)."""
 MAX_REPORTED_ERRORS = 1000
 
 
@@ -149,14 +154,47 @@ def read_rows(stream: IO[bytes], file_format: str) -> Iterator[Row]:
 # Validating -----------------------------------------------------------------------------
 
 
+CatalogueLookup = Callable[[str], tuple[str, OfferingTerms]]
+"""A catalogue code -> (the code as the catalogue stores it, the offering's terms); an
+`InvalidFieldError` on `offering_code` for a code the catalogue lacks."""
+
+
+def catalogue_lookup(crm: CRM) -> CatalogueLookup:
+    """Looks codes up in the offering catalogue, each code once per lookup."""
+    known: dict[str, OfferingTerms | None] = {}
+
+    def look_up(code: str) -> tuple[str, OfferingTerms]:
+        try:
+            normal = normal_code(code)
+        except InvalidFieldError as error:
+            raise InvalidFieldError("offering_code", error.problem) from None
+        if normal not in known:
+            try:
+                offering: object = crm.repository.get(offering_id(normal))
+            except AggregateNotFoundError:
+                offering = None
+            known[normal] = offering.terms if isinstance(offering, Offering) else None
+        terms = known[normal]
+        if terms is None:
+            raise InvalidFieldError(
+                "offering_code", "is not in the offering catalogue", code="not_in_catalogue"
+            )
+        return normal, terms
+
+    return look_up
+
+
 def parse_row(
     line: int,
     raw: dict[str, str] | RowError,
     mapping: ColumnMapping,
     recorded_by: str,
     time_zone: tzinfo = HELSINKI,
+    catalogue: CatalogueLookup | None = None,
 ) -> ImportRow | RowError:
-    """Map and validate one row; the first problem found is reported."""
+    """Map and validate one row; the first problem found is reported. With a `catalogue`,
+    an offering code must be in it, and a completion without a course name or credits takes
+    the catalogue's."""
     if isinstance(raw, RowError):
         return raw
     values: dict[str, str] = dict(mapping.defaults)
@@ -175,13 +213,38 @@ def parse_row(
                 return RowError(line, name, "contains a NUL character")
             values[name] = cleaned
     try:
-        return _validated(line, values, mapping, recorded_by, time_zone)
+        derived: frozenset[str] = frozenset()
+        if catalogue is not None and "offering_code" in values:
+            derived = _catalogued(values, mapping.kind or values.get("kind", ""), catalogue)
+        return _validated(line, values, mapping, recorded_by, time_zone, derived)
     except InvalidFieldError as error:
         return RowError(line, error.field, error.problem)
 
 
+def _catalogued(values: dict[str, str], kind: str, catalogue: CatalogueLookup) -> frozenset[str]:
+    """The row's offering code as the catalogue has it; a completion's course name (Finnish)
+    and credits from the catalogue where the row leaves them out. Returns the fields taken
+    from the catalogue."""
+    code, terms = catalogue(values["offering_code"])
+    values["offering_code"] = code
+    taken: dict[str, str] = {}
+    if kind == "course_completed":
+        taken["course"] = terms.name_fi
+        if terms.credits is not None:
+            taken["credits"] = str(terms.credits)
+    derived = frozenset(name for name in taken if name not in values)
+    for name in derived:
+        values[name] = taken[name]
+    return derived
+
+
 def _validated(
-    line: int, values: dict[str, str], mapping: ColumnMapping, recorded_by: str, zone: tzinfo
+    line: int,
+    values: dict[str, str],
+    mapping: ColumnMapping,
+    recorded_by: str,
+    zone: tzinfo,
+    derived: frozenset[str] = frozenset(),
 ) -> ImportRow:
     kind_name = mapping.kind or values.get("kind", "")
     kind = ev.TOUCHPOINT_KINDS.get(kind_name)
@@ -202,7 +265,13 @@ def _validated(
     # A field added to a kind later (with a default) counts only when the row fills it, so
     # rows stored before it existed keep their keys.
     added_later = later_fields(kind)
-    keyed = sorted((n, v) for n, v in fields.items() if v is not None or n not in added_later)
+    # Values the catalogue supplied are left out: a revised entry must not make the same row
+    # another completion.
+    keyed = sorted(
+        (n, v)
+        for n, v in fields.items()
+        if n not in derived and (v is not None or n not in added_later)
+    )
     content = key_content([mapping.name, kind_name, email, values["occurred_at"], keyed])
     common: dict[str, Any] = {
         "occurred_at": occurred_at,
@@ -468,6 +537,7 @@ class Importer:
         time_zone: tzinfo,
     ) -> Iterator[Chunk]:
         """The rows after `resume_after`, parsed, a chunk at a time."""
+        catalogue = catalogue_lookup(self.crm)
         chunk: list[ImportRow] = []
         errors: list[RowError] = []
         last_line = resume_after
@@ -475,7 +545,7 @@ class Importer:
             if line <= resume_after:
                 continue
             last_line = line
-            parsed = parse_row(line, raw, mapping, recorded_by, time_zone)
+            parsed = parse_row(line, raw, mapping, recorded_by, time_zone, catalogue)
             if isinstance(parsed, RowError):
                 errors.append(parsed)
             else:
@@ -678,14 +748,30 @@ class ImportRequest:
     options: ReportOptions = field(default_factory=lambda: ReportOptions(HELSINKI))
     dry_run: bool = False
 
+    def report_options(self) -> ReportOptions:
+        """The options, with the course a learning platform's export is of taken from the
+        file's name (`source`) when the caller named none."""
+        if self.options.course_code:
+            return self.options
+        return dataclasses.replace(self.options, course_code=course_code_in(self.source))
+
 
 def planned_import(stream: IO[bytes], request: ImportRequest) -> tuple[str, ColumnMapping, str]:
     """What importing a seekable file would be: its import id (from the mapping and the
     bytes), its mapping and its file format. Raises `UnrecognisedFormatError`."""
     detected = open_import(
-        stream, mapping=request.mapping, file_format=request.file_format, options=request.options
+        stream,
+        mapping=request.mapping,
+        file_format=request.file_format,
+        options=request.report_options(),
     )
-    fingerprint = ImportFingerprint(detected.mapping.name)
+    options = request.report_options()
+    # A course named outside the file (its name, or the request) makes another import of the
+    # same bytes; other mappings never read it, so their ids stay as they were.
+    course = options.course_code if detected.mapping.name in COURSE_NAMED_MAPPINGS else None
+    fingerprint = ImportFingerprint(
+        detected.mapping.name if course is None else f"{detected.mapping.name}:{course.upper()}"
+    )
     stream.seek(0)
     while block := stream.read(1 << 20):
         fingerprint.update(block)
@@ -710,7 +796,7 @@ def import_file(
         stream,
         mapping=mapping if mapping.saved else mapping.name,
         file_format=file_format,
-        options=request.options,
+        options=request.report_options(),
     )
     report = importer.run(
         opened.rows,

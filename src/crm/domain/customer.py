@@ -22,6 +22,7 @@ from crm.domain.errors import (
     ConsentRequiredError,
     CustomerErasedError,
     CustomerMergedError,
+    DigimentorError,
     InvalidFieldError,
     InvoiceError,
     LeadTransitionError,
@@ -194,6 +195,7 @@ class Customer(CopiesMutableStateOnly, Aggregate):
     copied_state: ClassVar[Mapping[str, Callable[[Any], Any]]] = {
         "_pending_events": list,
         "affiliations": dict,
+        "digimentor_for": dict,
         "consent_changes": _copy_consent_changes,
         "lead_stages": dict,
         "purchases": dict,
@@ -252,6 +254,8 @@ class Customer(CopiesMutableStateOnly, Aggregate):
         self.account_manager: str | None = None
         self.first_seen: datetime | None = None
         self.affiliations: dict[str, datetime] = {}
+        # Organisation id -> when the person was named its digimentor, while they are one.
+        self.digimentor_for: dict[str, datetime] = {}
         # Per purpose, consent changes in the order of `crm.domain.in_force`.
         self.consent_changes: dict[str, list[Change]] = {}
         self.lead_stages: dict[str, str] = {}
@@ -376,7 +380,40 @@ class Customer(CopiesMutableStateOnly, Aggregate):
             raise AffiliationError(
                 "The person is not affiliated with this organisation.", code="affiliation_missing"
             )
+        if str(organisation_id) in self.digimentor_for:
+            # One who no longer acts for the organisation is not its digimentor either: the
+            # role ends with the affiliation, under a key derived from the command's.
+            key = f"{provenance.idempotency_key}:digimentor"
+            ending = Provenance(**{**provenance.as_fields(), "idempotency_key": key})
+            self.end_digimentor_role(ending, organisation_id)
         self._record(ev.AffiliationEnded, provenance, organisation_id=organisation_id)
+
+    def name_digimentor(self, provenance: Provenance, organisation_id: UUID) -> None:
+        """Name this person digimentor for an organisation they currently act for."""
+        if self.kind != "person":
+            raise DigimentorError(
+                "Only a person can be named digimentor.", code="digimentor_not_person"
+            )
+        if str(organisation_id) not in self.affiliations:
+            raise DigimentorError(
+                "The person does not act for this organisation: add the role in the"
+                " organisation first.",
+                code="digimentor_not_affiliated",
+            )
+        if str(organisation_id) in self.digimentor_for:
+            raise DigimentorError(
+                "The person is already digimentor for this organisation.",
+                code="digimentor_exists",
+            )
+        self._record(ev.DigimentorNamed, provenance, organisation_id=organisation_id)
+
+    def end_digimentor_role(self, provenance: Provenance, organisation_id: UUID) -> None:
+        """End this person's role as digimentor for an organisation."""
+        if str(organisation_id) not in self.digimentor_for:
+            raise DigimentorError(
+                "The person is not digimentor for this organisation.", code="digimentor_missing"
+            )
+        self._record(ev.DigimentorRoleEnded, provenance, organisation_id=organisation_id)
 
     def record_touchpoint(
         self,
@@ -991,6 +1028,14 @@ class Customer(CopiesMutableStateOnly, Aggregate):
     @when.register
     def _(self, event: ev.AffiliationEnded) -> None:
         self.affiliations.pop(str(event.organisation_id), None)
+
+    @when.register
+    def _(self, event: ev.DigimentorNamed) -> None:
+        self.digimentor_for[str(event.organisation_id)] = event.occurred_at
+
+    @when.register
+    def _(self, event: ev.DigimentorRoleEnded) -> None:
+        self.digimentor_for.pop(str(event.organisation_id), None)
 
     @when.register
     def _(self, event: ev.ConsentGiven) -> None:

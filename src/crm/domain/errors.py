@@ -87,6 +87,11 @@ class AffiliationError(RuleViolationError):
     """An affiliation links customers that cannot be linked that way."""
 
 
+class DigimentorError(RuleViolationError):
+    """A digimentor role that cannot be given or ended (not a current affiliation, already
+    named, never named)."""
+
+
 class CustomerErasedError(RuleViolationError):
     """The customer was erased and accepts no new events."""
 

@@ -195,6 +195,27 @@ class AffiliationEnded(CustomerEvent):
     clear_fields = clear(organisation_id="system")
 
 
+class DigimentorNamed(CustomerEvent):
+    """A person was named digimentor for an organisation they act for: the named contact
+    who wakes colleagues up to digital business opportunities. Who named them and when are
+    the event's `recorded_by` and `occurred_at`."""
+
+    organisation_id: UUID
+
+    clear_fields = clear(organisation_id="system")
+
+
+class DigimentorRoleEnded(CustomerEvent):
+    """A person stopped being digimentor for an organisation."""
+
+    organisation_id: UUID
+
+    clear_fields = clear(organisation_id="system")
+
+
+DIGIMENTOR_CLASSES: tuple[type[CustomerEvent], ...] = (DigimentorNamed, DigimentorRoleEnded)
+
+
 class ConsentExpired(CustomerEvent):
     """A consent lapsed because it was older than the retention period allows."""
 
@@ -800,6 +821,7 @@ CUSTOMER_EVENT_CLASSES: tuple[type[CustomerEvent], ...] = (
     AccountManagerAssigned,
     AffiliationStarted,
     AffiliationEnded,
+    *DIGIMENTOR_CLASSES,
     ConsentExpired,
     Erased,
     ProcessingRestricted,

@@ -37,7 +37,17 @@ OfferingType = Literal[
 ]
 MembershipTier = Literal["free", "paid"]
 EventOrganiser = Literal["own", "third_party"]
-EventFormat = Literal["event", "seminar", "training", "taster_session"]
+EventFormat = Literal[
+    "event",
+    "seminar",
+    "training",
+    "taster_session",
+    # Held for digimentors through the year (an `event_attended` of one of these formats is
+    # a digimentor's attendance).
+    "digimentor_workshop",
+    "digimentor_seminar",
+    "digimentor_company_meeting",
+]
 CallDirection = Literal["inbound", "outbound"]
 TaskKind = Literal["call", "visit", "meeting", "review"]
 PartnerBenefit = Literal["programme_discount", "targeted_training", "visibility", "partner_search"]
@@ -58,6 +68,9 @@ OFFERING_TYPES: tuple[str, ...] = get_args(OfferingType)
 MEMBERSHIP_TIERS: tuple[str, ...] = get_args(MembershipTier)
 EVENT_ORGANISERS: tuple[str, ...] = get_args(EventOrganiser)
 EVENT_FORMATS: tuple[str, ...] = get_args(EventFormat)
+DIGIMENTOR_EVENT_FORMATS: tuple[str, ...] = tuple(
+    name for name in EVENT_FORMATS if name.startswith("digimentor_")
+)
 CALL_DIRECTIONS: tuple[str, ...] = get_args(CallDirection)
 TASK_KINDS: tuple[str, ...] = get_args(TaskKind)
 PARTNER_BENEFITS: tuple[str, ...] = get_args(PartnerBenefit)

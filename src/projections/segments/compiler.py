@@ -31,6 +31,7 @@ from projections.segments.rules import (
     Compare,
     Consent,
     InstitutionIs,
+    IsDigimentor,
     LifecycleStage,
     Node,
     Not,
@@ -42,6 +43,7 @@ from projections.segments.rules import (
     nodes,
 )
 from projections.views.consent_ledger import ConsentLedger, consented_at
+from projections.views.digimentors import Digimentors
 from projections.views.directory import CustomerDirectory
 from projections.views.indicators import (
     DEFAULT_WEIGHTS,
@@ -107,6 +109,7 @@ class Tables:
     consents: ConsentLedger
     directory: CustomerDirectory
     organisations: Organisations
+    digimentors: Digimentors
 
     @classmethod
     def of(cls, views: LiveViews) -> Tables:
@@ -118,6 +121,7 @@ class Tables:
             views.get(ConsentLedger),
             views.get(CustomerDirectory),
             views.get(Organisations),
+            views.get(Digimentors),
         )
 
     def run(self, sql: str, params: dict[str, Any]) -> list[DictRow]:
@@ -137,6 +141,7 @@ class Tables:
             self.touchpoints,
             self.consents,
             self.organisations,
+            self.digimentors,
         )
         return min(view.position() for view in views)
 
@@ -226,6 +231,10 @@ class Compiler:
             return f"c.institution = {self.bind(rule.institution)}"
         if isinstance(rule, LifecycleStage):
             return f"({FIELD_SQL['lifecycle_stage']}) = {self.bind(rule.lifecycle_stage)}"
+        if isinstance(rule, IsDigimentor):
+            return (
+                f"c.customer_id IN (SELECT person_id FROM {p.digimentors.prefix}roles WHERE active)"
+            )
         if isinstance(rule, WorksFor):
             return self.works_for(rule)
         raise TypeError(f"not a condition: {rule!r}")

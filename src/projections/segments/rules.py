@@ -9,6 +9,7 @@ A rule is one node. Each node is a JSON object whose single key says what it is:
 - `{"touchpoints": {"kind": K, "at_least": N, "days": D}}`: the same for any touchpoint kind
 - `{"purchased_within_days": D}`: a purchase in the last D days
 - `{"sector": S}` (case-insensitive), `{"institution": I}`, `{"lifecycle_stage": L}`
+- `{"digimentor": true}`: the person is currently digimentor for an organisation
 - `{"organisation": node}`: the person works for an organisation (a current affiliation)
   for which the node holds, e.g. `{"organisation": {"field": "customer_type", "op": "=",
   "value": "public_organisation"}}`
@@ -232,6 +233,12 @@ class LifecycleStage(Node):
     lifecycle_stage: Stage
 
 
+class IsDigimentor(Node):
+    """The person is currently named digimentor for an organisation (any one)."""
+
+    digimentor: Literal[True]
+
+
 class WorksFor(Node):
     """The person has a current affiliation with an organisation for which the condition
     holds (evaluated on the organisation's own indicators, consents and history)."""
@@ -251,6 +258,7 @@ NODE_KEYS: dict[str, type[Node]] = {
     "sector": Sector,
     "institution": InstitutionIs,
     "lifecycle_stage": LifecycleStage,
+    "digimentor": IsDigimentor,
     "organisation": WorksFor,
 }
 
@@ -276,6 +284,7 @@ Rule = Annotated[
     | Annotated[Sector, Tag("sector")]
     | Annotated[InstitutionIs, Tag("institution")]
     | Annotated[LifecycleStage, Tag("lifecycle_stage")]
+    | Annotated[IsDigimentor, Tag("digimentor")]
     | Annotated[WorksFor, Tag("organisation")],
     Discriminator(
         node_tag,

@@ -9,14 +9,16 @@ import io
 import re
 import time
 import uuid
+from decimal import Decimal
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api.bootstrap.wiring import Services
 from crm.application.users import Role
+from crm.domain.offering import OfferingTerms
 from tests.api.web_client import new_user, page_csrf, sign_in
-from tests.import_files import zoom_attendee_report
+from tests.import_files import moodle_completion_report, zoom_attendee_report
 
 
 def finished(client: TestClient, report_url: str) -> str:
@@ -162,4 +164,40 @@ def test_an_unknown_file_is_mapped_by_hand_saved_under_a_name_and_imported(
     assert services.crm.find_by_email(email) is not None
     # The next such file finds the mapping in the list.
     assert f'value="saved:Messut {tag}"' in manager.get("/ui/imports").text
+    manager.close()
+
+
+def test_a_moodle_report_is_imported_for_the_course_its_file_or_the_form_names(
+    app: FastAPI, services: Services
+) -> None:
+    code = f"MOO-{uuid.uuid4().hex[:6].upper()}"
+    terms = OfferingTerms(
+        "Datatalous", "Data economy", "open_training", "TTY", Decimal(1), Decimal(2)
+    )
+    services.catalogue.add_offering(code, terms, "test")
+    manager = sign_in(app, new_user(services, Role.ACCOUNT_MANAGER))
+    for file_name, typed in ((f"completion-{code.lower()}.csv", ""), ("raportti.csv", code)):
+        learner = f"moodle-{uuid.uuid4().hex[:8]}@example.fi"
+        body = moodle_completion_report([learner], f"kesken-{uuid.uuid4().hex[:8]}@example.fi")
+        page = manager.post(
+            "/ui/imports",
+            data={"csrf_token": page_csrf(manager), "mapping": "", "offering_code": typed},
+            files={"file": (file_name, body, "text/csv")},
+        )
+        assert page.status_code == 200, page.text
+        assert "moodle_course_completion" in page.text
+        assert 'name="offering_code" value="' + typed + '"' in page.text
+        token = re.search(r'name="token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+        ran = manager.post(
+            "/ui/imports/run",
+            data={"csrf_token": page_csrf(manager), "token": token, "mapping": "",
+                  "timezone": "Europe/Helsinki", "source": file_name, "offering_code": typed,
+                  "action": "import"},
+        )  # fmt: skip
+        assert ran.status_code == 303, ran.text
+        shown = finished(manager, ran.headers["location"])
+        customer = services.crm.find_by_email(learner)
+        assert customer is not None, shown
+        kinds = [type(e).__name__ for e in services.crm.get_journey(customer)]
+        assert kinds == ["Registered", "CourseCompleted"]
     manager.close()

@@ -72,3 +72,39 @@ def test_the_record_form_offers_the_catalogue_codes(app: FastAPI, services: Serv
         assert page.status_code == 200
         assert 'list="tp-offering_code-codes"' in page.text
         assert f'<option value="{code}">Uravalmennus</option>' in page.text
+
+
+def test_marketing_revises_an_offering_on_its_page_and_bad_input_names_the_field(
+    app: FastAPI, services: Services
+) -> None:
+    code = f"REV-{uuid.uuid4().hex[:8].upper()}"
+    terms = OfferingTerms("Johtaminen", "Leadership", "open_training", "TAMK", Decimal(300), None)
+    services.catalogue.add_offering(code, terms, "test")
+    with sign_in(app, new_user(services, Role.MARKETING)) as marketing:
+        listed = marketing.get("/ui/offerings", params={"text": code})
+        assert f'href="/ui/offerings/{code}/edit"' in listed.text
+        page = marketing.get(f"/ui/offerings/{code.lower()}/edit")
+        assert page.status_code == 200
+        assert 'value="Johtaminen"' in page.text and 'value="300.00"' in page.text
+        form = {"csrf_token": page_csrf(marketing), "name_fi": "Johtaminen 2.0",
+                "name_en": "Leadership 2.0", "offering_type": "company_training",
+                "institution": "TaY", "list_price": "450,5", "credits": "3"}  # fmt: skip
+        bad = marketing.post(f"/ui/offerings/{code}", data={**form, "list_price": "paljon"})
+        assert bad.status_code == 422
+        assert 'id="oe-list_price-error"' in bad.text and 'value="paljon"' in bad.text
+        revised = marketing.post(f"/ui/offerings/{code}", data=form)
+        assert revised.status_code == 303, revised.text
+        shown = marketing.get(revised.headers["location"])
+        assert "Tuotteen tiedot päivitetty" in shown.text and "Johtaminen 2.0" in shown.text
+        assert marketing.post("/ui/offerings/NOPE-404", data=form).status_code == 404
+        assert marketing.get("/ui/offerings/NOPE-404/edit").status_code == 404
+    offering = services.catalogue.get_offering(code)
+    assert offering.terms is not None
+    assert (offering.terms.name_en, offering.terms.list_price, offering.terms.credits) == (
+        "Leadership 2.0",
+        Decimal("450.50"),
+        Decimal(3),
+    )
+    with sign_in(app, new_user(services, Role.ACCOUNT_MANAGER)) as am:
+        assert am.get(f"/ui/offerings/{code}/edit").status_code == 403
+        assert f'href="/ui/offerings/{code}/edit"' not in am.get("/ui/offerings").text

@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from uuid import UUID
 
 import pytest
@@ -18,6 +19,7 @@ from api.bootstrap.wiring import Services
 from api.web.i18n import LANGUAGES, TEXTS, field_problem, translate
 from crm.application.users import Role
 from crm.domain.calendar import HELSINKI
+from crm.domain.offering import OfferingTerms
 from projections.views.timeline import Timeline
 from tests.api.web_client import csrf_of, new_user, page_csrf, sign_in
 from tests.factories import register, unique
@@ -146,6 +148,20 @@ BAD_INPUT: dict[str, BadInput] = {
     "/ui/offerings/{code}/state": BadInput(
         Role.ADMIN, lambda: {"action": "explode"}, label("field.action")
     ),
+    "/ui/offerings/{code}": BadInput(
+        Role.MARKETING,
+        lambda: {
+            "name_fi": "Laatu",
+            "name_en": "Quality",
+            "offering_type": "open_training",
+            "institution": "TAMK",
+            "list_price": "paljon",
+        },
+        problem("list_price", "decimal_parsing"),
+    ),
+    "/ui/customers/{customer_id}/digimentor-roles": BadInput(
+        Role.ACCOUNT_MANAGER, lambda: {"other_id": "ei-tunniste"}, label("error.choose")
+    ),
     "/ui/finance/invoices": BadInput(
         Role.FINANCE,
         lambda: {
@@ -204,6 +220,7 @@ NO_FORM_INPUT = {
     "/ui/admin/service-tokens/{number}/revoke": "a button with no fields",
     "/ui/segments/count": "the builder script's live count, answered as JSON",
     "/ui/customers/{customer_id}/affiliations/{other_id}/end": "a button with no fields",
+    "/ui/customers/{customer_id}/digimentor-roles/{other_id}/end": "a button with no fields",
 }
 """POST pages that take nothing a person types."""
 
@@ -234,7 +251,12 @@ def place(services: Services) -> dict[str, object]:
         "version": 1,
         "request_id": received.request_id,
         "action": "extend",
-        "code": "NO-SUCH-OFFERING",
+        # An offering that exists, so its revise form is what refuses the bad input.
+        "code": services.catalogue.add_offering(
+            f"Q-{uuid.uuid4().hex[:8]}",
+            OfferingTerms("Laatu", "Quality", "open_training", "TAMK", Decimal(10), None),
+            "test",
+        ).code,
         "organisation_id": customer_id,
     }
 

@@ -9,6 +9,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from uuid import UUID
 
@@ -21,6 +22,7 @@ from api.http.app import create_app
 from api.permissions import ENDPOINT_PERMISSIONS, PUBLIC_PATHS, roles_with
 from crm.application.imports import Importer, ImportRequest, import_file
 from crm.application.users import Role
+from crm.domain.offering import OfferingTerms
 from tests.browser.conftest import sign_in
 from tests.factories import register, unique
 from tests.pages import fill, pages
@@ -73,6 +75,18 @@ def place(services: Services, organisation: UUID, people: dict[Role, str]) -> di
         "request_id": request_id,
         "name": people[Role.ACCOUNT_MANAGER],
         "import_id": imported.import_id,
+        "code": services.catalogue.add_offering(
+            f"PUH-{uuid.uuid4().hex[:6]}",
+            OfferingTerms(
+                "Digitaalinen liiketoiminta",
+                "Digital business",
+                "open_training",
+                "TAMK",
+                Decimal(450),
+                Decimal(5),
+            ),
+            people[Role.MARKETING],
+        ).code,
     }
 
 

@@ -35,6 +35,8 @@ MappingName = Literal[
     "zoom_webinar_registrations",
     "zoom_meeting_participants",
     "teams_attendance",
+    "moodle_course_completion",
+    "moodle_grades",
 ]
 
 
@@ -110,6 +112,15 @@ async def create_import(
         str | None,
         Query(max_length=100, description="A column mapping saved on the import page, by name."),
     ] = None,
+    offering_code: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=40,
+            description="The catalogue code of the course a Moodle export is of, when its file"
+            " name (completion-CODE.csv, CODE Grades.csv) does not say.",
+        ),
+    ] = None,
 ) -> ImportReportOut:
     """Import an export (Zoom, Teams, the provider's lists, native CSV/NDJSON, .xlsx), streamed:
     valid rows are committed, invalid ones reported with line, field and reason.
@@ -134,7 +145,9 @@ async def create_import(
         user.name,
         chosen,
         file_format,
-        ReportOptions(zone_named(time_zone), tuple(services.settings.staff_email_domains)),
+        ReportOptions(
+            zone_named(time_zone), tuple(services.settings.staff_email_domains), offering_code
+        ),
         dry_run,
     )
     with tempfile.TemporaryFile() as spool:

@@ -1,8 +1,8 @@
 """Import formats recognised by content: the file's encoding, separator and kind of export.
 
 `open_import` looks at a file's first bytes and records and picks its reader: a Zoom or Teams
-report, one of the provider's own lists, our native CSV or NDJSON, or an Excel workbook. A
-mapping named by the caller overrides the guess.
+report, a Moodle completion report or grades export, one of the provider's own lists, our
+native CSV or NDJSON, or an Excel workbook. A mapping named by the caller overrides the guess.
 """
 
 from __future__ import annotations
@@ -12,6 +12,13 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO
 
+from crm.application.import_formats.completions import (
+    completion_report_rows,
+    course_code_in,
+    grades_export_rows,
+    is_completion_report,
+    is_grades_export,
+)
 from crm.application.import_formats.mappings import MAPPINGS, ColumnMapping, field_for
 from crm.application.import_formats.meetings import ReportOptions, teams_rows, zoom_rows
 from crm.application.import_formats.rows import Row, RowError
@@ -36,6 +43,7 @@ __all__ = [
     "Row",
     "RowError",
     "UnrecognisedFormatError",
+    "course_code_in",
     "field_for",
     "open_import",
 ]
@@ -79,6 +87,10 @@ def _detect(head: list[Record]) -> str | None:
     header = {v.strip().lower() for v in head[0].values}
     if {"name (original name)", "user email"} <= header or {"meeting id", "topic"} <= header:
         return "zoom_meeting_participants"
+    if is_completion_report(header):
+        return "moodle_course_completion"
+    if is_grades_export(header):
+        return "moodle_grades"
     if "kind" in header and "email" in header:
         return "native"
     scores = {
@@ -97,6 +109,10 @@ def _rows(name: str, found: Iterable[Record | RowError], options: ReportOptions)
         return zoom_rows(found, options, registrations=True)
     if name == "teams_attendance":
         return teams_rows(found, options)
+    if name == "moodle_course_completion":
+        return completion_report_rows(found, options)
+    if name == "moodle_grades":
+        return grades_export_rows(found, options)
     return table_rows(found)
 
 

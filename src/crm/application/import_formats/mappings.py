@@ -111,19 +111,53 @@ MAPPINGS: dict[str, ColumnMapping] = {
         ),
         ColumnMapping(
             "course_completions",
-            "A learning platform's course completion list.",
+            "A learning platform's course completion list (learner e-mail, course code,"
+            " completion date, credits, grade; English or Finnish headers).",
             "course_completed",
             {
                 "Student name": "name",
+                "Learner": "name",
+                "Opiskelija": "name",
+                "Nimi": "name",
                 "Student email": "email",
+                "Learner email": "email",
+                "Email": "email",
+                "Sähköposti": "email",
                 "Course": "course",
                 "Course name": "course",
+                "Opintojakso": "course",
+                "Opintojakson nimi": "course",
+                "Course code": "offering_code",
+                "Opintojakson tunnus": "offering_code",
+                "Opintojaksokoodi": "offering_code",
+                "Kurssikoodi": "offering_code",
                 "Credits": "credits",
                 "ECTS": "credits",
+                "Opintopisteet": "credits",
+                "op": "credits",
+                "Grade": "grade",
+                "Arvosana": "grade",
                 "Completion date": "occurred_at",
                 "Completed on": "occurred_at",
+                "Suorituspäivä": "occurred_at",
+                "Suorituspäivämäärä": "occurred_at",
             },
             {"channel": "training"},
+        ),
+        *(
+            ColumnMapping(name, description, "course_completed", defaults={"channel": "training"})
+            for name, description in (
+                (
+                    "moodle_course_completion",
+                    "Moodle's course completion report (report/completion): completed learners;"
+                    " the course from the file's name or offering_code.",
+                ),
+                (
+                    "moodle_grades",
+                    "Moodle's grades export (CSV or .xlsx): the course total as the grade; the"
+                    " course from the file's name or offering_code.",
+                ),
+            )
         ),
     )
 }

@@ -34,10 +34,13 @@ NAME_MARKS = re.compile(r"\s*\((?:external|guest|unverified)\)\s*$", re.IGNORECA
 
 @dataclass(frozen=True)
 class ReportOptions:
-    """How to read a meeting report: its account's time zone, the provider's own domains."""
+    """How to read a report: its account's time zone, the provider's own domains, and the
+    course a learning platform's export is of (where the export names it only in its file
+    name, `crm.application.import_formats.completions`)."""
 
     time_zone: tzinfo
     staff_domains: tuple[str, ...] = ()
+    course_code: str | None = None
 
     def is_staff(self, email: str) -> bool:
         domain = email.rpartition("@")[2].strip().lower()

@@ -25,6 +25,8 @@ def journey_events() -> list[ev.CustomerEvent]:
     """Events of every class a customer has, in an order its rules accept."""
     customer = customer_journey(visits=2)
     organisation_id = UUID(next(iter(customer.affiliations)))
+    customer.name_digimentor(provenance(), organisation_id)
+    # Ending the affiliation ends the digimentor role too.
     customer.end_affiliation(provenance(), organisation_id)
     customer.erase(provenance(), "Asked to be forgotten")
     return list(customer.collect_events())  # type: ignore[arg-type]
