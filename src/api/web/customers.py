@@ -497,9 +497,11 @@ def my_customers(
     lead_sort: LeadSort = next((s for s in LEAD_SORTS if s == leads_sort), "captured")
     leads_first = offset_of(leads_offset)
     channel = leads_channel if leads_channel in CHANNELS else ""
+    merges = services.views.get(MergeMap)
     leads, leads_total = services.views.get(Funnel).leads_owned_by(
         user.name,
         indicators,
+        merges,
         now,
         source_channel=channel or None,
         sort=lead_sort,
@@ -509,7 +511,7 @@ def my_customers(
     # Review dates are shown as Finnish calendar days.
     reviews = [
         {k: local_date(v) if isinstance(v, datetime) else v for k, v in r.items()}
-        for r in indicators.partners_due_review(user.name, now)
+        for r in indicators.partners_due_review(user.name, now, merges)
     ]
     names = {row["customer_id"]: row["name"] for row in owned}
     missing = [r["customer_id"] for r in [*leads, *reviews] if r["customer_id"] not in names]
