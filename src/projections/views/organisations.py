@@ -121,13 +121,13 @@ class Organisations(View):
             f" ARRAY[person_id] AS streams FROM {p}affiliations"
             f" WHERE organisation_id NOT IN (SELECT customer_id FROM {members} x)"
             f" AND person_id NOT IN (SELECT customer_id FROM {members} y)"
-            f" UNION ALL SELECT DISTINCT ON (1, 2) {org.id}, {person.id}, a.active,"
+            f" UNION ALL (SELECT DISTINCT ON (1, 2) {org.id}, {person.id}, a.active,"
             " a.started_at, a.role, a.person_erased,"
             f" array_agg(a.person_id) OVER (PARTITION BY {org.id}, {person.id})"
             f" FROM (SELECT * FROM {p}affiliations WHERE organisation_id IN"
             f" (SELECT customer_id FROM {members} x) UNION SELECT * FROM {p}affiliations"
             f" WHERE person_id IN (SELECT customer_id FROM {members} y)) a{org.join}{person.join}"
-            " ORDER BY 1, 2, a.changed_at DESC, a.person_id)"
+            " ORDER BY 1, 2, a.changed_at DESC, a.person_id))"
         )
 
     def members(self, organisation_id: UUID, merges: MergeMap) -> list[DictRow]:
