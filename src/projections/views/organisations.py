@@ -207,8 +207,10 @@ class Organisations(View):
             " coalesce(sum(c.feedback_sum), 0) AS feedback_sum,"
             " min(c.first_purchase) AS first_purchase, max(c.last_purchase) AS last_purchase,"
             " max(c.last_activity) AS last_activity"
-            f" FROM {self.links(merges)} a JOIN {indicators.merged_customers(merges)} c"
-            " ON c.customer_id = a.person_id"
+            # Each person's merged row looked up by id (a join into the whole relation would
+            # read every customer).
+            f" FROM {self.links(merges)} a"
+            f" CROSS JOIN LATERAL {indicators.history_of(merges, 'a.person_id')} c"
             " WHERE a.organisation_id = %s AND a.active",
             (organisation_id,),
         )[0]
