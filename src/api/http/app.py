@@ -36,6 +36,7 @@ from api.http.routes import (
 )
 from api.http.security_headers import SecurityHeaders
 from api.web import install_web
+from api.web.sign_in_gate import SignInGate
 from crm.speedups.gc_policy import settle_heap
 
 DESCRIPTION = """Event-sourced CRM and customer journeys for the Tampere3 continuing-education
@@ -67,7 +68,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     )
     install_docs(app)
     install_error_handlers(app)
-    # The last added runs first: proxy headers set the scheme the others see.
+    # The last added runs first: proxy headers set the scheme and client the others see; the
+    # sign-in gate reads a form only after its size and NUL checks.
+    app.add_middleware(SignInGate)
     app.add_middleware(BodySizeLimit)
     app.add_middleware(NulGuard)
     app.add_middleware(SecurityHeaders)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from starlette.datastructures import MutableHeaders
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 PAGE_POLICY = (
@@ -60,18 +61,34 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        issuer = scope["app"].state.services.settings.oidc_issuer
-        extra = headers_for(str(scope["path"]), str(scope.get("scheme", "http")), origin_of(issuer))
+        extra = headers_of(scope)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in extra.items():
-                    if name == "Cache-Control" or name not in headers:
-                        headers[name] = value
+                add_headers(MutableHeaders(scope=message), extra)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def headers_of(scope: Scope) -> dict[str, str]:
+    """`headers_for` the request in `scope`."""
+    issuer = scope["app"].state.services.settings.oidc_issuer
+    return headers_for(str(scope["path"]), str(scope.get("scheme", "http")), origin_of(issuer))
+
+
+def add_headers(headers: MutableHeaders, extra: dict[str, str]) -> None:
+    """Add the security headers to an answer's (Cache-Control always wins)."""
+    for name, value in extra.items():
+        if name == "Cache-Control" or name not in headers:
+            headers[name] = value
+
+
+def secured(scope: Scope, response: Response) -> Response:
+    """The response with the security headers, for the answers sent outside the middleware:
+    Starlette's last-resort handler answers an unexpected error around every middleware."""
+    add_headers(response.headers, headers_of(scope))
+    return response
 
 
 def origin_of(url: str | None) -> str | None:

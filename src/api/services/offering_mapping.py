@@ -20,7 +20,6 @@ from projections.views.timeline import Timeline
 KINDS = ["purchase_made", "course_completed", "recommendation_given", "feedback_given"]
 SCAN_LIMIT = 20_000
 """Entries read per report, newest first; the report says how many exist in all."""
-CATALOGUE_LIMIT = 10_000
 SPACES = re.compile(r"\s+")
 
 
@@ -46,9 +45,8 @@ def normal(text: str) -> str:
 
 
 def mapping_report(services: Services) -> MappingReport:
-    offerings, _ = services.views.get(Offerings).page(limit=CATALOGUE_LIMIT)
     known: dict[str, str] = {}
-    for row in offerings:
+    for row in services.views.get(Offerings).every_name():
         for name in (row["code"], row["name_fi"], row["name_en"]):
             known.setdefault(normal(name), row["code"])
     found, total = services.views.get(Timeline).free_text_offerings(KINDS, SCAN_LIMIT)

@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
+from api.http.security_headers import secured
 from api.web import (
     account,
     admin,
@@ -95,11 +96,12 @@ def _pages_answer_with_pages(handler: Handler) -> Handler:
 
 
 def _server_error(request: Request, error: Exception) -> Response:
-    """An unexpected error: a page in the UI's language for pages, plain text for the API."""
+    """An unexpected error: a page in the UI's language for pages, plain text for the API;
+    with the security headers, which the middleware cannot add to this answer."""
     if not is_page(request):
-        return PlainTextResponse("Internal Server Error", status_code=500)
+        return secured(request.scope, PlainTextResponse("Internal Server Error", status_code=500))
     log.exception("page %s failed", request.url.path, exc_info=error)
-    return error_page(request, "error.internal", 500, anonymous=True)
+    return secured(request.scope, error_page(request, "error.internal", 500, anonymous=True))
 
 
 def install_web(app: FastAPI) -> None:

@@ -21,6 +21,7 @@ from api.web.session import (
     sign_in,
     sign_out,
 )
+from api.web.sign_in_gate import delayed_answer
 from api.web.single_sign_on import provider
 from api.web.templating import navigation, redirect, render, safe_next
 from crm.application.users import User
@@ -65,10 +66,7 @@ async def login(
     keys = limiter.keys(client_address(request), None if token else name)
     wait = limiter.retry_after(keys)
     if wait > 0:
-        context = {"next": safe_next(next), "error": "login.too_many", "name": name}
-        page = render(request, "login.html", context, status=429)
-        page.headers["Retry-After"] = str(wait)
-        return page
+        return delayed_answer(request, wait)
     user: User | None = None
     with limiter.checking(keys):
         if token:

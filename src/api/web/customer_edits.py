@@ -13,8 +13,8 @@ from api.bootstrap.wiring import Services
 from api.http.access_log import AccessLogged, AccessRecorder
 from api.http.dependencies import provenance
 from api.web.customers import account_managers, customer_page_with
-from api.web.forms import form_key
-from api.web.session import page_user
+from api.web.forms import form_key, refusal_text
+from api.web.session import language_of, page_user
 from api.web.templating import redirect, render
 from crm.application.crm import Recorded
 from crm.application.users import User
@@ -295,7 +295,12 @@ async def start_affiliation(
             request, user, access, customer_id, "affiliation", form, {"other": "error.no_match"}
         )
     except RuleViolationError as error:
-        edit = {"section": "affiliation", "form": form, "errors": {}, "refusal": str(error)}
+        edit = {
+            "section": "affiliation",
+            "form": form,
+            "errors": {},
+            "refusal": refusal_text(language_of(request), error),
+        }
         return customer_page_with(request, user, access, customer_id, {"edit": edit}, status=409)
     _visible(services, recorded, Organisations, Timeline)
     return redirect(request, f"/ui/customers/{customer_id}?msg=affiliated#relations")
@@ -325,7 +330,12 @@ async def end_affiliation(
     except CustomerNotFoundError:
         return render(request, "error.html", {"message": "error.not_found"}, status=404)
     except RuleViolationError as error:
-        edit = {"section": "affiliation", "form": {}, "errors": {}, "refusal": str(error)}
+        edit = {
+            "section": "affiliation",
+            "form": {},
+            "errors": {},
+            "refusal": refusal_text(language_of(request), error),
+        }
         return customer_page_with(request, user, access, customer_id, {"edit": edit}, status=409)
     _visible(services, recorded, Organisations, Timeline)
     return redirect(request, f"/ui/customers/{customer_id}?msg=affiliation_ended#relations")

@@ -13,7 +13,7 @@ from api.bootstrap.wiring import Services
 from api.http.access_log import AccessLogged, AccessRecorder
 from api.http.dependencies import provenance
 from api.services.duplicates import duplicate_candidates
-from api.web.forms import link_position
+from api.web.forms import link_position, refusal_text
 from api.web.i18n import translate
 from api.web.session import language_of, page_user
 from api.web.templating import error_page, redirect, render
@@ -162,7 +162,14 @@ async def merge(request: Request, user: SignedIn, access: AccessLogged) -> Respo
         return error_page(request, "merge.not_yours", 403)
     except RuleViolationError as error:
         return _compare(
-            request, user, access, first, second, form=form, problems=[str(error)], status=409
+            request,
+            user,
+            access,
+            first,
+            second,
+            form=form,
+            problems=[refusal_text(language_of(request), error)],
+            status=409,
         )
     _wait(services, recorded.position)
     return redirect(request, f"/ui/customers/{survivor_id}?msg=merged")
@@ -191,7 +198,9 @@ async def undo(request: Request, user: SignedIn, customer_id: str, absorbed_id: 
     except MergeNotAllowedError:
         return error_page(request, "merge.not_yours", 403)
     except RuleViolationError as error:
-        return error_page(request, "merge.refused", 409, problems=[str(error)])
+        return error_page(
+            request, "merge.refused", 409, problems=[refusal_text(language_of(request), error)]
+        )
     _wait(services, recorded.position)
     return redirect(request, f"/ui/customers/{customer_id}?msg=merge_undone")
 

@@ -17,7 +17,13 @@ from api.bootstrap.wiring import Services
 from api.http.access_log import AccessLogged
 from api.http.dependencies import provenance
 from api.http.routes.finance import export_csv, revenue_period, today
-from api.web.forms import domain_field_error, field_problems, link_position, parse_local_date
+from api.web.forms import (
+    domain_field_error,
+    field_problems,
+    link_position,
+    parse_local_date,
+    refusal_text,
+)
 from api.web.session import language_of, page_user
 from api.web.templating import redirect, render
 from crm.application.users import User
@@ -197,7 +203,14 @@ def _run(
     except (ValueError, CustomerNotFoundError):
         return render(request, "error.html", {"message": "error.not_found"}, status=404)
     except RuleViolationError as error:
-        return _page(request, user, access, {}, problems={"": str(error)}, status=409)
+        return _page(
+            request,
+            user,
+            access,
+            {},
+            problems={"": refusal_text(language_of(request), error)},
+            status=409,
+        )
     services.views.get(Receivables).wait_for(recorded.position, services.settings.read_wait_timeout)
     back = {"done": message, **{k: form[k] for k in ("bucket", "by") if form.get(k)}}
     return redirect(request, f"/ui/finance?{urlencode(back)}")

@@ -16,9 +16,9 @@ from uuid import uuid4
 from pydantic import BaseModel, ValidationError
 
 from api.http.touchpoint_schemas import TOUCHPOINT_MODELS
-from api.web.i18n import field_problem, translate, translate_value
+from api.web.i18n import TEXTS, field_problem, translate, translate_value
 from crm.domain.calendar import HELSINKI, local_text
-from crm.domain.errors import ConsentRequiredError, InvalidFieldError, RuleViolationError
+from crm.domain.errors import InvalidFieldError, RuleViolationError
 from crm.domain.idempotency import scoped_key
 
 if TYPE_CHECKING:
@@ -189,10 +189,14 @@ def domain_field_error(error: InvalidFieldError) -> dict[str, Any]:
 
 
 def refusal_text(language: str, error: RuleViolationError) -> str:
-    """A refused command in the language; a consent refusal names the purpose and the moment
-    in Finnish time. Other refusals keep the domain's own text."""
-    if isinstance(error, ConsentRequiredError) and error.at is not None:
-        return translate(language, "refusal.consent").format(
-            purpose=translate_value(language, error.purpose), at=local_text(error.at, language)
-        )
-    return str(error)
+    """A refused command in the language (`refusal.<code>`), its moments in Finnish time and
+    its vocabulary values translated; the domain's English text only for a code without one."""
+    key = f"refusal.{error.code}"
+    if key not in TEXTS:
+        return str(error)
+    values = {
+        name: local_text(value, language) if isinstance(value, datetime | date)
+        else translate_value(language, value)
+        for name, value in error.params.items()
+    }  # fmt: skip
+    return translate(language, key).format(**values)

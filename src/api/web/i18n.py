@@ -294,6 +294,7 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Liian monta epäonnistunutta yritystä. Odota hetki ja yritä uudelleen.",
         "Too many failed attempts. Wait a moment and try again.",
     ),
+    "login.try_again": ("Takaisin kirjautumiseen", "Back to sign-in"),
     # Errors
     "error.title": ("Virhe", "Error"),
     "error.forbidden": (
@@ -748,6 +749,152 @@ TEXTS: dict[str, tuple[str, str]] = {
         " Kirjaa suostumus ensin.",
         "There was no valid consent for {purpose} on {at} (Finnish time)."
         " Record the consent first.",
+    ),
+    "refusal.consent_any": (
+        "Asiakkaalla ei ole voimassa olevaa suostumusta ({purpose}). Kirjaa suostumus ensin.",
+        "There is no valid consent for {purpose}. Record the consent first.",
+    ),
+    "refusal.merged": (
+        "Asiakas on yhdistetty asiakkaaseen {survivor}, eikä siihen kirjata uusia tapahtumia."
+        " Kirjaa ne siihen tai peru yhdistäminen.",
+        "The customer was merged into customer {survivor} and accepts no new events;"
+        " record them on that customer, or undo the merge.",
+    ),
+    "refusal.processing_restricted": (
+        "Asiakkaan tietojen käsittely on rajoitettu: ei markkinointikontakteja ennen kuin"
+        " rajoitus puretaan.",
+        "Processing of this customer's data is restricted; no marketing contacts until the"
+        " restriction is lifted.",
+    ),
+    "refusal.erased": (
+        "Asiakkaan tiedot on poistettu, eikä siihen kirjata uusia tapahtumia.",
+        "The customer was erased and accepts no new events.",
+    ),
+    "refusal.busy": (
+        "Samaa asiakasta muutettiin samaan aikaan muualla. Yritä uudelleen.",
+        "The customer kept changing under this command; try again.",
+    ),
+    "refusal.affiliation_not_person": (
+        "Vain henkilön voi liittää organisaatioon.",
+        "Only a person can be affiliated with an organisation.",
+    ),
+    "refusal.affiliation_not_organisation": (
+        "Henkilön voi liittää vain organisaatioon.",
+        "A person can only be affiliated with an organisation.",
+    ),
+    "refusal.affiliation_exists": (
+        "Henkilö on jo liitetty tähän organisaatioon.",
+        "The person is already affiliated with this organisation.",
+    ),
+    "refusal.affiliation_missing": (
+        "Henkilöä ei ole liitetty tähän organisaatioon.",
+        "The person is not affiliated with this organisation.",
+    ),
+    "refusal.purchase_exists": (
+        "Ostos tällä tunnisteella on jo kirjattu.",
+        "A purchase with this id is already recorded.",
+    ),
+    "refusal.refund_without_purchase": (
+        "Hyvitettävää ostosta ei ole tällä tunnisteella.",
+        "There is no purchase with this id to refund.",
+    ),
+    "refusal.refund_exceeds": (
+        "{amount} EUR:n hyvitys ylittäisi ostoksen: {paid} EUR:sta on hyvitettävissä {left} EUR.",
+        "A refund of {amount} EUR would exceed the purchase: {left} EUR of {paid} EUR is left"
+        " to refund.",
+    ),
+    "refusal.membership_exists": (
+        "Asiakas on jo kumppanijäsen.",
+        "The customer is already a partner member.",
+    ),
+    "refusal.membership_missing": (
+        "Asiakas ei ole kumppanijäsen.",
+        "The customer is not a partner member.",
+    ),
+    "refusal.lead_not_captured": (
+        'Liidiä ei ole kirjattu, joten sitä ei voi siirtää vaiheeseen "{target}".',
+        "The lead was never captured, so it cannot become {target}.",
+    ),
+    "refusal.lead_stage": (
+        'Liidi on vaiheessa "{stage}", joten sitä ei voi siirtää vaiheeseen "{target}".',
+        "The lead is {stage}, so it cannot become {target}.",
+    ),
+    "refusal.task_exists": (
+        "Tehtävä {task_id} on jo suunniteltu.",
+        "Task {task_id} is already planned.",
+    ),
+    "refusal.task_completed": (
+        "Tehtävä {task_id} on jo tehty.",
+        "Task {task_id} is already completed.",
+    ),
+    "refusal.task_cancelled": (
+        "Tehtävä {task_id} on jo peruttu.",
+        "Task {task_id} is already cancelled.",
+    ),
+    "refusal.invoice_without_purchase": (
+        "Laskutettavaa ostosta ei ole tällä tunnisteella.",
+        "There is no purchase with this id to invoice.",
+    ),
+    "refusal.invoice_exists": (
+        "Lasku tällä numerolla on jo kirjattu.",
+        "An invoice with this number is already recorded.",
+    ),
+    "refusal.invoice_missing": (
+        "Laskua tällä numerolla ei ole.",
+        "There is no invoice with this number.",
+    ),
+    "refusal.invoice_overpaid": (
+        "{amount} EUR on enemmän kuin laskulla avoinna oleva {open} EUR.",
+        "{amount} EUR is more than the {open} EUR open on the invoice.",
+    ),
+    "refusal.restricted": (
+        "Asiakkaan tietojen käsittely on jo rajoitettu.",
+        "Processing of this customer's data is already restricted.",
+    ),
+    "refusal.not_restricted": (
+        "Asiakkaan tietojen käsittelyä ei ole rajoitettu.",
+        "Processing of this customer's data is not restricted.",
+    ),
+    "refusal.merge_self": (
+        "Asiakasta ei voi yhdistää itseensä.",
+        "A customer cannot be merged into itself.",
+    ),
+    "refusal.merge_kinds": (
+        "Henkilöä ja organisaatiota ei voi yhdistää.",
+        "A person and an organisation cannot be merged.",
+    ),
+    "refusal.merge_absorber": (
+        "Yhdistettävään asiakkaaseen on itseensä yhdistetty muita; peru ne yhdistämiset ensin.",
+        "The customer to absorb has absorbed others itself; undo those merges first.",
+    ),
+    "refusal.merge_other_survivor": (
+        "Tämä asiakas on yhdistetty asiakkaaseen {survivor}, ei asiakkaaseen {other}.",
+        "This customer was merged into {survivor}, not {other}.",
+    ),
+    "refusal.merge_missing": (
+        "Asiakasta {other} ei ole yhdistetty tähän asiakkaaseen.",
+        "Customer {other} is not merged with this customer.",
+    ),
+    "refusal.offering_exists": (
+        "Tarjonnassa on jo koodi {offering_code}.",
+        "An offering with code {offering_code} is in the catalogue already.",
+    ),
+    "refusal.offering_retired": (
+        "Tarjonnan kohde on jo poistettu käytöstä.",
+        "The offering is retired already.",
+    ),
+    "refusal.offering_active": (
+        "Tarjonnan kohde on käytössä, eikä sitä tarvitse palauttaa.",
+        "The offering is not retired.",
+    ),
+    "refusal.segment_name_taken": (
+        "Segmentti nimeltä {name} on jo olemassa.",
+        "A segment named {name} exists already.",
+    ),
+    "refusal.segment_stale": (
+        "Segmenttiä on muutettu (versio {version}, lomake versiosta {expected}). Lataa sivu"
+        " uudelleen.",
+        "The segment is at version {version}, not {expected}; reload it.",
     ),
     "record.optional": ("valinnainen", "optional"),
     # My customers

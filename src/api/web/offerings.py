@@ -15,7 +15,7 @@ from api.http.access_log import AccessLogged
 from api.http.routes.offerings import OfferingIn
 from api.permissions import Permission, can
 from api.services.offering_mapping import mapping_report
-from api.web.forms import domain_field_error, field_problems, link_position
+from api.web.forms import domain_field_error, field_problems, link_position, refusal_text
 from api.web.session import language_of, page_user
 from api.web.templating import redirect, render
 from crm.application.users import User
@@ -77,6 +77,7 @@ async def add_offering(request: Request, user: SignedIn) -> Response:
         if name in data:
             data[name] = data[name].replace(",", ".").replace(" ", "")
     problems: dict[str, str] = {}
+    status = 422
     services = _services(request)
     try:
         offering = OfferingIn.model_validate(data)
@@ -86,11 +87,10 @@ async def add_offering(request: Request, user: SignedIn) -> Response:
     except InvalidFieldError as error:
         problems = field_problems(language, [domain_field_error(error)])
     except RuleViolationError as error:
-        problems = {"code": str(error)}
+        problems, status = {"code": refusal_text(language, error)}, 409
     if problems:
         return _page(request, user, {"state": "active"}, "0", form=data, problems=problems,
-                     status=409 if "code" in problems and len(problems) == 1
-                     and "already" in problems["code"] else 422)  # fmt: skip
+                     status=status)  # fmt: skip
     services.views.get(Offerings).wait_for(recorded.position, services.settings.read_wait_timeout)
     shown = {"text": recorded.code, "done": "offerings.added"}
     return redirect(request, f"/ui/offerings?{urlencode(shown)}")
@@ -119,7 +119,14 @@ async def change_state(request: Request, user: SignedIn, code: str) -> Response:
     except NotFoundError:
         return render(request, "error.html", {"message": "error.not_found"}, status=404)
     except RuleViolationError as error:
-        return _page(request, user, {}, "0", problems={"action": str(error)}, status=409)
+        return _page(
+            request,
+            user,
+            {},
+            "0",
+            problems={"action": refusal_text(language_of(request), error)},
+            status=409,
+        )
     services.views.get(Offerings).wait_for(recorded.position, services.settings.read_wait_timeout)
     shown = {"text": recorded.code, "state": "all", "done": DONE[action]}
     return redirect(request, f"/ui/offerings?{urlencode(shown)}")

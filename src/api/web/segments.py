@@ -22,6 +22,7 @@ from api.services.segments import (
     export_segment,
 )
 from api.services.spreadsheet import XLSX_MEDIA_TYPE
+from api.web.forms import refusal_text
 from api.web.i18n import field_problem
 from api.web.session import language_of, page_user
 from api.web.templating import redirect, render
@@ -299,7 +300,7 @@ async def builder_form(request: Request, user: Marketer, access: AccessLogged) -
             segment_id=segment_id,
             name=name,
             rule_text=fields["rule"],
-            errors=[str(error)],
+            errors=[refusal_text(language_of(request), error)],
         )
     return redirect(request, f"/ui/segments/{saved.segment_id}")
 

@@ -15,7 +15,7 @@ from api.bootstrap.wiring import Services
 from api.http.access_log import AccessLogged
 from api.http.dependencies import provenance
 from api.http.parameters import EntryVersion
-from api.web.forms import form_key, link_position
+from api.web.forms import form_key, link_position, refusal_text
 from api.web.i18n import field_label, field_problem
 from api.web.paging import list_page
 from api.web.session import language_of, page_user
@@ -227,7 +227,9 @@ def _run(
             return _refused(request, error.field, key, 422, customer_id, error.problem)
         return render(request, "error.html", {"message": "error.not_found"}, status=404)
     except RuleViolationError as error:
-        return _refused(request, "", None, 409, customer_id, str(error))
+        return _refused(
+            request, "", None, 409, customer_id, refusal_text(language_of(request), error)
+        )
     for view in (services.views.get(Tasks), services.views.get(Timeline)):
         view.wait_for(recorded.position, services.settings.read_wait_timeout)
     back = safe_next(form.get("next")) if form.get("next") else f"/ui/customers/{customer_id}"

@@ -6,6 +6,7 @@ so its effects are events like any other.
 - lifetime refit (nightly): BG/NBD and Gamma-Gamma on the whole customer base
 - segment snapshots (daily): every segment's members, for size over time and membership history
 - review tasks (daily): a partner due an annual review gets a review task for its owner, once
+- web sessions (hourly): rows of sessions past their absolute timeout are deleted
 
 Candidates come from the read models, and every decision is re-checked on the aggregate, so a
 view that lags can only delay an action, never cause a wrong one.
@@ -108,6 +109,13 @@ def run_review_tasks(services: Services, now: datetime | None = None) -> int:
     return len(planned)
 
 
+def run_session_purge(services: Services) -> int:
+    """Delete the web sessions past their absolute timeout; returns how many."""
+    purged = services.web_sessions.purge_expired()
+    log.info("web sessions: %d past their absolute timeout deleted", purged)
+    return purged
+
+
 def start_scheduler(services: Services) -> BackgroundScheduler:
     """Start the jobs in a background thread; missed runs (worker down) run once on start."""
     scheduler = BackgroundScheduler(
@@ -121,5 +129,8 @@ def start_scheduler(services: Services) -> BackgroundScheduler:
         run_segment_snapshots, CronTrigger(hour=5), args=[services], id="segment_snapshots"
     )
     scheduler.add_job(run_review_tasks, CronTrigger(hour=6), args=[services], id="review_tasks")
+    scheduler.add_job(
+        run_session_purge, CronTrigger(minute=17), args=[services], id="web_session_purge"
+    )
     scheduler.start()
     return scheduler

@@ -41,7 +41,9 @@ class Catalogue:
             recordings = self.crm.save(offering)
         except IntegrityError as error:
             raise OfferingExistsError(
-                f"An offering with code {offering.code} is in the catalogue already."
+                f"An offering with code {offering.code} is in the catalogue already.",
+                code="offering_exists",
+                offering_code=offering.code,
             ) from error
         return CatalogueRecorded(offering.code, recordings[-1].notification.id)
 

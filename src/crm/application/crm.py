@@ -205,7 +205,9 @@ class CRM(Application[UUID]):
             except IntegrityError:
                 continue
             return self._recorded(customer, recordings)
-        raise ConcurrencyError("The registration kept colliding with others; try again.")
+        raise ConcurrencyError(
+            "The registration kept colliding with others; try again.", code="busy"
+        )
 
     def correct_profile(
         self,
@@ -519,7 +521,7 @@ class CRM(Application[UUID]):
         """Decide on two customers and save both in one transaction; the answer names the
         survivor's new version."""
         if survivor_id == absorbed_id:
-            raise MergeError("A customer cannot be merged into itself.")
+            raise MergeError("A customer cannot be merged into itself.", code="merge_self")
         for attempt in range(MAX_ATTEMPTS):
             survivor = self.get_customer(survivor_id)
             absorbed = self.get_customer(absorbed_id)
@@ -542,7 +544,9 @@ class CRM(Application[UUID]):
                 r for r in recordings if r.domain_event.originator_id == survivor_id
             ]
             return self._recorded(survivor, survivor_recordings or recordings)
-        raise ConcurrencyError("The customers kept changing under this command; try again.")
+        raise ConcurrencyError(
+            "The customers kept changing under this command; try again.", code="busy"
+        )
 
     # Queries ------------------------------------------------------------------------------
 
@@ -606,7 +610,9 @@ class CRM(Application[UUID]):
                 time.sleep(random.uniform(0, min(0.005 * 2**attempt, 0.25)))
                 continue
             return self._recorded(customer, recordings)
-        raise ConcurrencyError("The customer kept changing under this command; try again.")
+        raise ConcurrencyError(
+            "The customer kept changing under this command; try again.", code="busy"
+        )
 
     def execute_batch(self, commands: Sequence[Command]) -> list[Outcome]:
         """Decide many commands against their customers and save all in one transaction.

@@ -497,4 +497,6 @@ class Privacy:
             event = recordings[-1].domain_event
             assert isinstance(event, ev.Erased)
             return event, recordings[-1].notification.id
-        raise ConcurrencyError("The customer kept changing during the erasure; try again.")
+        raise ConcurrencyError(
+            "The customer kept changing during the erasure; try again.", code="busy"
+        )

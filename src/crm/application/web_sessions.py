@@ -60,6 +60,9 @@ class WebSessionStore(Protocol):
     ) -> list[tuple[int, datetime, datetime]]:
         """(number, started, last seen) of the user's sessions still within the timeouts."""
 
+    def purge_started_before(self, age: timedelta) -> int:
+        """Delete every session, open or ended, started more than `age` ago; how many."""
+
 
 def hash_session_id(session_id: str) -> str:
     return hashlib.sha256(session_id.encode()).hexdigest()
@@ -94,6 +97,11 @@ class WebSessions:
     def revoke(self, user_name: str, number: int) -> bool:
         """An administrator ends one of a user's sessions."""
         return self.store.end_number(user_name, number, EndReason.REVOKED)
+
+    def purge_expired(self) -> int:
+        """Delete the rows of sessions past their absolute timeout (none of them can sign in
+        again, ended or not); returns how many."""
+        return self.store.purge_started_before(self.absolute)
 
     def open_sessions(self, user_name: str) -> list[OpenSession]:
         """The user's sessions that still sign in, newest first."""

@@ -153,6 +153,16 @@ def _check_positive(amount: Decimal) -> None:
 class ProcessingRestrictedError(ConsentRequiredError):
     """A marketing contact was attempted while processing is restricted (GDPR art. 18)."""
 
+    def __init__(self, purpose: str) -> None:
+        RuleViolationError.__init__(
+            self,
+            "Processing of this customer's data is restricted; no marketing contacts until the"
+            " restriction is lifted.",
+            code="processing_restricted",
+        )
+        self.purpose = purpose
+        self.at = None
+
 
 class RestrictionError(RuleViolationError):
     """A restriction was imposed twice, or lifted when there was none."""
@@ -329,17 +339,28 @@ class Customer(CopiesMutableStateOnly, Aggregate):
     ) -> None:
         """Link this person to an organisation they act for."""
         if self.kind != "person":
-            raise AffiliationError("Only a person can be affiliated with an organisation.")
+            raise AffiliationError(
+                "Only a person can be affiliated with an organisation.",
+                code="affiliation_not_person",
+            )
         if organisation.kind != "organisation":
-            raise AffiliationError("A person can only be affiliated with an organisation.")
+            raise AffiliationError(
+                "A person can only be affiliated with an organisation.",
+                code="affiliation_not_organisation",
+            )
         if str(organisation.id) in self.affiliations:
-            raise AffiliationError("The person is already affiliated with this organisation.")
+            raise AffiliationError(
+                "The person is already affiliated with this organisation.",
+                code="affiliation_exists",
+            )
         self._record(ev.AffiliationStarted, provenance, organisation_id=organisation.id, role=role)
 
     def end_affiliation(self, provenance: Provenance, organisation_id: UUID) -> None:
         """End this person's link to an organisation."""
         if str(organisation_id) not in self.affiliations:
-            raise AffiliationError("The person is not affiliated with this organisation.")
+            raise AffiliationError(
+                "The person is not affiliated with this organisation.", code="affiliation_missing"
+            )
         self._record(ev.AffiliationEnded, provenance, organisation_id=organisation_id)
 
     def record_touchpoint(
@@ -360,11 +381,7 @@ class Customer(CopiesMutableStateOnly, Aggregate):
         check_not_future(provenance.occurred_at, now)
         purpose = kind.required_consent(fields)
         if purpose is not None and self.restricted:
-            raise ProcessingRestrictedError(
-                purpose,
-                message="Processing of this customer's data is restricted; no marketing contacts "
-                "until the restriction is lifted.",
-            )
+            raise ProcessingRestrictedError(purpose)
         if purpose is not None and not self.has_consent(
             purpose, provenance.occurred_at, consent_validity_months
         ):
@@ -372,16 +389,22 @@ class Customer(CopiesMutableStateOnly, Aggregate):
         if kind in LEAD_NEXT_STAGES:
             self._check_lead_transition(kind, fields["lead_id"])
         elif kind is ev.PurchaseMade and fields["purchase_id"] in self.purchases:
-            raise PurchaseError("A purchase with this purchase_id is already recorded.")
+            raise PurchaseError(
+                "A purchase with this purchase_id is already recorded.", code="purchase_exists"
+            )
         elif kind is ev.PurchaseRefunded:
             self._check_refund(fields["purchase_id"], fields["amount"])
         elif kind is ev.PartnerMembershipStarted and self.membership_tier is not None:
-            raise MembershipError("The customer is already a partner member.")
+            raise MembershipError(
+                "The customer is already a partner member.", code="membership_exists"
+            )
         elif (
             kind in (ev.PartnerMembershipChanged, ev.PartnerMembershipEnded)
             and self.membership_tier is None
         ):
-            raise MembershipError("The customer is not a partner member.")
+            raise MembershipError(
+                "The customer is not a partner member.", code="membership_missing"
+            )
         self._record(kind, provenance, **fields)
 
     def plan_task(
@@ -401,7 +424,9 @@ class Customer(CopiesMutableStateOnly, Aggregate):
         if not title.strip():
             raise InvalidFieldError("title", "must not be empty")
         if task_id in self.tasks:
-            raise TaskError(f"Task {task_id} is already planned.")
+            raise TaskError(
+                f"Task {task_id} is already planned.", code="task_exists", task_id=task_id
+            )
         self._record(
             ev.TaskPlanned,
             provenance,
@@ -451,11 +476,16 @@ class Customer(CopiesMutableStateOnly, Aggregate):
     ) -> None:
         """Invoice a recorded purchase (in one or several invoices, each with its own number)."""
         if purchase_id not in self.purchases:
-            raise InvoiceError("There is no purchase with this purchase_id to invoice.")
+            raise InvoiceError(
+                "There is no purchase with this purchase_id to invoice.",
+                code="invoice_without_purchase",
+            )
         if not invoice_number.strip():
             raise InvalidFieldError("invoice_number", "must not be empty", code="required")
         if invoice_number in self._invoices():
-            raise InvoiceError("An invoice with this number is already recorded.")
+            raise InvoiceError(
+                "An invoice with this number is already recorded.", code="invoice_exists"
+            )
         if due_date < invoice_date:
             raise InvalidFieldError("due_date", "must not be before the invoice date")
         _check_positive(amount)
@@ -513,11 +543,14 @@ class Customer(CopiesMutableStateOnly, Aggregate):
         _check_positive(amount)
         invoice = self._invoices().get(invoice_number)
         if invoice is None:
-            raise InvoiceError("There is no invoice with this number.")
+            raise InvoiceError("There is no invoice with this number.", code="invoice_missing")
         total, settled = invoice
         if settled + amount > total:
             raise InvoiceError(
-                f"{amount} EUR is more than the {total - settled} EUR open on the invoice."
+                f"{amount} EUR is more than the {total - settled} EUR open on the invoice.",
+                code="invoice_overpaid",
+                amount=amount,
+                open=total - settled,
             )
 
     def retract_entry(
@@ -581,7 +614,13 @@ class Customer(CopiesMutableStateOnly, Aggregate):
                 "task_id", f"no task {task_id} is planned for the customer", "not_found"
             )
         if task[2] != "open":
-            raise TaskError(f"Task {task_id} is already {task[2]}.")
+            if task[2] == "completed":
+                raise TaskError(
+                    f"Task {task_id} is already completed.", code="task_completed", task_id=task_id
+                )
+            raise TaskError(
+                f"Task {task_id} is already cancelled.", code="task_cancelled", task_id=task_id
+            )
         return task
 
     def expire_consent(self, provenance: Provenance, purpose: str) -> None:
@@ -638,7 +677,10 @@ class Customer(CopiesMutableStateOnly, Aggregate):
         if self.merged_into is not None:
             if self.merged_into != other_id:
                 raise MergeError(
-                    f"This customer was merged into {self.merged_into}, not {other_id}."
+                    f"This customer was merged into {self.merged_into}, not {other_id}.",
+                    code="merge_other_survivor",
+                    survivor=self.merged_into,
+                    other=other_id,
                 )
         elif str(other_id) in self.absorbed:
             before, chosen, _ = self.absorbed[str(other_id)]
@@ -646,19 +688,27 @@ class Customer(CopiesMutableStateOnly, Aggregate):
                 current = getattr(self, field)
                 values[field] = old if current == new else current
         else:
-            raise MergeError(f"Customer {other_id} is not merged with this customer.")
+            raise MergeError(
+                f"Customer {other_id} is not merged with this customer.",
+                code="merge_missing",
+                other=other_id,
+            )
         self._record(ev.MergeUndone, provenance, other_id=other_id, reason=reason, **values)
 
     def restrict_processing(self, provenance: Provenance, reason: str) -> None:
         """Restrict processing (GDPR art. 18): no marketing, no segments until lifted."""
         if self.restricted:
-            raise RestrictionError("Processing of this customer's data is already restricted.")
+            raise RestrictionError(
+                "Processing of this customer's data is already restricted.", code="restricted"
+            )
         self._record(ev.ProcessingRestricted, provenance, reason=reason)
 
     def lift_restriction(self, provenance: Provenance, reason: str) -> None:
         """End a restriction of processing."""
         if not self.restricted:
-            raise RestrictionError("Processing of this customer's data is not restricted.")
+            raise RestrictionError(
+                "Processing of this customer's data is not restricted.", code="not_restricted"
+            )
         self._record(ev.RestrictionLifted, provenance, reason=reason)
 
     # Queries ------------------------------------------------------------------------------
@@ -675,7 +725,9 @@ class Customer(CopiesMutableStateOnly, Aggregate):
 
     def _record(self, kind: type[ev.CustomerEvent], provenance: Provenance, **fields: Any) -> None:
         if self.erased:
-            raise CustomerErasedError("The customer was erased and accepts no new events.")
+            raise CustomerErasedError(
+                "The customer was erased and accepts no new events.", code="erased"
+            )
         if self.merged_into is not None and kind not in (ev.MergeUndone, ev.Erased):
             raise CustomerMergedError(self.merged_into)
         all_fields = {**provenance.as_fields(), **fields}
@@ -686,17 +738,34 @@ class Customer(CopiesMutableStateOnly, Aggregate):
         stage = self.lead_stages.get(lead_id)
         if stage not in LEAD_NEXT_STAGES[kind]:
             target = LEAD_STAGE_AFTER[kind]
-            where = f"is {stage}" if stage else "was never captured"
-            raise LeadTransitionError(f"The lead {where}, so it cannot become {target}.")
+            if stage is None:
+                raise LeadTransitionError(
+                    f"The lead was never captured, so it cannot become {target}.",
+                    code="lead_not_captured",
+                    target=target,
+                )
+            raise LeadTransitionError(
+                f"The lead is {stage}, so it cannot become {target}.",
+                code="lead_stage",
+                stage=stage,
+                target=target,
+            )
 
     def _check_refund(self, purchase_id: str, amount: Decimal) -> None:
         if purchase_id not in self.purchases:
-            raise PurchaseError("There is no purchase with this purchase_id to refund.")
+            raise PurchaseError(
+                "There is no purchase with this purchase_id to refund.",
+                code="refund_without_purchase",
+            )
         paid, refunded = self.purchases[purchase_id]
         if refunded + amount > paid:
             raise PurchaseError(
                 f"A refund of {amount} EUR would exceed the purchase: "
-                f"{paid - refunded} EUR of {paid} EUR is left to refund."
+                f"{paid - refunded} EUR of {paid} EUR is left to refund.",
+                code="refund_exceeds",
+                amount=amount,
+                left=paid - refunded,
+                paid=paid,
             )
 
     # State changes ------------------------------------------------------------------------
@@ -876,17 +945,20 @@ class Customer(CopiesMutableStateOnly, Aggregate):
 def check_merge(survivor: Customer, absorbed: Customer) -> None:
     """Whether the absorbed customer may be merged into the survivor."""
     if survivor.id == absorbed.id:
-        raise MergeError("A customer cannot be merged into itself.")
+        raise MergeError("A customer cannot be merged into itself.", code="merge_self")
     if survivor.kind != absorbed.kind:
-        raise MergeError("A person and an organisation cannot be merged.")
+        raise MergeError("A person and an organisation cannot be merged.", code="merge_kinds")
     for customer in (survivor, absorbed):
         if customer.erased:
-            raise CustomerErasedError("The customer was erased and accepts no new events.")
+            raise CustomerErasedError(
+                "The customer was erased and accepts no new events.", code="erased"
+            )
         if customer.merged_into is not None:
             raise CustomerMergedError(customer.merged_into)
     if absorbed.absorbed:
         raise MergeError(
-            "The customer to absorb has absorbed others itself; undo those merges first."
+            "The customer to absorb has absorbed others itself; undo those merges first.",
+            code="merge_absorber",
         )
 
 

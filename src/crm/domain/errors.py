@@ -35,19 +35,38 @@ class CustomerNotFoundError(NotFoundError):
 
 
 class RuleViolationError(CRMError):
-    """The command would break one of the customer's rules (consent, lead stages, refunds)."""
+    """The command would break one of the customer's rules (consent, lead stages, refunds).
+
+    `code` names the refusal for texts in the UI's language (`refusal.<code>`), and `params`
+    fill its placeholders; the message is the API's English text. The code is required so
+    that no refusal reaches a page without a translation (`test_refusal_texts`).
+    """
+
+    def __init__(self, message: str, *, code: str, **params: object) -> None:
+        super().__init__(message)
+        self.code = code
+        self.params = params
 
 
 class ConsentRequiredError(RuleViolationError):
     """A marketing contact was attempted without a valid consent for its purpose."""
 
-    def __init__(self, purpose: str, at: datetime | None = None, message: str = "") -> None:
-        when = f" on {local_text(at)} (Finnish time)" if at is not None else ""
-        super().__init__(
-            message
-            or f"There is no valid consent for {purpose.replace('_', ' ')}{when}; "
-            "record the consent first."
-        )
+    def __init__(self, purpose: str, at: datetime | None = None) -> None:
+        if at is None:
+            super().__init__(
+                f"There is no valid consent for {purpose.replace('_', ' ')};"
+                " record the consent first.",
+                code="consent_any",
+                purpose=purpose,
+            )
+        else:
+            super().__init__(
+                f"There is no valid consent for {purpose.replace('_', ' ')}"
+                f" on {local_text(at)} (Finnish time); record the consent first.",
+                code="consent",
+                purpose=purpose,
+                at=at,
+            )
         self.purpose = purpose
         self.at = at
 
@@ -78,7 +97,9 @@ class CustomerMergedError(RuleViolationError):
     def __init__(self, survivor_id: object) -> None:
         super().__init__(
             f"The customer was merged into customer {survivor_id} and accepts no new events;"
-            " record them on that customer, or undo the merge."
+            " record them on that customer, or undo the merge.",
+            code="merged",
+            survivor=survivor_id,
         )
         self.survivor_id = survivor_id
 

@@ -203,12 +203,12 @@ class Offering(Aggregate):
 
     def retire(self, *, recorded_by: str, recorded_at: datetime) -> None:
         if not self.active:
-            raise OfferingRetiredError("The offering is retired already.")
+            raise OfferingRetiredError("The offering is retired already.", code="offering_retired")
         self.trigger_event(self.Retired, recorded_by=recorded_by, recorded_at=recorded_at)
 
     def reinstate(self, *, recorded_by: str, recorded_at: datetime) -> None:
         if self.active:
-            raise OfferingRetiredError("The offering is not retired.")
+            raise OfferingRetiredError("The offering is not retired.", code="offering_active")
         self.trigger_event(self.Reinstated, recorded_by=recorded_by, recorded_at=recorded_at)
 
 

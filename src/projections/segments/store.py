@@ -80,7 +80,11 @@ class SegmentStore:
                 (segment_id, name, user),
             ).fetchone()
             if inserted is None:
-                raise SegmentNameTakenError(f"A segment named {name!r} exists already.")
+                raise SegmentNameTakenError(
+                    f"A segment named {name!r} exists already.",
+                    code="segment_name_taken",
+                    name=name,
+                )
             conn.execute(
                 "INSERT INTO segment_versions (segment_id, version, rule, description,"
                 " created_by) VALUES (%s, 1, %s, %s, %s)",
@@ -107,7 +111,10 @@ class SegmentStore:
                 raise SegmentNotFoundError(segment_id)
             if expected_version is not None and expected_version != row[0]:
                 raise StaleVersionError(
-                    f"The segment is at version {row[0]}, not {expected_version}; reload it."
+                    f"The segment is at version {row[0]}, not {expected_version}; reload it.",
+                    code="segment_stale",
+                    version=row[0],
+                    expected=expected_version,
                 )
             version = row[0] + 1
             if name is not None:
@@ -116,7 +123,11 @@ class SegmentStore:
                     (name, segment_id),
                 ).fetchone()
                 if taken:
-                    raise SegmentNameTakenError(f"A segment named {name!r} exists already.")
+                    raise SegmentNameTakenError(
+                        f"A segment named {name!r} exists already.",
+                        code="segment_name_taken",
+                        name=name,
+                    )
             conn.execute(
                 "UPDATE segments SET version = %s, name = coalesce(%s, name) WHERE segment_id = %s",
                 (version, name, segment_id),

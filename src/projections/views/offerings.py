@@ -126,6 +126,11 @@ class Offerings(View):
             " WHERE active ORDER BY code"
         )
 
+    def every_name(self) -> list[DictRow]:
+        """Every offering's code and names, retired ones too: what legacy texts are matched
+        against (the whole catalogue, which is small: hundreds of rows, not thousands)."""
+        return self.query("SELECT code, name_fi, name_en FROM {p}offerings ORDER BY code")
+
     def names(self, codes: list[str]) -> dict[str, DictRow]:
         """The Finnish and English names of the given codes, by code (unknown codes absent)."""
         rows = self.query(

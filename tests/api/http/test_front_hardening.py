@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from markupsafe import escape
 
 import api
 from api.bootstrap.wiring import Services
@@ -18,7 +19,8 @@ from api.http.app import create_app
 from api.http.sign_in_limits import PER_ADDRESS, PER_NAME, AttemptLimiter
 from api.web.i18n import translate
 from crm.application.users import Role
-from tests.api.web_client import PASSWORD, csrf_of, new_user, sign_in
+from tests.api.web_client import PASSWORD, csrf_of, new_user, page_csrf, sign_in
+from tests.import_files import zoom_attendee_report
 
 pytestmark = pytest.mark.postgres
 
@@ -58,6 +60,54 @@ def test_a_user_name_is_delayed_after_its_free_failures_with_429_in_the_uis_lang
     assert login_attempt(other, name, PASSWORD)[0] == 429
     # ...while another user from the first address still signs in.
     assert login_attempt(client, new_user(services, Role.DPO), PASSWORD)[0] == 303
+
+
+def test_a_delayed_address_is_refused_before_its_form_is_read(services: Services) -> None:
+    """The refusal costs no routing, no session, no CSRF check and no rendering: even a form
+    without a session or a token is answered 429, in the UI's language, with Retry-After."""
+    app = fresh_app(services)
+    client = TestClient(app, follow_redirects=False, client=("192.0.2.50", 1000))
+    for index in range(PER_ADDRESS.free + 1):
+        assert login_attempt(client, f"guess-{index}", "wrong password")[0] == 401
+    stranger = TestClient(app, follow_redirects=False, client=("192.0.2.50", 1001))
+    stranger.cookies.set("crm_lang", "en")
+    refused = stranger.post("/ui/login", data={"name": "anyone", "password": "x"})
+    assert refused.status_code == 429, "refused before the CSRF check (403)"
+    assert int(refused.headers["retry-after"]) >= 1
+    assert translate("en", "login.too_many") in refused.text
+    assert "set-cookie" not in refused.headers, "no session started for a refusal"
+    assert refused.headers["cache-control"] == "no-store"
+    assert "frame-ancestors 'none'" in refused.headers["content-security-policy"]
+
+
+def test_a_delayed_name_is_refused_before_routing_from_any_address(services: Services) -> None:
+    app = fresh_app(services)
+    name = new_user(services, Role.DPO)
+    client = TestClient(app, follow_redirects=False, client=("192.0.2.51", 1000))
+    for _ in range(PER_NAME.free + 1):
+        assert login_attempt(client, name, "wrong password")[0] == 401
+    stranger = TestClient(app, follow_redirects=False, client=("192.0.2.52", 1000))
+    refused = stranger.post("/ui/login", data={"name": f" {name.upper()} ", "password": PASSWORD})
+    assert refused.status_code == 429, "refused before the CSRF check (403)"
+    assert translate("fi", "login.too_many") in refused.text
+    # A multipart form passes the gate unread; the route refuses it all the same.
+    token = csrf_of(stranger.get("/ui/login").text)
+    fields = {"name": name, "password": PASSWORD, "csrf_token": token}
+    multipart = stranger.post("/ui/login", data=fields, files={"unused": ("a.txt", b"a")})
+    assert multipart.status_code == 429
+    # A token sign-in is not held to the name's delay.
+    with_token = stranger.post("/ui/login", data={**fields, "token": "not-a-token"})
+    assert with_token.status_code == 401
+
+
+def test_a_sign_in_form_with_nul_is_422_after_the_gate_read_it(client: TestClient) -> None:
+    token = csrf_of(client.get("/ui/login").text)
+    response = client.post(
+        "/ui/login",
+        content=f"name=a%00b&password=x&csrf_token={token}".encode(),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert response.status_code == 422, response.text
 
 
 def test_delays_grow_with_each_further_failure() -> None:
@@ -133,6 +183,22 @@ def test_every_answer_carries_the_security_headers(client: TestClient) -> None:
         assert "strict-transport-security" not in headers, "plain http: no HSTS"
 
 
+def test_an_unexpected_error_answers_with_the_security_headers_too(services: Services) -> None:
+    """Starlette's last-resort handler answers outside every middleware."""
+    app = fresh_app(services)
+
+    def fail() -> None:
+        raise RuntimeError("a bug")
+
+    for path in ("/ui/failing-for-the-test", "/failing-for-the-test"):
+        app.add_api_route(path, fail)
+        answer = TestClient(app, raise_server_exceptions=False).get(path)
+        assert answer.status_code == 500, path
+        assert "frame-ancestors 'none'" in answer.headers["content-security-policy"], path
+        assert answer.headers["x-content-type-options"] == "nosniff", path
+        assert answer.headers["cache-control"] == "no-store", path
+
+
 def test_no_template_carries_inline_script_or_style() -> None:
     """The policy forbids them, so a browser would silently drop them."""
     templates = Path(api.__file__).resolve().parent / "templates"
@@ -203,6 +269,28 @@ def test_nul_in_a_structured_json_body_is_422(
     )
     assert response.status_code == 422, response.text
     assert response.json()["detail"][0]["loc"] == ["body"]
+
+
+def test_nul_in_a_multipart_text_field_is_422_while_a_file_may_hold_nul(
+    app: FastAPI, services: Services
+) -> None:
+    manager = sign_in(app, new_user(services, Role.ACCOUNT_MANAGER))
+    manager.cookies.set("crm_lang", "en")
+    fields = {"csrf_token": page_csrf(manager), "timezone": "Europe/Helsinki"}
+    report = zoom_attendee_report("a@example.fi", "b@example.fi", "c@example.fi", "s@tuni.fi")
+    refused = manager.post(
+        "/ui/imports",
+        data={**fields, "source": "webinar\x00list"},
+        files={"file": ("attendees.csv", report, "text/csv")},
+    )
+    assert refused.status_code == 422, refused.text
+    assert translate("en", "error.invalid") in refused.text
+    # NUL in an uploaded file is the file's business (a spreadsheet is full of them).
+    binary = manager.post(
+        "/ui/imports", data=fields, files={"file": ("x.csv", b"a,b\n1,\x00\n", "text/csv")}
+    )
+    assert binary.status_code == 422 and translate("en", "error.invalid") not in binary.text
+    assert escape(translate("en", "imports.unrecognised")) in binary.text, "the page answered"
 
 
 def test_an_email_search_by_url_is_refused_on_pages_too(app: FastAPI, services: Services) -> None:

@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 
 from api.bootstrap.wiring import Services
 from api.http.app import create_app
+from api.worker.scheduler import run_session_purge
 from crm.adapters.postgres.web_sessions import PostgresWebSessionStore
 from crm.application.users import Role
 from crm.application.web_sessions import WebSessions
@@ -184,3 +185,22 @@ def test_the_session_table_holds_no_usable_id(app: FastAPI, services: Services) 
             "SELECT id_hash FROM web_sessions WHERE user_name = %s", (name,)
         ).fetchone()
     assert stored is not None and stored[0] not in client.cookies["crm_session"]
+
+
+def test_sessions_past_their_absolute_timeout_are_deleted_by_the_worker_job(
+    services: Services,
+) -> None:
+    app = app_with_timeouts(services, timedelta(minutes=30), timedelta(hours=8))
+    old, ended, recent = (new_user(services, Role.MARKETING) for _ in range(3))
+    for name in (old, recent):
+        sign_in(app, name)
+    leaving = sign_in(app, ended)
+    assert leaving.post("/ui/logout", data={"csrf_token": page_csrf(leaving)}).status_code == 303
+    age_session(services, old, "8 hours 1 minute", "1 minute")
+    age_session(services, ended, "9 hours", "9 hours")
+    assert run_session_purge(app.state.services) >= 2
+    with services.pool.connection() as conn:
+        kept = conn.execute(
+            "SELECT user_name FROM web_sessions WHERE user_name = ANY(%s)", ([old, ended, recent],)
+        ).fetchall()
+    assert [row[0] for row in kept] == [recent]

@@ -12,6 +12,8 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from api.bootstrap.wiring import Services
+from api.http.sign_in_limits import PER_NAME
+from api.web.i18n import translate
 from crm.application.users import Role
 from tests.browser.conftest import PASSWORD, sign_in
 from tests.factories import register, unique
@@ -88,6 +90,32 @@ def test_an_admin_issues_a_service_token_shown_once(
     assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
     page.reload()
     assert token not in page.content(), "shown once"
+    assert blocked == []
+    context.close()
+
+
+def test_a_delayed_sign_in_says_so_in_the_uis_language_and_leads_back_to_the_form(
+    browser: Browser, base_url: str, screenshots: Path
+) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="fi-FI")
+    page = context.new_page()
+    blocked = csp_reports(page)
+    name = unique("arvaaja")
+    page.goto(f"{base_url}/ui/login")
+    for _ in range(PER_NAME.free + 5):  # until the delay outlasts a round trip
+        page.get_by_label("Käyttäjätunnus").fill(name)
+        page.get_by_label("Salasana").fill("wrong password")
+        with page.expect_navigation():
+            page.get_by_role("button", name="Kirjaudu").first.click()
+        if translate("fi", "login.too_many") in page.content():
+            break
+    expect(page.get_by_role("alert")).to_have_text(translate("fi", "login.too_many"))
+    for width in (390, 1280):
+        page.set_viewport_size({"width": width, "height": 844})
+        assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+        page.screenshot(path=str(screenshots / f"{width}-sign-in-delayed.png"), full_page=True)
+    page.get_by_role("link", name=translate("fi", "login.try_again")).click()
+    expect(page.get_by_label("Käyttäjätunnus")).to_be_visible()
     assert blocked == []
     context.close()
 

@@ -10,7 +10,8 @@ from psycopg_pool import ConnectionPool
 
 
 class PostgresWebSessionStore:
-    """Rows of `web_sessions`; an ended session keeps its row with the time and reason."""
+    """Rows of `web_sessions`; an ended session keeps its row with the time and reason until
+    the session's absolute timeout has passed (`purge_started_before`, a daily job)."""
 
     def __init__(self, pool: ConnectionPool) -> None:
         self.pool = pool
@@ -72,6 +73,11 @@ class PostgresWebSessionStore:
                 (user_name, idle, absolute),
             ).fetchall()
         return [(r[0], r[1], r[2]) for r in rows]
+
+    def purge_started_before(self, age: timedelta) -> int:
+        with self.pool.connection() as conn:
+            cursor = conn.execute("DELETE FROM web_sessions WHERE started_at < now() - %s", (age,))
+            return cursor.rowcount
 
 
 def end_sessions_of(conn: Connection[Any], user_name: str, reason: str) -> None:

@@ -22,6 +22,7 @@ from api.web.i18n import LANGUAGES, TEXTS
 from crm.application.users import Role
 from crm.domain import vocabulary
 from crm.domain.events import CUSTOMER_EVENT_CLASSES
+from tests.unit.api.web.test_refusal_texts import REFUSALS
 
 SRC = Path(__file__).resolve().parents[4] / "src"
 TEMPLATES = sorted((SRC / "api" / "templates").glob("*.html"))
@@ -35,6 +36,9 @@ EVENT_BOOKKEEPING = {"idempotency_key", "recorded_by", "originator_topic"}
 """Event fields the timeline shows under headings of their own, never as `field.<name>`."""
 FAMILIES_OF_TRANSLATE_VALUE = {"value"}
 """`translate_value` (the templates' `tv`) looks any vocabulary value up as `value.<value>`."""
+FAMILIES_OF_REFUSAL_TEXT = {"refusal"}
+"""`refusal_text` looks a refused command up as `refusal.<code>`; `test_refusal_texts` reads
+the codes from the source."""
 FAMILIES_OF_FIELD_PROBLEM = {"problem", "field"}
 """`field_problem` looks up `problem.<pydantic error type>` and the field's `field.<name>`;
 error types without a text of their own read as `problem.invalid`."""
@@ -75,6 +79,7 @@ def families_used() -> set[str]:
         set(TEMPLATE_FAMILY.findall(template_text()))
         | FAMILIES_OF_TRANSLATE_VALUE
         | FAMILIES_OF_FIELD_PROBLEM
+        | FAMILIES_OF_REFUSAL_TEXT
     )
 
 
@@ -105,6 +110,7 @@ def family_members() -> dict[str, set[str]]:
         "value": vocabulary_values,
         "customer": set(PROFILE_FIELDS),
         "problem": set(typing.get_args(ErrorType)) | {"invalid"},
+        "refusal": {refusal.code for refusal in REFUSALS if refusal.code},
     }
 
 

@@ -18,7 +18,9 @@ def test_a_snapshot_without_attributes_added_since_loads_with_their_starting_val
         del snapshot.state[added_since]
     stored = crm.mapper.to_stored_event(snapshot)
 
-    loaded = crm.mapper.to_domain_event(stored).mutate(None)
+    restored = crm.mapper.to_domain_event(stored)
+    assert isinstance(restored, Customer.Snapshot)
+    loaded = restored.mutate(None)
 
     assert isinstance(loaded, Customer)
     added = (loaded.invoices, loaded.absorbed, loaded.merged_into, loaded.tasks)
