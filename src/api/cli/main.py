@@ -234,13 +234,16 @@ def fit_lifetime_command(
     """Fit the BG/NBD and Gamma-Gamma lifetime models on all purchases and store predictions."""
     from datetime import date
 
+    from projections.engine.merges import MergeMap
     from projections.lifetime.fit import fit_lifetime
     from projections.views.indicators import CustomerIndicators
 
     services = build_services(_settings(run_projections=False))
     try:
         end = date.fromisoformat(today) if today else date.today()
-        outcome = fit_lifetime(services.views.get(CustomerIndicators), end)
+        outcome = fit_lifetime(
+            services.views.get(CustomerIndicators), services.views.get(MergeMap), end
+        )
     finally:
         services.close()
     if not outcome.fitted:

@@ -13,6 +13,7 @@ from uuid import UUID
 from api.bootstrap.wiring import Services
 from api.services.spreadsheet import csv_text
 from crm.domain.errors import InvalidFieldError
+from projections.engine.merges import MergeMap
 from projections.views.completions import CompletionFilter, Completions
 from projections.views.directory import CustomerDirectory
 from projections.views.offerings import Offerings
@@ -62,8 +63,10 @@ class Lookup:
 
 
 def learners_of(services: Services, organisation: UUID) -> list[UUID]:
-    """The organisation's staff: the people currently affiliated with it."""
-    return [m["person_id"] for m in services.views.get(Organisations).members(organisation)]
+    """The organisation's staff: the people currently affiliated with it, each with every
+    record of theirs merged into one (completions are recorded on either)."""
+    members = services.views.get(Organisations).members(organisation, services.views.get(MergeMap))
+    return [stream for member in members for stream in member["streams"]]
 
 
 def completion_filter(

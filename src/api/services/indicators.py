@@ -9,6 +9,7 @@ from uuid import UUID
 from psycopg.rows import DictRow
 
 from api.bootstrap.wiring import Services
+from projections.engine.merges import MergeMap
 from projections.views.indicators import DEFAULT_WEIGHTS, CustomerIndicators
 from projections.views.indicators import derived as derived_indicators
 from projections.views.timeline import Timeline
@@ -25,13 +26,14 @@ def engagement_weights(services: Services) -> dict[str, float]:
 def indicators_as_of(
     services: Services, customer_id: UUID, now: datetime
 ) -> tuple[DictRow, dict[str, Any]] | None:
-    """The customer's stored indicator row and the indicators derived from it as of `now`;
-    None while the view has not seen the customer."""
+    """The customer's indicator row over its merged history and the indicators derived from
+    it as of `now`; None while the view has not seen the customer."""
     view = services.views.get(CustomerIndicators)
-    row = view.indicators(customer_id, now)
+    merges = services.views.get(MergeMap)
+    row = view.indicators(customer_id, now, merges)
     if row is None:
         return None
-    sums = view.engagement_sums(customer_id)
+    sums = view.engagement_sums(customer_id, merges)
     return row, derived_indicators(
         row, sums, now, engagement_weights(services), view.half_life_days
     )
@@ -54,12 +56,15 @@ def engagement_at_month_ends(
     """Engagement at each of the last `months` month ends (in `now`'s time zone), with the
     indicator's own decay and weights."""
     timeline = services.views.get(Timeline)
+    merged = services.views.get(MergeMap).absorbed_into(customer_id)
     half_life = services.views.get(CustomerIndicators).half_life_days
     weights = engagement_weights(services)
     touches: list[tuple[datetime, float]] = []
     cursor: str | None = None
     while len(touches) < MAX_TIMELINE_ROWS:
-        rows, cursor = timeline.page(customer_id, cursor=cursor, limit=500, include_personal=False)
+        rows, cursor = timeline.page(
+            customer_id, merged=merged, cursor=cursor, limit=500, include_personal=False
+        )
         touches += [(r["occurred_at"], weights.get(r["kind"], 0.0)) for r in rows]
         if cursor is None:
             break

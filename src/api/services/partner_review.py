@@ -13,6 +13,7 @@ from uuid import UUID
 from psycopg.rows import DictRow
 
 from api.bootstrap.wiring import Services
+from projections.engine.merges import MergeMap
 from projections.views.organisations import Organisations
 from projections.views.partner_tiers import PartnerTiers
 from projections.views.partners import Partners
@@ -85,8 +86,10 @@ def partner_review(
     views = services.views
     partner = views.get(Partners).partner(organisation_id)
     start, basis = _period_start(partner, since, now)
-    people = [row["person_id"] for row in views.get(Organisations).members(organisation_id)]
-    ids = [organisation_id, *people]
+    merges = views.get(MergeMap)
+    # Every stream of a merged organisation or person: the timeline keeps rows per stream.
+    people = [row["person_id"] for row in views.get(Organisations).members(organisation_id, merges)]
+    ids = merges.histories_of([organisation_id, *people])
     timeline = views.get(Timeline)
     by_kind = timeline.kind_totals(ids, REVIEW_KINDS, start, now)
     totals = [

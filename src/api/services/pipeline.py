@@ -9,6 +9,7 @@ from typing import Any
 from uuid import UUID
 
 from api.bootstrap.wiring import Services
+from projections.engine.merges import MergeMap
 from projections.views.directory import CustomerDirectory
 from projections.views.funnel import STAGES, Funnel, LeadSort, Stage
 from projections.views.indicators import CustomerIndicators
@@ -66,9 +67,11 @@ def pipeline_page(
     the timeline (sealed fields opened for this reader)."""
     indicators = services.views.get(CustomerIndicators)
     funnel = services.views.get(Funnel)
+    merges = services.views.get(MergeMap)
     rows, total = funnel.leads_owned_by(
         account_manager,
         indicators,
+        merges,
         now,
         stages=stages,
         source_channel=source_channel,
@@ -78,14 +81,17 @@ def pipeline_page(
     )
     customer_ids = list(dict.fromkeys(row["customer_id"] for row in rows))
     names = services.views.get(CustomerDirectory).names(customer_ids) if customer_ids else {}
-    journal = _journal(services, customer_ids) if customer_ids else {}
+    # A merged record's lead is listed under its survivor; its capture, conversion and
+    # purchase are entries of the record it was captured on.
+    streams = list(dict.fromkeys(row["stream_id"] for row in rows))
+    journal = _journal(services, streams) if streams else {}
     leads = []
     for row in rows:
-        key = (row["customer_id"], row["lead_id"])
+        key = (row["stream_id"], row["lead_id"])
         captured = journal.get(("lead_captured", *key), {})
         converted = journal.get(("lead_converted", *key), {})
         purchase_id = converted.get("purchase_id")
-        purchase = journal.get(("purchase_made", row["customer_id"], purchase_id or ""), {})
+        purchase = journal.get(("purchase_made", row["stream_id"], purchase_id or ""), {})
         leads.append(
             PipelineLead(
                 customer_id=row["customer_id"],
@@ -100,10 +106,10 @@ def pipeline_page(
                 target_group=captured.get("target_group"),
                 purchase_id=purchase_id,
                 purchase_version=purchase.get("version"),
-                purchases=journal.get(("purchases", row["customer_id"], ""), {}).get("list", []),
+                purchases=journal.get(("purchases", row["stream_id"], ""), {}).get("list", []),
             )
         )
-    counts = funnel.stage_counts(account_manager, indicators)
+    counts = funnel.stage_counts(account_manager, indicators, merges)
     label = stages[0] if len(stages) == 1 else "open"
     return PipelinePage(label, leads, total, offset, limit, counts)
 

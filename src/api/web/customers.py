@@ -506,9 +506,11 @@ def my_customers(
     lead_sort: LeadSort = next((s for s in LEAD_SORTS if s == leads_sort), "captured")
     leads_first = offset_of(leads_offset)
     channel = leads_channel if leads_channel in CHANNELS else ""
+    merges = services.views.get(MergeMap)
     leads, leads_total = services.views.get(Funnel).leads_owned_by(
         user.name,
         indicators,
+        merges,
         now,
         source_channel=channel or None,
         sort=lead_sort,

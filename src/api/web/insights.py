@@ -23,6 +23,7 @@ from api.web.session import language_of, page_user
 from api.web.templating import render
 from crm.application.users import User
 from crm.domain.calendar import HELSINKI
+from projections.engine.merges import MergeMap
 from projections.views.funnel import Funnel
 from projections.views.indicators import CustomerIndicators
 from projections.views.receivables import Receivables
@@ -79,13 +80,14 @@ def dashboard(request: Request, user: SignedIn) -> HTMLResponse:
     indicators = services.views.get(CustomerIndicators)
     now = datetime.now(UTC)
     revenue = indicators.revenue_by_institution_and_type()
-    bands = indicators.engagement_distribution(now, engagement_weights(services))
+    merges = services.views.get(MergeMap)
+    bands = indicators.engagement_distribution(now, engagement_weights(services), merges)
     engagement = list(
         zip(band_labels([low for low, _ in bands]), [n for _, n in bands], strict=True)
     )
     lifecycle = [
         (stage, translate_value(language, stage), n)
-        for stage, n in indicators.lifecycle_distribution(now).items()
+        for stage, n in indicators.lifecycle_distribution(now, merges).items()
     ]
     by_institution: dict[str, Decimal] = defaultdict(Decimal)
     by_type: dict[str, Decimal] = defaultdict(Decimal)

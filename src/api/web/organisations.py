@@ -15,6 +15,7 @@ from api.http.routes.organisations import FiguresOut, combine
 from api.web.forms import link_position
 from crm.domain.customer import Customer
 from crm.domain.vocabulary import PARTNER_BENEFITS, PROGRAMMES
+from projections.engine.merges import MergeMap
 from projections.views.digimentors import Digimentors
 from projections.views.directory import CustomerDirectory
 from projections.views.indicators import CustomerIndicators
@@ -40,8 +41,9 @@ def organisation_context(
     organisations = services.views.get(Organisations)
     indicators = services.views.get(CustomerIndicators)
     directory = services.views.get(CustomerDirectory)
+    merges = services.views.get(MergeMap)
     rollup = organisations.rollup(
-        organisation.id, indicators, datetime.now(UTC), with_members=False
+        organisation.id, indicators, merges, datetime.now(UTC), with_members=False
     )
     if rollup is None:
         return {"organisation": None, "shown_ids": []}
@@ -50,15 +52,21 @@ def organisation_context(
     count = int(rollup["people"]["people"])
     page = min(_page_number(request), max(1, -(-count // PEOPLE_PAGE)))
     offset = (page - 1) * PEOPLE_PAGE
-    rows = organisations.people(organisation.id, directory, PEOPLE_PAGE, offset)
+    rows = organisations.people(organisation.id, directory, merges, PEOPLE_PAGE, offset)
     person_ids = [row["person_id"] for row in rows]
     completions = services.views.get(Timeline).of_kind(
-        [m["person_id"] for m in organisations.members(organisation.id)],
+        [
+            stream
+            for member in organisations.members(organisation.id, merges)
+            for stream in member["streams"]
+        ],
         "course_completed",
         COMPLETIONS_SHOWN + 1,
     )
     completion_names = directory.names(list({row["customer_id"] for row in completions}))
-    reviews = services.views.get(Timeline).of_kind([organisation.id], "annual_review_held", 5)
+    reviews = services.views.get(Timeline).of_kind(
+        merges.histories(organisation.id), "annual_review_held", 5
+    )
     return {
         "organisation": {
             "own": own,
@@ -89,7 +97,7 @@ def organisation_context(
 def employer_context(services: Services, person: Customer) -> dict[str, Any]:
     """The organisations a person acts for, by name and role."""
     employers = services.views.get(Organisations).employers(
-        person.id, services.views.get(CustomerDirectory)
+        person.id, services.views.get(CustomerDirectory), services.views.get(MergeMap)
     )
     return {"employers": employers}
 

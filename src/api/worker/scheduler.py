@@ -26,6 +26,7 @@ from api.services.segments import snapshot_segments
 from crm.application.retention import apply_retention, expire_consents
 from crm.application.tasks import DueReview, plan_review_tasks
 from crm.domain.calendar import HELSINKI, local_date, months_before
+from projections.engine.merges import MergeMap
 from projections.lifetime.fit import fit_lifetime
 from projections.views.consent_ledger import ConsentLedger
 from projections.views.indicators import CustomerIndicators
@@ -43,7 +44,9 @@ def consent_expiry_candidates(services: Services, now: datetime) -> list[UUID]:
 def retention_candidates(services: Services, now: datetime) -> list[UUID]:
     """Customers whose last activity is older than the retention period."""
     cutoff = months_before(now, services.settings.retention_months)
-    return services.views.get(CustomerIndicators).inactive_since(cutoff)
+    return services.views.get(CustomerIndicators).inactive_since(
+        cutoff, services.views.get(MergeMap)
+    )
 
 
 def run_consent_expiry(services: Services, now: datetime | None = None) -> int:
@@ -77,7 +80,9 @@ def run_retention(services: Services, now: datetime | None = None) -> int:
 def run_lifetime_fit(services: Services, now: datetime | None = None) -> None:
     """Refit the lifetime models on the whole customer base."""
     today = (now or datetime.now(UTC)).date()
-    outcome = fit_lifetime(services.views.get(CustomerIndicators), today)
+    outcome = fit_lifetime(
+        services.views.get(CustomerIndicators), services.views.get(MergeMap), today
+    )
     log.info("lifetime fit: %s", outcome)
 
 

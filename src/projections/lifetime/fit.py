@@ -25,6 +25,7 @@ from eventsourcing.postgres import PostgresDatastore
 from psycopg.rows import DictRow
 from psycopg.types.json import Jsonb
 
+from projections.engine.merges import MergeMap
 from projections.lifetime.model import (
     DEFAULT_HORIZON_DAYS,
     MIN_CUSTOMERS,
@@ -53,17 +54,20 @@ def _finite(value: float) -> float | None:
 
 def fit_lifetime(
     indicators: CustomerIndicators,
+    merges: MergeMap,
     today: date,
     *,
     horizon_days: float = DEFAULT_HORIZON_DAYS,
     min_customers: int = MIN_CUSTOMERS,
     min_repeat_customers: int = MIN_REPEAT_CUSTOMERS,
 ) -> FitOutcome:
-    """Fit both models on every purchase up to `today` and store parameters and predictions."""
+    """Fit both models on every purchase up to `today` and store parameters and predictions.
+    A merged record's purchases are its survivor's: the survivor is fitted and predicted over
+    both histories, the absorbed record not on its own (until the merge is undone)."""
     datastore = indicators.datastore
     purchases = [
         (row["customer_id"], row["occurred_at"], float(row["net"]))
-        for row in indicators.purchase_rows()
+        for row in indicators.purchase_rows(merges)
     ]
     summaries = rfm_summary(purchases, today)
     try:

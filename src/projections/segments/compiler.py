@@ -7,6 +7,12 @@ parameter. Each condition compiles to a boolean that is never NULL (`coalesce(..
 so `not` means "the condition does not hold" even where a field is missing.
 
 Only customers who are neither erased nor restricted (GDPR art. 18) are ever members.
+
+Rules range over customers as they read through the merge map (`projections.engine.merges`):
+a survivor's indicators, engagement, touchpoints and affiliations are those of its merged
+history, and a record merged into another is never a member of its own while merged. The
+consent and restriction conditions still read the survivor's own rows of the consent ledger
+and the restrictions view.
 Time-relative conditions (engagement, lifecycle stage, tenure, "in the last D days", consent,
 restriction) are evaluated at the `now` given; totals (revenue, counts) are the view's current
 ones. Consent and restriction at `now` follow the rule in `crm.domain.in_force`.
@@ -24,6 +30,7 @@ from psycopg.rows import DictRow
 
 from crm.domain.consents import consent_covers
 from projections.engine.generations import LiveViews
+from projections.engine.merges import MergeMap
 from projections.segments.rules import (
     FIELDS,
     AllOf,
@@ -70,7 +77,7 @@ FIELD_SQL: dict[str, str] = {
     # pass the rule's cheaper conditions have their engagement summed.
     "engagement_score": "coalesce((SELECT sum(e.decayed_sum::float8"
     " * coalesce((%(weight_values)s::float8[])[array_position(%(weight_kinds)s::text[], e.kind)],"
-    " 0)) FROM {indicators}engagement e WHERE e.customer_id = c.customer_id), 0)"
+    " 0)) FROM {indicators}engagement e WHERE e.customer_id = ANY({histories})), 0)"
     " * %(engagement_factor)s",
     "recency_score": "rfm.recency_score",
     "frequency_score": "rfm.frequency_score",
@@ -110,6 +117,7 @@ class Tables:
     directory: CustomerDirectory
     organisations: Organisations
     digimentors: Digimentors
+    merges: MergeMap
 
     @classmethod
     def of(cls, views: LiveViews) -> Tables:
@@ -122,6 +130,7 @@ class Tables:
             views.get(CustomerDirectory),
             views.get(Organisations),
             views.get(Digimentors),
+            views.get(MergeMap),
         )
 
     def run(self, sql: str, params: dict[str, Any]) -> list[DictRow]:
@@ -142,6 +151,7 @@ class Tables:
             self.consents,
             self.organisations,
             self.digimentors,
+            self.merges,
         )
         return min(view.position() for view in views)
 
@@ -247,27 +257,31 @@ class Compiler:
         inner = Compiler(self.tables, self.now, self.weights, self.half_life_days, self.params)
         condition = inner.node(rule.organisation)
         organisations = from_clause(self.tables, Compiled([], {}, inner.needs_rfm))
+        links = self.tables.organisations.links(self.tables.merges)
         return (
             f"c.customer_id IN (SELECT a.person_id FROM {organisations}"
-            f" JOIN {self.tables.organisations.prefix}affiliations a"
-            " ON a.organisation_id = c.customer_id"
+            f" JOIN {links} a ON a.organisation_id = c.customer_id"
             f" WHERE a.active AND {eligible(self.tables)} AND {condition})"
         )
 
     def touchpoints(self, kind: str, at_least: int, days: int) -> str:
+        reads = self.tables.merges.reads_as("t.customer_id")
         return (
-            f"c.customer_id IN (SELECT customer_id FROM {self.tables.touchpoints.prefix}touchpoints"
-            f" WHERE kind = {self.bind(kind)}"
-            f" AND occurred_at > %(now)s - make_interval(days => {self.bind(days)})"
-            f" AND occurred_at <= %(now)s"
-            f" GROUP BY customer_id HAVING count(*) >= {self.bind(at_least)})"
+            f"c.customer_id IN (SELECT {reads.id}"
+            f" FROM {self.tables.touchpoints.prefix}touchpoints t{reads.join}"
+            f" WHERE t.kind = {self.bind(kind)}"
+            f" AND t.occurred_at > %(now)s - make_interval(days => {self.bind(days)})"
+            f" AND t.occurred_at <= %(now)s"
+            f" GROUP BY 1 HAVING count(*) >= {self.bind(at_least)})"
         )
 
     def compare(self, rule: Compare) -> str:
         kind = FIELDS[rule.field][0]
         if rule.field in RFM_FIELDS:
             self.needs_rfm = True
-        column = f"({FIELD_SQL[rule.field]})".replace("{indicators}", self.tables.indicators.prefix)
+        column = f"({FIELD_SQL[rule.field]})".replace(
+            "{indicators}", self.tables.indicators.prefix
+        ).replace("{histories}", self.tables.merges.histories_sql("c.customer_id"))
         cast = CASTS[kind]
         value = rule.value
         if kind in ("number", "integer"):
@@ -297,14 +311,14 @@ def compile_rule(
     ).compile(rule)
 
 
-def from_clause(tables: Tables, compiled: Compiled) -> str:
-    """The customers the expressions range over, with only the joins the rule needs."""
-    ind = tables.indicators.prefix
-    joins = [f"{ind}customers c"]
+def from_clause(tables: Tables, compiled: Compiled, customers: str | None = None) -> str:
+    """The customers the expressions range over (as they read through merges, or the
+    relation `customers`), with only the joins the rule needs."""
+    merged = tables.indicators.merged_customers(tables.merges)
+    joins = [f"{customers or merged} c"]
     if compiled.needs_rfm:
-        joins.append(
-            f"LEFT JOIN ({RFM_OF_ALL.replace('{p}', ind)}) rfm ON rfm.customer_id = c.customer_id"
-        )
+        rfm = RFM_OF_ALL.replace("{customers}", merged)
+        joins.append(f"LEFT JOIN ({rfm}) rfm ON rfm.customer_id = c.customer_id")
     return " ".join(joins)
 
 
@@ -356,27 +370,37 @@ class Explanation:
     erased: bool
     restricted: bool
     held: list[bool]
+    merged_into: UUID | None = None
+    """The survivor, while the customer is merged into one: never a member of its own."""
 
     @property
     def member(self) -> bool:
-        return not self.erased and not self.restricted and self.held[0]
+        return not self.erased and not self.restricted and self.merged_into is None and self.held[0]
 
 
 def explain(tables: Tables, compiled: Compiled, customer_id: UUID) -> Explanation | None:
-    """Each condition's outcome for the customer; None if the view does not know them."""
+    """Each condition's outcome for the customer over its merged history (a record merged
+    into another: over its own, and it is no member); None if the view does not know it."""
     columns = ", ".join(
         f"{expression} AS n{i}" for i, expression in enumerate(compiled.expressions)
     )
+    one = tables.indicators.history_of(tables.merges, "%(explain_id)s::uuid")
     rows = tables.run(
         f"SELECT c.erased, {restricted(tables)} AS restricted, {columns}"
-        f" FROM {from_clause(tables, compiled)} WHERE c.customer_id = %(explain_id)s",
+        f" FROM {from_clause(tables, compiled, one)}",
         {**compiled.params, "explain_id": customer_id},
     )
     if not rows:
         return None
     row = rows[0]
     held = [bool(row[f"n{i}"]) for i in range(len(compiled.expressions))]
-    return Explanation(customer_id, bool(row["erased"]), bool(row["restricted"]), held)
+    return Explanation(
+        customer_id,
+        bool(row["erased"]),
+        bool(row["restricted"]),
+        held,
+        tables.merges.survivor_of(customer_id),
+    )
 
 
 def _consented_since(tables: Tables) -> str:

@@ -5,6 +5,11 @@ the furthest it reached: converted, lost, qualified or captured. Time to convers
 capture to conversion in business time; the median is taken at read time. No personal data.
 A lead is open while it is captured or qualified (neither converted nor lost); its owner is the
 customer's account manager in the indicators view.
+
+Rows stay under the stream the lead was captured on. Lists of leads read them through the
+merge map: a merged record's leads are its survivor's (owned by the survivor's manager, listed
+under the survivor), and no lead is listed under an absorbed record while it is merged.
+Reports by channel, group and institution count every lead once either way.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 
 from crm.domain import events as ev
+from projections.engine.merges import MergeMap
 from projections.engine.view import Batch, View
 from projections.views.indicators import CustomerIndicators
 
@@ -144,10 +150,19 @@ class Funnel(View):
             {"start": start, "end": end},
         )
 
+    def _owned(self, indicators: CustomerIndicators, merges: MergeMap) -> str:
+        """FROM leads `l`, each with `c`: its customer as it reads through merges."""
+        reads = merges.reads_as("l.customer_id")
+        return (
+            f" FROM {{p}}leads l{reads.join} JOIN {indicators.merged_customers(merges)} c"
+            f" ON c.customer_id = {reads.id}"
+        )
+
     def leads_owned_by(
         self,
         account_manager: str,
         indicators: CustomerIndicators,
+        merges: MergeMap,
         now: datetime,
         *,
         stages: tuple[Stage, ...] = OPEN_STAGES,
@@ -158,11 +173,11 @@ class Funnel(View):
     ) -> tuple[list[DictRow], int]:
         """A page of the leads of the manager's customers in the stages, with stage and whole
         days since capture at `now` (until conversion or loss for a closed lead), and how
-        many there are in all."""
+        many there are in all. `customer_id` is the customer the lead reads under (a
+        survivor for a merged record's lead), `stream_id` the record it was captured on."""
         condition = (
-            f" FROM {{p}}leads l JOIN {indicators.prefix}customers c"
-            " ON c.customer_id = l.customer_id"
-            " WHERE c.account_manager = %(manager)s AND NOT c.erased AND NOT l.erased"
+            self._owned(indicators, merges)
+            + " WHERE c.account_manager = %(manager)s AND NOT c.erased AND NOT l.erased"
             f" AND l.captured_at IS NOT NULL AND {STAGE_SQL} = ANY(%(stages)s)"
             " AND (%(channel)s::text IS NULL OR l.source_channel = %(channel)s)"
         )
@@ -175,13 +190,14 @@ class Funnel(View):
             "limit": limit,
         }
         select = (
-            "SELECT l.customer_id, l.lead_id, l.source_channel, l.target_group, l.institution,"
+            "SELECT c.customer_id, l.customer_id AS stream_id, l.lead_id, l.source_channel,"
+            " l.target_group, l.institution,"
             f" l.captured_at, l.qualified_at, l.converted_at, l.lost_at, {STAGE_SQL} AS stage,"
             " floor(extract(epoch FROM coalesce(l.converted_at, l.lost_at, %(now)s::timestamptz)"
             " - l.captured_at) / 86400)::int AS days_open, count(*) OVER () AS total" + condition
         )
         rows = self.query(
-            select + f" ORDER BY {LEAD_ORDER[sort]}, l.customer_id, l.lead_id"
+            select + f" ORDER BY {LEAD_ORDER[sort]}, c.customer_id, l.customer_id, l.lead_id"
             " OFFSET %(offset)s LIMIT %(limit)s",
             params,
         )
@@ -190,11 +206,13 @@ class Funnel(View):
         # Past the end: the page is empty, but the list still says how long it is.
         return [], int(self.query("SELECT count(*) AS n" + condition, params)[0]["n"])
 
-    def stage_counts(self, account_manager: str, indicators: CustomerIndicators) -> dict[str, int]:
-        """How many leads of the manager's customers are in each stage."""
+    def stage_counts(
+        self, account_manager: str, indicators: CustomerIndicators, merges: MergeMap
+    ) -> dict[str, int]:
+        """How many leads of the manager's customers (as they read through merges) are in
+        each stage."""
         rows = self.query(
-            f"SELECT {STAGE_SQL} AS stage, count(*) AS n FROM {{p}}leads l"
-            f" JOIN {indicators.prefix}customers c ON c.customer_id = l.customer_id"
+            f"SELECT {STAGE_SQL} AS stage, count(*) AS n{self._owned(indicators, merges)}"
             " WHERE c.account_manager = %s AND NOT c.erased AND NOT l.erased"
             " AND l.captured_at IS NOT NULL GROUP BY 1",
             (account_manager,),

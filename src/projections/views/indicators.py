@@ -39,6 +39,11 @@ Definitions:
   the partner network's view, `projections.views.partners`).
 - engagement distribution: customers (not erased) per band of ENGAGEMENT_BANDS, banded in SQL
   with the formula above, so the dashboard reads counts rather than one score per customer.
+- merged customers: rows stay under the stream they came from; every read goes through the
+  merge map (`projections.engine.merges`) and combines a survivor's row with those of the
+  records merged into it by COMBINE, so a survivor reads over both histories and an absorbed
+  record is in no list, distribution, RFM base or segment of its own while merged (read by
+  its own id, it still shows its own history, like its timeline).
 """
 
 from __future__ import annotations
@@ -54,6 +59,7 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 
 from crm.domain import events as ev
+from projections.engine.merges import MergeMap
 from projections.engine.stored_events import EventRows, decimal
 from projections.engine.view import SqlView
 
@@ -161,6 +167,65 @@ MERGE: dict[str, str] = {
     "partner_since": "greatest(t.partner_since, x.partner_since)",
     "last_annual_review": "greatest(t.last_annual_review, x.last_annual_review)",
 }
+
+
+def _own(column: str) -> str:
+    return f"(array_agg(c.{column}) FILTER (WHERE c.customer_id = {{reader}}))[1]"
+
+
+def _of_latest(column: str, by: str) -> str:
+    # Ties in business time: the survivor's own row first, then by stream id (stable).
+    return (
+        f"(array_agg(c.{column} ORDER BY c.{by} DESC NULLS LAST,"
+        f" c.customer_id = {{reader}} DESC, c.customer_id))[1]"
+    )
+
+
+COMBINE: dict[str, str] = {
+    "customer_id": "{reader}",
+    "kind": _own("kind"),
+    "customer_type": _own("customer_type"),
+    "sector": _own("sector"),
+    "institution": _own("institution"),
+    "account_manager": _own("account_manager"),
+    "erased": "bool_or(c.erased)",
+    "first_seen": "min(c.first_seen)",
+    "last_activity": "max(c.last_activity)",
+    "revenue": "sum(c.revenue)",
+    "purchase_count": "sum(c.purchase_count)::integer",
+    "first_purchase": "min(c.first_purchase)",
+    # The second earliest of every stream's first and second purchase (NULLs sort last).
+    "second_purchase": "(SELECT array_agg(t ORDER BY t) FROM unnest("
+    "array_agg(c.first_purchase) || array_agg(c.second_purchase)) t)[2]",
+    "last_purchase": "max(c.last_purchase)",
+    "events_attended": "sum(c.events_attended)::integer",
+    "webinars_attended": "sum(c.webinars_attended)::integer",
+    "webinars_registered": "sum(c.webinars_registered)::integer",
+    "feedback_count": "sum(c.feedback_count)::integer",
+    "feedback_sum": "sum(c.feedback_sum)::integer",
+    "last_feedback_at": "max(c.last_feedback_at)",
+    "last_feedback_score": _of_latest("last_feedback_score", "last_feedback_at"),
+    "first_lead_at": "min(c.first_lead_at)",
+    "membership_changed_at": "max(c.membership_changed_at)",
+    "membership_active": _of_latest("membership_active", "membership_changed_at"),
+    "membership_tier": _of_latest("membership_tier", "membership_changed_at"),
+    "partner_since": "max(c.partner_since)",
+    "last_annual_review": "max(c.last_annual_review)",
+}
+"""How the rows of one merged customer's streams combine into the row it reads as: the
+rows `c` of the survivor (`{reader}`) and of every record merged into it, as aggregates.
+The rule is the one a single stream holding both histories would give: totals and counts
+add up; first times take the earliest, last times the latest (first_seen, first purchase
+and lead the earliest; last activity, purchase, feedback, review and partner start the
+latest); the second purchase is the second earliest of all purchases; a value that belongs
+to a latest event (the last feedback score, the membership's state and tier) comes from the
+stream with that latest event; the profile facts (kind, type, sector, institution, account
+manager) are the survivor's own; erased if any stream is. Derived indicators (average order
+value, utilisation, stage, RFM, engagement) are computed from the combined row as from any
+other, and engagement sums per kind add up (`engagement_sums`)."""
+assert set(COMBINE) == set(CUSTOMER_COLUMNS)
+
+
 TOPICS: tuple[type[ev.CustomerEvent], ...] = (
     ev.Registered,
     ev.ProfileCorrected,
@@ -351,9 +416,10 @@ RFM_OF_ALL = (
         f"{rfm_score(f'rank() OVER (ORDER BY {column}) - 1', 'count(*) OVER ()')} AS {name}"
         for name, column in RFM_DIMENSIONS.items()
     )
-    + f" FROM {{p}}customers WHERE {RFM_BASE}"
+    + f" FROM {{customers}} c WHERE {RFM_BASE}"
 )
-"""Every scored customer's RFM quintiles (`{p}` is the indicators table prefix)."""
+"""Every scored customer's RFM quintiles (`{customers}`: the customers as they read,
+`CustomerIndicators.merged_customers`)."""
 RFM_OF_ONE = (
     "SELECT "
     + ", ".join(
@@ -361,7 +427,7 @@ RFM_OF_ONE = (
         + f" AS {name}"
         for name, column in RFM_DIMENSIONS.items()
     )
-    + f" FROM {{p}}customers o WHERE o.{RFM_BASE.replace(' AND NOT ', ' AND NOT o.')}"
+    + f" FROM {{customers}} o WHERE o.{RFM_BASE.replace(' AND NOT ', ' AND NOT o.')}"
     + f" AND c.{RFM_BASE.replace(' AND NOT ', ' AND NOT c.')}"
 )
 """The same scores for the customer `c` of the enclosing query (NULL without purchases)."""
@@ -457,37 +523,74 @@ class CustomerIndicators(SqlView):
 
     # Reads --------------------------------------------------------------------------------
 
-    def indicators(self, customer_id: UUID, now: datetime) -> DictRow | None:
-        """The customer's stored row plus stage, stage_since and RFM scores as of `now`."""
+    def _combined(self, reader: str) -> str:
+        return ", ".join(
+            f"{COMBINE[name].replace('{reader}', reader)} AS {name}" for name in CUSTOMER_COLUMNS
+        )
+
+    def merged_customers(self, merges: MergeMap) -> str:
+        """SQL relation with the columns of `{p}customers`: one row per customer as it reads
+        through the merge map. A customer in no merge is its own row; a survivor is its row
+        combined with those of the records merged into it (COMBINE); an absorbed record is
+        not in it. Every read of more than one customer ranges over this relation."""
+        p = self.prefix
+        members = merges.members_sql()
+        return (
+            f"(SELECT {', '.join(CUSTOMER_COLUMNS)} FROM {p}customers"
+            f" WHERE customer_id NOT IN (SELECT customer_id FROM {members} x)"
+            f" UNION ALL SELECT {self._combined('r.reads_as')} FROM {members} r"
+            f" JOIN {p}customers c ON c.customer_id = r.customer_id GROUP BY r.reads_as)"
+        )
+
+    def history_of(self, merges: MergeMap, customer: str) -> str:
+        """SQL relation of one row: the customer in the SQL value `customer` over its merged
+        history (its own row combined with those of the records merged into it), by
+        COMBINE; no row while the view has not seen it. An absorbed record reads its own."""
+        return (
+            f"(SELECT {self._combined(customer)} FROM {self.prefix}customers c"
+            f" WHERE c.customer_id = ANY({merges.histories_sql(customer)})"
+            " HAVING count(*) > 0)"
+        )
+
+    def indicators(self, customer_id: UUID, now: datetime, merges: MergeMap) -> DictRow | None:
+        """The customer's row over its merged history plus stage, stage_since and RFM scores
+        (among the customers as they read) as of `now`."""
+        base = self.merged_customers(merges)
         rows = self.query(
             f"SELECT c.*, {STAGE_SQL} AS stage, {STAGE_SINCE_SQL} AS stage_since,"
             f" r.recency_score, r.frequency_score, r.monetary_score"
-            f" FROM {{p}}customers c LEFT JOIN LATERAL ({RFM_OF_ONE}) r ON true"
-            f" WHERE c.customer_id = %(id)s",
+            f" FROM {self.history_of(merges, '%(id)s::uuid')} c"
+            f" LEFT JOIN LATERAL ({RFM_OF_ONE.replace('{customers}', base)}) r ON true",
             {"id": customer_id, "now": now},
         )
         return rows[0] if rows else None
 
-    def inactive_since(self, cutoff: datetime) -> list[UUID]:
-        """Customers not erased whose last activity (or first sight) is before `cutoff`."""
+    def inactive_since(self, cutoff: datetime, merges: MergeMap) -> list[UUID]:
+        """Customers not erased whose last activity (or first sight) over their merged
+        history is before `cutoff`; absorbed records are not listed of their own."""
         rows = self.query(
-            "SELECT customer_id FROM {p}customers"
+            f"SELECT customer_id FROM {self.merged_customers(merges)} c"
             " WHERE NOT erased AND coalesce(last_activity, first_seen) < %s",
             (cutoff,),
         )
         return [row["customer_id"] for row in rows]
 
-    def engagement_sums(self, customer_id: UUID) -> dict[str, Decimal]:
+    def engagement_sums(self, customer_id: UUID, merges: MergeMap) -> dict[str, Decimal]:
+        """The anchored engagement sums per touchpoint kind over the merged history."""
         rows = self.query(
-            "SELECT kind, decayed_sum FROM {p}engagement WHERE customer_id = %s", (customer_id,)
+            "SELECT kind, sum(decayed_sum) AS decayed_sum FROM {p}engagement"
+            f" WHERE customer_id = ANY({merges.histories_sql('%(id)s::uuid')}) GROUP BY kind",
+            {"id": customer_id},
         )
         return {row["kind"]: row["decayed_sum"] for row in rows}
 
-    def purchase_rows(self) -> list[DictRow]:
-        """Every purchase (customer, business day, amount net of refunds), for model fits."""
+    def purchase_rows(self, merges: MergeMap) -> list[DictRow]:
+        """Every purchase (customer, business day, amount net of refunds), for model fits;
+        a merged record's purchases count as its survivor's."""
+        reads = merges.reads_as("p.customer_id")
         return self.query(
-            "SELECT customer_id, occurred_at, amount - refunded AS net FROM {p}purchases"
-            " ORDER BY customer_id, occurred_at"
+            f"SELECT {reads.id} AS customer_id, p.occurred_at, p.amount - p.refunded AS net"
+            f" FROM {{p}}purchases p{reads.join} ORDER BY 1, p.occurred_at"
         )
 
     def revenue_by_institution_and_type(self) -> list[DictRow]:
@@ -500,16 +603,19 @@ class CustomerIndicators(SqlView):
         )
 
     def engagement_distribution(
-        self, now: datetime, weights: Mapping[str, float]
+        self, now: datetime, weights: Mapping[str, float], merges: MergeMap
     ) -> list[tuple[float, int]]:
-        """Customers (not erased) per engagement band as (lower bound, count), every band
-        listed; the score is `engagement_score`'s formula evaluated in SQL."""
+        """Customers (not erased, as they read through merges) per engagement band as
+        (lower bound, count), every band listed; the score is `engagement_score`'s formula
+        evaluated in SQL."""
+        reads = merges.reads_as("e.customer_id")
         rows = self.query(
             "SELECT width_bucket(coalesce(s.score, 0) * %(factor)s, %(bounds)s::float8[]) AS band,"
-            " count(*) AS customers FROM {p}customers c LEFT JOIN ("
-            " SELECT e.customer_id, sum(w.weight * e.decayed_sum::float8) AS score"
-            " FROM {p}engagement e JOIN unnest(%(kinds)s::text[], %(weights)s::float8[])"
-            " AS w(kind, weight) ON w.kind = e.kind GROUP BY e.customer_id"
+            f" count(*) AS customers FROM {self.merged_customers(merges)} c LEFT JOIN ("
+            f" SELECT {reads.id} AS customer_id, sum(w.weight * e.decayed_sum::float8) AS score"
+            f" FROM {{p}}engagement e{reads.join}"
+            " JOIN unnest(%(kinds)s::text[], %(weights)s::float8[])"
+            " AS w(kind, weight) ON w.kind = e.kind GROUP BY 1"
             ") s ON s.customer_id = c.customer_id WHERE NOT c.erased GROUP BY band",
             {
                 "factor": 2.0 ** (-days_since_epoch(now) / self.half_life_days),
@@ -522,11 +628,12 @@ class CustomerIndicators(SqlView):
         lower = (0.0, *ENGAGEMENT_BANDS)
         return [(bound, counts.get(band, 0)) for band, bound in enumerate(lower)]
 
-    def lifecycle_distribution(self, now: datetime) -> dict[str, int]:
-        """Customers (not erased) per lifecycle stage at `now`, every stage in STAGES order."""
+    def lifecycle_distribution(self, now: datetime, merges: MergeMap) -> dict[str, int]:
+        """Customers (not erased, as they read through merges) per lifecycle stage at `now`,
+        every stage in STAGES order."""
         rows = self.query(
             f"SELECT {STAGE_SQL} AS stage, count(*) AS customers"
-            " FROM {p}customers c WHERE NOT c.erased GROUP BY 1",
+            f" FROM {self.merged_customers(merges)} c WHERE NOT c.erased GROUP BY 1",
             {"now": now},
         )
         counts = {row["stage"]: row["customers"] for row in rows}

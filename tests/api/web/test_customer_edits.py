@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 
 from api.bootstrap.wiring import Services
 from crm.application.users import Role
+from projections.engine.merges import MergeMap
 from projections.views.directory import CustomerDirectory
 from projections.views.indicators import CustomerIndicators
 from projections.views.organisations import Organisations
@@ -136,7 +137,10 @@ def test_roles_are_added_and_ended_from_either_side_and_the_organisation_page_ad
     assert f'href="/ui/customers/{person}">{person_name}</a> · CTO' in org_page
     assert "1 800 €" in org_page
     rollup = services.views.get(Organisations).rollup(
-        organisation, services.views.get(CustomerIndicators), provenance().occurred_at
+        organisation,
+        services.views.get(CustomerIndicators),
+        services.views.get(MergeMap),
+        provenance().occurred_at,
     )
     assert rollup is not None and rollup["people"]["revenue"] == Decimal(1800)
     ended = post(am, f"/ui/customers/{organisation}/affiliations/{person}/end")

@@ -18,6 +18,7 @@ from api.permissions import Permission
 from api.services.indicators import indicators_as_of
 from crm.application.users import User
 from crm.domain.errors import CustomerNotFoundError
+from projections.engine.merges import MergeMap
 from projections.lifetime.fit import prediction_for
 from projections.views.indicators import CustomerIndicators
 
@@ -96,7 +97,7 @@ def read_indicators(
     """The customer's indicators: revenue net of refunds, participation, feedback and NPS,
     time-decayed engagement, RFM quintiles, lifecycle stage and predicted lifetime if fitted."""
     view = services.views.get(CustomerIndicators)
-    wait_until_visible(services, [view], after)
+    wait_until_visible(services, [view, services.views.get(MergeMap)], after)
     now = as_of or datetime.now(UTC)
     found = indicators_as_of(services, customer_id, now)
     if found is None:

@@ -17,6 +17,7 @@ from api.http.parameters import After
 from api.permissions import Permission
 from crm.application.users import User
 from crm.domain.errors import CustomerNotFoundError
+from projections.engine.merges import MergeMap
 from projections.views.indicators import CustomerIndicators
 from projections.views.organisations import Organisations
 
@@ -86,9 +87,9 @@ def read_rollup(
     """The organisation's own indicators plus those of the people currently acting for it."""
     organisations = services.views.get(Organisations)
     indicators = services.views.get(CustomerIndicators)
-    wait_until_visible(services, [organisations], after)
-    wait_until_visible(services, [indicators], after)
-    rollup = organisations.rollup(organisation_id, indicators, datetime.now(UTC))
+    merges = services.views.get(MergeMap)
+    wait_until_visible(services, [organisations, indicators, merges], after)
+    rollup = organisations.rollup(organisation_id, indicators, merges, datetime.now(UTC))
     if rollup is None or rollup["own"]["kind"] != "organisation":
         raise CustomerNotFoundError(organisation_id)
     own = FiguresOut(**{k: rollup["own"][k] for k in FiguresOut.model_fields})

@@ -132,6 +132,11 @@ class ExplainOut(BaseModel):
     member: bool
     erased: bool
     restricted: bool
+    merged_into: UUID | None = Field(
+        default=None,
+        description="The survivor this record is merged into: no member of its own while merged;"
+        " its conditions are evaluated over its own history.",
+    )
     conditions: list[ConditionOut]
 
 
@@ -363,6 +368,7 @@ def explain_rule(
         member=explanation.member,
         erased=explanation.erased,
         restricted=explanation.restricted,
+        merged_into=explanation.merged_into,
         conditions=[
             ConditionOut(path=path, condition=rule_json(node), held=held)
             for path, node, held in zip(paths(rule), nodes(rule), explanation.held, strict=True)

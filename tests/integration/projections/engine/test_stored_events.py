@@ -12,6 +12,7 @@ import pytest
 from api.bootstrap.wiring import Services
 from crm.adapters.mapper import PersonalDataMapper
 from crm.domain import events as ev
+from projections.engine.merges import MergeMap
 from projections.engine.stored_events import EventRows
 from projections.views.indicators import EPOCH, CustomerIndicators, days_since_epoch
 from projections.views.timeline import Timeline, own_fields, plain
@@ -82,7 +83,9 @@ def test_engagement_terms_are_the_formula_digit_for_digit(services: Services) ->
     assert view.wait_for(position, 20)
     half_life = view.half_life_days
     expected = sum(Decimal(repr(2.0 ** (days_since_epoch(at) / half_life))) for at in moments)
-    assert view.engagement_sums(customer_id) == {"web_service_visited": expected}
+    assert view.engagement_sums(customer_id, services.views.get(MergeMap)) == {
+        "web_service_visited": expected
+    }
 
 
 def test_every_concrete_customer_event_class_is_listed_for_the_views() -> None:

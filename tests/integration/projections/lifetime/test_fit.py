@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from uuid import UUID
 
 from api.bootstrap.wiring import Services
+from projections.engine.merges import MergeMap
 from projections.lifetime.fit import fit_lifetime, latest_fit, prediction_for
 from projections.views.indicators import CustomerIndicators
 from tests.factories import day, purchase, register
@@ -36,7 +37,7 @@ def test_fit_stores_parameters_and_predictions_with_same_day_purchases_as_one(
     indicators = services.views.get(CustomerIndicators)
     assert indicators.wait_for(position, WAIT)
 
-    outcome = fit_lifetime(indicators, date(2025, 12, 31))
+    outcome = fit_lifetime(indicators, services.views.get(MergeMap), date(2025, 12, 31))
 
     assert outcome.fitted, outcome.reason
     fit = latest_fit(indicators.datastore)
@@ -56,7 +57,9 @@ def test_fit_with_too_little_data_stores_nothing_and_says_why(services: Services
     indicators = services.views.get(CustomerIndicators)
     before = latest_fit(indicators.datastore)
 
-    outcome = fit_lifetime(indicators, date(2025, 12, 31), min_customers=10**9)
+    outcome = fit_lifetime(
+        indicators, services.views.get(MergeMap), date(2025, 12, 31), min_customers=10**9
+    )
 
     assert not outcome.fitted and outcome.fit_id is None
     assert outcome.reason is not None and "customers" in outcome.reason

@@ -7,6 +7,7 @@ from decimal import Decimal
 from uuid import uuid4
 
 from api.bootstrap.wiring import Services
+from projections.engine.merges import MergeMap
 from projections.views.funnel import Funnel
 from projections.views.indicators import CustomerIndicators
 from projections.views.organisations import Organisations
@@ -67,11 +68,13 @@ def test_organisation_rollup_sums_its_current_people(services: Services) -> None
     indicators = services.views.get(CustomerIndicators)
     assert organisations.wait_for(position, WAIT) and indicators.wait_for(position, WAIT)
 
-    rollup = organisations.rollup(organisation, indicators, datetime(2025, 6, 1, tzinfo=UTC))
+    rollup = organisations.rollup(
+        organisation, indicators, services.views.get(MergeMap), datetime(2025, 6, 1, tzinfo=UTC)
+    )
 
     assert rollup is not None
     assert rollup["own"]["revenue"] == Decimal(5000)
     assert rollup["people"]["people"] == 2
     assert rollup["people"]["revenue"] == Decimal(300)
     assert {m["person_id"] for m in rollup["members"]} == {alice, bob}
-    assert organisations.rollup(uuid4(), indicators, day(0)) is None
+    assert organisations.rollup(uuid4(), indicators, services.views.get(MergeMap), day(0)) is None

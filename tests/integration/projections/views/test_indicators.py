@@ -11,6 +11,7 @@ import pytest
 
 from api.bootstrap.wiring import Services
 from crm.application.crm import CRM
+from projections.engine.merges import MergeMap
 from projections.views.indicators import (
     DEFAULT_HALF_LIFE_DAYS,
     DEFAULT_WEIGHTS,
@@ -28,10 +29,14 @@ def read(
 ) -> tuple[Any, dict[str, Any]]:
     view = services.views.get(CustomerIndicators)
     assert view.wait_for(position, WAIT)
-    row = view.indicators(customer_id, now)
+    row = view.indicators(customer_id, now, services.views.get(MergeMap))
     assert row is not None
     extra = derived(
-        row, view.engagement_sums(customer_id), now, DEFAULT_WEIGHTS, DEFAULT_HALF_LIFE_DAYS
+        row,
+        view.engagement_sums(customer_id, services.views.get(MergeMap)),
+        now,
+        DEFAULT_WEIGHTS,
+        DEFAULT_HALF_LIFE_DAYS,
     )
     return row, extra
 
@@ -103,7 +108,9 @@ def test_engagement_decays_by_half_every_half_life(services: Services) -> None:
 
 def _inputs(services: Services, customer_id: UUID) -> tuple[Any, Any]:
     view = services.views.get(CustomerIndicators)
-    return view.indicators(customer_id, START), view.engagement_sums(customer_id)
+    return view.indicators(customer_id, START, services.views.get(MergeMap)), view.engagement_sums(
+        customer_id, services.views.get(MergeMap)
+    )
 
 
 def test_lifecycle_moves_from_prospect_to_lapsed_with_entry_dates(services: Services) -> None:
@@ -170,7 +177,7 @@ def test_last_annual_review_is_the_latest_in_business_time(services: Services) -
     position = record(crm, late, day(10), "annual_review_held", next_review_due=None)
     view = services.views.get(CustomerIndicators)
     assert view.wait_for(position, WAIT)
-    row = view.indicators(late, day(400))
+    row = view.indicators(late, day(400), services.views.get(MergeMap))
     assert row is not None and row["last_annual_review"] == day(30)
 
 
@@ -191,8 +198,8 @@ def test_engagement_and_lifecycle_distributions_count_each_customer_in_its_band_
         ).position,
         WAIT,
     )
-    bands_before = view.engagement_distribution(now, DEFAULT_WEIGHTS)
-    stages_before = view.lifecycle_distribution(now)
+    bands_before = view.engagement_distribution(now, DEFAULT_WEIGHTS, services.views.get(MergeMap))
+    stages_before = view.lifecycle_distribution(now, services.views.get(MergeMap))
 
     register(crm, at=now)  # score 0, prospect
     visited = register(crm, at=now)  # 4, prospect
@@ -218,13 +225,13 @@ def test_engagement_and_lifecycle_distributions_count_each_customer_in_its_band_
     position = record(crm, partner, now, "company_visited", topic="Review")
     assert view.wait_for(position, WAIT)
 
-    bands_after = view.engagement_distribution(now, DEFAULT_WEIGHTS)
+    bands_after = view.engagement_distribution(now, DEFAULT_WEIGHTS, services.views.get(MergeMap))
     added = [
         after - before for (_, after), (_, before) in zip(bands_after, bands_before, strict=True)
     ]
     assert [low for low, _ in bands_after] == [0.0, 1.0, 5.0, 10.0, 20.0, 50.0]
     assert added == [1, 2, 1, 1, 0, 0]
-    stages_after = view.lifecycle_distribution(now)
+    stages_after = view.lifecycle_distribution(now, services.views.get(MergeMap))
     assert {stage: stages_after[stage] - stages_before[stage] for stage in stages_after} == {
         "prospect": 2,
         "lead": 1,

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from uuid import uuid4
 
 from api.bootstrap.wiring import Services
+from projections.engine.merges import MergeMap
 from projections.views.directory import CustomerDirectory
 from projections.views.organisations import Organisations
 from tests.factories import day, provenance, register, unique
@@ -26,10 +27,10 @@ def test_people_carry_the_latest_role_and_erasure_clears_role_and_name(
     directory = services.views.get(CustomerDirectory)
     assert organisations.wait_for(position, WAIT) and directory.wait_for(position, WAIT)
 
-    [row] = organisations.people(organisation, directory, 50)
+    [row] = organisations.people(organisation, directory, services.views.get(MergeMap), 50)
     assert (row["person_id"], row["role"]) == (person, "Engineer")
     assert row["name"].startswith("Person-")
-    [employer] = organisations.employers(person, directory)
+    [employer] = organisations.employers(person, directory, services.views.get(MergeMap))
     assert employer["organisation_id"] == organisation
     assert employer["name"].startswith("Org-")
 
@@ -39,5 +40,5 @@ def test_people_carry_the_latest_role_and_erasure_clears_role_and_name(
     assert request is not None
     head = crm.recorder.max_notification_id()
     assert organisations.wait_for(head, WAIT) and directory.wait_for(head, WAIT)
-    [erased] = organisations.people(organisation, directory, 50)
+    [erased] = organisations.people(organisation, directory, services.views.get(MergeMap), 50)
     assert (erased["role"], erased["name"], erased["person_erased"]) == (None, None, True)

@@ -18,6 +18,7 @@ import pytest
 from api.bootstrap.wiring import Services
 from crm.domain import events as ev
 from crm.domain.errors import InvalidFieldError
+from projections.engine.merges import MergeMap
 from projections.segments import compiler
 from projections.segments.rules import parse_rule
 from projections.views.consent_ledger import ConsentLedger
@@ -47,9 +48,9 @@ def caught_up(services: Services, position: int | None) -> None:
 
 def indicators(services: Services, customer_id: UUID) -> tuple[Any, float]:
     view = services.views.get(CustomerIndicators)
-    row = view.indicators(customer_id, READ_AT)
+    row = view.indicators(customer_id, READ_AT, services.views.get(MergeMap))
     assert row is not None
-    sums = view.engagement_sums(customer_id)
+    sums = view.engagement_sums(customer_id, services.views.get(MergeMap))
     score = derived(row, sums, READ_AT, DEFAULT_WEIGHTS, DEFAULT_HALF_LIFE_DAYS)
     return row, float(score["engagement_score"])
 
