@@ -1303,6 +1303,13 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "merge.merged_records": ("Tähän yhdistetyt asiakastiedot", "Records merged into this one"),
     "merge.undo": ("Peru yhdistäminen", "Undo merge"),
+    "privacy.merged_history": (
+        "Tähän on yhdistetty asiakastietoja: suostumus ratkaistaan kaikkien niiden muutoksista"
+        " yhdessä, kukin omine näyttöineen ja aikoineen.",
+        "Records were merged into this one: consent is decided over all their changes"
+        " together, each with its own evidence and date.",
+    ),
+    "privacy.record": ("Asiakastieto", "Record"),
     "tasks.title": ("Omat tehtävät", "My tasks"),
     "tasks.windows": ("Tehtävien rajaus", "Which tasks"),
     "tasks.overdue": ("Myöhässä", "Overdue"),

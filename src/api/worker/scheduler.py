@@ -25,6 +25,7 @@ from api.services.segments import snapshot_segments
 from crm.application.retention import apply_retention, expire_consents
 from crm.application.tasks import DueReview, plan_review_tasks
 from crm.domain.calendar import HELSINKI, local_date, months_before
+from projections.engine.merges import MergeMap
 from projections.lifetime.fit import fit_lifetime
 from projections.views.consent_ledger import ConsentLedger
 from projections.views.indicators import CustomerIndicators
@@ -33,9 +34,11 @@ log = logging.getLogger(__name__)
 
 
 def consent_expiry_candidates(services: Services, now: datetime) -> list[UUID]:
-    """Customers with an open consent granted before the validity cut-off."""
+    """Customers with an open consent granted before the validity cut-off; a record merged
+    into another stands for its survivor, whose merged consents the expiry is recorded on."""
     cutoff = months_before(now, services.settings.consent_validity_months)
-    return services.views.get(ConsentLedger).open_consents_given_before(cutoff)
+    records = services.views.get(ConsentLedger).open_consents_given_before(cutoff)
+    return services.views.get(MergeMap).people(records)
 
 
 def retention_candidates(services: Services, now: datetime) -> list[UUID]:

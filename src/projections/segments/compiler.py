@@ -24,6 +24,7 @@ from psycopg.rows import DictRow
 
 from crm.domain.consents import consent_covers
 from projections.engine.generations import LiveViews
+from projections.engine.merges import MergeMap
 from projections.segments.rules import (
     FIELDS,
     AllOf,
@@ -41,7 +42,7 @@ from projections.segments.rules import (
     WorksFor,
     nodes,
 )
-from projections.views.consent_ledger import ConsentLedger, consented_at
+from projections.views.consent_ledger import ConsentLedger, consented_at, person_intervals_sql
 from projections.views.directory import CustomerDirectory
 from projections.views.indicators import (
     DEFAULT_WEIGHTS,
@@ -107,6 +108,7 @@ class Tables:
     consents: ConsentLedger
     directory: CustomerDirectory
     organisations: Organisations
+    merges: MergeMap
 
     @classmethod
     def of(cls, views: LiveViews) -> Tables:
@@ -118,7 +120,13 @@ class Tables:
             views.get(ConsentLedger),
             views.get(CustomerDirectory),
             views.get(Organisations),
+            views.get(MergeMap),
         )
+
+    def consent_intervals(self) -> str:
+        """The consent ledger's intervals as each person's: a survivor's over its merged
+        history, none for a record while it is merged into another."""
+        return f"({person_intervals_sql(self.consents.prefix, f'{self.merges.prefix}merged')})"
 
     def run(self, sql: str, params: dict[str, Any]) -> list[DictRow]:
         with self.indicators.datastore.transaction(commit=False) as cursor:
@@ -137,6 +145,7 @@ class Tables:
             self.touchpoints,
             self.consents,
             self.organisations,
+            self.merges,
         )
         return min(view.position() for view in views)
 
@@ -202,7 +211,7 @@ class Compiler:
             return self.compare(rule)
         if isinstance(rule, Consent):
             consented = consented_at(
-                f"{p.consents.prefix}intervals",
+                p.consent_intervals(),
                 self.bind(rule.consent),
                 "%(now)s",
                 p.consents.validity_months,
@@ -373,7 +382,7 @@ def explain(tables: Tables, compiled: Compiled, customer_id: UUID) -> Explanatio
 def _consented_since(tables: Tables) -> str:
     """SQL of (customer_id, consented_at): when each consent for `%(export_purpose)s` valid
     at `now` was given (the latest grant, should two overlap)."""
-    intervals = f"{tables.consents.prefix}intervals"
+    intervals = tables.consent_intervals()
     covered = consent_covers("i", "%(now)s", tables.consents.validity_months)
     return (
         f"SELECT i.customer_id, max(i.valid_from) AS consented_at FROM {intervals} i"

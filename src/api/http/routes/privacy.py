@@ -407,11 +407,16 @@ def audit_consents(
     page = consent_audit.marketing_contacts(
         audited, start, end, purpose, violations_only=True, offset=offset, limit=limit
     )
-    given, given_total = consent_audit.consents_in_window(ledger, start, end, purpose, now, limit)
+    given, given_total = consent_audit.consents_in_window(audited, start, end, purpose, now, limit)
     expiring, expiring_total = consent_audit.expiring(
-        ledger, now, expiring_within_days, services.settings.consent_validity_months, purpose, limit
+        audited,
+        now,
+        expiring_within_days,
+        services.settings.consent_validity_months,
+        purpose,
+        limit,
     )
-    access.record(user, [row["customer_id"] for row in (*page, *given, *expiring)])
+    access.record(user, consent_audit.customers_shown([*page, *given, *expiring]))
     return ConsentAuditOut(
         start=start,
         end=end,
