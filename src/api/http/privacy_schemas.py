@@ -135,6 +135,10 @@ class ConsentStateOut(BaseModel):
     lawful_basis: str | None
     evidence: str | None
     channel: str | None
+    record_id: UUID | None = Field(
+        description="The record the change is on: another than the customer's own when that"
+        " record was merged into it."
+    )
 
 
 class ConsentsOut(BaseModel):

@@ -4,7 +4,10 @@ Two people with generated journeys are merged (the survivor taking some of the a
 record's profile values) and the merge is undone. While merged, the survivor's timeline reads
 both histories; after the undo every view holds, for both customers, the rows it held before
 the merge. The merge's own events stay in the timelines (history is never rewritten): they
-are the only rows that differ.
+are the only rows that differ. Consent is read over the merged history too: while merged, the
+ledger's answer for the survivor is the survivor aggregate's at every change and contact, and
+the audit counts both records' contacts under the survivor; after the undo the ledger's and
+the audit's reads of both customers are what they were before.
 """
 
 from __future__ import annotations
@@ -18,9 +21,13 @@ from hypothesis import strategies as st
 
 from api.bootstrap.wiring import Services
 from crm.domain import events as ev
+from crm.domain.consents import in_force
 from crm.domain.customer import PROFILE_FIELDS
+from projections.audits import consent_audit
+from projections.audits.consent_audit import AuditViews
 from projections.engine.merges import MergeMap
 from projections.engine.runner import wait_until_caught_up
+from projections.views.consent_ledger import ConsentLedger
 from projections.views.timeline import Timeline
 from tests.factories import START, every_touchpoint, provenance, register, unique
 from tests.views import view_rows
@@ -60,6 +67,20 @@ def rows_of(services: Services, ids: set[UUID]) -> dict[str, list[tuple[Any, ...
     return found
 
 
+def consent_reads(services: Services, ids: list[UUID]) -> dict[str, Any]:
+    """What the ledger and the audit show of each customer, each read on its own (through the
+    merge map, as the routes read them)."""
+    ledger, merges = services.views.get(ConsentLedger), services.views.get(MergeMap)
+    reads: dict[str, Any] = {}
+    for customer_id in ids:
+        merged = merges.absorbed_into(customer_id)
+        reads[f"intervals {customer_id}"] = ledger.intervals(customer_id, NOW, merged)
+        reads[f"changes {customer_id}"] = ledger.changes(customer_id, merged)
+    contacts = consent_audit.marketing_contacts(AuditViews.of(services.views), None, None, None)
+    reads["audit"] = [row for row in contacts if row["record_id"] in ids]
+    return reads
+
+
 @settings(
     max_examples=10,
     deadline=None,
@@ -84,6 +105,7 @@ def test_merge_then_undo_leaves_every_view_as_it_was(
     record_journey(services, survivor, survivor_journey)
     record_journey(services, absorbed, absorbed_journey)
     before = rows_of(services, {survivor, absorbed})
+    consents_before = consent_reads(services, [survivor, absorbed])
 
     services.crm.merge_customers(
         survivor, absorbed, provenance(NOW), take_from_absorbed=taken, reason="x", owner=owner
@@ -95,6 +117,20 @@ def test_merge_then_undo_leaves_every_view_as_it_was(
     absorbed_entries = [e for e in entries if e["customer_id"] == absorbed]
     assert len(absorbed_entries) == 1 + absorbed_journey[0] + 1  # registered, journey, merge
 
+    # The ledger decides the survivor's consent as its aggregate does, at every moment that
+    # matters: each change and each contact of either record.
+    ledger = services.views.get(ConsentLedger)
+    histories = services.crm.get_customer(survivor).consent_changes
+    moments = {e["occurred_at"] for e in entries} | {NOW}
+    for purpose, history in histories.items():
+        for at in moments:
+            expected = in_force(history, at, ledger.validity_months)
+            assert ledger.was_valid(survivor, purpose, at, merged) == expected, (purpose, at)
+    audit = consent_reads(services, [survivor, absorbed])["audit"]
+    assert len(audit) == len(consents_before["audit"])
+    assert {row["customer_id"] for row in audit} <= {survivor}
+
     services.crm.undo_merge(survivor, absorbed, provenance(NOW), reason="y", owner=owner)
     after = rows_of(services, {survivor, absorbed})
     assert after == before
+    assert consent_reads(services, [survivor, absorbed]) == consents_before
