@@ -1238,6 +1238,10 @@ TEXTS: dict[str, tuple[str, str]] = {
         "keys shared by too many customers left out",
     ),
     "duplicates.score": ("Osuma", "Score"),
+    "duplicates.flags": ("Mahdolliset kaksoiskappaleet", "Possible duplicates"),
+    "duplicates.flags_checked": ("tarkistettu asiakkaita", "customers checked"),
+    "duplicates.flags_found": ("todennäköisiä pareja", "probable pairs"),
+    "duplicates.flag_record": ("Asiakas", "Customer"),
     "duplicates.other_owner": (
         "Toinen asiakkaista on toisen asiakkuusvastaavan:"
         " yhdistäminen vaatii omistajan tai ylläpitäjän.",
