@@ -45,9 +45,10 @@ def duplicate_candidates(
 
 @dataclass(frozen=True)
 class VisibleFlags:
-    """Probable duplicates of what was just recorded that a user may see (the pairs with at
-    least one of an account manager's own customers; an admin's all), and which of them the
-    user may merge."""
+    """Probable duplicates of what was just recorded, and which of them the user may merge
+    (an account manager two of their own customers; an admin any two). Every flag involves
+    a customer the user has just recorded or is looking at, so each is shown; merging
+    follows the same rule as the candidate list."""
 
     flags: Flags
     owned: frozenset[UUID] | None
@@ -57,14 +58,13 @@ class VisibleFlags:
 
 
 def flags_for(services: Services, user: User, customer_ids: list[UUID]) -> VisibleFlags:
-    """Probable duplicates of the customers, as the user may see them."""
+    """Probable duplicates of the customers, with what the user may merge."""
     flags, owners = duplicate_flags(
         services.views.get(CustomerDirectory), services.views.get(Organisations), customer_ids
     )
     owned = None
     if user.role is not Role.ADMIN:
         owned = frozenset(customer for customer, owner in owners.items() if owner == user.name)
-        flags.pairs = [p for p in flags.pairs if p.first in owned or p.second in owned]
     return VisibleFlags(flags, owned)
 
 

@@ -1242,6 +1242,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "duplicates.flags_checked": ("tarkistettu asiakkaita", "customers checked"),
     "duplicates.flags_found": ("todennäköisiä pareja", "probable pairs"),
     "duplicates.flag_record": ("Asiakas", "Customer"),
+    "duplicates.not_mergeable": (
+        "Vain molempien asiakkaiden asiakkuusvastaava tai ylläpitäjä voi yhdistää ne.",
+        "Only an account manager of both customers, or an admin, can merge them.",
+    ),
     "duplicates.other_owner": (
         "Toinen asiakkaista on toisen asiakkuusvastaavan:"
         " yhdistäminen vaatii omistajan tai ylläpitäjän.",
