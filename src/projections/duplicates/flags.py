@@ -24,14 +24,18 @@ from projections.duplicates.candidates import (
     normalised_name,
     normalised_phone,
 )
-from projections.views.directory import CustomerDirectory, folded
+from projections.views.directory import (
+    EMAIL_STEM_SQL,
+    NAME_KEY_SQL,
+    PHONE_KEY_SQL,
+    PHONE_PUNCTUATION,
+    CustomerDirectory,
+    folded,
+)
 from projections.views.organisations import Organisations
 
 MAX_CHECKED = 200
 """The most customers one report checks for duplicates."""
-
-_SEPARATORS_SQL = "[[:space:]._''\u2019,-]+"
-"""The separators `candidates` folds out of names and e-mail local parts, as a SQL class."""
 
 
 @dataclass
@@ -55,23 +59,26 @@ class Flags:
 
 
 def _national(phone: str | None) -> str | None:
-    normal = normalised_phone(phone)
-    return normal[1:] if normal and normal.startswith("0") else normal
+    """A phone number's national part as the query below compares it: its punctuation
+    dropped, then the country code (00358 or 358) or the leading zeros."""
+    if not phone or normalised_phone(phone) is None:
+        return None
+    digits = phone.translate(str.maketrans("", "", PHONE_PUNCTUATION))
+    for prefix in ("00358", "358"):
+        if digits.startswith(prefix):
+            return digits[len(prefix) :]
+    return digits.lstrip("0")
 
 
 def _near_sql() -> str:
-    """The directory rows that may share a key with the customers to check."""
-    local = "split_part(split_part(lower(coalesce(email, '')), '@', 1), '+', 1)"
-    stem = f"regexp_replace(regexp_replace({local}, '{_SEPARATORS_SQL}', '', 'g'), '\\d+$', '')"
-    digits = "regexp_replace(coalesce(phone, ''), '\\D', '', 'g')"
-    national = f"regexp_replace({digits}, '^(00358|358|0)', '')"
-    name = f"regexp_replace(name_terms, '{_SEPARATORS_SQL}', '', 'g')"
+    """The directory rows that may share a key with the customers to check (each key is
+    indexed by the directory)."""
     return (
         "SELECT customer_id, kind, name, email, phone, account_manager FROM {p}customers"
         " WHERE merged_into IS NULL AND (customer_id = ANY(%(ids)s)"
-        f" OR ({name} <> '' AND {name} = ANY(%(names)s))"
-        f" OR ({stem} <> '' AND {stem} = ANY(%(stems)s))"
-        f" OR ({national} <> '' AND {national} = ANY(%(phones)s)))"
+        f" OR {NAME_KEY_SQL} = ANY(%(names)s)"
+        f" OR (email IS NOT NULL AND {EMAIL_STEM_SQL} = ANY(%(stems)s))"
+        f" OR (phone IS NOT NULL AND {PHONE_KEY_SQL} = ANY(%(phones)s)))"
     )
 
 
@@ -101,7 +108,12 @@ def duplicate_flags(
             phones.add(national)
     rows = directory.query(
         _near_sql(),
-        {"ids": checked, "names": list(names), "stems": list(stems), "phones": list(phones)},
+        {
+            "ids": checked,
+            "names": list(names),
+            "stems": list(stems),
+            "phones": list(phones),
+        },
     )
     organisations_of: dict[UUID, list[UUID]] = defaultdict(list)
     for link in organisations.current_links([row["customer_id"] for row in rows]):
