@@ -30,7 +30,13 @@ from crm.domain.in_force import covers
 from projections.engine.generations import LiveViews
 from projections.engine.merges import MergeMap
 from projections.engine.view import View
-from projections.views.consent_ledger import ConsentLedger, interval_columns, person_intervals_sql
+from projections.views.consent_ledger import (
+    ConsentLedger,
+    interval_columns,
+    merged_contact_intervals_sql,
+    merged_records_sql,
+    person_intervals_sql,
+)
 from projections.views.restrictions import Restrictions
 from projections.views.timeline import Timeline
 
@@ -57,13 +63,9 @@ class AuditViews:
         return [self.timeline, self.ledger, self.restrictions, self.merges]
 
     def intervals(self) -> str:
-        """SQL of the ledger's intervals as each person's (merged histories read together)."""
-        return person_intervals(self.ledger, self.merges)
-
-
-def person_intervals(ledger: ConsentLedger, merges: MergeMap) -> str:
-    """SQL of the ledger's intervals as each person's, through the live merge map."""
-    return person_intervals_sql(ledger.prefix, f"{merges.prefix}merged")
+        """SQL of the ledger's intervals as each person's (merged histories read together),
+        through the live merge map."""
+        return person_intervals_sql(self.ledger.prefix, f"{self.merges.prefix}merged")
 
 
 def _purpose_sql() -> tuple[str, list[str]]:
@@ -120,8 +122,9 @@ def _audited_sql(
     and its verdict: one row per contact, no limit (callers count, page or stream it)."""
     purpose_case, kinds = _purpose_sql()
     t, r = audited.timeline.prefix, audited.restrictions.prefix
-    m = audited.merges.prefix
-    valid = consent_covers("i", "t.occurred_at", audited.ledger.validity_months)
+    c, merged = audited.ledger.prefix, f"{audited.merges.prefix}merged"
+    months = audited.ledger.validity_months
+    own, joint = (consent_covers(alias, "t.occurred_at", months) for alias in ("i0", "i1"))
     where = ["t.kind = ANY(%(kinds)s)"]
     params: dict[str, Any] = {"kinds": kinds}
     if start is not None:
@@ -136,25 +139,37 @@ def _audited_sql(
         params["purpose"] = purpose
     # Plain joins, not a lookup per contact: one customer's intervals of one purpose (and its
     # restriction intervals) never overlap, so at most one of each covers a contact, and the
-    # planner can hash-join the whole log at once.
-    # A contact counts under its person: the survivor while its record is merged.
+    # planner can hash-join the whole log at once. A contact on a record in no merge joins
+    # the stored intervals (i0); one on a record in a merge (few) counts under its person,
+    # the survivor, and joins the merged history's intervals (i1): never both.
+    columns = {
+        "consent_from": "valid_from",
+        "consent_to": "valid_to",
+        "evidence": "evidence",
+        "lawful_basis": "lawful_basis",
+        "consent_channel": "channel",
+        "consent_record_id": "record_id",
+    }
+    consent = ", ".join(f"coalesce(i0.{col}, i1.{col}) AS {name}" for name, col in columns.items())
     sql = (
         " SELECT t.person AS customer_id, t.version, t.position, t.kind, t.occurred_at,"
-        " t.channel, t.institution, t.recorded_by, t.purpose,"
-        " i.valid_from AS consent_from, i.valid_to AS consent_to, i.evidence,"
-        " i.lawful_basis, i.channel AS consent_channel,"
+        f" t.channel, t.institution, t.recorded_by, t.purpose, {consent},"
         " ri.customer_id IS NOT NULL AS restricted,"
-        " CASE WHEN i.valid_from IS NULL THEN 'no valid consent'"
+        " CASE WHEN i0.valid_from IS NULL AND i1.valid_from IS NULL THEN 'no valid consent'"
         " WHEN ri.customer_id IS NOT NULL THEN 'processing restricted'"
         " END AS violation,"
-        " t.customer_id AS record_id, i.record_id AS consent_record_id"
-        " FROM (SELECT t.customer_id, coalesce(m.survivor_id, t.customer_id) AS person,"
-        " t.version, t.position, t.kind, t.occurred_at,"
+        " t.customer_id AS record_id"
+        " FROM (SELECT t.customer_id, coalesce(m.person, t.customer_id) AS person,"
+        " m.record_id IS NOT NULL AS in_merge, t.version, t.position, t.kind, t.occurred_at,"
         f"  t.channel, t.institution, t.recorded_by, {purpose_case} AS purpose"
-        f"  FROM {t}entries t LEFT JOIN {m}merged m ON m.absorbed_id = t.customer_id"
-        f"  WHERE {' AND '.join(where)}) t"
-        f" LEFT JOIN ({audited.intervals()}) i ON i.customer_id = t.person"
-        f"  AND i.purpose = t.purpose AND {valid}"
+        f"  FROM {t}entries t LEFT JOIN ({merged_records_sql(merged)}) m"
+        f"  ON m.record_id = t.customer_id WHERE {' AND '.join(where)}) t"
+        f" LEFT JOIN (SELECT *, customer_id AS record_id FROM {c}intervals) i0"
+        f"  ON NOT t.in_merge AND i0.customer_id = t.customer_id AND i0.purpose = t.purpose"
+        f"  AND {own}"
+        f" LEFT JOIN ({merged_contact_intervals_sql(c, merged)}) i1"
+        f"  ON t.in_merge AND i1.contact_id = t.customer_id AND i1.purpose = t.purpose"
+        f"  AND {joint}"
         f" LEFT JOIN {r}intervals ri ON ri.customer_id = t.customer_id"
         f"  AND {covers('ri', 't.occurred_at')}"
         f" WHERE {' AND '.join(outer)}"

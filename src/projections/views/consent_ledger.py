@@ -70,23 +70,42 @@ def merged_intervals_sql(changes: str, records: str) -> str:
     )
 
 
-def person_intervals_sql(ledger_prefix: str, merged: str) -> str:
-    """SQL of every validity interval as each person's, for reads over the whole ledger (the
-    audit, segments): a record in no merge keeps its stored intervals; a survivor's are those
-    of its merged history; a record merged into another has none of its own while merged
-    (its changes count under the survivor). `merged` is the merge map's table."""
-    records = (
+def merged_records_sql(merged: str) -> str:
+    """SQL of (person, record_id, merge_rank) for every record in a merge, read from the
+    merge map's table `merged`: each survivor (rank 0) and each record merged into it (its
+    merge's log position, so in merge order)."""
+    return (
         f"SELECT survivor_id AS person, survivor_id AS record_id, 0::bigint AS merge_rank"
         f" FROM {merged} GROUP BY survivor_id"
         f" UNION ALL SELECT survivor_id, absorbed_id, position FROM {merged}"
     )
+
+
+def person_intervals_sql(ledger_prefix: str, merged: str) -> str:
+    """SQL of every validity interval as each person's, for reads over the whole ledger
+    (segments, the audit's lists): a record in no merge keeps its stored intervals; a
+    survivor's are those of its merged history; a record merged into another has none of its
+    own while merged (its changes count under the survivor). `merged` is the merge map's
+    table; the few records in a merge are left out of the stored intervals by a hashed
+    look-up, not a join per interval."""
+    records = merged_records_sql(merged)
     return (
         "SELECT i.customer_id, i.purpose, i.valid_from, i.valid_to, i.lawful_basis,"
         " i.evidence, i.channel, i.institution, i.given_at_position, i.ended_by,"
         f" i.customer_id AS record_id FROM {ledger_prefix}intervals i"
-        f" WHERE NOT EXISTS (SELECT 1 FROM {merged} m WHERE m.absorbed_id = i.customer_id)"
-        f" AND NOT EXISTS (SELECT 1 FROM {merged} m WHERE m.survivor_id = i.customer_id)"
+        f" WHERE i.customer_id NOT IN (SELECT record_id FROM ({records}) r)"
         f" UNION ALL {merged_intervals_sql(f'{ledger_prefix}changes', records)}"
+    )
+
+
+def merged_contact_intervals_sql(ledger_prefix: str, merged: str) -> str:
+    """SQL of the merged histories' intervals (`merged_intervals_sql`), each once per record
+    of its person in `contact_id`: the intervals a contact on that record is judged by."""
+    records = merged_records_sql(merged)
+    return (
+        f"SELECT x.*, r.record_id AS contact_id"
+        f" FROM ({merged_intervals_sql(f'{ledger_prefix}changes', records)}) x"
+        f" JOIN ({records}) r ON r.person = x.customer_id"
     )
 
 
