@@ -123,8 +123,7 @@ def _audited_sql(
     purpose_case, kinds = _purpose_sql()
     t, r = audited.timeline.prefix, audited.restrictions.prefix
     c, merged = audited.ledger.prefix, f"{audited.merges.prefix}merged"
-    months = audited.ledger.validity_months
-    own, joint = (consent_covers(alias, "t.occurred_at", months) for alias in ("i0", "i1"))
+    valid = consent_covers("i", "t.occurred_at", audited.ledger.validity_months)
     where = ["t.kind = ANY(%(kinds)s)"]
     params: dict[str, Any] = {"kinds": kinds}
     if start is not None:
@@ -139,40 +138,47 @@ def _audited_sql(
         params["purpose"] = purpose
     # Plain joins, not a lookup per contact: one customer's intervals of one purpose (and its
     # restriction intervals) never overlap, so at most one of each covers a contact, and the
-    # planner can hash-join the whole log at once. A contact on a record in no merge joins
-    # the stored intervals (i0); one on a record in a merge (few) counts under its person,
-    # the survivor, and joins the merged history's intervals (i1): never both.
-    columns = {
-        "consent_from": "valid_from",
-        "consent_to": "valid_to",
-        "evidence": "evidence",
-        "lawful_basis": "lawful_basis",
-        "consent_channel": "channel",
-        "consent_record_id": "record_id",
-    }
-    consent = ", ".join(f"coalesce(i0.{col}, i1.{col}) AS {name}" for name, col in columns.items())
+    # planner can hash-join the whole log at once. Contacts on records in no merge join the
+    # stored intervals; those on records in a merge (few) count under their person, the
+    # survivor, and join the merged history's intervals. Two queries, so that the first
+    # keeps the plain plan.
+    records = merged_records_sql(merged)
+
+    def contacts(person: str, source: str, intervals: str, on: str) -> str:
+        return (
+            f" SELECT {person} AS customer_id, t.version, t.position, t.kind, t.occurred_at,"
+            " t.channel, t.institution, t.recorded_by, t.purpose,"
+            " i.valid_from AS consent_from, i.valid_to AS consent_to, i.evidence,"
+            " i.lawful_basis, i.channel AS consent_channel,"
+            " ri.customer_id IS NOT NULL AS restricted,"
+            " CASE WHEN i.valid_from IS NULL THEN 'no valid consent'"
+            " WHEN ri.customer_id IS NOT NULL THEN 'processing restricted'"
+            " END AS violation,"
+            " t.customer_id AS record_id, i.record_id AS consent_record_id"
+            " FROM (SELECT t.customer_id, t.version, t.position, t.kind, t.occurred_at,"
+            f"  t.channel, t.institution, t.recorded_by, {purpose_case} AS purpose{source}"
+            f"  AND {' AND '.join(where)}) t"
+            f" LEFT JOIN ({intervals}) i ON {on} AND i.purpose = t.purpose AND {valid}"
+            f" LEFT JOIN {r}intervals ri ON ri.customer_id = t.customer_id"
+            f"  AND {covers('ri', 't.occurred_at')}"
+            f" WHERE {' AND '.join(outer)}"
+        )
+
     sql = (
-        " SELECT t.person AS customer_id, t.version, t.position, t.kind, t.occurred_at,"
-        f" t.channel, t.institution, t.recorded_by, t.purpose, {consent},"
-        " ri.customer_id IS NOT NULL AS restricted,"
-        " CASE WHEN i0.valid_from IS NULL AND i1.valid_from IS NULL THEN 'no valid consent'"
-        " WHEN ri.customer_id IS NOT NULL THEN 'processing restricted'"
-        " END AS violation,"
-        " t.customer_id AS record_id"
-        " FROM (SELECT t.customer_id, coalesce(m.person, t.customer_id) AS person,"
-        " m.record_id IS NOT NULL AS in_merge, t.version, t.position, t.kind, t.occurred_at,"
-        f"  t.channel, t.institution, t.recorded_by, {purpose_case} AS purpose"
-        f"  FROM {t}entries t LEFT JOIN ({merged_records_sql(merged)}) m"
-        f"  ON m.record_id = t.customer_id WHERE {' AND '.join(where)}) t"
-        f" LEFT JOIN (SELECT *, customer_id AS record_id FROM {c}intervals) i0"
-        f"  ON NOT t.in_merge AND i0.customer_id = t.customer_id AND i0.purpose = t.purpose"
-        f"  AND {own}"
-        f" LEFT JOIN ({merged_contact_intervals_sql(c, merged)}) i1"
-        f"  ON t.in_merge AND i1.contact_id = t.customer_id AND i1.purpose = t.purpose"
-        f"  AND {joint}"
-        f" LEFT JOIN {r}intervals ri ON ri.customer_id = t.customer_id"
-        f"  AND {covers('ri', 't.occurred_at')}"
-        f" WHERE {' AND '.join(outer)}"
+        contacts(
+            "t.customer_id",
+            f" FROM {t}entries t WHERE t.customer_id NOT IN (SELECT record_id FROM ({records}) m)",
+            f"SELECT *, customer_id AS record_id FROM {c}intervals",
+            "i.customer_id = t.customer_id",
+        )
+        + " UNION ALL"
+        + contacts(
+            "t.person",
+            f", m.person FROM {t}entries t JOIN ({records}) m ON m.record_id = t.customer_id"
+            " WHERE true",
+            merged_contact_intervals_sql(c, merged),
+            "i.contact_id = t.customer_id",
+        )
     )
     return sql, params
 
