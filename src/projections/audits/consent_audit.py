@@ -10,7 +10,8 @@ stand (callers wait for a position first if they need one).
 Merged records are audited as one person, read through the merge map: a contact on a record
 merged into another counts under the survivor (`customer_id`; `record_id` is the record it
 is on) and is checked against the survivor's merged consent history (the ledger's
-`person_intervals_sql`), whose interval names the record its evidence is on
+`merged_contact_intervals_sql`; lists of consents read `person_intervals_sql`), whose
+interval names the record its evidence is on
 (`consent_record_id`). Restriction is the contact's own record's. Undoing the merge returns
 each record's contacts to its own consents.
 """
