@@ -4,9 +4,10 @@ contact, each as a ratio to `SELECT count(*)` over the same stored events, timed
 
     .venv/bin/python -m scripts.bench.consent_audit [--scale 16.5] [--runs 5]
 
-Only the audit's three views are opened, so running this from a branch whose other views have
-another version leaves the shared benchmark database's other generations alone. When the data
-set is not loaded, a smaller one (`--fallback-scale`) is generated in a database of its own.
+Only the audit's three views and the merge map are opened, so running this from a branch
+whose other views have another version leaves the shared benchmark database's other
+generations alone. When the data set is not loaded, a smaller one (`--fallback-scale`) is
+generated in a database of its own.
 Each figure is the median of `--runs` warm runs.
 """
 
@@ -31,6 +32,7 @@ from crm.application.crm import CRM
 from crm.domain.identity import InMemoryIdentityIndex
 from projections.audits.consent_audit import AuditViews, audit_totals, marketing_contacts
 from projections.engine.generations import LiveViews
+from projections.engine.merges import MergeMap
 from projections.views.consent_ledger import ConsentLedger
 from projections.views.restrictions import Restrictions
 from projections.views.timeline import Timeline
@@ -51,8 +53,9 @@ def loaded_database(server: str, scale: float, seed: int) -> str | None:
 
 
 def audit_views(url: str, settings: Settings) -> AuditViews:
-    """The audit's three views of the benchmark database, opening sealed evidence with the
-    data set's own keys (`settings`: where its key files are)."""
+    """The audit's views (and the merge map it reads merged people through) of the benchmark
+    database, opening sealed evidence with the data set's own keys (`settings`: where its key
+    files are)."""
     parts = conninfo_to_dict(url)
     datastore = PostgresDatastore(
         dbname=str(parts.get("dbname")),
@@ -71,7 +74,7 @@ def audit_views(url: str, settings: Settings) -> AuditViews:
     mapper = cast(PersonalDataMapper, crm.mapper)
     views = LiveViews(
         datastore,
-        [Timeline, ConsentLedger, Restrictions],
+        [Timeline, ConsentLedger, Restrictions, MergeMap],
         configure=view_configurator(settings, mapper),
     )
     return AuditViews.of(views)

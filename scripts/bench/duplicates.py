@@ -1,6 +1,9 @@
 """Candidate duplicates over ~54,000 customers: the whole scored list an admin sees and the
 list of one account manager, each as a ratio to reading the rows matching reads (the
 directory's names, e-mails and phones and the current affiliations), timed in the same run.
+Also the flags of what was just recorded (`projections.duplicates.flags`): one customer's,
+as its page shows them (against reading that customer's directory row), and an import's
+first `MAX_CHECKED` customers'.
 
     .venv/bin/python -m scripts.bench.duplicates [--scale 16.5] [--runs 5]
 
@@ -14,9 +17,12 @@ reuse the rows. Each figure is the median of `--runs` warm runs.
 from __future__ import annotations
 
 import argparse
+import statistics
 import time
 from collections import Counter
+from functools import partial
 from pathlib import Path
+from uuid import UUID
 
 from api.bootstrap.embedded_database import ensure_database, with_database
 from api.bootstrap.settings import Settings
@@ -24,6 +30,7 @@ from api.bootstrap.wiring import Services, build_services
 from api.cli.demo_data import generate
 from api.services.duplicates import duplicate_candidates
 from crm.application.users import Role, User
+from projections.duplicates.flags import MAX_CHECKED, duplicate_flags
 from projections.views.directory import CustomerDirectory
 from projections.views.organisations import Organisations
 from scripts.bench.dataset import BENCH_SCALE, BENCH_SEED, DEFAULT_SERVER
@@ -101,6 +108,29 @@ def main() -> None:
         print(f"baseline: reading the {rows:,} rows matching reads: {baseline:,.0f} ms")
         for label, ms in (("every pair (admin)", every_ms), ("anna.am's pairs", mine_ms)):
             print(f"{label}: {ms:,.0f} ms = {ms / baseline:.1f} x baseline")
+
+        people = [
+            row["customer_id"]
+            for row in directory.query(
+                "SELECT customer_id FROM {p}customers WHERE kind = 'person'"
+                " ORDER BY customer_id LIMIT %s",
+                (MAX_CHECKED,),
+            )
+        ]
+        one_row, _ = median_ms(lambda: len(directory.rows(people[:1])), args.runs * 10)
+
+        def flags_of(customer_ids: list[UUID]) -> int:
+            return len(duplicate_flags(directory, organisations, customer_ids)[0].pairs)
+
+        singles = [median_ms(partial(flags_of, [c]), 1)[0] for c in people[:50]]
+        many_ms, many = median_ms(lambda: flags_of(people), args.runs)
+        single = statistics.median(singles)
+        print(f"baseline: reading one customer's directory row: {one_row:.2f} ms")
+        print(
+            f"flags of one customer (median of 50): {single:.1f} ms = {single / one_row:.1f} x;"
+            f" max {max(singles):.1f} ms"
+        )
+        print(f"flags of {len(people)} customers ({many} pairs): {many_ms:,.0f} ms")
     finally:
         services.close()
 

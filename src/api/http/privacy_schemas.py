@@ -135,6 +135,10 @@ class ConsentStateOut(BaseModel):
     lawful_basis: str | None
     evidence: str | None
     channel: str | None
+    record_id: UUID | None = Field(
+        description="The record the change is on: another than the customer's own when that"
+        " record was merged into it."
+    )
 
 
 class ConsentsOut(BaseModel):
@@ -176,6 +180,13 @@ class AuditedContactOut(BaseModel):
     consent_channel: str | None
     restricted: bool
     violation: str | None
+    record_id: UUID = Field(
+        description="The record the contact is on: another than `customer_id` when it was"
+        " merged into that customer, whose merged consent history decides."
+    )
+    consent_record_id: UUID | None = Field(
+        description="The record whose consent covered the contact (its evidence is that record's)."
+    )
 
 
 class ConsentChangeCountOut(BaseModel):
@@ -198,6 +209,10 @@ class ConsentIntervalOut(BaseModel):
     channel: str
     institution: str
     ended_by: str | None
+    record_id: UUID = Field(
+        description="The record the grant is on: another than the customer's own when that"
+        " record was merged into it (the evidence is that record's)."
+    )
 
 
 class ConsentGivenOut(ConsentIntervalOut):
@@ -210,6 +225,7 @@ class ExpiringConsentOut(BaseModel):
     """A consent in force that reaches its validity limit soon."""
 
     customer_id: UUID
+    record_id: UUID = Field(description="The record the grant is on (see ConsentIntervalOut).")
     purpose: str
     valid_from: datetime
     expires_at: datetime

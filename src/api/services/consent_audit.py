@@ -41,7 +41,7 @@ def audit_csv_lines(
     seen: Callable[[UUID], object] | None = None,
 ) -> Iterator[str]:
     """CSV lines (header first) of every audited contact in the window, oldest first, each
-    cell spreadsheet-safe; `seen` is told each contact's customer (for the access log)."""
+    cell spreadsheet-safe; `seen` is told each record a contact shows (for the access log)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
 
@@ -57,7 +57,8 @@ def audit_csv_lines(
     )
     for row in rows:
         if seen is not None:
-            seen(row["customer_id"])
+            for customer_id in consent_audit.customers_shown([row]):
+                seen(customer_id)
         yield line(["" if row[c] is None else safe_cell(_cell(row[c])) for c in AUDIT_COLUMNS])
 
 

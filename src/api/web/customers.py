@@ -17,6 +17,7 @@ from api.http.touchpoint_schemas import TOUCHPOINT_MODELS
 from api.permissions import Permission, can
 from api.services.contacts import visible_contacts
 from api.services.customer_search import find_customers
+from api.services.duplicates import flag_list, flags_for
 from api.web.forms import (
     DEFAULT_KIND,
     domain_field_error,
@@ -270,6 +271,8 @@ def _customer_page(
     context["may_merge"] = can(user, Permission.MERGE_CUSTOMERS)
     shown = [customer.id, *merged]
     context.update(partner_context(services, customer.id))
+    if context["may_merge"] and customer.merged_into is None and not customer.erased:
+        shown.extend(_duplicate_flags(services, user, customer, context))
     if customer.kind == "organisation":
         relations = organisation_context(services, request, customer)
         shown.extend(relations.pop("shown_ids"))
@@ -559,3 +562,22 @@ def my_customers(
         "params": params,
     }
     return render(request, "my_customers.html", context)
+
+
+def _duplicate_flags(
+    services: Services, user: User, customer: Customer, context: dict[str, Any]
+) -> list[UUID]:
+    """Probable duplicates of the customer for its page, each linking to the comparison
+    page; the customers the flags name (for the access log)."""
+    flags = flags_for(services, user, [customer.id])
+    shown = flag_list(flags)
+    others = [flag.other_id for flag in shown]
+    context.update(
+        flags=flags,
+        flag_list=shown,
+        flag_names={
+            customer.id: customer.name,
+            **services.views.get(CustomerDirectory).names(others),
+        },
+    )
+    return others

@@ -1452,6 +1452,14 @@ TEXTS: dict[str, tuple[str, str]] = {
         "keys shared by too many customers left out",
     ),
     "duplicates.score": ("Osuma", "Score"),
+    "duplicates.flags": ("Mahdolliset kaksoiskappaleet", "Possible duplicates"),
+    "duplicates.flags_checked": ("tarkistettu asiakkaita", "customers checked"),
+    "duplicates.flags_found": ("todennäköisiä pareja", "probable pairs"),
+    "duplicates.flag_record": ("Asiakas", "Customer"),
+    "duplicates.not_mergeable": (
+        "Vain molempien asiakkaiden asiakkuusvastaava tai ylläpitäjä voi yhdistää ne.",
+        "Only an account manager of both customers, or an admin, can merge them.",
+    ),
     "duplicates.other_owner": (
         "Toinen asiakkaista on toisen asiakkuusvastaavan:"
         " yhdistäminen vaatii omistajan tai ylläpitäjän.",
@@ -1517,6 +1525,13 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "merge.merged_records": ("Tähän yhdistetyt asiakastiedot", "Records merged into this one"),
     "merge.undo": ("Peru yhdistäminen", "Undo merge"),
+    "privacy.merged_history": (
+        "Tähän on yhdistetty asiakastietoja: suostumus ratkaistaan kaikkien niiden muutoksista"
+        " yhdessä, kukin omine näyttöineen ja aikoineen.",
+        "Records were merged into this one: consent is decided over all their changes"
+        " together, each with its own evidence and date.",
+    ),
+    "privacy.record": ("Asiakastieto", "Record"),
     "tasks.title": ("Omat tehtävät", "My tasks"),
     "tasks.windows": ("Tehtävien rajaus", "Which tasks"),
     "tasks.overdue": ("Myöhässä", "Overdue"),

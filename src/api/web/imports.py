@@ -16,6 +16,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from api.bootstrap.wiring import Services
+from api.permissions import Permission, can
+from api.services.duplicates import flag_list, import_flags
 from api.services.import_preview import preview_import
 from api.services.spreadsheet import csv_bytes
 from api.services.upload_staging import UploadStaging
@@ -290,13 +292,18 @@ def _report_or_404(request: Request, import_id: str) -> Any:
 
 @router.get("/{import_id}")
 def report_page(request: Request, user: Importing, import_id: str) -> HTMLResponse:
-    """An import's report: counts and the first row errors."""
+    """An import's report: counts and the first row errors; once it has ended, probable
+    duplicates of the customers it recorded (for users who may merge customers), each
+    linking to the comparison page."""
     report = _report_or_404(request, import_id)
     if report is None:
         return render(request, "error.html", {"message": "error.not_found"}, status=404)
-    return render(
-        request, "import_report.html", {"report": report, "refresh_seconds": REFRESH_SECONDS}
-    )
+    context: dict[str, Any] = {"report": report, "refresh_seconds": REFRESH_SECONDS}
+    if report.status != "running" and can(user, Permission.MERGE_CUSTOMERS):
+        flags = import_flags(_services(request), user, import_id)
+        # Ids only: the report names no one (the comparison page does, and logs the read).
+        context.update(flags=flags, flag_list=flag_list(flags), flag_names={})
+    return render(request, "import_report.html", context)
 
 
 @router.get("/{import_id}/errors.csv", responses={200: {"content": {"text/csv": {}}}})

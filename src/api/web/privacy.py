@@ -23,6 +23,7 @@ from crm.domain.calendar import start_of_day
 from crm.domain.errors import CustomerNotFoundError
 from crm.domain.vocabulary import PURPOSES
 from projections.audits import consent_audit
+from projections.engine.merges import MergeMap
 from projections.views.consent_ledger import ConsentLedger
 from projections.views.directory import CustomerDirectory
 
@@ -70,9 +71,14 @@ def consent_audit_page(
         audited, since, until, chosen, violations_only=True, offset=first, limit=AUDIT_PAGE
     )
     expiring, expiring_total = consent_audit.expiring(
-        ledger, datetime.now(UTC), 30, services.settings.consent_validity_months, chosen, LIST_LIMIT
+        audited,
+        datetime.now(UTC),
+        30,
+        services.settings.consent_validity_months,
+        chosen,
+        LIST_LIMIT,
     )
-    access.record(user, [row["customer_id"] for row in (*violations, *expiring)])
+    access.record(user, consent_audit.customers_shown([*violations, *expiring]))
     filters = {"start": start, "end": end, "purpose": chosen or ""}
     context = {
         "behind": behind,
@@ -136,20 +142,29 @@ def consent_audit_csv(
 def consent_history_page(
     request: Request, user: DPO, access: AccessLogged, customer_id: str
 ) -> HTMLResponse:
-    """A customer's consent changes in business-time order and the intervals they made."""
+    """A customer's consent changes in business-time order and the intervals they made (with
+    those of the records merged into it, each row naming the record it is on)."""
     services = _services(request)
     try:
         customer = services.crm.get_customer(UUID(customer_id))
     except (ValueError, CustomerNotFoundError):
         return render(request, "error.html", {"message": "error.not_found"}, status=404)
     ledger = services.views.get(ConsentLedger)
-    access.record(user, [customer.id])
+    merged = services.views.get(MergeMap).absorbed_into(customer.id)
+    access.record(user, [customer.id, *merged])
     context = {
         "customer": customer,
-        "changes": ledger.changes(customer.id),
-        "intervals": ledger.intervals(customer.id, datetime.now(UTC)),
+        "changes": ledger.changes(customer.id, merged),
+        "intervals": ledger.intervals(customer.id, datetime.now(UTC), merged),
+        "merged_records": _names(services, merged),
     }
     return render(request, "privacy_consents.html", context)
+
+
+def _names(services: Services, customer_ids: list[UUID]) -> dict[UUID, str | None]:
+    """Each customer's name by id, in the order given (None for an erased one)."""
+    names = services.views.get(CustomerDirectory).names(customer_ids)
+    return {customer_id: names.get(customer_id) for customer_id in customer_ids}
 
 
 @router.get("/access-log", responses={200: {"content": {"text/csv": {}}}})

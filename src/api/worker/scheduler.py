@@ -36,9 +36,11 @@ log = logging.getLogger(__name__)
 
 
 def consent_expiry_candidates(services: Services, now: datetime) -> list[UUID]:
-    """Customers with an open consent granted before the validity cut-off."""
+    """Customers with an open consent granted before the validity cut-off; a record merged
+    into another stands for its survivor, whose merged consents the expiry is recorded on."""
     cutoff = months_before(now, services.settings.consent_validity_months)
-    return services.views.get(ConsentLedger).open_consents_given_before(cutoff)
+    records = services.views.get(ConsentLedger).open_consents_given_before(cutoff)
+    return services.views.get(MergeMap).people(records)
 
 
 def retention_candidates(services: Services, now: datetime) -> list[UUID]:

@@ -111,6 +111,11 @@ class ImportLog(ABC):
         erasure: a file name may name the person); how many imports lost theirs."""
 
     @abstractmethod
+    def customers(self, import_id: str, limit: int) -> tuple[list[UUID], int]:
+        """The first `limit` customers the import recorded events for (by id), and how many
+        it recorded events for in all."""
+
+    @abstractmethod
     def get(self, import_id: str) -> ImportReport | None:
         """The import's record with its first errors, if it exists."""
 

@@ -152,6 +152,9 @@ def expire_consents(
     """
     expired = []
     for customer_id, customer in _living(privacy, candidates):
+        if customer.merged_into is not None:
+            # Its consents are decided, and expire, on the survivor it is merged into.
+            continue
         for purpose, changes in sorted(customer.consent_changes.items()):
             if not changes:
                 continue

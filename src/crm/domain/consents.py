@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from uuid import UUID
 
 from crm.domain import events as ev
 from crm.domain.calendar import months_after
@@ -75,6 +76,9 @@ class ConsentChange:
     recorded_by: str
     lawful_basis: str | None
     evidence: str | None
+    record_id: UUID | None = None
+    """The customer record the change is on (another than the customer's own when that
+    record was merged into it)."""
 
 
 def consent_changes(journey: Sequence[ev.CustomerEvent]) -> list[ConsentChange]:
@@ -95,18 +99,40 @@ def consent_changes(journey: Sequence[ev.CustomerEvent]) -> list[ConsentChange]:
                     recorded_by=event.recorded_by,
                     lawful_basis=getattr(event, "lawful_basis", None),
                     evidence=getattr(event, "evidence", None),
+                    record_id=event.originator_id,
                 )
             )
     return in_order(changes, key=lambda c: (c.occurred_at, c.version))
 
 
+def merged_consent_changes(
+    journeys: Sequence[Sequence[ev.CustomerEvent]],
+) -> list[ConsentChange]:
+    """The consent changes of a merged history: the survivor's journey first, then those of
+    the records merged into it in merge order. One history in the rule's order, as the
+    survivor's aggregate decides by: at a tie the survivor's own changes first, then each
+    merged record's in merge order (`MERGED_ORDER_SQL` in SQL)."""
+    ranked = [
+        (rank, change)
+        for rank, journey in enumerate(journeys)
+        for change in consent_changes(journey)
+    ]
+    ranked.sort(key=lambda rc: (rc[1].occurred_at, rc[0], rc[1].version))
+    return [change for _, change in ranked]
+
+
 def consents_as_of(
-    journey: Sequence[ev.CustomerEvent], at: datetime, validity_months: int
+    journey: Sequence[ev.CustomerEvent],
+    at: datetime,
+    validity_months: int,
+    merged: Sequence[Sequence[ev.CustomerEvent]] = (),
 ) -> dict[str, ConsentChange]:
     """Per purpose, the change in force at `at` (the last one in the rule's order not after
-    it); a grant past its validity reads as the expiry it is (kind `ConsentExpired`)."""
+    it); a grant past its validity reads as the expiry it is (kind `ConsentExpired`). With
+    `merged` (the journeys of the records merged into the customer, in merge order), over
+    the merged history: a change on either record decides."""
     by_purpose: dict[str, list[ConsentChange]] = {}
-    for change in consent_changes(journey):
+    for change in merged_consent_changes([journey, *merged]):
         by_purpose.setdefault(change.purpose, []).append(change)
     state = {}
     for purpose, history in by_purpose.items():

@@ -33,13 +33,19 @@ Change = tuple[datetime, bool]
 ORDER_SQL = "occurred_at, position"
 """The order of a history in SQL: business time, then log position."""
 
+MERGED_ORDER_SQL = "occurred_at, merge_rank, position"
+"""The order of a merged history in SQL (a survivor's changes and those of the records merged
+into it): business time; at a tie the survivor's own changes first (`merge_rank` 0), then each
+merged record's in merge order, as the aggregate adds them; then log position."""
+
 VALID_TO = "lead(occurred_at) OVER w"
 """Where the interval a change opens ends: at the next change in the order (window `w`)."""
 
 
-def intervals_window(partition: str) -> str:
-    """The window `w` over which `VALID_TO` is read: one history per `partition`."""
-    return f"WINDOW w AS (PARTITION BY {partition} ORDER BY {ORDER_SQL})"
+def intervals_window(partition: str, order: str = ORDER_SQL) -> str:
+    """The window `w` over which `VALID_TO` is read: one history per `partition`, in `order`
+    (`ORDER_SQL`, or `MERGED_ORDER_SQL` for merged histories)."""
+    return f"WINDOW w AS (PARTITION BY {partition} ORDER BY {order})"
 
 
 def covers(alias: str, at: str) -> str:

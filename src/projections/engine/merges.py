@@ -99,6 +99,16 @@ class MergeMap(View):
         )
         return rows[0]["survivor_id"] if rows else None
 
+    def people(self, customer_ids: list[UUID]) -> list[UUID]:
+        """Each record's person, once each in the order given: the survivor a record is
+        merged into, or the record itself."""
+        rows = self.query(
+            "SELECT x.id, m.survivor_id FROM unnest(%s::uuid[]) WITH ORDINALITY AS x(id, n)"
+            " LEFT JOIN {p}merged m ON m.absorbed_id = x.id ORDER BY x.n",
+            (customer_ids,),
+        )
+        return list(dict.fromkeys(row["survivor_id"] or row["id"] for row in rows))
+
     # SQL constructs --------------------------------------------------------------------
 
     def reads_as(self, column: str, alias: str = "ra") -> ReadsAs:

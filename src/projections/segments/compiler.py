@@ -49,7 +49,7 @@ from projections.segments.rules import (
     WorksFor,
     nodes,
 )
-from projections.views.consent_ledger import ConsentLedger, consented_at
+from projections.views.consent_ledger import ConsentLedger, consented_at, person_intervals_sql
 from projections.views.digimentors import Digimentors
 from projections.views.directory import CustomerDirectory
 from projections.views.indicators import (
@@ -132,6 +132,11 @@ class Tables:
             views.get(Digimentors),
             views.get(MergeMap),
         )
+
+    def consent_intervals(self) -> str:
+        """The consent ledger's intervals as each person's: a survivor's over its merged
+        history, none for a record while it is merged into another."""
+        return f"({person_intervals_sql(self.consents.prefix, f'{self.merges.prefix}merged')})"
 
     def run(self, sql: str, params: dict[str, Any]) -> list[DictRow]:
         with self.indicators.datastore.transaction(commit=False) as cursor:
@@ -217,7 +222,7 @@ class Compiler:
             return self.compare(rule)
         if isinstance(rule, Consent):
             consented = consented_at(
-                f"{p.consents.prefix}intervals",
+                p.consent_intervals(),
                 self.bind(rule.consent),
                 "%(now)s",
                 p.consents.validity_months,
@@ -406,7 +411,7 @@ def explain(tables: Tables, compiled: Compiled, customer_id: UUID) -> Explanatio
 def _consented_since(tables: Tables) -> str:
     """SQL of (customer_id, consented_at): when each consent for `%(export_purpose)s` valid
     at `now` was given (the latest grant, should two overlap)."""
-    intervals = f"{tables.consents.prefix}intervals"
+    intervals = tables.consent_intervals()
     covered = consent_covers("i", "%(now)s", tables.consents.validity_months)
     return (
         f"SELECT i.customer_id, max(i.valid_from) AS consented_at FROM {intervals} i"

@@ -37,6 +37,34 @@ COLUMNS = "customer_id, kind, name, email, sector, account_manager, first_seen, 
 PHONE_QUERY = re.compile(r"^[\d\s+()./-]+$")
 
 
+MATCH_SEPARATORS = " ._'\u2019,-\t\n"
+"""What duplicate matching folds out of names and e-mail local parts
+(`projections.duplicates.candidates`), as SQL's `translate` drops it."""
+PHONE_PUNCTUATION = " +-()./"
+"""What the phone key drops before its country code or leading zeros."""
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+NAME_KEY_SQL = f"translate(name_terms, {_literal(MATCH_SEPARATORS)}, '')"
+"""A row's folded name without separators: one of the keys probable duplicates of a few
+customers are looked up by (indexed; `projections.duplicates.flags`)."""
+EMAIL_STEM_SQL = (
+    "rtrim(translate(split_part(split_part(lower(email), '@', 1), '+', 1),"
+    f" {_literal(MATCH_SEPARATORS)}, ''), '0123456789')"
+)
+"""A row's e-mail local part without a +tag, separators and trailing digits (indexed)."""
+_DIGITS = f"translate(phone, {_literal(PHONE_PUNCTUATION)}, '')"
+PHONE_KEY_SQL = (
+    f"CASE WHEN {_DIGITS} ~ '^(00358|358)'"
+    f" THEN regexp_replace({_DIGITS}, '^(00358|358)', '') ELSE ltrim({_DIGITS}, '0') END"
+)
+"""A row's phone number without punctuation and its country code or leading zeros
+(indexed)."""
+
+
 def folded(text: str | None) -> str:
     """Text as search compares it: accents removed and case folded ("Yrjö" is "yrjo")."""
     if not text:
@@ -117,6 +145,13 @@ class CustomerDirectory(View):
             " ON {p}customers (lower(name) text_pattern_ops)",
             "CREATE INDEX IF NOT EXISTS {p}customers_manager"
             " ON {p}customers (account_manager, lower(name))",
+            # Probable duplicates of a few customers are looked up by these keys.
+            f"CREATE INDEX IF NOT EXISTS {{p}}customers_name_key ON {{p}}customers"
+            f" (({NAME_KEY_SQL}))",
+            f"CREATE INDEX IF NOT EXISTS {{p}}customers_email_stem ON {{p}}customers"
+            f" (({EMAIL_STEM_SQL})) WHERE email IS NOT NULL",
+            f"CREATE INDEX IF NOT EXISTS {{p}}customers_phone_key ON {{p}}customers"
+            f" (({PHONE_KEY_SQL})) WHERE phone IS NOT NULL",
         ]
 
     def write(self, cursor: Cursor[DictRow], batch: Batch) -> None:

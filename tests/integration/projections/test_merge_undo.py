@@ -7,7 +7,10 @@ the view's own definitions evaluated over both streams' events as one history, w
 absorbed record is in no list of its own; after the undo every view holds, for both
 customers, the rows it held before the merge, and every merged read answers as before. The
 merge's own events stay in the timelines (history is never rewritten): they are the only rows
-that differ.
+that differ. Consent is read over the merged history too: while merged, the ledger's answer
+for the survivor is the survivor aggregate's at every change and contact, and the audit counts
+both records' contacts under the survivor; after the undo the ledger's and the audit's reads
+of both customers are what they were before.
 """
 
 from __future__ import annotations
@@ -21,9 +24,13 @@ from hypothesis import strategies as st
 
 from api.bootstrap.wiring import Services
 from crm.domain import events as ev
+from crm.domain.consents import in_force
 from crm.domain.customer import PROFILE_FIELDS
+from projections.audits import consent_audit
+from projections.audits.consent_audit import AuditViews
 from projections.engine.merges import MergeMap
 from projections.engine.runner import wait_until_caught_up
+from projections.views.consent_ledger import ConsentLedger
 from projections.views.funnel import STAGES, Funnel
 from projections.views.indicators import (
     BATCH,
@@ -118,6 +125,20 @@ def one_history(services: Services, streams: list[UUID]) -> tuple[dict[str, Any]
     return dict(row), sums
 
 
+def consent_reads(services: Services, ids: list[UUID]) -> dict[str, Any]:
+    """What the ledger and the audit show of each customer, each read on its own (through the
+    merge map, as the routes read them)."""
+    ledger, merges = services.views.get(ConsentLedger), services.views.get(MergeMap)
+    reads: dict[str, Any] = {}
+    for customer_id in ids:
+        merged = merges.absorbed_into(customer_id)
+        reads[f"intervals {customer_id}"] = ledger.intervals(customer_id, NOW, merged)
+        reads[f"changes {customer_id}"] = ledger.changes(customer_id, merged)
+    contacts = consent_audit.marketing_contacts(AuditViews.of(services.views), None, None, None)
+    reads["audit"] = [row for row in contacts if row["record_id"] in ids]
+    return reads
+
+
 @settings(
     max_examples=10,
     deadline=None,
@@ -146,6 +167,7 @@ def test_merge_then_undo_leaves_every_view_as_it_was(
     before = rows_of(services, {survivor, absorbed})
     reads_before = merged_reads(services, survivor, absorbed, owner)
     assert reads_before["listed"] == {survivor, absorbed}
+    consents_before = consent_reads(services, [survivor, absorbed])
 
     services.crm.merge_customers(
         survivor, absorbed, provenance(NOW), take_from_absorbed=taken, reason="x", owner=owner
@@ -181,7 +203,21 @@ def test_merge_then_undo_leaves_every_view_as_it_was(
         (lead["stream_id"], lead["lead_id"]) for lead in reads_before["leads"]
     )
 
+    # The ledger decides the survivor's consent as its aggregate does, at every moment that
+    # matters: each change and each contact of either record.
+    ledger = services.views.get(ConsentLedger)
+    histories = services.crm.get_customer(survivor).consent_changes
+    moments = {e["occurred_at"] for e in entries} | {NOW}
+    for purpose, history in histories.items():
+        for at in moments:
+            expected = in_force(history, at, ledger.validity_months)
+            assert ledger.was_valid(survivor, purpose, at, merged) == expected, (purpose, at)
+    audit = consent_reads(services, [survivor, absorbed])["audit"]
+    assert len(audit) == len(consents_before["audit"])
+    assert {row["customer_id"] for row in audit} <= {survivor}
+
     services.crm.undo_merge(survivor, absorbed, provenance(NOW), reason="y", owner=owner)
     after = rows_of(services, {survivor, absorbed})
     assert after == before
     assert merged_reads(services, survivor, absorbed, owner) == reads_before
+    assert consent_reads(services, [survivor, absorbed]) == consents_before

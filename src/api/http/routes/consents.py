@@ -19,6 +19,7 @@ from crm.application.users import User
 from crm.domain.errors import CustomerNotFoundError
 from crm.domain.in_force import interval_covers
 from crm.domain.vocabulary import PURPOSES
+from projections.engine.merges import MergeMap
 from projections.views.consent_ledger import ConsentLedger
 
 router = APIRouter(tags=["consents"])
@@ -60,11 +61,15 @@ def read_consents(
     ] = None,
 ) -> ConsentsOut:
     """Consent state per purpose at `as_of` (default now) and every interval with its evidence,
-    lawful basis and how it ended (withdrawn, expired, renewed)."""
+    lawful basis and how it ended (withdrawn, expired, renewed). A customer that others were
+    merged into reads its merged history: its own and their changes decided together, each
+    interval naming the record it is on (`record_id`)."""
     view = services.views.get(ConsentLedger)
-    wait_until_visible(services, [view], after)
+    merges = services.views.get(MergeMap)
+    wait_until_visible(services, [view, merges], after)
     now = as_of or datetime.now(UTC)
-    intervals = [ConsentIntervalOut(**row) for row in view.intervals(customer_id, now)]
+    merged = merges.absorbed_into(customer_id)
+    intervals = [ConsentIntervalOut(**row) for row in view.intervals(customer_id, now, merged)]
     if not intervals and not services.crm.exists(customer_id):
         raise CustomerNotFoundError(customer_id)
     state = []
@@ -85,7 +90,7 @@ def read_consents(
                 evidence=current.evidence if current else None,
             )
         )
-    access.record(user, [customer_id])
+    access.record(user, [customer_id, *merged])
     return ConsentsOut(
         customer_id=customer_id,
         as_of=now,

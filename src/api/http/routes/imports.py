@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import tempfile
 from typing import Annotated, Literal
+from uuid import UUID
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from api.http.auth import require
 from api.http.dependencies import ServicesDep
-from api.permissions import Permission
+from api.permissions import Permission, can
+from api.services.duplicates import FLAGS_SHOWN, VisibleFlags, flag_list, import_flags
 from crm.application.import_formats import ColumnMapping
 from crm.application.imports import (
     Importer,
@@ -23,8 +25,10 @@ from crm.application.imports import (
 )
 from crm.application.users import User
 from crm.domain.calendar import TIME_ZONE_NAME, zone_named
+from projections.duplicates.flags import MAX_CHECKED
 
 router = APIRouter(prefix="/imports", tags=["imports"])
+
 Uploader = Annotated[User, Depends(require(Permission.RECORD_TOUCHPOINTS))]
 MappingName = Literal[
     "native",
@@ -46,8 +50,35 @@ class RowErrorOut(BaseModel):
     reason: str
 
 
+class ProbableDuplicateOut(BaseModel):
+    """A customer the import recorded events for, and another that is probably the same."""
+
+    customer_id: UUID
+    other_id: UUID
+    score: float
+    evidence: list[str]
+    mergeable: bool = Field(description="Whether the caller may merge the two.")
+    compare: str = Field(description="The side-by-side comparison page of the two.")
+
+
+class ProbableDuplicatesOut(BaseModel):
+    """Probable duplicates of what the import recorded, found by the duplicate candidate
+    scorer from what the directory holds (docs/duplicates.md)."""
+
+    customers: int = Field(description="Customers the import recorded events for.")
+    checked: int = Field(description=f"How many of them were checked (at most {MAX_CHECKED}).")
+    compared: int = Field(description="Directory rows they were compared with.")
+    flagged: int = Field(
+        description=f"Pairs found: all of them; `pairs` lists the first {FLAGS_SHOWN}."
+    )
+    keys_left_out: int = Field(description="Keys shared by too many customers to pair.")
+    pairs: list[ProbableDuplicateOut]
+
+
 class ImportReportOut(BaseModel):
-    """An import's outcome: counts, and the first invalid rows with line, field and reason."""
+    """An import's outcome: counts, the first invalid rows with line, field and reason, and
+    once it has ended, probable duplicates of the customers it recorded (for callers who may
+    merge customers; otherwise null)."""
 
     import_id: str
     source: str
@@ -59,12 +90,29 @@ class ImportReportOut(BaseModel):
     invalid: int
     customers_created: int
     errors: list[RowErrorOut]
+    probable_duplicates: ProbableDuplicatesOut | None = None
 
 
-def report_out(report: ImportReport) -> ImportReportOut:
+def report_out(
+    report: ImportReport, duplicates: ProbableDuplicatesOut | None = None
+) -> ImportReportOut:
     return ImportReportOut(
         **{k: v for k, v in vars(report).items() if k not in ("errors", "last_line")},
         errors=[RowErrorOut(**vars(e)) for e in report.errors],
+        probable_duplicates=duplicates,
+    )
+
+
+def probable_duplicates_out(visible: VisibleFlags) -> ProbableDuplicatesOut:
+    """The flags as the report shows them: the first `FLAGS_SHOWN` pairs and the counts."""
+    flags = visible.flags
+    return ProbableDuplicatesOut(
+        customers=flags.to_check,
+        checked=flags.checked,
+        compared=flags.compared,
+        flagged=len(flags.pairs),
+        keys_left_out=flags.keys_left_out,
+        pairs=[ProbableDuplicateOut(**vars(flag)) for flag in flag_list(visible)],
     )
 
 
@@ -168,8 +216,12 @@ async def create_import(
 def read_import(
     import_id: Annotated[str, Path(max_length=64)], services: ServicesDep, user: Uploader
 ) -> ImportReportOut:
-    """An import's report (progress while it runs)."""
+    """An import's report (progress while it runs); once it has ended, probable duplicates of
+    the customers it recorded, for callers who may merge customers."""
     report = services.import_log.get(import_id)
     if report is None:
         raise HTTPException(404, f"No import {import_id}.")
-    return report_out(report)
+    duplicates = None
+    if report.status != "running" and can(user, Permission.MERGE_CUSTOMERS):
+        duplicates = probable_duplicates_out(import_flags(services, user, import_id))
+    return report_out(report, duplicates)

@@ -285,13 +285,18 @@ def read_consents(
     access: AccessLogged,
     as_of: Annotated[datetime | None, Query(description="Default: now")] = None,
 ) -> ConsentsOut:
-    """Every consent purpose of the customer as it stood at `as_of`, with its evidence."""
+    """Every consent purpose of the customer as it stood at `as_of`, with its evidence and the
+    record it is on: a customer that others were merged into is decided over its own and
+    their changes together (a withdrawal on either keeps its effect)."""
     if as_of is not None and as_of.tzinfo is None:
         raise InvalidFieldError("as_of", "must include a time zone")
     at = as_of or datetime.now(UTC)
     journey = list(services.crm.get_journey(customer_id))
-    state = consents_as_of(journey, at, services.settings.consent_validity_months)
-    access.record(user, [customer_id])
+    customer = services.crm.get_customer(customer_id)
+    absorbed = [] if customer.merged_into else services.crm.other_records(customer)
+    merged = [list(services.crm.get_journey(other)) for other in absorbed]
+    state = consents_as_of(journey, at, services.settings.consent_validity_months, merged)
+    access.record(user, [customer_id, *absorbed])
     return ConsentsOut(
         customer_id=customer_id,
         as_of=at,
@@ -306,6 +311,7 @@ def read_consents(
                 lawful_basis=change.lawful_basis,
                 evidence=change.evidence,
                 channel=change.channel,
+                record_id=change.record_id,
             )
             for purpose, change in sorted(state.items())
         ],
@@ -407,11 +413,16 @@ def audit_consents(
     page = consent_audit.marketing_contacts(
         audited, start, end, purpose, violations_only=True, offset=offset, limit=limit
     )
-    given, given_total = consent_audit.consents_in_window(ledger, start, end, purpose, now, limit)
+    given, given_total = consent_audit.consents_in_window(audited, start, end, purpose, now, limit)
     expiring, expiring_total = consent_audit.expiring(
-        ledger, now, expiring_within_days, services.settings.consent_validity_months, purpose, limit
+        audited,
+        now,
+        expiring_within_days,
+        services.settings.consent_validity_months,
+        purpose,
+        limit,
     )
-    access.record(user, [row["customer_id"] for row in (*page, *given, *expiring)])
+    access.record(user, consent_audit.customers_shown([*page, *given, *expiring]))
     return ConsentAuditOut(
         start=start,
         end=end,

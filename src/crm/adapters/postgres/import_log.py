@@ -75,6 +75,15 @@ class PostgresImportLog(ImportLog):
             conn.execute("DELETE FROM crm_import_customers WHERE customer_id = %s", (customer_id,))
         return changed
 
+    def customers(self, import_id: str, limit: int) -> tuple[list[UUID], int]:
+        with self.pool.connection() as conn:
+            rows = conn.execute(
+                "SELECT customer_id, count(*) OVER () FROM crm_import_customers"
+                " WHERE import_id = %s ORDER BY customer_id LIMIT %s",
+                (import_id, limit),
+            ).fetchall()
+        return [row[0] for row in rows], int(rows[0][1]) if rows else 0
+
     def get(self, import_id: str) -> ImportReport | None:
         with self.pool.connection() as conn:
             row = conn.execute(
