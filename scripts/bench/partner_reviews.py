@@ -20,6 +20,7 @@ from datetime import date
 import psycopg
 
 from api.bootstrap.wiring import build_services
+from projections.engine.merges import MergeMap
 from projections.views.indicators import CustomerIndicators
 from projections.views.organisations import Organisations
 from projections.views.partners import Partners
@@ -36,7 +37,10 @@ from scripts.bench.touchpoints_http import _free_port, _stop_server
 
 
 def subjects(
-    partners: Partners, indicators: CustomerIndicators, organisations: Organisations
+    partners: Partners,
+    indicators: CustomerIndicators,
+    organisations: Organisations,
+    merges: MergeMap,
 ) -> dict[str, object]:
     """The active partner with the most current people, one of median size, and the owner
     of the most partners due a review with how many are due."""
@@ -53,7 +57,9 @@ def subjects(
         " WHERE p.membership_active AND c.account_manager <> ''"
         " GROUP BY 1 ORDER BY 2 DESC LIMIT 1"
     )
-    _, due = partners.due_reviews(indicators, owner["account_manager"], date.today(), limit=1)
+    _, due = partners.due_reviews(
+        indicators, merges, owner["account_manager"], date.today(), limit=1
+    )
     return {
         "partners": len(sized),
         "largest": str(largest["customer_id"]),
@@ -86,7 +92,9 @@ def main() -> None:
                     conn.execute(f'ANALYZE "{table}"')
         partners = services.views.get(Partners)
         indicators = services.views.get(CustomerIndicators)
-        found = subjects(partners, indicators, services.views.get(Organisations))
+        found = subjects(
+            partners, indicators, services.views.get(Organisations), services.views.get(MergeMap)
+        )
         token = owner_token(services, settings, str(found["owner"]))
         events = services.projector.head()
     finally:

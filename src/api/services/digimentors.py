@@ -8,6 +8,7 @@ from uuid import UUID
 from psycopg.rows import DictRow
 
 from api.bootstrap.wiring import Services
+from projections.engine.merges import MergeMap
 from projections.views.digimentors import Digimentors
 from projections.views.directory import CustomerDirectory
 from projections.views.indicators import CustomerIndicators
@@ -27,6 +28,7 @@ def digimentor_page(
     return views.get(Digimentors).page(
         views.get(CustomerDirectory),
         views.get(CustomerIndicators),
+        views.get(MergeMap),
         organisation_id=organisation,
         owner=owner,
         offset=offset,

@@ -522,7 +522,7 @@ def my_customers(
     )
     reviews_first = offset_of(reviews_offset)
     reviews, reviews_total = services.views.get(Partners).due_reviews(
-        indicators, user.name, local_date(now), offset=reviews_first, limit=LIST_SIZE
+        indicators, merges, user.name, local_date(now), offset=reviews_first, limit=LIST_SIZE
     )
     names = {row["customer_id"]: row["name"] for row in owned}
     missing = [r["customer_id"] for r in [*leads, *reviews] if r["customer_id"] not in names]

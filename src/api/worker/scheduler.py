@@ -96,7 +96,11 @@ def run_segment_snapshots(services: Services, now: datetime | None = None) -> in
 def due_reviews(services: Services, now: datetime) -> list[DueReview]:
     """Owned partners due a yearly review within the notice period, or overdue (every one)."""
     rows, _ = services.views.get(Partners).due_reviews(
-        services.views.get(CustomerIndicators), None, local_date(now), limit=None
+        services.views.get(CustomerIndicators),
+        services.views.get(MergeMap),
+        None,
+        local_date(now),
+        limit=None,
     )
     return [
         DueReview(row["customer_id"], row["review_due"], row["account_manager"]) for row in rows

@@ -17,6 +17,7 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 
 from crm.domain import events as ev
+from projections.engine.merges import MergeMap
 from projections.engine.view import Batch, View
 from projections.views.directory import CustomerDirectory
 from projections.views.indicators import CustomerIndicators
@@ -117,6 +118,7 @@ class Digimentors(View):
         self,
         directory: CustomerDirectory,
         indicators: CustomerIndicators,
+        merges: MergeMap,
         *,
         organisation_id: UUID | None,
         owner: str | None,
@@ -147,7 +149,7 @@ class Digimentors(View):
             " r.named_at, r.named_by, i.last_activity"
             f"{tables}"
             f" LEFT JOIN {directory.prefix}customers person ON person.customer_id = r.person_id"
-            f" LEFT JOIN {indicators.prefix}customers i ON i.customer_id = r.person_id"
+            f" LEFT JOIN LATERAL {indicators.history_of(merges, 'r.person_id')} i ON true"
             f"{condition}"
             " ORDER BY o.name NULLS LAST, person.name NULLS LAST, r.organisation_id, r.person_id"
             " LIMIT %(limit)s OFFSET %(offset)s",

@@ -30,6 +30,7 @@ from psycopg.rows import DictRow
 
 from crm.domain import events as ev
 from crm.domain.calendar import HELSINKI
+from projections.engine.merges import MergeMap
 from projections.engine.view import Batch, View
 from projections.views.directory import CustomerDirectory
 from projections.views.indicators import CustomerIndicators
@@ -196,6 +197,7 @@ class Partners(View):
     def due_reviews(
         self,
         indicators: CustomerIndicators,
+        merges: MergeMap,
         account_manager: str | None,
         today: date,
         *,
@@ -203,11 +205,18 @@ class Partners(View):
         limit: int | None = 50,
     ) -> tuple[list[DictRow], int]:
         """Active partners owned by the manager (None: by anyone) whose review is due within
-        REVIEW_NOTICE_MONTHS of `today` or overdue, soonest first, and how many there are."""
+        REVIEW_NOTICE_MONTHS of `today` or overdue, soonest first, and how many there are.
+        Owner and erasure are read over the partner's merged history; a partner merged into
+        another is listed under the survivor's own row only."""
+        reads = merges.reads_as("p.customer_id")
+        customer = (
+            f"{reads.join} JOIN LATERAL {indicators.history_of(merges, 'p.customer_id')} c ON true"
+        )
         owner = "c.account_manager = %(manager)s" if account_manager else "c.account_manager <> ''"
         condition = (
             f"p.membership_active AND p.review_due <= %(today)s::date"
             f" + interval '{REVIEW_NOTICE_MONTHS} months' AND {owner} AND NOT c.erased"
+            f" AND {reads.id} = p.customer_id"
         )
         params: dict[str, Any] = {
             "manager": account_manager,
@@ -218,7 +227,7 @@ class Partners(View):
         rows = self.query(
             "SELECT p.customer_id, p.tier, p.member_since, p.last_review_at, p.last_outcome,"
             " p.review_due, c.account_manager, count(*) OVER () AS total"
-            f" FROM {{p}}partners p JOIN {indicators.prefix}customers c USING (customer_id)"
+            f" FROM {{p}}partners p{customer}"
             f" WHERE {condition} ORDER BY p.review_due, p.customer_id"
             " OFFSET %(offset)s LIMIT %(limit)s",
             params,
@@ -226,8 +235,7 @@ class Partners(View):
         if rows or offset == 0:
             return rows, int(rows[0]["total"]) if rows else 0
         counted = self.query(
-            f"SELECT count(*) AS n FROM {{p}}partners p JOIN {indicators.prefix}customers c"
-            f" USING (customer_id) WHERE {condition}",
+            f"SELECT count(*) AS n FROM {{p}}partners p{customer} WHERE {condition}",
             params,
         )
         return [], int(counted[0]["n"])

@@ -35,6 +35,7 @@ from crm.domain.vocabulary import (
     Programme,
     ReviewOutcome,
 )
+from projections.engine.merges import MergeMap
 from projections.views.directory import CustomerDirectory
 from projections.views.indicators import CustomerIndicators
 from projections.views.offerings import Offerings
@@ -351,6 +352,7 @@ def list_due_reviews(
     wait_until_visible(services, [partners], after)
     rows, total = partners.due_reviews(
         services.views.get(CustomerIndicators),
+        services.views.get(MergeMap),
         user.name,
         datetime.now(HELSINKI).date(),
         offset=offset,

@@ -34,6 +34,7 @@ def record_mixed_history(crm: CRM) -> None:
     crm.start_affiliation(person, provenance(START + timedelta(days=2)), organisation, None)
     crm.start_affiliation(other, provenance(START + timedelta(days=3)), organisation, None)
     crm.end_affiliation(other, provenance(START + timedelta(days=1)), organisation)
+    crm.name_digimentor(person, provenance(START + timedelta(days=4)), organisation)
     for (kind, fields), at in zip(every_touchpoint(), times(40), strict=False):
         crm.record_touchpoint(person, provenance(at), kind, fields)
     # History recorded late: earlier in business time than what is already there.

@@ -8,6 +8,7 @@ from uuid import UUID
 
 from api.bootstrap.wiring import Services
 from crm.application.crm import CRM
+from projections.engine.merges import MergeMap
 from projections.views.indicators import CustomerIndicators
 from projections.views.partners import Partners
 from tests.factories import day, provenance, record, register, unique
@@ -47,7 +48,9 @@ def test_the_review_due_is_the_last_reviews_next_date_or_a_year_after_the_last_r
     # Day 400 is 2026-02-10: due by 2026-03-10 are those a year past their start (day 5 is
     # 2025-01-11) or last review (day 30 is 2025-02-05); the next date a review set
     # (2026-06-01) is not within a month yet, and a retracted review counts for nothing.
-    rows, total = view.due_reviews(indicators, manager, day(400).date())
+    rows, total = view.due_reviews(
+        indicators, services.views.get(MergeMap), manager, day(400).date()
+    )
     assert total == 3
     assert [(r["customer_id"], r["review_due"]) for r in rows] == [
         (unreviewed, date(2026, 1, 11)),
@@ -61,11 +64,17 @@ def test_the_review_due_is_the_last_reviews_next_date_or_a_year_after_the_last_r
     dated_row = view.partner(dated)
     assert dated_row is not None and dated_row["last_outcome"] == "tier_raised"
     assert dated_row["review_due"] == date(2026, 6, 1)
-    later, _ = view.due_reviews(indicators, manager, date(2026, 5, 10))
+    later, _ = view.due_reviews(
+        indicators, services.views.get(MergeMap), manager, date(2026, 5, 10)
+    )
     assert dated in [r["customer_id"] for r in later]
     ended_row = view.partner(ended)
     assert ended_row is not None and not ended_row["membership_active"]
-    page, total = view.due_reviews(indicators, manager, day(400).date(), offset=2, limit=2)
+    page, total = view.due_reviews(
+        indicators, services.views.get(MergeMap), manager, day(400).date(), offset=2, limit=2
+    )
     assert total == 3 and [r["customer_id"] for r in page] == [late]
-    beyond, total = view.due_reviews(indicators, manager, day(400).date(), offset=10, limit=2)
+    beyond, total = view.due_reviews(
+        indicators, services.views.get(MergeMap), manager, day(400).date(), offset=10, limit=2
+    )
     assert beyond == [] and total == 3
