@@ -33,7 +33,7 @@ run-sso: install  ## like run, with single sign-on through a local test identity
 worker: install
 	$(BIN)/crm worker
 
-browser: ## Debian's Chromium for the browser tests (installed only when missing)
+browser: ## Debian's Chromium and Tesseract OCR for the browser and PDF tests (installed only when missing)
 	.ci/browser-deps
 
 test: install browser

@@ -6,12 +6,12 @@ included); a character beyond it prints as "?" rather than failing the document.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from fpdf import FPDF
 
-from crm.domain.calendar import HELSINKI
+from crm.domain.calendar import HELSINKI, local_text
 
 TITLES = {
     "fi": {"transcript": "Opintosuoritusote", "staff": "Henkilöstön suoritukset",
@@ -21,6 +21,22 @@ TITLES = {
 }  # fmt: skip
 WIDTHS = (56, 28, 86, 36, 0, 28, 24, 28)
 """Relative column widths (0: not printed: the offering's name goes in the course column)."""
+
+
+COMPLETED_ON, CREDITS = 1, 5
+"""The columns a reader reads as a day and as a number, written as the language writes them
+(the CSV keeps ISO days and decimal points for spreadsheets and other programs)."""
+
+
+def for_reading(values: list[Any], language: str) -> list[Any]:
+    """A line's day and credits as the language writes them: "28.11.2026" and "2,5" in
+    Finnish, "2026-11-28" and "2.5" in English."""
+    shown = list(values)
+    if shown[COMPLETED_ON]:
+        shown[COMPLETED_ON] = local_text(date.fromisoformat(shown[COMPLETED_ON]), language)
+    if language == "fi" and shown[CREDITS]:
+        shown[CREDITS] = str(shown[CREDITS]).replace(".", ",")
+    return shown
 
 
 def latin1(value: Any) -> str:
@@ -40,7 +56,7 @@ def report_pdf(
     title = titles[kind] + (f": {subject}" if subject else "")
     pdf.cell(0, 10, latin1(title), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", size=8)
-    printed = datetime.now(HELSINKI).strftime("%d.%m.%Y %H.%M")
+    printed = local_text(datetime.now(HELSINKI), language)
     pdf.cell(0, 6, latin1(f"{titles['printed']} {printed}"), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
     shown = [i for i, width in enumerate(WIDTHS) if width]
@@ -50,7 +66,7 @@ def report_pdf(
         heading = table.row()
         for i in shown:
             heading.cell(latin1(header[i]))
-        for line in lines:
+        for line in (for_reading(line, language) for line in lines):
             course = line[2] or ""
             if line[4]:
                 course = f"{course} ({line[4]})" if course else line[4]
