@@ -61,6 +61,26 @@ def provenance(
     )
 
 
+def record_keeping_provenance(
+    services: Services,
+    user: User,
+    key: str | None,
+    request: Mapping[str, Any],
+    *,
+    occurred_at: datetime | None = None,
+) -> Provenance:
+    """Provenance of a record-keeping command (profile, owner, links, roles, restrictions,
+    programmes): no touchpoint's institution or channel, so the joint provider and "other",
+    and the client's key scoped to the caller and the request."""
+    return provenance(
+        user,
+        occurred_at=occurred_at,
+        institution="joint",
+        channel="other",
+        idempotency_key=client_key(services, user, key, request),
+    )
+
+
 def client_key(
     services: Services, user: User, key: str | None, request: Mapping[str, Any]
 ) -> str | None:

@@ -15,6 +15,7 @@ from api.http.dependencies import (
     ServicesDep,
     client_key,
     provenance,
+    record_keeping_provenance,
     wait_until_visible,
 )
 from api.http.parameters import After, Offset
@@ -242,17 +243,11 @@ def correct_profile(
         raise InvalidFieldError("name", "give at least one of name, email, phone, sector")
     recorded = services.crm.correct_profile(
         customer_id,
-        provenance(
+        record_keeping_provenance(
+            services,
             user,
-            occurred_at=None,
-            institution="joint",
-            channel="other",
-            idempotency_key=client_key(
-                services,
-                user,
-                body.idempotency_key or idempotency_key,
-                {"profile": body.model_dump(mode="json"), "customer_id": str(customer_id)},
-            ),
+            body.idempotency_key or idempotency_key,
+            {"profile": body.model_dump(mode="json"), "customer_id": str(customer_id)},
         ),
         **changes,
     )
@@ -270,17 +265,11 @@ def assign_account_manager(
     """Make a named account manager the customer's one point of contact."""
     recorded = services.crm.assign_account_manager(
         customer_id,
-        provenance(
+        record_keeping_provenance(
+            services,
             user,
-            occurred_at=None,
-            institution="joint",
-            channel="other",
-            idempotency_key=client_key(
-                services,
-                user,
-                body.idempotency_key or idempotency_key,
-                {"account_manager": body.model_dump(mode="json"), "customer_id": str(customer_id)},
-            ),
+            body.idempotency_key or idempotency_key,
+            {"account_manager": body.model_dump(mode="json"), "customer_id": str(customer_id)},
         ),
         body.account_manager,
     )
@@ -298,17 +287,12 @@ def start_affiliation(
     """Link a person to an organisation they act for."""
     recorded = services.crm.start_affiliation(
         customer_id,
-        provenance(
+        record_keeping_provenance(
+            services,
             user,
+            body.idempotency_key or idempotency_key,
+            {"affiliation": body.model_dump(mode="json"), "customer_id": str(customer_id)},
             occurred_at=body.occurred_at,
-            institution="joint",
-            channel="other",
-            idempotency_key=client_key(
-                services,
-                user,
-                body.idempotency_key or idempotency_key,
-                {"affiliation": body.model_dump(mode="json"), "customer_id": str(customer_id)},
-            ),
         ),
         body.organisation_id,
         body.role,
@@ -327,17 +311,11 @@ def end_affiliation(
     """End a person's link to an organisation."""
     recorded = services.crm.end_affiliation(
         customer_id,
-        provenance(
+        record_keeping_provenance(
+            services,
             user,
-            occurred_at=None,
-            institution="joint",
-            channel="other",
-            idempotency_key=client_key(
-                services,
-                user,
-                idempotency_key,
-                {"end_affiliation": str(organisation_id), "customer_id": str(customer_id)},
-            ),
+            idempotency_key,
+            {"end_affiliation": str(organisation_id), "customer_id": str(customer_id)},
         ),
         organisation_id,
     )

@@ -15,8 +15,7 @@ from api.http.auth import require
 from api.http.dependencies import (
     IdempotencyHeader,
     ServicesDep,
-    client_key,
-    provenance,
+    record_keeping_provenance,
     wait_until_visible,
 )
 from api.http.parameters import After, Offset
@@ -71,17 +70,12 @@ def name_digimentor(
     already are its digimentor)."""
     recorded = services.crm.name_digimentor(
         customer_id,
-        provenance(
+        record_keeping_provenance(
+            services,
             user,
+            body.idempotency_key or idempotency_key,
+            {"digimentor": body.model_dump(mode="json"), "customer_id": str(customer_id)},
             occurred_at=body.occurred_at,
-            institution="joint",
-            channel="other",
-            idempotency_key=client_key(
-                services,
-                user,
-                body.idempotency_key or idempotency_key,
-                {"digimentor": body.model_dump(mode="json"), "customer_id": str(customer_id)},
-            ),
         ),
         body.organisation_id,
     )
@@ -99,17 +93,11 @@ def end_digimentor_role(
     """End a person's role as digimentor for an organisation (409 if they are not one)."""
     recorded = services.crm.end_digimentor_role(
         customer_id,
-        provenance(
+        record_keeping_provenance(
+            services,
             user,
-            occurred_at=None,
-            institution="joint",
-            channel="other",
-            idempotency_key=client_key(
-                services,
-                user,
-                idempotency_key,
-                {"end_digimentor": str(organisation_id), "customer_id": str(customer_id)},
-            ),
+            idempotency_key,
+            {"end_digimentor": str(organisation_id), "customer_id": str(customer_id)},
         ),
         organisation_id,
     )

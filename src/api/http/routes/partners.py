@@ -18,6 +18,7 @@ from api.http.dependencies import (
     ServicesDep,
     client_key,
     provenance,
+    record_keeping_provenance,
     wait_until_visible,
 )
 from api.http.parameters import After, Offset
@@ -447,12 +448,8 @@ def join_programme(
     request = {"customer_id": str(customer_id), **join.model_dump(mode="json")}
     recorded = services.partners.join_programme(
         customer_id,
-        provenance(
-            user,
-            occurred_at=join.occurred_at,
-            institution="joint",
-            channel="other",
-            idempotency_key=client_key(services, user, idempotency_key, request),
+        record_keeping_provenance(
+            services, user, idempotency_key, request, occurred_at=join.occurred_at
         ),
         join.programme,
         join.notes,
@@ -474,12 +471,8 @@ def leave_programme(
     request |= leave.model_dump(mode="json")
     recorded = services.partners.leave_programme(
         customer_id,
-        provenance(
-            user,
-            occurred_at=leave.occurred_at,
-            institution="joint",
-            channel="other",
-            idempotency_key=client_key(services, user, idempotency_key, request),
+        record_keeping_provenance(
+            services, user, idempotency_key, request, occurred_at=leave.occurred_at
         ),
         programme,
         leave.reason,

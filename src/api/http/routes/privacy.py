@@ -14,7 +14,7 @@ from pydantic import AwareDatetime
 from api.bootstrap.wiring import Services
 from api.http.access_log import AccessLogged, AccessRecorder
 from api.http.auth import require
-from api.http.dependencies import IdempotencyHeader, ServicesDep, client_key, provenance
+from api.http.dependencies import IdempotencyHeader, ServicesDep, record_keeping_provenance
 from api.http.errors import ViewBehindError
 from api.http.parameters import Offset
 from api.http.privacy_schemas import (
@@ -232,17 +232,11 @@ def restrict_processing(
     """Restrict processing (GDPR art. 18): no marketing contacts or segments until lifted."""
     recorded = services.privacy.restrict_processing(
         body.customer_id,
-        provenance(
+        record_keeping_provenance(
+            services,
             user,
-            occurred_at=None,
-            institution="joint",
-            channel="other",
-            idempotency_key=client_key(
-                services,
-                user,
-                body.idempotency_key or idempotency_key,
-                {"restriction": body.model_dump(mode="json")},
-            ),
+            body.idempotency_key or idempotency_key,
+            {"restriction": body.model_dump(mode="json")},
         ),
         body.reason,
     )
@@ -260,17 +254,11 @@ def lift_restriction(
     """Lift a restriction of processing."""
     recorded = services.privacy.lift_restriction(
         customer_id,
-        provenance(
+        record_keeping_provenance(
+            services,
             user,
-            occurred_at=None,
-            institution="joint",
-            channel="other",
-            idempotency_key=client_key(
-                services,
-                user,
-                idempotency_key,
-                {"lift_restriction": reason, "customer_id": str(customer_id)},
-            ),
+            idempotency_key,
+            {"lift_restriction": reason, "customer_id": str(customer_id)},
         ),
         reason,
     )
