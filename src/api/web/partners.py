@@ -111,11 +111,6 @@ def _validated(
         return None
 
 
-def _refusal(language: str, error: RuleViolationError) -> str:
-    """A refusal in the page's language (the shared translation of refused commands)."""
-    return refusal_text(language, error)
-
-
 def _by(services: Services, user: User, form: dict[str, str], when: str | None) -> Any:
     return provenance(
         user,
@@ -177,7 +172,7 @@ async def record_review(
                             form=form, problems=problems, status=422)  # fmt: skip
     except RuleViolationError as error:
         return _review_page(request, user, access, organisation_id, "", "", form=form,
-                            refusal=_refusal(language, error), status=409)  # fmt: skip
+                            refusal=refusal_text(language, error), status=409)  # fmt: skip
     _visible(services, recorded)
     return redirect(request, f"/ui/partners/{organisation_id}/review?msg=reviewed")
 
@@ -258,7 +253,9 @@ async def use_benefit(
     data = _parsed(form, fields, problems, language)
     use = _validated(BenefitIn, data, problems, language)
     if use is None or problems:
-        return _benefit_refused(request, user, access, customer_id, form, problems, None, 422)
+        return _section_refused(
+            request, user, access, customer_id, "benefit", form, problems, None, 422
+        )
     try:
         recorded = services.partners.use_benefit(
             UUID(customer_id),
@@ -274,25 +271,31 @@ async def use_benefit(
         return render(request, "error.html", {"message": "error.not_found"}, status=404)
     except InvalidFieldError as error:
         problems = field_problems(language, [domain_field_error(error)])
-        return _benefit_refused(request, user, access, customer_id, form, problems, None, 422)
+        return _section_refused(
+            request, user, access, customer_id, "benefit", form, problems, None, 422
+        )
     except RuleViolationError as error:
-        refusal = _refusal(language, error)
-        return _benefit_refused(request, user, access, customer_id, form, {}, refusal, 409)
+        refusal = refusal_text(language, error)
+        return _section_refused(
+            request, user, access, customer_id, "benefit", form, {}, refusal, 409
+        )
     _visible(services, recorded)
     return redirect(request, f"/ui/customers/{customer_id}?msg=benefit_used#partner")
 
 
-def _benefit_refused(
+def _section_refused(
     request: Request,
     user: User,
     access: AccessRecorder,
     customer_id: str,
+    section: str,
     form: dict[str, str],
     problems: dict[str, str],
     refusal: str | None,
     status: int,
 ) -> HTMLResponse:
-    edit = {"section": "benefit", "form": form, "errors": problems, "refusal": refusal}
+    """The customer page again with the section's form, its problems and any refusal."""
+    edit = {"section": section, "form": form, "errors": problems, "refusal": refusal}
     return customer_page_with(request, user, access, customer_id, {"edit": edit}, status=status)
 
 
@@ -312,7 +315,9 @@ async def change_programme(
         problems.update(field_problems(language, [wrong]))
     joined = _validated(ProgrammeJoinIn, data, problems, language)
     if joined is None or problems:
-        return _programme_refused(request, user, access, customer_id, form, problems, None, 422)
+        return _section_refused(
+            request, user, access, customer_id, "programme", form, problems, None, 422
+        )
     by = _by(services, user, form, data.get("occurred_at"))
     try:
         if action == "join":
@@ -328,27 +333,23 @@ async def change_programme(
         return render(request, "error.html", {"message": "error.not_found"}, status=404)
     except InvalidFieldError as error:
         problems = field_problems(language, [domain_field_error(error)])
-        return _programme_refused(request, user, access, customer_id, form, problems, None, 422)
+        return _section_refused(
+            request, user, access, customer_id, "programme", form, problems, None, 422
+        )
     except RuleViolationError as error:
-        return _programme_refused(
-            request, user, access, customer_id, form, {}, _refusal(language, error), 409
+        return _section_refused(
+            request,
+            user,
+            access,
+            customer_id,
+            "programme",
+            form,
+            {},
+            refusal_text(language, error),
+            409,
         )
     _visible(services, recorded)
     return redirect(request, f"/ui/customers/{customer_id}?msg=programme_changed#partner")
-
-
-def _programme_refused(
-    request: Request,
-    user: User,
-    access: AccessRecorder,
-    customer_id: str,
-    form: dict[str, str],
-    problems: dict[str, str],
-    refusal: str | None,
-    status: int,
-) -> HTMLResponse:
-    edit = {"section": "programme", "form": form, "errors": problems, "refusal": refusal}
-    return customer_page_with(request, user, access, customer_id, {"edit": edit}, status=status)
 
 
 # The tier catalogue ---------------------------------------------------------------------
