@@ -121,6 +121,20 @@ class View(PostgresTrackingRecorder):
             cursor.execute(sql.replace("{p}", self.prefix), params)
             return cursor.fetchall()
 
+    def page_and_total(
+        self,
+        rows: list[DictRow],
+        offset: int,
+        count_sql: str,
+        params: Sequence[Any] | dict[str, Any] = (),
+    ) -> tuple[list[DictRow], int]:
+        """A page read with `count(*) OVER () AS total`, and how many rows there are in all:
+        the page's own total, or past the end (an empty page that still says how long the
+        list is) `count_sql`, which answers `n`."""
+        if rows or offset == 0:
+            return rows, int(rows[0]["total"]) if rows else 0
+        return [], int(self.query(count_sql, params)[0]["n"])
+
     def analyze(self) -> None:
         """Refresh the planner's statistics of this generation's tables. After a large
         catch-up they describe empty tables until autovacuum runs, and a server may run

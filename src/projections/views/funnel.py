@@ -201,10 +201,7 @@ class Funnel(View):
             " OFFSET %(offset)s LIMIT %(limit)s",
             params,
         )
-        if rows or offset == 0:
-            return rows, int(rows[0]["total"]) if rows else 0
-        # Past the end: the page is empty, but the list still says how long it is.
-        return [], int(self.query("SELECT count(*) AS n" + condition, params)[0]["n"])
+        return self.page_and_total(rows, offset, "SELECT count(*) AS n" + condition, params)
 
     def stage_counts(
         self, account_manager: str, indicators: CustomerIndicators, merges: MergeMap

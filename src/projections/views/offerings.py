@@ -110,10 +110,9 @@ class Offerings(View):
             " ORDER BY code OFFSET %(offset)s LIMIT %(limit)s",
             params,
         )
-        if rows or offset == 0:
-            return rows, int(rows[0]["total"]) if rows else 0
-        counted = self.query(f"SELECT count(*) AS n FROM {{p}}offerings WHERE {condition}", params)
-        return [], int(counted[0]["n"])
+        return self.page_and_total(
+            rows, offset, f"SELECT count(*) AS n FROM {{p}}offerings WHERE {condition}", params
+        )
 
     def get(self, code: str) -> DictRow | None:
         rows = self.query("SELECT * FROM {p}offerings WHERE code = %s", (code,))

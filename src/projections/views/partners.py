@@ -232,13 +232,12 @@ class Partners(View):
             " OFFSET %(offset)s LIMIT %(limit)s",
             params,
         )
-        if rows or offset == 0:
-            return rows, int(rows[0]["total"]) if rows else 0
-        counted = self.query(
+        return self.page_and_total(
+            rows,
+            offset,
             f"SELECT count(*) AS n FROM {{p}}partners p{customer} WHERE {condition}",
             params,
         )
-        return [], int(counted[0]["n"])
 
     def benefits_used(self, customer_id: UUID, since: datetime | None = None) -> list[DictRow]:
         """The benefits the customer used (since the day, when given), per benefit: how many
@@ -314,15 +313,14 @@ class Partners(View):
             " OFFSET %(offset)s LIMIT %(limit)s",
             params,
         )
-        if rows or offset == 0:
-            return rows, int(rows[0]["total"]) if rows else 0
-        counted = self.query(
+        return self.page_and_total(
+            rows,
+            offset,
             "SELECT count(*) AS n FROM (SELECT DISTINCT offering_code,"
             " (occurred_at AT TIME ZONE %(zone)s)::date, event_format FROM {p}facts"
             " WHERE programme = %(programme)s AND kind = %(kind)s AND NOT retracted) e",
             params,
         )
-        return [], int(counted[0]["n"])
 
 
 def _programme_kinds() -> list[str]:

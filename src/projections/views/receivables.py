@@ -183,10 +183,9 @@ class Receivables(View):
             " OFFSET %(offset)s LIMIT %(limit)s",
             params,
         )
-        if rows or offset == 0:
-            return rows, int(rows[0]["total"]) if rows else 0
-        counted = self.query(f"SELECT count(*) AS n FROM {{p}}invoices WHERE {where}", params)
-        return [], int(counted[0]["n"])
+        return self.page_and_total(
+            rows, offset, f"SELECT count(*) AS n FROM {{p}}invoices WHERE {where}", params
+        )
 
     def revenue(self, by: Dimension, start: date, end: date) -> list[DictRow]:
         """Revenue (invoiced less credited) by a dimension for invoices dated from `start` up
@@ -208,10 +207,9 @@ class Receivables(View):
             " OFFSET %(offset)s LIMIT %(limit)s",
             {"offset": offset, "limit": limit},
         )
-        if rows or offset == 0:
-            return rows, int(rows[0]["total"]) if rows else 0
-        counted = self.query("SELECT count(*) AS n FROM {p}purchases WHERE invoiced < amount")
-        return [], int(counted[0]["n"])
+        return self.page_and_total(
+            rows, offset, "SELECT count(*) AS n FROM {p}purchases WHERE invoiced < amount"
+        )
 
     def invoices_dated(
         self, start: date, end: date, *, offset: int = 0, limit: int = 10_000

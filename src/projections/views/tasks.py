@@ -118,10 +118,9 @@ class Tasks(View):
             " ORDER BY due_on, planned_at, task_id OFFSET %(offset)s LIMIT %(limit)s",
             params,
         )
-        if rows or offset == 0:
-            return rows, int(rows[0]["total"]) if rows else 0
-        counted = self.query(f"SELECT count(*) AS n FROM {{p}}tasks WHERE {where}", params)
-        return [], int(counted[0]["n"])
+        return self.page_and_total(
+            rows, offset, f"SELECT count(*) AS n FROM {{p}}tasks WHERE {where}", params
+        )
 
     def of_customer(self, customer_id: UUID, *, open_only: bool = True) -> list[DictRow]:
         """The customer's tasks (open ones only unless asked), soonest due first."""

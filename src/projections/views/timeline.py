@@ -300,10 +300,9 @@ class Timeline(SqlView):
                 row["personal"] = self.open_personal(
                     row["customer_id"], row["kind"], row["personal"]
                 )
-        if rows or offset == 0:
-            return rows, int(rows[0]["total"]) if rows else 0
-        counted = self.query(f"SELECT count(*) AS n FROM {{p}}entries{where}", params)
-        return [], int(counted[0]["n"])
+        return self.page_and_total(
+            rows, offset, f"SELECT count(*) AS n FROM {{p}}entries{where}", params
+        )
 
     def kind_totals(
         self, customer_ids: list[UUID], kinds: list[str], start: datetime, end: datetime
